@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { ProgressStage, RollbackCommand } from './events.js';
+
+const IsoTime = z.iso.datetime({ offset: true });
+
+export const RuleNames = {
+  enabled: 'enabled',
+  incidentOpen: 'incident-open',
+  errorRatio: 'error-ratio',
+  rateLimit: 'rate-limit',
+  cooldown: 'cooldown',
+  dryRun: 'dry-run',
+} as const;
+export const RuleName = z.enum([
+  RuleNames.enabled,
+  RuleNames.incidentOpen,
+  RuleNames.errorRatio,
+  RuleNames.rateLimit,
+  RuleNames.cooldown,
+  RuleNames.dryRun,
+]);
+export type RuleName = z.infer<typeof RuleName>;
+
+/** One rule's verdict in a decision's explanation trace. */
+export const RuleVerdict = z.object({
+  rule: RuleName,
+  passed: z.boolean(),
+  detail: z.string(),
+});
+export type RuleVerdict = z.infer<typeof RuleVerdict>;
+
+export const DecisionActions = { rollback: 'rollback', none: 'none' } as const;
+export const DecisionAction = z.enum([DecisionActions.rollback, DecisionActions.none]);
+export type DecisionAction = z.infer<typeof DecisionAction>;
+
+/** A rollback recorded in a service's state, for rate limits and cooldowns. */
+export const RecentRollback = z.object({ rollbackId: z.string(), decidedAt: IsoTime });
+export type RecentRollback = z.infer<typeof RecentRollback>;
+
+/** `services/{service}`: what the decider needs to decide the next event for a service. */
+export const ServiceState = z.object({
+  service: z.string(),
+  recentRollbacks: z.array(RecentRollback).default([]),
+  lastDecisionId: z.string().nullable().default(null),
+  updatedAt: IsoTime.nullable().default(null),
+});
+export type ServiceState = z.infer<typeof ServiceState>;
+
+/** `decisions/{decisionId}`: every decision, with the reason and every rule's verdict. */
+export const DecisionRecord = z.object({
+  decisionId: z.string(),
+  incidentId: z.string(),
+  service: z.string(),
+  incidentState: z.string(),
+  action: DecisionAction,
+  reason: z.string(),
+  verdicts: z.array(RuleVerdict),
+  decidedAt: IsoTime,
+  alertEventId: z.string(),
+  rollbackId: z.string().nullable(),
+  target: z
+    .object({ project: z.string(), region: z.string(), pipeline: z.string(), target: z.string() })
+    .nullable(),
+});
+export type DecisionRecord = z.infer<typeof DecisionRecord>;
+
+/** `outbox/{id}`: a command written with its decision, published after commit. */
+export const OutboxEntry = z.object({
+  id: z.string(),
+  topic: z.string(),
+  orderingKey: z.string(),
+  eventType: z.string(),
+  eventId: z.string(),
+  subject: z.string(),
+  time: IsoTime,
+  data: RollbackCommand,
+  createdAt: IsoTime,
+  sentAt: IsoTime.nullable(),
+  attempts: z.number().int().nonnegative(),
+});
+export type OutboxEntry = z.infer<typeof OutboxEntry>;
+
+/** One line of a rollback's audit trail. */
+export const AuditEntry = z.object({ at: IsoTime, stage: ProgressStage.or(z.literal('resumed')), detail: z.string() });
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const RollbackStatuses = {
+  accepted: 'accepted',
+  started: 'started',
+  succeeded: 'succeeded',
+  failed: 'failed',
+} as const;
+
+/** `rollbacks/{rollbackId}`: the executor's state machine and audit trail for one rollback. */
+export const RollbackRecord = z.object({
+  rollbackId: z.string(),
+  command: RollbackCommand,
+  status: ProgressStage,
+  releaseId: z.string().nullable(),
+  rolloutName: z.string().nullable(),
+  rolloutState: z.string().nullable(),
+  failureReason: z.string().nullable(),
+  audit: z.array(AuditEntry),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+});
+export type RollbackRecord = z.infer<typeof RollbackRecord>;

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+const IsoTime = z.iso.datetime({ offset: true });
+const NonEmpty = z.string().min(1);
+
+export const IncidentStates = { open: 'open', closed: 'closed' } as const;
+export const IncidentState = z.enum([IncidentStates.open, IncidentStates.closed]);
+export type IncidentState = z.infer<typeof IncidentState>;
+
+export const AlertSources = { pubsub: 'pubsub', webhook: 'webhook', manual: 'manual' } as const;
+export const AlertSource = z.enum([AlertSources.pubsub, AlertSources.webhook, AlertSources.manual]);
+export type AlertSource = z.infer<typeof AlertSource>;
+
+/** A Cloud Monitoring incident, normalised by ingest and mapped to a Burnback service. */
+export const AlertEvent = z.object({
+  incidentId: NonEmpty,
+  service: NonEmpty,
+  state: IncidentState,
+  startedAt: IsoTime,
+  endedAt: IsoTime.nullable(),
+  /** When the notification was observed (Pub/Sub publish time, or webhook receipt). Decisions use this time, never the wall clock. */
+  observedAt: IsoTime,
+  observedValue: z.number().finite().nullable(),
+  thresholdValue: z.number().finite().nullable(),
+  policyName: z.string(),
+  conditionName: z.string(),
+  severity: z.string(),
+  resourceType: z.string(),
+  resourceLabels: z.record(z.string(), z.string()),
+  policyUserLabels: z.record(z.string(), z.string()),
+  scopingProjectId: z.string(),
+  url: z.string(),
+  source: AlertSource,
+  /** Id of the raw notification kept in `notifications/` for replay. */
+  notificationId: NonEmpty,
+});
+export type AlertEvent = z.infer<typeof AlertEvent>;
+
+/** What the decider orders the executor to do: roll `target` of `pipeline` back. */
+export const RollbackCommand = z.object({
+  rollbackId: NonEmpty,
+  decisionId: NonEmpty,
+  incidentId: NonEmpty,
+  service: NonEmpty,
+  project: NonEmpty,
+  region: NonEmpty,
+  pipeline: NonEmpty,
+  target: NonEmpty,
+  /** Cloud Deploy rollout id, derived from rollbackId. */
+  rolloutId: z.string().regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/),
+  /** Release to roll back to; null means the last release that succeeded on the target before the current one. */
+  releaseId: z.string().min(1).nullable(),
+  reason: z.string(),
+  requestedAt: IsoTime,
+});
+export type RollbackCommand = z.infer<typeof RollbackCommand>;
+
+export const ProgressStages = {
+  accepted: 'accepted',
+  started: 'started',
+  succeeded: 'succeeded',
+  failed: 'failed',
+} as const;
+export const ProgressStage = z.enum([
+  ProgressStages.accepted,
+  ProgressStages.started,
+  ProgressStages.succeeded,
+  ProgressStages.failed,
+]);
+export type ProgressStage = z.infer<typeof ProgressStage>;
+
+/** Sequence of each stage, so consumers can order and dedupe progress. */
+export const progressSequence: Record<ProgressStage, number> = {
+  accepted: 1,
+  started: 2,
+  succeeded: 3,
+  failed: 3,
+};
+
+export const RollbackProgress = z.object({
+  rollbackId: NonEmpty,
+  decisionId: NonEmpty,
+  incidentId: NonEmpty,
+  service: NonEmpty,
+  target: NonEmpty,
+  stage: ProgressStage,
+  sequence: z.number().int().positive(),
+  rolloutName: z.string().nullable(),
+  releaseId: z.string().nullable(),
+  detail: z.string(),
+  at: IsoTime,
+});
+export type RollbackProgress = z.infer<typeof RollbackProgress>;

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/**
+ * A Cloud Monitoring incident notification (schema version 1.2), as posted to a
+ * webhook and as the `data` of a Pub/Sub notification-channel message.
+ * Lenient where Google's own senders differ (see GCP-NOTES §1): the test
+ * notification sends `"OPEN"`, `ended_at: 0`, a string `documentation`.
+ */
+const StringMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
+const NumericString = z.union([z.string(), z.number()]).nullish();
+
+export const MonitoringIncident = z
+  .object({
+    incident_id: z.string().min(1),
+    scoping_project_id: z.string().optional().default(''),
+    scoping_project_number: z.union([z.number(), z.string()]).optional(),
+    url: z.string().optional().default(''),
+    severity: z.string().optional().default('no severity'),
+    started_at: z.number().int().nonnegative(),
+    ended_at: z.number().int().nonnegative().nullish(),
+    state: z
+      .string()
+      .transform((s) => s.toLowerCase())
+      .pipe(z.enum(['open', 'closed'])),
+    resource_id: z.string().optional(),
+    resource_name: z.string().optional(),
+    resource_display_name: z.string().optional(),
+    resource_type_display_name: z.string().optional(),
+    resource: z
+      .object({ type: z.string().default(''), labels: StringMap.default({}) })
+      .partial()
+      .optional(),
+    metric: z
+      .object({ type: z.string(), displayName: z.string(), labels: StringMap })
+      .partial()
+      .optional(),
+    metadata: z
+      .object({ system_labels: StringMap.nullish(), user_labels: StringMap.nullish() })
+      .partial()
+      .nullish(),
+    policy_name: z.string().optional().default(''),
+    policy_user_labels: StringMap.nullish(),
+    condition_name: z.string().optional().default(''),
+    condition: z
+      .object({
+        name: z.string().optional(),
+        displayName: z.string().optional(),
+        conditionThreshold: z
+          .object({ thresholdValue: z.number().optional(), filter: z.string().optional() })
+          .loose()
+          .optional(),
+      })
+      .loose()
+      .nullish(),
+    threshold_value: NumericString,
+    observed_value: NumericString,
+    documentation: z.union([z.string(), z.object({}).loose()]).nullish(),
+    summary: z.string().optional().default(''),
+  })
+  .loose();
+export type MonitoringIncident = z.infer<typeof MonitoringIncident>;
+
+export const MonitoringNotification = z
+  .object({
+    version: z.string().min(1),
+    incident: MonitoringIncident,
+  })
+  .loose();
+export type MonitoringNotification = z.infer<typeof MonitoringNotification>;
+
+/** Schema versions we parse; `test` is the console's "Send test notification". */
+export const SUPPORTED_NOTIFICATION_VERSIONS = ['1.2', 'test'] as const;

@@ -1,0 +1,61 @@
+/** Pub/Sub topics every part of Burnback (code and Terraform) agrees on. */
+export const Topics = {
+  monitoringIncidents: 'monitoring-incidents',
+  clouddeployOperations: 'clouddeploy-operations',
+  alerts: 'burnback-alerts',
+  commands: 'burnback-commands',
+  progress: 'burnback-progress',
+  deadLetter: 'burnback-dead-letter',
+} as const;
+export type TopicName = (typeof Topics)[keyof typeof Topics];
+
+/** Pull subscriptions, each with the topic it reads. */
+export const Subscriptions = {
+  ingest: { name: 'burnback-ingest', topic: Topics.monitoringIncidents, ordered: false },
+  decider: { name: 'burnback-decider', topic: Topics.alerts, ordered: true },
+  deciderProgress: { name: 'burnback-decider-progress', topic: Topics.progress, ordered: true },
+  deciderDeployEvents: {
+    name: 'burnback-decider-deploy-events',
+    topic: Topics.clouddeployOperations,
+    ordered: false,
+  },
+  executor: { name: 'burnback-executor', topic: Topics.commands, ordered: true },
+} as const;
+export type SubscriptionKey = keyof typeof Subscriptions;
+export type SubscriptionName = (typeof Subscriptions)[SubscriptionKey]['name'];
+
+/** Firestore collections. */
+export const Collections = {
+  notifications: 'notifications',
+  incidents: 'incidents',
+  services: 'services',
+  decisions: 'decisions',
+  rollbacks: 'rollbacks',
+  outbox: 'outbox',
+} as const;
+export type CollectionName = (typeof Collections)[keyof typeof Collections];
+
+/** CloudEvents `type` of each Burnback event. */
+export const EventTypes = {
+  alert: 'dev.burnback.alert.v1',
+  rollbackCommand: 'dev.burnback.rollback.command.v1',
+  rollbackProgress: 'dev.burnback.rollback.progress.v1',
+} as const;
+export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
+
+/** Attribute names Burnback sets on dead-lettered messages. */
+export const DeadLetterAttributes = {
+  reason: 'burnback-dead-letter-reason',
+  source: 'burnback-dead-letter-source',
+  at: 'burnback-dead-letter-at',
+} as const;
+
+/**
+ * User labels on a Cloud Monitoring alert policy that name what Burnback should
+ * roll back (they override the resource-label mapping in the config).
+ */
+export const PolicyUserLabels = {
+  service: 'burnback-service',
+  pipeline: 'burnback-pipeline',
+  target: 'burnback-target',
+} as const;
