@@ -18,6 +18,8 @@ const shared = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  // NodeNext sources import './x.js'; jest resolves that to ./x.ts.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };
 
@@ -35,7 +37,7 @@ module.exports = {
       testMatch: ['<rootDir>/{packages,services}/**/*.int.test.ts'],
       globalSetup: '<rootDir>/packages/testkit/jest/global-setup.ts',
       globalTeardown: '<rootDir>/packages/testkit/jest/global-teardown.ts',
-      testTimeout: 60_000,
+      setupFilesAfterEnv: ['<rootDir>/packages/testkit/jest/integration-setup.ts'],
     },
   ],
 };

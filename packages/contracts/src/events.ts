@@ -11,6 +11,14 @@ export const AlertSources = { pubsub: 'pubsub', webhook: 'webhook', manual: 'man
 export const AlertSource = z.enum([AlertSources.pubsub, AlertSources.webhook, AlertSources.manual]);
 export type AlertSource = z.infer<typeof AlertSource>;
 
+/**
+ * What the alert's value measures: an error ratio (the runbook's 1 % rule) or an
+ * SLO burn rate (`select_slo_burn_rate` conditions: 1.0 = exactly on budget).
+ */
+export const SignalKinds = { errorRatio: 'error-ratio', burnRate: 'burn-rate' } as const;
+export const SignalKind = z.enum([SignalKinds.errorRatio, SignalKinds.burnRate]);
+export type SignalKind = z.infer<typeof SignalKind>;
+
 /** A Cloud Monitoring incident, normalised by ingest and mapped to a Burnback service. */
 export const AlertEvent = z.object({
   incidentId: NonEmpty,
@@ -22,6 +30,7 @@ export const AlertEvent = z.object({
   observedAt: IsoTime,
   observedValue: z.number().finite().nullable(),
   thresholdValue: z.number().finite().nullable(),
+  signal: SignalKind,
   policyName: z.string(),
   conditionName: z.string(),
   severity: z.string(),

@@ -5,22 +5,51 @@ import { z } from 'zod';
  * availability SLO 99 % (roll back when the error ratio exceeds 1 % over 1 h),
  * at most 3 rollbacks per service per hour, 30 min cooldown.
  */
-export const PolicySettings = z.object({
+const policyFields = {
   /** Rollbacks switched on at all; off = every decision says "disabled". */
-  enabled: z.boolean().default(true),
+  enabled: z.boolean(),
   /** Decide, record and explain, but never order a rollback. */
-  dryRun: z.boolean().default(false),
+  dryRun: z.boolean(),
   /** The SLO goal; the error budget is 1 - goal. */
-  sloGoal: z.number().gt(0).lt(1).default(0.99),
+  sloGoal: z.number().gt(0).lt(1),
   /** Error ratio above which a service is burning its budget too fast (runbook: 1 % over 1 h). */
-  errorRatioThreshold: z.number().gt(0).lt(1).default(0.01),
+  errorRatioThreshold: z.number().gt(0).lt(1),
   /** Fast-burn burn-rate threshold (runbook: 14.4× over 1 h, confirmed by 5 m). */
-  fastBurnRate: z.number().positive().default(14.4),
+  fastBurnRate: z.number().positive(),
   /** Slow-burn burn-rate threshold (6× over 6 h, confirmed by 30 m). */
-  slowBurnRate: z.number().positive().default(6),
-  maxRollbacksPerHour: z.number().int().nonnegative().default(3),
-  cooldownMinutes: z.number().nonnegative().default(30),
+  slowBurnRate: z.number().positive(),
+  maxRollbacksPerHour: z.number().int().nonnegative(),
+  cooldownMinutes: z.number().nonnegative(),
+};
+
+/** Defaults from the original runbook. */
+const policyDefaults = {
+  enabled: true,
+  dryRun: false,
+  sloGoal: 0.99,
+  errorRatioThreshold: 0.01,
+  fastBurnRate: 14.4,
+  slowBurnRate: 6,
+  maxRollbacksPerHour: 3,
+  cooldownMinutes: 30,
+} as const satisfies { [K in keyof typeof policyFields]: z.infer<(typeof policyFields)[K]> };
+
+export const PolicySettings = z.object({
+  enabled: policyFields.enabled.default(policyDefaults.enabled),
+  dryRun: policyFields.dryRun.default(policyDefaults.dryRun),
+  sloGoal: policyFields.sloGoal.default(policyDefaults.sloGoal),
+  errorRatioThreshold: policyFields.errorRatioThreshold.default(policyDefaults.errorRatioThreshold),
+  fastBurnRate: policyFields.fastBurnRate.default(policyDefaults.fastBurnRate),
+  slowBurnRate: policyFields.slowBurnRate.default(policyDefaults.slowBurnRate),
+  maxRollbacksPerHour: policyFields.maxRollbacksPerHour.default(policyDefaults.maxRollbacksPerHour),
+  cooldownMinutes: policyFields.cooldownMinutes.default(policyDefaults.cooldownMinutes),
 });
+/**
+ * Overrides of some settings (config file, per service): every field optional and
+ * without defaults, so an override never resets the settings it does not name.
+ */
+export const PolicyOverrides = z.object(policyFields).partial().strict();
+export type PolicyOverrides = z.infer<typeof PolicyOverrides>;
 export type PolicySettings = z.infer<typeof PolicySettings>;
 export type PolicySettingsInput = z.input<typeof PolicySettings>;
 

@@ -1,0 +1,34 @@
+import fc from 'fast-check';
+import { CLOUD_DEPLOY_ID, decisionIdFor, rollbackIdFor, rolloutIdFor } from './index.js';
+
+describe('deterministic ids', () => {
+  it('the same incident, state and start time always give the same decision id', () => {
+    expect(decisionIdFor('0.abc', 'open', '2026-11-26T10:00:00.000Z')).toBe(decisionIdFor('0.abc', 'OPEN', '2026-11-26T10:00:00.000Z'));
+  });
+
+  it('a different state or start time gives a different decision id', () => {
+    const base = decisionIdFor('0.abc', 'open', '2026-11-26T10:00:00.000Z');
+    expect(decisionIdFor('0.abc', 'closed', '2026-11-26T10:00:00.000Z')).not.toBe(base);
+    expect(decisionIdFor('0.abc', 'open', '2026-11-26T11:00:00.000Z')).not.toBe(base);
+  });
+
+  it('ids cannot collide by moving text between fields', () => {
+    expect(decisionIdFor('a', 'bopen', 't')).not.toBe(decisionIdFor('ab', 'open', 't'));
+  });
+
+  it('every rollout id is a valid Cloud Deploy resource id of at most 63 characters', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.string(), (incident, state, start) => {
+        const rollout = rolloutIdFor(rollbackIdFor(decisionIdFor(incident, state, start)));
+        expect(rollout).toMatch(CLOUD_DEPLOY_ID);
+        expect(rollout.length).toBeLessThanOrEqual(63);
+      }),
+    );
+  });
+
+  it('rollback and rollout ids follow from the decision id alone', () => {
+    const d = decisionIdFor('0.x', 'open', '2026-01-01T00:00:00Z');
+    expect(rolloutIdFor(rollbackIdFor(d))).toBe(rolloutIdFor(rollbackIdFor(d)));
+    expect(rollbackIdFor(d)).not.toBe(rollbackIdFor(decisionIdFor('0.y', 'open', '2026-01-01T00:00:00Z')));
+  });
+});

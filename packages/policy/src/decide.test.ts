@@ -1,0 +1,135 @@
+import fc from 'fast-check';
+import { DEFAULT_POLICY, PolicySettings, type AlertEvent, type ServiceState } from '@burnback/contracts';
+import { applyDecision, decide, initialServiceState } from './index.js';
+
+const T0 = '2026-11-26T10:00:00.000Z';
+const minutesBefore = (iso: string, m: number): string => new Date(Date.parse(iso) - m * 60_000).toISOString();
+
+function alert(overrides: Partial<AlertEvent> = {}): AlertEvent {
+  return {
+    incidentId: '0.abc',
+    service: 'api-backend',
+    state: 'open',
+    startedAt: minutesBefore(T0, 5),
+    endedAt: null,
+    observedAt: T0,
+    observedValue: 0.025,
+    thresholdValue: 0.01,
+    signal: 'error-ratio',
+    policyName: 'api-backend error ratio',
+    conditionName: 'error ratio > 1 %',
+    severity: 'critical',
+    resourceType: 'cloud_run_revision',
+    resourceLabels: { service_name: 'api-backend' },
+    policyUserLabels: {},
+    scopingProjectId: 'burnback-local',
+    url: '',
+    source: 'pubsub',
+    notificationId: 'n-1',
+    ...overrides,
+  };
+}
+
+const stateWith = (...minutesAgo: number[]): ServiceState => ({
+  ...initialServiceState('api-backend'),
+  recentRollbacks: minutesAgo.map((m, i) => ({ rollbackId: `rb-${i}`, decidedAt: minutesBefore(T0, m) })),
+});
+
+describe('decide', () => {
+  const cases: Array<[string, ServiceState, AlertEvent, Partial<PolicySettings>, 'rollback' | 'none', string]> = [
+    ['an open incident above 1 % with a clean history rolls back', stateWith(), alert(), {}, 'rollback', 'roll back: error ratio 2.5 %'],
+    ['an error ratio of exactly 1 % does not roll back', stateWith(), alert({ observedValue: 0.01 }), {}, 'none', 'does not exceed'],
+    ['a below-threshold incident does not roll back', stateWith(), alert({ observedValue: 0.004 }), {}, 'none', 'does not exceed'],
+    ['a closed incident does not roll back', stateWith(), alert({ state: 'closed', endedAt: T0 }), {}, 'none', 'is closed'],
+    ['an alert without a value does not roll back', stateWith(), alert({ observedValue: null }), {}, 'none', 'no observed value'],
+    ['switched-off rollbacks never roll back', stateWith(), alert(), { enabled: false }, 'none', 'switched off'],
+    ['a rollback 10 min ago is within the cooldown', stateWith(10), alert(), {}, 'none', 'within the 30 min cooldown'],
+    ['a rollback 31 min ago is outside the cooldown', stateWith(31), alert(), {}, 'rollback', 'roll back'],
+    ['three rollbacks in the last hour hit the rate limit', stateWith(59, 45, 35), alert(), { cooldownMinutes: 0 }, 'none', '3 rollback(s)'],
+    ['rollbacks older than an hour do not count', stateWith(61, 90, 120), alert(), {}, 'rollback', 'roll back'],
+    ['dry run records but never orders', stateWith(), alert(), { dryRun: true }, 'none', 'dry run'],
+    ['a burn rate of 14.4× is an error ratio of 14.4 %', stateWith(), alert({ signal: 'burn-rate', observedValue: 14.4, thresholdValue: 14.4 }), {}, 'rollback', 'burn rate 14.4×'],
+    ['a burn rate of 0.5× is within budget', stateWith(), alert({ signal: 'burn-rate', observedValue: 0.5 }), {}, 'none', 'does not exceed'],
+  ];
+
+  it.each(cases)('%s', (_name, state, event, overrides, action, reasonPart) => {
+    const decision = decide(state, event, PolicySettings.parse(overrides));
+    expect(decision.action).toBe(action);
+    expect(decision.reason).toContain(reasonPart);
+    expect(decision.decidedAt).toBe(event.observedAt);
+    expect(decision.verdicts.map((v) => v.rule)).toEqual(['enabled', 'incident-open', 'error-ratio', 'rate-limit', 'cooldown', 'dry-run']);
+  });
+
+  it('the reason of a refusal is the first failing rule, and the trace keeps the others', () => {
+    const d = decide(stateWith(5), alert({ observedValue: 0.001 }), DEFAULT_POLICY);
+    expect(d.reason).toMatch(/^no rollback: error ratio 0\.1 % does not exceed/);
+    expect(d.verdicts.filter((v) => !v.passed).map((v) => v.rule)).toEqual(['error-ratio', 'cooldown']);
+  });
+
+  const arbRollbacks = fc.array(fc.integer({ min: -30, max: 300 }), { maxLength: 8 });
+  const arbAlert = fc.record({
+    state: fc.constantFrom('open' as const, 'closed' as const),
+    observedValue: fc.option(fc.double({ min: 0, max: 50, noNaN: true }), { nil: null }),
+    signal: fc.constantFrom('error-ratio' as const, 'burn-rate' as const),
+  });
+
+  it('is a pure function: the same state and event always give the same decision', () => {
+    fc.assert(
+      fc.property(arbRollbacks, arbAlert, (ago, a) => {
+        const s = stateWith(...ago);
+        expect(decide(s, alert(a), DEFAULT_POLICY)).toEqual(decide(structuredClone(s), alert(a), DEFAULT_POLICY));
+      }),
+    );
+  });
+
+  it('never rolls back a closed incident, within the cooldown, or over the rate limit', () => {
+    fc.assert(
+      fc.property(arbRollbacks, arbAlert, (ago, a) => {
+        const d = decide(stateWith(...ago), alert(a), DEFAULT_POLICY);
+        if (d.action !== 'rollback') return;
+        expect(a.state).toBe('open');
+        expect(ago.every((m) => m >= 30)).toBe(true);
+        expect(ago.filter((m) => m < 60).length).toBeLessThan(3);
+        expect(d.errorRatio).toBeGreaterThan(0.01);
+      }),
+    );
+  });
+
+  it('a stream of alerts never yields more rollbacks per hour than the limit, nor two within the cooldown', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 40 }), (gaps) => {
+        const policy = PolicySettings.parse({ cooldownMinutes: 5 });
+        let state = initialServiceState('api-backend');
+        let t = Date.parse(T0);
+        const times: number[] = [];
+        gaps.forEach((gap, i) => {
+          t += gap * 60_000;
+          const d = decide(state, alert({ observedAt: new Date(t).toISOString() }), policy);
+          state = applyDecision(state, d, `dec-${i}`, d.action === 'rollback' ? `rb-${i}` : null, policy);
+          if (d.action === 'rollback') times.push(t);
+        });
+        times.forEach((ti, i) => {
+          if (i > 0) expect(ti - times[i - 1]!).toBeGreaterThanOrEqual(5 * 60_000);
+          expect(times.filter((x) => x > ti - 3_600_000 && x <= ti).length).toBeLessThanOrEqual(3);
+        });
+      }),
+    );
+  });
+});
+
+describe('applyDecision', () => {
+  it('remembers a rollback and forgets those no rule can see any more', () => {
+    const d = decide(stateWith(200, 40), alert(), DEFAULT_POLICY);
+    expect(d.action).toBe('rollback');
+    const next = applyDecision(stateWith(200, 40), d, 'dec-x', 'rb-x', DEFAULT_POLICY);
+    expect(next.recentRollbacks.map((r) => r.rollbackId)).toEqual(['rb-1', 'rb-x']);
+    expect(next.lastDecisionId).toBe('dec-x');
+  });
+
+  it('a refusal records the decision but no rollback', () => {
+    const d = decide(stateWith(), alert({ state: 'closed' }), DEFAULT_POLICY);
+    const next = applyDecision(stateWith(), d, 'dec-y', null, DEFAULT_POLICY);
+    expect(next.recentRollbacks).toEqual([]);
+    expect(next.lastDecisionId).toBe('dec-y');
+  });
+});

@@ -1,0 +1,1 @@
+export { decide, applyDecision, initialServiceState, errorRatioOf, type Decision } from './decide.js';
