@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { PolicyOverrides, PolicySettings, type PolicySettingsInput } from '@burnback/contracts';
+import { ConfigError } from './errors.js';
+
+const HostPort = z.string().regex(/^[^:\s/]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8085');
+const ResourceId = z.string().regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, 'expected a Cloud Deploy resource id (lowercase letters, digits, hyphens)');
+
+/** One service Burnback protects: where incidents come from and which Cloud Deploy target to roll back. */
+const ServiceFile = z
+  .object({
+    project: z.string().min(1).optional(),
+    region: z.string().min(1).default('us-central1'),
+    pipeline: ResourceId,
+    target: ResourceId,
+    /** Resource labels an incident must carry to map to this service (default: Cloud Run `service_name` = the service's key). */
+    match: z
+      .object({
+        resourceType: z.string().min(1).optional(),
+        resourceLabels: z.record(z.string(), z.string()).default({}),
+      })
+      .strict()
+      .optional(),
+    policy: PolicyOverrides.default({}),
+  })
+  .strict();
+
+const ConfigFile = z
+  .object({
+    policy: PolicyOverrides.default({}),
+    services: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'service names are lowercase'), ServiceFile).default({}),
+  })
+  .strict();
+
+export interface ServiceConfig {
+  name: string;
+  project: string;
+  region: string;
+  pipeline: string;
+  target: string;
+  match: { resourceType: string | null; resourceLabels: Record<string, string> };
+  policy: PolicySettings;
+}
+
+export interface Config {
+  projectId: string;
+  pubsubEmulatorHost: string | null;
+  firestoreEmulatorHost: string | null;
+  cloudDeployEndpoint: string | null;
+  cloudMonitoringEndpoint: string | null;
+  webhookToken: string | null;
+  port: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  configPath: string;
+  policy: PolicySettings;
+  services: Record<string, ServiceConfig>;
+}
+
+const Env = z.object({
+  GOOGLE_CLOUD_PROJECT: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'expected a Google Cloud project id'),
+  PUBSUB_EMULATOR_HOST: HostPort.optional(),
+  FIRESTORE_EMULATOR_HOST: HostPort.optional(),
+  CLOUD_DEPLOY_ENDPOINT: HostPort.optional(),
+  CLOUD_MONITORING_ENDPOINT: HostPort.optional(),
+  BURNBACK_CONFIG: z.string().min(1, 'path to the Burnback YAML config'),
+  BURNBACK_WEBHOOK_TOKEN: z.string().min(16, 'the webhook token must be at least 16 characters').optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+const firstIssue = (error: z.ZodError, prefix: string): ConfigError => {
+  const issue = error.issues[0]!;
+  const key = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+  const message =
+    issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message;
+  return new ConfigError(key || prefix, message);
+};
+
+/**
+ * Reads Burnback's configuration from the environment and the YAML file at
+ * BURNBACK_CONFIG. Throws one ConfigError naming the bad key. Never called at import time.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const blankToUndefined = Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]),
+  );
+  const parsedEnv = Env.safeParse(blankToUndefined);
+  if (!parsedEnv.success) {
+    const issue = parsedEnv.error.issues[0]!;
+    const key = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(key, blankToUndefined[key] === undefined ? `is required (${issue.message})` : issue.message);
+  }
+  const e = parsedEnv.data;
+
+  let text: string;
+  try {
+    text = readFileSync(e.BURNBACK_CONFIG, 'utf8');
+  } catch (err) {
+    throw new ConfigError('BURNBACK_CONFIG', `cannot read ${e.BURNBACK_CONFIG}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (err) {
+    throw new ConfigError('BURNBACK_CONFIG', `${e.BURNBACK_CONFIG} is not valid YAML: ${(err as Error).message}`);
+  }
+  const file = ConfigFile.safeParse(raw);
+  if (!file.success) throw firstIssue(file.error, e.BURNBACK_CONFIG);
+
+  const mergePolicy = (base: PolicySettingsInput, override: PolicySettingsInput, at: string): PolicySettings => {
+    const merged = PolicySettings.safeParse({ ...base, ...override });
+    if (!merged.success) throw firstIssue(merged.error, at);
+    return merged.data;
+  };
+  const policy = mergePolicy({}, file.data.policy, `${e.BURNBACK_CONFIG}.policy`);
+  const services: Record<string, ServiceConfig> = {};
+  for (const [name, s] of Object.entries(file.data.services)) {
+    services[name] = {
+      name,
+      project: s.project ?? e.GOOGLE_CLOUD_PROJECT,
+      region: s.region,
+      pipeline: s.pipeline,
+      target: s.target,
+      match: {
+        resourceType: s.match?.resourceType ?? null,
+        resourceLabels:
+          s.match && Object.keys(s.match.resourceLabels).length > 0 ? s.match.resourceLabels : { service_name: name },
+      },
+      policy: mergePolicy(policy, s.policy, `${e.BURNBACK_CONFIG}.services.${name}.policy`),
+    };
+  }
+
+  return {
+    projectId: e.GOOGLE_CLOUD_PROJECT,
+    pubsubEmulatorHost: e.PUBSUB_EMULATOR_HOST ?? null,
+    firestoreEmulatorHost: e.FIRESTORE_EMULATOR_HOST ?? null,
+    cloudDeployEndpoint: e.CLOUD_DEPLOY_ENDPOINT ?? null,
+    cloudMonitoringEndpoint: e.CLOUD_MONITORING_ENDPOINT ?? null,
+    webhookToken: e.BURNBACK_WEBHOOK_TOKEN ?? null,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    configPath: e.BURNBACK_CONFIG,
+    policy,
+    services,
+  };
+}

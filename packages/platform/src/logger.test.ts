@@ -1,0 +1,57 @@
+import { Writable } from 'node:stream';
+import { createLogger, redactText } from './index.js';
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, logger: createLogger('test', { stream, level: 'debug' }) };
+}
+
+describe('logger', () => {
+  it('writes one Cloud Logging JSON object per line with severity and labels', () => {
+    const { lines, logger } = capture();
+    logger.warn('rollback refused', { incidentId: '0.abc', service: 'api-backend', rollbackId: 'rb-1', reason: 'cooldown' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      severity: 'WARNING',
+      message: 'rollback refused',
+      component: 'test',
+      reason: 'cooldown',
+      'logging.googleapis.com/labels': { incidentId: '0.abc', service: 'api-backend', rollbackId: 'rb-1' },
+    });
+  });
+
+  it.each([
+    ['error', 'ERROR'],
+    ['info', 'INFO'],
+    ['debug', 'DEBUG'],
+  ] as const)('maps %s to severity %s', (level, severity) => {
+    const { lines, logger } = capture();
+    logger[level]('x');
+    expect(lines[0]!.severity).toBe(severity);
+  });
+
+  it('never writes tokens, passwords or auth headers', () => {
+    const { lines, logger } = capture();
+    logger.info('POST /webhook/error-budget-alert?auth_token=s3cr3t-t0ken-value&x=1', {
+      headers: { authorization: 'Bearer abc.def', 'x-other': 'ok' },
+      webhookToken: 's3cr3t-t0ken-value',
+      nested: { url: 'https://h/p?token=s3cr3t-t0ken-value' },
+      error: new Error('failed calling https://h/p?auth_token=s3cr3t-t0ken-value'),
+    });
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain('s3cr3t-t0ken-value');
+    expect(text).not.toContain('abc.def');
+    expect(text).toContain('x=1');
+    expect(text).toContain('"x-other":"ok"');
+  });
+
+  it('redacts Basic and Bearer credentials inside free text', () => {
+    expect(redactText('Authorization: Basic dXNlcjpwYXNz')).toBe('Authorization: Basic [REDACTED]');
+  });
+});

@@ -1,0 +1,93 @@
+import type { Firestore } from '@google-cloud/firestore';
+import { Collections, EventTypes, OutboxEntry, type TopicName } from '@burnback/contracts';
+import type { Logger } from './logger.js';
+import type { Publisher } from './pubsub.js';
+
+/**
+ * Publishes one outbox entry and marks it sent. Publishing twice is harmless:
+ * the event id is the rollback id, and the executor is idempotent on it.
+ */
+export async function publishOutboxEntry(db: Firestore, publisher: Publisher, entry: OutboxEntry, sentAt: Date): Promise<void> {
+  await publisher.publishEvent(
+    entry.topic as TopicName,
+    {
+      id: entry.eventId,
+      type: EventTypes.rollbackCommand,
+      source: '//burnback/decider',
+      subject: entry.subject,
+      time: entry.time,
+      data: entry.data,
+    },
+    entry.orderingKey,
+  );
+  await db
+    .collection(Collections.outbox)
+    .doc(entry.id)
+    .update({ sentAt: sentAt.toISOString(), attempts: entry.attempts + 1 });
+}
+
+export interface OutboxRelay {
+  /** Publishes every unsent entry older than minAgeMs once; returns how many it sent. */
+  runOnce(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Re-publishes outbox entries a crash left unsent between commit and publish.
+ * Only entries older than `minAgeMs` are taken, so the relay does not race the
+ * decider's own publish right after commit.
+ */
+export function startOutboxRelay(options: {
+  db: Firestore;
+  publisher: Publisher;
+  logger: Logger;
+  intervalMs?: number;
+  minAgeMs?: number;
+  now?: () => Date;
+}): OutboxRelay {
+  const { db, publisher, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const minAgeMs = options.minAgeMs ?? 15_000;
+  let running: Promise<number> | null = null;
+
+  const runOnce = async (): Promise<number> => {
+    const snap = await db.collection(Collections.outbox).where('sentAt', '==', null).limit(100).get();
+    const cutoff = now().getTime() - minAgeMs;
+    const due = snap.docs
+      .map((d) => OutboxEntry.safeParse(d.data()))
+      .flatMap((r) => (r.success ? [r.data] : []))
+      .filter((e) => Date.parse(e.createdAt) <= cutoff)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    let sent = 0;
+    for (const entry of due) {
+      try {
+        await publishOutboxEntry(db, publisher, entry, now());
+        sent++;
+        logger.warn('outbox entry relayed after a missed publish', { event: 'outbox_relayed', rollbackId: entry.eventId });
+      } catch (err) {
+        logger.error('outbox relay publish failed; will retry', { rollbackId: entry.eventId, error: err });
+      }
+    }
+    return sent;
+  };
+
+  const tick = () => {
+    if (running) return;
+    running = runOnce()
+      .catch((err) => {
+        logger.error('outbox relay scan failed', { error: err });
+        return 0;
+      })
+      .finally(() => (running = null));
+  };
+  const timer = options.intervalMs === 0 ? null : setInterval(tick, options.intervalMs ?? 10_000);
+  timer?.unref();
+
+  return {
+    runOnce,
+    async stop() {
+      if (timer) clearInterval(timer);
+      if (running) await running;
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import { DeadLetterAttributes, EventTypes, InvalidEventError, Subscriptions, Topics, TransientError, decodeCloudEvent } from '@burnback/contracts';
+import { createTestEnvironment, settle, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { PubSubPublisher, startSubscriber, type ReceivedMessage, type RunningSubscriber } from './index.js';
+
+const alertData = (incidentId: string) => ({
+  incidentId,
+  service: 'api-backend',
+  state: 'open',
+  startedAt: '2026-11-26T10:00:00.000Z',
+  endedAt: null,
+  observedAt: '2026-11-26T10:05:00.000Z',
+  observedValue: 0.025,
+  thresholdValue: 0.01,
+  signal: 'error-ratio',
+  policyName: 'p',
+  conditionName: 'c',
+  severity: 'critical',
+  resourceType: 'cloud_run_revision',
+  resourceLabels: {},
+  policyUserLabels: {},
+  scopingProjectId: 'p',
+  url: '',
+  source: 'pubsub',
+  notificationId: `ntf-${incidentId}`,
+} as const);
+
+describe('the Pub/Sub subscriber on the emulator', () => {
+  let env: TestEnvironment;
+  let publisher: PubSubPublisher;
+  let deadLetters: TopicTap;
+  let subscriber: RunningSubscriber | undefined;
+
+  beforeEach(async () => {
+    env = await createTestEnvironment(expect.getState().currentTestName ?? 'pubsub');
+    publisher = new PubSubPublisher(env.pubsub);
+    deadLetters = await tapTopic(env.pubsub, Topics.deadLetter);
+  });
+  afterEach(async () => {
+    await subscriber?.close();
+    subscriber = undefined;
+    await deadLetters.close();
+    await publisher.close();
+    await env.close();
+  });
+
+  const publishAlert = (incidentId: string) =>
+    publisher.publishEvent(Topics.alerts, { id: incidentId, type: EventTypes.alert, source: '//test', subject: 's', time: '2026-11-26T10:05:00.000Z', data: alertData(incidentId) }, 'api-backend');
+
+  it('acks after the handler succeeds, so a handled message is not redelivered', async () => {
+    const seen: string[] = [];
+    subscriber = startSubscriber({
+      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
+      handler: async (m) => { seen.push(decodeCloudEvent(m, [EventTypes.alert]).data.incidentId); },
+    });
+    await publishAlert('0.one');
+    await waitFor(() => seen.length === 1, { what: 'one delivery' });
+    await settle(1500);
+    expect(seen).toEqual(['0.one']);
+  });
+
+  it('dead-letters an invalid message with its reason, acks it, and still handles the valid one behind it', async () => {
+    const handled: string[] = [];
+    subscriber = startSubscriber({
+      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
+      handler: async (m) => { handled.push(decodeCloudEvent(m, [EventTypes.alert]).data.incidentId); },
+    });
+    await publisher.publishRaw(Topics.alerts, Buffer.from('{not json'), { 'ce-specversion': '1.0', 'ce-type': EventTypes.alert, 'ce-id': 'bad-1', 'ce-source': '//test' }, 'api-backend');
+    await publishAlert('0.valid');
+    const [dead] = await deadLetters.waitFor(1);
+    expect(dead!.data.toString()).toBe('{not json');
+    expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(/event data is not JSON/);
+    expect(dead!.attributes[DeadLetterAttributes.source]).toBe(Subscriptions.decider.name);
+    expect(dead!.attributes['ce-id']).toBe('bad-1');
+    await waitFor(() => handled.includes('0.valid'), { what: 'the valid message' });
+    await settle(1000);
+    expect(deadLetters.messages).toHaveLength(1);
+  });
+
+  it('nacks on a transient error so the message is redelivered until it succeeds', async () => {
+    const attempts: ReceivedMessage[] = [];
+    subscriber = startSubscriber({
+      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
+      handler: async (m) => {
+        attempts.push(m);
+        if (attempts.length < 3) throw new TransientError('Firestore is having a moment');
+      },
+    });
+    await publishAlert('0.retry');
+    await waitFor(() => attempts.length >= 3, { timeoutMs: 30_000, what: 'three deliveries' });
+    await settle(1500);
+    expect(attempts).toHaveLength(3);
+    expect(new Set(attempts.map((a) => a.id)).size).toBe(1);
+    expect(deadLetters.messages).toHaveLength(0);
+  });
+
+  it('handles messages with one ordering key one at a time, in order', async () => {
+    const events: string[] = [];
+    subscriber = startSubscriber({
+      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
+      handler: async (m) => {
+        const id = decodeCloudEvent(m, [EventTypes.alert]).data.incidentId;
+        events.push(`start ${id}`);
+        await settle(30);
+        events.push(`end ${id}`);
+      },
+    });
+    for (const id of ['0.a', '0.b', '0.c', '0.d']) await publishAlert(id);
+    await waitFor(() => events.length === 8, { what: 'four handled messages' });
+    expect(events).toEqual(['start 0.a', 'end 0.a', 'start 0.b', 'end 0.b', 'start 0.c', 'end 0.c', 'start 0.d', 'end 0.d']);
+  });
+
+  it('close() waits for the message in flight to finish and ack', async () => {
+    let finished = false;
+    let started = false;
+    subscriber = startSubscriber({
+      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
+      handler: async () => { started = true; await settle(500); finished = true; },
+    });
+    await publishAlert('0.drain');
+    await waitFor(() => started, { what: 'the handler to start' });
+    await subscriber.close();
+    subscriber = undefined;
+    expect(finished).toBe(true);
+  });
+
+  it('a permanent error that is not an invalid event is dead-lettered too', async () => {
+    subscriber = startSubscriber({
+      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
+      handler: async () => { throw new InvalidEventError('service "ghost" is not configured'); },
+    });
+    await publishAlert('0.ghost');
+    const [dead] = await deadLetters.waitFor(1);
+    expect(dead!.attributes[DeadLetterAttributes.reason]).toBe('service "ghost" is not configured');
+  });
+});

@@ -1,0 +1,185 @@
+import { PubSub, type Message, type Subscription, type Topic } from '@google-cloud/pubsub';
+import {
+  DeadLetterAttributes,
+  encodeCloudEvent,
+  errorKind,
+  ErrorKinds,
+  Topics,
+  TransientError,
+  type CloudEvent,
+  type EventType,
+  type TopicName,
+} from '@burnback/contracts';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+
+/** A Pub/Sub client for the configured project (the emulator when PUBSUB_EMULATOR_HOST is set). */
+export function createPubSub(config: Pick<Config, 'projectId'>): PubSub {
+  return new PubSub({ projectId: config.projectId });
+}
+
+/** The port services publish through. Deliberately leaves out batching knobs and topic admin. */
+export interface Publisher {
+  /** Publishes a CloudEvent; messages with the same ordering key are delivered in order. Returns the message id. */
+  publishEvent<T extends EventType>(topic: TopicName, event: CloudEvent<T>, orderingKey?: string): Promise<string>;
+  /** Publishes raw bytes (the dead-letter path keeps a bad message exactly as it came). */
+  publishRaw(topic: TopicName, data: Buffer, attributes: Record<string, string>, orderingKey?: string): Promise<string>;
+}
+
+export class PubSubPublisher implements Publisher {
+  private readonly topics = new Map<string, Topic>();
+  constructor(private readonly pubsub: PubSub) {}
+
+  private topic(name: string): Topic {
+    let topic = this.topics.get(name);
+    if (!topic) {
+      topic = this.pubsub.topic(name, { messageOrdering: true, batching: { maxMilliseconds: 5 } });
+      this.topics.set(name, topic);
+    }
+    return topic;
+  }
+
+  async publishEvent<T extends EventType>(topic: TopicName, event: CloudEvent<T>, orderingKey?: string): Promise<string> {
+    const { data, attributes } = encodeCloudEvent(event);
+    return this.publishRaw(topic, data, attributes, orderingKey);
+  }
+
+  async publishRaw(topicName: TopicName, data: Buffer, attributes: Record<string, string>, orderingKey?: string): Promise<string> {
+    const topic = this.topic(topicName);
+    try {
+      return await topic.publishMessage({ data, attributes, ...(orderingKey ? { orderingKey } : {}) });
+    } catch (err) {
+      // A failed ordered publish pauses its key until resumed; resume so the retry can go through.
+      if (orderingKey) topic.resumePublishing(orderingKey);
+      throw new TransientError(`publish to ${topicName} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.topics.values()].map((t) => t.flush()));
+  }
+}
+
+/** What a handler receives: the message as Pub/Sub delivered it. */
+export interface ReceivedMessage {
+  id: string;
+  data: Buffer;
+  attributes: Record<string, string>;
+  orderingKey: string;
+  publishTime: Date;
+  deliveryAttempt: number;
+}
+
+export type MessageHandler = (message: ReceivedMessage) => Promise<void>;
+
+export interface SubscriberOptions {
+  pubsub: PubSub;
+  subscription: string;
+  handler: MessageHandler;
+  /** Where permanently bad messages go, with the reason. */
+  deadLetter: Publisher;
+  logger: Logger;
+  maxInFlight?: number;
+  /** Called after every settled message, for metrics. */
+  onSettled?: (outcome: 'ack' | 'nack' | 'dead-letter', message: ReceivedMessage) => void;
+}
+
+export interface RunningSubscriber {
+  readonly subscription: string;
+  /** Stops taking messages, waits for those in flight to settle, then closes the stream. */
+  close(): Promise<void>;
+}
+
+/**
+ * Streaming-pull subscriber with Burnback's delivery rules:
+ * - ack only after the handler succeeded;
+ * - PermanentError (invalid input): publish the message to burnback-dead-letter with the reason, then ack;
+ * - anything else: nack, so Pub/Sub redelivers (with the subscription's backoff);
+ * - messages with one ordering key are handled one at a time, in order.
+ */
+export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
+  const { pubsub, handler, deadLetter, logger } = options;
+  const subscription: Subscription = pubsub.subscription(options.subscription, {
+    flowControl: { maxMessages: options.maxInFlight ?? 20, allowExcessMessages: false },
+  });
+  const inFlight = new Set<Promise<void>>();
+  const keyChains = new Map<string, Promise<void>>();
+  let draining = false;
+
+  const settle = async (message: Message): Promise<void> => {
+    const received: ReceivedMessage = {
+      id: message.id,
+      data: message.data,
+      attributes: { ...(message.attributes ?? {}) },
+      orderingKey: message.orderingKey ?? '',
+      publishTime: new Date(message.publishTime.getTime()),
+      deliveryAttempt: message.deliveryAttempt ?? 0,
+    };
+    const meta = { subscription: options.subscription, messageId: message.id, eventId: received.attributes['ce-id'] };
+    try {
+      await handler(received);
+      message.ack();
+      options.onSettled?.('ack', received);
+    } catch (err) {
+      if (errorKind(err) === ErrorKinds.permanent) {
+        const reason = (err as Error).message;
+        try {
+          await deadLetter.publishRaw(Topics.deadLetter, received.data, {
+            ...received.attributes,
+            [DeadLetterAttributes.reason]: reason.slice(0, 1024),
+            [DeadLetterAttributes.source]: options.subscription,
+            [DeadLetterAttributes.at]: new Date().toISOString(),
+          });
+          message.ack();
+          options.onSettled?.('dead-letter', received);
+          logger.warn('message dead-lettered', { ...meta, event: 'dead_letter', reason });
+        } catch (dlqErr) {
+          message.nack();
+          options.onSettled?.('nack', received);
+          logger.error('dead-letter publish failed; message will be redelivered', { ...meta, reason, error: dlqErr });
+        }
+      } else {
+        message.nack();
+        options.onSettled?.('nack', received);
+        logger.warn('handler failed; message will be redelivered', {
+          ...meta,
+          deliveryAttempt: received.deliveryAttempt,
+          error: err,
+        });
+      }
+    }
+  };
+
+  const onMessage = (message: Message): void => {
+    if (draining) {
+      message.nack();
+      return;
+    }
+    const key = message.orderingKey ?? '';
+    const previous = key ? (keyChains.get(key) ?? Promise.resolve()) : Promise.resolve();
+    const run = previous.then(() => settle(message));
+    if (key) {
+      keyChains.set(key, run);
+      void run.finally(() => {
+        if (keyChains.get(key) === run) keyChains.delete(key);
+      });
+    }
+    inFlight.add(run);
+    void run.finally(() => inFlight.delete(run));
+  };
+
+  subscription.on('message', onMessage);
+  subscription.on('error', (err: Error) => {
+    logger.error('subscription stream error', { subscription: options.subscription, error: err });
+  });
+
+  return {
+    subscription: options.subscription,
+    async close() {
+      draining = true;
+      await Promise.allSettled([...inFlight]);
+      subscription.removeListener('message', onMessage);
+      await subscription.close();
+    },
+  };
+}
