@@ -1,0 +1,39 @@
+import { ConfigError } from './errors.js';
+
+/** What `main.ts` reads from the environment. */
+export interface SimConfig {
+  host: string;
+  port: number;
+  projectId: string;
+  region: string;
+  rolloutStepMs: number;
+}
+
+const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const REGION = /^[a-z]+-[a-z]+\d+$/;
+
+function integer(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new ConfigError(key, `expected an integer from ${min} to ${max}, got "${raw}"`);
+  return value;
+}
+
+function matching(env: NodeJS.ProcessEnv, key: string, fallback: string, pattern: RegExp, what: string): string {
+  const value = env[key] || fallback;
+  if (!pattern.test(value)) throw new ConfigError(key, `expected ${what}, got "${value}"`);
+  return value;
+}
+
+/** Parses the standalone simulator's environment; throws one ConfigError naming the bad key. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): SimConfig {
+  return {
+    host: env.GCP_SIM_HOST || '127.0.0.1',
+    port: integer(env, 'GCP_SIM_PORT', 8087, 0, 65535),
+    projectId: matching(env, 'GOOGLE_CLOUD_PROJECT', 'burnback-local', PROJECT_ID, 'a Google Cloud project id'),
+    region: matching(env, 'GCP_SIM_REGION', 'us-central1', REGION, 'a region such as us-central1'),
+    rolloutStepMs: integer(env, 'GCP_SIM_ROLLOUT_STEP_MS', 1000, 0, 3_600_000),
+  };
+}

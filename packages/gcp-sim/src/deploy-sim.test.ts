@@ -1,0 +1,86 @@
+import type { RolloutState } from './deploy-resources.js';
+import { defaultDeploySeed } from './deploy-seed.js';
+import { DeploySimulation, silentLogger } from './deploy-sim.js';
+import { DeployApiError } from './errors.js';
+
+const PIPELINE = 'projects/sim-test-proj/locations/us-central1/deliveryPipelines/api-backend-pipeline';
+
+function simulation(rolloutStepMs: number): DeploySimulation {
+  return new DeploySimulation({
+    seed: defaultDeploySeed('sim-test-proj', 'us-central1'),
+    rolloutStepMs,
+    logger: silentLogger,
+  });
+}
+
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('DeploySimulation', () => {
+  it('runs rollouts on one target one at a time: a second rollback waits PENDING until the first finishes', async () => {
+    const sim = simulation(15);
+    const order: Array<[string, RolloutState]> = [];
+    sim.onRolloutChange((r) => order.push([r.name.split('/').pop()!, r.state]));
+    try {
+      sim.invoke('RollbackTarget', { name: PIPELINE, targetId: 'production', rolloutId: 'rb-1' });
+      sim.invoke('RollbackTarget', { name: PIPELINE, targetId: 'production', rolloutId: 'rb-2', releaseId: 'rel-001' });
+      for (let i = 0; i < 500 && order.length < 6; i++) await settle(10);
+      expect(order).toEqual([
+        ['rb-1', 'PENDING'],
+        ['rb-2', 'PENDING'],
+        ['rb-1', 'IN_PROGRESS'],
+        ['rb-1', 'SUCCEEDED'],
+        ['rb-2', 'IN_PROGRESS'],
+        ['rb-2', 'SUCCEEDED'],
+      ]);
+    } finally {
+      sim.stop();
+    }
+  });
+
+  it('keeps rollouts moving when a listener throws', async () => {
+    const sim = simulation(1);
+    sim.onRolloutChange(() => {
+      throw new Error('listener bug');
+    });
+    try {
+      sim.invoke('RollbackTarget', { name: PIPELINE, targetId: 'staging', rolloutId: 'rb-1' });
+      const name = `${PIPELINE}/releases/rel-001/rollouts/rb-1`;
+      for (let i = 0; i < 1000 && sim.getRollout(name)?.state !== 'SUCCEEDED'; i++) await settle(5);
+      expect(sim.getRollout(name)?.state).toBe('SUCCEEDED');
+    } finally {
+      sim.stop();
+    }
+  });
+
+  it('stops moving rollouts once stopped', async () => {
+    const sim = simulation(5);
+    sim.invoke('RollbackTarget', { name: PIPELINE, targetId: 'staging', rolloutId: 'rb-1' });
+    sim.stop();
+    await settle(30);
+    expect(sim.getRollout(`${PIPELINE}/releases/rel-001/rollouts/rb-1`)?.state).toBe('PENDING');
+  });
+
+  it('records failed calls with their gRPC code and message', () => {
+    const sim = simulation(1000);
+    try {
+      expect(() =>
+        sim.invoke('GetTarget', { name: 'projects/sim-test-proj/locations/us-central1/targets/nope' }),
+      ).toThrow(DeployApiError);
+      expect(sim.calls[0]).toMatchObject({
+        method: 'GetTarget',
+        code: 5,
+        status: 'NOT_FOUND',
+        message: expect.stringMatching(/not found/),
+      });
+    } finally {
+      sim.stop();
+    }
+  });
+
+  it('rejects an injected failure code that is not a gRPC error', () => {
+    const sim = simulation(1000);
+    expect(() => sim.failNextCalls('RollbackTarget', 0)).toThrow(/not a gRPC error code/);
+    expect(() => sim.failNextCalls('RollbackTarget', 42)).toThrow(/not a gRPC error code/);
+    sim.stop();
+  });
+});

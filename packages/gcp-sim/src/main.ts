@@ -1,0 +1,64 @@
+/**
+ * Standalone simulator: `node --conditions=@burnback/source --import tsx packages/gcp-sim/src/main.ts`.
+ * Env: GCP_SIM_HOST (127.0.0.1), GCP_SIM_PORT (8087), GOOGLE_CLOUD_PROJECT (burnback-local),
+ * GCP_SIM_REGION (us-central1), GCP_SIM_ROLLOUT_STEP_MS (1000).
+ */
+import { loadConfig } from './config.js';
+import type { SimLogger } from './deploy-sim.js';
+import { ConfigError } from './errors.js';
+import { startGcpSim, type GcpSim } from './server.js';
+
+const line = (severity: 'INFO' | 'WARNING' | 'ERROR', message: string, meta?: object): void => {
+  process.stdout.write(
+    `${JSON.stringify({ severity, message, ...meta, 'logging.googleapis.com/labels': { service: 'gcp-sim' } })}\n`,
+  );
+};
+const logger: SimLogger = { info: (m, meta) => line('INFO', m, meta), warn: (m, meta) => line('WARNING', m, meta) };
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      line('ERROR', `invalid configuration: ${err.message}`, { key: err.key });
+      process.exit(1);
+    }
+    throw err;
+  }
+  // Handlers go in before the (slow) start so a signal during startup still stops cleanly.
+  let sim: GcpSim | undefined;
+  let stopping = false;
+  const stop = (target: GcpSim): void => {
+    target.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        line('ERROR', 'gcp-sim failed to stop cleanly', { error: String(err) });
+        process.exit(1);
+      },
+    );
+  };
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    line('INFO', 'gcp-sim stopping', { signal });
+    if (sim) stop(sim);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+
+  sim = await startGcpSim({ ...config, logger });
+  if (stopping) return stop(sim);
+  line('INFO', 'gcp-sim listening', {
+    address: sim.address,
+    projectId: sim.projectId,
+    region: sim.region,
+    rolloutStepMs: config.rolloutStepMs,
+    services: ['google.cloud.deploy.v1.CloudDeploy'],
+  });
+}
+
+main().catch((err: unknown) => {
+  line('ERROR', 'gcp-sim failed to start', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  process.exit(1);
+});
