@@ -1,0 +1,174 @@
+import { Collections, DeadLetterAttributes, type RollbackProgress } from '@burnback/contracts';
+import { belowThresholdIncident, closedIncident, openIncident, settle, waitFor } from '@burnback/testkit';
+import { startPipeline, WEBHOOK_TOKEN, type Pipeline } from './pipeline-harness';
+
+const stages = (progress: RollbackProgress[]) => progress.map((p) => p.stage);
+
+describe('Burnback end to end on the emulators and gcp-sim', () => {
+  let p: Pipeline;
+  beforeEach(async () => {
+    p = await startPipeline(expect.getState().currentTestName ?? 'e2e');
+  });
+  afterEach(async () => {
+    await p.close();
+  });
+
+  const waitForTerminal = async () => {
+    const done = await p.progress.waitFor(1, (m) => ['succeeded', 'failed'].includes(m.json<RollbackProgress>().stage), 30_000);
+    return done[0]!.json<RollbackProgress>();
+  };
+
+  it('an open incident ends in exactly one rollback of production to rel-001 that succeeded, with progress in order', async () => {
+    await p.notify(openIncident({ projectId: p.env.projectId }));
+    const terminal = await waitForTerminal();
+
+    expect(terminal.stage).toBe('succeeded');
+    expect(stages(p.progressOf(terminal.rollbackId))).toEqual(['accepted', 'started', 'succeeded']);
+    expect(p.progressOf(terminal.rollbackId).map((e) => e.sequence)).toEqual([1, 2, 3]);
+
+    const calls = p.sim.deploy.callsTo('RollbackTarget');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.request).toMatchObject({
+      name: `projects/${p.env.projectId}/locations/us-central1/deliveryPipelines/api-backend-pipeline`,
+      targetId: 'production',
+      releaseId: 'rel-001',
+    });
+    const rollouts = p.sim.deploy.rolloutsOnTarget('production');
+    const rollback = rollouts.find((r) => r.name === terminal.rolloutName)!;
+    expect(rollback.state).toBe('SUCCEEDED');
+    expect(rollback.name).toContain('/releases/rel-001/rollouts/burnback-rb-');
+
+    const [decision] = await p.decisions();
+    expect(decision).toMatchObject({ action: 'rollback', incidentId: '0.nx8k2f1q7d3a', service: 'api-backend', rollbackId: terminal.rollbackId });
+    expect(decision!.reason).toMatch(/roll back: error ratio 2\.5 % exceeds the threshold of 1 %/);
+    expect(decision!.verdicts.every((v) => v.passed)).toBe(true);
+
+    const [record] = await p.rollbacks();
+    expect(record).toMatchObject({ status: 'succeeded', releaseId: 'rel-001', rolloutState: 'SUCCEEDED', rolloutName: terminal.rolloutName });
+    expect(record!.audit.map((a) => a.stage)).toEqual(['accepted', 'accepted', 'started', 'succeeded']);
+
+    const notification = await p.env.db.collection(Collections.notifications).get();
+    expect(notification.size).toBe(1);
+    expect(JSON.parse(notification.docs[0]!.data().raw as string).incident.incident_id).toBe('0.nx8k2f1q7d3a');
+  });
+
+  it('the same incident published again starts nothing new', async () => {
+    await p.notify(openIncident({ projectId: p.env.projectId }));
+    await waitForTerminal();
+    await p.notify(openIncident({ projectId: p.env.projectId }));
+    await p.notify(openIncident({ projectId: p.env.projectId }));
+    await settle(2500);
+
+    expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+    expect(await p.decisions()).toHaveLength(1);
+    expect(await p.rollbacks()).toHaveLength(1);
+    expect(stages(p.progressOf())).toEqual(['accepted', 'started', 'succeeded']);
+  });
+
+  it('a below-threshold incident and a closed incident start nothing, and say why', async () => {
+    await p.notify(belowThresholdIncident({ projectId: p.env.projectId }));
+    await p.notify(closedIncident({ projectId: p.env.projectId, incidentId: '0.closed1' }));
+    const decisions = await waitFor(async () => {
+      const d = await p.decisions();
+      return d.length === 2 ? d : undefined;
+    }, { what: 'two decisions' });
+    await settle(1000);
+
+    expect(decisions.every((d) => d.action === 'none' && d.rollbackId === null)).toBe(true);
+    const reasons = decisions.map((d) => d.reason).sort();
+    expect(reasons).toEqual([
+      expect.stringMatching(/^no rollback: error ratio 0\.4 % does not exceed the threshold of 1 %/),
+      expect.stringMatching(/^no rollback: incident 0\.closed1 is closed/),
+    ]);
+    expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(0);
+    expect(p.progress.messages).toHaveLength(0);
+    expect(await p.env.db.collection(Collections.outbox).get()).toHaveProperty('size', 0);
+  });
+
+  it('a malformed message lands in burnback-dead-letter with its reason and the next valid one still works', async () => {
+    await p.notify('{"incident": {"incident_id": ');
+    await p.notify({ version: '1.2', incident: { incident_id: '0.bad', state: 'exploded', started_at: 1 } });
+    await p.notify(openIncident({ projectId: p.env.projectId }));
+
+    const dead = await p.deadLetters.waitFor(2);
+    const reasons = dead.map((m) => m.attributes[DeadLetterAttributes.reason]);
+    expect(reasons).toEqual(expect.arrayContaining([expect.stringMatching(/notification is not JSON/), expect.stringMatching(/incident\.state/)]));
+    expect(dead.every((m) => m.attributes[DeadLetterAttributes.source] === 'burnback-ingest')).toBe(true);
+    expect(dead.map((m) => m.data.toString())).toContain('{"incident": {"incident_id": ');
+
+    expect((await waitForTerminal()).stage).toBe('succeeded');
+    expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+  });
+
+  it('an incident on a service Burnback does not know is dead-lettered, not guessed', async () => {
+    await p.notify(openIncident({ projectId: p.env.projectId, service: 'billing' }));
+    const [dead] = await p.deadLetters.waitFor(1);
+    expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(/no configured service matches incident 0\.nx8k2f1q7d3a on resource cloud_run_revision .*"service_name":"billing"/);
+    expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(0);
+  });
+
+  it('a second incident inside the cooldown is refused with the reason, never rolling back twice', async () => {
+    await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.first' }));
+    await waitForTerminal();
+    await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.second', startedAt: 1_764_151_800 }));
+    const refused = await waitFor(async () => (await p.decisions()).find((d) => d.incidentId === '0.second'), { what: 'the second decision' });
+    await settle(1000);
+
+    expect(refused.action).toBe('none');
+    expect(refused.reason).toMatch(/within the 30 min cooldown/);
+    expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+  });
+
+  it('the webhook accepts a notification with the right token and the rollback follows', async () => {
+    const url = `${p.ingest.address}/webhook/error-budget-alert?auth_token=${WEBHOOK_TOKEN}`;
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(openIncident({ projectId: p.env.projectId })) });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ status: 'accepted', service: 'api-backend', incidentId: '0.nx8k2f1q7d3a' });
+    expect((await waitForTerminal()).stage).toBe('succeeded');
+  });
+
+  it.each([
+    ['no token', '', 401, /missing auth_token/],
+    ['a wrong token', '?auth_token=wrong-token-wrong-token', 403, /invalid auth_token/],
+  ])('the webhook refuses %s', async (_name, query, status, reason) => {
+    const res = await fetch(`${p.ingest.address}/webhook/error-budget-alert${query}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(openIncident()) });
+    expect(res.status).toBe(status);
+    expect((await res.json()).error).toMatch(reason);
+  });
+
+  it('the webhook answers 400 with the reason for a bad notification', async () => {
+    const res = await fetch(`${p.ingest.address}/webhook/error-budget-alert?auth_token=${WEBHOOK_TOKEN}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"version":"1.2","incident":{}}' });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatch(/invalid Monitoring notification: incident\.incident_id/);
+  });
+
+  it('a transient Cloud Deploy outage is retried and still yields exactly one rollout', async () => {
+    p.sim.deploy.failNextCalls('RollbackTarget', 14 /* UNAVAILABLE */, 2);
+    await p.notify(openIncident({ projectId: p.env.projectId }));
+    expect((await waitForTerminal()).stage).toBe('succeeded');
+    expect(p.sim.deploy.callsTo('RollbackTarget').map((c) => c.status)).toEqual(['UNAVAILABLE', 'UNAVAILABLE', 'OK']);
+    expect(p.sim.deploy.rolloutsOnTarget('production').filter((r) => r.rollbackOfRollout)).toHaveLength(1);
+  });
+
+  it('a RollbackTarget that took effect but answered an error is resumed through ALREADY_EXISTS, not repeated', async () => {
+    p.sim.deploy.failNextCalls('RollbackTarget', 14 /* UNAVAILABLE */, 1, { afterApplying: true });
+    await p.notify(openIncident({ projectId: p.env.projectId }));
+    const terminal = await waitForTerminal();
+    expect(terminal.stage).toBe('succeeded');
+    expect(p.sim.deploy.callsTo('RollbackTarget').map((c) => c.status)).toEqual(['UNAVAILABLE', 'ALREADY_EXISTS']);
+    expect(p.sim.deploy.rolloutsOnTarget('production').filter((r) => r.rollbackOfRollout)).toHaveLength(1);
+    const [record] = await p.rollbacks();
+    expect(record!.audit.find((a) => a.stage === 'started')!.detail).toMatch(/already exists/);
+  });
+
+  it('a rollout that fails in Cloud Deploy is reported failed with its reason', async () => {
+    p.sim.deploy.failNextRollbacks('production', 'verification job failed: 5xx rate still high');
+    await p.notify(openIncident({ projectId: p.env.projectId }));
+    const terminal = await waitForTerminal();
+    expect(terminal.stage).toBe('failed');
+    expect(terminal.detail).toMatch(/ended FAILED: verification job failed/);
+    expect(stages(p.progressOf())).toEqual(['accepted', 'started', 'failed']);
+    const [record] = await p.rollbacks();
+    expect(record).toMatchObject({ status: 'failed', rolloutState: 'FAILED' });
+  });
+});

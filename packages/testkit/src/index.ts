@@ -1,0 +1,6 @@
+export * from './emulators.js';
+export * from './topology.js';
+export * from './wait.js';
+export * from './tap.js';
+export * from './fixtures.js';
+export * from './environment.js';

@@ -1,0 +1,34 @@
+import type { PubSub } from '@google-cloud/pubsub';
+import { Subscriptions, Topics } from '@burnback/contracts';
+
+const ALREADY_EXISTS = 6;
+
+const ignoreExists = async (fn: () => Promise<unknown>): Promise<void> => {
+  try {
+    await fn();
+  } catch (err) {
+    if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
+  }
+};
+
+/**
+ * Creates every Burnback topic and subscription (as Terraform does in a real
+ * project): ordering where the code relies on it, a dead-letter policy to
+ * burnback-dead-letter and a retry backoff on each subscription. Idempotent.
+ */
+export async function ensureTopology(pubsub: PubSub, options: { maxDeliveryAttempts?: number } = {}): Promise<void> {
+  await Promise.all(Object.values(Topics).map((name) => ignoreExists(() => pubsub.createTopic(name))));
+  const deadLetterTopic = pubsub.topic(Topics.deadLetter).name; // projects/{project}/topics/burnback-dead-letter
+  await Promise.all(
+    Object.values(Subscriptions).map((s) =>
+      ignoreExists(() =>
+        pubsub.topic(s.topic).createSubscription(s.name, {
+          enableMessageOrdering: s.ordered,
+          ackDeadlineSeconds: 60,
+          deadLetterPolicy: { deadLetterTopic, maxDeliveryAttempts: options.maxDeliveryAttempts ?? 10 },
+          retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 60 } },
+        }),
+      ),
+    ),
+  );
+}

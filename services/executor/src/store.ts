@@ -1,0 +1,64 @@
+import type { Firestore } from '@google-cloud/firestore';
+import {
+  Collections,
+  RollbackRecord,
+  type AuditEntry,
+  type ProgressStage,
+  type RollbackCommand,
+} from '@burnback/contracts';
+import { toFirestoreData } from '@burnback/platform';
+
+/** The executor's Firestore documents: `rollbacks/{rollbackId}`, the state machine and its audit trail. */
+export class RollbackStore {
+  constructor(private readonly db: Firestore) {}
+
+  private ref(rollbackId: string) {
+    return this.db.collection(Collections.rollbacks).doc(rollbackId);
+  }
+
+  /** Creates the record in `accepted`, or returns the one a previous delivery created. */
+  async begin(command: RollbackCommand, now: Date): Promise<{ record: RollbackRecord; created: boolean }> {
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(this.ref(command.rollbackId));
+      if (snap.exists) return { record: RollbackRecord.parse(snap.data()), created: false };
+      const at = now.toISOString();
+      const record: RollbackRecord = {
+        rollbackId: command.rollbackId,
+        command,
+        status: 'accepted',
+        releaseId: command.releaseId,
+        rolloutName: null,
+        rolloutState: null,
+        failureReason: null,
+        audit: [{ at, stage: 'accepted', detail: `rollback of ${command.target} ordered: ${command.reason}` }],
+        createdAt: at,
+        updatedAt: at,
+      };
+      tx.create(this.ref(command.rollbackId), toFirestoreData(record));
+      return { record, created: true };
+    });
+  }
+
+  /** Applies a change and appends an audit line, atomically. */
+  async update(
+    rollbackId: string,
+    change: Partial<Pick<RollbackRecord, 'status' | 'releaseId' | 'rolloutName' | 'rolloutState' | 'failureReason'>>,
+    audit: { stage: ProgressStage | 'resumed'; detail: string },
+    now: Date,
+  ): Promise<RollbackRecord> {
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(this.ref(rollbackId));
+      if (!snap.exists) throw new Error(`rollbacks/${rollbackId} does not exist`);
+      const current = RollbackRecord.parse(snap.data());
+      const entry: AuditEntry = { at: now.toISOString(), ...audit };
+      const next: RollbackRecord = { ...current, ...change, audit: [...current.audit, entry], updatedAt: entry.at };
+      tx.set(this.ref(rollbackId), toFirestoreData(next));
+      return next;
+    });
+  }
+
+  async get(rollbackId: string): Promise<RollbackRecord | null> {
+    const snap = await this.ref(rollbackId).get();
+    return snap.exists ? RollbackRecord.parse(snap.data()) : null;
+  }
+}

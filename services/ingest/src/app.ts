@@ -1,0 +1,111 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { DeadLetterAttributes, errorKind, ErrorKinds, Topics } from '@burnback/contracts';
+import { redactText, type Logger, type Publisher } from '@burnback/platform';
+import type { IncomingNotification, IngestOutcome } from './handler.js';
+
+export interface IngestAppDeps {
+  handle: (incoming: IncomingNotification) => Promise<IngestOutcome>;
+  /** Where push deliveries of bad messages go (a push endpoint must ack them, or Pub/Sub retries forever). */
+  deadLetter: Publisher;
+  webhookToken: string | null;
+  logger: Logger;
+  now?: () => Date;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Constant-time comparison of a presented token with the configured one. */
+export function tokenMatches(presented: string | undefined, expected: string | null): boolean {
+  if (!expected || !presented) return false;
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+interface PushEnvelope {
+  message?: { data?: string; attributes?: Record<string, string>; messageId?: string; message_id?: string; publishTime?: string; publish_time?: string };
+  subscription?: string;
+}
+
+/** Ingest's HTTP front door: the Monitoring webhook, Pub/Sub push, and health. */
+export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
+  const { logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onResponse', async (req, reply) => {
+    logger.info(`${req.method} ${redactText(req.url)} ${reply.statusCode}`, {
+      event: 'http_request',
+      httpRequest: { requestMethod: req.method, requestUrl: redactText(req.url), status: reply.statusCode, latency: `${(reply.elapsedTime / 1000).toFixed(3)}s` },
+    });
+  });
+
+  const reject = (reply: FastifyReply, status: number, error: string) => reply.code(status).send({ error });
+
+  const unauthorised = (query: unknown, reply: FastifyReply): FastifyReply | null => {
+    if (!deps.webhookToken) return reject(reply, 503, 'the webhook is disabled: BURNBACK_WEBHOOK_TOKEN is not configured');
+    const token = (query as { auth_token?: string }).auth_token;
+    if (!token) return reject(reply, 401, 'missing auth_token query parameter');
+    if (!tokenMatches(token, deps.webhookToken)) return reject(reply, 403, 'invalid auth_token');
+    return null;
+  };
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.post('/webhook/error-budget-alert', async (req, reply) => {
+    const denied = unauthorised(req.query, reply);
+    if (denied) return denied;
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (raw.length === 0) return reject(reply, 400, 'empty body: expected a Cloud Monitoring notification (JSON)');
+    try {
+      const outcome = await deps.handle({ raw, source: 'webhook', observedAt: now(), messageId: null });
+      if (outcome.kind === 'test-notification') return reply.code(200).send({ status: 'test notification received' });
+      return reply.code(202).send({ status: 'accepted', eventId: outcome.eventId, service: outcome.event.service, incidentId: outcome.event.incidentId });
+    } catch (err) {
+      if (errorKind(err) === ErrorKinds.permanent) {
+        logger.warn('webhook notification rejected', { event: 'webhook_rejected', reason: (err as Error).message });
+        return reject(reply, 400, (err as Error).message);
+      }
+      logger.error('webhook notification failed; the sender should retry', { error: err });
+      return reject(reply, 503, 'temporarily unable to accept the notification; retry');
+    }
+  });
+
+  app.post('/pubsub/push', async (req, reply) => {
+    const denied = unauthorised(req.query, reply);
+    if (denied) return denied;
+    let envelope: PushEnvelope;
+    try {
+      envelope = JSON.parse((req.body as Buffer).toString('utf8')) as PushEnvelope;
+    } catch {
+      return reject(reply, 400, 'not a Pub/Sub push envelope (invalid JSON)');
+    }
+    const message = envelope.message;
+    if (!message || typeof message.data !== 'string') return reject(reply, 400, 'not a Pub/Sub push envelope: message.data missing');
+    const raw = Buffer.from(message.data, 'base64');
+    const publishTime = message.publishTime ?? message.publish_time;
+    const observedAt = publishTime && !Number.isNaN(Date.parse(publishTime)) ? new Date(publishTime) : now();
+    try {
+      await deps.handle({ raw, source: 'pubsub', observedAt, messageId: message.messageId ?? message.message_id ?? null });
+      return reply.code(204).send();
+    } catch (err) {
+      if (errorKind(err) !== ErrorKinds.permanent) return reject(reply, 503, 'temporarily unable to process; Pub/Sub will redeliver');
+      const reason = (err as Error).message;
+      try {
+        await deps.deadLetter.publishRaw(Topics.deadLetter, raw, {
+          ...(message.attributes ?? {}),
+          [DeadLetterAttributes.reason]: reason.slice(0, 1024),
+          [DeadLetterAttributes.source]: envelope.subscription ?? 'push',
+          [DeadLetterAttributes.at]: now().toISOString(),
+        });
+      } catch {
+        return reject(reply, 503, 'cannot dead-letter the message; Pub/Sub will redeliver');
+      }
+      logger.warn('pushed message dead-lettered', { event: 'dead_letter', reason });
+      return reply.code(204).send();
+    }
+  });
+
+  return app;
+}

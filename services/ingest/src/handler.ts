@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import {
+  EventTypes,
+  Topics,
+  TransientError,
+  type AlertEvent,
+  type AlertSource,
+} from '@burnback/contracts';
+import type { Logger, Publisher, ServiceConfig } from '@burnback/platform';
+import { notificationIdFor, parseNotification, TestNotification, toAlertEvent } from './parse.js';
+import type { NotificationStore } from './store.js';
+
+export interface IngestDeps {
+  services: Record<string, ServiceConfig>;
+  store: NotificationStore;
+  publisher: Publisher;
+  logger: Logger;
+}
+
+/** One Monitoring notification as it arrived, from the Pub/Sub channel or the webhook. */
+export interface IncomingNotification {
+  raw: Buffer;
+  source: AlertSource;
+  /** Pub/Sub publish time, or when the webhook request arrived. */
+  observedAt: Date;
+  messageId: string | null;
+}
+
+export type IngestOutcome =
+  | { kind: 'published'; event: AlertEvent; eventId: string }
+  | { kind: 'test-notification'; notificationId: string };
+
+/**
+ * Notification in → AlertEvent out. Invalid input throws PermanentError with the
+ * reason (the caller dead-letters it or answers 400); a failed store or publish
+ * throws TransientError (retry).
+ */
+export function createIngestHandler(deps: IngestDeps): (incoming: IncomingNotification) => Promise<IngestOutcome> {
+  const { logger } = deps;
+  return async (incoming) => {
+    let notification;
+    try {
+      notification = parseNotification(incoming.raw);
+    } catch (err) {
+      if (err instanceof TestNotification) {
+        const notificationId = `ntf-test-${createHash('sha256').update(incoming.raw).digest('hex').slice(0, 16)}`;
+        logger.info('Cloud Monitoring test notification received; nothing to decide', {
+          event: 'test_notification',
+          source: incoming.source,
+          notificationId,
+        });
+        return { kind: 'test-notification', notificationId };
+      }
+      throw err;
+    }
+    const incident = notification.incident;
+    const notificationId = notificationIdFor(incident.incident_id, incident.state, incoming.raw);
+    const event = toAlertEvent(notification, {
+      services: deps.services,
+      source: incoming.source,
+      observedAt: incoming.observedAt,
+      notificationId,
+    });
+
+    try {
+      await deps.store.save({
+        id: notificationId,
+        source: incoming.source,
+        receivedAt: incoming.observedAt.toISOString(),
+        incidentId: incident.incident_id,
+        state: incident.state,
+        raw: incoming.raw.toString('utf8'),
+        messageId: incoming.messageId,
+      });
+    } catch (err) {
+      throw new TransientError(`cannot store notification ${notificationId}: ${(err as Error).message}`, { cause: err });
+    }
+
+    await deps.publisher.publishEvent(
+      Topics.alerts,
+      {
+        id: notificationId,
+        type: EventTypes.alert,
+        source: `//burnback/ingest/${incoming.source}`,
+        subject: `services/${event.service}/incidents/${event.incidentId}`,
+        time: event.observedAt,
+        data: event,
+      },
+      event.service,
+    );
+    logger.info(`alert for ${event.service}: incident ${event.incidentId} ${event.state}`, {
+      event: 'alert_ingested',
+      eventId: notificationId,
+      incidentId: event.incidentId,
+      service: event.service,
+      state: event.state,
+      observedValue: event.observedValue,
+      signal: event.signal,
+      source: incoming.source,
+    });
+    return { kind: 'published', event, eventId: notificationId };
+  };
+}

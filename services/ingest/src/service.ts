@@ -1,0 +1,52 @@
+import type { Firestore } from '@google-cloud/firestore';
+import type { PubSub } from '@google-cloud/pubsub';
+import type { FastifyInstance } from 'fastify';
+import { Subscriptions } from '@burnback/contracts';
+import { PubSubPublisher, startSubscriber, type Config, type Logger } from '@burnback/platform';
+import { createIngestApp } from './app.js';
+import { createIngestHandler } from './handler.js';
+import { FirestoreNotificationStore } from './store.js';
+
+export interface IngestService {
+  app: FastifyInstance;
+  /** http://host:port the front door listens on. */
+  address: string;
+  close(): Promise<void>;
+}
+
+/** Wires ingest: the monitoring-incidents consumer and the HTTP front door. */
+export async function startIngestService(deps: {
+  config: Pick<Config, 'services' | 'webhookToken' | 'port'>;
+  pubsub: PubSub;
+  db: Firestore;
+  logger: Logger;
+  host?: string;
+}): Promise<IngestService> {
+  const { config, pubsub, db, logger } = deps;
+  const publisher = new PubSubPublisher(pubsub);
+  const handle = createIngestHandler({ services: config.services, store: new FirestoreNotificationStore(db), publisher, logger });
+  const subscriber = startSubscriber({
+    pubsub,
+    subscription: Subscriptions.ingest.name,
+    deadLetter: publisher,
+    logger,
+    handler: async (m) => {
+      await handle({ raw: m.data, source: 'pubsub', observedAt: m.publishTime, messageId: m.id });
+    },
+  });
+  const app = createIngestApp({ handle, deadLetter: publisher, webhookToken: config.webhookToken, logger });
+  const address = await app.listen({ host: deps.host ?? '0.0.0.0', port: config.port });
+  logger.info(`ingest listening on ${address}, consuming ${Subscriptions.ingest.name}`, {
+    event: 'started',
+    services: Object.keys(config.services),
+  });
+  return {
+    app,
+    address,
+    async close() {
+      await app.close();
+      await subscriber.close();
+      await publisher.close();
+    },
+  };
+}
