@@ -37,8 +37,8 @@ export async function startPipeline(suite: string, options: { rolloutStepMs?: nu
   const progress = await tapTopic(env.pubsub, Topics.progress);
   const deadLetters = await tapTopic(env.pubsub, Topics.deadLetter);
   const ingest = await startIngestService({ config, pubsub: env.pubsub, db: env.db, logger: env.logger, host: '127.0.0.1' });
-  const decider = startDeciderService({ config, pubsub: env.pubsub, db: env.db, logger: env.logger, relayIntervalMs: 0 });
-  const executor = startExecutorService({
+  const decider = await startDeciderService({ config, pubsub: env.pubsub, db: env.db, logger: env.logger, relayIntervalMs: 0 });
+  const executor = await startExecutorService({
     pubsub: env.pubsub,
     db: env.db,
     deployClient,

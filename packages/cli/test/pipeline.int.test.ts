@@ -133,13 +133,13 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
   ])('the webhook refuses %s', async (_name, query, status, reason) => {
     const res = await fetch(`${p.ingest.address}/webhook/error-budget-alert${query}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(openIncident()) });
     expect(res.status).toBe(status);
-    expect((await res.json()).error).toMatch(reason);
+    expect(((await res.json()) as { error: string }).error).toMatch(reason);
   });
 
   it('the webhook answers 400 with the reason for a bad notification', async () => {
     const res = await fetch(`${p.ingest.address}/webhook/error-budget-alert?auth_token=${WEBHOOK_TOKEN}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"version":"1.2","incident":{}}' });
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatch(/invalid Monitoring notification: incident\.incident_id/);
+    expect(((await res.json()) as { error: string }).error).toMatch(/invalid Monitoring notification: incident\.incident_id/);
   });
 
   it('a transient Cloud Deploy outage is retried and still yields exactly one rollout', async () => {

@@ -52,6 +52,8 @@ export interface Config {
   webhookToken: string | null;
   port: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** How often the executor polls GetRollout. */
+  pollIntervalMs: number;
   configPath: string;
   policy: PolicySettings;
   services: Record<string, ServiceConfig>;
@@ -67,6 +69,7 @@ const Env = z.object({
   BURNBACK_WEBHOOK_TOKEN: z.string().min(16, 'the webhook token must be at least 16 characters').optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  BURNBACK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(2_000),
 });
 
 const firstIssue = (error: z.ZodError, prefix: string): ConfigError => {
@@ -140,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookToken: e.BURNBACK_WEBHOOK_TOKEN ?? null,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    pollIntervalMs: e.BURNBACK_POLL_INTERVAL_MS,
     configPath: e.BURNBACK_CONFIG,
     policy,
     services,

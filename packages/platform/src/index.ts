@@ -7,3 +7,5 @@ export * from './deploy.js';
 export * from './outbox.js';
 export * from './retry.js';
 export * from './shutdown.js';
+export * from './metrics.js';
+export * from './health.js';

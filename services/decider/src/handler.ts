@@ -13,7 +13,7 @@ import {
   type OutboxEntry,
   type RollbackCommand,
 } from '@burnback/contracts';
-import { publishOutboxEntry, type Logger, type Publisher, type ServiceConfig } from '@burnback/platform';
+import { publishOutboxEntry, type Logger, type Metrics, type Publisher, type ServiceConfig } from '@burnback/platform';
 import { applyDecision, decide } from '@burnback/policy';
 import { DecisionStore } from './store.js';
 
@@ -22,6 +22,7 @@ export interface DeciderDeps {
   services: Record<string, ServiceConfig>;
   publisher: Publisher;
   logger: Logger;
+  metrics?: Metrics;
   /** Wall clock, only for bookkeeping (outbox timestamps); decisions use the event's time. */
   now?: () => Date;
 }
@@ -127,6 +128,7 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
     }
 
     const { decision, outbox } = result.written;
+    deps.metrics?.decisions.inc({ service: alert.service, action: decision.action });
     logger.info(`decision for ${alert.service}: ${decision.reason}`, {
       ...meta,
       event: 'decision',

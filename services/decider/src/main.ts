@@ -6,7 +6,7 @@ async function main(): Promise<void> {
   const logger = createLogger('decider', { level: config.logLevel });
   const pubsub = createPubSub(config);
   const db = createFirestore(config);
-  const service = startDeciderService({ config, pubsub, db, logger });
+  const service = await startDeciderService({ config, pubsub, db, logger, port: config.port });
   onShutdown([() => service.close(), () => pubsub.close(), () => db.terminate()], logger);
 }
 

@@ -1,24 +1,30 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { decodeCloudEvent, EventTypes, Subscriptions } from '@burnback/contracts';
-import { PubSubPublisher, startOutboxRelay, startSubscriber, type Config, type Logger } from '@burnback/platform';
+import { createMetrics, PubSubPublisher, startHealthServer, startOutboxRelay, startSubscriber, type Config, type Logger, type Metrics } from '@burnback/platform';
 import { createDeciderHandler } from './handler.js';
 
 export interface DeciderService {
+  /** http://host:port of health and metrics, when a port was given. */
+  address: string | null;
   close(): Promise<void>;
 }
 
 /** Wires the decider: burnback-alerts in, decisions and the outbox relay. */
-export function startDeciderService(deps: {
+export async function startDeciderService(deps: {
   config: Pick<Config, 'services'>;
   pubsub: PubSub;
   db: Firestore;
   logger: Logger;
+  metrics?: Metrics;
+  /** Port for health and metrics; null = none (in-process tests). */
+  port?: number | null;
   relayIntervalMs?: number;
-}): DeciderService {
+}): Promise<DeciderService> {
   const { config, pubsub, db, logger } = deps;
+  const metrics = deps.metrics ?? createMetrics('decider');
   const publisher = new PubSubPublisher(pubsub);
-  const handle = createDeciderHandler({ db, services: config.services, publisher, logger });
+  const handle = createDeciderHandler({ db, services: config.services, publisher, logger, metrics });
   const subscriber = startSubscriber({
     pubsub,
     subscription: Subscriptions.decider.name,
@@ -27,11 +33,15 @@ export function startDeciderService(deps: {
     handler: async (m) => {
       await handle(decodeCloudEvent(m, [EventTypes.alert]));
     },
+    onSettled: (outcome) => metrics.messages.inc({ subscription: Subscriptions.decider.name, outcome }),
   });
   const relay = startOutboxRelay({ db, publisher, logger, intervalMs: deps.relayIntervalMs ?? 10_000 });
   logger.info(`decider consuming ${Subscriptions.decider.name}`, { event: 'started', services: Object.keys(config.services) });
+  const health = deps.port === undefined || deps.port === null ? null : await startHealthServer({ port: deps.port, metrics, logger });
   return {
+    address: health?.address ?? null,
     async close() {
+      await health?.close();
       await subscriber.close();
       await relay.stop();
       await publisher.close();

@@ -56,14 +56,14 @@ export class CloudDeployPort implements DeployPort {
 
   async lastKnownGoodRelease(pipelineName: string, targetId: string): Promise<ReleaseChoice | null> {
     const releases = [];
-    for await (const release of this.client.listReleasesAsync({ parent: pipelineName })) {
+    for await (const release of this.client.listReleasesAsync({ parent: pipelineName }, { autoPaginate: false })) {
       releases.push(release);
       if (releases.length >= (this.options.maxReleases ?? 50)) break;
     }
     const succeeded = [];
     for (const release of releases) {
       if (!release.name) continue;
-      for await (const rollout of this.client.listRolloutsAsync({ parent: release.name })) {
+      for await (const rollout of this.client.listRolloutsAsync({ parent: release.name }, { autoPaginate: false })) {
         if (rollout.targetId === targetId && String(rollout.state) === 'SUCCEEDED' && rollout.name) {
           succeeded.push({ name: rollout.name, at: millis(rollout.deployEndTime) || millis(rollout.createTime) });
         }

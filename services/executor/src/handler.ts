@@ -8,7 +8,7 @@ import {
   type RollbackCommand,
   type RollbackRecord,
 } from '@burnback/contracts';
-import { isRetryableGrpcError, withRetry, type Logger, type Publisher } from '@burnback/platform';
+import { isRetryableGrpcError, withRetry, type Logger, type Metrics, type Publisher } from '@burnback/platform';
 import { TERMINAL_ROLLOUT_STATES, type DeployPort } from './deploy.js';
 import type { RollbackStore } from './store.js';
 
@@ -17,6 +17,7 @@ export interface ExecutorDeps {
   deploy: DeployPort;
   publisher: Publisher;
   logger: Logger;
+  metrics?: Metrics;
   now?: () => Date;
   /** How often GetRollout is polled. */
   pollIntervalMs?: number;
@@ -69,6 +70,7 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
       },
       cmd.service,
     );
+    deps.metrics?.rollbackProgress.inc({ service: cmd.service, stage });
     logger.info(`rollback ${cmd.rollbackId} of ${cmd.service}/${cmd.target}: ${stage}: ${detail}`, {
       event: 'rollback_progress',
       stage,

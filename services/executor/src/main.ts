@@ -7,8 +7,7 @@ async function main(): Promise<void> {
   const pubsub = createPubSub(config);
   const db = createFirestore(config);
   const deployClient = createDeployClient(config);
-  const pollIntervalMs = Number(process.env.BURNBACK_POLL_INTERVAL_MS ?? 2000);
-  const service = startExecutorService({ pubsub, db, deployClient, logger, pollIntervalMs });
+  const service = await startExecutorService({ pubsub, db, deployClient, logger, pollIntervalMs: config.pollIntervalMs, port: config.port });
   logger.info(`Cloud Deploy at ${config.cloudDeployEndpoint ?? 'clouddeploy.googleapis.com'}`, { event: 'started' });
   onShutdown([() => service.close(), () => deployClient.close(), () => pubsub.close(), () => db.terminate()], logger);
 }

@@ -2,31 +2,38 @@ import type { CloudDeployClient } from '@google-cloud/deploy';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { decodeCloudEvent, EventTypes, Subscriptions } from '@burnback/contracts';
-import { PubSubPublisher, startSubscriber, type Logger } from '@burnback/platform';
+import { createMetrics, PubSubPublisher, startHealthServer, startSubscriber, type Logger, type Metrics } from '@burnback/platform';
 import { CloudDeployPort } from './deploy.js';
 import { createExecutorHandler, type ExecutorDeps } from './handler.js';
 import { RollbackStore } from './store.js';
 
 export interface ExecutorService {
+  /** http://host:port of health and metrics, when a port was given. */
+  address: string | null;
   close(): Promise<void>;
 }
 
 /** Wires the executor: burnback-commands in, Cloud Deploy rollbacks, burnback-progress out. */
-export function startExecutorService(deps: {
+export async function startExecutorService(deps: {
   pubsub: PubSub;
   db: Firestore;
   deployClient: CloudDeployClient;
   logger: Logger;
+  metrics?: Metrics;
+  /** Port for health and metrics; null = none (in-process tests). */
+  port?: number | null;
   pollIntervalMs?: number;
   retry?: ExecutorDeps['retry'];
-}): ExecutorService {
+}): Promise<ExecutorService> {
   const { pubsub, db, logger } = deps;
+  const metrics = deps.metrics ?? createMetrics('executor');
   const publisher = new PubSubPublisher(pubsub);
   const handle = createExecutorHandler({
     store: new RollbackStore(db),
     deploy: new CloudDeployPort(deps.deployClient),
     publisher,
     logger,
+    metrics,
     ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),
     ...(deps.retry ? { retry: deps.retry } : {}),
   });
@@ -38,10 +45,14 @@ export function startExecutorService(deps: {
     handler: async (m) => {
       await handle(decodeCloudEvent(m, [EventTypes.rollbackCommand]));
     },
+    onSettled: (outcome) => metrics.messages.inc({ subscription: Subscriptions.executor.name, outcome }),
   });
   logger.info(`executor consuming ${Subscriptions.executor.name}`, { event: 'started' });
+  const health = deps.port === undefined || deps.port === null ? null : await startHealthServer({ port: deps.port, metrics, logger });
   return {
+    address: health?.address ?? null,
     async close() {
+      await health?.close();
       await subscriber.close();
       await publisher.close();
     },

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { DeadLetterAttributes, errorKind, ErrorKinds, Topics } from '@burnback/contracts';
-import { redactText, type Logger, type Publisher } from '@burnback/platform';
+import { redactText, registerHealthRoutes, type Logger, type Metrics, type Publisher } from '@burnback/platform';
 import type { IncomingNotification, IngestOutcome } from './handler.js';
 
 export interface IngestAppDeps {
@@ -10,6 +10,7 @@ export interface IngestAppDeps {
   deadLetter: Publisher;
   webhookToken: string | null;
   logger: Logger;
+  metrics: Metrics;
   now?: () => Date;
 }
 
@@ -35,7 +36,9 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.addHook('onResponse', async (req, reply) => {
-    logger.info(`${req.method} ${redactText(req.url)} ${reply.statusCode}`, {
+    // Probes hit /healthz every few seconds; their lines are noise at INFO.
+    const level = req.url === '/healthz' || req.url === '/metrics' ? 'debug' : 'info';
+    logger.log(level, `${req.method} ${redactText(req.url)} ${reply.statusCode}`, {
       event: 'http_request',
       httpRequest: { requestMethod: req.method, requestUrl: redactText(req.url), status: reply.statusCode, latency: `${(reply.elapsedTime / 1000).toFixed(3)}s` },
     });
@@ -51,7 +54,7 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
     return null;
   };
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  registerHealthRoutes(app, deps.metrics);
 
   app.post('/webhook/error-budget-alert', async (req, reply) => {
     const denied = unauthorised(req.query, reply);

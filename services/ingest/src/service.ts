@@ -2,7 +2,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import type { FastifyInstance } from 'fastify';
 import { Subscriptions } from '@burnback/contracts';
-import { PubSubPublisher, startSubscriber, type Config, type Logger } from '@burnback/platform';
+import { createMetrics, PubSubPublisher, startSubscriber, type Config, type Logger, type Metrics } from '@burnback/platform';
 import { createIngestApp } from './app.js';
 import { createIngestHandler } from './handler.js';
 import { FirestoreNotificationStore } from './store.js';
@@ -20,9 +20,11 @@ export async function startIngestService(deps: {
   pubsub: PubSub;
   db: Firestore;
   logger: Logger;
+  metrics?: Metrics;
   host?: string;
 }): Promise<IngestService> {
   const { config, pubsub, db, logger } = deps;
+  const metrics = deps.metrics ?? createMetrics('ingest');
   const publisher = new PubSubPublisher(pubsub);
   const handle = createIngestHandler({ services: config.services, store: new FirestoreNotificationStore(db), publisher, logger });
   const subscriber = startSubscriber({
@@ -33,8 +35,9 @@ export async function startIngestService(deps: {
     handler: async (m) => {
       await handle({ raw: m.data, source: 'pubsub', observedAt: m.publishTime, messageId: m.id });
     },
+    onSettled: (outcome) => metrics.messages.inc({ subscription: Subscriptions.ingest.name, outcome }),
   });
-  const app = createIngestApp({ handle, deadLetter: publisher, webhookToken: config.webhookToken, logger });
+  const app = createIngestApp({ handle, deadLetter: publisher, webhookToken: config.webhookToken, logger, metrics });
   const address = await app.listen({ host: deps.host ?? '0.0.0.0', port: config.port });
   logger.info(`ingest listening on ${address}, consuming ${Subscriptions.ingest.name}`, {
     event: 'started',

@@ -1,0 +1,46 @@
+
+import { runDev } from './commands/dev.js';
+import { runTopology } from './commands/topology.js';
+import { runTrigger } from './commands/trigger.js';
+
+const USAGE = `burnback <command> [options]
+
+Commands:
+  dev        run the whole system locally: emulators, topics, gcp-sim, ingest, decider, executor
+  trigger    publish a Cloud Monitoring incident to monitoring-incidents (or the webhook)
+  topology   create Burnback's topics and subscriptions on the Pub/Sub emulator
+
+Run 'burnback <command> --help' for a command's options.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'dev':
+      return runDev(rest);
+    case 'trigger':
+      return runTrigger(rest);
+    case 'topology':
+      return runTopology(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`unknown command '${command}'\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`burnback: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

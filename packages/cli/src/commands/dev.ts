@@ -1,0 +1,61 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_PROJECT, LOCAL_WEBHOOK_TOKEN, startLocalStack } from '../local-stack.js';
+
+const HELP = `burnback dev: run the whole Burnback system locally (what 'npm start' runs)
+
+Starts (or reuses, when PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST answer)
+the gcloud Pub/Sub (8085) and Firestore (8086) emulators, creates the topics and
+subscriptions, starts gcp-sim (Cloud Deploy, 8087) and ingest (8080), decider
+(8081) and executor (8082). Ctrl-C stops everything it started.
+
+Options:
+  --json               print the services' log lines as raw JSON
+  --rollout-step-ms N  how long each rollout state lasts in gcp-sim (default 1000)
+
+Environment: GOOGLE_CLOUD_PROJECT (default ${DEFAULT_PROJECT}), BURNBACK_CONFIG
+(default config/local.yaml), BURNBACK_WEBHOOK_TOKEN, GCP_SIM_PORT.`;
+
+export async function runDev(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { json: { type: 'boolean', default: false }, 'rollout-step-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  const projectId = process.env.GOOGLE_CLOUD_PROJECT || DEFAULT_PROJECT;
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  const stack = await startLocalStack({
+    projectId,
+    env: process.env,
+    print,
+    pretty: !values.json && process.stdout.isTTY === true,
+    ...(values['rollout-step-ms'] ? { rolloutStepMs: Number(values['rollout-step-ms']) } : {}),
+  });
+
+  print('');
+  print(`Burnback is running locally (project ${projectId}):`);
+  for (const [part, where] of Object.entries(stack.endpoints)) print(`  ${part.padEnd(30)} ${where}`);
+  print('');
+  print(`Webhook: POST ${stack.endpoints['ingest (HTTP front door)']}/webhook/error-budget-alert?auth_token=${process.env.BURNBACK_WEBHOOK_TOKEN ? '<BURNBACK_WEBHOOK_TOKEN>' : LOCAL_WEBHOOK_TOKEN}`);
+  print(`Trigger a rollback from another terminal: npm run trigger`);
+  print(`Press Ctrl-C to stop everything this started.`);
+  print('');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = async (code: number, why: string) => {
+      if (stopping) return;
+      stopping = true;
+      print(`burnback  stopping (${why})…`);
+      await stack.stop();
+      print('burnback  stopped');
+      resolve(code);
+    };
+    process.once('SIGINT', () => void shutdown(0, 'SIGINT'));
+    process.once('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+    void stack.crashed.then(({ service, code }) => shutdown(1, `${service} exited with code ${code}`));
+  });
+}

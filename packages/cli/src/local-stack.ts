@@ -1,0 +1,169 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { resolve } from 'node:path';
+import { PubSub } from '@google-cloud/pubsub';
+import { startGcpSim, type GcpSim } from '@burnback/gcp-sim';
+import { EMULATORS, ensureEmulator, ensureTopology, stopEmulator, type RunningEmulator } from '@burnback/testkit';
+
+export const REPO_ROOT = resolve(__dirname, '../../..');
+export const DEFAULT_PROJECT = 'burnback-local';
+/** Local-only webhook token; real deployments take it from Secret Manager. */
+export const LOCAL_WEBHOOK_TOKEN = 'local-dev-webhook-token';
+
+export const LOCAL_PORTS = { ingest: 8080, decider: 8081, executor: 8082, gcpSim: 8087 } as const;
+
+const SERVICES = ['ingest', 'decider', 'executor'] as const;
+type ServiceName = (typeof SERVICES)[number];
+
+export interface LocalStackOptions {
+  projectId: string;
+  env: NodeJS.ProcessEnv;
+  /** Writes one line of output (service logs, status). */
+  print: (line: string) => void;
+  pretty: boolean;
+  rolloutStepMs?: number;
+}
+
+export interface LocalStack {
+  emulators: RunningEmulator[];
+  sim: GcpSim;
+  children: Map<ServiceName, ChildProcess>;
+  endpoints: Record<string, string>;
+  /** Resolves when a service exits on its own (a crash): the stack is then unhealthy. */
+  crashed: Promise<{ service: ServiceName; code: number | null }>;
+  stop(): Promise<void>;
+}
+
+const SEVERITY_COLOUR: Record<string, string> = { ERROR: '\x1b[31m', CRITICAL: '\x1b[31m', WARNING: '\x1b[33m', INFO: '\x1b[36m', DEBUG: '\x1b[90m' };
+
+/** One log line for a human: `executor  INFO     message  (labels)`; raw JSON when not pretty. */
+export function formatLogLine(service: string, line: string, pretty: boolean): string {
+  if (!pretty) return line;
+  try {
+    const entry = JSON.parse(line) as { severity?: string; message?: string; reason?: string };
+    const severity = entry.severity ?? 'DEFAULT';
+    const colour = SEVERITY_COLOUR[severity] ?? '';
+    return `${service.padEnd(9)} ${colour}${severity.padEnd(8)}\x1b[0m ${entry.message ?? line}`;
+  } catch {
+    return `${service.padEnd(9)} ${line}`;
+  }
+}
+
+function spawnService(service: ServiceName, env: NodeJS.ProcessEnv, opts: LocalStackOptions): ChildProcess {
+  const child = spawn(process.execPath, ['--conditions=@burnback/source', '--import', 'tsx', resolve(REPO_ROOT, `services/${service}/src/main.ts`)], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => opts.print(formatLogLine(service, line, opts.pretty)));
+  }
+  return child;
+}
+
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url} exited with code ${child.exitCode} before it became healthy`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not become healthy within ${timeoutMs} ms`);
+}
+
+/**
+ * Starts the whole system locally: the gcloud emulators (or reuses running ones),
+ * Burnback's topics and subscriptions, gcp-sim, and the three services as
+ * their own processes, exactly as `main.ts` runs in production.
+ */
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  const log = (line: string) => opts.print(`burnback  ${line}`);
+  const emulators: RunningEmulator[] = [];
+  const children = new Map<ServiceName, ChildProcess>();
+  let sim: GcpSim | undefined;
+
+  const stop = async () => {
+    for (const child of children.values()) if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.all(
+      [...children.values()].map(
+        (child) =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            const timer = setTimeout(() => {
+              child.kill('SIGKILL');
+              done();
+            }, 12_000);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              done();
+            });
+          }),
+      ),
+    );
+    await sim?.stop();
+    await Promise.all(emulators.map((e) => stopEmulator(e)));
+  };
+
+  try {
+    for (const spec of [EMULATORS.pubsub, EMULATORS.firestore]) {
+      const running = await ensureEmulator(spec, { host: opts.env[spec.envVar] || spec.host, projectId: opts.projectId, log });
+      if (!running.startedByUs) log(`reusing the ${spec.name} emulator on ${running.host}`);
+      emulators.push(running);
+    }
+    const [pubsubHost, firestoreHost] = [emulators[0]!.host, emulators[1]!.host];
+    process.env.PUBSUB_EMULATOR_HOST = pubsubHost;
+    const pubsub = new PubSub({ projectId: opts.projectId });
+    await ensureTopology(pubsub);
+    await pubsub.close();
+    log(`topics and subscriptions ready in project ${opts.projectId}`);
+
+    const simPort = Number(opts.env.GCP_SIM_PORT ?? LOCAL_PORTS.gcpSim);
+    sim = await startGcpSim({ projectId: opts.projectId, port: simPort, host: '127.0.0.1', rolloutStepMs: opts.rolloutStepMs ?? 1000 });
+    sim.deploy.onRolloutChange((rollout, previous) => {
+      if (previous) log(`gcp-sim: rollout ${rollout.name} ${previous} -> ${rollout.state}`);
+    });
+
+    const baseEnv: NodeJS.ProcessEnv = {
+      ...opts.env,
+      METADATA_SERVER_DETECTION: 'none',
+      GOOGLE_CLOUD_PROJECT: opts.projectId,
+      PUBSUB_EMULATOR_HOST: pubsubHost,
+      FIRESTORE_EMULATOR_HOST: firestoreHost,
+      CLOUD_DEPLOY_ENDPOINT: sim.address,
+      BURNBACK_CONFIG: opts.env.BURNBACK_CONFIG ?? resolve(REPO_ROOT, 'config/local.yaml'),
+      BURNBACK_WEBHOOK_TOKEN: opts.env.BURNBACK_WEBHOOK_TOKEN ?? LOCAL_WEBHOOK_TOKEN,
+      BURNBACK_POLL_INTERVAL_MS: opts.env.BURNBACK_POLL_INTERVAL_MS ?? '500',
+    };
+    for (const service of SERVICES) {
+      children.set(service, spawnService(service, { ...baseEnv, PORT: String(LOCAL_PORTS[service]) }, opts));
+    }
+    await Promise.all(SERVICES.map((s) => waitForHealth(`http://127.0.0.1:${LOCAL_PORTS[s]}/healthz`, children.get(s)!)));
+
+    const crashed = new Promise<{ service: ServiceName; code: number | null }>((resolveCrash) => {
+      for (const [service, child] of children) child.once('exit', (code) => resolveCrash({ service, code }));
+    });
+    return {
+      emulators,
+      sim,
+      children,
+      endpoints: {
+        'Pub/Sub emulator': pubsubHost,
+        'Firestore emulator': firestoreHost,
+        'gcp-sim (Cloud Deploy gRPC)': sim.address,
+        'ingest (HTTP front door)': `http://127.0.0.1:${LOCAL_PORTS.ingest}`,
+        'decider (health, metrics)': `http://127.0.0.1:${LOCAL_PORTS.decider}`,
+        'executor (health, metrics)': `http://127.0.0.1:${LOCAL_PORTS.executor}`,
+      },
+      crashed,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

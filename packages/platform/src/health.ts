@@ -1,0 +1,21 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+/** GET /healthz and GET /metrics on `app` (each service's HTTP port; Cloud Run needs one). */
+export function registerHealthRoutes(app: FastifyInstance, metrics: Metrics): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}
+
+/** A health + metrics server for the worker services (decider, executor). */
+export async function startHealthServer(options: { port: number; host?: string; metrics: Metrics; logger: Logger }): Promise<{ address: string; close(): Promise<void> }> {
+  const app = Fastify({ logger: false });
+  registerHealthRoutes(app, options.metrics);
+  const address = await app.listen({ host: options.host ?? '0.0.0.0', port: options.port });
+  options.logger.info(`health and metrics on ${address}`, { event: 'http_listening' });
+  return { address, close: () => app.close() };
+}

@@ -1,0 +1,37 @@
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of one process (prom-client: the standard exposition
+ * format and process metrics, rather than hand-written text).
+ */
+export interface Metrics {
+  registry: Registry;
+  messages: Counter<'subscription' | 'outcome'>;
+  decisions: Counter<'service' | 'action'>;
+  rollbackProgress: Counter<'service' | 'stage'>;
+}
+
+export function createMetrics(component: string): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ component });
+  collectDefaultMetrics({ register: registry });
+  const messages = new Counter({
+    name: 'burnback_messages_total',
+    help: 'Pub/Sub messages settled, by subscription and outcome (ack, nack, dead-letter).',
+    labelNames: ['subscription', 'outcome'] as const,
+    registers: [registry],
+  });
+  const decisions = new Counter({
+    name: 'burnback_decisions_total',
+    help: 'Decisions made, by service and action (rollback, none).',
+    labelNames: ['service', 'action'] as const,
+    registers: [registry],
+  });
+  const rollbackProgress = new Counter({
+    name: 'burnback_rollback_progress_total',
+    help: 'Rollback progress events published, by service and stage.',
+    labelNames: ['service', 'stage'] as const,
+    registers: [registry],
+  });
+  return { registry, messages, decisions, rollbackProgress };
+}
