@@ -1,0 +1,248 @@
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DEFAULT_POLICY, PolicyUserLabels, Subscriptions, Topics } from '@burnback/contracts';
+import { checkInfra, contractExpectations, loadTerraform, pubsubInventory, type ParsedTf } from './infra-check';
+
+const INFRA = path.resolve(__dirname, '..');
+const terraformOnPath = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
+
+const scratch: string[] = [];
+afterAll(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A copy of infra/ (modules and envs) in a temp dir, for edits that must make a check fail. */
+function copyOfInfra(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'burnback-infra-'));
+  scratch.push(dir);
+  for (const sub of ['modules', 'envs']) cpSync(path.join(INFRA, sub), path.join(dir, sub), { recursive: true });
+  return dir;
+}
+
+/** Replaces text in one file of a copy; fails loudly if the text is not there (a stale edit would prove nothing). */
+function edit(root: string, file: string, from: string | RegExp, to: string): void {
+  const full = path.join(root, file);
+  const before = readFileSync(full, 'utf8');
+  const after = before.replace(from, to);
+  if (after === before) throw new Error(`edit of ${file} changed nothing: ${String(from)} not found`);
+  writeFileSync(full, after);
+}
+
+/** Replaces text in every *.tf file of a copy (a consistent rename). */
+function renameEverywhere(root: string, from: string, to: string): void {
+  const files = readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.tf'))
+    .map((f) => path.join(root, f));
+  let changed = 0;
+  for (const file of files) {
+    const before = readFileSync(file, 'utf8');
+    const after = before.split(from).join(to);
+    if (after !== before) {
+      writeFileSync(file, after);
+      changed++;
+    }
+  }
+  if (changed === 0) throw new Error(`${from} appears in no .tf file`);
+}
+
+async function problemsOf(root: string): Promise<string[]> {
+  return checkInfra(await loadTerraform(root));
+}
+
+describe('the Terraform in infra/', () => {
+  let parsed: ParsedTf;
+  beforeAll(async () => {
+    parsed = await loadTerraform(INFRA);
+  });
+
+  test('passes every check against packages/contracts', () => {
+    expect(checkInfra(parsed)).toEqual([]);
+  });
+
+  test('has one module per concern and a prod environment', () => {
+    expect(Object.keys(parsed.modules).sort()).toEqual([
+      'envs/prod',
+      'modules/burnback-services',
+      'modules/delivery-pipeline',
+      'modules/firestore',
+      'modules/identities',
+      'modules/monitoring',
+      'modules/pubsub',
+    ]);
+  });
+
+  test('creates every topic and subscription the code uses, with the same names and topics', () => {
+    const inventory = pubsubInventory(parsed);
+    expect(inventory.topics).toEqual(expect.arrayContaining(Object.values(Topics)));
+    for (const sub of Object.values(Subscriptions)) {
+      expect(inventory.subscriptions).toContainEqual({ name: sub.name, topic: sub.topic });
+    }
+  });
+
+  test('creates the clouddeploy-operations topic Cloud Deploy publishes its notifications to', () => {
+    expect(pubsubInventory(parsed).topics).toContain(Topics.clouddeployOperations);
+  });
+
+  const fmt = terraformOnPath ? test : test.skip;
+  fmt(`is canonically formatted (terraform fmt -check -recursive)${terraformOnPath ? '' : ' [skipped: terraform is not on PATH]'}`, () => {
+    const run = spawnSync('terraform', ['fmt', '-check', '-recursive', '-diff', INFRA], { encoding: 'utf8' });
+    expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: '' });
+  });
+});
+
+describe('the checks fail when code and Terraform disagree', () => {
+  test('a topic renamed in Terraform only is reported by the name the code uses', async () => {
+    const root = copyOfInfra();
+    renameEverywhere(root, '"burnback-commands"', '"burnback-command"');
+    const problems = await problemsOf(root);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^topic "burnback-commands" is used by the code .* no google_pubsub_topic in Terraform is named "burnback-commands"/),
+        expect.stringContaining(`subscription "${Subscriptions.executor.name}" reads topic "burnback-command" in Terraform but "burnback-commands" in the code`),
+      ]),
+    );
+  });
+
+  test('a topic renamed in the code only is reported too', async () => {
+    const expectations = contractExpectations();
+    expectations.topics = expectations.topics.map((t) => (t === Topics.alerts ? 'burnback-alert-events' : t));
+    const problems = checkInfra(await loadTerraform(INFRA), expectations);
+    expect(problems).toEqual([expect.stringContaining('topic "burnback-alert-events" is used by the code')]);
+  });
+
+  test('a subscription renamed in Terraform only is reported by the name the code uses', async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/pubsub/main.tf', '"burnback-decider-progress" = {', '"burnback-progress-decider" = {');
+    expect(await problemsOf(root)).toEqual([
+      expect.stringMatching(/^subscription "burnback-decider-progress" is used by the code .* no google_pubsub_subscription in Terraform is named "burnback-decider-progress"/),
+    ]);
+  });
+
+  test('subscriptions without a dead-letter policy are reported by name', async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/pubsub/main.tf', /\n\s*dead_letter_policy \{[^}]*\}\n/, '\n');
+    const problems = await problemsOf(root);
+    for (const sub of Object.values(Subscriptions)) {
+      expect(problems).toContainEqual(expect.stringMatching(new RegExp(`^subscription "${sub.name}" .* has no dead_letter_policy$`)));
+    }
+  });
+
+  test('a new subscription without a dead-letter policy is reported by name', async () => {
+    const root = copyOfInfra();
+    appendFileSync(
+      path.join(root, 'modules/pubsub/main.tf'),
+      `
+resource "google_pubsub_subscription" "audit" {
+  project              = var.project_id
+  name                 = "burnback-alerts-audit"
+  topic                = google_pubsub_topic.topic["burnback-alerts"].id
+  ack_deadline_seconds = 60
+}
+`,
+    );
+    expect(await problemsOf(root)).toEqual([
+      expect.stringMatching(/^subscription "burnback-alerts-audit" .* has no dead_letter_policy$/),
+      expect.stringMatching(/^subscription "burnback-alerts-audit" .* has no retry_policy$/),
+    ]);
+  });
+
+  test('an ordered subscription created without message ordering is reported', async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/pubsub/main.tf', /("burnback-executor" = \{\s*topic\s*= "burnback-commands"\s*ordered\s*= )true/, '$1false');
+    expect(await problemsOf(root)).toEqual([
+      expect.stringContaining('subscription "burnback-executor": enable_message_ordering is false in Terraform, but the code relies on ordering'),
+    ]);
+  });
+
+  test(`a burn-rate threshold other than DEFAULT_POLICY.fastBurnRate (${DEFAULT_POLICY.fastBurnRate}) is reported`, async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/monitoring/main.tf', `threshold_value = ${DEFAULT_POLICY.fastBurnRate}`, 'threshold_value = 10');
+    expect(await problemsOf(root)).toEqual([
+      expect.stringMatching(/google_monitoring_alert_policy\.fast_burn .*: the fast burn-rate threshold over 3600s is 10, expected DEFAULT_POLICY\.fastBurnRate = 14\.4$/),
+    ]);
+  });
+
+  test(`a slow-burn threshold other than DEFAULT_POLICY.slowBurnRate (${DEFAULT_POLICY.slowBurnRate}) is reported`, async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/monitoring/main.tf', /threshold_value = 6\b/g, 'threshold_value = 5');
+    const problems = await problemsOf(root);
+    expect(problems).toHaveLength(2);
+    expect(problems).toContainEqual(expect.stringContaining('the slow burn-rate threshold over 21600s is 5, expected DEFAULT_POLICY.slowBurnRate = 6'));
+    expect(problems).toContainEqual(expect.stringContaining('the slow burn-rate threshold over 1800s is 5'));
+  });
+
+  test('a burn-rate window other than BurnRateWindows is reported', async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/monitoring/main.tf', '\\"300s\\")"', '\\"600s\\")"');
+    const problems = await problemsOf(root);
+    expect(problems).toContainEqual(expect.stringContaining('burn-rate window 600s is not one of BurnRateWindows'));
+    expect(problems).toContainEqual(expect.stringContaining('the fast burn over 3600s is not confirmed by a 300s window'));
+  });
+
+  test('a burn-rate alert without a Burnback user label is reported', async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/monitoring/main.tf', /\n\s*"burnback-target"\s*= var\.target_name/, '');
+    expect(await problemsOf(root)).toEqual([
+      expect.stringContaining(`google_monitoring_alert_policy.fast_burn (modules/monitoring/main.tf): user label "${PolicyUserLabels.target}" (PolicyUserLabels) is missing`),
+      expect.stringContaining(`google_monitoring_alert_policy.slow_burn (modules/monitoring/main.tf): user label "${PolicyUserLabels.target}" (PolicyUserLabels) is missing`),
+    ]);
+  });
+
+  test('a notification channel that no longer publishes to monitoring-incidents is reported', async () => {
+    const root = copyOfInfra();
+    edit(root, 'envs/prod/main.tf', 'module.pubsub.topic_ids["monitoring-incidents"]', 'module.pubsub.topic_ids["burnback-alerts"]');
+    const problems = await problemsOf(root);
+    expect(problems).toContainEqual('no google_monitoring_notification_channel of type "pubsub" publishes to topic "monitoring-incidents"');
+    expect(problems).toContainEqual(expect.stringContaining('the Monitoring notification service agent'));
+  });
+
+  test('a roles/editor grant anywhere is reported', async () => {
+    const root = copyOfInfra();
+    appendFileSync(
+      path.join(root, 'envs/prod/main.tf'),
+      `
+resource "google_project_iam_member" "shortcut" {
+  project = var.project_id
+  role    = "roles/editor"
+  member  = module.identities.members["executor"]
+}
+`,
+    );
+    expect(await problemsOf(root)).toEqual([
+      'envs/prod/main.tf: google_project_iam_member.shortcut.role grants the primitive role roles/editor; grant a predefined role on the narrowest resource instead',
+    ]);
+  });
+
+  test('a primitive role hidden in a for_each list is reported', async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/delivery-pipeline/main.tf', '"roles/run.developer",', '"roles/run.developer", "roles/owner",');
+    expect(await problemsOf(root)).toEqual([expect.stringContaining('grants the primitive role roles/owner')]);
+  });
+
+  test('variables without a description are reported', async () => {
+    const root = copyOfInfra();
+    appendFileSync(path.join(root, 'modules/pubsub/variables.tf'), '\nvariable "undocumented" {\n  type = string\n}\n');
+    appendFileSync(path.join(root, 'envs/prod/variables.tf'), '\nvariable "blank" {\n  description = "  "\n  type        = string\n}\n');
+    expect((await problemsOf(root)).sort()).toEqual([
+      'envs/prod/variables.tf: variable "blank" has no description',
+      'modules/pubsub/variables.tf: variable "undocumented" has no description',
+    ]);
+  });
+
+  test('a canary other than 25/50/100 is reported', async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/delivery-pipeline/main.tf', 'percentages = [25, 50]', 'percentages = [10, 50]');
+    expect(await problemsOf(root)).toEqual([expect.stringContaining("the last stage's canary percentages are [10,50], expected [25,50]")]);
+  });
+
+  const fmt = terraformOnPath ? test : test.skip;
+  fmt(`terraform fmt -check fails on a file that is not canonically formatted${terraformOnPath ? '' : ' [skipped: terraform is not on PATH]'}`, () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/firestore/main.tf', 'type        = "FIRESTORE_NATIVE"', 'type = "FIRESTORE_NATIVE"');
+    const run = spawnSync('terraform', ['fmt', '-check', '-recursive', root], { encoding: 'utf8' });
+    expect(run.status).not.toBe(0);
+    expect(run.stdout).toContain('main.tf');
+  });
+});
