@@ -55,7 +55,7 @@ function spawnService(service: ServiceName, env: NodeJS.ProcessEnv, opts: LocalS
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  for (const stream of [child.stdout!, child.stderr!]) {
+  for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => opts.print(formatLogLine(service, line, opts.pretty)));
   }
   return child;

@@ -208,36 +208,34 @@ export class DeploySimulation implements DeploySim {
   }
 
   private dispatch<M extends DeployMethod>(method: M, request: DeployRpcs[M]['request']): DeployRpcs[M]['response'] {
-    // Each case returns the response of its own method; TypeScript cannot narrow M through the switch.
-    type Response = DeployRpcs[M]['response'];
     const m: DeployMethod = method;
     switch (m) {
       case DeployMethods.ListDeliveryPipelines:
-        return this.state.listDeliveryPipelines(request as DeployRpcs['ListDeliveryPipelines']['request']) as Response;
+        return this.state.listDeliveryPipelines(request as DeployRpcs['ListDeliveryPipelines']['request']);
       case DeployMethods.GetDeliveryPipeline:
-        return this.state.getDeliveryPipeline(request as DeployRpcs['GetDeliveryPipeline']['request']) as Response;
+        return this.state.getDeliveryPipeline(request as DeployRpcs['GetDeliveryPipeline']['request']);
       case DeployMethods.ListTargets:
-        return this.state.listTargets(request as DeployRpcs['ListTargets']['request']) as Response;
+        return this.state.listTargets(request as DeployRpcs['ListTargets']['request']);
       case DeployMethods.GetTarget:
-        return this.state.getTarget(request as DeployRpcs['GetTarget']['request']) as Response;
+        return this.state.getTarget(request as DeployRpcs['GetTarget']['request']);
       case DeployMethods.ListReleases:
-        return this.state.listReleases(request as DeployRpcs['ListReleases']['request']) as Response;
+        return this.state.listReleases(request as DeployRpcs['ListReleases']['request']);
       case DeployMethods.GetRelease:
-        return this.state.getRelease(request as DeployRpcs['GetRelease']['request']) as Response;
+        return this.state.getRelease(request as DeployRpcs['GetRelease']['request']);
       case DeployMethods.ListRollouts:
-        return this.state.listRollouts(request as DeployRpcs['ListRollouts']['request']) as Response;
+        return this.state.listRollouts(request as DeployRpcs['ListRollouts']['request']);
       case DeployMethods.GetRollout:
-        return this.state.getRollout(request as DeployRpcs['GetRollout']['request']) as Response;
+        return this.state.getRollout(request as DeployRpcs['GetRollout']['request']);
       case DeployMethods.RollbackTarget: {
         const result = this.state.rollbackTarget(request as DeployRpcs['RollbackTarget']['request']);
         if (result.created) this.onRollbackCreated(result.created);
-        return result.response as Response;
+        return result.response;
       }
       case DeployMethods.ApproveRollout: {
         const transition = this.state.approveRollout(request as DeployRpcs['ApproveRollout']['request']);
         this.announce(transition);
         this.pump(targetOf(transition.rollout));
-        return {} as Response;
+        return {};
       }
       default: {
         const never: never = m;

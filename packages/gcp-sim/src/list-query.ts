@@ -145,7 +145,8 @@ export function compileFilter(filter: string): (resource: unknown) => boolean {
       let value: unknown = resource;
       for (const key of path)
         value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
-      const equal = value !== undefined && value !== null && String(value) === expected;
+      const scalar = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint';
+      const equal = scalar && String(value) === expected;
       return negate ? !equal : equal;
     };
   });

@@ -27,8 +27,7 @@ async function main(): Promise<void> {
     throw err;
   }
   // Handlers go in before the (slow) start so a signal during startup still stops cleanly.
-  let sim: GcpSim | undefined;
-  let stopping = false;
+  const state: { sim: GcpSim | undefined; stopping: boolean } = { sim: undefined, stopping: false };
   const stop = (target: GcpSim): void => {
     target.stop().then(
       () => process.exit(0),
@@ -39,16 +38,17 @@ async function main(): Promise<void> {
     );
   };
   const shutdown = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
+    if (state.stopping) return;
+    state.stopping = true;
     line('INFO', 'gcp-sim stopping', { signal });
-    if (sim) stop(sim);
+    if (state.sim) stop(state.sim);
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 
-  sim = await startGcpSim({ ...config, logger });
-  if (stopping) return stop(sim);
+  const sim = await startGcpSim({ ...config, logger });
+  state.sim = sim;
+  if (state.stopping) return stop(sim);
   line('INFO', 'gcp-sim listening', {
     address: sim.address,
     projectId: sim.projectId,

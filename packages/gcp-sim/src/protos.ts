@@ -37,7 +37,7 @@ export function cloudDeployServiceDefinition(): ServiceDefinition {
     const service = definition[CLOUD_DEPLOY_SERVICE];
     if (!service || !('RollbackTarget' in service))
       throw new Error(`${CLOUD_DEPLOY_SERVICE} not found in the bundled protos`);
-    cloudDeploy = service as ServiceDefinition;
+    cloudDeploy = service;
   }
   return cloudDeploy;
 }

@@ -1,4 +1,5 @@
-import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Server, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import type { DeploySeed } from './deploy-resources.js';
 import { defaultDeploySeed } from './deploy-seed.js';
@@ -98,7 +99,7 @@ export function cloudDeployClientOptions(sim: Pick<GcpSim, 'address' | 'port' | 
   projectId: string;
 } {
   const deployDir = dirname(require.resolve('@google-cloud/deploy/package.json'));
-  const gax = require(require.resolve('google-gax', { paths: [deployDir] })) as {
+  const gax = createRequire(join(deployDir, 'package.json'))('google-gax') as {
     grpc: { credentials: { createInsecure(): ChannelCredentials } };
   };
   const host = sim.address.slice(0, sim.address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');

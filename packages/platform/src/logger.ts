@@ -76,7 +76,7 @@ export function createLogger(
     transports: [
       options.stream
         ? new winston.transports.Stream({ stream: options.stream })
-        : new winston.transports.Console({ forceConsole: true } as winston.transports.ConsoleTransportOptions),
+        : new winston.transports.Console({ forceConsole: true }),
     ],
   });
 }

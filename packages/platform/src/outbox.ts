@@ -74,7 +74,7 @@ export function startOutboxRelay(options: {
   const tick = () => {
     if (running) return;
     running = runOnce()
-      .catch((err) => {
+      .catch((err: unknown) => {
         logger.error('outbox relay scan failed', { error: err });
         return 0;
       })

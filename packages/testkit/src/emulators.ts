@@ -84,18 +84,18 @@ export async function ensureEmulator(
     env: { ...process.env, CLOUDSDK_CORE_DISABLE_PROMPTS: '1' },
   });
   closeSync(out);
-  let exited: number | null = null;
-  let spawnError: Error | null = null;
-  child.on('exit', (code) => (exited = code ?? -1));
-  child.on('error', (err) => (spawnError = err));
+  // Set from the child's events; read in the wait loop below.
+  const status: { exited: number | null; spawnError: Error | null } = { exited: null, spawnError: null };
+  child.on('exit', (code) => (status.exited = code ?? -1));
+  child.on('error', (err) => (status.spawnError = err));
   child.unref();
   const running: RunningEmulator = { name: spec.name, host, startedByUs: true, pgid: child.pid ?? null };
 
   const timeoutMs = opts.timeoutMs ?? 90_000;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (spawnError) throw new Error(`cannot start the ${spec.name} emulator: ${(spawnError as Error).message} (is the gcloud CLI installed?)`);
-    if (exited !== null) throw new Error(`the ${spec.name} emulator exited with code ${exited}; its output (${logFile}):\n${tail(logFile)}`);
+    if (status.spawnError) throw new Error(`cannot start the ${spec.name} emulator: ${status.spawnError.message} (is the gcloud CLI installed?)`);
+    if (status.exited !== null) throw new Error(`the ${spec.name} emulator exited with code ${status.exited}; its output (${logFile}):\n${tail(logFile)}`);
     if (await isEmulatorUp(host)) {
       opts.log?.(`${spec.name} emulator started on ${host} (output: ${logFile})`);
       return running;

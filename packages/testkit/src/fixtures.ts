@@ -82,7 +82,7 @@ export function openIncident(options: IncidentFixtureOptions = {}): MonitoringNo
       },
       summary: `Request Count for ${project} Cloud Run Revision labels {service_name=${service}} with metric labels {response_code_class=5xx} is above the threshold of ${threshold.toFixed(3)} with a value of ${Number(observed).toFixed(3)}.`,
     },
-  } as MonitoringNotification;
+  };
 }
 
 /** The same incident, closed: the error ratio returned to normal. */

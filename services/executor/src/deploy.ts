@@ -24,9 +24,13 @@ export interface ReleaseChoice {
 /** Rollout states after which nothing more happens (GCP-NOTES §2). */
 export const TERMINAL_ROLLOUT_STATES = new Set(['SUCCEEDED', 'FAILED', 'APPROVAL_REJECTED', 'CANCELLED', 'HALTED']);
 
-/** Milliseconds of a protobuf Timestamp whose seconds may be a string, number or Long. */
-const millis = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
-  t ? Number(String(t.seconds ?? 0)) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
+/** An int64 as the client decodes it: a string, a number, or a Long. */
+type Int64 = string | number | { toString(): string } | null | undefined;
+const int64 = (v: Int64): number => (v === null || v === undefined ? 0 : Number(typeof v === 'object' ? v.toString() : v));
+
+/** Milliseconds of a protobuf Timestamp. */
+const millis = (t: { seconds?: Int64; nanos?: number | null } | null | undefined): number =>
+  t ? int64(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
 
 const releaseIdOf = (rolloutName: string): string => rolloutName.split('/releases/')[1]?.split('/')[0] ?? '';
 

@@ -95,7 +95,9 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
   return async (event) => {
     const cmd = event.data;
     const pipelineName = `projects/${cmd.project}/locations/${cmd.region}/deliveryPipelines/${cmd.pipeline}`;
-    let { record, created } = await store.begin(cmd, now());
+    const begun = await store.begin(cmd, now());
+    const created = begun.created;
+    let record = begun.record;
 
     if (terminal(record.status)) {
       logger.info(`rollback ${cmd.rollbackId} already ${record.status}; nothing to do`, { event: 'rollback_duplicate', rollbackId: cmd.rollbackId, service: cmd.service });

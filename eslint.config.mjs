@@ -1,0 +1,83 @@
+// @ts-check
+/**
+ * One style source: typescript-eslint (type-aware, so a lost `await` — a lost ack —
+ * is an error) and the package boundaries of CONVENTIONS.md: a room imports only
+ * the rooms below it, only through their index, and packages/policy stays pure.
+ */
+import js from '@eslint/js';
+import importX from 'eslint-plugin-import-x';
+import tseslint from 'typescript-eslint';
+
+const ours = (...allowed) => ({
+  group: ['@burnback/*', ...allowed.map((a) => `!@burnback/${a}`)],
+  message: `this package may import only ${allowed.length ? allowed.map((a) => `@burnback/${a}`).join(', ') : 'none of our packages'} (CONVENTIONS.md: the package graph is the architecture)`,
+});
+const noDeepImports = { group: ['@burnback/*/*'], message: 'use the package through its index.ts, never its src/ or dist/' };
+const restrict = (files, ...patterns) => ({
+  files,
+  ignores: ['**/*.test.ts', '**/test/**'],
+  rules: { 'no-restricted-imports': ['error', { patterns: [noDeepImports, ...patterns] }] },
+});
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    // tsconfig.tests.json holds every source and test file in one program.
+    languageOptions: { parserOptions: { project: ['./tsconfig.tests.json'], tsconfigRootDir: import.meta.dirname } },
+    plugins: { 'import-x': importX },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/only-throw-error': 'off',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowNullish: true }],
+      'import-x/no-cycle': 'error',
+      'no-restricted-imports': ['error', { patterns: [noDeepImports] }],
+    },
+  },
+  restrict(['packages/contracts/src/**'], ours()),
+  restrict(['packages/platform/src/**'], ours('contracts')),
+  restrict(['packages/gcp-sim/src/**'], ours('contracts')),
+  restrict(['packages/testkit/src/**'], ours('contracts', 'platform', 'gcp-sim')),
+  restrict(['services/ingest/src/**', 'services/executor/src/**'], ours('contracts', 'platform')),
+  restrict(['services/decider/src/**'], ours('contracts', 'platform', 'policy')),
+  {
+    // Decisions are a pure function of (state, event): no I/O, no clock, no environment.
+    files: ['packages/policy/src/**'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            noDeepImports,
+            ours('contracts'),
+            { group: ['@google-cloud/*', 'node:*', 'fs', 'http', 'https', 'net', 'child_process', 'crypto', 'os'], message: 'packages/policy is pure: no I/O and no Google clients' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', { name: 'process', message: 'packages/policy is pure: no process.env' }, { name: 'fetch', message: 'packages/policy is pure: no I/O' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'packages/policy is pure: use the event time, never the wall clock' },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'packages/policy is pure: use the event time, never the wall clock' },
+        { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'packages/policy is pure: no randomness' },
+      ],
+    },
+  },
+  {
+    files: ['**/*.test.ts', '**/test/**/*.ts', 'packages/testkit/jest/**'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+);

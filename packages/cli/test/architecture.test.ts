@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '@burnback/cli';
+
+const run = promisify(execFile);
+
+interface LintMessage {
+  ruleId: string | null;
+  message: string;
+}
+
+/** Lints probe files written into the tree (so the type-aware config sees them) and returns messages per probe. */
+async function lintProbes(probes: Record<string, string>): Promise<Record<string, LintMessage[]>> {
+  const paths = Object.keys(probes).map((p) => join(REPO_ROOT, p));
+  try {
+    for (const [p, code] of Object.entries(probes)) writeFileSync(join(REPO_ROOT, p), code);
+    const { stdout } = await run(join(REPO_ROOT, 'node_modules/.bin/eslint'), ['--format', 'json', '--no-warn-ignored', ...paths], { cwd: REPO_ROOT }).catch(
+      (err: { stdout?: string }) => ({ stdout: err.stdout ?? '[]' }),
+    );
+    const results = JSON.parse(stdout) as Array<{ filePath: string; messages: LintMessage[] }>;
+    return Object.fromEntries(Object.keys(probes).map((p) => [p, results.find((r) => r.filePath === join(REPO_ROOT, p))?.messages ?? []]));
+  } finally {
+    for (const p of paths) rmSync(p, { force: true });
+  }
+}
+
+describe('the package boundaries are enforced by the linter', () => {
+  let messages: Record<string, LintMessage[]>;
+  beforeAll(async () => {
+    messages = await lintProbes({
+      'packages/policy/src/zz-probe-impure.ts': [
+        "import { readFileSync } from 'node:fs';",
+        "import { createLogger } from '@burnback/platform';",
+        'export const probe = () => [readFileSync, createLogger, Date.now(), new Date(), process.env.X, Math.random()];',
+        '',
+      ].join('\n'),
+      'services/ingest/src/zz-probe-service.ts': [
+        "import { createDeciderHandler } from '@burnback/decider';",
+        "import { decide } from '@burnback/policy';",
+        "import { loadConfig } from '@burnback/platform/src/config';",
+        'export const probe = [createDeciderHandler, decide, loadConfig];',
+        '',
+      ].join('\n'),
+      'packages/contracts/src/zz-probe-floating.ts': ['async function ack(): Promise<void> {}', 'export function probe(): void {', '  ack();', '}', ''].join('\n'),
+    });
+  }, 120_000);
+
+  const rules = (file: string) => messages[file]!.map((m) => `${m.ruleId}: ${m.message}`).join('\n');
+
+  it('keeps packages/policy pure: no node:*, no platform, no clock, no env, no randomness', () => {
+    const found = rules('packages/policy/src/zz-probe-impure.ts');
+    expect(found).toMatch(/no-restricted-imports: .*'node:fs'.*pure/);
+    expect(found).toMatch(/no-restricted-imports: .*@burnback\/platform.*only @burnback\/contracts/);
+    expect(found).toMatch(/Date.now|wall clock/);
+    expect(found.match(/wall clock/g)).toHaveLength(2);
+    expect(found).toMatch(/no-restricted-globals: .*process/);
+    expect(found).toMatch(/no randomness/);
+  });
+
+  it('keeps services apart: no other service, no policy outside the decider, no deep imports', () => {
+    const found = rules('services/ingest/src/zz-probe-service.ts');
+    expect(found).toMatch(/@burnback\/decider.*may import only @burnback\/contracts, @burnback\/platform/);
+    expect(found).toMatch(/@burnback\/policy.*may import only/);
+    expect(found).toMatch(/@burnback\/platform\/src\/config.*through its index/);
+  });
+
+  it('flags a floating promise (a lost await is a lost ack)', () => {
+    expect(rules('packages/contracts/src/zz-probe-floating.ts')).toMatch(/@typescript-eslint\/no-floating-promises/);
+  });
+});
