@@ -31,7 +31,7 @@ export class InvalidEventError extends PermanentError {
 /** How an error should be handled; anything unclassified is treated as transient (retry, never lose). */
 export function errorKind(err: unknown): ErrorKind {
   if (typeof err === 'object' && err !== null && 'kind' in err) {
-    const kind = (err).kind;
+    const kind = err.kind;
     if (kind === ErrorKinds.permanent || kind === ErrorKinds.transient) return kind;
   }
   return ErrorKinds.transient;

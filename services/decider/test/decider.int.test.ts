@@ -1,0 +1,121 @@
+import { Collections, EventTypes, Topics, TransientError, type AlertEvent, type CloudEvent, type OutboxEntry } from '@burnback/contracts';
+import { PubSubPublisher, startOutboxRelay, type Publisher } from '@burnback/platform';
+import { createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { createDeciderHandler } from '../src/index.js';
+
+const alert = (incidentId: string, overrides: Partial<AlertEvent> = {}): CloudEvent<typeof EventTypes.alert> => ({
+  id: `ntf-${incidentId}`,
+  type: EventTypes.alert,
+  source: '//test',
+  subject: `services/api-backend/incidents/${incidentId}`,
+  time: '2026-11-26T10:05:00.000Z',
+  data: {
+    incidentId,
+    service: 'api-backend',
+    state: 'open',
+    startedAt: '2026-11-26T10:00:00.000Z',
+    endedAt: null,
+    observedAt: '2026-11-26T10:05:00.000Z',
+    observedValue: 0.025,
+    thresholdValue: 0.01,
+    signal: 'error-ratio',
+    policyName: 'p',
+    conditionName: 'c',
+    severity: 'critical',
+    resourceType: 'cloud_run_revision',
+    resourceLabels: { service_name: 'api-backend' },
+    policyUserLabels: {},
+    scopingProjectId: 'p',
+    url: '',
+    source: 'pubsub',
+    notificationId: `ntf-${incidentId}`,
+    ...overrides,
+  },
+});
+
+/** A publisher whose publishes fail while `down` is set: a crash between commit and publish. */
+class FlakyPublisher implements Publisher {
+  down = false;
+  constructor(private readonly inner: Publisher) {}
+  publishEvent: Publisher['publishEvent'] = async (...args) => {
+    if (this.down) throw new TransientError('Pub/Sub unavailable');
+    return this.inner.publishEvent(...args);
+  };
+  publishRaw: Publisher['publishRaw'] = async (...args) => {
+    if (this.down) throw new TransientError('Pub/Sub unavailable');
+    return this.inner.publishRaw(...args);
+  };
+}
+
+describe('the decider on the Firestore emulator', () => {
+  let env: TestEnvironment;
+  let publisher: PubSubPublisher;
+  let commands: TopicTap;
+  beforeEach(async () => {
+    env = await createTestEnvironment(expect.getState().currentTestName ?? 'decider');
+    publisher = new PubSubPublisher(env.pubsub);
+    commands = await tapTopic(env.pubsub, Topics.commands);
+  });
+  afterEach(async () => {
+    await commands.close();
+    await publisher.close();
+    await env.close();
+  });
+
+  it('two incidents of one service decided at the same moment yield exactly one rollback', async () => {
+    const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger });
+    const outcomes = await Promise.all([handle(alert('0.one')), handle(alert('0.two')), handle(alert('0.three'))]);
+    const actions = outcomes.map((o) => o.decision.action).sort();
+    expect(actions).toEqual(['none', 'none', 'rollback']);
+    expect(outcomes.filter((o) => o.decision.action === 'none').every((o) => /cooldown/.test(o.decision.reason))).toBe(true);
+    await commands.waitFor(1);
+    const state = (await env.db.collection(Collections.services).doc('api-backend').get()).data();
+    expect(state!.recentRollbacks).toHaveLength(1);
+  });
+
+  it('a command whose publish was lost is sent by the relay, once', async () => {
+    const flaky = new FlakyPublisher(publisher);
+    const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher: flaky, logger: env.logger });
+    flaky.down = true;
+    await expect(handle(alert('0.lost'))).rejects.toThrow(/Pub\/Sub unavailable/);
+    const [entry] = (await env.db.collection(Collections.outbox).get()).docs.map((d) => d.data() as OutboxEntry);
+    expect(entry).toMatchObject({ sentAt: null, topic: Topics.commands, orderingKey: 'api-backend' });
+
+    flaky.down = false;
+    const relay = startOutboxRelay({ db: env.db, publisher, logger: env.logger, intervalMs: 0, minAgeMs: 0 });
+    expect(await relay.runOnce()).toBe(1);
+    expect(await relay.runOnce()).toBe(0);
+    await relay.stop();
+    const [command] = await commands.waitFor(1);
+    expect(command!.attributes['ce-id']).toBe(entry!.id);
+    expect(command!.json()).toMatchObject({ rollbackId: entry!.id, target: 'production', pipeline: 'api-backend-pipeline', releaseId: null });
+  });
+
+  it('a redelivered alert whose command was never published publishes it instead of deciding again', async () => {
+    const flaky = new FlakyPublisher(publisher);
+    const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher: flaky, logger: env.logger });
+    flaky.down = true;
+    await expect(handle(alert('0.redelivered'))).rejects.toThrow();
+    flaky.down = false;
+    const outcome = await handle(alert('0.redelivered'));
+    expect(outcome).toMatchObject({ kind: 'duplicate', republished: true });
+    await commands.waitFor(1);
+    const again = await handle(alert('0.redelivered'));
+    expect(again).toMatchObject({ kind: 'duplicate', republished: false });
+    expect((await env.db.collection(Collections.decisions).get()).size).toBe(1);
+  });
+
+  it('an alert for a service the decider does not know is a permanent error naming it', async () => {
+    const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger });
+    await expect(handle(alert('0.ghost', { service: 'ghost' }))).rejects.toMatchObject({ kind: 'permanent', message: expect.stringMatching(/"ghost"/) });
+  });
+
+  it('dry run records the decision with its reason and orders nothing', async () => {
+    const services = env.config().services;
+    services['api-backend']!.policy = { ...services['api-backend']!.policy, dryRun: true };
+    const handle = createDeciderHandler({ db: env.db, services, publisher, logger: env.logger });
+    const outcome = await handle(alert('0.dry'));
+    expect(outcome.decision).toMatchObject({ action: 'none', reason: expect.stringMatching(/dry run/) });
+    expect((await env.db.collection(Collections.outbox).get()).size).toBe(0);
+  });
+});

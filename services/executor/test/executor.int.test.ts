@@ -1,0 +1,103 @@
+import type { CloudDeployClient } from '@google-cloud/deploy';
+import { EventTypes, rolloutIdFor, Topics, TransientError, type CloudEvent, type RollbackCommand, type RollbackProgress } from '@burnback/contracts';
+import { defaultDeploySeed, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
+import { createDeployClient, PubSubPublisher } from '@burnback/platform';
+import { createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { CloudDeployPort, createExecutorHandler, RollbackStore, type DeployPort } from '../src/index.js';
+
+const command = (projectId: string, rollbackId = 'rb-test-1'): CloudEvent<typeof EventTypes.rollbackCommand> => ({
+  id: rollbackId,
+  type: EventTypes.rollbackCommand,
+  source: '//test',
+  subject: `services/api-backend/rollbacks/${rollbackId}`,
+  time: '2026-11-26T10:05:00.000Z',
+  data: {
+    rollbackId,
+    decisionId: 'dec-test-1',
+    incidentId: '0.abc',
+    service: 'api-backend',
+    project: projectId,
+    region: 'us-central1',
+    pipeline: 'api-backend-pipeline',
+    target: 'production',
+    rolloutId: rolloutIdFor(rollbackId),
+    releaseId: null,
+    reason: 'test',
+    requestedAt: '2026-11-26T10:05:00.000Z',
+  } satisfies RollbackCommand,
+});
+
+describe('the executor on the emulators and gcp-sim', () => {
+  let env: TestEnvironment;
+  let sim: GcpSim;
+  let client: CloudDeployClient;
+  let publisher: PubSubPublisher;
+  let progress: TopicTap;
+  let store: RollbackStore;
+
+  const start = async (seed?: Parameters<typeof startGcpSim>[0]) => {
+    sim = await startGcpSim({ projectId: env.projectId, rolloutStepMs: 30, ...seed });
+    client = createDeployClient({ projectId: env.projectId, cloudDeployEndpoint: sim.address });
+    return createExecutorHandler({ store, deploy: new CloudDeployPort(client), publisher, logger: env.logger, pollIntervalMs: 20, retry: { retries: 2, minTimeout: 10, maxTimeout: 50 } });
+  };
+
+  beforeEach(async () => {
+    env = await createTestEnvironment(expect.getState().currentTestName ?? 'executor');
+    publisher = new PubSubPublisher(env.pubsub);
+    progress = await tapTopic(env.pubsub, Topics.progress);
+    store = new RollbackStore(env.db);
+  });
+  afterEach(async () => {
+    await progress.close();
+    await publisher.close();
+    await client.close();
+    await sim.stop();
+    await env.close();
+  });
+
+  it('a command redelivered after the rollback finished does nothing', async () => {
+    const handle = await start();
+    expect((await handle(command(env.projectId))).record.status).toBe('succeeded');
+    const again = await handle(command(env.projectId));
+    expect(again.kind).toBe('duplicate');
+    expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+  });
+
+  it('a delivery that lost Cloud Deploy while tracking is resumed by the redelivery, without a second RollbackTarget', async () => {
+    await start();
+    const real = new CloudDeployPort(client);
+    // The first delivery loses Cloud Deploy right after RollbackTarget, as a crash mid-rollout would.
+    const broken: DeployPort = { ...real, rollbackTarget: (r) => real.rollbackTarget(r), lastKnownGoodRelease: (p, t) => real.lastKnownGoodRelease(p, t), getRollout: async () => { throw new TransientError('connection reset'); } };
+    const deps = { store, publisher, logger: env.logger, pollIntervalMs: 20, retry: { retries: 0 } };
+    await expect(createExecutorHandler({ ...deps, deploy: broken })(command(env.projectId))).rejects.toThrow(/connection reset/);
+    expect((await store.get('rb-test-1'))!.status).toBe('started');
+
+    const outcome = await createExecutorHandler({ ...deps, deploy: real })(command(env.projectId));
+    expect(outcome.record.status).toBe('succeeded');
+    expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+    expect(outcome.record.audit.map((e) => e.stage)).toEqual(['accepted', 'accepted', 'started', 'resumed', 'succeeded']);
+    const stages = (await progress.waitFor(3)).map((m) => m.json<RollbackProgress>().stage);
+    expect(stages).toEqual(['accepted', 'started', 'succeeded']);
+  });
+
+  it('a target with no earlier good release fails with that reason instead of guessing', async () => {
+    // Only the current release ever reached production.
+    const seed = defaultDeploySeed(env.projectId, 'us-central1');
+    seed.rollouts = seed.rollouts.filter((r) => !(r.targetId === 'production' && r.name.includes('/releases/rel-001/')));
+    expect(seed.rollouts.some((r) => r.targetId === 'production')).toBe(true);
+    const handle = await start({ seed });
+    const outcome = await handle(command(env.projectId));
+    expect(outcome.record).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/no last known good release/) });
+    expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(0);
+    const events = (await progress.waitFor(2)).map((m) => m.json<RollbackProgress>().stage);
+    expect(events).toEqual(['accepted', 'failed']);
+  });
+
+  it('a refusal from Cloud Deploy (not retryable) is recorded as failed with the gRPC reason', async () => {
+    const handle = await start();
+    sim.deploy.failNextCalls('RollbackTarget', 9 /* FAILED_PRECONDITION */, 1, { message: 'target is suspended' });
+    const outcome = await handle(command(env.projectId));
+    expect(outcome.record).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/gRPC 9.*target is suspended/) });
+    expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+  });
+});
