@@ -12,6 +12,23 @@ export const LOCAL_WEBHOOK_TOKEN = 'local-dev-webhook-token';
 
 export const LOCAL_PORTS = { ingest: 8080, decider: 8081, executor: 8082, gcpSim: 8087 } as const;
 
+/**
+ * The ports a local stack uses: the defaults, or BURNBACK_DEV_PORT_BASE (ingest;
+ * decider and executor follow) and GCP_SIM_PORT, so a second stack (a test) can
+ * run beside a developer's `npm start`.
+ */
+export function localPorts(env: NodeJS.ProcessEnv): { ingest: number; decider: number; executor: number; gcpSim: number } {
+  const parse = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 65_533) throw new Error(`${name} must be a port number, got '${raw}'`);
+    return n;
+  };
+  const base = parse('BURNBACK_DEV_PORT_BASE', LOCAL_PORTS.ingest);
+  return { ingest: base, decider: base + 1, executor: base + 2, gcpSim: parse('GCP_SIM_PORT', LOCAL_PORTS.gcpSim) };
+}
+
 const SERVICES = ['ingest', 'decider', 'executor'] as const;
 type ServiceName = (typeof SERVICES)[number];
 
@@ -122,8 +139,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     await pubsub.close();
     log(`topics and subscriptions ready in project ${opts.projectId}`);
 
-    const simPort = Number(opts.env.GCP_SIM_PORT ?? LOCAL_PORTS.gcpSim);
-    sim = await startGcpSim({ projectId: opts.projectId, port: simPort, host: '127.0.0.1', rolloutStepMs: opts.rolloutStepMs ?? 1000 });
+    const ports = localPorts(opts.env);
+    sim = await startGcpSim({ projectId: opts.projectId, port: ports.gcpSim, host: '127.0.0.1', rolloutStepMs: opts.rolloutStepMs ?? 1000 });
     sim.deploy.onRolloutChange((rollout, previous) => {
       if (previous) log(`gcp-sim: rollout ${rollout.name} ${previous} -> ${rollout.state}`);
     });
@@ -140,9 +157,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       BURNBACK_POLL_INTERVAL_MS: opts.env.BURNBACK_POLL_INTERVAL_MS ?? '500',
     };
     for (const service of SERVICES) {
-      children.set(service, spawnService(service, { ...baseEnv, PORT: String(LOCAL_PORTS[service]) }, opts));
+      children.set(service, spawnService(service, { ...baseEnv, PORT: String(ports[service]) }, opts));
     }
-    await Promise.all(SERVICES.map((s) => waitForHealth(`http://127.0.0.1:${LOCAL_PORTS[s]}/healthz`, children.get(s)!)));
+    await Promise.all(SERVICES.map((s) => waitForHealth(`http://127.0.0.1:${ports[s]}/healthz`, children.get(s)!)));
 
     const crashed = new Promise<{ service: ServiceName; code: number | null }>((resolveCrash) => {
       for (const [service, child] of children) child.once('exit', (code) => resolveCrash({ service, code }));
@@ -155,9 +172,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         'Pub/Sub emulator': pubsubHost,
         'Firestore emulator': firestoreHost,
         'gcp-sim (Cloud Deploy gRPC)': sim.address,
-        'ingest (HTTP front door)': `http://127.0.0.1:${LOCAL_PORTS.ingest}`,
-        'decider (health, metrics)': `http://127.0.0.1:${LOCAL_PORTS.decider}`,
-        'executor (health, metrics)': `http://127.0.0.1:${LOCAL_PORTS.executor}`,
+        'ingest (HTTP front door)': `http://127.0.0.1:${ports.ingest}`,
+        'decider (health, metrics)': `http://127.0.0.1:${ports.decider}`,
+        'executor (health, metrics)': `http://127.0.0.1:${ports.executor}`,
       },
       crashed,
       stop,

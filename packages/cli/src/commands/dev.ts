@@ -13,7 +13,8 @@ Options:
   --rollout-step-ms N  how long each rollout state lasts in gcp-sim (default 1000)
 
 Environment: GOOGLE_CLOUD_PROJECT (default ${DEFAULT_PROJECT}), BURNBACK_CONFIG
-(default config/local.yaml), BURNBACK_WEBHOOK_TOKEN, GCP_SIM_PORT.`;
+(default config/local.yaml), BURNBACK_WEBHOOK_TOKEN, GCP_SIM_PORT, BURNBACK_DEV_PORT_BASE
+(ingest's port; decider and executor take the next two).`;
 
 export async function runDev(args: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { PubSub } from '@google-cloud/pubsub';
 import { Topics } from '@burnback/contracts';
 import { belowThresholdIncident, closedIncident, notificationBytes, openIncident } from '@burnback/testkit';
-import { DEFAULT_PROJECT, LOCAL_PORTS, LOCAL_WEBHOOK_TOKEN } from '../local-stack.js';
+import { DEFAULT_PROJECT, LOCAL_PORTS, LOCAL_WEBHOOK_TOKEN, localPorts } from '../local-stack.js';
 
 const HELP = `burnback trigger: send a Cloud Monitoring incident (schema 1.2) to the local stack
 
@@ -46,7 +46,7 @@ export async function runTrigger(args: string[]): Promise<number> {
   }
 
   if (values.webhook) {
-    const base = process.env.INGEST_URL ?? `http://127.0.0.1:${LOCAL_PORTS.ingest}`;
+    const base = process.env.INGEST_URL ?? `http://127.0.0.1:${localPorts(process.env).ingest}`;
     const token = process.env.BURNBACK_WEBHOOK_TOKEN ?? LOCAL_WEBHOOK_TOKEN;
     const res = await fetch(`${base}/webhook/error-budget-alert?auth_token=${encodeURIComponent(token)}`, {
       method: 'POST',
