@@ -110,7 +110,9 @@ const simVars = namesIn(read('packages/gcp-sim/src/config.ts'), /\benv\.([A-Z][A
 const cliVars = namesIn(filesUnder('packages/cli/src').map(read).join('\n'), /process\.env\.([A-Z][A-Z0-9_]*)/g);
 /** What the Google clients' metadata-server detection (gcp-metadata, via google-auth-library) reads. */
 const googleClientVars = (() => {
-  const fromAuth = createRequire(createRequire(join(REPO_ROOT, 'package.json')).resolve('google-auth-library'));
+  // Resolved through the client we ship (npm may not hoist google-auth-library to the root).
+  const fromPubSub = createRequire(createRequire(join(REPO_ROOT, 'packages/platform/package.json')).resolve('@google-cloud/pubsub'));
+  const fromAuth = createRequire(fromPubSub.resolve('google-auth-library'));
   const text = readFileSync(fromAuth.resolve('gcp-metadata'), 'utf8');
   return namesIn(text, /process\.env\.(METADATA_SERVER_DETECTION)\b/g);
 })();
