@@ -46,6 +46,23 @@ export const ServiceState = z.object({
 });
 export type ServiceState = z.infer<typeof ServiceState>;
 
+/**
+ * `incidents/{incidentId}`: what the decider knows of one incident. Closed is
+ * final (Monitoring never reopens an incident id), so a late "open" cannot undo it.
+ */
+export const IncidentRecord = z.object({
+  incidentId: z.string(),
+  service: z.string(),
+  state: z.enum(['open', 'closed']),
+  startedAt: IsoTime,
+  endedAt: IsoTime.nullable(),
+  /** The latest observedAt of any notification of this incident. */
+  observedAt: IsoTime,
+  lastDecisionId: z.string(),
+  decisionIds: z.array(z.string()),
+});
+export type IncidentRecord = z.infer<typeof IncidentRecord>;
+
 /** `decisions/{decisionId}`: every decision, with the reason and every rule's verdict. */
 export const DecisionRecord = z.object({
   decisionId: z.string(),

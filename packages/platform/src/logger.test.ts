@@ -55,3 +55,17 @@ describe('logger', () => {
     expect(redactText('Authorization: Basic dXNlcjpwYXNz')).toBe('Authorization: Basic [REDACTED]');
   });
 });
+
+describe('dead-letter attributes', () => {
+  it('keep a long reason within Pub/Sub 1024-byte attribute limit without splitting a character', async () => {
+    const { deadLetterAttributes, truncateUtf8 } = await import('./index.js');
+    const reason = `unsupported version "${'é'.repeat(2000)}"`;
+    const attrs = deadLetterAttributes({ 'ce-id': 'x' }, reason, 'burnback-ingest', new Date('2026-11-26T00:00:00Z'));
+    const value = attrs['burnback-dead-letter-reason']!;
+    expect(Buffer.byteLength(value, 'utf8')).toBeLessThanOrEqual(1024);
+    expect(value.endsWith('...')).toBe(true);
+    expect(value).not.toContain('\uFFFD');
+    expect(attrs['ce-id']).toBe('x');
+    expect(truncateUtf8('short')).toBe('short');
+  });
+});

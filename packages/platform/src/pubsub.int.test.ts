@@ -109,6 +109,44 @@ describe('the Pub/Sub subscriber on the emulator', () => {
     expect(events).toEqual(['start 0.a', 'end 0.a', 'start 0.b', 'end 0.b', 'start 0.c', 'end 0.c', 'start 0.d', 'end 0.d']);
   });
 
+  it('after a nack, no later message of the same key overtakes the one being redelivered', async () => {
+    const attempts: string[] = [];
+    let failedOnce = false;
+    subscriber = startSubscriber({
+      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
+      handler: async (m) => {
+        const id = decodeCloudEvent(m, [EventTypes.alert]).data.incidentId;
+        attempts.push(id);
+        if (id === '0.a' && !failedOnce) {
+          failedOnce = true;
+          await settle(100); // let b and c queue up behind a
+          throw new TransientError('first attempt fails');
+        }
+      },
+    });
+    for (const id of ['0.a', '0.b', '0.c']) await publishAlert(id);
+    await waitFor(() => attempts.filter((a) => a !== '0.a').length >= 2 && attempts.filter((a) => a === '0.a').length >= 2, { timeoutMs: 30_000, what: 'a redelivered, then b and c' });
+    await settle(500);
+    const firstB = attempts.indexOf('0.b');
+    const secondA = attempts.indexOf('0.a', 1);
+    expect(secondA).toBeGreaterThan(0);
+    expect(firstB).toBeGreaterThan(secondA);
+    expect(attempts.slice(secondA)).toEqual(['0.a', '0.b', '0.c']);
+  });
+
+  it('tells its owner when the client library closes the stream on its own', async () => {
+    const closed: Error[] = [];
+    subscriber = startSubscriber({
+      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
+      handler: async () => undefined,
+      onUnexpectedClose: (err) => closed.push(err),
+    });
+    await settle(500);
+    await env.pubsub.subscription(Subscriptions.decider.name).delete();
+    await waitFor(() => closed.length === 1, { timeoutMs: 30_000, what: 'onUnexpectedClose' });
+    expect(closed[0]!.message).toMatch(/Subscription does not exist/);
+  });
+
   it('close() waits for the message in flight to finish and ack', async () => {
     let finished = false;
     let started = false;

@@ -72,6 +72,30 @@ export interface ReceivedMessage {
 
 export type MessageHandler = (message: ReceivedMessage) => Promise<void>;
 
+/** Pub/Sub attribute values are limited to 1024 bytes; cut on a character boundary within that. */
+export function truncateUtf8(text: string, maxBytes = 1024): string {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const size = Buffer.byteLength(ch, 'utf8');
+    if (bytes + size > maxBytes - 3) break;
+    out += ch;
+    bytes += size;
+  }
+  return `${out}...`;
+}
+
+/** The attributes a dead-lettered message carries: its own, plus why, from where and when. */
+export function deadLetterAttributes(original: Record<string, string>, reason: string, source: string, at: Date): Record<string, string> {
+  return {
+    ...original,
+    [DeadLetterAttributes.reason]: truncateUtf8(reason),
+    [DeadLetterAttributes.source]: truncateUtf8(source),
+    [DeadLetterAttributes.at]: at.toISOString(),
+  };
+}
+
 export interface SubscriberOptions {
   pubsub: PubSub;
   subscription: string;
@@ -82,6 +106,12 @@ export interface SubscriberOptions {
   maxInFlight?: number;
   /** Called after every settled message, for metrics. */
   onSettled?: (outcome: 'ack' | 'nack' | 'dead-letter', message: ReceivedMessage) => void;
+  /**
+   * Called when the client library closed the stream on its own (e.g. the
+   * subscription was deleted or permission revoked): the worker consumes nothing
+   * any more and should exit so its platform restarts it.
+   */
+  onUnexpectedClose?: (error: Error) => void;
 }
 
 export interface RunningSubscriber {
@@ -95,7 +125,9 @@ export interface RunningSubscriber {
  * - ack only after the handler succeeded;
  * - PermanentError (invalid input): publish the message to burnback-dead-letter with the reason, then ack;
  * - anything else: nack, so Pub/Sub redelivers (with the subscription's backoff);
- * - messages with one ordering key are handled one at a time, in order.
+ * - messages with one ordering key are handled one at a time, in order; after a
+ *   nack the messages of that key already queued behind it are nacked too, so
+ *   none overtakes the one that will be redelivered (as Pub/Sub itself does).
  */
 export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
   const { pubsub, handler, deadLetter, logger } = options;
@@ -104,6 +136,8 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
   });
   const inFlight = new Set<Promise<void>>();
   const keyChains = new Map<string, Promise<void>>();
+  /** Keys with a nacked message whose queued successors must be nacked too. */
+  const blockedKeys = new Set<string>();
   let draining = false;
 
   const settle = async (message: Message): Promise<void> => {
@@ -124,22 +158,19 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
       if (errorKind(err) === ErrorKinds.permanent) {
         const reason = (err as Error).message;
         try {
-          await deadLetter.publishRaw(Topics.deadLetter, received.data, {
-            ...received.attributes,
-            [DeadLetterAttributes.reason]: reason.slice(0, 1024),
-            [DeadLetterAttributes.source]: options.subscription,
-            [DeadLetterAttributes.at]: new Date().toISOString(),
-          });
+          await deadLetter.publishRaw(Topics.deadLetter, received.data, deadLetterAttributes(received.attributes, reason, options.subscription, new Date()));
           message.ack();
           options.onSettled?.('dead-letter', received);
           logger.warn('message dead-lettered', { ...meta, event: 'dead_letter', reason });
         } catch (dlqErr) {
           message.nack();
+          if (received.orderingKey) blockedKeys.add(received.orderingKey);
           options.onSettled?.('nack', received);
           logger.error('dead-letter publish failed; message will be redelivered', { ...meta, reason, error: dlqErr });
         }
       } else {
         message.nack();
+        if (received.orderingKey) blockedKeys.add(received.orderingKey);
         options.onSettled?.('nack', received);
         logger.warn('handler failed; message will be redelivered', {
           ...meta,
@@ -157,20 +188,41 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
     }
     const key = message.orderingKey ?? '';
     const previous = key ? (keyChains.get(key) ?? Promise.resolve()) : Promise.resolve();
-    const run = previous.then(() => settle(message));
-    if (key) {
-      keyChains.set(key, run);
-      void run.finally(() => {
-        if (keyChains.get(key) === run) keyChains.delete(key);
+    const run = previous
+      .then(() => {
+        if (key && blockedKeys.has(key)) {
+          message.nack(); // an earlier message of this key will be redelivered first
+          return;
+        }
+        return settle(message);
+      })
+      .catch((err: unknown) => {
+        // settle() handles handler errors itself; this is a bug in the hooks (metrics, logging): never lose the message.
+        message.nack();
+        logger.error('message settlement failed; nacked', { subscription: options.subscription, messageId: message.id, error: err });
       });
-    }
+    if (key) keyChains.set(key, run);
     inFlight.add(run);
-    void run.finally(() => inFlight.delete(run));
+    void run.then(() => {
+      inFlight.delete(run);
+      if (key && keyChains.get(key) === run) {
+        keyChains.delete(key);
+        blockedKeys.delete(key);
+      }
+    });
   };
 
+  let lastError: Error | null = null;
   subscription.on('message', onMessage);
   subscription.on('error', (err: Error) => {
+    lastError = err;
     logger.error('subscription stream error', { subscription: options.subscription, error: err });
+  });
+  subscription.on('close', () => {
+    if (draining) return;
+    const error = lastError ?? new Error(`the client library closed subscription ${options.subscription}`);
+    logger.error('subscription closed unexpectedly: this worker no longer consumes it', { subscription: options.subscription, error });
+    options.onUnexpectedClose?.(error);
   });
 
   return {

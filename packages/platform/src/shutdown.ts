@@ -32,3 +32,9 @@ export function onShutdown(tasks: ShutdownTask[], logger: Logger, options: { tim
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
 }
+
+/** Logs a worker that can no longer do its job and exits non-zero, so Cloud Run (or npm start) restarts or reports it. */
+export function exitOnFatal(logger: Logger, error: Error): void {
+  logger.error(`fatal: ${error.message}; exiting so the platform restarts this instance`, { event: 'fatal', error });
+  setTimeout(() => process.exit(1), 100).unref();
+}

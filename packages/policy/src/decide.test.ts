@@ -60,6 +60,16 @@ describe('decide', () => {
     expect(decision.verdicts.map((v) => v.rule)).toEqual(['enabled', 'incident-open', 'error-ratio', 'rate-limit', 'cooldown', 'dry-run']);
   });
 
+  it('an open notification that arrives after the incident closed is late, not a reason to roll back', () => {
+    const d = decide(stateWith(), alert(), DEFAULT_POLICY, { state: 'closed', endedAt: T0 });
+    expect(d.action).toBe('none');
+    expect(d.reason).toBe(`no rollback: incident 0.abc already closed at ${T0}: this open notification arrived late`);
+  });
+
+  it('an open notification of an incident known to be open still rolls back', () => {
+    expect(decide(stateWith(), alert(), DEFAULT_POLICY, { state: 'open', endedAt: null }).action).toBe('rollback');
+  });
+
   it('the reason of a refusal is the first failing rule, and the trace keeps the others', () => {
     const d = decide(stateWith(5), alert({ observedValue: 0.001 }), DEFAULT_POLICY);
     expect(d.reason).toMatch(/^no rollback: error ratio 0\.1 % does not exceed/);

@@ -4,6 +4,7 @@ import {
   SignalKinds,
   type AlertEvent,
   type DecisionAction,
+  type IncidentRecord,
   type PolicySettings,
   type RuleVerdict,
   type ServiceState,
@@ -50,8 +51,15 @@ function describeSignal(event: AlertEvent, ratio: number): string {
  * Decides what to do about one alert for one service. Pure: a function of
  * (state, event, policy) only, so replaying recorded events reproduces every
  * decision. Every rule is evaluated and kept in the trace, even after one fails.
+ * `incident` is what was already known of this incident: a closed incident stays
+ * closed, so an "open" notification delivered after its "closed" one is late, not news.
  */
-export function decide(state: ServiceState, event: AlertEvent, policy: PolicySettings): Decision {
+export function decide(
+  state: ServiceState,
+  event: AlertEvent,
+  policy: PolicySettings,
+  incident: Pick<IncidentRecord, 'state' | 'endedAt'> | null = null,
+): Decision {
   const now = Date.parse(event.observedAt);
   const ratio = errorRatioOf(event, policy);
   const verdicts: RuleVerdict[] = [];
@@ -62,11 +70,16 @@ export function decide(state: ServiceState, event: AlertEvent, policy: PolicySet
     detail: policy.enabled ? 'automatic rollbacks are switched on' : 'automatic rollbacks are switched off for this service',
   });
 
-  const open = event.state === 'open';
+  const closedBefore = incident?.state === 'closed';
+  const open = event.state === 'open' && !closedBefore;
   verdicts.push({
     rule: RuleNames.incidentOpen,
     passed: open,
-    detail: open ? `incident ${event.incidentId} is open` : `incident ${event.incidentId} is closed: the service recovered`,
+    detail: open
+      ? `incident ${event.incidentId} is open`
+      : event.state === 'open'
+        ? `incident ${event.incidentId} already closed${incident?.endedAt ? ` at ${incident.endedAt}` : ''}: this open notification arrived late`
+        : `incident ${event.incidentId} is closed: the service recovered`,
   });
 
   const overThreshold = ratio !== null && ratio > policy.errorRatioThreshold;

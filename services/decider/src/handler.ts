@@ -8,8 +8,10 @@ import {
   decisionIdFor,
   Topics,
   TransientError,
+  type AlertEvent,
   type CloudEvent,
   type DecisionRecord,
+  type IncidentRecord,
   type OutboxEntry,
   type RollbackCommand,
 } from '@burnback/contracts';
@@ -25,6 +27,21 @@ export interface DeciderDeps {
   metrics?: Metrics;
   /** Wall clock, only for bookkeeping (outbox timestamps); decisions use the event's time. */
   now?: () => Date;
+}
+
+/** The incident after this alert: closed is final, times only move forward. */
+function mergeIncident(known: IncidentRecord | null, alert: AlertEvent, decisionId: string): IncidentRecord {
+  const closed = known?.state === 'closed' || alert.state === 'closed';
+  return {
+    incidentId: alert.incidentId,
+    service: alert.service,
+    state: closed ? 'closed' : 'open',
+    startedAt: known?.startedAt ?? alert.startedAt,
+    endedAt: known?.endedAt ?? alert.endedAt,
+    observedAt: known && Date.parse(known.observedAt) > Date.parse(alert.observedAt) ? known.observedAt : alert.observedAt,
+    lastDecisionId: decisionId,
+    decisionIds: [...(known?.decisionIds ?? []), decisionId],
+  };
 }
 
 export type DeciderOutcome =
@@ -50,9 +67,9 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
 
     let result;
     try {
-      result = await store.decideOnce(decisionId, alert.service, ({ existing, state }) => {
+      result = await store.decideOnce(decisionId, alert.service, alert.incidentId, ({ existing, state, incident }) => {
         if (existing) return null;
-        const decision = decide(state, alert, service.policy);
+        const decision = decide(state, alert, service.policy, incident);
         const rollbackId = decision.action === DecisionActions.rollback ? rollbackIdFor(decisionId) : null;
         const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
         const record: DecisionRecord = {
@@ -98,14 +115,7 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
         return {
           decision: record,
           state: applyDecision(state, decision, decisionId, rollbackId, service.policy),
-          incident: {
-            incidentId: alert.incidentId,
-            service: alert.service,
-            state: alert.state,
-            startedAt: alert.startedAt,
-            endedAt: alert.endedAt,
-            observedAt: alert.observedAt,
-          },
+          incident: mergeIncident(incident, alert, decisionId),
           outbox,
         };
       });

@@ -1,4 +1,4 @@
-import { ConfigError, createFirestore, createLogger, createPubSub, loadConfig, onShutdown } from '@burnback/platform';
+import { ConfigError, exitOnFatal, createFirestore, createLogger, createPubSub, loadConfig, onShutdown } from '@burnback/platform';
 import { startDeciderService } from './service.js';
 
 async function main(): Promise<void> {
@@ -6,7 +6,7 @@ async function main(): Promise<void> {
   const logger = createLogger('decider', { level: config.logLevel });
   const pubsub = createPubSub(config);
   const db = createFirestore(config);
-  const service = await startDeciderService({ config, pubsub, db, logger, port: config.port });
+  const service = await startDeciderService({ onFatal: (error) => exitOnFatal(logger, error), config, pubsub, db, logger, port: config.port });
   onShutdown([() => service.close(), () => pubsub.close(), () => db.terminate()], logger);
 }
 

@@ -17,6 +17,8 @@ export async function startDeciderService(deps: {
   db: Firestore;
   logger: Logger;
   metrics?: Metrics;
+  /** Called when the worker can no longer consume (its subscription stream closed on its own). */
+  onFatal?: (error: Error) => void;
   /** Port for health and metrics; null = none (in-process tests). */
   port?: number | null;
   relayIntervalMs?: number;
@@ -34,6 +36,7 @@ export async function startDeciderService(deps: {
       await handle(decodeCloudEvent(m, [EventTypes.alert]));
     },
     onSettled: (outcome) => metrics.messages.inc({ subscription: Subscriptions.decider.name, outcome }),
+    ...(deps.onFatal ? { onUnexpectedClose: deps.onFatal } : {}),
   });
   const relay = startOutboxRelay({ db, publisher, logger, intervalMs: deps.relayIntervalMs ?? 10_000 });
   logger.info(`decider consuming ${Subscriptions.decider.name}`, { event: 'started', services: Object.keys(config.services) });

@@ -1,10 +1,5 @@
-import { FieldValue, type Firestore, type Transaction } from '@google-cloud/firestore';
-import {
-  Collections,
-  DecisionRecord,
-  OutboxEntry,
-  ServiceState,
-} from '@burnback/contracts';
+import type { Firestore, Transaction } from '@google-cloud/firestore';
+import { Collections, DecisionRecord, IncidentRecord, OutboxEntry, ServiceState } from '@burnback/contracts';
 import { toFirestoreData } from '@burnback/platform';
 import { initialServiceState } from '@burnback/policy';
 
@@ -13,13 +8,14 @@ export interface DecisionSnapshot {
   existing: DecisionRecord | null;
   existingOutbox: OutboxEntry | null;
   state: ServiceState;
+  incident: IncidentRecord | null;
 }
 
 /** What one decision writes, all or nothing. */
 export interface DecisionWrite {
   decision: DecisionRecord;
   state: ServiceState;
-  incident: { incidentId: string; service: string; state: string; startedAt: string; endedAt: string | null; observedAt: string };
+  incident: IncidentRecord;
   outbox: OutboxEntry | null;
 }
 
@@ -38,13 +34,15 @@ export class DecisionStore {
   async decideOnce(
     decisionId: string,
     service: string,
+    incidentId: string,
     decideFn: (snapshot: DecisionSnapshot) => DecisionWrite | null,
   ): Promise<{ written: DecisionWrite | null; snapshot: DecisionSnapshot }> {
     return this.db.runTransaction(
       async (tx: Transaction) => {
         const decisionRef = this.db.collection(Collections.decisions).doc(decisionId);
         const serviceRef = this.db.collection(Collections.services).doc(service);
-        const [decisionDoc, serviceDoc] = await tx.getAll(decisionRef, serviceRef);
+        const incidentRef = this.db.collection(Collections.incidents).doc(incidentId);
+        const [decisionDoc, serviceDoc, incidentDoc] = await tx.getAll(decisionRef, serviceRef, incidentRef);
         const existing = decisionDoc?.exists ? DecisionRecord.parse(decisionDoc.data()) : null;
         let existingOutbox: OutboxEntry | null = null;
         if (existing?.rollbackId) {
@@ -52,21 +50,14 @@ export class DecisionStore {
           existingOutbox = outboxDoc.exists ? OutboxEntry.parse(outboxDoc.data()) : null;
         }
         const state = serviceDoc?.exists ? ServiceState.parse(serviceDoc.data()) : initialServiceState(service);
-        const snapshot = { existing, existingOutbox, state };
+        const incident = incidentDoc?.exists ? IncidentRecord.parse(incidentDoc.data()) : null;
+        const snapshot = { existing, existingOutbox, state, incident };
         const write = decideFn(snapshot);
         if (!write) return { written: null, snapshot };
 
         tx.create(decisionRef, toFirestoreData(write.decision));
         tx.set(serviceRef, toFirestoreData(write.state));
-        tx.set(
-          this.db.collection(Collections.incidents).doc(write.incident.incidentId),
-          {
-            ...write.incident,
-            lastDecisionId: write.decision.decisionId,
-            decisionIds: FieldValue.arrayUnion(write.decision.decisionId),
-          },
-          { merge: true },
-        );
+        tx.set(incidentRef, toFirestoreData(write.incident));
         if (write.outbox) tx.create(this.db.collection(Collections.outbox).doc(write.outbox.id), toFirestoreData(write.outbox));
         return { written: write, snapshot };
       },

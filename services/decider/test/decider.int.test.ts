@@ -105,6 +105,18 @@ describe('the decider on the Firestore emulator', () => {
     expect((await env.db.collection(Collections.decisions).get()).size).toBe(1);
   });
 
+  it('an open notification delivered after its closed one does not roll back a recovered service', async () => {
+    const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger });
+    const closed = await handle(alert('0.late', { state: 'closed', endedAt: '2026-11-26T10:20:00.000Z', observedAt: '2026-11-26T10:20:05.000Z', observedValue: 0.002 }));
+    expect(closed.decision.action).toBe('none');
+    const lateOpen = await handle(alert('0.late'));
+    expect(lateOpen.decision).toMatchObject({ action: 'none', reason: expect.stringMatching(/already closed at 2026-11-26T10:20:00.000Z: this open notification arrived late/) });
+    const incident = (await env.db.collection(Collections.incidents).doc('0.late').get()).data();
+    expect(incident).toMatchObject({ state: 'closed', endedAt: '2026-11-26T10:20:00.000Z', observedAt: '2026-11-26T10:20:05.000Z' });
+    expect(incident!.decisionIds).toHaveLength(2);
+    expect((await env.db.collection(Collections.outbox).get()).size).toBe(0);
+  });
+
   it('an alert for a service the decider does not know is a permanent error naming it', async () => {
     const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger });
     await expect(handle(alert('0.ghost', { service: 'ghost' }))).rejects.toMatchObject({ kind: 'permanent', message: expect.stringMatching(/"ghost"/) });

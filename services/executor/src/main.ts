@@ -1,4 +1,4 @@
-import { ConfigError, createDeployClient, createFirestore, createLogger, createPubSub, loadConfig, onShutdown } from '@burnback/platform';
+import { ConfigError, exitOnFatal, createDeployClient, createFirestore, createLogger, createPubSub, loadConfig, onShutdown } from '@burnback/platform';
 import { startExecutorService } from './service.js';
 
 async function main(): Promise<void> {
@@ -7,7 +7,7 @@ async function main(): Promise<void> {
   const pubsub = createPubSub(config);
   const db = createFirestore(config);
   const deployClient = createDeployClient(config);
-  const service = await startExecutorService({ pubsub, db, deployClient, logger, pollIntervalMs: config.pollIntervalMs, port: config.port });
+  const service = await startExecutorService({ onFatal: (error) => exitOnFatal(logger, error), pubsub, db, deployClient, logger, pollIntervalMs: config.pollIntervalMs, port: config.port });
   logger.info(`Cloud Deploy at ${config.cloudDeployEndpoint ?? 'clouddeploy.googleapis.com'}`, { event: 'started' });
   onShutdown([() => service.close(), () => deployClient.close(), () => pubsub.close(), () => db.terminate()], logger);
 }

@@ -20,6 +20,8 @@ export async function startExecutorService(deps: {
   deployClient: CloudDeployClient;
   logger: Logger;
   metrics?: Metrics;
+  /** Called when the worker can no longer consume (its subscription stream closed on its own). */
+  onFatal?: (error: Error) => void;
   /** Port for health and metrics; null = none (in-process tests). */
   port?: number | null;
   pollIntervalMs?: number;
@@ -46,6 +48,7 @@ export async function startExecutorService(deps: {
       await handle(decodeCloudEvent(m, [EventTypes.rollbackCommand]));
     },
     onSettled: (outcome) => metrics.messages.inc({ subscription: Subscriptions.executor.name, outcome }),
+    ...(deps.onFatal ? { onUnexpectedClose: deps.onFatal } : {}),
   });
   logger.info(`executor consuming ${Subscriptions.executor.name}`, { event: 'started' });
   const health = deps.port === undefined || deps.port === null ? null : await startHealthServer({ port: deps.port, metrics, logger });

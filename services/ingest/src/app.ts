@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { DeadLetterAttributes, errorKind, ErrorKinds, Topics } from '@burnback/contracts';
-import { redactText, registerHealthRoutes, type Logger, type Metrics, type Publisher } from '@burnback/platform';
+import { errorKind, ErrorKinds, Topics } from '@burnback/contracts';
+import { deadLetterAttributes, registerHealthRoutes, type Logger, type Metrics, type Publisher } from '@burnback/platform';
 import type { IncomingNotification, IngestOutcome } from './handler.js';
 
 export interface IngestAppDeps {
@@ -37,10 +37,12 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
 
   app.addHook('onResponse', async (req, reply) => {
     // Probes hit /healthz every few seconds; their lines are noise at INFO.
-    const level = req.url === '/healthz' || req.url === '/metrics' ? 'debug' : 'info';
-    logger.log(level, `${req.method} ${redactText(req.url)} ${reply.statusCode}`, {
+    // The path only: query strings carry the webhook token (and fastify also accepts it percent-encoded).
+    const path = req.url.split('?')[0] ?? '';
+    const level = path === '/healthz' || path === '/metrics' ? 'debug' : 'info';
+    logger.log(level, `${req.method} ${path} ${reply.statusCode}`, {
       event: 'http_request',
-      httpRequest: { requestMethod: req.method, requestUrl: redactText(req.url), status: reply.statusCode, latency: `${(reply.elapsedTime / 1000).toFixed(3)}s` },
+      httpRequest: { requestMethod: req.method, requestUrl: path, status: reply.statusCode, latency: `${(reply.elapsedTime / 1000).toFixed(3)}s` },
     });
   });
 
@@ -96,12 +98,7 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
       if (errorKind(err) !== ErrorKinds.permanent) return reject(reply, 503, 'temporarily unable to process; Pub/Sub will redeliver');
       const reason = (err as Error).message;
       try {
-        await deps.deadLetter.publishRaw(Topics.deadLetter, raw, {
-          ...(message.attributes ?? {}),
-          [DeadLetterAttributes.reason]: reason.slice(0, 1024),
-          [DeadLetterAttributes.source]: envelope.subscription ?? 'push',
-          [DeadLetterAttributes.at]: now().toISOString(),
-        });
+        await deps.deadLetter.publishRaw(Topics.deadLetter, raw, deadLetterAttributes(message.attributes ?? {}, reason, envelope.subscription ?? 'push', now()));
       } catch {
         return reject(reply, 503, 'cannot dead-letter the message; Pub/Sub will redeliver');
       }

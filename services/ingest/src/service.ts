@@ -21,6 +21,8 @@ export async function startIngestService(deps: {
   db: Firestore;
   logger: Logger;
   metrics?: Metrics;
+  /** Called when the worker can no longer consume (its subscription stream closed on its own). */
+  onFatal?: (error: Error) => void;
   host?: string;
 }): Promise<IngestService> {
   const { config, pubsub, db, logger } = deps;
@@ -36,6 +38,7 @@ export async function startIngestService(deps: {
       await handle({ raw: m.data, source: 'pubsub', observedAt: m.publishTime, messageId: m.id });
     },
     onSettled: (outcome) => metrics.messages.inc({ subscription: Subscriptions.ingest.name, outcome }),
+    ...(deps.onFatal ? { onUnexpectedClose: deps.onFatal } : {}),
   });
   const app = createIngestApp({ handle, deadLetter: publisher, webhookToken: config.webhookToken, logger, metrics });
   const address = await app.listen({ host: deps.host ?? '0.0.0.0', port: config.port });
