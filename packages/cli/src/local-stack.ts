@@ -71,6 +71,9 @@ function spawnService(service: ServiceName, env: NodeJS.ProcessEnv, opts: LocalS
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: Ctrl-C reaches only `burnback dev`, which then drains each
+    // service with one SIGTERM (a second signal would make a service exit at once).
+    detached: true,
   });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => opts.print(formatLogLine(service, line, opts.pretty)));
@@ -103,8 +106,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const emulators: RunningEmulator[] = [];
   const children = new Map<ServiceName, ChildProcess>();
   let sim: GcpSim | undefined;
+  // The services run in their own process groups; never leave them behind if this process exits abruptly.
+  const killChildren = () => {
+    for (const child of children.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killChildren);
 
   const stop = async () => {
+    process.removeListener('exit', killChildren);
     for (const child of children.values()) if (child.exitCode === null) child.kill('SIGTERM');
     await Promise.all(
       [...children.values()].map(

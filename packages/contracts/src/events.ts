@@ -31,6 +31,8 @@ export const AlertEvent = z.object({
   observedValue: z.number().finite().nullable(),
   thresholdValue: z.number().finite().nullable(),
   signal: SignalKind,
+  /** For burn-rate signals: the lookback window of the `select_slo_burn_rate` condition, in seconds (null when unknown). */
+  lookbackSeconds: z.number().positive().nullable(),
   policyName: z.string(),
   conditionName: z.string(),
   severity: z.string(),

@@ -8,6 +8,8 @@ import { z } from 'zod';
  */
 const StringMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
 const NumericString = z.union([z.string(), z.number()]).nullish();
+/** 9999-12-31T23:59:59Z: the last second a JavaScript Date of an ISO string can hold comfortably. */
+const MAX_UNIX_SECONDS = 253_402_300_799;
 
 export const MonitoringIncident = z
   .object({
@@ -16,8 +18,9 @@ export const MonitoringIncident = z
     scoping_project_number: z.union([z.number(), z.string()]).optional(),
     url: z.string().optional().default(''),
     severity: z.string().optional().default('no severity'),
-    started_at: z.number().int().nonnegative(),
-    ended_at: z.number().int().nonnegative().nullish(),
+    // Unix seconds; bounded so a garbage value is a clear error, not a RangeError later.
+    started_at: z.number().int().nonnegative().max(MAX_UNIX_SECONDS),
+    ended_at: z.number().int().nonnegative().max(MAX_UNIX_SECONDS).nullish(),
     state: z
       .string()
       .transform((s) => s.toLowerCase())

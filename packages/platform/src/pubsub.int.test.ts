@@ -12,6 +12,7 @@ const alertData = (incidentId: string) => ({
   observedValue: 0.025,
   thresholdValue: 0.01,
   signal: 'error-ratio',
+  lookbackSeconds: null,
   policyName: 'p',
   conditionName: 'c',
   severity: 'critical',

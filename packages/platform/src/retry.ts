@@ -1,8 +1,14 @@
 import pRetry, { AbortError, type Options } from 'p-retry';
 import { errorKind, ErrorKinds } from '@burnback/contracts';
 
-/** gRPC codes worth retrying: the call may pass next time. */
-const RETRYABLE_GRPC = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */]);
+/**
+ * gRPC codes worth retrying: the call may pass next time. Includes CANCELLED and
+ * UNKNOWN (a dropped connection surfaces as either): every call we retry is safe
+ * to repeat (reads, and RollbackTarget with a caller-chosen rollout id).
+ */
+const RETRYABLE_GRPC = new Set([
+  1 /* CANCELLED */, 2 /* UNKNOWN */, 4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */,
+]);
 
 export function isRetryableGrpcError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;

@@ -16,6 +16,7 @@ function alert(overrides: Partial<AlertEvent> = {}): AlertEvent {
     observedValue: 0.025,
     thresholdValue: 0.01,
     signal: 'error-ratio',
+    lookbackSeconds: null,
     policyName: 'api-backend error ratio',
     conditionName: 'error ratio > 1 %',
     severity: 'critical',
@@ -50,6 +51,10 @@ describe('decide', () => {
     ['dry run records but never orders', stateWith(), alert(), { dryRun: true }, 'none', 'dry run'],
     ['a burn rate of 14.4× is an error ratio of 14.4 %', stateWith(), alert({ signal: 'burn-rate', observedValue: 14.4, thresholdValue: 14.4 }), {}, 'rollback', 'burn rate 14.4×'],
     ['a burn rate of 0.5× is within budget', stateWith(), alert({ signal: 'burn-rate', observedValue: 0.5 }), {}, 'none', 'does not exceed'],
+    ['a 1 h burn rate of 10× is under the fast-burn threshold of 14.4×', stateWith(), alert({ signal: 'burn-rate', observedValue: 10, lookbackSeconds: 3600 }), {}, 'none', 'burn rate 10× over 1 h (error ratio 10 %) does not exceed the fast-burn threshold of 14.4×'],
+    ['a 1 h burn rate of 15× clears the fast-burn threshold', stateWith(), alert({ signal: 'burn-rate', observedValue: 15, lookbackSeconds: 3600 }), {}, 'rollback', 'exceeds the fast-burn threshold of 14.4×'],
+    ['a 6 h burn rate of 7× clears the slow-burn threshold of 6×', stateWith(), alert({ signal: 'burn-rate', observedValue: 7, lookbackSeconds: 21600 }), {}, 'rollback', 'burn rate 7× over 6 h (error ratio 7 %) exceeds the slow-burn threshold of 6×'],
+    ['the burn-rate thresholds are configurable', stateWith(), alert({ signal: 'burn-rate', observedValue: 7, lookbackSeconds: 21600 }), { slowBurnRate: 8 }, 'none', 'does not exceed the slow-burn threshold of 8×'],
   ];
 
   it.each(cases)('%s', (_name, state, event, overrides, action, reasonPart) => {
@@ -128,12 +133,31 @@ describe('decide', () => {
 });
 
 describe('applyDecision', () => {
-  it('remembers a rollback and forgets those no rule can see any more', () => {
+  it('remembers a rollback after the earlier ones, oldest first', () => {
     const d = decide(stateWith(200, 40), alert(), DEFAULT_POLICY);
     expect(d.action).toBe('rollback');
     const next = applyDecision(stateWith(200, 40), d, 'dec-x', 'rb-x', DEFAULT_POLICY);
-    expect(next.recentRollbacks.map((r) => r.rollbackId)).toEqual(['rb-1', 'rb-x']);
+    expect(next.recentRollbacks.map((r) => r.rollbackId)).toEqual(['rb-0', 'rb-1', 'rb-x']);
     expect(next.lastDecisionId).toBe('dec-x');
+  });
+
+  it('one event with a clock far ahead does not erase the history the cooldown reads', () => {
+    const future = alert({ observedAt: '2027-06-01T00:00:00.000Z', state: 'closed' });
+    const d = decide(stateWith(5), future, DEFAULT_POLICY);
+    const after = applyDecision(stateWith(5), d, 'dec-future', null, DEFAULT_POLICY);
+    expect(after.recentRollbacks).toHaveLength(1);
+    expect(decide(after, alert(), DEFAULT_POLICY).reason).toMatch(/within the 30 min cooldown/);
+  });
+
+  it('keeps a bounded number of rollbacks, newest last', () => {
+    let state = initialServiceState('api-backend');
+    const policy = PolicySettings.parse({ cooldownMinutes: 0, maxRollbacksPerHour: 1000 });
+    for (let i = 0; i < 1500; i++) {
+      const d = decide(state, alert({ observedAt: new Date(Date.parse(T0) + i * 60_000).toISOString() }), policy);
+      state = applyDecision(state, d, `dec-${i}`, `rb-${i}`, policy);
+    }
+    expect(state.recentRollbacks).toHaveLength(1001);
+    expect(state.recentRollbacks.at(-1)!.rollbackId).toBe('rb-1499');
   });
 
   it('a refusal records the decision but no rollback', () => {

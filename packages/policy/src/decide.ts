@@ -8,9 +8,12 @@ import {
   type PolicySettings,
   type RuleVerdict,
   type ServiceState,
+  BurnRateWindows,
 } from '@burnback/contracts';
 
 const HOUR_MS = 3_600_000;
+/** How many recent rollbacks a service's state keeps (more when the hourly limit is higher). */
+const REMEMBERED_ROLLBACKS = 20;
 const MINUTE_MS = 60_000;
 
 /** What `decide` returns: the action, the one-line reason, and every rule's verdict. */
@@ -41,10 +44,31 @@ export function errorRatioOf(event: AlertEvent, policy: PolicySettings): number 
   }
 }
 
+/**
+ * The bar an alert's value must clear. An error ratio is held to the error-ratio
+ * threshold (runbook: 1 % over 1 h). A burn rate is held to the burn-rate
+ * threshold of its window: the fast one (14.4×) for windows up to 1 h, the slow
+ * one (6×) for longer or unknown windows.
+ */
+export function thresholdFor(event: AlertEvent, policy: PolicySettings): { value: number; text: string } {
+  switch (event.signal) {
+    case SignalKinds.errorRatio:
+      return { value: policy.errorRatioThreshold, text: `the threshold of ${pct(policy.errorRatioThreshold)}` };
+    case SignalKinds.burnRate:
+      return event.lookbackSeconds !== null && event.lookbackSeconds <= BurnRateWindows.fast.longSeconds
+        ? { value: policy.fastBurnRate, text: `the fast-burn threshold of ${policy.fastBurnRate}×` }
+        : { value: policy.slowBurnRate, text: `the slow-burn threshold of ${policy.slowBurnRate}×` };
+    default: {
+      const never: never = event.signal;
+      throw new Error(`unknown signal ${String(never)}`);
+    }
+  }
+}
+
 function describeSignal(event: AlertEvent, ratio: number): string {
-  return event.signal === SignalKinds.burnRate
-    ? `burn rate ${event.observedValue}× (error ratio ${pct(ratio)})`
-    : `error ratio ${pct(ratio)}`;
+  if (event.signal !== SignalKinds.burnRate) return `error ratio ${pct(ratio)}`;
+  const window = event.lookbackSeconds === null ? '' : ` over ${event.lookbackSeconds >= 3600 ? `${event.lookbackSeconds / 3600} h` : `${event.lookbackSeconds / 60} min`}`;
+  return `burn rate ${event.observedValue}×${window} (error ratio ${pct(ratio)})`;
 }
 
 /**
@@ -82,14 +106,15 @@ export function decide(
         : `incident ${event.incidentId} is closed: the service recovered`,
   });
 
-  const overThreshold = ratio !== null && ratio > policy.errorRatioThreshold;
+  const bar = thresholdFor(event, policy);
+  const overThreshold = ratio !== null && event.observedValue !== null && event.observedValue > bar.value;
   verdicts.push({
     rule: RuleNames.errorRatio,
     passed: overThreshold,
     detail:
       ratio === null
         ? 'the alert carries no observed value, so the error budget burn cannot be confirmed'
-        : `${describeSignal(event, ratio)} ${overThreshold ? 'exceeds' : 'does not exceed'} the threshold of ${pct(policy.errorRatioThreshold)}`,
+        : `${describeSignal(event, ratio)} ${overThreshold ? 'exceeds' : 'does not exceed'} ${bar.text}`,
   });
 
   const lastHour = state.recentRollbacks.filter((r) => Date.parse(r.decidedAt) > now - HOUR_MS);
@@ -132,8 +157,10 @@ export function decide(
 }
 
 /**
- * The service state after a decision: a rollback is remembered for as long as
- * any rule can still see it (the longer of one hour and the cooldown).
+ * The service state after a decision: the most recent rollbacks are remembered,
+ * newest last. The list is bounded by count, never pruned by the event's time:
+ * one notification with a clock far ahead must not erase the history that the
+ * rate limit and the cooldown read.
  */
 export function applyDecision(
   state: ServiceState,
@@ -142,13 +169,12 @@ export function applyDecision(
   rollbackId: string | null,
   policy: PolicySettings,
 ): ServiceState {
-  const now = Date.parse(decision.decidedAt);
-  const horizon = Math.max(HOUR_MS, policy.cooldownMinutes * MINUTE_MS);
-  const kept = state.recentRollbacks.filter((r) => Date.parse(r.decidedAt) > now - horizon);
-  const recentRollbacks =
+  const all =
     decision.action === DecisionActions.rollback && rollbackId !== null
-      ? [...kept, { rollbackId, decidedAt: decision.decidedAt }]
-      : kept;
+      ? [...state.recentRollbacks, { rollbackId, decidedAt: decision.decidedAt }]
+      : state.recentRollbacks;
+  const keep = Math.max(REMEMBERED_ROLLBACKS, policy.maxRollbacksPerHour + 1);
+  const recentRollbacks = [...all].sort((a, b) => Date.parse(a.decidedAt) - Date.parse(b.decidedAt)).slice(-keep);
   return { service: state.service, recentRollbacks, lastDecisionId: decisionId, updatedAt: decision.decidedAt };
 }
 

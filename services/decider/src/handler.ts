@@ -1,6 +1,8 @@
 import type { Firestore } from '@google-cloud/firestore';
 import {
   DecisionActions,
+  errorKind,
+  ErrorKinds,
   EventTypes,
   PermanentError,
   rollbackIdFor,
@@ -120,6 +122,9 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
         };
       });
     } catch (err) {
+      if (errorKind(err) === ErrorKinds.permanent) throw err;
+      // A stored document that no longer fits its schema will not fit on retry either: dead-letter with the reason.
+      if ((err as Error).name === 'ZodError') throw new PermanentError(`a stored document is invalid: ${(err as Error).message}`, { cause: err });
       throw new TransientError(`decision transaction failed: ${(err as Error).message}`, { cause: err });
     }
 

@@ -19,6 +19,7 @@ const alert = (incidentId: string, overrides: Partial<AlertEvent> = {}): CloudEv
     observedValue: 0.025,
     thresholdValue: 0.01,
     signal: 'error-ratio',
+    lookbackSeconds: null,
     policyName: 'p',
     conditionName: 'c',
     severity: 'critical',

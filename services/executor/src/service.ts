@@ -29,6 +29,8 @@ export async function startExecutorService(deps: {
 }): Promise<ExecutorService> {
   const { pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('executor');
+  // Aborted on close: a rollout being tracked is handed back (nack) instead of holding shutdown for minutes.
+  const shutdown = new AbortController();
   const publisher = new PubSubPublisher(pubsub);
   const handle = createExecutorHandler({
     store: new RollbackStore(db),
@@ -36,6 +38,7 @@ export async function startExecutorService(deps: {
     publisher,
     logger,
     metrics,
+    signal: shutdown.signal,
     ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),
     ...(deps.retry ? { retry: deps.retry } : {}),
   });
@@ -55,6 +58,7 @@ export async function startExecutorService(deps: {
   return {
     address: health?.address ?? null,
     async close() {
+      shutdown.abort();
       await health?.close();
       await subscriber.close();
       await publisher.close();

@@ -8,6 +8,9 @@ import {
 } from '@burnback/contracts';
 import { toFirestoreData } from '@burnback/platform';
 
+/** Statuses in the order a rollback moves through them; succeeded and failed are both final. */
+const STATUS_RANK: Record<ProgressStage, number> = { accepted: 1, started: 2, succeeded: 3, failed: 3 };
+
 /** The executor's Firestore documents: `rollbacks/{rollbackId}`, the state machine and its audit trail. */
 export class RollbackStore {
   constructor(private readonly db: Firestore) {}
@@ -39,7 +42,11 @@ export class RollbackStore {
     });
   }
 
-  /** Applies a change and appends an audit line, atomically. */
+  /**
+   * Applies a change and appends an audit line, atomically, and never backwards:
+   * a terminal record is final, a status never regresses, and the release, once
+   * chosen, is kept (a concurrent delivery's different choice is ignored).
+   */
   async update(
     rollbackId: string,
     change: Partial<Pick<RollbackRecord, 'status' | 'releaseId' | 'rolloutName' | 'rolloutState' | 'failureReason'>>,
@@ -50,8 +57,12 @@ export class RollbackStore {
       const snap = await tx.get(this.ref(rollbackId));
       if (!snap.exists) throw new Error(`rollbacks/${rollbackId} does not exist`);
       const current = RollbackRecord.parse(snap.data());
+      if (STATUS_RANK[current.status] === STATUS_RANK.succeeded) return current;
+      const guarded = { ...change };
+      if (guarded.status && STATUS_RANK[guarded.status] < STATUS_RANK[current.status]) delete guarded.status;
+      if (current.releaseId) delete guarded.releaseId;
       const entry: AuditEntry = { at: now.toISOString(), ...audit };
-      const next: RollbackRecord = { ...current, ...change, audit: [...current.audit, entry], updatedAt: entry.at };
+      const next: RollbackRecord = { ...current, ...guarded, audit: [...current.audit, entry], updatedAt: entry.at };
       tx.set(this.ref(rollbackId), toFirestoreData(next));
       return next;
     });

@@ -76,8 +76,67 @@ describe('the executor on the emulators and gcp-sim', () => {
     expect(outcome.record.status).toBe('succeeded');
     expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
     expect(outcome.record.audit.map((e) => e.stage)).toEqual(['accepted', 'accepted', 'started', 'resumed', 'succeeded']);
-    const stages = (await progress.waitFor(3)).map((m) => m.json<RollbackProgress>().stage);
-    expect(stages).toEqual(['accepted', 'started', 'succeeded']);
+    // The redelivery re-publishes 'started' under the same event id: consumers drop the repeat.
+    const events = await progress.waitFor(4);
+    expect(events.map((m) => m.json<RollbackProgress>().stage)).toEqual(['accepted', 'started', 'started', 'succeeded']);
+    expect(new Set(events.map((m) => m.attributes['ce-id'])).size).toBe(3);
+  });
+
+  it('a terminal progress event whose publish was lost is sent by the redelivered command', async () => {
+    await start();
+    const deploy = new CloudDeployPort(client);
+    let dropSucceeded = true;
+    const lossy: typeof publisher = Object.assign(Object.create(publisher) as PubSubPublisher, {
+      publishEvent: async (...args: Parameters<PubSubPublisher['publishEvent']>) => {
+        if (dropSucceeded && args[1].type === EventTypes.rollbackProgress && (args[1].data as RollbackProgress).stage === 'succeeded') {
+          throw new TransientError('Pub/Sub unavailable');
+        }
+        return publisher.publishEvent(...args);
+      },
+    });
+    const deps = { store, deploy, logger: env.logger, pollIntervalMs: 20, retry: { retries: 0 } };
+    await expect(createExecutorHandler({ ...deps, publisher: lossy })(command(env.projectId))).rejects.toThrow(/Pub\/Sub unavailable/);
+    expect((await store.get('rb-test-1'))!.status).toBe('succeeded');
+    dropSucceeded = false;
+    expect((await createExecutorHandler({ ...deps, publisher })(command(env.projectId))).kind).toBe('duplicate');
+    const events = await progress.waitFor(3);
+    expect(events.map((m) => m.json<RollbackProgress>().stage)).toEqual(['accepted', 'started', 'succeeded']);
+    expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+  });
+
+  it('a rollout still running after the tracking window is handed back to the queue, not nacked toward the dead-letter topic', async () => {
+    await start({ rolloutStepMs: 400 });
+    const commands = await tapTopic(env.pubsub, Topics.commands);
+    try {
+      const deps = { store, deploy: new CloudDeployPort(client), publisher, logger: env.logger, pollIntervalMs: 20, trackTimeoutMs: 100 };
+      const first = await createExecutorHandler(deps)(command(env.projectId));
+      expect(first.kind).toBe('handed-off');
+      const [requeued] = await commands.waitFor(1);
+      expect(requeued!.orderingKey).toBe('api-backend');
+      expect(requeued!.json<RollbackCommand>().rollbackId).toBe('rb-test-1');
+
+      const second = await createExecutorHandler({ ...deps, trackTimeoutMs: 10_000 })(command(env.projectId));
+      expect(second.kind).toBe('finished');
+      expect(second.record.status).toBe('succeeded');
+      expect(second.record.audit.map((a) => a.detail).join('\n')).toMatch(/handed back to the queue/);
+      expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+    } finally {
+      await commands.close();
+    }
+  });
+
+  it('the rollback record never goes backwards: the chosen release is kept and a final status stays final', async () => {
+    await start();
+    const cmd = command(env.projectId).data;
+    await store.begin(cmd, new Date());
+    await store.update(cmd.rollbackId, { releaseId: 'rel-001' }, { stage: 'accepted', detail: 'first choice' }, new Date());
+    const second = await store.update(cmd.rollbackId, { releaseId: 'rel-002', status: 'started' }, { stage: 'started', detail: 'late choice' }, new Date());
+    expect(second).toMatchObject({ releaseId: 'rel-001', status: 'started' });
+    const back = await store.update(cmd.rollbackId, { status: 'accepted' }, { stage: 'accepted', detail: 'regression' }, new Date());
+    expect(back.status).toBe('started');
+    const done = await store.update(cmd.rollbackId, { status: 'succeeded' }, { stage: 'succeeded', detail: 'done' }, new Date());
+    const after = await store.update(cmd.rollbackId, { status: 'failed', failureReason: 'late failure' }, { stage: 'failed', detail: 'late' }, new Date());
+    expect(after).toEqual(done);
   });
 
   it('a target with no earlier good release fails with that reason instead of guessing', async () => {

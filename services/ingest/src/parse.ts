@@ -44,10 +44,20 @@ export function parseNotification(raw: Buffer | string): MonitoringNotification 
 
 /** A Monitoring value ("0.025", 0.025) as a number; null when absent; PermanentError when not a number. */
 export function parseValue(value: string | number | null | undefined, field: string): number | null {
-  if (value === null || value === undefined || value === '') return null;
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' && value.trim() === '') return null;
   const n = typeof value === 'number' ? value : Number(value.trim());
   if (!Number.isFinite(n)) throw new PermanentError(`incident.${field} is not a number: ${JSON.stringify(value)}`);
   return n;
+}
+
+const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/** The lookback of a `select_slo_burn_rate("…", "3600s")` condition, in seconds; null when absent or unreadable. */
+export function burnRateLookbackSeconds(incident: MonitoringIncident): number | null {
+  const filter = incident.condition?.conditionThreshold?.filter ?? '';
+  const m = /select_slo_burn_rate\s*\(\s*"[^"]*"\s*,\s*"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)"\s*\)/.exec(filter);
+  return m ? Number(m[1]) * UNIT_SECONDS[m[2]!]! : null;
 }
 
 /** Burn-rate conditions (`select_slo_burn_rate`) report a burn rate; the others an error ratio. */
@@ -107,6 +117,7 @@ export function toAlertEvent(
     thresholdValue:
       parseValue(incident.threshold_value, 'threshold_value') ?? incident.condition?.conditionThreshold?.thresholdValue ?? null,
     signal: signalOf(incident),
+    lookbackSeconds: signalOf(incident) === SignalKinds.burnRate ? burnRateLookbackSeconds(incident) : null,
     policyName: incident.policy_name,
     conditionName: incident.condition_name,
     severity: incident.severity,

@@ -46,10 +46,27 @@ describe('parsing Cloud Monitoring 1.2 notifications', () => {
     expect(event.observedValue).toBe(0.004);
   });
 
-  it('recognises a select_slo_burn_rate condition as a burn-rate signal', () => {
+  it.each([
+    ['"3600s"', 3600],
+    ['"60m"', 3600],
+    ['"6h"', 21600],
+  ])('recognises a select_slo_burn_rate condition with lookback %s as a burn-rate signal over %i s', (lookback, seconds) => {
     const n = openIncident({ observedValue: '15.2' });
-    n.incident.condition!.conditionThreshold!.filter = 'select_slo_burn_rate("projects/p/services/api-backend/serviceLevelObjectives/availability", "3600s")';
-    expect(toAlertEvent(parseNotification(notificationBytes(n)), ctx).signal).toBe('burn-rate');
+    n.incident.condition!.conditionThreshold!.filter = `select_slo_burn_rate("projects/p/services/api-backend/serviceLevelObjectives/availability", ${lookback})`;
+    expect(toAlertEvent(parseNotification(notificationBytes(n)), ctx)).toMatchObject({ signal: 'burn-rate', lookbackSeconds: seconds, observedValue: 15.2 });
+  });
+
+  it('an error-ratio condition has no lookback', () => {
+    expect(toAlertEvent(parseNotification(notificationBytes(openIncident())), ctx).lookbackSeconds).toBeNull();
+  });
+
+  it('reads a blank observed value as no value, not zero', () => {
+    expect(toAlertEvent(parseNotification(notificationBytes(openIncident({ observedValue: '  ' }))), ctx).observedValue).toBeNull();
+  });
+
+  it('rejects a start time no date can hold, naming the field', () => {
+    const n = openIncident({ startedAt: 9e15 });
+    expect(() => parseNotification(notificationBytes(n))).toThrow(/incident\.started_at/);
   });
 
   it('compares the state case-insensitively and accepts ended_at 0 as open-ended', () => {
