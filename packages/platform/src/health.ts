@@ -11,8 +11,14 @@ export function registerHealthRoutes(app: FastifyInstance, metrics: Metrics): vo
   });
 }
 
-/** A health + metrics server for the worker services (decider, executor). */
-export async function startHealthServer(options: { port: number; host?: string; metrics: Metrics; logger: Logger }): Promise<{ address: string; close(): Promise<void> }> {
+/** A health + metrics server for the worker services (decider, executor); none when `port` is null (in-process tests). */
+export async function startHealthServer(options: {
+  port: number | null | undefined;
+  host?: string;
+  metrics: Metrics;
+  logger: Logger;
+}): Promise<{ address: string | null; close(): Promise<void> }> {
+  if (options.port === null || options.port === undefined) return { address: null, close: async () => undefined };
   const app = Fastify({ logger: false });
   registerHealthRoutes(app, options.metrics);
   const address = await app.listen({ host: options.host ?? '0.0.0.0', port: options.port });

@@ -1,29 +1,6 @@
 import { DeadLetterAttributes, EventTypes, InvalidEventError, Subscriptions, Topics, TransientError, decodeCloudEvent } from '@burnback/contracts';
-import { createTestEnvironment, settle, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { alertCloudEvent, createTestEnvironment, settle, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
 import { PubSubPublisher, startSubscriber, type ReceivedMessage, type RunningSubscriber } from './index.js';
-
-const alertData = (incidentId: string) => ({
-  incidentId,
-  service: 'api-backend',
-  state: 'open',
-  startedAt: '2026-11-26T10:00:00.000Z',
-  endedAt: null,
-  observedAt: '2026-11-26T10:05:00.000Z',
-  observedValue: 0.025,
-  thresholdValue: 0.01,
-  signal: 'error-ratio',
-  lookbackSeconds: null,
-  policyName: 'p',
-  conditionName: 'c',
-  severity: 'critical',
-  resourceType: 'cloud_run_revision',
-  resourceLabels: {},
-  policyUserLabels: {},
-  scopingProjectId: 'p',
-  url: '',
-  source: 'pubsub',
-  notificationId: `ntf-${incidentId}`,
-} as const);
 
 describe('the Pub/Sub subscriber on the emulator', () => {
   let env: TestEnvironment;
@@ -45,7 +22,7 @@ describe('the Pub/Sub subscriber on the emulator', () => {
   });
 
   const publishAlert = (incidentId: string) =>
-    publisher.publishEvent(Topics.alerts, { id: incidentId, type: EventTypes.alert, source: '//test', subject: 's', time: '2026-11-26T10:05:00.000Z', data: alertData(incidentId) }, 'api-backend');
+    publisher.publishEvent(Topics.alerts, alertCloudEvent(incidentId), 'api-backend');
 
   it('acks after the handler succeeds, so a handled message is not redelivered', async () => {
     const seen: string[] = [];

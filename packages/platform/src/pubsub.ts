@@ -1,6 +1,7 @@
 import { PubSub, type Message, type Subscription, type Topic } from '@google-cloud/pubsub';
 import {
   DeadLetterAttributes,
+  decodeCloudEvent,
   encodeCloudEvent,
   errorKind,
   ErrorKinds,
@@ -12,6 +13,7 @@ import {
 } from '@burnback/contracts';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 
 /** A Pub/Sub client for the configured project (the emulator when PUBSUB_EMULATOR_HOST is set). */
 export function createPubSub(config: Pick<Config, 'projectId'>): PubSub {
@@ -72,6 +74,13 @@ export interface ReceivedMessage {
 
 export type MessageHandler = (message: ReceivedMessage) => Promise<void>;
 
+/** A MessageHandler for CloudEvents of the accepted types: anything else is an InvalidEventError (dead-lettered). */
+export function cloudEventHandler<T extends EventType>(accept: readonly T[], handle: (event: CloudEvent<T>) => Promise<unknown>): MessageHandler {
+  return async (message) => {
+    await handle(decodeCloudEvent(message, accept));
+  };
+}
+
 /** Pub/Sub attribute values are limited to 1024 bytes; cut on a character boundary within that. */
 export function truncateUtf8(text: string, maxBytes = 1024): string {
   if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
@@ -104,7 +113,9 @@ export interface SubscriberOptions {
   deadLetter: Publisher;
   logger: Logger;
   maxInFlight?: number;
-  /** Called after every settled message, for metrics. */
+  /** Counts every settled message by subscription and outcome. */
+  metrics?: Metrics;
+  /** Called after every settled message. */
   onSettled?: (outcome: 'ack' | 'nack' | 'dead-letter', message: ReceivedMessage) => void;
   /**
    * Called when the client library closed the stream on its own (e.g. the
@@ -131,6 +142,10 @@ export interface RunningSubscriber {
  */
 export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
   const { pubsub, handler, deadLetter, logger } = options;
+  const onSettled = (outcome: 'ack' | 'nack' | 'dead-letter', message: ReceivedMessage) => {
+    options.metrics?.messages.inc({ subscription: options.subscription, outcome });
+    options.onSettled?.(outcome, message);
+  };
   const subscription: Subscription = pubsub.subscription(options.subscription, {
     flowControl: { maxMessages: options.maxInFlight ?? 20, allowExcessMessages: false },
   });
@@ -153,25 +168,25 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
     try {
       await handler(received);
       message.ack();
-      options.onSettled?.('ack', received);
+      onSettled('ack', received);
     } catch (err) {
       if (errorKind(err) === ErrorKinds.permanent) {
         const reason = (err as Error).message;
         try {
           await deadLetter.publishRaw(Topics.deadLetter, received.data, deadLetterAttributes(received.attributes, reason, options.subscription, new Date()));
           message.ack();
-          options.onSettled?.('dead-letter', received);
+          onSettled('dead-letter', received);
           logger.warn('message dead-lettered', { ...meta, event: 'dead_letter', reason });
         } catch (dlqErr) {
           message.nack();
           if (received.orderingKey) blockedKeys.add(received.orderingKey);
-          options.onSettled?.('nack', received);
+          onSettled('nack', received);
           logger.error('dead-letter publish failed; message will be redelivered', { ...meta, reason, error: dlqErr });
         }
       } else {
         message.nack();
         if (received.orderingKey) blockedKeys.add(received.orderingKey);
-        options.onSettled?.('nack', received);
+        onSettled('nack', received);
         logger.warn('handler failed; message will be redelivered', {
           ...meta,
           deliveryAttempt: received.deliveryAttempt,

@@ -1,35 +1,13 @@
 import fc from 'fast-check';
 import { DEFAULT_POLICY, PolicySettings, type AlertEvent, type ServiceState } from '@burnback/contracts';
+import { alertEvent } from '@burnback/testkit';
 import { applyDecision, decide, initialServiceState } from './index.js';
 
 const T0 = '2026-11-26T10:00:00.000Z';
 const minutesBefore = (iso: string, m: number): string => new Date(Date.parse(iso) - m * 60_000).toISOString();
 
-function alert(overrides: Partial<AlertEvent> = {}): AlertEvent {
-  return {
-    incidentId: '0.abc',
-    service: 'api-backend',
-    state: 'open',
-    startedAt: minutesBefore(T0, 5),
-    endedAt: null,
-    observedAt: T0,
-    observedValue: 0.025,
-    thresholdValue: 0.01,
-    signal: 'error-ratio',
-    lookbackSeconds: null,
-    policyName: 'api-backend error ratio',
-    conditionName: 'error ratio > 1 %',
-    severity: 'critical',
-    resourceType: 'cloud_run_revision',
-    resourceLabels: { service_name: 'api-backend' },
-    policyUserLabels: {},
-    scopingProjectId: 'burnback-local',
-    url: '',
-    source: 'pubsub',
-    notificationId: 'n-1',
-    ...overrides,
-  };
-}
+const alert = (overrides: Partial<AlertEvent> = {}): AlertEvent =>
+  alertEvent('0.abc', { startedAt: minutesBefore(T0, 5), observedAt: T0, ...overrides });
 
 const stateWith = (...minutesAgo: number[]): ServiceState => ({
   ...initialServiceState('api-backend'),

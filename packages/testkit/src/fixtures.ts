@@ -1,4 +1,4 @@
-import type { MonitoringNotification } from '@burnback/contracts';
+import { EventTypes, type AlertEvent, type CloudEvent, type MonitoringNotification } from '@burnback/contracts';
 
 export interface IncidentFixtureOptions {
   incidentId?: string;
@@ -140,4 +140,40 @@ export function testNotification(): Record<string, unknown> {
 /** JSON bytes of a notification, as the Pub/Sub channel puts them in `data`. */
 export function notificationBytes(notification: unknown): Buffer {
   return Buffer.from(JSON.stringify(notification), 'utf8');
+}
+
+/**
+ * An AlertEvent as ingest publishes it for the open-incident fixture (error ratio
+ * 2.5 % on api-backend), for tests that start at the decider.
+ */
+export function alertEvent(incidentId: string, overrides: Partial<AlertEvent> = {}): AlertEvent {
+  return {
+    incidentId,
+    service: 'api-backend',
+    state: 'open',
+    startedAt: '2026-11-26T10:00:00.000Z',
+    endedAt: null,
+    observedAt: '2026-11-26T10:05:00.000Z',
+    observedValue: 0.025,
+    thresholdValue: 0.01,
+    signal: 'error-ratio',
+    lookbackSeconds: null,
+    policyName: 'api-backend error budget: error ratio > 1 % over 1 h',
+    conditionName: 'Error ratio above 1 %',
+    severity: 'critical',
+    resourceType: 'cloud_run_revision',
+    resourceLabels: { service_name: 'api-backend' },
+    policyUserLabels: {},
+    scopingProjectId: 'burnback-local',
+    url: '',
+    source: 'pubsub',
+    notificationId: `ntf-${incidentId}`,
+    ...overrides,
+  };
+}
+
+/** The same, as the CloudEvent the decider receives. */
+export function alertCloudEvent(incidentId: string, overrides: Partial<AlertEvent> = {}): CloudEvent<typeof EventTypes.alert> {
+  const data = alertEvent(incidentId, overrides);
+  return { id: data.notificationId, type: EventTypes.alert, source: '//test', subject: `services/${data.service}/incidents/${incidentId}`, time: data.observedAt, data };
 }

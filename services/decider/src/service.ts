@@ -1,7 +1,17 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
-import { decodeCloudEvent, EventTypes, Subscriptions } from '@burnback/contracts';
-import { createMetrics, PubSubPublisher, startHealthServer, startOutboxRelay, startSubscriber, type Config, type Logger, type Metrics } from '@burnback/platform';
+import { EventTypes, Subscriptions } from '@burnback/contracts';
+import {
+  cloudEventHandler,
+  createMetrics,
+  PubSubPublisher,
+  startHealthServer,
+  startOutboxRelay,
+  startSubscriber,
+  type Config,
+  type Logger,
+  type Metrics,
+} from '@burnback/platform';
 import { createDeciderHandler } from './handler.js';
 
 export interface DeciderService {
@@ -32,19 +42,17 @@ export async function startDeciderService(deps: {
     subscription: Subscriptions.decider.name,
     deadLetter: publisher,
     logger,
-    handler: async (m) => {
-      await handle(decodeCloudEvent(m, [EventTypes.alert]));
-    },
-    onSettled: (outcome) => metrics.messages.inc({ subscription: Subscriptions.decider.name, outcome }),
-    ...(deps.onFatal ? { onUnexpectedClose: deps.onFatal } : {}),
+    metrics,
+    handler: cloudEventHandler([EventTypes.alert], handle),
+    onUnexpectedClose: deps.onFatal,
   });
   const relay = startOutboxRelay({ db, publisher, logger, intervalMs: deps.relayIntervalMs ?? 10_000 });
   logger.info(`decider consuming ${Subscriptions.decider.name}`, { event: 'started', services: Object.keys(config.services) });
-  const health = deps.port === undefined || deps.port === null ? null : await startHealthServer({ port: deps.port, metrics, logger });
+  const health = await startHealthServer({ port: deps.port, metrics, logger });
   return {
-    address: health?.address ?? null,
+    address: health.address,
     async close() {
-      await health?.close();
+      await health.close();
       await subscriber.close();
       await relay.stop();
       await publisher.close();

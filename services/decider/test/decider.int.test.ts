@@ -1,38 +1,9 @@
-import { Collections, EventTypes, Topics, TransientError, type AlertEvent, type CloudEvent, type OutboxEntry } from '@burnback/contracts';
+import { Collections, Topics, TransientError, type OutboxEntry } from '@burnback/contracts';
 import { PubSubPublisher, startOutboxRelay, type Publisher } from '@burnback/platform';
-import { createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { alertCloudEvent, createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
 import { createDeciderHandler } from '../src/index.js';
 
-const alert = (incidentId: string, overrides: Partial<AlertEvent> = {}): CloudEvent<typeof EventTypes.alert> => ({
-  id: `ntf-${incidentId}`,
-  type: EventTypes.alert,
-  source: '//test',
-  subject: `services/api-backend/incidents/${incidentId}`,
-  time: '2026-11-26T10:05:00.000Z',
-  data: {
-    incidentId,
-    service: 'api-backend',
-    state: 'open',
-    startedAt: '2026-11-26T10:00:00.000Z',
-    endedAt: null,
-    observedAt: '2026-11-26T10:05:00.000Z',
-    observedValue: 0.025,
-    thresholdValue: 0.01,
-    signal: 'error-ratio',
-    lookbackSeconds: null,
-    policyName: 'p',
-    conditionName: 'c',
-    severity: 'critical',
-    resourceType: 'cloud_run_revision',
-    resourceLabels: { service_name: 'api-backend' },
-    policyUserLabels: {},
-    scopingProjectId: 'p',
-    url: '',
-    source: 'pubsub',
-    notificationId: `ntf-${incidentId}`,
-    ...overrides,
-  },
-});
+const alert = alertCloudEvent;
 
 /** A publisher whose publishes fail while `down` is set: a crash between commit and publish. */
 class FlakyPublisher implements Publisher {

@@ -1,8 +1,8 @@
 import type { CloudDeployClient } from '@google-cloud/deploy';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
-import { decodeCloudEvent, EventTypes, Subscriptions } from '@burnback/contracts';
-import { createMetrics, PubSubPublisher, startHealthServer, startSubscriber, type Logger, type Metrics } from '@burnback/platform';
+import { EventTypes, Subscriptions } from '@burnback/contracts';
+import { cloudEventHandler, createMetrics, PubSubPublisher, startHealthServer, startSubscriber, type Logger, type Metrics } from '@burnback/platform';
 import { CloudDeployPort } from './deploy.js';
 import { createExecutorHandler, type ExecutorDeps } from './handler.js';
 import { RollbackStore } from './store.js';
@@ -47,19 +47,17 @@ export async function startExecutorService(deps: {
     subscription: Subscriptions.executor.name,
     deadLetter: publisher,
     logger,
-    handler: async (m) => {
-      await handle(decodeCloudEvent(m, [EventTypes.rollbackCommand]));
-    },
-    onSettled: (outcome) => metrics.messages.inc({ subscription: Subscriptions.executor.name, outcome }),
-    ...(deps.onFatal ? { onUnexpectedClose: deps.onFatal } : {}),
+    metrics,
+    handler: cloudEventHandler([EventTypes.rollbackCommand], handle),
+    onUnexpectedClose: deps.onFatal,
   });
   logger.info(`executor consuming ${Subscriptions.executor.name}`, { event: 'started' });
-  const health = deps.port === undefined || deps.port === null ? null : await startHealthServer({ port: deps.port, metrics, logger });
+  const health = await startHealthServer({ port: deps.port, metrics, logger });
   return {
-    address: health?.address ?? null,
+    address: health.address,
     async close() {
       shutdown.abort();
-      await health?.close();
+      await health.close();
       await subscriber.close();
       await publisher.close();
     },

@@ -37,8 +37,8 @@ export async function startIngestService(deps: {
     handler: async (m) => {
       await handle({ raw: m.data, source: 'pubsub', observedAt: m.publishTime, messageId: m.id });
     },
-    onSettled: (outcome) => metrics.messages.inc({ subscription: Subscriptions.ingest.name, outcome }),
-    ...(deps.onFatal ? { onUnexpectedClose: deps.onFatal } : {}),
+    metrics,
+    onUnexpectedClose: deps.onFatal,
   });
   const app = createIngestApp({ handle, deadLetter: publisher, webhookToken: config.webhookToken, logger, metrics });
   const address = await app.listen({ host: deps.host ?? '0.0.0.0', port: config.port });
