@@ -1,5 +1,5 @@
 import { Collections, DeadLetterAttributes, type RollbackProgress } from '@burnback/contracts';
-import { belowThresholdIncident, closedIncident, openIncident, settle, waitFor } from '@burnback/testkit';
+import { belowThresholdIncident, closedIncident, openIncident, settle, testNotification, waitFor } from '@burnback/testkit';
 import { startPipeline, WEBHOOK_TOKEN, type Pipeline } from './pipeline-harness';
 
 const stages = (progress: RollbackProgress[]) => progress.map((p) => p.stage);
@@ -140,6 +140,37 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     const res = await fetch(`${p.ingest.address}/webhook/error-budget-alert?auth_token=${WEBHOOK_TOKEN}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"version":"1.2","incident":{}}' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(/invalid Monitoring notification: incident\.incident_id/);
+  });
+
+  it('the console test notification is acknowledged and decides nothing', async () => {
+    const res = await fetch(`${p.ingest.address}/webhook/error-budget-alert?auth_token=${WEBHOOK_TOKEN}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(testNotification()) });
+    expect(res.status).toBe(200);
+    await settle(1000);
+    expect(await p.decisions()).toHaveLength(0);
+    expect(p.deadLetters.messages).toHaveLength(0);
+  });
+
+  it('Pub/Sub push deliveries to /pubsub/push roll back too, and a bad pushed message is dead-lettered and acked', async () => {
+    // A push subscription of our own on monitoring-incidents, beside the pull one ingest reads (which is detached for this test).
+    await p.env.pubsub.subscription('burnback-ingest').delete();
+    await p.env.pubsub.topic('monitoring-incidents').createSubscription('burnback-ingest-push', {
+      pushConfig: { pushEndpoint: `${p.ingest.address}/pubsub/push?auth_token=${WEBHOOK_TOKEN}` },
+    });
+    await p.notify('not json at all');
+    await p.notify(openIncident({ projectId: p.env.projectId }));
+    const [dead] = await p.deadLetters.waitFor(1);
+    expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(/notification is not JSON/);
+    expect(dead!.attributes[DeadLetterAttributes.source]).toMatch(/burnback-ingest-push/);
+    expect((await waitForTerminal()).stage).toBe('succeeded');
+    await settle(2500);
+    expect(p.deadLetters.messages).toHaveLength(1); // acked (204), not retried into the dead-letter topic again
+    const [notification] = (await p.env.db.collection(Collections.notifications).get()).docs.map((d) => d.data());
+    expect(notification).toMatchObject({ source: 'pubsub', incidentId: '0.nx8k2f1q7d3a' });
+  });
+
+  it('the push endpoint refuses a delivery without the token', async () => {
+    const res = await fetch(`${p.ingest.address}/pubsub/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: { data: Buffer.from('{}').toString('base64') } }) });
+    expect(res.status).toBe(401);
   });
 
   it('a transient Cloud Deploy outage is retried and still yields exactly one rollout', async () => {
