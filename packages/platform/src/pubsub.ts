@@ -205,8 +205,9 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
     const previous = key ? (keyChains.get(key) ?? Promise.resolve()) : Promise.resolve();
     const run = previous
       .then(() => {
-        if (key && blockedKeys.has(key)) {
-          message.nack(); // an earlier message of this key will be redelivered first
+        // An earlier message of this key will be redelivered first; and nothing new starts while draining.
+        if ((key && blockedKeys.has(key)) || draining) {
+          message.nack();
           return;
         }
         return settle(message);
@@ -245,8 +246,10 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
     async close() {
       draining = true;
       await Promise.allSettled([...inFlight]);
-      subscription.removeListener('message', onMessage);
+      // Close before removing the listener: removing the last one makes the library start closing on its
+      // own, and our close() would then return before the final acks are flushed.
       await subscription.close();
+      subscription.removeListener('message', onMessage);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   errorKind,
   ErrorKinds,
@@ -25,6 +26,8 @@ export interface ExecutorDeps {
   pollIntervalMs?: number;
   /** How long one delivery tracks a rollout before re-queueing the command (the next delivery resumes tracking). */
   trackTimeoutMs?: number;
+  /** After this long since the rollback was ordered, a rollout still not finished is reported failed (default 24 h). */
+  maxTrackingMs?: number;
   /** Aborted on shutdown: tracking stops and the command is nacked (redelivery resumes it). */
   signal?: AbortSignal;
   /** Retry settings for Cloud Deploy calls (tests shorten them). */
@@ -49,14 +52,10 @@ export type ExecutorOutcome =
   | { kind: 'handed-off'; record: RollbackRecord };
 
 const ALREADY_EXISTS = 6;
-/** Sleeps, ending early when `signal` aborts (shutdown). */
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+/** Sleeps, ending early (without error) when `signal` aborts (shutdown); leaves no listener behind. */
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  delay(ms, undefined, signal ? { signal } : {}).catch((err: unknown) => {
+    if ((err as Error).name !== 'AbortError') throw err;
   });
 const terminal = (status: ProgressStage) => status === 'succeeded' || status === 'failed';
 
@@ -71,6 +70,7 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
   const now = deps.now ?? (() => new Date());
   const pollIntervalMs = deps.pollIntervalMs ?? 2_000;
   const trackTimeoutMs = deps.trackTimeoutMs ?? 9 * 60_000;
+  const maxTrackingMs = deps.maxTrackingMs ?? 24 * 3_600_000;
 
   const publishProgress = async (cmd: RollbackCommand, record: RollbackRecord, stage: ProgressStage, detail: string) => {
     await publisher.publishEvent(
@@ -113,8 +113,14 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
   /** The detail of the record's latest audit line of `stage`, for re-publishing that stage. */
   const lastDetail = (record: RollbackRecord, stage: ProgressStage) => [...record.audit].reverse().find((a) => a.stage === stage)?.detail ?? stage;
 
-  const fail = async (cmd: RollbackCommand, reason: string, rolloutState: string | null = null) => {
-    const record = await store.update(cmd.rollbackId, { status: 'failed', failureReason: reason, rolloutState }, { stage: 'failed', detail: reason }, now());
+  /**
+   * Fails the rollback, but only from `expected`: when a concurrent delivery has
+   * moved the record on (e.g. started the rollout), this delivery's view is stale
+   * and the caller gets that record back instead.
+   */
+  const fail = async (cmd: RollbackCommand, reason: string, expected: ProgressStage, rolloutState: string | null = null) => {
+    const record = await store.update(cmd.rollbackId, { status: 'failed', failureReason: reason, rolloutState }, { stage: 'failed', detail: reason }, now(), { onlyIfStatus: expected });
+    if (!terminal(record.status)) throw new TransientError(`rollback ${cmd.rollbackId} moved to ${record.status} meanwhile; redelivery resumes it`);
     // A concurrent delivery may have finished it first: report what the record says.
     await publishProgress(cmd, record, record.status, record.status === 'failed' ? reason : lastDetail(record, record.status));
     return record;
@@ -144,10 +150,11 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
     let releaseId = record.releaseId;
     if (!releaseId) {
       const choice = await askDeploy(() => deploy.lastKnownGoodRelease(pipelineName, cmd.target));
-      if (!choice) return fail(cmd, `no last known good release: no earlier release ever succeeded on ${cmd.target} before the current one`);
+      if (!choice) return fail(cmd, `no last known good release: no earlier release ever succeeded on ${cmd.target} before the current one`, 'accepted');
       record = await store.update(cmd.rollbackId, { releaseId: choice.releaseId }, { stage: 'accepted', detail: `last known good release of ${cmd.target} is ${choice.releaseId} (current ${choice.currentReleaseId})` }, now());
-      // Another delivery may have chosen first: the stored choice wins.
-      releaseId = record.releaseId!;
+      // Another delivery may have chosen first (the stored choice wins), or finished or started it meanwhile.
+      if (record.status !== 'accepted' || !record.releaseId) return record;
+      releaseId = record.releaseId;
     }
     let rolloutName: string;
     let resumed = false;
@@ -193,11 +200,19 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
       }
       if (TERMINAL_ROLLOUT_STATES.has(rollout.state)) {
         const reason = `rollout ${cmd.rolloutId} ended ${rollout.state}${rollout.failureReason ? `: ${rollout.failureReason}` : ''}`;
-        return { kind: 'finished', record: await fail(cmd, reason, rollout.state) };
+        return { kind: 'finished', record: await fail(cmd, reason, 'started', rollout.state) };
+      }
+      if (Date.now() - Date.parse(record.createdAt) > maxTrackingMs) {
+        const reason = `rollout ${cmd.rolloutId} still ${rollout.state} ${Math.round(maxTrackingMs / 3_600_000)} h after the rollback was ordered; Burnback stopped tracking it (check it in Cloud Deploy)`;
+        logger.error(reason, { event: 'rollout_abandoned', rollbackId: cmd.rollbackId, service: cmd.service, state: rollout.state });
+        return { kind: 'finished', record: await fail(cmd, reason, 'started', rollout.state) };
       }
       if (Date.now() > deadline) {
+        // Record first, then re-queue: a crash in between leaves this delivery unacked, so nothing is lost either way.
+        if (rollout.state !== record.rolloutState) {
+          record = await store.update(cmd.rollbackId, { rolloutState: rollout.state }, { stage: 'resumed', detail: `rollout still ${rollout.state}; handed back to the queue every ${Math.round(trackTimeoutMs / 1000)} s to keep tracking` }, now());
+        }
         await publisher.publishEvent(Topics.commands, event, cmd.service);
-        record = await store.update(cmd.rollbackId, { rolloutState: rollout.state }, { stage: 'resumed', detail: `rollout still ${rollout.state} after ${Math.round(trackTimeoutMs / 1000)} s; handed back to the queue to keep tracking` }, now());
         logger.info(`rollout ${rolloutName} still ${rollout.state}; tracking continues from the queue`, { event: 'rollout_handoff', rollbackId: cmd.rollbackId, service: cmd.service, state: rollout.state });
         return { kind: 'handed-off', record };
       }
@@ -221,6 +236,7 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
       await publishProgress(cmd, record, 'accepted', `rollback of ${cmd.target} ordered: ${cmd.reason}`);
     } else {
       record = await store.update(cmd.rollbackId, {}, { stage: 'resumed', detail: `redelivered in status ${record.status}; resuming` }, now());
+      if (terminal(record.status)) return { kind: 'duplicate', record }; // finished by another delivery meanwhile
       // Progress ids are deterministic (rollbackId.stage), so consumers drop the repeat of a publish that did go through.
       await publishProgress(cmd, record, record.status, lastDetail(record, record.status));
     }
@@ -229,7 +245,7 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
       try {
         record = await startRollout(cmd, pipelineName, record);
       } catch (err) {
-        if (err instanceof DeployRefusal) return { kind: 'finished', record: await fail(cmd, err.message) };
+        if (err instanceof DeployRefusal) return { kind: 'finished', record: await fail(cmd, err.message, 'accepted') };
         // Firestore, Pub/Sub or an unavailable Cloud Deploy: nothing is refused, retry.
         throw errorKind(err) === ErrorKinds.permanent || err instanceof TransientError ? err : new TransientError(`starting the rollback failed: ${(err as Error).message}`, { cause: err });
       }

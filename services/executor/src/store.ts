@@ -52,17 +52,22 @@ export class RollbackStore {
     change: Partial<Pick<RollbackRecord, 'status' | 'releaseId' | 'rolloutName' | 'rolloutState' | 'failureReason'>>,
     audit: { stage: ProgressStage | 'resumed'; detail: string },
     now: Date,
+    options: { onlyIfStatus?: ProgressStage } = {},
   ): Promise<RollbackRecord> {
     return this.db.runTransaction(async (tx) => {
       const snap = await tx.get(this.ref(rollbackId));
       if (!snap.exists) throw new Error(`rollbacks/${rollbackId} does not exist`);
       const current = RollbackRecord.parse(snap.data());
       if (STATUS_RANK[current.status] === STATUS_RANK.succeeded) return current;
+      // A change decided on a status another delivery has since moved past does not apply.
+      if (options.onlyIfStatus && current.status !== options.onlyIfStatus) return current;
       const guarded = { ...change };
       if (guarded.status && STATUS_RANK[guarded.status] < STATUS_RANK[current.status]) delete guarded.status;
       if (current.releaseId) delete guarded.releaseId;
       const entry: AuditEntry = { at: now.toISOString(), ...audit };
-      const next: RollbackRecord = { ...current, ...guarded, audit: [...current.audit, entry], updatedAt: entry.at };
+      // Re-deliveries of a long rollout would otherwise add a 'resumed' line every cycle, until the document hits its size limit.
+      const repeat = audit.stage === 'resumed' && current.audit.at(-1)?.stage === 'resumed';
+      const next: RollbackRecord = { ...current, ...guarded, audit: repeat ? current.audit : [...current.audit, entry], updatedAt: entry.at };
       tx.set(this.ref(rollbackId), toFirestoreData(next));
       return next;
     });

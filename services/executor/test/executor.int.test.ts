@@ -111,18 +111,45 @@ describe('the executor on the emulators and gcp-sim', () => {
       const deps = { store, deploy: new CloudDeployPort(client), publisher, logger: env.logger, pollIntervalMs: 20, trackTimeoutMs: 100 };
       const first = await createExecutorHandler(deps)(command(env.projectId));
       expect(first.kind).toBe('handed-off');
-      const [requeued] = await commands.waitFor(1);
+      // A second hand-off of the same, unchanged rollout adds nothing to the audit trail.
+      expect((await createExecutorHandler(deps)(command(env.projectId))).kind).toBe('handed-off');
+      const [requeued] = await commands.waitFor(2);
       expect(requeued!.orderingKey).toBe('api-backend');
       expect(requeued!.json<RollbackCommand>().rollbackId).toBe('rb-test-1');
 
       const second = await createExecutorHandler({ ...deps, trackTimeoutMs: 10_000 })(command(env.projectId));
       expect(second.kind).toBe('finished');
       expect(second.record.status).toBe('succeeded');
-      expect(second.record.audit.map((a) => a.detail).join('\n')).toMatch(/handed back to the queue/);
+      expect(second.record.audit.filter((a) => /handed back to the queue/.test(a.detail))).toHaveLength(1);
+      expect(second.record.audit.map((a) => a.stage)).toEqual(['accepted', 'accepted', 'started', 'resumed', 'succeeded']);
       expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
     } finally {
       await commands.close();
     }
+  });
+
+  it('a delivery whose view went stale (another delivery started the rollout) does not fail it on a refusal', async () => {
+    await start();
+    const real = new CloudDeployPort(client);
+    const racing: DeployPort = {
+      lastKnownGoodRelease: (p, t) => real.lastKnownGoodRelease(p, t),
+      getRollout: (n) => real.getRollout(n),
+      // Meanwhile a concurrent delivery started the rollout; Cloud Deploy now refuses this one.
+      rollbackTarget: async (r) => {
+        await store.update('rb-test-1', { status: 'started', rolloutName: `${r.pipelineName}/releases/${r.releaseId}/rollouts/${r.rolloutId}` }, { stage: 'started', detail: 'by the other delivery' }, new Date());
+        throw Object.assign(new Error('a rollout is already in progress on the target'), { code: 9 });
+      },
+    };
+    const handle = createExecutorHandler({ store, deploy: racing, publisher, logger: env.logger, pollIntervalMs: 20, retry: { retries: 0 } });
+    await expect(handle(command(env.projectId))).rejects.toThrow(/moved to started meanwhile/);
+    expect((await store.get('rb-test-1'))!.status).toBe('started');
+  });
+
+  it('a rollout that never finishes is reported failed after the maximum tracking time, not tracked forever', async () => {
+    await start({ rolloutStepMs: 60_000 });
+    const handle = createExecutorHandler({ store, deploy: new CloudDeployPort(client), publisher, logger: env.logger, pollIntervalMs: 20, maxTrackingMs: 300 });
+    const outcome = await handle(command(env.projectId));
+    expect(outcome.record).toMatchObject({ status: 'failed', rolloutState: 'PENDING', failureReason: expect.stringMatching(/stopped tracking it/) });
   });
 
   it('the rollback record never goes backwards: the chosen release is kept and a final status stays final', async () => {
