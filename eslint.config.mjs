@@ -55,16 +55,32 @@ export default tseslint.config(
           patterns: [
             noDeepImports,
             ours('contracts'),
-            { group: ['@google-cloud/*', 'node:*', 'fs', 'http', 'https', 'net', 'child_process', 'crypto', 'os'], message: 'packages/policy is pure: no I/O and no Google clients' },
+            {
+              group: ['@google-cloud/*', 'node:*', 'fs', 'http', 'https', 'net', 'child_process', 'crypto', 'os'],
+              message: 'packages/policy is pure: no I/O and no Google clients',
+            },
           ],
         },
       ],
-      'no-restricted-globals': ['error', { name: 'process', message: 'packages/policy is pure: no process.env' }, { name: 'fetch', message: 'packages/policy is pure: no I/O' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'packages/policy is pure: no process.env' },
+        { name: 'fetch', message: 'packages/policy is pure: no I/O' },
+      ],
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'packages/policy is pure: use the event time, never the wall clock' },
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'packages/policy is pure: use the event time, never the wall clock' },
-        { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'packages/policy is pure: no randomness' },
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'packages/policy is pure: use the event time, never the wall clock',
+        },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'packages/policy is pure: use the event time, never the wall clock',
+        },
+        {
+          selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
+          message: 'packages/policy is pure: no randomness',
+        },
       ],
     },
   },

@@ -11,10 +11,7 @@ const shared = {
   // Resolve @burnback/* workspaces to their TypeScript sources, as tsx and tsc do.
   testEnvironmentOptions: { customExportConditions: ['@burnback/source', 'node', 'require', 'default'] },
   transform: {
-    '^.+\\.(t|j|mj)s$': [
-      '@swc/jest',
-      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
-    ],
+    '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],

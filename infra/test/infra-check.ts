@@ -363,7 +363,10 @@ function evaluateExpression(expr: string, scope: Scope): unknown {
     return walk(variableValue(scope, firstKey), rest, scope, expr);
   }
   // TYPE.NAME[KEY].name|id: another resource's name.
-  const block = typeof firstKey === 'string' ? scope.module.blocks.find((b) => b.kind === 'resource' && b.type === t.root && b.name === firstKey) : undefined;
+  const block =
+    typeof firstKey === 'string'
+      ? scope.module.blocks.find((b) => b.kind === 'resource' && b.type === t.root && b.name === firstKey)
+      : undefined;
   if (block) {
     let key: string | null = null;
     let steps = rest;
@@ -522,7 +525,9 @@ function checkPubSub(parsed: ParsedTf, x: InfraExpectations, problems: string[])
   const topicNames = topics.map((t) => t.name).filter((n): n is string => typeof n === 'string');
   for (const topic of x.topics) {
     if (!topicNames.includes(topic)) {
-      problems.push(`topic "${topic}" is used by the code (packages/contracts Topics) but no google_pubsub_topic in Terraform is named "${topic}" (Terraform has: ${topicNames.join(', ') || 'none'})`);
+      problems.push(
+        `topic "${topic}" is used by the code (packages/contracts Topics) but no google_pubsub_topic in Terraform is named "${topic}" (Terraform has: ${topicNames.join(', ') || 'none'})`,
+      );
     }
   }
 
@@ -565,7 +570,9 @@ function checkPubSub(parsed: ParsedTf, x: InfraExpectations, problems: string[])
     const found = subs.filter((s) => s.name === expected.name);
     if (found.length === 0) {
       const names = subs.map((s) => s.name).filter((n): n is string => typeof n === 'string');
-      problems.push(`subscription "${expected.name}" is used by the code (packages/contracts Subscriptions) but no google_pubsub_subscription in Terraform is named "${expected.name}" (Terraform has: ${names.join(', ') || 'none'})`);
+      problems.push(
+        `subscription "${expected.name}" is used by the code (packages/contracts Subscriptions) but no google_pubsub_subscription in Terraform is named "${expected.name}" (Terraform has: ${names.join(', ') || 'none'})`,
+      );
       continue;
     }
     for (const s of found) {
@@ -574,7 +581,9 @@ function checkPubSub(parsed: ParsedTf, x: InfraExpectations, problems: string[])
       }
       const ordering = attribute(s.i, 'enable_message_ordering') ?? false;
       if (ordering !== expected.ordered) {
-        problems.push(`subscription "${expected.name}": enable_message_ordering is ${show(ordering)} in Terraform, but the code ${expected.ordered ? 'relies on ordering (ordered: true)' : 'does not order it (ordered: false)'}`);
+        problems.push(
+          `subscription "${expected.name}": enable_message_ordering is ${show(ordering)} in Terraform, but the code ${expected.ordered ? 'relies on ordering (ordered: true)' : 'does not order it (ordered: false)'}`,
+        );
       }
     }
   }
@@ -631,11 +640,15 @@ function checkMonitoring(parsed: ParsedTf, x: InfraExpectations, problems: strin
     }
     const rule = x.burnRates.find((r) => r.longWindowSeconds === c.lookback || r.shortWindowSeconds === c.lookback);
     if (!rule) {
-      problems.push(`${where}: burn-rate window ${c.lookbackText} is not one of BurnRateWindows (${x.burnRates.map((r) => `${r.longWindowSeconds}s/${r.shortWindowSeconds}s`).join(', ')})`);
+      problems.push(
+        `${where}: burn-rate window ${c.lookbackText} is not one of BurnRateWindows (${x.burnRates.map((r) => `${r.longWindowSeconds}s/${r.shortWindowSeconds}s`).join(', ')})`,
+      );
       continue;
     }
     if (c.threshold !== rule.threshold) {
-      problems.push(`${where}: the ${rule.name} burn-rate threshold over ${c.lookbackText} is ${show(c.threshold)}, expected DEFAULT_POLICY.${rule.name}BurnRate = ${rule.threshold}`);
+      problems.push(
+        `${where}: the ${rule.name} burn-rate threshold over ${c.lookbackText} is ${show(c.threshold)}, expected DEFAULT_POLICY.${rule.name}BurnRate = ${rule.threshold}`,
+      );
     }
     if (c.comparison !== 'COMPARISON_GT') {
       problems.push(`${where}: burn-rate condition over ${c.lookbackText} compares with ${show(c.comparison)}, expected "COMPARISON_GT"`);
@@ -645,14 +658,19 @@ function checkMonitoring(parsed: ParsedTf, x: InfraExpectations, problems: strin
   for (const rule of x.burnRates) {
     const withLong = [...burnRatePolicies].filter((p) => conditions.some((c) => c.policy === p && c.lookback === rule.longWindowSeconds));
     if (withLong.length === 0) {
-      problems.push(`no alert policy has a ${rule.name}-burn condition select_slo_burn_rate(..., "${rule.longWindowSeconds}s") > ${rule.threshold}`);
+      problems.push(
+        `no alert policy has a ${rule.name}-burn condition select_slo_burn_rate(..., "${rule.longWindowSeconds}s") > ${rule.threshold}`,
+      );
     }
     for (const p of withLong) {
       if (!conditions.some((c) => c.policy === p && c.lookback === rule.shortWindowSeconds)) {
-        problems.push(`${label(p)}: the ${rule.name} burn over ${rule.longWindowSeconds}s is not confirmed by a ${rule.shortWindowSeconds}s window in the same policy`);
+        problems.push(
+          `${label(p)}: the ${rule.name} burn over ${rule.longWindowSeconds}s is not confirmed by a ${rule.shortWindowSeconds}s window in the same policy`,
+        );
       }
       const combiner = attribute(p, 'combiner');
-      if (combiner !== 'AND') problems.push(`${label(p)}: combiner is ${show(combiner)}, expected "AND" (long and short window must both burn)`);
+      if (combiner !== 'AND')
+        problems.push(`${label(p)}: combiner is ${show(combiner)}, expected "AND" (long and short window must both burn)`);
     }
   }
 
@@ -723,9 +741,12 @@ function checkPipeline(parsed: ParsedTf, x: InfraExpectations, problems: string[
     const deployment = nested(canary, 'canary_deployment');
     const percentages = evaluate(deployment?.['percentages'], p.scope);
     if (JSON.stringify(percentages) !== JSON.stringify(expected.canaryPercentages)) {
-      problems.push(`${label(p)}: the last stage's canary percentages are ${show(percentages)}, expected ${JSON.stringify(expected.canaryPercentages)} (then 100 % stable)`);
+      problems.push(
+        `${label(p)}: the last stage's canary percentages are ${show(percentages)}, expected ${JSON.stringify(expected.canaryPercentages)} (then 100 % stable)`,
+      );
     }
-    if (evaluate(deployment?.['verify'], p.scope) !== true) problems.push(`${label(p)}: the canary does not verify (canary_deployment.verify)`);
+    if (evaluate(deployment?.['verify'], p.scope) !== true)
+      problems.push(`${label(p)}: the canary does not verify (canary_deployment.verify)`);
     const traffic = evaluate(nested(nested(canary, 'runtime_config'), 'cloud_run')?.['automatic_traffic_control'], p.scope);
     if (traffic !== true) problems.push(`${label(p)}: canary runtime_config.cloud_run.automatic_traffic_control is not true`);
   }

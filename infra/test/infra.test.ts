@@ -99,8 +99,12 @@ describe('the checks fail when code and Terraform disagree', () => {
     const problems = await problemsOf(root);
     expect(problems).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^topic "burnback-commands" is used by the code .* no google_pubsub_topic in Terraform is named "burnback-commands"/),
-        expect.stringContaining(`subscription "${Subscriptions.executor.name}" reads topic "burnback-command" in Terraform but "burnback-commands" in the code`),
+        expect.stringMatching(
+          /^topic "burnback-commands" is used by the code .* no google_pubsub_topic in Terraform is named "burnback-commands"/,
+        ),
+        expect.stringContaining(
+          `subscription "${Subscriptions.executor.name}" reads topic "burnback-command" in Terraform but "burnback-commands" in the code`,
+        ),
       ]),
     );
   });
@@ -116,7 +120,9 @@ describe('the checks fail when code and Terraform disagree', () => {
     const root = copyOfInfra();
     edit(root, 'modules/pubsub/main.tf', '"burnback-decider-progress" = {', '"burnback-progress-decider" = {');
     expect(await problemsOf(root)).toEqual([
-      expect.stringMatching(/^subscription "burnback-decider-progress" is used by the code .* no google_pubsub_subscription in Terraform is named "burnback-decider-progress"/),
+      expect.stringMatching(
+        /^subscription "burnback-decider-progress" is used by the code .* no google_pubsub_subscription in Terraform is named "burnback-decider-progress"/,
+      ),
     ]);
   });
 
@@ -152,7 +158,9 @@ resource "google_pubsub_subscription" "audit" {
     const root = copyOfInfra();
     edit(root, 'modules/pubsub/main.tf', /("burnback-executor" = \{\s*topic\s*= "burnback-commands"\s*ordered\s*= )true/, '$1false');
     expect(await problemsOf(root)).toEqual([
-      expect.stringContaining('subscription "burnback-executor": enable_message_ordering is false in Terraform, but the code relies on ordering'),
+      expect.stringContaining(
+        'subscription "burnback-executor": enable_message_ordering is false in Terraform, but the code relies on ordering',
+      ),
     ]);
   });
 
@@ -160,7 +168,9 @@ resource "google_pubsub_subscription" "audit" {
     const root = copyOfInfra();
     edit(root, 'modules/monitoring/main.tf', `threshold_value = ${DEFAULT_POLICY.fastBurnRate}`, 'threshold_value = 10');
     expect(await problemsOf(root)).toEqual([
-      expect.stringMatching(/google_monitoring_alert_policy\.fast_burn .*: the fast burn-rate threshold over 3600s is 10, expected DEFAULT_POLICY\.fastBurnRate = 14\.4$/),
+      expect.stringMatching(
+        /google_monitoring_alert_policy\.fast_burn .*: the fast burn-rate threshold over 3600s is 10, expected DEFAULT_POLICY\.fastBurnRate = 14\.4$/,
+      ),
     ]);
   });
 
@@ -169,7 +179,9 @@ resource "google_pubsub_subscription" "audit" {
     edit(root, 'modules/monitoring/main.tf', /threshold_value = 6\b/g, 'threshold_value = 5');
     const problems = await problemsOf(root);
     expect(problems).toHaveLength(2);
-    expect(problems).toContainEqual(expect.stringContaining('the slow burn-rate threshold over 21600s is 5, expected DEFAULT_POLICY.slowBurnRate = 6'));
+    expect(problems).toContainEqual(
+      expect.stringContaining('the slow burn-rate threshold over 21600s is 5, expected DEFAULT_POLICY.slowBurnRate = 6'),
+    );
     expect(problems).toContainEqual(expect.stringContaining('the slow burn-rate threshold over 1800s is 5'));
   });
 
@@ -185,8 +197,12 @@ resource "google_pubsub_subscription" "audit" {
     const root = copyOfInfra();
     edit(root, 'modules/monitoring/main.tf', /\n\s*"burnback-target"\s*= var\.target_name/, '');
     expect(await problemsOf(root)).toEqual([
-      expect.stringContaining(`google_monitoring_alert_policy.fast_burn (modules/monitoring/main.tf): user label "${PolicyUserLabels.target}" (PolicyUserLabels) is missing`),
-      expect.stringContaining(`google_monitoring_alert_policy.slow_burn (modules/monitoring/main.tf): user label "${PolicyUserLabels.target}" (PolicyUserLabels) is missing`),
+      expect.stringContaining(
+        `google_monitoring_alert_policy.fast_burn (modules/monitoring/main.tf): user label "${PolicyUserLabels.target}" (PolicyUserLabels) is missing`,
+      ),
+      expect.stringContaining(
+        `google_monitoring_alert_policy.slow_burn (modules/monitoring/main.tf): user label "${PolicyUserLabels.target}" (PolicyUserLabels) is missing`,
+      ),
     ]);
   });
 
@@ -238,11 +254,14 @@ resource "google_project_iam_member" "shortcut" {
   });
 
   const fmt = terraformOnPath ? test : test.skip;
-  fmt(`terraform fmt -check fails on a file that is not canonically formatted${terraformOnPath ? '' : ' [skipped: terraform is not on PATH]'}`, () => {
-    const root = copyOfInfra();
-    edit(root, 'modules/firestore/main.tf', 'type        = "FIRESTORE_NATIVE"', 'type = "FIRESTORE_NATIVE"');
-    const run = spawnSync('terraform', ['fmt', '-check', '-recursive', root], { encoding: 'utf8' });
-    expect(run.status).not.toBe(0);
-    expect(run.stdout).toContain('main.tf');
-  });
+  fmt(
+    `terraform fmt -check fails on a file that is not canonically formatted${terraformOnPath ? '' : ' [skipped: terraform is not on PATH]'}`,
+    () => {
+      const root = copyOfInfra();
+      edit(root, 'modules/firestore/main.tf', 'type        = "FIRESTORE_NATIVE"', 'type = "FIRESTORE_NATIVE"');
+      const run = spawnSync('terraform', ['fmt', '-check', '-recursive', root], { encoding: 'utf8' });
+      expect(run.status).not.toBe(0);
+      expect(run.stdout).toContain('main.tf');
+    },
+  );
 });

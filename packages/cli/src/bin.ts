@@ -1,4 +1,3 @@
-
 import { runDev } from './commands/dev.js';
 import { runTopology } from './commands/topology.js';
 import { runTrigger } from './commands/trigger.js';
@@ -32,8 +31,6 @@ async function main(argv: string[]): Promise<number> {
       return 2;
   }
 }
-
-
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,1 +1,11 @@
-export { startLocalStack, formatLogLine, localPorts, LOCAL_PORTS, LOCAL_WEBHOOK_TOKEN, DEFAULT_PROJECT, REPO_ROOT, type LocalStack, type LocalStackOptions } from './local-stack.js';
+export {
+  startLocalStack,
+  formatLogLine,
+  localPorts,
+  LOCAL_PORTS,
+  LOCAL_WEBHOOK_TOKEN,
+  DEFAULT_PROJECT,
+  REPO_ROOT,
+  type LocalStack,
+  type LocalStackOptions,
+} from './local-stack.js';

@@ -51,7 +51,13 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const SEVERITY_COLOUR: Record<string, string> = { ERROR: '\x1b[31m', CRITICAL: '\x1b[31m', WARNING: '\x1b[33m', INFO: '\x1b[36m', DEBUG: '\x1b[90m' };
+const SEVERITY_COLOUR: Record<string, string> = {
+  ERROR: '\x1b[31m',
+  CRITICAL: '\x1b[31m',
+  WARNING: '\x1b[33m',
+  INFO: '\x1b[36m',
+  DEBUG: '\x1b[90m',
+};
 
 /** One log line for a human: `executor  INFO     message  (labels)`; raw JSON when not pretty. */
 export function formatLogLine(service: string, line: string, pretty: boolean): string {
@@ -67,14 +73,18 @@ export function formatLogLine(service: string, line: string, pretty: boolean): s
 }
 
 function spawnService(service: ServiceName, env: NodeJS.ProcessEnv, opts: LocalStackOptions): ChildProcess {
-  const child = spawn(process.execPath, ['--conditions=@burnback/source', '--import', 'tsx', resolve(REPO_ROOT, `services/${service}/src/main.ts`)], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group: Ctrl-C reaches only `burnback dev`, which then drains each
-    // service with one SIGTERM (a second signal would make a service exit at once).
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@burnback/source', '--import', 'tsx', resolve(REPO_ROOT, `services/${service}/src/main.ts`)],
+    {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: Ctrl-C reaches only `burnback dev`, which then drains each
+      // service with one SIGTERM (a second signal would make a service exit at once).
+      detached: true,
+    },
+  );
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => opts.print(formatLogLine(service, line, opts.pretty)));
   }
@@ -149,7 +159,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     log(`topics and subscriptions ready in project ${opts.projectId}`);
 
     const ports = localPorts(opts.env);
-    sim = await startGcpSim({ projectId: opts.projectId, port: ports.gcpSim, host: '127.0.0.1', rolloutStepMs: opts.rolloutStepMs ?? 1000 });
+    sim = await startGcpSim({
+      projectId: opts.projectId,
+      port: ports.gcpSim,
+      host: '127.0.0.1',
+      rolloutStepMs: opts.rolloutStepMs ?? 1000,
+    });
     sim.deploy.onRolloutChange((rollout, previous) => {
       if (previous) log(`gcp-sim: rollout ${rollout.name} ${previous} -> ${rollout.state}`);
     });

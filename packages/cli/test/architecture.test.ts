@@ -16,9 +16,9 @@ async function lintProbes(probes: Record<string, string>): Promise<Record<string
   const paths = Object.keys(probes).map((p) => join(REPO_ROOT, p));
   try {
     for (const [p, code] of Object.entries(probes)) writeFileSync(join(REPO_ROOT, p), code);
-    const { stdout } = await run(join(REPO_ROOT, 'node_modules/.bin/eslint'), ['--format', 'json', '--no-warn-ignored', ...paths], { cwd: REPO_ROOT }).catch(
-      (err: { stdout?: string }) => ({ stdout: err.stdout ?? '[]' }),
-    );
+    const { stdout } = await run(join(REPO_ROOT, 'node_modules/.bin/eslint'), ['--format', 'json', '--no-warn-ignored', ...paths], {
+      cwd: REPO_ROOT,
+    }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '[]' }));
     const results = JSON.parse(stdout) as Array<{ filePath: string; messages: LintMessage[] }>;
     return Object.fromEntries(Object.keys(probes).map((p) => [p, results.find((r) => r.filePath === join(REPO_ROOT, p))?.messages ?? []]));
   } finally {
@@ -43,7 +43,13 @@ describe('the package boundaries are enforced by the linter', () => {
         'export const probe = [createDeciderHandler, decide, loadConfig];',
         '',
       ].join('\n'),
-      'packages/contracts/src/zz-probe-floating.ts': ['async function ack(): Promise<void> {}', 'export function probe(): void {', '  ack();', '}', ''].join('\n'),
+      'packages/contracts/src/zz-probe-floating.ts': [
+        'async function ack(): Promise<void> {}',
+        'export function probe(): void {',
+        '  ack();',
+        '}',
+        '',
+      ].join('\n'),
     });
   }, 120_000);
 

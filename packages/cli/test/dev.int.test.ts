@@ -31,10 +31,17 @@ describe('npm start (burnback dev)', () => {
   };
 
   beforeAll(async () => {
-    dev = spawn(process.execPath, [...BIN, 'dev', '--json', '--rollout-step-ms', '200'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    dev = spawn(process.execPath, [...BIN, 'dev', '--json', '--rollout-step-ms', '200'], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     dev.stdout!.on('data', (b: Buffer) => (output += b.toString()));
     dev.stderr!.on('data', (b: Buffer) => (output += b.toString()));
-    await waitFor(() => output.includes('Burnback is running locally'), { timeoutMs: 90_000, what: `burnback dev to start; output so far:\n${output}` });
+    await waitFor(() => output.includes('Burnback is running locally'), {
+      timeoutMs: 90_000,
+      what: `burnback dev to start; output so far:\n${output}`,
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -52,9 +59,14 @@ describe('npm start (burnback dev)', () => {
   it('trigger publishes an incident and the stack rolls production back to rel-001', async () => {
     const { stdout } = await run(process.execPath, [...BIN, 'trigger'], { cwd: REPO_ROOT, env });
     expect(stdout).toMatch(/published open incident .* to monitoring-incidents/);
-    await waitFor(() => /production rolled back to rel-001 \(rollout burnback-rb-[0-9a-f]+ SUCCEEDED\)/.test(output), { timeoutMs: 30_000, what: 'the rollback to succeed' });
+    await waitFor(() => /production rolled back to rel-001 \(rollout burnback-rb-[0-9a-f]+ SUCCEEDED\)/.test(output), {
+      timeoutMs: 30_000,
+      what: 'the rollback to succeed',
+    });
     const lines = output.split('\n').filter((l) => l.startsWith('{'));
-    const executorLines = lines.map((l) => JSON.parse(l) as { severity?: string; event?: string; stage?: string; component?: string }).filter((l) => l.component === 'executor' && l.event === 'rollback_progress');
+    const executorLines = lines
+      .map((l) => JSON.parse(l) as { severity?: string; event?: string; stage?: string; component?: string })
+      .filter((l) => l.component === 'executor' && l.event === 'rollback_progress');
     expect(executorLines.map((l) => l.stage)).toEqual(['accepted', 'started', 'succeeded']);
     expect(executorLines.every((l) => l.severity === 'INFO')).toBe(true);
   });

@@ -60,7 +60,11 @@ export async function startPipeline(suite: string, options: { rolloutStepMs?: nu
     progress,
     deadLetters,
     notify: (notification) =>
-      publisher.publishRaw(Topics.monitoringIncidents, typeof notification === 'string' ? Buffer.from(notification) : notificationBytes(notification), {}),
+      publisher.publishRaw(
+        Topics.monitoringIncidents,
+        typeof notification === 'string' ? Buffer.from(notification) : notificationBytes(notification),
+        {},
+      ),
     progressOf: (rollbackId) =>
       progress.messages.map((m) => m.json<RollbackProgress>()).filter((p) => rollbackId === undefined || p.rollbackId === rollbackId),
     decisions: () => all<DecisionRecord>(Collections.decisions),

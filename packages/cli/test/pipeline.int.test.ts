@@ -39,12 +39,22 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     expect(rollback.name).toContain('/releases/rel-001/rollouts/burnback-rb-');
 
     const [decision] = await p.decisions();
-    expect(decision).toMatchObject({ action: 'rollback', incidentId: '0.nx8k2f1q7d3a', service: 'api-backend', rollbackId: terminal.rollbackId });
+    expect(decision).toMatchObject({
+      action: 'rollback',
+      incidentId: '0.nx8k2f1q7d3a',
+      service: 'api-backend',
+      rollbackId: terminal.rollbackId,
+    });
     expect(decision!.reason).toMatch(/roll back: error ratio 2\.5 % exceeds the threshold of 1 %/);
     expect(decision!.verdicts.every((v) => v.passed)).toBe(true);
 
     const [record] = await p.rollbacks();
-    expect(record).toMatchObject({ status: 'succeeded', releaseId: 'rel-001', rolloutState: 'SUCCEEDED', rolloutName: terminal.rolloutName });
+    expect(record).toMatchObject({
+      status: 'succeeded',
+      releaseId: 'rel-001',
+      rolloutState: 'SUCCEEDED',
+      rolloutName: terminal.rolloutName,
+    });
     expect(record!.audit.map((a) => a.stage)).toEqual(['accepted', 'accepted', 'started', 'succeeded']);
 
     const notification = await p.env.db.collection(Collections.notifications).get();
@@ -68,10 +78,13 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
   it('a below-threshold incident and a closed incident start nothing, and say why', async () => {
     await p.notify(belowThresholdIncident({ projectId: p.env.projectId }));
     await p.notify(closedIncident({ projectId: p.env.projectId, incidentId: '0.closed1' }));
-    const decisions = await waitFor(async () => {
-      const d = await p.decisions();
-      return d.length === 2 ? d : undefined;
-    }, { what: 'two decisions' });
+    const decisions = await waitFor(
+      async () => {
+        const d = await p.decisions();
+        return d.length === 2 ? d : undefined;
+      },
+      { what: 'two decisions' },
+    );
     await settle(1000);
 
     expect(decisions.every((d) => d.action === 'none' && d.rollbackId === null)).toBe(true);
@@ -92,7 +105,9 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
 
     const dead = await p.deadLetters.waitFor(2);
     const reasons = dead.map((m) => m.attributes[DeadLetterAttributes.reason]);
-    expect(reasons).toEqual(expect.arrayContaining([expect.stringMatching(/notification is not JSON/), expect.stringMatching(/incident\.state/)]));
+    expect(reasons).toEqual(
+      expect.arrayContaining([expect.stringMatching(/notification is not JSON/), expect.stringMatching(/incident\.state/)]),
+    );
     expect(dead.every((m) => m.attributes[DeadLetterAttributes.source] === 'burnback-ingest')).toBe(true);
     expect(dead.map((m) => m.data.toString())).toContain('{"incident": {"incident_id": ');
 
@@ -103,7 +118,9 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
   it('an incident on a service Burnback does not know is dead-lettered, not guessed', async () => {
     await p.notify(openIncident({ projectId: p.env.projectId, service: 'billing' }));
     const [dead] = await p.deadLetters.waitFor(1);
-    expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(/no configured service matches incident 0\.nx8k2f1q7d3a on resource cloud_run_revision .*"service_name":"billing"/);
+    expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(
+      /no configured service matches incident 0\.nx8k2f1q7d3a on resource cloud_run_revision .*"service_name":"billing"/,
+    );
     expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(0);
   });
 
@@ -111,7 +128,9 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.first' }));
     await waitForTerminal();
     await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.second', startedAt: 1_764_151_800 }));
-    const refused = await waitFor(async () => (await p.decisions()).find((d) => d.incidentId === '0.second'), { what: 'the second decision' });
+    const refused = await waitFor(async () => (await p.decisions()).find((d) => d.incidentId === '0.second'), {
+      what: 'the second decision',
+    });
     await settle(1000);
 
     expect(refused.action).toBe('none');
@@ -121,7 +140,11 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
 
   it('the webhook accepts a notification with the right token and the rollback follows', async () => {
     const url = `${p.ingest.address}/webhook/error-budget-alert?auth_token=${WEBHOOK_TOKEN}`;
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(openIncident({ projectId: p.env.projectId })) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(openIncident({ projectId: p.env.projectId })),
+    });
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ status: 'accepted', service: 'api-backend', incidentId: '0.nx8k2f1q7d3a' });
     expect((await waitForTerminal()).stage).toBe('succeeded');
@@ -131,19 +154,31 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     ['no token', '', 401, /missing auth_token/],
     ['a wrong token', '?auth_token=wrong-token-wrong-token', 403, /invalid auth_token/],
   ])('the webhook refuses %s', async (_name, query, status, reason) => {
-    const res = await fetch(`${p.ingest.address}/webhook/error-budget-alert${query}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(openIncident()) });
+    const res = await fetch(`${p.ingest.address}/webhook/error-budget-alert${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(openIncident()),
+    });
     expect(res.status).toBe(status);
     expect(((await res.json()) as { error: string }).error).toMatch(reason);
   });
 
   it('the webhook answers 400 with the reason for a bad notification', async () => {
-    const res = await fetch(`${p.ingest.address}/webhook/error-budget-alert?auth_token=${WEBHOOK_TOKEN}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"version":"1.2","incident":{}}' });
+    const res = await fetch(`${p.ingest.address}/webhook/error-budget-alert?auth_token=${WEBHOOK_TOKEN}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"version":"1.2","incident":{}}',
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(/invalid Monitoring notification: incident\.incident_id/);
   });
 
   it('the console test notification is acknowledged and decides nothing', async () => {
-    const res = await fetch(`${p.ingest.address}/webhook/error-budget-alert?auth_token=${WEBHOOK_TOKEN}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(testNotification()) });
+    const res = await fetch(`${p.ingest.address}/webhook/error-budget-alert?auth_token=${WEBHOOK_TOKEN}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(testNotification()),
+    });
     expect(res.status).toBe(200);
     await settle(1000);
     expect(await p.decisions()).toHaveLength(0);
@@ -169,7 +204,11 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
   });
 
   it('the push endpoint refuses a delivery without the token', async () => {
-    const res = await fetch(`${p.ingest.address}/pubsub/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: { data: Buffer.from('{}').toString('base64') } }) });
+    const res = await fetch(`${p.ingest.address}/pubsub/push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: { data: Buffer.from('{}').toString('base64') } }),
+    });
     expect(res.status).toBe(401);
   });
 

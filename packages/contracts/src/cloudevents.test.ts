@@ -15,12 +15,25 @@ const command: RollbackCommand = {
   reason: 'roll back: error ratio 2.5 % exceeds the threshold of 1 %',
   requestedAt: '2026-11-26T10:00:00.000Z',
 };
-const event = { id: 'rb-1', type: EventTypes.rollbackCommand, source: '//burnback/decider', subject: 'services/api-backend/rollbacks/rb-1', time: '2026-11-26T10:00:00.000Z', data: command };
+const event = {
+  id: 'rb-1',
+  type: EventTypes.rollbackCommand,
+  source: '//burnback/decider',
+  subject: 'services/api-backend/rollbacks/rb-1',
+  time: '2026-11-26T10:00:00.000Z',
+  data: command,
+};
 
 describe('CloudEvents binary mode', () => {
   it('round-trips an event through Pub/Sub message parts', () => {
     const parts = encodeCloudEvent(event);
-    expect(parts.attributes).toMatchObject({ 'ce-specversion': '1.0', 'ce-type': 'dev.burnback.rollback.command.v1', 'ce-id': 'rb-1', 'ce-source': '//burnback/decider', 'content-type': 'application/json' });
+    expect(parts.attributes).toMatchObject({
+      'ce-specversion': '1.0',
+      'ce-type': 'dev.burnback.rollback.command.v1',
+      'ce-id': 'rb-1',
+      'ce-source': '//burnback/decider',
+      'content-type': 'application/json',
+    });
     expect(decodeCloudEvent(parts, [EventTypes.rollbackCommand])).toEqual(event);
   });
 
@@ -30,8 +43,16 @@ describe('CloudEvents binary mode', () => {
 
   it.each([
     ['missing ce attributes', { data: Buffer.from('{}'), attributes: {} }, /missing attribute/],
-    ['an unexpected type', { ...encodeCloudEvent(event), attributes: { ...encodeCloudEvent(event).attributes, 'ce-type': 'dev.burnback.alert.v1' } }, /unexpected event type/],
-    ['another spec version', { ...encodeCloudEvent(event), attributes: { ...encodeCloudEvent(event).attributes, 'ce-specversion': '0.3' } }, /specversion/],
+    [
+      'an unexpected type',
+      { ...encodeCloudEvent(event), attributes: { ...encodeCloudEvent(event).attributes, 'ce-type': 'dev.burnback.alert.v1' } },
+      /unexpected event type/,
+    ],
+    [
+      'another spec version',
+      { ...encodeCloudEvent(event), attributes: { ...encodeCloudEvent(event).attributes, 'ce-specversion': '0.3' } },
+      /specversion/,
+    ],
     ['non-JSON data', { ...encodeCloudEvent(event), data: Buffer.from('{nope') }, /not JSON/],
     ['a schema violation', { ...encodeCloudEvent(event), data: Buffer.from(JSON.stringify({ ...command, service: '' })) }, /service/],
   ])('rejects %s as a permanent InvalidEventError', (_name, message, reason) => {
@@ -48,13 +69,17 @@ describe('CloudEvents binary mode', () => {
 
   it('never throws anything but InvalidEventError on arbitrary bytes and attributes', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), fc.dictionary(fc.constantFrom('ce-specversion', 'ce-type', 'ce-id', 'ce-source', 'content-type', 'x'), fc.string()), (data, attributes) => {
-        try {
-          decodeCloudEvent({ data: Buffer.from(data), attributes }, [EventTypes.rollbackCommand]);
-        } catch (err) {
-          expect((err as Error).name).toBe('InvalidEventError');
-        }
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.dictionary(fc.constantFrom('ce-specversion', 'ce-type', 'ce-id', 'ce-source', 'content-type', 'x'), fc.string()),
+        (data, attributes) => {
+          try {
+            decodeCloudEvent({ data: Buffer.from(data), attributes }, [EventTypes.rollbackCommand]);
+          } catch (err) {
+            expect((err as Error).name).toBe('InvalidEventError');
+          }
+        },
+      ),
     );
   });
 });

@@ -75,9 +75,7 @@ export const DecisionRecord = z.object({
   decidedAt: IsoTime,
   alertEventId: z.string(),
   rollbackId: z.string().nullable(),
-  target: z
-    .object({ project: z.string(), region: z.string(), pipeline: z.string(), target: z.string() })
-    .nullable(),
+  target: z.object({ project: z.string(), region: z.string(), pipeline: z.string(), target: z.string() }).nullable(),
 });
 export type DecisionRecord = z.infer<typeof DecisionRecord>;
 

@@ -72,12 +72,7 @@ export const ProgressStages = {
   succeeded: 'succeeded',
   failed: 'failed',
 } as const;
-export const ProgressStage = z.enum([
-  ProgressStages.accepted,
-  ProgressStages.started,
-  ProgressStages.succeeded,
-  ProgressStages.failed,
-]);
+export const ProgressStage = z.enum([ProgressStages.accepted, ProgressStages.started, ProgressStages.succeeded, ProgressStages.failed]);
 export type ProgressStage = z.infer<typeof ProgressStage>;
 
 /** Sequence of each stage, so consumers can order and dedupe progress. */

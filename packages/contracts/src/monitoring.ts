@@ -33,14 +33,8 @@ export const MonitoringIncident = z
       .object({ type: z.string().default(''), labels: StringMap.default({}) })
       .partial()
       .optional(),
-    metric: z
-      .object({ type: z.string(), displayName: z.string(), labels: StringMap })
-      .partial()
-      .optional(),
-    metadata: z
-      .object({ system_labels: StringMap.nullish(), user_labels: StringMap.nullish() })
-      .partial()
-      .nullish(),
+    metric: z.object({ type: z.string(), displayName: z.string(), labels: StringMap }).partial().optional(),
+    metadata: z.object({ system_labels: StringMap.nullish(), user_labels: StringMap.nullish() }).partial().nullish(),
     policy_name: z.string().optional().default(''),
     policy_user_labels: StringMap.nullish(),
     condition_name: z.string().optional().default(''),
@@ -48,10 +42,7 @@ export const MonitoringIncident = z
       .object({
         name: z.string().optional(),
         displayName: z.string().optional(),
-        conditionThreshold: z
-          .object({ thresholdValue: z.number().optional(), filter: z.string().optional() })
-          .loose()
-          .optional(),
+        conditionThreshold: z.object({ thresholdValue: z.number().optional(), filter: z.string().optional() }).loose().optional(),
       })
       .loose()
       .nullish(),

@@ -84,9 +84,7 @@ export function defaultDeploySeed(projectId: string, region: string, anchor: Dat
       renderEndTime: at(createdAgo - MINUTE),
       skaffoldConfigUri: `gs://${projectId}_clouddeploy/source/${releaseId}.tgz`,
       skaffoldConfigPath: 'skaffold.yaml',
-      buildArtifacts: [
-        { image: 'api-backend', tag: `${region}-docker.pkg.dev/${projectId}/apps/api-backend:${commit}` },
-      ],
+      buildArtifacts: [{ image: 'api-backend', tag: `${region}-docker.pkg.dev/${projectId}/apps/api-backend:${commit}` }],
       deliveryPipelineSnapshot: pipeline,
       targetSnapshots: targets,
       renderState: 'SUCCEEDED',

@@ -22,10 +22,7 @@ const QUIET_METHODS: ReadonlySet<DeployMethod> = new Set<DeployMethod>([
 export function createCloudDeployHandlers(sim: DeploySimulation, logger: SimLogger): UntypedServiceImplementation {
   const handlers: UntypedServiceImplementation = {};
   for (const method of Object.values(DeployMethods)) {
-    handlers[method] = (
-      call: ServerUnaryCall<DeployRpcs[typeof method]['request'], unknown>,
-      callback: sendUnaryData<unknown>,
-    ) => {
+    handlers[method] = (call: ServerUnaryCall<DeployRpcs[typeof method]['request'], unknown>, callback: sendUnaryData<unknown>) => {
       try {
         const response = sim.invoke(method, call.request);
         if (!QUIET_METHODS.has(method)) logger.info(`CloudDeploy.${method}`, { request: call.request });

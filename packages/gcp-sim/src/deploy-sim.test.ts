@@ -63,9 +63,7 @@ describe('DeploySimulation', () => {
   it('records failed calls with their gRPC code and message', () => {
     const sim = simulation(1000);
     try {
-      expect(() =>
-        sim.invoke('GetTarget', { name: 'projects/sim-test-proj/locations/us-central1/targets/nope' }),
-      ).toThrow(DeployApiError);
+      expect(() => sim.invoke('GetTarget', { name: 'projects/sim-test-proj/locations/us-central1/targets/nope' })).toThrow(DeployApiError);
       expect(sim.calls[0]).toMatchObject({
         method: 'GetTarget',
         code: 5,

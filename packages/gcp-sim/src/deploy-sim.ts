@@ -1,11 +1,4 @@
-import {
-  DeployMethods,
-  type DeployMethod,
-  type DeployRpcs,
-  type DeploySeed,
-  type Rollout,
-  type RolloutState,
-} from './deploy-resources.js';
+import { DeployMethods, type DeployMethod, type DeployRpcs, type DeploySeed, type Rollout, type RolloutState } from './deploy-resources.js';
 import { DeployState, type RolloutTransition } from './deploy-state.js';
 import { ApiErrorCodes, DeployApiError, apiErrorCodeOf, type ApiErrorCode } from './errors.js';
 import { idOf, parseRolloutName, targetName } from './resource-names.js';
@@ -55,12 +48,7 @@ export interface DeploySim {
   /** The next `count` rollback rollouts on `target` (id or full name) end FAILED with `reason` (deploy_failure_cause EXECUTION_FAILED). */
   failNextRollbacks(target: string, reason: string, count?: number): void;
   /** The next `count` calls of `method` answer this gRPC error (a code name, or its number) without being applied unless told. */
-  failNextCalls(
-    method: DeployMethod,
-    code: ApiErrorCode | number,
-    count?: number,
-    options?: FailNextCallsOptions,
-  ): void;
+  failNextCalls(method: DeployMethod, code: ApiErrorCode | number, count?: number, options?: FailNextCallsOptions): void;
   /** Subscribes to rollout state changes; returns the unsubscribe. */
   onRolloutChange(listener: RolloutListener): () => void;
   /** Back to the seed: state, calls, injected failures and pending timers; listeners stay. */
@@ -135,15 +123,9 @@ export class DeploySimulation implements DeploySim {
     this.rollbackFailures.set(idOf(target), queue);
   }
 
-  failNextCalls(
-    method: DeployMethod,
-    code: ApiErrorCode | number,
-    count = 1,
-    options: FailNextCallsOptions = {},
-  ): void {
+  failNextCalls(method: DeployMethod, code: ApiErrorCode | number, count = 1, options: FailNextCallsOptions = {}): void {
     const name = typeof code === 'number' ? apiErrorCodeOf(code) : code;
-    if (name === undefined || !(name in ApiErrorCodes))
-      throw new Error(`failNextCalls: ${String(code)} is not a gRPC error code`);
+    if (name === undefined || !(name in ApiErrorCodes)) throw new Error(`failNextCalls: ${String(code)} is not a gRPC error code`);
     const queue = this.callFailures.get(method) ?? [];
     for (let i = 0; i < count; i++) {
       queue.push({
@@ -326,5 +308,4 @@ export class DeploySimulation implements DeploySim {
 }
 
 /** Full name of a rollout's target: target ids are per project and location, and shared by pipelines. */
-const targetOf = (rollout: Rollout): string =>
-  targetName({ ...parseRolloutName(rollout.name), target: rollout.targetId });
+const targetOf = (rollout: Rollout): string => targetName({ ...parseRolloutName(rollout.name), target: rollout.targetId });

@@ -67,17 +67,13 @@ describe('DeployState', () => {
       rollout: { state: 'PENDING', targetId: 'production' },
     });
     expect(created?.rollbackOfRollout).toBe(rolloutName('rel-002', 'rel-002-to-production-0001'));
-    expect(
-      state.getRollout({ name: rolloutName('rel-002', 'rel-002-to-production-0001') }).rolledBackByRollouts,
-    ).toEqual([created?.name]);
+    expect(state.getRollout({ name: rolloutName('rel-002', 'rel-002-to-production-0001') }).rolledBackByRollouts).toEqual([created?.name]);
   });
 
   it('skips redeploys of the current release when choosing the default rollback release', () => {
     const state = stateAt(
       seedWith((seed) =>
-        seed.rollouts.push(
-          extraRollout(seed, 'rel-002-to-production-0001', 'rel-002', 'rel-002-to-production-0002', 10, 'SUCCEEDED'),
-        ),
+        seed.rollouts.push(extraRollout(seed, 'rel-002-to-production-0001', 'rel-002', 'rel-002-to-production-0002', 10, 'SUCCEEDED')),
       ),
     );
     expect(rollback(state, 'rb-1').created?.name).toBe(rolloutName('rel-001', 'rb-1'));
@@ -90,9 +86,7 @@ describe('DeployState', () => {
         name: `${PIPELINE}/releases/rel-003`,
         createTime: timestampOf(ANCHOR),
       });
-      s.rollouts.push(
-        extraRollout(s, 'rel-002-to-production-0001', 'rel-003', 'rel-003-to-production-0001', 10, 'FAILED'),
-      );
+      s.rollouts.push(extraRollout(s, 'rel-002-to-production-0001', 'rel-003', 'rel-003-to-production-0001', 10, 'FAILED'));
     });
     const { created } = rollback(stateAt(seed), 'rb-1');
     expect(created?.name).toBe(rolloutName('rel-001', 'rb-1'));
@@ -115,13 +109,9 @@ describe('DeployState', () => {
 
   it('answers INVALID_ARGUMENT for a target that exists but is not a stage of the pipeline', () => {
     const state = stateAt(
-      seedWith((s) =>
-        s.targets.push({ ...structuredClone(s.targets[0]!), name: `${LOCATION}/targets/sandbox`, targetId: 'sandbox' }),
-      ),
+      seedWith((s) => s.targets.push({ ...structuredClone(s.targets[0]!), name: `${LOCATION}/targets/sandbox`, targetId: 'sandbox' })),
     );
-    expect(codeOf(() => state.rollbackTarget({ name: PIPELINE, targetId: 'sandbox', rolloutId: 'rb-1' }))).toBe(
-      'INVALID_ARGUMENT',
-    );
+    expect(codeOf(() => state.rollbackTarget({ name: PIPELINE, targetId: 'sandbox', rolloutId: 'rb-1' }))).toBe('INVALID_ARGUMENT');
   });
 
   it('answers FAILED_PRECONDITION for a suspended pipeline', () => {
@@ -144,15 +134,13 @@ describe('DeployState', () => {
 
   it('accepts only the stable phase as the starting phase', () => {
     const state = stateAt(seedWith());
-    expect(codeOf(() => rollback(state, 'rb-1', { rollbackConfig: { startingPhaseId: 'nope' } }))).toBe(
-      'INVALID_ARGUMENT',
-    );
-    expect(codeOf(() => rollback(state, 'rb-1', { rollbackConfig: { startingPhaseId: 'canary-25' } }))).toBe(
-      'INVALID_ARGUMENT',
-    );
-    expect(
-      rollback(state, 'rb-1', { rollbackConfig: { startingPhaseId: 'stable' } }).created?.phases?.map((p) => p.state),
-    ).toEqual(['SKIPPED', 'SKIPPED', 'PENDING']);
+    expect(codeOf(() => rollback(state, 'rb-1', { rollbackConfig: { startingPhaseId: 'nope' } }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => rollback(state, 'rb-1', { rollbackConfig: { startingPhaseId: 'canary-25' } }))).toBe('INVALID_ARGUMENT');
+    expect(rollback(state, 'rb-1', { rollbackConfig: { startingPhaseId: 'stable' } }).created?.phases?.map((p) => p.state)).toEqual([
+      'SKIPPED',
+      'SKIPPED',
+      'PENDING',
+    ]);
   });
 
   it('copies description and labels from rollbackConfig.rollout', () => {
@@ -199,11 +187,7 @@ describe('DeployState', () => {
       state: 'FAILED',
       failureReason: 'image pull failed',
       deployFailureCause: 'EXECUTION_FAILED',
-      phases: [
-        {},
-        {},
-        { state: 'FAILED', deploymentJobs: { deployJob: { state: 'FAILED' }, verifyJob: { state: 'ABORTED' } } },
-      ],
+      phases: [{}, {}, { state: 'FAILED', deploymentJobs: { deployJob: { state: 'FAILED' }, verifyJob: { state: 'ABORTED' } } }],
     });
   });
 
@@ -217,16 +201,17 @@ describe('DeployState', () => {
       rolloutName('rel-002', 'rel-002-to-production-0001'),
       rolloutName('rel-001', 'rel-001-to-production-0001'),
     ]);
-    expect(
-      codeOf(() => state.listRollouts({ parent: `${PIPELINE}/releases/-`, filter: 'targetId:production OR x' })),
-    ).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => state.listRollouts({ parent: `${PIPELINE}/releases/-`, filter: 'targetId:production OR x' }))).toBe(
+      'INVALID_ARGUMENT',
+    );
   });
 
   it('orders by create_time ascending on request and rejects other orderings', () => {
     const state = stateAt(seedWith());
-    expect(
-      state.listReleases({ parent: PIPELINE, orderBy: 'create_time' }).releases.map((r) => r.name.split('/').pop()),
-    ).toEqual(['rel-001', 'rel-002']);
+    expect(state.listReleases({ parent: PIPELINE, orderBy: 'create_time' }).releases.map((r) => r.name.split('/').pop())).toEqual([
+      'rel-001',
+      'rel-002',
+    ]);
     expect(codeOf(() => state.listReleases({ parent: PIPELINE, orderBy: 'name' }))).toBe('INVALID_ARGUMENT');
   });
 
@@ -234,9 +219,9 @@ describe('DeployState', () => {
     const state = stateAt(seedWith());
     const parent = `${PIPELINE}/releases/-`;
     const first = state.listRollouts({ parent, pageSize: 2 });
-    expect(
-      codeOf(() => state.listRollouts({ parent: `${PIPELINE}/releases/rel-001`, pageToken: first.nextPageToken })),
-    ).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => state.listRollouts({ parent: `${PIPELINE}/releases/rel-001`, pageToken: first.nextPageToken }))).toBe(
+      'INVALID_ARGUMENT',
+    );
     expect(codeOf(() => state.listRollouts({ parent, pageToken: 'garbage' }))).toBe('INVALID_ARGUMENT');
     rollback(state, 'rb-1');
     const second = state.listRollouts({ parent, pageSize: 2, pageToken: first.nextPageToken });

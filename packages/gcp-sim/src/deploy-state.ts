@@ -212,9 +212,7 @@ export class DeployState {
     const stage = pipeline.serialPipeline?.stages.find((s) => s.targetId === targetId);
     if (!stage) throw invalidArgument(`target "${targetId}" is not a stage of delivery pipeline "${pipelineName}"`);
 
-    const taken = [...this.rollouts.values()].find(
-      (r) => pipelineOf(r.name) === pipelineName && idOf(r.name) === rolloutId,
-    );
+    const taken = [...this.rollouts.values()].find((r) => pipelineOf(r.name) === pipelineName && idOf(r.name) === rolloutId);
     if (taken) throw alreadyExists(`Rollout "${taken.name}" already exists`);
 
     const onTarget = this.newestFirst(
@@ -237,15 +235,11 @@ export class DeployState {
       const name = `${pipelineName}/releases/${request.releaseId}`;
       release = this.requireRelease(name);
       if (name === currentRelease) {
-        throw failedPrecondition(
-          `release "${request.releaseId}" is already the current release on target "${targetId}"`,
-        );
+        throw failedPrecondition(`release "${request.releaseId}" is already the current release on target "${targetId}"`);
       }
     } else {
       if (!current) {
-        throw failedPrecondition(
-          `no previous successful rollout on target "${targetId}": nothing has succeeded on it yet`,
-        );
+        throw failedPrecondition(`no previous successful rollout on target "${targetId}": nothing has succeeded on it yet`);
       }
       // The rollback goes to the previous *release*: a redeploy of the current release is not a rollback candidate.
       const previous = succeeded.find((r) => releaseOfRollout(r.name) !== currentRelease);
@@ -284,8 +278,7 @@ export class DeployState {
     if (!request.validateOnly) {
       this.insert(this.rollouts, rollout);
       const previousRollout = this.rollouts.get(rolledBack);
-      if (previousRollout)
-        previousRollout.rolledBackByRollouts = [...(previousRollout.rolledBackByRollouts ?? []), rollout.name];
+      if (previousRollout) previousRollout.rolledBackByRollouts = [...(previousRollout.rolledBackByRollouts ?? []), rollout.name];
     }
     return {
       response: { rollbackConfig: { rollout: clone(rollout), startingPhaseId } },
@@ -329,8 +322,7 @@ export class DeployState {
   busyTargets(): string[] {
     const names = new Set<string>();
     for (const r of this.rollouts.values()) {
-      if (r.state === 'PENDING' || r.state === 'IN_PROGRESS')
-        names.add(targetName({ ...parseRolloutName(r.name), target: r.targetId }));
+      if (r.state === 'PENDING' || r.state === 'IN_PROGRESS') names.add(targetName({ ...parseRolloutName(r.name), target: r.targetId }));
     }
     return [...names];
   }
@@ -355,15 +347,13 @@ export class DeployState {
   /** IN_PROGRESS → SUCCEEDED, or FAILED with `failureReason` (deploy_failure_cause EXECUTION_FAILED). */
   finishRollout(name: string, failureReason?: string): RolloutTransition {
     const rollout = this.requireRollout(name);
-    if (rollout.state !== 'IN_PROGRESS')
-      throw failedPrecondition(`rollout "${name}" is ${rollout.state}, not IN_PROGRESS`);
+    if (rollout.state !== 'IN_PROGRESS') throw failedPrecondition(`rollout "${name}" is ${rollout.state}, not IN_PROGRESS`);
     rollout.deployEndTime = timestampOf(this.clock());
     const phases = rollout.phases ?? [];
     if (failureReason === undefined) {
       for (const phase of phases) if (phase.state !== 'SKIPPED') setPhase(phase, 'SUCCEEDED', 'SUCCEEDED', name);
       const cloudRun = rollout.metadata?.cloudRun;
-      if (cloudRun?.service)
-        cloudRun.revision = revisionName(idOf(cloudRun.service), this.nextRevision(cloudRun.service), name);
+      if (cloudRun?.service) cloudRun.revision = revisionName(idOf(cloudRun.service), this.nextRevision(cloudRun.service), name);
       return this.transition(rollout, 'SUCCEEDED');
     }
     for (const phase of phases) {
@@ -371,8 +361,7 @@ export class DeployState {
         phase.state = 'FAILED';
         const jobs = phase.deploymentJobs ?? {};
         if (jobs.deployJob) jobs.deployJob.state = 'FAILED';
-        for (const job of [jobs.verifyJob, jobs.predeployJob, jobs.postdeployJob])
-          if (job?.state === 'PENDING') job.state = 'ABORTED';
+        for (const job of [jobs.verifyJob, jobs.predeployJob, jobs.postdeployJob]) if (job?.state === 'PENDING') job.state = 'ABORTED';
       } else if (phase.state === 'PENDING') {
         setPhase(phase, 'ABORTED', 'ABORTED');
       }
@@ -401,9 +390,7 @@ export class DeployState {
     const phases: Phase[] = phaseIds.map((id, i) => {
       if (i < startAt) return { id, state: 'SKIPPED', skipMessage: `rollback starts at phase ${startingPhaseId}` };
       const job = (jobId: 'deploy' | 'verify'): Job =>
-        jobId === 'deploy'
-          ? { id: 'deploy', state: 'PENDING', deployJob: {} }
-          : { id: 'verify', state: 'PENDING', verifyJob: {} };
+        jobId === 'deploy' ? { id: 'deploy', state: 'PENDING', deployJob: {} } : { id: 'verify', state: 'PENDING', verifyJob: {} };
       return {
         id,
         state: 'PENDING',
@@ -423,9 +410,7 @@ export class DeployState {
       approvalState: needsApproval ? 'NEEDS_APPROVAL' : 'DOES_NOT_NEED_APPROVAL',
       state: needsApproval ? 'PENDING_APPROVAL' : 'PENDING',
       phases,
-      ...(service
-        ? { metadata: { cloudRun: { service: service.service, serviceUrls: [...service.serviceUrls], revision: '' } } }
-        : {}),
+      ...(service ? { metadata: { cloudRun: { service: service.service, serviceUrls: [...service.serviceUrls], revision: '' } } } : {}),
       rollbackOfRollout: rolledBack,
       rolledBackByRollouts: [],
     });
@@ -464,9 +449,7 @@ export class DeployState {
   }
 
   private newestFirst(rollouts: Rollout[]): Rollout[] {
-    return [...rollouts].sort(
-      (a, b) => millisOf(b.createTime) - millisOf(a.createTime) || this.seqOf(b) - this.seqOf(a),
-    );
+    return [...rollouts].sort((a, b) => millisOf(b.createTime) - millisOf(a.createTime) || this.seqOf(b) - this.seqOf(a));
   }
 
   /** Most recently completed first: what is "current" on a target is what finished deploying last. */
@@ -509,8 +492,7 @@ function setPhase(phase: Phase, state: Phase['state'], jobState: Job['state'], r
   for (const job of Object.values(phase.deploymentJobs ?? {})) {
     if (!job || job.state === 'SKIPPED' || job.state === 'DISABLED') continue;
     job.state = jobState;
-    if (rolloutName && !job.jobRun)
-      job.jobRun = `${rolloutName}/jobRuns/${stableId([rolloutName, phase.id, job.id, 'run'], 36)}`;
+    if (rolloutName && !job.jobRun) job.jobRun = `${rolloutName}/jobRuns/${stableId([rolloutName, phase.id, job.id, 'run'], 36)}`;
   }
 }
 

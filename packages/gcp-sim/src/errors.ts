@@ -41,8 +41,7 @@ export class DeployApiError extends Error {
 export const invalidArgument = (message: string): DeployApiError => new DeployApiError('INVALID_ARGUMENT', message);
 export const notFound = (message: string): DeployApiError => new DeployApiError('NOT_FOUND', message);
 export const alreadyExists = (message: string): DeployApiError => new DeployApiError('ALREADY_EXISTS', message);
-export const failedPrecondition = (message: string): DeployApiError =>
-  new DeployApiError('FAILED_PRECONDITION', message);
+export const failedPrecondition = (message: string): DeployApiError => new DeployApiError('FAILED_PRECONDITION', message);
 
 /** Thrown by `loadConfig` for a bad environment variable; names the key. */
 export class ConfigError extends Error {

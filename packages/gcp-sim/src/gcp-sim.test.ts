@@ -65,9 +65,7 @@ describe('gcp-sim Cloud Deploy with the real CloudDeployClient', () => {
       percentages: [25, 50],
       verify: true,
     });
-    expect(
-      pipeline.serialPipeline?.stages?.[1]?.strategy?.canary?.runtimeConfig?.cloudRun?.automaticTrafficControl,
-    ).toBe(true);
+    expect(pipeline.serialPipeline?.stages?.[1]?.strategy?.canary?.runtimeConfig?.cloudRun?.automaticTrafficControl).toBe(true);
   });
 
   it('serves the seeded targets as Cloud Run targets in the project region', async () => {
@@ -77,9 +75,7 @@ describe('gcp-sim Cloud Deploy with the real CloudDeployClient', () => {
 
   it('answers NOT_FOUND for unknown resources and INVALID_ARGUMENT for malformed names', async () => {
     expect(await codeOf(client.getDeliveryPipeline({ name: `${LOCATION}/deliveryPipelines/nope` }))).toBe(5);
-    await expect(client.getTarget({ name: `${LOCATION}/targets/nope` })).rejects.toThrow(
-      /Target ".*\/targets\/nope" not found/,
-    );
+    await expect(client.getTarget({ name: `${LOCATION}/targets/nope` })).rejects.toThrow(/Target ".*\/targets\/nope" not found/);
     expect(await codeOf(client.getRollout({ name: rollout('rel-001', 'nope') }))).toBe(5);
     expect(await codeOf(client.getTarget({ name: 'targets/production' }))).toBe(3);
     expect(await codeOf(client.getRollout({ name: PIPELINE }))).toBe(3);
@@ -107,8 +103,7 @@ describe('gcp-sim Cloud Deploy with the real CloudDeployClient', () => {
     // Pages of 3: the async iterator follows next_page_token across the two pages. (gax warns unless
     // autoPaginate is explicitly false, although async iteration never auto-paginates.)
     const all: Array<{ name?: string | null; state?: unknown }> = [];
-    for await (const r of client.listRolloutsAsync({ parent: release('-'), pageSize: 3 }, { autoPaginate: false }))
-      all.push(r);
+    for await (const r of client.listRolloutsAsync({ parent: release('-'), pageSize: 3 }, { autoPaginate: false })) all.push(r);
     expect(all.map((r) => r.name)).toEqual([
       REL_002_ON_PRODUCTION,
       rollout('rel-002', 'rel-002-to-staging-0001'),
@@ -190,11 +185,7 @@ describe('gcp-sim Cloud Deploy with the real CloudDeployClient', () => {
     expect(await codeOf(rollbackProduction('burnback-rb-1'))).toBe(6);
     expect(await codeOf(rollbackProduction('burnback-rb-1', { releaseId: 'rel-001' }))).toBe(6);
     // Ids are unique per pipeline, whatever the release.
-    expect(
-      await codeOf(
-        client.rollbackTarget({ name: PIPELINE, targetId: 'production', rolloutId: 'rel-001-to-staging-0001' }),
-      ),
-    ).toBe(6);
+    expect(await codeOf(client.rollbackTarget({ name: PIPELINE, targetId: 'production', rolloutId: 'rel-001-to-staging-0001' }))).toBe(6);
     expect(sim.deploy.listRollouts()).toHaveLength(before);
   });
 
@@ -212,17 +203,12 @@ describe('gcp-sim Cloud Deploy with the real CloudDeployClient', () => {
     await rollbackProduction('burnback-rb-1');
   });
 
-  it.each(['Rb-1', '1rb', 'rb_1', 'rb-', 'r'.repeat(64)])(
-    'answers INVALID_ARGUMENT (3) for the rollout id %j',
-    async (rolloutId) => {
-      expect(await codeOf(rollbackProduction(rolloutId))).toBe(3);
-    },
-  );
+  it.each(['Rb-1', '1rb', 'rb_1', 'rb-', 'r'.repeat(64)])('answers INVALID_ARGUMENT (3) for the rollout id %j', async (rolloutId) => {
+    expect(await codeOf(rollbackProduction(rolloutId))).toBe(3);
+  });
 
   it('answers INVALID_ARGUMENT (3) when the pipeline name is malformed or target_id is missing', async () => {
-    expect(
-      await codeOf(client.rollbackTarget({ name: 'api-backend-pipeline', targetId: 'production', rolloutId: 'rb-1' })),
-    ).toBe(3);
+    expect(await codeOf(client.rollbackTarget({ name: 'api-backend-pipeline', targetId: 'production', rolloutId: 'rb-1' }))).toBe(3);
     expect(await codeOf(client.rollbackTarget({ name: PIPELINE, rolloutId: 'rb-1' }))).toBe(3);
   });
 

@@ -51,8 +51,7 @@ interface Cursor {
 
 export function paginate<T>(all: readonly T[], keyOf: (item: T) => Listable, query: ListQuery): Page<T> {
   const pageSize = query.pageSize ?? 0;
-  if (!Number.isInteger(pageSize) || pageSize < 0)
-    throw invalidArgument(`page_size must not be negative, got ${pageSize}`);
+  if (!Number.isInteger(pageSize) || pageSize < 0) throw invalidArgument(`page_size must not be negative, got ${pageSize}`);
   const size = pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(pageSize, MAX_PAGE_SIZE);
   const filter = query.filter ?? '';
   const orderBy = query.orderBy ?? '';
@@ -68,9 +67,7 @@ export function paginate<T>(all: readonly T[], keyOf: (item: T) => Listable, que
   if (query.pageToken) {
     const cursor = decodeCursor(query.pageToken);
     if (cursor.m !== query.method || cursor.p !== query.parent || cursor.f !== filter || cursor.o !== orderBy) {
-      throw invalidArgument(
-        'page_token does not belong to this request (parent, filter and order_by must not change between pages)',
-      );
+      throw invalidArgument('page_token does not belong to this request (parent, filter and order_by must not change between pages)');
     }
     const after: Listable = { name: '', createdAt: cursor.t, seq: cursor.s };
     items = items.filter((item) => compare(keyOf(item), after) > 0);
@@ -143,8 +140,7 @@ export function compileFilter(filter: string): (resource: unknown) => boolean {
     const expected = match[3] ?? match[4]!;
     return (resource: unknown): boolean => {
       let value: unknown = resource;
-      for (const key of path)
-        value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+      for (const key of path) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
       const scalar = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint';
       const equal = scalar && String(value) === expected;
       return negate ? !equal : equal;

@@ -9,9 +9,7 @@ import { ConfigError } from './errors.js';
 import { startGcpSim, type GcpSim } from './server.js';
 
 const line = (severity: 'INFO' | 'WARNING' | 'ERROR', message: string, meta?: object): void => {
-  process.stdout.write(
-    `${JSON.stringify({ severity, message, ...meta, 'logging.googleapis.com/labels': { service: 'gcp-sim' } })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify({ severity, message, ...meta, 'logging.googleapis.com/labels': { service: 'gcp-sim' } })}\n`);
 };
 const logger: SimLogger = { info: (m, meta) => line('INFO', m, meta), warn: (m, meta) => line('WARNING', m, meta) };
 

@@ -35,8 +35,7 @@ export function cloudDeployServiceDefinition(): ServiceDefinition {
       includeDirs: deployProtoIncludeDirs(),
     });
     const service = definition[CLOUD_DEPLOY_SERVICE];
-    if (!service || !('RollbackTarget' in service))
-      throw new Error(`${CLOUD_DEPLOY_SERVICE} not found in the bundled protos`);
+    if (!service || !('RollbackTarget' in service)) throw new Error(`${CLOUD_DEPLOY_SERVICE} not found in the bundled protos`);
     cloudDeploy = service;
   }
   return cloudDeploy;

@@ -29,12 +29,9 @@ export interface RolloutName extends ReleaseName {
 function parse(name: string, collections: readonly string[], field: string, pattern: string): string[] {
   const parts = name.split('/');
   const fits =
-    parts.length === collections.length * 2 &&
-    collections.every((c, i) => parts[i * 2] === c && (parts[i * 2 + 1] ?? '') !== '');
+    parts.length === collections.length * 2 && collections.every((c, i) => parts[i * 2] === c && (parts[i * 2 + 1] ?? '') !== '');
   if (!fits) {
-    throw invalidArgument(
-      name === '' ? `${field} is required (${pattern})` : `${field} "${name}" is malformed; expected ${pattern}`,
-    );
+    throw invalidArgument(name === '' ? `${field} is required (${pattern})` : `${field} "${name}" is malformed; expected ${pattern}`);
   }
   return collections.map((_, i) => parts[i * 2 + 1]!);
 }

@@ -47,8 +47,7 @@ export async function startGcpSim(options: GcpSimOptions = {}): Promise<GcpSim> 
   const region = options.region ?? 'us-central1';
   const logger = options.logger ?? silentLogger;
   const rolloutStepMs = options.rolloutStepMs ?? DEFAULT_ROLLOUT_STEP_MS;
-  if (!Number.isFinite(rolloutStepMs) || rolloutStepMs < 0)
-    throw new Error(`rolloutStepMs must be >= 0, got ${rolloutStepMs}`);
+  if (!Number.isFinite(rolloutStepMs) || rolloutStepMs < 0) throw new Error(`rolloutStepMs must be >= 0, got ${rolloutStepMs}`);
 
   const deploy = new DeploySimulation({
     seed: options.seed ?? defaultDeploySeed(projectId, region),

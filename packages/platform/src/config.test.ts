@@ -9,7 +9,9 @@ const file = (name: string, text: string) => {
   writeFileSync(p, text);
   return p;
 };
-const good = file('good.yaml', `
+const good = file(
+  'good.yaml',
+  `
 policy:
   cooldownMinutes: 20
 services:
@@ -23,8 +25,13 @@ services:
     target: prod
     match: { resourceLabels: { service_name: checkout-svc } }
     policy: { dryRun: true }
-`);
-const env = (extra: Record<string, string | undefined> = {}) => ({ GOOGLE_CLOUD_PROJECT: 'burnback-local', BURNBACK_CONFIG: good, ...extra });
+`,
+);
+const env = (extra: Record<string, string | undefined> = {}) => ({
+  GOOGLE_CLOUD_PROJECT: 'burnback-local',
+  BURNBACK_CONFIG: good,
+  ...extra,
+});
 
 const errorOf = (fn: () => unknown): ConfigError => {
   try {
@@ -41,9 +48,23 @@ describe('loadConfig', () => {
     const config = loadConfig(env({ PORT: '9090', CLOUD_DEPLOY_ENDPOINT: '127.0.0.1:8087' }));
     expect(config.port).toBe(9090);
     expect(config.cloudDeployEndpoint).toBe('127.0.0.1:8087');
-    expect(config.services['api-backend']).toMatchObject({ project: 'burnback-local', region: 'us-central1', target: 'production', match: { resourceLabels: { service_name: 'api-backend' } } });
-    expect(config.services['api-backend']!.policy).toMatchObject({ cooldownMinutes: 20, maxRollbacksPerHour: 3, errorRatioThreshold: 0.01, dryRun: false });
-    expect(config.services.checkout).toMatchObject({ project: 'shop-prod', region: 'europe-west1', match: { resourceLabels: { service_name: 'checkout-svc' } } });
+    expect(config.services['api-backend']).toMatchObject({
+      project: 'burnback-local',
+      region: 'us-central1',
+      target: 'production',
+      match: { resourceLabels: { service_name: 'api-backend' } },
+    });
+    expect(config.services['api-backend']!.policy).toMatchObject({
+      cooldownMinutes: 20,
+      maxRollbacksPerHour: 3,
+      errorRatioThreshold: 0.01,
+      dryRun: false,
+    });
+    expect(config.services.checkout).toMatchObject({
+      project: 'shop-prod',
+      region: 'europe-west1',
+      match: { resourceLabels: { service_name: 'checkout-svc' } },
+    });
     expect(config.services.checkout!.policy).toMatchObject({ dryRun: true, cooldownMinutes: 20 });
   });
 
@@ -55,9 +76,21 @@ describe('loadConfig', () => {
     ['a missing config file', { BURNBACK_CONFIG: join(dir, 'nope.yaml') }, 'BURNBACK_CONFIG'],
     ['invalid YAML', { BURNBACK_CONFIG: file('bad.yaml', 'services: [\n') }, 'BURNBACK_CONFIG'],
     ['a bad target id', { BURNBACK_CONFIG: file('t.yaml', 'services:\n  a:\n    pipeline: p\n    target: Prod_1\n') }, 'services.a.target'],
-    ['an unknown key', { BURNBACK_CONFIG: file('u.yaml', 'services:\n  a:\n    pipeline: p\n    target: t\n    tagret: x\n') }, 'services.a'],
-    ['an out-of-range policy value', { BURNBACK_CONFIG: file('p.yaml', 'policy:\n  errorRatioThreshold: 2\n') }, 'policy.errorRatioThreshold'],
-    ['a bad per-service policy', { BURNBACK_CONFIG: file('sp.yaml', 'services:\n  a:\n    pipeline: p\n    target: t\n    policy: { cooldownMinutes: -1 }\n') }, 'services.a.policy.cooldownMinutes'],
+    [
+      'an unknown key',
+      { BURNBACK_CONFIG: file('u.yaml', 'services:\n  a:\n    pipeline: p\n    target: t\n    tagret: x\n') },
+      'services.a',
+    ],
+    [
+      'an out-of-range policy value',
+      { BURNBACK_CONFIG: file('p.yaml', 'policy:\n  errorRatioThreshold: 2\n') },
+      'policy.errorRatioThreshold',
+    ],
+    [
+      'a bad per-service policy',
+      { BURNBACK_CONFIG: file('sp.yaml', 'services:\n  a:\n    pipeline: p\n    target: t\n    policy: { cooldownMinutes: -1 }\n') },
+      'services.a.policy.cooldownMinutes',
+    ],
   ])('%s is a ConfigError naming %s', (_name, extra, key) => {
     const err = errorOf(() => loadConfig(env(extra)));
     expect(err.key).toContain(key);

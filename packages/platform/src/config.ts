@@ -5,7 +5,9 @@ import { PolicyOverrides, PolicySettings, type PolicySettingsInput } from '@burn
 import { ConfigError } from './errors.js';
 
 const HostPort = z.string().regex(/^[^:\s/]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8085');
-const ResourceId = z.string().regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, 'expected a Cloud Deploy resource id (lowercase letters, digits, hyphens)');
+const ResourceId = z
+  .string()
+  .regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, 'expected a Cloud Deploy resource id (lowercase letters, digits, hyphens)');
 
 /** One service Burnback protects: where incidents come from and which Cloud Deploy target to roll back. */
 const ServiceFile = z
@@ -75,8 +77,7 @@ const Env = z.object({
 const firstIssue = (error: z.ZodError, prefix: string): ConfigError => {
   const issue = error.issues[0]!;
   const key = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-  const message =
-    issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message;
+  const message = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message;
   return new ConfigError(key || prefix, message);
 };
 
@@ -85,9 +86,7 @@ const firstIssue = (error: z.ZodError, prefix: string): ConfigError => {
  * BURNBACK_CONFIG. Throws one ConfigError naming the bad key. Never called at import time.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const blankToUndefined = Object.fromEntries(
-    Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]),
-  );
+  const blankToUndefined = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]));
   const parsedEnv = Env.safeParse(blankToUndefined);
   if (!parsedEnv.success) {
     const issue = parsedEnv.error.issues[0]!;
@@ -127,8 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       target: s.target,
       match: {
         resourceType: s.match?.resourceType ?? null,
-        resourceLabels:
-          s.match && Object.keys(s.match.resourceLabels).length > 0 ? s.match.resourceLabels : { service_name: name },
+        resourceLabels: s.match && Object.keys(s.match.resourceLabels).length > 0 ? s.match.resourceLabels : { service_name: name },
       },
       policy: mergePolicy(policy, s.policy, `${e.BURNBACK_CONFIG}.services.${name}.policy`),
     };

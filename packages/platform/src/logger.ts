@@ -19,7 +19,8 @@ export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[…]';
   if (typeof value === 'string') return redactText(value);
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  if (value instanceof Error) return { name: value.name, message: redactText(value.message), stack: value.stack && redactText(value.stack) };
+  if (value instanceof Error)
+    return { name: value.name, message: redactText(value.message), stack: value.stack && redactText(value.stack) };
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? REDACTED : redact(v, depth + 1);
@@ -65,18 +66,13 @@ const cloudLogging = winston.format((info) => {
  * The one logger a service writes with: Cloud Logging structured JSON on stdout.
  * Libraries take a Logger; only services create one.
  */
-export function createLogger(
-  component: string,
-  options: { level?: string; stream?: NodeJS.WritableStream } = {},
-): Logger {
+export function createLogger(component: string, options: { level?: string; stream?: NodeJS.WritableStream } = {}): Logger {
   return winston.createLogger({
     level: options.level ?? 'info',
     defaultMeta: { component },
     format: winston.format.combine(winston.format.errors({ stack: true }), cloudLogging(), winston.format.json()),
     transports: [
-      options.stream
-        ? new winston.transports.Stream({ stream: options.stream })
-        : new winston.transports.Console({ forceConsole: true }),
+      options.stream ? new winston.transports.Stream({ stream: options.stream }) : new winston.transports.Console({ forceConsole: true }),
     ],
   });
 }

@@ -1,4 +1,12 @@
-import { DeadLetterAttributes, EventTypes, InvalidEventError, Subscriptions, Topics, TransientError, decodeCloudEvent } from '@burnback/contracts';
+import {
+  DeadLetterAttributes,
+  EventTypes,
+  InvalidEventError,
+  Subscriptions,
+  Topics,
+  TransientError,
+  decodeCloudEvent,
+} from '@burnback/contracts';
 import { alertCloudEvent, createTestEnvironment, settle, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
 import { PubSubPublisher, startSubscriber, type ReceivedMessage, type RunningSubscriber } from './index.js';
 
@@ -21,14 +29,18 @@ describe('the Pub/Sub subscriber on the emulator', () => {
     await env.close();
   });
 
-  const publishAlert = (incidentId: string) =>
-    publisher.publishEvent(Topics.alerts, alertCloudEvent(incidentId), 'api-backend');
+  const publishAlert = (incidentId: string) => publisher.publishEvent(Topics.alerts, alertCloudEvent(incidentId), 'api-backend');
 
   it('acks after the handler succeeds, so a handled message is not redelivered', async () => {
     const seen: string[] = [];
     subscriber = startSubscriber({
-      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
-      handler: async (m) => { seen.push(decodeCloudEvent(m, [EventTypes.alert]).data.incidentId); },
+      pubsub: env.pubsub,
+      subscription: Subscriptions.decider.name,
+      deadLetter: publisher,
+      logger: env.logger,
+      handler: async (m) => {
+        seen.push(decodeCloudEvent(m, [EventTypes.alert]).data.incidentId);
+      },
     });
     await publishAlert('0.one');
     await waitFor(() => seen.length === 1, { what: 'one delivery' });
@@ -39,10 +51,20 @@ describe('the Pub/Sub subscriber on the emulator', () => {
   it('dead-letters an invalid message with its reason, acks it, and still handles the valid one behind it', async () => {
     const handled: string[] = [];
     subscriber = startSubscriber({
-      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
-      handler: async (m) => { handled.push(decodeCloudEvent(m, [EventTypes.alert]).data.incidentId); },
+      pubsub: env.pubsub,
+      subscription: Subscriptions.decider.name,
+      deadLetter: publisher,
+      logger: env.logger,
+      handler: async (m) => {
+        handled.push(decodeCloudEvent(m, [EventTypes.alert]).data.incidentId);
+      },
     });
-    await publisher.publishRaw(Topics.alerts, Buffer.from('{not json'), { 'ce-specversion': '1.0', 'ce-type': EventTypes.alert, 'ce-id': 'bad-1', 'ce-source': '//test' }, 'api-backend');
+    await publisher.publishRaw(
+      Topics.alerts,
+      Buffer.from('{not json'),
+      { 'ce-specversion': '1.0', 'ce-type': EventTypes.alert, 'ce-id': 'bad-1', 'ce-source': '//test' },
+      'api-backend',
+    );
     await publishAlert('0.valid');
     const [dead] = await deadLetters.waitFor(1);
     expect(dead!.data.toString()).toBe('{not json');
@@ -57,7 +79,10 @@ describe('the Pub/Sub subscriber on the emulator', () => {
   it('nacks on a transient error so the message is redelivered until it succeeds', async () => {
     const attempts: ReceivedMessage[] = [];
     subscriber = startSubscriber({
-      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
+      pubsub: env.pubsub,
+      subscription: Subscriptions.decider.name,
+      deadLetter: publisher,
+      logger: env.logger,
       handler: async (m) => {
         attempts.push(m);
         if (attempts.length < 3) throw new TransientError('Firestore is having a moment');
@@ -74,7 +99,10 @@ describe('the Pub/Sub subscriber on the emulator', () => {
   it('handles messages with one ordering key one at a time, in order', async () => {
     const events: string[] = [];
     subscriber = startSubscriber({
-      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
+      pubsub: env.pubsub,
+      subscription: Subscriptions.decider.name,
+      deadLetter: publisher,
+      logger: env.logger,
       handler: async (m) => {
         const id = decodeCloudEvent(m, [EventTypes.alert]).data.incidentId;
         events.push(`start ${id}`);
@@ -91,7 +119,10 @@ describe('the Pub/Sub subscriber on the emulator', () => {
     const attempts: string[] = [];
     let failedOnce = false;
     subscriber = startSubscriber({
-      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
+      pubsub: env.pubsub,
+      subscription: Subscriptions.decider.name,
+      deadLetter: publisher,
+      logger: env.logger,
       handler: async (m) => {
         const id = decodeCloudEvent(m, [EventTypes.alert]).data.incidentId;
         attempts.push(id);
@@ -103,7 +134,10 @@ describe('the Pub/Sub subscriber on the emulator', () => {
       },
     });
     for (const id of ['0.a', '0.b', '0.c']) await publishAlert(id);
-    await waitFor(() => attempts.filter((a) => a !== '0.a').length >= 2 && attempts.filter((a) => a === '0.a').length >= 2, { timeoutMs: 30_000, what: 'a redelivered, then b and c' });
+    await waitFor(() => attempts.filter((a) => a !== '0.a').length >= 2 && attempts.filter((a) => a === '0.a').length >= 2, {
+      timeoutMs: 30_000,
+      what: 'a redelivered, then b and c',
+    });
     await settle(500);
     const firstB = attempts.indexOf('0.b');
     const secondA = attempts.indexOf('0.a', 1);
@@ -115,7 +149,10 @@ describe('the Pub/Sub subscriber on the emulator', () => {
   it('tells its owner when the client library closes the stream on its own', async () => {
     const closed: Error[] = [];
     subscriber = startSubscriber({
-      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
+      pubsub: env.pubsub,
+      subscription: Subscriptions.decider.name,
+      deadLetter: publisher,
+      logger: env.logger,
       handler: async () => undefined,
       onUnexpectedClose: (err) => closed.push(err),
     });
@@ -129,8 +166,15 @@ describe('the Pub/Sub subscriber on the emulator', () => {
     let finished = false;
     let started = false;
     subscriber = startSubscriber({
-      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
-      handler: async () => { started = true; await settle(500); finished = true; },
+      pubsub: env.pubsub,
+      subscription: Subscriptions.decider.name,
+      deadLetter: publisher,
+      logger: env.logger,
+      handler: async () => {
+        started = true;
+        await settle(500);
+        finished = true;
+      },
     });
     await publishAlert('0.drain');
     await waitFor(() => started, { what: 'the handler to start' });
@@ -141,8 +185,13 @@ describe('the Pub/Sub subscriber on the emulator', () => {
 
   it('a permanent error that is not an invalid event is dead-lettered too', async () => {
     subscriber = startSubscriber({
-      pubsub: env.pubsub, subscription: Subscriptions.decider.name, deadLetter: publisher, logger: env.logger,
-      handler: async () => { throw new InvalidEventError('service "ghost" is not configured'); },
+      pubsub: env.pubsub,
+      subscription: Subscriptions.decider.name,
+      deadLetter: publisher,
+      logger: env.logger,
+      handler: async () => {
+        throw new InvalidEventError('service "ghost" is not configured');
+      },
     });
     await publishAlert('0.ghost');
     const [dead] = await deadLetters.waitFor(1);

@@ -75,7 +75,10 @@ export interface ReceivedMessage {
 export type MessageHandler = (message: ReceivedMessage) => Promise<void>;
 
 /** A MessageHandler for CloudEvents of the accepted types: anything else is an InvalidEventError (dead-lettered). */
-export function cloudEventHandler<T extends EventType>(accept: readonly T[], handle: (event: CloudEvent<T>) => Promise<unknown>): MessageHandler {
+export function cloudEventHandler<T extends EventType>(
+  accept: readonly T[],
+  handle: (event: CloudEvent<T>) => Promise<unknown>,
+): MessageHandler {
   return async (message) => {
     await handle(decodeCloudEvent(message, accept));
   };
@@ -173,7 +176,11 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
       if (errorKind(err) === ErrorKinds.permanent) {
         const reason = (err as Error).message;
         try {
-          await deadLetter.publishRaw(Topics.deadLetter, received.data, deadLetterAttributes(received.attributes, reason, options.subscription, new Date()));
+          await deadLetter.publishRaw(
+            Topics.deadLetter,
+            received.data,
+            deadLetterAttributes(received.attributes, reason, options.subscription, new Date()),
+          );
           message.ack();
           onSettled('dead-letter', received);
           logger.warn('message dead-lettered', { ...meta, event: 'dead_letter', reason });

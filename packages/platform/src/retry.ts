@@ -7,7 +7,8 @@ import { errorKind, ErrorKinds } from '@burnback/contracts';
  * to repeat (reads, and RollbackTarget with a caller-chosen rollout id).
  */
 const RETRYABLE_GRPC = new Set([
-  1 /* CANCELLED */, 2 /* UNKNOWN */, 4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */,
+  1 /* CANCELLED */, 2 /* UNKNOWN */, 4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 13 /* INTERNAL */,
+  14 /* UNAVAILABLE */,
 ]);
 
 export function isRetryableGrpcError(err: unknown): boolean {
@@ -19,10 +20,7 @@ export function isRetryableGrpcError(err: unknown): boolean {
  * Retries `fn` with exponential backoff while errors are transient; a permanent
  * error (or a non-retryable gRPC code when `grpc` is set) stops at once.
  */
-export async function withRetry<T>(
-  fn: (attempt: number) => Promise<T>,
-  options: Options & { grpc?: boolean } = {},
-): Promise<T> {
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: Options & { grpc?: boolean } = {}): Promise<T> {
   const { grpc, ...rest } = options;
   return pRetry(
     async (attempt) => {

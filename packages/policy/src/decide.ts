@@ -67,7 +67,10 @@ export function thresholdFor(event: AlertEvent, policy: PolicySettings): { value
 
 function describeSignal(event: AlertEvent, ratio: number): string {
   if (event.signal !== SignalKinds.burnRate) return `error ratio ${pct(ratio)}`;
-  const window = event.lookbackSeconds === null ? '' : ` over ${event.lookbackSeconds >= 3600 ? `${event.lookbackSeconds / 3600} h` : `${event.lookbackSeconds / 60} min`}`;
+  const window =
+    event.lookbackSeconds === null
+      ? ''
+      : ` over ${event.lookbackSeconds >= 3600 ? `${event.lookbackSeconds / 3600} h` : `${event.lookbackSeconds / 60} min`}`;
   return `burn rate ${event.observedValue}×${window} (error ratio ${pct(ratio)})`;
 }
 

@@ -94,8 +94,10 @@ export async function ensureEmulator(
   const timeoutMs = opts.timeoutMs ?? 90_000;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (status.spawnError) throw new Error(`cannot start the ${spec.name} emulator: ${status.spawnError.message} (is the gcloud CLI installed?)`);
-    if (status.exited !== null) throw new Error(`the ${spec.name} emulator exited with code ${status.exited}; its output (${logFile}):\n${tail(logFile)}`);
+    if (status.spawnError)
+      throw new Error(`cannot start the ${spec.name} emulator: ${status.spawnError.message} (is the gcloud CLI installed?)`);
+    if (status.exited !== null)
+      throw new Error(`the ${spec.name} emulator exited with code ${status.exited}; its output (${logFile}):\n${tail(logFile)}`);
     if (await isEmulatorUp(host)) {
       opts.log?.(`${spec.name} emulator started on ${host} (output: ${logFile})`);
       return running;

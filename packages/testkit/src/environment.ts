@@ -23,7 +23,12 @@ export interface TestEnvironment {
 
 /** A valid, unique project id `<suite>-<shortid>` (the emulators accept any project; so isolation is per project). */
 export function uniqueProjectId(suite: string): string {
-  const slug = suite.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 19) || 'test';
+  const slug =
+    suite
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 19) || 'test';
   return `t-${slug}-${randomBytes(3).toString('hex')}`.replace(/-+/g, '-');
 }
 
@@ -47,7 +52,9 @@ export async function createTestEnvironment(suite: string, options: { topology?:
   if (options.topology !== false) await ensureTopology(pubsub, { maxDeliveryAttempts: 5 });
   const logger = process.env.LOG_TESTS === '1' ? createLogger(suite, { level: 'debug' }) : silentLogger();
   const clearFirestore = async () => {
-    const res = await fetch(`http://${firestoreHost}/emulator/v1/projects/${projectId}/databases/(default)/documents`, { method: 'DELETE' });
+    const res = await fetch(`http://${firestoreHost}/emulator/v1/projects/${projectId}/databases/(default)/documents`, {
+      method: 'DELETE',
+    });
     if (!res.ok) throw new Error(`clearing Firestore for ${projectId} failed: ${res.status} ${await res.text()}`);
   };
   return {

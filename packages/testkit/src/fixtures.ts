@@ -47,7 +47,13 @@ export function openIncident(options: IncidentFixtureOptions = {}): MonitoringNo
       resource_type_display_name: 'Cloud Run Revision',
       resource: {
         type: 'cloud_run_revision',
-        labels: { project_id: project, service_name: service, location: 'us-central1', revision_name: `${service}-00042-xyz`, configuration_name: service },
+        labels: {
+          project_id: project,
+          service_name: service,
+          location: 'us-central1',
+          revision_name: `${service}-00042-xyz`,
+          configuration_name: service,
+        },
       },
       metric: {
         type: 'run.googleapis.com/request_count',
@@ -64,8 +70,22 @@ export function openIncident(options: IncidentFixtureOptions = {}): MonitoringNo
         conditionThreshold: {
           filter: `resource.type = "cloud_run_revision" AND resource.labels.service_name = "${service}" AND metric.type = "run.googleapis.com/request_count" AND metric.labels.response_code_class != "2xx"`,
           denominatorFilter: `resource.type = "cloud_run_revision" AND resource.labels.service_name = "${service}" AND metric.type = "run.googleapis.com/request_count"`,
-          aggregations: [{ alignmentPeriod: '3600s', perSeriesAligner: 'ALIGN_RATE', crossSeriesReducer: 'REDUCE_SUM', groupByFields: ['resource.label.service_name'] }],
-          denominatorAggregations: [{ alignmentPeriod: '3600s', perSeriesAligner: 'ALIGN_RATE', crossSeriesReducer: 'REDUCE_SUM', groupByFields: ['resource.label.service_name'] }],
+          aggregations: [
+            {
+              alignmentPeriod: '3600s',
+              perSeriesAligner: 'ALIGN_RATE',
+              crossSeriesReducer: 'REDUCE_SUM',
+              groupByFields: ['resource.label.service_name'],
+            },
+          ],
+          denominatorAggregations: [
+            {
+              alignmentPeriod: '3600s',
+              perSeriesAligner: 'ALIGN_RATE',
+              crossSeriesReducer: 'REDUCE_SUM',
+              groupByFields: ['resource.label.service_name'],
+            },
+          ],
           comparison: 'COMPARISON_GT',
           thresholdValue: threshold,
           duration: '0s',
@@ -95,7 +115,10 @@ export function closedIncident(options: IncidentFixtureOptions & { endedAt?: num
       ...open.incident,
       state: 'closed',
       ended_at: options.endedAt ?? startedAt + 960,
-      summary: open.incident.summary.replace(/is above the threshold of [\d.]+ with a value of [\d.]+\./, `returned to normal with a value of ${Number(open.incident.observed_value).toFixed(3)}.`),
+      summary: open.incident.summary.replace(
+        /is above the threshold of [\d.]+ with a value of [\d.]+\./,
+        `returned to normal with a value of ${Number(open.incident.observed_value).toFixed(3)}.`,
+      ),
     },
   };
 }
@@ -175,5 +198,12 @@ export function alertEvent(incidentId: string, overrides: Partial<AlertEvent> = 
 /** The same, as the CloudEvent the decider receives. */
 export function alertCloudEvent(incidentId: string, overrides: Partial<AlertEvent> = {}): CloudEvent<typeof EventTypes.alert> {
   const data = alertEvent(incidentId, overrides);
-  return { id: data.notificationId, type: EventTypes.alert, source: '//test', subject: `services/${data.service}/incidents/${incidentId}`, time: data.observedAt, data };
+  return {
+    id: data.notificationId,
+    type: EventTypes.alert,
+    source: '//test',
+    subject: `services/${data.service}/incidents/${incidentId}`,
+    time: data.observedAt,
+    data,
+  };
 }

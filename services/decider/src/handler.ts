@@ -124,14 +124,16 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
     } catch (err) {
       if (errorKind(err) === ErrorKinds.permanent) throw err;
       // A stored document that no longer fits its schema will not fit on retry either: dead-letter with the reason.
-      if ((err as Error).name === 'ZodError') throw new PermanentError(`a stored document is invalid: ${(err as Error).message}`, { cause: err });
+      if ((err as Error).name === 'ZodError')
+        throw new PermanentError(`a stored document is invalid: ${(err as Error).message}`, { cause: err });
       throw new TransientError(`decision transaction failed: ${(err as Error).message}`, { cause: err });
     }
 
     if (!result.written) {
       const existing = result.snapshot.existing!;
       // A crash between commit and publish leaves the command unsent: send it now.
-      const unsent = result.snapshot.existingOutbox && result.snapshot.existingOutbox.sentAt === null ? result.snapshot.existingOutbox : null;
+      const unsent =
+        result.snapshot.existingOutbox && result.snapshot.existingOutbox.sentAt === null ? result.snapshot.existingOutbox : null;
       if (unsent) await publishOutboxEntry(deps.db, publisher, unsent, now());
       logger.info('alert already decided; nothing new to do', {
         ...meta,

@@ -6,12 +6,20 @@ async function main(): Promise<void> {
   const logger = createLogger('decider', { level: config.logLevel });
   const pubsub = createPubSub(config);
   const db = createFirestore(config);
-  const service = await startDeciderService({ onFatal: (error) => exitOnFatal(logger, error), config, pubsub, db, logger, port: config.port });
+  const service = await startDeciderService({
+    onFatal: (error) => exitOnFatal(logger, error),
+    config,
+    pubsub,
+    db,
+    logger,
+    port: config.port,
+  });
   onShutdown([() => service.close(), () => pubsub.close(), () => db.terminate()], logger);
 }
 
 main().catch((err: unknown) => {
-  const message = err instanceof ConfigError ? `configuration error: ${err.message}` : `decider failed to start: ${(err as Error).stack ?? String(err)}`;
+  const message =
+    err instanceof ConfigError ? `configuration error: ${err.message}` : `decider failed to start: ${(err as Error).stack ?? String(err)}`;
   process.stderr.write(JSON.stringify({ severity: 'CRITICAL', message, component: 'decider' }) + '\n');
   process.exit(1);
 });

@@ -60,7 +60,12 @@ describe('the decider on the Firestore emulator', () => {
     await relay.stop();
     const [command] = await commands.waitFor(1);
     expect(command!.attributes['ce-id']).toBe(entry!.id);
-    expect(command!.json()).toMatchObject({ rollbackId: entry!.id, target: 'production', pipeline: 'api-backend-pipeline', releaseId: null });
+    expect(command!.json()).toMatchObject({
+      rollbackId: entry!.id,
+      target: 'production',
+      pipeline: 'api-backend-pipeline',
+      releaseId: null,
+    });
   });
 
   it('a redelivered alert whose command was never published publishes it instead of deciding again', async () => {
@@ -79,10 +84,20 @@ describe('the decider on the Firestore emulator', () => {
 
   it('an open notification delivered after its closed one does not roll back a recovered service', async () => {
     const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger });
-    const closed = await handle(alert('0.late', { state: 'closed', endedAt: '2026-11-26T10:20:00.000Z', observedAt: '2026-11-26T10:20:05.000Z', observedValue: 0.002 }));
+    const closed = await handle(
+      alert('0.late', {
+        state: 'closed',
+        endedAt: '2026-11-26T10:20:00.000Z',
+        observedAt: '2026-11-26T10:20:05.000Z',
+        observedValue: 0.002,
+      }),
+    );
     expect(closed.decision.action).toBe('none');
     const lateOpen = await handle(alert('0.late'));
-    expect(lateOpen.decision).toMatchObject({ action: 'none', reason: expect.stringMatching(/already closed at 2026-11-26T10:20:00.000Z: this open notification arrived late/) });
+    expect(lateOpen.decision).toMatchObject({
+      action: 'none',
+      reason: expect.stringMatching(/already closed at 2026-11-26T10:20:00.000Z: this open notification arrived late/),
+    });
     const incident = (await env.db.collection(Collections.incidents).doc('0.late').get()).data();
     expect(incident).toMatchObject({ state: 'closed', endedAt: '2026-11-26T10:20:00.000Z', observedAt: '2026-11-26T10:20:05.000Z' });
     expect(incident!.decisionIds).toHaveLength(2);
@@ -91,7 +106,10 @@ describe('the decider on the Firestore emulator', () => {
 
   it('an alert for a service the decider does not know is a permanent error naming it', async () => {
     const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger });
-    await expect(handle(alert('0.ghost', { service: 'ghost' }))).rejects.toMatchObject({ kind: 'permanent', message: expect.stringMatching(/"ghost"/) });
+    await expect(handle(alert('0.ghost', { service: 'ghost' }))).rejects.toMatchObject({
+      kind: 'permanent',
+      message: expect.stringMatching(/"ghost"/),
+    });
   });
 
   it('dry run records the decision with its reason and orders nothing', async () => {

@@ -48,8 +48,7 @@ export class CloudDeployPort implements DeployPort {
       rolloutId: req.rolloutId,
       releaseId: req.releaseId,
     });
-    const rolloutName =
-      response.rollbackConfig?.rollout?.name || `${req.pipelineName}/releases/${req.releaseId}/rollouts/${req.rolloutId}`;
+    const rolloutName = response.rollbackConfig?.rollout?.name || `${req.pipelineName}/releases/${req.releaseId}/rollouts/${req.rolloutId}`;
     return { rolloutName };
   }
 

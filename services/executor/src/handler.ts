@@ -65,7 +65,9 @@ const terminal = (status: ProgressStage) => status === 'succeeded' || status ===
  * (accepted → started → succeeded | failed). Safe under redelivery: the rollout
  * id is derived from the rollback id, and ALREADY_EXISTS means "resume tracking".
  */
-export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<typeof EventTypes.rollbackCommand>) => Promise<ExecutorOutcome> {
+export function createExecutorHandler(
+  deps: ExecutorDeps,
+): (event: CloudEvent<typeof EventTypes.rollbackCommand>) => Promise<ExecutorOutcome> {
   const { store, deploy, publisher, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const pollIntervalMs = deps.pollIntervalMs ?? 2_000;
@@ -111,7 +113,8 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
   };
 
   /** The detail of the record's latest audit line of `stage`, for re-publishing that stage. */
-  const lastDetail = (record: RollbackRecord, stage: ProgressStage) => [...record.audit].reverse().find((a) => a.stage === stage)?.detail ?? stage;
+  const lastDetail = (record: RollbackRecord, stage: ProgressStage) =>
+    [...record.audit].reverse().find((a) => a.stage === stage)?.detail ?? stage;
 
   /**
    * Fails the rollback, but only from `expected`: when a concurrent delivery has
@@ -119,15 +122,27 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
    * and the caller gets that record back instead.
    */
   const fail = async (cmd: RollbackCommand, reason: string, expected: ProgressStage, rolloutState: string | null = null) => {
-    const record = await store.update(cmd.rollbackId, { status: 'failed', failureReason: reason, rolloutState }, { stage: 'failed', detail: reason }, now(), { onlyIfStatus: expected });
-    if (!terminal(record.status)) throw new TransientError(`rollback ${cmd.rollbackId} moved to ${record.status} meanwhile; redelivery resumes it`);
+    const record = await store.update(
+      cmd.rollbackId,
+      { status: 'failed', failureReason: reason, rolloutState },
+      { stage: 'failed', detail: reason },
+      now(),
+      { onlyIfStatus: expected },
+    );
+    if (!terminal(record.status))
+      throw new TransientError(`rollback ${cmd.rollbackId} moved to ${record.status} meanwhile; redelivery resumes it`);
     // A concurrent delivery may have finished it first: report what the record says.
     await publishProgress(cmd, record, record.status, record.status === 'failed' ? reason : lastDetail(record, record.status));
     return record;
   };
 
   const callDeploy = <T>(fn: () => Promise<T>) =>
-    withRetry(fn, { grpc: true, retries: deps.retry?.retries ?? 5, minTimeout: deps.retry?.minTimeout ?? 500, maxTimeout: deps.retry?.maxTimeout ?? 10_000 });
+    withRetry(fn, {
+      grpc: true,
+      retries: deps.retry?.retries ?? 5,
+      minTimeout: deps.retry?.minTimeout ?? 500,
+      maxTimeout: deps.retry?.maxTimeout ?? 10_000,
+    });
 
   /** A Cloud Deploy call whose non-retryable answer (other than ALREADY_EXISTS) is a refusal of the rollback. */
   const askDeploy = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -135,11 +150,11 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
       return await callDeploy(fn);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      if (typeof code === 'number' && code !== ALREADY_EXISTS && !isRetryableGrpcError(err)) throw new DeployRefusal(code, (err as Error).message);
+      if (typeof code === 'number' && code !== ALREADY_EXISTS && !isRetryableGrpcError(err))
+        throw new DeployRefusal(code, (err as Error).message);
       throw err;
     }
   };
-
 
   /**
    * Phase 1 (status accepted): choose the release and create the rollout. A
@@ -150,8 +165,21 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
     let releaseId = record.releaseId;
     if (!releaseId) {
       const choice = await askDeploy(() => deploy.lastKnownGoodRelease(pipelineName, cmd.target));
-      if (!choice) return fail(cmd, `no last known good release: no earlier release ever succeeded on ${cmd.target} before the current one`, 'accepted');
-      record = await store.update(cmd.rollbackId, { releaseId: choice.releaseId }, { stage: 'accepted', detail: `last known good release of ${cmd.target} is ${choice.releaseId} (current ${choice.currentReleaseId})` }, now());
+      if (!choice)
+        return fail(
+          cmd,
+          `no last known good release: no earlier release ever succeeded on ${cmd.target} before the current one`,
+          'accepted',
+        );
+      record = await store.update(
+        cmd.rollbackId,
+        { releaseId: choice.releaseId },
+        {
+          stage: 'accepted',
+          detail: `last known good release of ${cmd.target} is ${choice.releaseId} (current ${choice.currentReleaseId})`,
+        },
+        now(),
+      );
       // Another delivery may have chosen first (the stored choice wins), or finished or started it meanwhile.
       if (record.status !== 'accepted' || !record.releaseId) return record;
       releaseId = record.releaseId;
@@ -159,7 +187,9 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
     let rolloutName: string;
     let resumed = false;
     try {
-      ({ rolloutName } = await askDeploy(() => deploy.rollbackTarget({ pipelineName, targetId: cmd.target, rolloutId: cmd.rolloutId, releaseId })));
+      ({ rolloutName } = await askDeploy(() =>
+        deploy.rollbackTarget({ pipelineName, targetId: cmd.target, rolloutId: cmd.rolloutId, releaseId }),
+      ));
     } catch (err) {
       if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
       rolloutName = `${pipelineName}/releases/${releaseId}/rollouts/${cmd.rolloutId}`;
@@ -190,11 +220,21 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
       const rollout = await callDeploy(() => deploy.getRollout(rolloutName));
       if (rollout.state !== lastState) {
         lastState = rollout.state;
-        logger.info(`rollout ${rolloutName} is ${rollout.state}`, { event: 'rollout_state', rollbackId: cmd.rollbackId, service: cmd.service, state: rollout.state });
+        logger.info(`rollout ${rolloutName} is ${rollout.state}`, {
+          event: 'rollout_state',
+          rollbackId: cmd.rollbackId,
+          service: cmd.service,
+          state: rollout.state,
+        });
       }
       if (rollout.state === 'SUCCEEDED') {
         const detail = `${cmd.target} rolled back to ${record.releaseId} (rollout ${cmd.rolloutId} SUCCEEDED)`;
-        record = await store.update(cmd.rollbackId, { status: 'succeeded', rolloutState: rollout.state }, { stage: 'succeeded', detail }, now());
+        record = await store.update(
+          cmd.rollbackId,
+          { status: 'succeeded', rolloutState: rollout.state },
+          { stage: 'succeeded', detail },
+          now(),
+        );
         await publishProgress(cmd, record, record.status, record.status === 'succeeded' ? detail : lastDetail(record, record.status));
         return { kind: 'finished', record };
       }
@@ -210,10 +250,23 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
       if (Date.now() > deadline) {
         // Record first, then re-queue: a crash in between leaves this delivery unacked, so nothing is lost either way.
         if (rollout.state !== record.rolloutState) {
-          record = await store.update(cmd.rollbackId, { rolloutState: rollout.state }, { stage: 'resumed', detail: `rollout still ${rollout.state}; handed back to the queue every ${Math.round(trackTimeoutMs / 1000)} s to keep tracking` }, now());
+          record = await store.update(
+            cmd.rollbackId,
+            { rolloutState: rollout.state },
+            {
+              stage: 'resumed',
+              detail: `rollout still ${rollout.state}; handed back to the queue every ${Math.round(trackTimeoutMs / 1000)} s to keep tracking`,
+            },
+            now(),
+          );
         }
         await publisher.publishEvent(Topics.commands, event, cmd.service);
-        logger.info(`rollout ${rolloutName} still ${rollout.state}; tracking continues from the queue`, { event: 'rollout_handoff', rollbackId: cmd.rollbackId, service: cmd.service, state: rollout.state });
+        logger.info(`rollout ${rolloutName} still ${rollout.state}; tracking continues from the queue`, {
+          event: 'rollout_handoff',
+          rollbackId: cmd.rollbackId,
+          service: cmd.service,
+          state: rollout.state,
+        });
         return { kind: 'handed-off', record };
       }
       await sleep(pollIntervalMs, deps.signal);
@@ -229,13 +282,22 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
     if (terminal(record.status)) {
       // Re-publish the outcome: if its first publish was lost, this delivery is the only one left to send it.
       await publishProgress(cmd, record, record.status, lastDetail(record, record.status));
-      logger.info(`rollback ${cmd.rollbackId} already ${record.status}; nothing to do`, { event: 'rollback_duplicate', rollbackId: cmd.rollbackId, service: cmd.service });
+      logger.info(`rollback ${cmd.rollbackId} already ${record.status}; nothing to do`, {
+        event: 'rollback_duplicate',
+        rollbackId: cmd.rollbackId,
+        service: cmd.service,
+      });
       return { kind: 'duplicate', record };
     }
     if (begun.created) {
       await publishProgress(cmd, record, 'accepted', `rollback of ${cmd.target} ordered: ${cmd.reason}`);
     } else {
-      record = await store.update(cmd.rollbackId, {}, { stage: 'resumed', detail: `redelivered in status ${record.status}; resuming` }, now());
+      record = await store.update(
+        cmd.rollbackId,
+        {},
+        { stage: 'resumed', detail: `redelivered in status ${record.status}; resuming` },
+        now(),
+      );
       if (terminal(record.status)) return { kind: 'duplicate', record }; // finished by another delivery meanwhile
       // Progress ids are deterministic (rollbackId.stage), so consumers drop the repeat of a publish that did go through.
       await publishProgress(cmd, record, record.status, lastDetail(record, record.status));
@@ -247,7 +309,9 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
       } catch (err) {
         if (err instanceof DeployRefusal) return { kind: 'finished', record: await fail(cmd, err.message, 'accepted') };
         // Firestore, Pub/Sub or an unavailable Cloud Deploy: nothing is refused, retry.
-        throw errorKind(err) === ErrorKinds.permanent || err instanceof TransientError ? err : new TransientError(`starting the rollback failed: ${(err as Error).message}`, { cause: err });
+        throw errorKind(err) === ErrorKinds.permanent || err instanceof TransientError
+          ? err
+          : new TransientError(`starting the rollback failed: ${(err as Error).message}`, { cause: err });
       }
       if (terminal(record.status)) return { kind: 'finished', record };
     }
@@ -255,7 +319,9 @@ export function createExecutorHandler(deps: ExecutorDeps): (event: CloudEvent<ty
     try {
       return await trackRollout(event, record);
     } catch (err) {
-      throw err instanceof TransientError ? err : new TransientError(`tracking ${record.rolloutName} failed: ${(err as Error).message}`, { cause: err });
+      throw err instanceof TransientError
+        ? err
+        : new TransientError(`tracking ${record.rolloutName} failed: ${(err as Error).message}`, { cause: err });
     }
   };
 }

@@ -1,4 +1,13 @@
-import { ConfigError, exitOnFatal, createDeployClient, createFirestore, createLogger, createPubSub, loadConfig, onShutdown } from '@burnback/platform';
+import {
+  ConfigError,
+  exitOnFatal,
+  createDeployClient,
+  createFirestore,
+  createLogger,
+  createPubSub,
+  loadConfig,
+  onShutdown,
+} from '@burnback/platform';
 import { startExecutorService } from './service.js';
 
 async function main(): Promise<void> {
@@ -7,13 +16,22 @@ async function main(): Promise<void> {
   const pubsub = createPubSub(config);
   const db = createFirestore(config);
   const deployClient = createDeployClient(config);
-  const service = await startExecutorService({ onFatal: (error) => exitOnFatal(logger, error), pubsub, db, deployClient, logger, pollIntervalMs: config.pollIntervalMs, port: config.port });
+  const service = await startExecutorService({
+    onFatal: (error) => exitOnFatal(logger, error),
+    pubsub,
+    db,
+    deployClient,
+    logger,
+    pollIntervalMs: config.pollIntervalMs,
+    port: config.port,
+  });
   logger.info(`Cloud Deploy at ${config.cloudDeployEndpoint ?? 'clouddeploy.googleapis.com'}`, { event: 'started' });
   onShutdown([() => service.close(), () => deployClient.close(), () => pubsub.close(), () => db.terminate()], logger);
 }
 
 main().catch((err: unknown) => {
-  const message = err instanceof ConfigError ? `configuration error: ${err.message}` : `executor failed to start: ${(err as Error).stack ?? String(err)}`;
+  const message =
+    err instanceof ConfigError ? `configuration error: ${err.message}` : `executor failed to start: ${(err as Error).stack ?? String(err)}`;
   process.stderr.write(JSON.stringify({ severity: 'CRITICAL', message, component: 'executor' }) + '\n');
   process.exit(1);
 });

@@ -2,7 +2,15 @@ import type { CloudDeployClient } from '@google-cloud/deploy';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { EventTypes, Subscriptions } from '@burnback/contracts';
-import { cloudEventHandler, createMetrics, PubSubPublisher, startHealthServer, startSubscriber, type Logger, type Metrics } from '@burnback/platform';
+import {
+  cloudEventHandler,
+  createMetrics,
+  PubSubPublisher,
+  startHealthServer,
+  startSubscriber,
+  type Logger,
+  type Metrics,
+} from '@burnback/platform';
 import { CloudDeployPort } from './deploy.js';
 import { createExecutorHandler, type ExecutorDeps } from './handler.js';
 import { RollbackStore } from './store.js';

@@ -1,11 +1,5 @@
 import type { Firestore } from '@google-cloud/firestore';
-import {
-  Collections,
-  RollbackRecord,
-  type AuditEntry,
-  type ProgressStage,
-  type RollbackCommand,
-} from '@burnback/contracts';
+import { Collections, RollbackRecord, type AuditEntry, type ProgressStage, type RollbackCommand } from '@burnback/contracts';
 import { toFirestoreData } from '@burnback/platform';
 
 /** Statuses in the order a rollback moves through them; succeeded and failed are both final. */
@@ -67,7 +61,12 @@ export class RollbackStore {
       const entry: AuditEntry = { at: now.toISOString(), ...audit };
       // Re-deliveries of a long rollout would otherwise add a 'resumed' line every cycle, until the document hits its size limit.
       const repeat = audit.stage === 'resumed' && current.audit.at(-1)?.stage === 'resumed';
-      const next: RollbackRecord = { ...current, ...guarded, audit: repeat ? current.audit : [...current.audit, entry], updatedAt: entry.at };
+      const next: RollbackRecord = {
+        ...current,
+        ...guarded,
+        audit: repeat ? current.audit : [...current.audit, entry],
+        updatedAt: entry.at,
+      };
       tx.set(this.ref(rollbackId), toFirestoreData(next));
       return next;
     });

@@ -1,5 +1,13 @@
 import type { CloudDeployClient } from '@google-cloud/deploy';
-import { EventTypes, rolloutIdFor, Topics, TransientError, type CloudEvent, type RollbackCommand, type RollbackProgress } from '@burnback/contracts';
+import {
+  EventTypes,
+  rolloutIdFor,
+  Topics,
+  TransientError,
+  type CloudEvent,
+  type RollbackCommand,
+  type RollbackProgress,
+} from '@burnback/contracts';
 import { defaultDeploySeed, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
 import { createDeployClient, PubSubPublisher } from '@burnback/platform';
 import { createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
@@ -38,7 +46,14 @@ describe('the executor on the emulators and gcp-sim', () => {
   const start = async (seed?: Parameters<typeof startGcpSim>[0]) => {
     sim = await startGcpSim({ projectId: env.projectId, rolloutStepMs: 30, ...seed });
     client = createDeployClient({ projectId: env.projectId, cloudDeployEndpoint: sim.address });
-    return createExecutorHandler({ store, deploy: new CloudDeployPort(client), publisher, logger: env.logger, pollIntervalMs: 20, retry: { retries: 2, minTimeout: 10, maxTimeout: 50 } });
+    return createExecutorHandler({
+      store,
+      deploy: new CloudDeployPort(client),
+      publisher,
+      logger: env.logger,
+      pollIntervalMs: 20,
+      retry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
+    });
   };
 
   beforeEach(async () => {
@@ -67,7 +82,14 @@ describe('the executor on the emulators and gcp-sim', () => {
     await start();
     const real = new CloudDeployPort(client);
     // The first delivery loses Cloud Deploy right after RollbackTarget, as a crash mid-rollout would.
-    const broken: DeployPort = { ...real, rollbackTarget: (r) => real.rollbackTarget(r), lastKnownGoodRelease: (p, t) => real.lastKnownGoodRelease(p, t), getRollout: async () => { throw new TransientError('connection reset'); } };
+    const broken: DeployPort = {
+      ...real,
+      rollbackTarget: (r) => real.rollbackTarget(r),
+      lastKnownGoodRelease: (p, t) => real.lastKnownGoodRelease(p, t),
+      getRollout: async () => {
+        throw new TransientError('connection reset');
+      },
+    };
     const deps = { store, publisher, logger: env.logger, pollIntervalMs: 20, retry: { retries: 0 } };
     await expect(createExecutorHandler({ ...deps, deploy: broken })(command(env.projectId))).rejects.toThrow(/connection reset/);
     expect((await store.get('rb-test-1'))!.status).toBe('started');
@@ -136,20 +158,43 @@ describe('the executor on the emulators and gcp-sim', () => {
       getRollout: (n) => real.getRollout(n),
       // Meanwhile a concurrent delivery started the rollout; Cloud Deploy now refuses this one.
       rollbackTarget: async (r) => {
-        await store.update('rb-test-1', { status: 'started', rolloutName: `${r.pipelineName}/releases/${r.releaseId}/rollouts/${r.rolloutId}` }, { stage: 'started', detail: 'by the other delivery' }, new Date());
+        await store.update(
+          'rb-test-1',
+          { status: 'started', rolloutName: `${r.pipelineName}/releases/${r.releaseId}/rollouts/${r.rolloutId}` },
+          { stage: 'started', detail: 'by the other delivery' },
+          new Date(),
+        );
         throw Object.assign(new Error('a rollout is already in progress on the target'), { code: 9 });
       },
     };
-    const handle = createExecutorHandler({ store, deploy: racing, publisher, logger: env.logger, pollIntervalMs: 20, retry: { retries: 0 } });
+    const handle = createExecutorHandler({
+      store,
+      deploy: racing,
+      publisher,
+      logger: env.logger,
+      pollIntervalMs: 20,
+      retry: { retries: 0 },
+    });
     await expect(handle(command(env.projectId))).rejects.toThrow(/moved to started meanwhile/);
     expect((await store.get('rb-test-1'))!.status).toBe('started');
   });
 
   it('a rollout that never finishes is reported failed after the maximum tracking time, not tracked forever', async () => {
     await start({ rolloutStepMs: 60_000 });
-    const handle = createExecutorHandler({ store, deploy: new CloudDeployPort(client), publisher, logger: env.logger, pollIntervalMs: 20, maxTrackingMs: 300 });
+    const handle = createExecutorHandler({
+      store,
+      deploy: new CloudDeployPort(client),
+      publisher,
+      logger: env.logger,
+      pollIntervalMs: 20,
+      maxTrackingMs: 300,
+    });
     const outcome = await handle(command(env.projectId));
-    expect(outcome.record).toMatchObject({ status: 'failed', rolloutState: 'PENDING', failureReason: expect.stringMatching(/stopped tracking it/) });
+    expect(outcome.record).toMatchObject({
+      status: 'failed',
+      rolloutState: 'PENDING',
+      failureReason: expect.stringMatching(/stopped tracking it/),
+    });
   });
 
   it('the rollback record never goes backwards: the chosen release is kept and a final status stays final', async () => {
@@ -157,12 +202,22 @@ describe('the executor on the emulators and gcp-sim', () => {
     const cmd = command(env.projectId).data;
     await store.begin(cmd, new Date());
     await store.update(cmd.rollbackId, { releaseId: 'rel-001' }, { stage: 'accepted', detail: 'first choice' }, new Date());
-    const second = await store.update(cmd.rollbackId, { releaseId: 'rel-002', status: 'started' }, { stage: 'started', detail: 'late choice' }, new Date());
+    const second = await store.update(
+      cmd.rollbackId,
+      { releaseId: 'rel-002', status: 'started' },
+      { stage: 'started', detail: 'late choice' },
+      new Date(),
+    );
     expect(second).toMatchObject({ releaseId: 'rel-001', status: 'started' });
     const back = await store.update(cmd.rollbackId, { status: 'accepted' }, { stage: 'accepted', detail: 'regression' }, new Date());
     expect(back.status).toBe('started');
     const done = await store.update(cmd.rollbackId, { status: 'succeeded' }, { stage: 'succeeded', detail: 'done' }, new Date());
-    const after = await store.update(cmd.rollbackId, { status: 'failed', failureReason: 'late failure' }, { stage: 'failed', detail: 'late' }, new Date());
+    const after = await store.update(
+      cmd.rollbackId,
+      { status: 'failed', failureReason: 'late failure' },
+      { stage: 'failed', detail: 'late' },
+      new Date(),
+    );
     expect(after).toEqual(done);
   });
 

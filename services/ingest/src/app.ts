@@ -23,7 +23,14 @@ export function tokenMatches(presented: string | undefined, expected: string | n
 }
 
 interface PushEnvelope {
-  message?: { data?: string; attributes?: Record<string, string>; messageId?: string; message_id?: string; publishTime?: string; publish_time?: string };
+  message?: {
+    data?: string;
+    attributes?: Record<string, string>;
+    messageId?: string;
+    message_id?: string;
+    publishTime?: string;
+    publish_time?: string;
+  };
   subscription?: string;
 }
 
@@ -42,7 +49,12 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
     const level = path === '/healthz' || path === '/metrics' ? 'debug' : 'info';
     logger.log(level, `${req.method} ${path} ${reply.statusCode}`, {
       event: 'http_request',
-      httpRequest: { requestMethod: req.method, requestUrl: path, status: reply.statusCode, latency: `${(reply.elapsedTime / 1000).toFixed(3)}s` },
+      httpRequest: {
+        requestMethod: req.method,
+        requestUrl: path,
+        status: reply.statusCode,
+        latency: `${(reply.elapsedTime / 1000).toFixed(3)}s`,
+      },
     });
   });
 
@@ -66,7 +78,9 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
     try {
       const outcome = await deps.handle({ raw, source: 'webhook', observedAt: now(), messageId: null });
       if (outcome.kind === 'test-notification') return reply.code(200).send({ status: 'test notification received' });
-      return reply.code(202).send({ status: 'accepted', eventId: outcome.eventId, service: outcome.event.service, incidentId: outcome.event.incidentId });
+      return reply
+        .code(202)
+        .send({ status: 'accepted', eventId: outcome.eventId, service: outcome.event.service, incidentId: outcome.event.incidentId });
     } catch (err) {
       if (errorKind(err) === ErrorKinds.permanent) {
         logger.warn('webhook notification rejected', { event: 'webhook_rejected', reason: (err as Error).message });
@@ -98,7 +112,11 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
       if (errorKind(err) !== ErrorKinds.permanent) return reject(reply, 503, 'temporarily unable to process; Pub/Sub will redeliver');
       const reason = (err as Error).message;
       try {
-        await deps.deadLetter.publishRaw(Topics.deadLetter, raw, deadLetterAttributes(message.attributes ?? {}, reason, envelope.subscription ?? 'push', now()));
+        await deps.deadLetter.publishRaw(
+          Topics.deadLetter,
+          raw,
+          deadLetterAttributes(message.attributes ?? {}, reason, envelope.subscription ?? 'push', now()),
+        );
       } catch {
         return reject(reply, 503, 'cannot dead-letter the message; Pub/Sub will redeliver');
       }

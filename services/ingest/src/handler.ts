@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  EventTypes,
-  Topics,
-  TransientError,
-  type AlertEvent,
-  type AlertSource,
-} from '@burnback/contracts';
+import { EventTypes, Topics, TransientError, type AlertEvent, type AlertSource } from '@burnback/contracts';
 import type { Logger, Publisher, ServiceConfig } from '@burnback/platform';
 import { notificationIdFor, parseNotification, TestNotification, toAlertEvent } from './parse.js';
 import type { NotificationStore } from './store.js';
@@ -27,8 +21,7 @@ export interface IncomingNotification {
 }
 
 export type IngestOutcome =
-  | { kind: 'published'; event: AlertEvent; eventId: string }
-  | { kind: 'test-notification'; notificationId: string };
+  { kind: 'published'; event: AlertEvent; eventId: string } | { kind: 'test-notification'; notificationId: string };
 
 /**
  * Notification in → AlertEvent out. Invalid input throws PermanentError with the

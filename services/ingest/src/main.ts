@@ -11,7 +11,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const message = err instanceof ConfigError ? `configuration error: ${err.message}` : `ingest failed to start: ${(err as Error).stack ?? String(err)}`;
+  const message =
+    err instanceof ConfigError ? `configuration error: ${err.message}` : `ingest failed to start: ${(err as Error).stack ?? String(err)}`;
   process.stderr.write(JSON.stringify({ severity: 'CRITICAL', message, component: 'ingest' }) + '\n');
   process.exit(1);
 });

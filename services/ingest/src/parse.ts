@@ -88,7 +88,9 @@ export function mapToService(incident: MonitoringIncident, services: Record<stri
   if (matches.length === 1) return matches[0]!;
   const described = `resource ${type || '(none)'} ${JSON.stringify(labels)}`;
   if (matches.length === 0) throw new PermanentError(`no configured service matches incident ${incident.incident_id} on ${described}`);
-  throw new PermanentError(`incident ${incident.incident_id} on ${described} matches several services: ${matches.map((m) => m.name).join(', ')}`);
+  throw new PermanentError(
+    `incident ${incident.incident_id} on ${described} matches several services: ${matches.map((m) => m.name).join(', ')}`,
+  );
 }
 
 /** Id of a raw notification: the same bytes for the same incident state always give the same id. */

@@ -14,7 +14,10 @@ const service = (name: string, labels: Record<string, string>, resourceType: str
   match: { resourceType, resourceLabels: labels },
   policy: PolicySettings.parse({}),
 });
-const services = { 'api-backend': service('api-backend', { service_name: 'api-backend' }), checkout: service('checkout', { service_name: 'checkout' }) };
+const services = {
+  'api-backend': service('api-backend', { service_name: 'api-backend' }),
+  checkout: service('checkout', { service_name: 'checkout' }),
+};
 const ctx = { services, source: 'pubsub' as const, observedAt: new Date('2026-11-26T10:05:00Z'), notificationId: 'ntf-1' };
 
 describe('parsing Cloud Monitoring 1.2 notifications', () => {
@@ -53,7 +56,11 @@ describe('parsing Cloud Monitoring 1.2 notifications', () => {
   ])('recognises a select_slo_burn_rate condition with lookback %s as a burn-rate signal over %i s', (lookback, seconds) => {
     const n = openIncident({ observedValue: '15.2' });
     n.incident.condition!.conditionThreshold!.filter = `select_slo_burn_rate("projects/p/services/api-backend/serviceLevelObjectives/availability", ${lookback})`;
-    expect(toAlertEvent(parseNotification(notificationBytes(n)), ctx)).toMatchObject({ signal: 'burn-rate', lookbackSeconds: seconds, observedValue: 15.2 });
+    expect(toAlertEvent(parseNotification(notificationBytes(n)), ctx)).toMatchObject({
+      signal: 'burn-rate',
+      lookbackSeconds: seconds,
+      observedValue: 15.2,
+    });
   });
 
   it('an error-ratio condition has no lookback', () => {
@@ -85,31 +92,56 @@ describe('parsing Cloud Monitoring 1.2 notifications', () => {
   it.each([
     ['not JSON', Buffer.from('{"incident":'), /not JSON/],
     ['a JSON array', Buffer.from('[]'), /JSON object/],
-    ['an unknown schema version', notificationBytes({ ...openIncident(), version: '2.0' }), /unsupported notification schema version "2.0"/],
-    ['a missing incident id', notificationBytes({ version: '1.2', incident: { ...openIncident().incident, incident_id: undefined } }), /incident\.incident_id/],
-    ['an unknown state', notificationBytes({ version: '1.2', incident: { ...openIncident().incident, state: 'acknowledged' } }), /incident\.state/],
+    [
+      'an unknown schema version',
+      notificationBytes({ ...openIncident(), version: '2.0' }),
+      /unsupported notification schema version "2.0"/,
+    ],
+    [
+      'a missing incident id',
+      notificationBytes({ version: '1.2', incident: { ...openIncident().incident, incident_id: undefined } }),
+      /incident\.incident_id/,
+    ],
+    [
+      'an unknown state',
+      notificationBytes({ version: '1.2', incident: { ...openIncident().incident, state: 'acknowledged' } }),
+      /incident\.state/,
+    ],
   ])('rejects %s with a permanent error naming the problem', (_name, raw, reason) => {
     expect(() => parseNotification(raw)).toThrow(PermanentError);
     expect(() => parseNotification(raw)).toThrow(reason);
   });
 
   it('rejects a non-numeric observed value', () => {
-    expect(() => toAlertEvent(parseNotification(notificationBytes(openIncident({ observedValue: 'lots' }))), ctx)).toThrow(/observed_value is not a number/);
+    expect(() => toAlertEvent(parseNotification(notificationBytes(openIncident({ observedValue: 'lots' }))), ctx)).toThrow(
+      /observed_value is not a number/,
+    );
   });
 
   it('never throws anything but a PermanentError or TestNotification on arbitrary input', () => {
     const incidentish = fc.record({
       version: fc.oneof(fc.constant('1.2'), fc.constant('test'), fc.string()),
-      incident: fc.oneof(fc.anything(), fc.constant(openIncident().incident), fc.record({ incident_id: fc.string(), started_at: fc.integer(), state: fc.string() })),
+      incident: fc.oneof(
+        fc.anything(),
+        fc.constant(openIncident().incident),
+        fc.record({ incident_id: fc.string(), started_at: fc.integer(), state: fc.string() }),
+      ),
     });
     fc.assert(
-      fc.property(fc.oneof(fc.string().map((s) => Buffer.from(s)), incidentish.map(notificationBytes), fc.anything().map((a) => notificationBytes(a ?? null))), (raw) => {
-        try {
-          toAlertEvent(parseNotification(raw), ctx);
-        } catch (err) {
-          expect(['PermanentError', 'TestNotification']).toContain((err as Error).name);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string().map((s) => Buffer.from(s)),
+          incidentish.map(notificationBytes),
+          fc.anything().map((a) => notificationBytes(a ?? null)),
+        ),
+        (raw) => {
+          try {
+            toAlertEvent(parseNotification(raw), ctx);
+          } catch (err) {
+            expect(['PermanentError', 'TestNotification']).toContain((err as Error).name);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -117,7 +149,12 @@ describe('parsing Cloud Monitoring 1.2 notifications', () => {
 
 describe('mapping incidents to services', () => {
   const incident = (labels: Record<string, string>, user: Record<string, string> = {}) =>
-    parseNotification(notificationBytes({ ...openIncident(), incident: { ...openIncident().incident, resource: { type: 'cloud_run_revision', labels }, policy_user_labels: user } })).incident;
+    parseNotification(
+      notificationBytes({
+        ...openIncident(),
+        incident: { ...openIncident().incident, resource: { type: 'cloud_run_revision', labels }, policy_user_labels: user },
+      }),
+    ).incident;
 
   it('maps by the Cloud Run service_name resource label', () => {
     expect(mapToService(incident({ service_name: 'checkout' }), services).name).toBe('checkout');
@@ -132,7 +169,9 @@ describe('mapping incidents to services', () => {
   });
 
   it('rejects a user label naming an unknown service', () => {
-    expect(() => mapToService(incident({ service_name: 'api-backend' }, { 'burnback-service': 'nope' }), services)).toThrow(/names no configured service/);
+    expect(() => mapToService(incident({ service_name: 'api-backend' }, { 'burnback-service': 'nope' }), services)).toThrow(
+      /names no configured service/,
+    );
   });
 
   it('rejects an incident that matches two services instead of guessing', () => {

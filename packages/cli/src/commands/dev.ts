@@ -40,7 +40,9 @@ export async function runDev(args: string[]): Promise<number> {
   print(`Burnback is running locally (project ${projectId}):`);
   for (const [part, where] of Object.entries(stack.endpoints)) print(`  ${part.padEnd(30)} ${where}`);
   print('');
-  print(`Webhook: POST ${stack.endpoints['ingest (HTTP front door)']}/webhook/error-budget-alert?auth_token=${process.env.BURNBACK_WEBHOOK_TOKEN ? '<BURNBACK_WEBHOOK_TOKEN>' : LOCAL_WEBHOOK_TOKEN}`);
+  print(
+    `Webhook: POST ${stack.endpoints['ingest (HTTP front door)']}/webhook/error-budget-alert?auth_token=${process.env.BURNBACK_WEBHOOK_TOKEN ? '<BURNBACK_WEBHOOK_TOKEN>' : LOCAL_WEBHOOK_TOKEN}`,
+  );
   print(`Trigger a rollback from another terminal: npm run trigger`);
   print(`Press Ctrl-C to stop everything this started.`);
   print('');

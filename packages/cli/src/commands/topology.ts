@@ -12,7 +12,9 @@ export async function runTopology(args: string[]): Promise<number> {
     return 0;
   }
   if (!process.env.PUBSUB_EMULATOR_HOST) {
-    process.stderr.write('PUBSUB_EMULATOR_HOST is not set: topology only creates resources on the emulator (Terraform does it in Google Cloud)\n');
+    process.stderr.write(
+      'PUBSUB_EMULATOR_HOST is not set: topology only creates resources on the emulator (Terraform does it in Google Cloud)\n',
+    );
     return 2;
   }
   process.env.METADATA_SERVER_DETECTION = 'none';
@@ -20,7 +22,9 @@ export async function runTopology(args: string[]): Promise<number> {
   const pubsub = new PubSub({ projectId });
   try {
     await ensureTopology(pubsub);
-    process.stdout.write(`created ${Object.keys(Topics).length} topics and ${Object.keys(Subscriptions).length} subscriptions in ${projectId} on ${process.env.PUBSUB_EMULATOR_HOST}\n`);
+    process.stdout.write(
+      `created ${Object.keys(Topics).length} topics and ${Object.keys(Subscriptions).length} subscriptions in ${projectId} on ${process.env.PUBSUB_EMULATOR_HOST}\n`,
+    );
     return 0;
   } finally {
     await pubsub.close();

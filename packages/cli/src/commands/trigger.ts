@@ -39,7 +39,13 @@ export async function runTrigger(args: string[]): Promise<number> {
   const incidentId = values.incident ?? `0.${randomBytes(6).toString('hex')}`;
   const fixture = { incidentId, service: values.service, projectId, startedAt: Math.floor(Date.now() / 1000) - 300 };
   const notification =
-    values.state === 'open' ? openIncident(fixture) : values.state === 'closed' ? closedIncident({ ...fixture, endedAt: Math.floor(Date.now() / 1000) }) : values.state === 'below' ? belowThresholdIncident(fixture) : null;
+    values.state === 'open'
+      ? openIncident(fixture)
+      : values.state === 'closed'
+        ? closedIncident({ ...fixture, endedAt: Math.floor(Date.now() / 1000) })
+        : values.state === 'below'
+          ? belowThresholdIncident(fixture)
+          : null;
   if (!notification) {
     process.stderr.write(`--state must be open, closed or below (got '${values.state}')\n`);
     return 2;
@@ -67,7 +73,9 @@ export async function runTrigger(args: string[]): Promise<number> {
     );
     return 0;
   } catch (err) {
-    process.stderr.write(`cannot publish to ${Topics.monitoringIncidents} on ${process.env.PUBSUB_EMULATOR_HOST} (is 'npm start' running?): ${(err as Error).message}\n`);
+    process.stderr.write(
+      `cannot publish to ${Topics.monitoringIncidents} on ${process.env.PUBSUB_EMULATOR_HOST} (is 'npm start' running?): ${(err as Error).message}\n`,
+    );
     return 1;
   } finally {
     await pubsub.close();
