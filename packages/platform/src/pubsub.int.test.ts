@@ -8,7 +8,7 @@ import {
   decodeCloudEvent,
 } from '@burnback/contracts';
 import { alertCloudEvent, createTestEnvironment, settle, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
-import { PubSubPublisher, startSubscriber, type ReceivedMessage, type RunningSubscriber } from './index.js';
+import { PubSubPublisher, startSubscriber, type ReceivedMessage, type RunningSubscriber, type SubscriberOptions } from './index.js';
 
 describe('the Pub/Sub subscriber on the emulator', () => {
   let env: TestEnvironment;
@@ -29,15 +29,21 @@ describe('the Pub/Sub subscriber on the emulator', () => {
     await env.close();
   });
 
-  const publishAlert = (incidentId: string) => publisher.publishEvent(Topics.alerts, alertCloudEvent(incidentId), 'api-backend');
-
-  it('acks after the handler succeeds, so a handled message is not redelivered', async () => {
-    const seen: string[] = [];
-    subscriber = startSubscriber({
+  /** The subscriber under test on burnback-decider, dead-lettering through this test's publisher. */
+  const subscribe = (options: Pick<SubscriberOptions, 'handler'> & Partial<SubscriberOptions>) =>
+    startSubscriber({
       pubsub: env.pubsub,
       subscription: Subscriptions.decider.name,
       deadLetter: publisher,
       logger: env.logger,
+      ...options,
+    });
+
+  const publishAlert = (incidentId: string) => publisher.publishEvent(Topics.alerts, alertCloudEvent(incidentId), 'api-backend');
+
+  it('acks after the handler succeeds, so a handled message is not redelivered', async () => {
+    const seen: string[] = [];
+    subscriber = subscribe({
       handler: async (m) => {
         seen.push(decodeCloudEvent(m, [EventTypes.alert]).data.incidentId);
       },
@@ -50,11 +56,7 @@ describe('the Pub/Sub subscriber on the emulator', () => {
 
   it('dead-letters an invalid message with its reason, acks it, and still handles the valid one behind it', async () => {
     const handled: string[] = [];
-    subscriber = startSubscriber({
-      pubsub: env.pubsub,
-      subscription: Subscriptions.decider.name,
-      deadLetter: publisher,
-      logger: env.logger,
+    subscriber = subscribe({
       handler: async (m) => {
         handled.push(decodeCloudEvent(m, [EventTypes.alert]).data.incidentId);
       },
@@ -78,11 +80,7 @@ describe('the Pub/Sub subscriber on the emulator', () => {
 
   it('nacks on a transient error so the message is redelivered until it succeeds', async () => {
     const attempts: ReceivedMessage[] = [];
-    subscriber = startSubscriber({
-      pubsub: env.pubsub,
-      subscription: Subscriptions.decider.name,
-      deadLetter: publisher,
-      logger: env.logger,
+    subscriber = subscribe({
       handler: async (m) => {
         attempts.push(m);
         if (attempts.length < 3) throw new TransientError('Firestore is having a moment');
@@ -98,11 +96,7 @@ describe('the Pub/Sub subscriber on the emulator', () => {
 
   it('handles messages with one ordering key one at a time, in order', async () => {
     const events: string[] = [];
-    subscriber = startSubscriber({
-      pubsub: env.pubsub,
-      subscription: Subscriptions.decider.name,
-      deadLetter: publisher,
-      logger: env.logger,
+    subscriber = subscribe({
       handler: async (m) => {
         const id = decodeCloudEvent(m, [EventTypes.alert]).data.incidentId;
         events.push(`start ${id}`);
@@ -118,11 +112,7 @@ describe('the Pub/Sub subscriber on the emulator', () => {
   it('after a nack, no later message of the same key overtakes the one being redelivered', async () => {
     const attempts: string[] = [];
     let failedOnce = false;
-    subscriber = startSubscriber({
-      pubsub: env.pubsub,
-      subscription: Subscriptions.decider.name,
-      deadLetter: publisher,
-      logger: env.logger,
+    subscriber = subscribe({
       handler: async (m) => {
         const id = decodeCloudEvent(m, [EventTypes.alert]).data.incidentId;
         attempts.push(id);
@@ -148,11 +138,7 @@ describe('the Pub/Sub subscriber on the emulator', () => {
 
   it('tells its owner when the client library closes the stream on its own', async () => {
     const closed: Error[] = [];
-    subscriber = startSubscriber({
-      pubsub: env.pubsub,
-      subscription: Subscriptions.decider.name,
-      deadLetter: publisher,
-      logger: env.logger,
+    subscriber = subscribe({
       handler: async () => undefined,
       onUnexpectedClose: (err) => closed.push(err),
     });
@@ -165,11 +151,7 @@ describe('the Pub/Sub subscriber on the emulator', () => {
   it('close() waits for the message in flight to finish and ack', async () => {
     let finished = false;
     let started = false;
-    subscriber = startSubscriber({
-      pubsub: env.pubsub,
-      subscription: Subscriptions.decider.name,
-      deadLetter: publisher,
-      logger: env.logger,
+    subscriber = subscribe({
       handler: async () => {
         started = true;
         await settle(500);
@@ -184,11 +166,7 @@ describe('the Pub/Sub subscriber on the emulator', () => {
   });
 
   it('a permanent error that is not an invalid event is dead-lettered too', async () => {
-    subscriber = startSubscriber({
-      pubsub: env.pubsub,
-      subscription: Subscriptions.decider.name,
-      deadLetter: publisher,
-      logger: env.logger,
+    subscriber = subscribe({
       handler: async () => {
         throw new InvalidEventError('service "ghost" is not configured');
       },
