@@ -99,13 +99,6 @@ export type OutboxEntry = z.infer<typeof OutboxEntry>;
 export const AuditEntry = z.object({ at: IsoTime, stage: ProgressStage.or(z.literal('resumed')), detail: z.string() });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
-export const RollbackStatuses = {
-  accepted: 'accepted',
-  started: 'started',
-  succeeded: 'succeeded',
-  failed: 'failed',
-} as const;
-
 /** `rollbacks/{rollbackId}`: the executor's state machine and audit trail for one rollback. */
 export const RollbackRecord = z.object({
   rollbackId: z.string(),

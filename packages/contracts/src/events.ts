@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CLOUD_DEPLOY_ID } from './ids.js';
 
 const IsoTime = z.iso.datetime({ offset: true });
 const NonEmpty = z.string().min(1);
@@ -58,7 +59,7 @@ export const RollbackCommand = z.object({
   pipeline: NonEmpty,
   target: NonEmpty,
   /** Cloud Deploy rollout id, derived from rollbackId. */
-  rolloutId: z.string().regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/),
+  rolloutId: z.string().regex(CLOUD_DEPLOY_ID),
   /** Release to roll back to; null means the last release that succeeded on the target before the current one. */
   releaseId: z.string().min(1).nullable(),
   reason: z.string(),
@@ -75,13 +76,18 @@ export const ProgressStages = {
 export const ProgressStage = z.enum([ProgressStages.accepted, ProgressStages.started, ProgressStages.succeeded, ProgressStages.failed]);
 export type ProgressStage = z.infer<typeof ProgressStage>;
 
-/** Sequence of each stage, so consumers can order and dedupe progress. */
+/** Sequence of each stage, so consumers can order and dedupe progress; succeeded and failed are both final. */
 export const progressSequence: Record<ProgressStage, number> = {
   accepted: 1,
   started: 2,
   succeeded: 3,
   failed: 3,
 };
+
+/** True for the stages after which a rollback never changes again. */
+export function isFinalStage(stage: ProgressStage): boolean {
+  return progressSequence[stage] === progressSequence.succeeded;
+}
 
 export const RollbackProgress = z.object({
   rollbackId: NonEmpty,

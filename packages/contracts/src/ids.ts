@@ -27,7 +27,3 @@ export function rolloutIdFor(rollbackId: string): string {
 
 /** Cloud Deploy's rule for resource ids (rollouts, releases, targets, pipelines). */
 export const CLOUD_DEPLOY_ID = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
-export function isCloudDeployId(id: string): boolean {
-  return CLOUD_DEPLOY_ID.test(id);
-}

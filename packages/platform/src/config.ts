@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { PolicyOverrides, PolicySettings, type PolicySettingsInput } from '@burnback/contracts';
+import { CLOUD_DEPLOY_ID, PolicyOverrides, PolicySettings, type PolicySettingsInput } from '@burnback/contracts';
 import { ConfigError } from './errors.js';
 
 const HostPort = z.string().regex(/^[^:\s/]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8085');
-const ResourceId = z
-  .string()
-  .regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, 'expected a Cloud Deploy resource id (lowercase letters, digits, hyphens)');
+const ResourceId = z.string().regex(CLOUD_DEPLOY_ID, 'expected a Cloud Deploy resource id (lowercase letters, digits, hyphens)');
 
 /** One service Burnback protects: where incidents come from and which Cloud Deploy target to roll back. */
 const ServiceFile = z

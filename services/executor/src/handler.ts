@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   errorKind,
+  isFinalStage,
   ErrorKinds,
   EventTypes,
   progressSequence,
@@ -57,7 +58,6 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   delay(ms, undefined, signal ? { signal } : {}).catch((err: unknown) => {
     if ((err as Error).name !== 'AbortError') throw err;
   });
-const terminal = (status: ProgressStage) => status === 'succeeded' || status === 'failed';
 
 /**
  * RollbackCommand in → one Cloud Deploy rollback, tracked to a terminal state,
@@ -129,7 +129,7 @@ export function createExecutorHandler(
       now(),
       { onlyIfStatus: expected },
     );
-    if (!terminal(record.status))
+    if (!isFinalStage(record.status))
       throw new TransientError(`rollback ${cmd.rollbackId} moved to ${record.status} meanwhile; redelivery resumes it`);
     // A concurrent delivery may have finished it first: report what the record says.
     await publishProgress(cmd, record, record.status, record.status === 'failed' ? reason : lastDetail(record, record.status));
@@ -279,7 +279,7 @@ export function createExecutorHandler(
     const begun = await store.begin(cmd, now());
     let record = begun.record;
 
-    if (terminal(record.status)) {
+    if (isFinalStage(record.status)) {
       // Re-publish the outcome: if its first publish was lost, this delivery is the only one left to send it.
       await publishProgress(cmd, record, record.status, lastDetail(record, record.status));
       logger.info(`rollback ${cmd.rollbackId} already ${record.status}; nothing to do`, {
@@ -298,7 +298,7 @@ export function createExecutorHandler(
         { stage: 'resumed', detail: `redelivered in status ${record.status}; resuming` },
         now(),
       );
-      if (terminal(record.status)) return { kind: 'duplicate', record }; // finished by another delivery meanwhile
+      if (isFinalStage(record.status)) return { kind: 'duplicate', record }; // finished by another delivery meanwhile
       // Progress ids are deterministic (rollbackId.stage), so consumers drop the repeat of a publish that did go through.
       await publishProgress(cmd, record, record.status, lastDetail(record, record.status));
     }
@@ -313,7 +313,7 @@ export function createExecutorHandler(
           ? err
           : new TransientError(`starting the rollback failed: ${(err as Error).message}`, { cause: err });
       }
-      if (terminal(record.status)) return { kind: 'finished', record };
+      if (isFinalStage(record.status)) return { kind: 'finished', record };
     }
 
     try {

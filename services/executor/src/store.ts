@@ -1,9 +1,14 @@
 import type { Firestore } from '@google-cloud/firestore';
-import { Collections, RollbackRecord, type AuditEntry, type ProgressStage, type RollbackCommand } from '@burnback/contracts';
+import {
+  Collections,
+  RollbackRecord,
+  type AuditEntry,
+  type ProgressStage,
+  type RollbackCommand,
+  isFinalStage,
+  progressSequence,
+} from '@burnback/contracts';
 import { toFirestoreData } from '@burnback/platform';
-
-/** Statuses in the order a rollback moves through them; succeeded and failed are both final. */
-const STATUS_RANK: Record<ProgressStage, number> = { accepted: 1, started: 2, succeeded: 3, failed: 3 };
 
 /** The executor's Firestore documents: `rollbacks/{rollbackId}`, the state machine and its audit trail. */
 export class RollbackStore {
@@ -52,11 +57,11 @@ export class RollbackStore {
       const snap = await tx.get(this.ref(rollbackId));
       if (!snap.exists) throw new Error(`rollbacks/${rollbackId} does not exist`);
       const current = RollbackRecord.parse(snap.data());
-      if (STATUS_RANK[current.status] === STATUS_RANK.succeeded) return current;
+      if (isFinalStage(current.status)) return current;
       // A change decided on a status another delivery has since moved past does not apply.
       if (options.onlyIfStatus && current.status !== options.onlyIfStatus) return current;
       const guarded = { ...change };
-      if (guarded.status && STATUS_RANK[guarded.status] < STATUS_RANK[current.status]) delete guarded.status;
+      if (guarded.status && progressSequence[guarded.status] < progressSequence[current.status]) delete guarded.status;
       if (current.releaseId) delete guarded.releaseId;
       const entry: AuditEntry = { at: now.toISOString(), ...audit };
       // Re-deliveries of a long rollout would otherwise add a 'resumed' line every cycle, until the document hits its size limit.
