@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { startGcpSim, type GcpSim } from '@burnback/gcp-sim';
-import { EMULATORS, ensureEmulator, ensureTopology, stopEmulator, type RunningEmulator } from '@burnback/testkit';
+import { EMULATORS, ensureEmulator, ensureTopology, stopEmulator, waitFor, type RunningEmulator } from '@burnback/testkit';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
 export const DEFAULT_PROJECT = 'burnback-local';
@@ -91,19 +91,18 @@ function spawnService(service: ServiceName, env: NodeJS.ProcessEnv, opts: LocalS
   return child;
 }
 
+/** Waits until `url` answers 2xx; fails at once if the service's process exits first. */
 async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${url} exited with code ${child.exitCode} before it became healthy`);
-    try {
+  const outcome = await waitFor(
+    async () => {
+      // Killed by a signal counts as exited too (exitCode stays null then).
+      if (child.exitCode !== null || child.signalCode !== null) return { exited: child.exitCode ?? child.signalCode };
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not become healthy within ${timeoutMs} ms`);
+      return res.ok ? { exited: null } : undefined;
+    },
+    { timeoutMs, intervalMs: 200, what: `${url} to become healthy` },
+  );
+  if (outcome.exited !== null) throw new Error(`${url} exited (${outcome.exited}) before it became healthy`);
 }
 
 /**
