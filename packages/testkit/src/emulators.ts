@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { waitFor } from './wait.js';
 
 /** One gcloud emulator Burnback needs. */
 export interface EmulatorSpec {
@@ -49,6 +48,8 @@ export async function isEmulatorUp(host: string, timeoutMs = 1000): Promise<bool
   }
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** Where an emulator we start writes its output (a file, not a pipe: it must outlive us without SIGPIPE). */
 export function emulatorLogPath(name: string): string {
   return join(tmpdir(), 'burnback-emulators', `${name}.log`);
@@ -91,24 +92,20 @@ export async function ensureEmulator(
   const running: RunningEmulator = { name: spec.name, host, startedByUs: true, pgid: child.pid ?? null };
 
   const timeoutMs = opts.timeoutMs ?? 90_000;
-  const outcome = await waitFor(
-    async () => {
-      if (status.spawnError)
-        return { error: `cannot start the ${spec.name} emulator: ${status.spawnError.message} (is the gcloud CLI installed?)` };
-      if (status.exited !== null)
-        return { error: `the ${spec.name} emulator exited with code ${status.exited}; its output (${logFile}):\n${tail(logFile)}` };
-      return (await isEmulatorUp(host)) ? { error: null } : undefined;
-    },
-    { timeoutMs, intervalMs: 250, what: `the ${spec.name} emulator on ${host}` },
-  ).catch(async () => {
-    await stopEmulator(running);
-    return {
-      error: `the ${spec.name} emulator did not answer on ${host} within ${timeoutMs} ms; its output (${logFile}):\n${tail(logFile)}`,
-    };
-  });
-  if (outcome.error !== null) throw new Error(outcome.error);
-  opts.log?.(`${spec.name} emulator started on ${host} (output: ${logFile})`);
-  return running;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (status.spawnError)
+      throw new Error(`cannot start the ${spec.name} emulator: ${status.spawnError.message} (is the gcloud CLI installed?)`);
+    if (status.exited !== null)
+      throw new Error(`the ${spec.name} emulator exited with code ${status.exited}; its output (${logFile}):\n${tail(logFile)}`);
+    if (await isEmulatorUp(host)) {
+      opts.log?.(`${spec.name} emulator started on ${host} (output: ${logFile})`);
+      return running;
+    }
+    await sleep(250);
+  }
+  await stopEmulator(running);
+  throw new Error(`the ${spec.name} emulator did not answer on ${host} within ${timeoutMs} ms; its output (${logFile}):\n${tail(logFile)}`);
 }
 
 const signalGroup = (pgid: number, signal: NodeJS.Signals): boolean => {
@@ -138,8 +135,10 @@ export async function stopEmulator(emulator: RunningEmulator, graceMs = 10_000):
 
 /** Waits until nothing answers on the emulator's port any more. */
 export async function waitUntilDown(host: string, timeoutMs = 15_000): Promise<boolean> {
-  return waitFor(async () => !(await isEmulatorUp(host, 300)), { timeoutMs, intervalMs: 200, what: `${host} to stop answering` }).then(
-    () => true,
-    () => false,
-  );
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!(await isEmulatorUp(host, 300))) return true;
+    await sleep(200);
+  }
+  return false;
 }
