@@ -48,6 +48,8 @@ export async function isEmulatorUp(host: string, timeoutMs = 1000): Promise<bool
   }
 }
 
+// No relative imports in this file, on purpose: jest's globalSetup requires it without the
+// moduleNameMapper that maps './x.js' to './x.ts', so it cannot use ./wait.js's waitFor.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Where an emulator we start writes its output (a file, not a pipe: it must outlive us without SIGPIPE). */
