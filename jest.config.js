@@ -17,7 +17,9 @@ const shared = {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   // NodeNext sources import './x.js'; jest resolves that to ./x.ts.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/.stryker-tmp/'],
+  // StrykerJS's sandboxes hold a copy of every workspace package: never resolve into them.
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
 };
 
 module.exports = {

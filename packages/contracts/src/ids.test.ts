@@ -32,3 +32,30 @@ describe('deterministic ids', () => {
     expect(rollbackIdFor(d)).not.toBe(rollbackIdFor(decisionIdFor('0.y', 'open', '2026-01-01T00:00:00Z')));
   });
 });
+
+describe('id shapes', () => {
+  it('each id has its prefix and length', () => {
+    const d = decisionIdFor('0.x', 'open', '2026-01-01T00:00:00Z');
+    expect(d).toMatch(/^dec-[0-9a-f]{24}$/);
+    expect(rollbackIdFor(d)).toMatch(/^rb-[0-9a-f]{24}$/);
+    expect(rolloutIdFor(rollbackIdFor(d))).toMatch(/^burnback-rb-[0-9a-f]{20}$/);
+  });
+
+  it('a rollback id and a rollout id of the same input differ (each is salted with its kind)', () => {
+    expect(rollbackIdFor('x').slice(3)).not.toBe(rolloutIdFor('x').slice(12));
+  });
+
+  it.each([
+    ['a', true],
+    ['rel-001', true],
+    ['a'.repeat(63), true],
+    ['a'.repeat(64), false],
+    ['1abc', false],
+    ['abc-', false],
+    ['Abc', false],
+    ['ab_c', false],
+    ['', false],
+  ])('"%s" is a Cloud Deploy id: %s', (id, valid) => {
+    expect(CLOUD_DEPLOY_ID.test(id)).toBe(valid);
+  });
+});

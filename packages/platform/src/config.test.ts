@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from './index.js';
+import { loadConfig } from './config.js';
+import { ConfigError } from './errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'burnback-config-'));
 const file = (name: string, text: string) => {
@@ -95,5 +96,149 @@ describe('loadConfig', () => {
     const err = errorOf(() => loadConfig(env(extra)));
     expect(err.key).toContain(key);
     expect(err.message).toContain(key);
+  });
+});
+
+describe('loadConfig, edge by edge', () => {
+  it('an empty file is a config with no services and the runbook defaults', () => {
+    const config = loadConfig(env({ BURNBACK_CONFIG: file('empty.yaml', '') }));
+    expect(config.services).toEqual({});
+    expect(config.policy).toEqual({
+      enabled: true,
+      dryRun: false,
+      sloGoal: 0.99,
+      errorRatioThreshold: 0.01,
+      fastBurnRate: 14.4,
+      slowBurnRate: 6,
+      maxRollbacksPerHour: 3,
+      cooldownMinutes: 30,
+    });
+  });
+
+  it('without optional settings every endpoint is the real API and the defaults apply', () => {
+    const config = loadConfig(env());
+    expect(config).toMatchObject({
+      projectId: 'burnback-local',
+      pubsubEmulatorHost: null,
+      firestoreEmulatorHost: null,
+      cloudDeployEndpoint: null,
+      cloudMonitoringEndpoint: null,
+      webhookToken: null,
+      port: 8080,
+      logLevel: 'info',
+      pollIntervalMs: 2000,
+      configPath: good,
+    });
+  });
+
+  it('reads every setting the environment gives', () => {
+    const config = loadConfig(
+      env({
+        PUBSUB_EMULATOR_HOST: '127.0.0.1:8085',
+        FIRESTORE_EMULATOR_HOST: 'localhost:8086',
+        CLOUD_MONITORING_ENDPOINT: '127.0.0.1:8087',
+        BURNBACK_WEBHOOK_TOKEN: 'a-token-of-16-chars',
+        LOG_LEVEL: 'debug',
+        BURNBACK_POLL_INTERVAL_MS: '250',
+        PORT: '0',
+      }),
+    );
+    expect(config).toMatchObject({
+      pubsubEmulatorHost: '127.0.0.1:8085',
+      firestoreEmulatorHost: 'localhost:8086',
+      cloudMonitoringEndpoint: '127.0.0.1:8087',
+      webhookToken: 'a-token-of-16-chars',
+      logLevel: 'debug',
+      pollIntervalMs: 250,
+      port: 0,
+    });
+  });
+
+  it('a blank variable counts as unset, not as a bad value', () => {
+    const config = loadConfig(env({ PUBSUB_EMULATOR_HOST: '', BURNBACK_WEBHOOK_TOKEN: '', PORT: '' }));
+    expect(config.pubsubEmulatorHost).toBeNull();
+    expect(config.webhookToken).toBeNull();
+    expect(config.port).toBe(8080);
+  });
+
+  it('a missing required variable says it is required', () => {
+    const err = errorOf(() => loadConfig(env({ BURNBACK_CONFIG: undefined })));
+    expect(err.key).toBe('BURNBACK_CONFIG');
+    expect(err.message).toMatch(/is required/);
+  });
+
+  it('a present but bad variable says what is wrong with it, not that it is missing', () => {
+    const err = errorOf(() => loadConfig(env({ GOOGLE_CLOUD_PROJECT: 'Bad_Project' })));
+    expect(err.key).toBe('GOOGLE_CLOUD_PROJECT');
+    expect(err.message).not.toMatch(/is required/);
+    expect(err.message).toMatch(/expected a Google Cloud project id/);
+  });
+
+  it.each([
+    ['PORT', '-1'],
+    ['PORT', '65536'],
+    ['BURNBACK_POLL_INTERVAL_MS', '9'],
+    ['BURNBACK_POLL_INTERVAL_MS', '60001'],
+    ['LOG_LEVEL', 'verbose'],
+    ['CLOUD_DEPLOY_ENDPOINT', 'http://127.0.0.1:8087'],
+    ['FIRESTORE_EMULATOR_HOST', '127.0.0.1:'],
+  ])('%s=%s is refused', (key, value) => {
+    expect(errorOf(() => loadConfig(env({ [key]: value }))).key).toBe(key);
+  });
+
+  it.each([
+    ['PORT', '65535', 'port', 65535],
+    ['BURNBACK_POLL_INTERVAL_MS', '10', 'pollIntervalMs', 10],
+    ['BURNBACK_POLL_INTERVAL_MS', '60000', 'pollIntervalMs', 60000],
+  ])('%s=%s is the edge that is still accepted', (key, value, field, expected) => {
+    expect(loadConfig(env({ [key]: value }))[field as 'port']).toBe(expected);
+  });
+
+  it('a service policy overrides the file policy, which overrides the defaults, setting by setting', () => {
+    const config = loadConfig(
+      env({
+        BURNBACK_CONFIG: file(
+          'merge.yaml',
+          'policy: { cooldownMinutes: 10, maxRollbacksPerHour: 2 }\nservices:\n  a:\n    pipeline: p\n    target: t\n    policy: { maxRollbacksPerHour: 1 }\n',
+        ),
+      }),
+    );
+    expect(config.policy).toMatchObject({ cooldownMinutes: 10, maxRollbacksPerHour: 2, fastBurnRate: 14.4 });
+    expect(config.services.a!.policy).toMatchObject({ cooldownMinutes: 10, maxRollbacksPerHour: 1, fastBurnRate: 14.4 });
+  });
+
+  it('a service matches its own Cloud Run service by default, and its resource type only when given', () => {
+    const config = loadConfig(
+      env({
+        BURNBACK_CONFIG: file(
+          'match.yaml',
+          'services:\n  a:\n    pipeline: p\n    target: t\n  b:\n    pipeline: p\n    target: t\n    match: { resourceType: k8s_container, resourceLabels: { container_name: web } }\n  c:\n    pipeline: p\n    target: t\n    match: { resourceType: cloud_run_revision }\n',
+        ),
+      }),
+    );
+    expect(config.services.a!.match).toEqual({ resourceType: null, resourceLabels: { service_name: 'a' } });
+    expect(config.services.b!.match).toEqual({ resourceType: 'k8s_container', resourceLabels: { container_name: 'web' } });
+    expect(config.services.c!.match).toEqual({ resourceType: 'cloud_run_revision', resourceLabels: { service_name: 'c' } });
+    expect(config.services.a!.name).toBe('a');
+  });
+
+  it.each([
+    ['an upper-case service name', 'services:\n  Api:\n    pipeline: p\n    target: t\n', 'services.Api', /lowercase/],
+    ['an unknown top-level key', 'polcy: {}\n', '', /unknown key\(s\) polcy/],
+    ['an unknown policy key', 'policy: { coolDown: 5 }\n', 'policy', /unknown key\(s\) coolDown/],
+    [
+      'a pipeline that is not a resource id',
+      'services:\n  a:\n    pipeline: My Pipe\n    target: t\n',
+      'services.a.pipeline',
+      /Cloud Deploy resource id/,
+    ],
+    ['an empty region', "services:\n  a:\n    pipeline: p\n    target: t\n    region: ''\n", 'services.a.region', /./],
+    ['a fractional hourly limit', 'policy: { maxRollbacksPerHour: 1.5 }\n', 'policy.maxRollbacksPerHour', /./],
+    ['an SLO goal of 1', 'policy: { sloGoal: 1 }\n', 'policy.sloGoal', /./],
+    ['a zero fast-burn rate', 'policy: { fastBurnRate: 0 }\n', 'policy.fastBurnRate', /./],
+  ])('%s is refused, naming the key', (_name, yaml, key, message) => {
+    const err = errorOf(() => loadConfig(env({ BURNBACK_CONFIG: file(`e-${key || 'root'}.yaml`, yaml) })));
+    expect(err.key).toBe(key ? `${join(dir, `e-${key}.yaml`)}.${key}` : join(dir, 'e-root.yaml'));
+    expect(err.message).toMatch(message);
   });
 });

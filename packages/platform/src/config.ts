@@ -75,7 +75,13 @@ const Env = z.object({
 const firstIssue = (error: z.ZodError, prefix: string): ConfigError => {
   const issue = error.issues[0]!;
   const key = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-  const message = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message;
+  const message =
+    issue.code === 'unrecognized_keys'
+      ? `unknown key(s) ${issue.keys.join(', ')}`
+      : // A bad record key ("Invalid key in record"): say what a key must be.
+        issue.code === 'invalid_key'
+        ? issue.issues.map((i) => i.message).join('; ')
+        : issue.message;
   return new ConfigError(key || prefix, message);
 };
 

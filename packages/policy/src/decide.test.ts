@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { DEFAULT_POLICY, PolicySettings, type AlertEvent, type ServiceState } from '@burnback/contracts';
-import { alertEvent } from '@burnback/testkit';
+import { alertEvent } from '@burnback/testkit/fixtures';
 import { applyDecision, decide, initialServiceState } from './index.js';
 
 const T0 = '2026-11-26T10:00:00.000Z';
@@ -35,12 +35,12 @@ describe('decide', () => {
     ['rollbacks older than an hour do not count', stateWith(61, 90, 120), alert(), {}, 'rollback', 'roll back'],
     ['dry run records but never orders', stateWith(), alert(), { dryRun: true }, 'none', 'dry run'],
     [
-      'a burn rate of 14.4× is an error ratio of 14.4 %',
+      'a burn rate of 14.4× with an unknown window is an error ratio of 14.4 %, held to the slow-burn bar',
       stateWith(),
       alert({ signal: 'burn-rate', observedValue: 14.4, thresholdValue: 14.4 }),
       {},
       'rollback',
-      'burn rate 14.4×',
+      'burn rate 14.4× (error ratio 14.4 %) exceeds the slow-burn threshold of 6×',
     ],
     [
       'a burn rate of 0.5× is within budget',
@@ -178,13 +178,14 @@ describe('applyDecision', () => {
 
   it('keeps a bounded number of rollbacks, newest last', () => {
     let state = initialServiceState('api-backend');
-    const policy = PolicySettings.parse({ cooldownMinutes: 0, maxRollbacksPerHour: 1000 });
-    for (let i = 0; i < 1500; i++) {
+    const policy = PolicySettings.parse({ cooldownMinutes: 0, maxRollbacksPerHour: 100 });
+    for (let i = 0; i < 150; i++) {
       const d = decide(state, alert({ observedAt: new Date(Date.parse(T0) + i * 60_000).toISOString() }), policy);
       state = applyDecision(state, d, `dec-${i}`, `rb-${i}`, policy);
     }
-    expect(state.recentRollbacks).toHaveLength(1001);
-    expect(state.recentRollbacks.at(-1)!.rollbackId).toBe('rb-1499');
+    expect(state.recentRollbacks).toHaveLength(101);
+    expect(state.recentRollbacks[0]!.rollbackId).toBe('rb-49');
+    expect(state.recentRollbacks.at(-1)!.rollbackId).toBe('rb-149');
   });
 
   it('a refusal records the decision but no rollback', () => {

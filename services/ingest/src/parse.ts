@@ -42,11 +42,15 @@ export function parseNotification(raw: Buffer | string): MonitoringNotification 
   return parsed.data;
 }
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 /** A Monitoring value ("0.025", 0.025) as a number; null when absent; PermanentError when not a number. */
 export function parseValue(value: string | number | null | undefined, field: string): number | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string' && value.trim() === '') return null;
-  const n = typeof value === 'number' ? value : Number(value.trim());
+  const text = typeof value === 'string' ? value.trim() : null;
+  // Plain decimal notation only: Number() would also take "0x10", "0b1" and "Infinity".
+  const n = text === null ? (value as number) : DECIMAL.test(text) ? Number(text) : Number.NaN;
   if (!Number.isFinite(n)) throw new PermanentError(`incident.${field} is not a number: ${JSON.stringify(value)}`);
   return n;
 }

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { PermanentError } from '@burnback/contracts';
 import { PolicySettings } from '@burnback/contracts';
 import type { ServiceConfig } from '@burnback/platform';
-import { belowThresholdIncident, closedIncident, notificationBytes, openIncident, testNotification } from '@burnback/testkit';
-import { mapToService, notificationIdFor, parseNotification, TestNotification, toAlertEvent } from '../src/index.js';
+import { belowThresholdIncident, closedIncident, notificationBytes, openIncident, testNotification } from '@burnback/testkit/fixtures';
+import { mapToService, notificationIdFor, parseNotification, TestNotification, toAlertEvent } from '../src/parse.js';
 
 const service = (name: string, labels: Record<string, string>, resourceType: string | null = 'cloud_run_revision'): ServiceConfig => ({
   name,

@@ -1,0 +1,20 @@
+/**
+ * The jest setup StrykerJS runs for `npm run test:mutation`: only the unit tests of
+ * the pure core (policy, notification parsing, ids, CloudEvents, config parsing),
+ * with the same transform as the main config. No emulators, no integration tests.
+ */
+const { projects } = require('./jest.config.js');
+
+const unit = projects.find((p) => p.displayName === 'unit');
+
+module.exports = {
+  ...unit,
+  displayName: 'mutation',
+  rootDir: __dirname,
+  testMatch: [
+    '<rootDir>/packages/policy/src/**/*.test.ts',
+    '<rootDir>/packages/contracts/src/**/*.test.ts',
+    '<rootDir>/services/ingest/test/parse.test.ts',
+    '<rootDir>/packages/platform/src/config.test.ts',
+  ],
+};

@@ -1,0 +1,324 @@
+import fc from 'fast-check';
+import { DEFAULT_POLICY, PolicySettings, RuleNames, type AlertEvent, type RuleName, type ServiceState } from '@burnback/contracts';
+import { alertEvent } from '@burnback/testkit/fixtures';
+import { applyDecision, decide, errorRatioOf, initialServiceState, thresholdFor } from './index.js';
+
+/**
+ * The edges of every rule, stated as the runbook states them: a value must
+ * *exceed* its bar, a rollback exactly one cooldown ago is outside the cooldown,
+ * a rollback exactly one hour ago is outside the rate-limit hour.
+ */
+const T0 = '2026-11-26T10:00:00.000Z';
+const MINUTE = 60_000;
+const ago = (minutes: number): string => new Date(Date.parse(T0) - minutes * MINUTE).toISOString();
+const alert = (overrides: Partial<AlertEvent> = {}): AlertEvent =>
+  alertEvent('0.edge', { startedAt: ago(5), observedAt: T0, ...overrides });
+const stateWith = (...minutesAgo: number[]): ServiceState => ({
+  ...initialServiceState('api-backend'),
+  recentRollbacks: minutesAgo.map((m, i) => ({ rollbackId: `rb-${i}`, decidedAt: ago(m) })),
+});
+const burn = (observedValue: number, lookbackSeconds: number | null): AlertEvent =>
+  alert({ signal: 'burn-rate', observedValue, lookbackSeconds, thresholdValue: null });
+const verdict = (state: ServiceState, event: AlertEvent, rule: RuleName, policy: PolicySettings = DEFAULT_POLICY) =>
+  decide(state, event, policy).verdicts.find((v) => v.rule === rule)!;
+
+describe('the burn-rate bars', () => {
+  it.each([
+    [14.3, 3600, false],
+    [14.4, 3600, false],
+    [14.41, 3600, true],
+    [14.41, 300, true],
+    [14.2, 300, false],
+  ])('a burn rate of %d× over %i s is held to the fast-burn bar of exactly 14.4× (exceeds: %s)', (value, lookback, exceeds) => {
+    const v = verdict(stateWith(), burn(value, lookback), RuleNames.errorRatio);
+    expect(v.passed).toBe(exceeds);
+    expect(v.detail).toContain('the fast-burn threshold of 14.4×');
+  });
+
+  it('a one-hour window is the fast-burn window and one second more is the slow-burn one', () => {
+    expect(thresholdFor(burn(10, 3600), DEFAULT_POLICY)).toEqual({ value: 14.4, text: 'the fast-burn threshold of 14.4×' });
+    expect(thresholdFor(burn(10, 3601), DEFAULT_POLICY)).toEqual({ value: 6, text: 'the slow-burn threshold of 6×' });
+  });
+
+  it.each([
+    [6, 21600, false],
+    [6.01, 21600, true],
+    [5.9, 21600, false],
+  ])('a burn rate of %d× over %i s is held to the slow-burn bar of exactly 6× (exceeds: %s)', (value, lookback, exceeds) => {
+    const v = verdict(stateWith(), burn(value, lookback), RuleNames.errorRatio);
+    expect(v.passed).toBe(exceeds);
+    expect(v.detail).toContain('the slow-burn threshold of 6×');
+  });
+
+  it('a burn rate whose window is unknown is held to the slow-burn bar, never the fast one', () => {
+    const v = verdict(stateWith(), burn(10, null), RuleNames.errorRatio);
+    expect(v.passed).toBe(true);
+    expect(v.detail).toBe('burn rate 10× (error ratio 10 %) exceeds the slow-burn threshold of 6×');
+  });
+
+  it('an error ratio is held to the 1 % bar and must exceed it', () => {
+    expect(verdict(stateWith(), alert({ observedValue: 0.01 }), RuleNames.errorRatio).passed).toBe(false);
+    expect(verdict(stateWith(), alert({ observedValue: 0.0101 }), RuleNames.errorRatio).passed).toBe(true);
+    expect(thresholdFor(alert(), DEFAULT_POLICY)).toEqual({ value: 0.01, text: 'the threshold of 1 %' });
+  });
+
+  it('the error ratio a burn rate stands for is the burn rate times the error budget', () => {
+    expect(errorRatioOf(burn(14.4, 3600), DEFAULT_POLICY)).toBeCloseTo(0.144, 12);
+    expect(errorRatioOf(burn(2, 3600), PolicySettings.parse({ sloGoal: 0.999 }))).toBeCloseTo(0.002, 12);
+    expect(errorRatioOf(alert({ observedValue: 0.3 }), DEFAULT_POLICY)).toBe(0.3);
+    expect(errorRatioOf(alert({ observedValue: null }), DEFAULT_POLICY)).toBeNull();
+  });
+
+  it.each([
+    [300, 'over 5 min'],
+    [1800, 'over 30 min'],
+    [3600, 'over 1 h'],
+    [21600, 'over 6 h'],
+  ])('the trace names a %i s window as "%s"', (lookback, text) => {
+    expect(verdict(stateWith(), burn(20, lookback), RuleNames.errorRatio).detail).toContain(`burn rate 20× ${text} (error ratio 20 %)`);
+  });
+});
+
+describe('the cooldown edge', () => {
+  it.each([
+    [29, false],
+    [29.99, false],
+    [30, true],
+    [31, true],
+  ])('a rollback %d min ago: outside the 30 min cooldown is %s', (minutes, outside) => {
+    const v = verdict(stateWith(minutes), alert(), RuleNames.cooldown);
+    expect(v.passed).toBe(outside);
+    expect(v.detail).toBe(`last rollback ${Math.round(minutes)} min ago is ${outside ? 'outside' : 'within'} the 30 min cooldown`);
+  });
+
+  it('the cooldown counts from the newest rollback, whatever order the history is in', () => {
+    expect(verdict(stateWith(10, 200), alert(), RuleNames.cooldown).passed).toBe(false);
+    expect(verdict(stateWith(200, 10), alert(), RuleNames.cooldown).passed).toBe(false);
+    expect(verdict(stateWith(200, 45), alert(), RuleNames.cooldown).detail).toBe('last rollback 45 min ago is outside the 30 min cooldown');
+  });
+
+  it('a rollback recorded after the event (a clock ahead) still cools the service down, shown as 0 min ago', () => {
+    const v = verdict(stateWith(-10), alert(), RuleNames.cooldown);
+    expect(v.passed).toBe(false);
+    expect(v.detail).toBe('last rollback 0 min ago is within the 30 min cooldown');
+  });
+
+  it('a service with no rollback on record is never cooling down', () => {
+    const v = verdict(stateWith(), alert(), RuleNames.cooldown, PolicySettings.parse({ cooldownMinutes: 10_000 }));
+    expect(v).toEqual({ rule: 'cooldown', passed: true, detail: 'no earlier rollback of api-backend on record' });
+  });
+});
+
+describe('the rate-limit hour', () => {
+  const noCooldown = PolicySettings.parse({ cooldownMinutes: 0 });
+
+  it('three rollbacks spread over 65–75 min ago are outside the hour and do not count', () => {
+    const d = decide(stateWith(75, 70, 65), alert(), noCooldown);
+    expect(d.action).toBe('rollback');
+    expect(d.verdicts.find((v) => v.rule === RuleNames.rateLimit)!.detail).toBe(
+      '0 rollback(s) of api-backend in the last hour; the limit is 3',
+    );
+  });
+
+  it('three rollbacks exactly 60 min ago are outside the hour', () => {
+    expect(decide(stateWith(60, 60, 60), alert(), noCooldown).action).toBe('rollback');
+  });
+
+  it('three rollbacks just inside the hour hit the limit of 3', () => {
+    const d = decide(stateWith(59.9, 50, 40), alert(), noCooldown);
+    expect(d.action).toBe('none');
+    expect(d.reason).toBe('no rollback: 3 rollback(s) of api-backend in the last hour; the limit is 3');
+  });
+
+  it('two rollbacks in the hour leave room for a third', () => {
+    expect(decide(stateWith(59, 45), alert(), noCooldown).action).toBe('rollback');
+  });
+
+  it('a limit of zero never rolls back', () => {
+    expect(decide(stateWith(), alert(), PolicySettings.parse({ maxRollbacksPerHour: 0 })).reason).toBe(
+      'no rollback: 0 rollback(s) of api-backend in the last hour; the limit is 0',
+    );
+  });
+});
+
+describe('the whole decision', () => {
+  it('a rollback names the signal and says that the rate limit and cooldown are clear', () => {
+    const d = decide(stateWith(), alert(), DEFAULT_POLICY);
+    expect(d).toMatchObject({
+      action: 'rollback',
+      reason: 'roll back: error ratio 2.5 % exceeds the threshold of 1 %; rate limit and cooldown clear',
+      decidedAt: T0,
+      errorRatio: 0.025,
+    });
+    expect(d.verdicts.every((v) => v.passed)).toBe(true);
+  });
+
+  it('every verdict of a refusal explains itself', () => {
+    const d = decide(
+      stateWith(5, 6, 7),
+      alert({ state: 'closed', observedValue: null }),
+      PolicySettings.parse({ enabled: false, dryRun: true }),
+    );
+    expect(d.verdicts).toEqual([
+      { rule: 'enabled', passed: false, detail: 'automatic rollbacks are switched off for this service' },
+      { rule: 'incident-open', passed: false, detail: 'incident 0.edge is closed: the service recovered' },
+      { rule: 'error-ratio', passed: false, detail: 'the alert carries no observed value, so the error budget burn cannot be confirmed' },
+      { rule: 'rate-limit', passed: false, detail: '3 rollback(s) of api-backend in the last hour; the limit is 3' },
+      { rule: 'cooldown', passed: false, detail: 'last rollback 5 min ago is within the 30 min cooldown' },
+      { rule: 'dry-run', passed: false, detail: 'dry run: decisions are recorded but no rollback is ordered' },
+    ]);
+    expect(d.reason).toBe('no rollback: automatic rollbacks are switched off for this service');
+    expect(d.errorRatio).toBeNull();
+  });
+
+  it('every verdict of a rollback explains itself', () => {
+    expect(decide(stateWith(90), alert(), DEFAULT_POLICY).verdicts).toEqual([
+      { rule: 'enabled', passed: true, detail: 'automatic rollbacks are switched on' },
+      { rule: 'incident-open', passed: true, detail: 'incident 0.edge is open' },
+      { rule: 'error-ratio', passed: true, detail: 'error ratio 2.5 % exceeds the threshold of 1 %' },
+      { rule: 'rate-limit', passed: true, detail: '0 rollback(s) of api-backend in the last hour; the limit is 3' },
+      { rule: 'cooldown', passed: true, detail: 'last rollback 90 min ago is outside the 30 min cooldown' },
+      { rule: 'dry-run', passed: true, detail: 'live: rollbacks are ordered' },
+    ]);
+  });
+
+  it('a late open notification without a known end time says so', () => {
+    const d = decide(stateWith(), alert(), DEFAULT_POLICY, { state: 'closed', endedAt: null });
+    expect(d.reason).toBe('no rollback: incident 0.edge already closed: this open notification arrived late');
+  });
+});
+
+describe('applyDecision keeps what the rules read', () => {
+  it('a rollback decision without a rollback id records no rollback', () => {
+    const d = decide(stateWith(), alert(), DEFAULT_POLICY);
+    expect(applyDecision(stateWith(), d, 'dec-1', null, DEFAULT_POLICY).recentRollbacks).toEqual([]);
+  });
+
+  it('a refusal with a rollback id records no rollback', () => {
+    const d = decide(stateWith(), alert({ state: 'closed' }), DEFAULT_POLICY);
+    expect(applyDecision(stateWith(), d, 'dec-1', 'rb-1', DEFAULT_POLICY).recentRollbacks).toEqual([]);
+  });
+
+  it('keeps twenty rollbacks by default and one more than the hourly limit when that is larger', () => {
+    const many = stateWith(...Array.from({ length: 40 }, (_, i) => 400 - i));
+    const d = decide(many, alert(), PolicySettings.parse({ cooldownMinutes: 0 }));
+    expect(applyDecision(many, d, 'd', 'rb-new', DEFAULT_POLICY).recentRollbacks).toHaveLength(20);
+    const high = PolicySettings.parse({ maxRollbacksPerHour: 30 });
+    const kept = applyDecision(many, d, 'd', 'rb-new', high).recentRollbacks;
+    expect(kept).toHaveLength(31);
+    expect(kept.at(-1)).toEqual({ rollbackId: 'rb-new', decidedAt: T0 });
+    expect(kept[0]!.rollbackId).toBe('rb-10');
+  });
+
+  it('records the decision and its time', () => {
+    const d = decide(stateWith(), alert(), DEFAULT_POLICY);
+    expect(applyDecision(stateWith(), d, 'dec-9', 'rb-9', DEFAULT_POLICY)).toEqual({
+      service: 'api-backend',
+      recentRollbacks: [{ rollbackId: 'rb-9', decidedAt: T0 }],
+      lastDecisionId: 'dec-9',
+      updatedAt: T0,
+    });
+  });
+});
+
+/**
+ * Properties both ways, over generated policies and burn-rate windows:
+ * liveness (every rule passes → rollback) and safety (any rule fails → no rollback).
+ */
+describe('decide, over generated policies', () => {
+  const arbPolicy = fc
+    .record({
+      sloGoal: fc.double({ min: 0.9, max: 0.9999, noNaN: true }),
+      errorRatioThreshold: fc.double({ min: 0.001, max: 0.5, noNaN: true }),
+      fastBurnRate: fc.double({ min: 1, max: 50, noNaN: true }),
+      slowBurnRate: fc.double({ min: 1, max: 20, noNaN: true }),
+      maxRollbacksPerHour: fc.integer({ min: 1, max: 6 }),
+      cooldownMinutes: fc.integer({ min: 0, max: 59 }),
+    })
+    .map((p) => PolicySettings.parse(p));
+  const arbLookback = fc.oneof(fc.constant(null), fc.integer({ min: 60, max: 2 * 86_400 }), fc.constantFrom(300, 1800, 3600, 3601, 21600));
+
+  /** A rule-by-rule reading of the runbook, independent of decide(). */
+  const barOf = (event: AlertEvent, p: PolicySettings): number =>
+    event.signal === 'error-ratio'
+      ? p.errorRatioThreshold
+      : event.lookbackSeconds !== null && event.lookbackSeconds <= 3600
+        ? p.fastBurnRate
+        : p.slowBurnRate;
+
+  /** A history that passes the rate limit and the cooldown: fewer in-hour rollbacks than the limit, none in the cooldown. */
+  const arbClearHistory = (p: PolicySettings) =>
+    fc.tuple(
+      fc.array(fc.integer({ min: Math.max(p.cooldownMinutes, 0), max: 59 }), { maxLength: p.maxRollbacksPerHour - 1 }),
+      fc.array(fc.integer({ min: Math.max(60, p.cooldownMinutes), max: 10_000 }), { maxLength: 10 }),
+    );
+
+  const arbPassingCase = arbPolicy.chain((policy) =>
+    fc.record({
+      policy: fc.constant(policy),
+      history: arbClearHistory(policy),
+      signal: fc.constantFrom('error-ratio' as const, 'burn-rate' as const),
+      lookback: arbLookback,
+      over: fc.double({ min: 1.0001, max: 100, noNaN: true }),
+    }),
+  );
+
+  const eventOf = (c: { policy: PolicySettings; signal: AlertEvent['signal']; lookback: number | null; over: number }): AlertEvent => {
+    const e = alert({ signal: c.signal, lookbackSeconds: c.signal === 'burn-rate' ? c.lookback : null });
+    return { ...e, observedValue: barOf(e, c.policy) * c.over };
+  };
+
+  it('liveness: whenever every rule passes, the decision is a rollback', () => {
+    fc.assert(
+      fc.property(arbPassingCase, (c) => {
+        const d = decide(stateWith(...c.history[0], ...c.history[1]), eventOf(c), c.policy);
+        expect(d.verdicts.filter((v) => !v.passed)).toEqual([]);
+        expect(d.action).toBe('rollback');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  const breakers: Record<
+    string,
+    (c: { policy: PolicySettings; history: [number[], number[]] }, e: AlertEvent) => [PolicySettings, number[], AlertEvent]
+  > = {
+    'switched off': (c, e) => [{ ...c.policy, enabled: false }, [...c.history[0], ...c.history[1]], e],
+    'the incident closed': (c, e) => [c.policy, [...c.history[0], ...c.history[1]], { ...e, state: 'closed', endedAt: T0 }],
+    'the value at the bar': (c, e) => [c.policy, [...c.history[0], ...c.history[1]], { ...e, observedValue: barOf(e, c.policy) }],
+    'no value': (c, e) => [c.policy, [...c.history[0], ...c.history[1]], { ...e, observedValue: null }],
+    'the hourly limit reached': (c, e) => [
+      c.policy,
+      [
+        ...Array.from({ length: c.policy.maxRollbacksPerHour }, () => Math.max(c.policy.cooldownMinutes, 1) + 0.5).map((m) =>
+          Math.min(m, 59.5),
+        ),
+        ...c.history[1],
+      ],
+      e,
+    ],
+    'a rollback inside the cooldown': (c, e) => [
+      {
+        ...c.policy,
+        cooldownMinutes: Math.max(c.policy.cooldownMinutes, 1),
+        maxRollbacksPerHour: Math.max(c.policy.maxRollbacksPerHour, 2),
+      },
+      [...c.history[1], Math.max(c.policy.cooldownMinutes, 1) - 0.5],
+      e,
+    ],
+    'a dry run': (c, e) => [{ ...c.policy, dryRun: true }, [...c.history[0], ...c.history[1]], e],
+  };
+
+  it.each(Object.keys(breakers))('safety: with every rule passing but %s, nothing is rolled back', (name) => {
+    fc.assert(
+      fc.property(arbPassingCase, (c) => {
+        const [policy, history, event] = breakers[name]!(c, eventOf(c));
+        const d = decide(stateWith(...history), event, policy);
+        expect(d.action).toBe('none');
+        expect(d.verdicts.filter((v) => !v.passed)).toHaveLength(1);
+        expect(d.reason).toBe(`no rollback: ${d.verdicts.find((v) => !v.passed)!.detail}`);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,258 @@
+import fc from 'fast-check';
+import { PermanentError, PolicySettings, type MonitoringNotification } from '@burnback/contracts';
+import type { ServiceConfig } from '@burnback/platform';
+import { closedIncident, notificationBytes, openIncident } from '@burnback/testkit/fixtures';
+import {
+  burnRateLookbackSeconds,
+  mapToService,
+  notificationIdFor,
+  parseNotification,
+  parseValue,
+  signalOf,
+  toAlertEvent,
+} from '../src/parse.js';
+
+/** The edges of notification parsing: what a value is, which time is which, what maps where. */
+const service = (name: string, labels: Record<string, string>, resourceType: string | null): ServiceConfig => ({
+  name,
+  project: 'burnback-local',
+  region: 'us-central1',
+  pipeline: `${name}-pipeline`,
+  target: 'production',
+  match: { resourceType, resourceLabels: labels },
+  policy: PolicySettings.parse({}),
+});
+const services = { 'api-backend': service('api-backend', { service_name: 'api-backend' }, 'cloud_run_revision') };
+const ctx = { services, source: 'webhook' as const, observedAt: new Date('2026-11-26T10:05:00Z'), notificationId: 'ntf-9' };
+const withIncident = (patch: Record<string, unknown>, base: MonitoringNotification = openIncident()): Buffer =>
+  notificationBytes({ ...base, incident: { ...base.incident, ...patch } });
+const event = (raw: Buffer) => toAlertEvent(parseNotification(raw), ctx);
+const burnFilter = (lookback: string) =>
+  `select_slo_burn_rate("projects/p/services/api-backend/serviceLevelObjectives/availability", "${lookback}")`;
+
+describe('values', () => {
+  it.each(['2.5%', '0x10', '1e', '--1', 'NaN', 'Infinity', '1,5'])('"%s" is not a number', (text) => {
+    expect(() => parseValue(text, 'observed_value')).toThrow(PermanentError);
+    expect(() => parseValue(text, 'observed_value')).toThrow(`incident.observed_value is not a number: ${JSON.stringify(text)}`);
+  });
+
+  it.each([
+    ['0.025', 0.025],
+    [' 0.5 ', 0.5],
+    ['1e-3', 0.001],
+    [7, 7],
+    [0, 0],
+    ['0', 0],
+  ])('%p is the number %p', (text, n) => {
+    expect(parseValue(text, 'x')).toBe(n);
+  });
+
+  it.each([null, undefined, '', '   '])('%p is no value', (text) => {
+    expect(parseValue(text, 'x')).toBeNull();
+  });
+
+  it('a non-finite JSON number is refused too', () => {
+    expect(() => parseValue(Number.POSITIVE_INFINITY, 'threshold_value')).toThrow('incident.threshold_value is not a number');
+  });
+
+  it('every finite number written as text reads back as itself', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0)),
+        (n) => expect(parseValue(String(n), 'x')).toBe(n),
+      ),
+    );
+  });
+});
+
+describe('the threshold', () => {
+  it('the notification threshold_value wins over the condition thresholdValue', () => {
+    const raw = withIncident({ threshold_value: '0.02' });
+    expect(event(raw).thresholdValue).toBe(0.02);
+  });
+
+  it('the condition thresholdValue is the fallback when threshold_value is absent', () => {
+    const n = openIncident({ thresholdValue: 0.03 });
+    expect(event(withIncident({ threshold_value: undefined }, n)).thresholdValue).toBe(0.03);
+  });
+
+  it('no threshold anywhere is no threshold', () => {
+    const n = openIncident();
+    n.incident.condition = null;
+    expect(event(withIncident({ threshold_value: null }, n)).thresholdValue).toBeNull();
+  });
+});
+
+describe('times', () => {
+  it('a closed incident starts when it started and ends when it ended', () => {
+    const e = event(notificationBytes(closedIncident({ startedAt: 1_764_151_200, endedAt: 1_764_152_160 })));
+    expect(e.startedAt).toBe('2025-11-26T10:00:00.000Z');
+    expect(e.endedAt).toBe('2025-11-26T10:16:00.000Z');
+    expect(e.observedAt).toBe('2026-11-26T10:05:00.000Z');
+  });
+
+  it('the last second a date can hold is accepted and one more is not', () => {
+    expect(event(withIncident({ started_at: 253_402_300_799 })).startedAt).toBe('9999-12-31T23:59:59.000Z');
+    expect(() => parseNotification(withIncident({ started_at: 253_402_300_800 }))).toThrow(/incident\.started_at/);
+    expect(() => parseNotification(withIncident({ ended_at: 253_402_300_800 }))).toThrow(/incident\.ended_at/);
+    expect(() => parseNotification(withIncident({ started_at: -1 }))).toThrow(/incident\.started_at/);
+    expect(() => parseNotification(withIncident({ started_at: 1.5 }))).toThrow(/incident\.started_at/);
+  });
+});
+
+describe('burn-rate lookbacks', () => {
+  it.each([
+    ['3600000000000ns', 3600],
+    ['3600000000us', 3600],
+    ['3600000ms', 3600],
+    ['3600s', 3600],
+    ['60m', 3600],
+    ['1h', 3600],
+    ['1.5h', 5400],
+    ['300s', 300],
+    ['30m', 1800],
+  ])('"%s" is %i s', (lookback, seconds) => {
+    const n = openIncident();
+    n.incident.condition!.conditionThreshold!.filter = burnFilter(lookback);
+    expect(burnRateLookbackSeconds(parseNotification(notificationBytes(n)).incident)).toBeCloseTo(seconds, 9);
+  });
+
+  it.each(['3600', '60 m', '1d', 'h'])('an unreadable lookback "%s" is unknown, not guessed', (lookback) => {
+    const n = openIncident();
+    n.incident.condition!.conditionThreshold!.filter = burnFilter(lookback);
+    const incident = parseNotification(notificationBytes(n)).incident;
+    expect(signalOf(incident)).toBe('burn-rate');
+    expect(burnRateLookbackSeconds(incident)).toBeNull();
+  });
+
+  it('tolerates white space inside the selector', () => {
+    const n = openIncident();
+    n.incident.condition!.conditionThreshold!.filter =
+      'select_slo_burn_rate (  "projects/p/services/s/serviceLevelObjectives/a" ,  "6h"  )';
+    expect(burnRateLookbackSeconds(parseNotification(notificationBytes(n)).incident)).toBe(21600);
+  });
+
+  it('an incident without a condition is an error-ratio signal without a lookback', () => {
+    const n = openIncident();
+    n.incident.condition = undefined;
+    const incident = parseNotification(notificationBytes(n)).incident;
+    expect(signalOf(incident)).toBe('error-ratio');
+    expect(burnRateLookbackSeconds(incident)).toBeNull();
+  });
+});
+
+describe('mapping by resource', () => {
+  const incidentOn = (type: string, labels: Record<string, string>) =>
+    parseNotification(withIncident({ resource: { type, labels } })).incident;
+
+  it('a service that names a resource type does not match an incident on another type with the same labels', () => {
+    expect(() => mapToService(incidentOn('k8s_container', { service_name: 'api-backend' }), services)).toThrow(
+      'no configured service matches incident 0.nx8k2f1q7d3a on resource k8s_container {"service_name":"api-backend"}',
+    );
+  });
+
+  it('a service that names no resource type matches any type', () => {
+    const any = { a: service('a', { service_name: 'api-backend' }, null) };
+    expect(mapToService(incidentOn('k8s_container', { service_name: 'api-backend' }), any).name).toBe('a');
+  });
+
+  it('every resource label of the service must match, not just one', () => {
+    const two = { a: service('a', { service_name: 'api-backend', location: 'europe-west1' }, 'cloud_run_revision') };
+    expect(() => mapToService(incidentOn('cloud_run_revision', { service_name: 'api-backend', location: 'us-central1' }), two)).toThrow(
+      /no configured service matches/,
+    );
+    expect(mapToService(incidentOn('cloud_run_revision', { service_name: 'api-backend', location: 'europe-west1' }), two).name).toBe('a');
+  });
+
+  it('an incident without a resource is described as (none)', () => {
+    const n = openIncident();
+    delete (n.incident as { resource?: unknown }).resource;
+    expect(() => mapToService(parseNotification(notificationBytes(n)).incident, services)).toThrow('on resource (none) {}');
+  });
+});
+
+describe('the alert event', () => {
+  it('carries every field the decider and a replay need', () => {
+    expect(event(notificationBytes(openIncident({ policyUserLabels: { team: 'sre' } })))).toEqual({
+      incidentId: '0.nx8k2f1q7d3a',
+      service: 'api-backend',
+      state: 'open',
+      startedAt: '2025-11-26T10:00:00.000Z',
+      endedAt: null,
+      observedAt: '2026-11-26T10:05:00.000Z',
+      observedValue: 0.025,
+      thresholdValue: 0.01,
+      signal: 'error-ratio',
+      lookbackSeconds: null,
+      policyName: 'api-backend error budget: error ratio > 1 % over 1 h',
+      conditionName: 'Error ratio above 1 %',
+      severity: 'critical',
+      resourceType: 'cloud_run_revision',
+      resourceLabels: {
+        project_id: 'burnback-local',
+        service_name: 'api-backend',
+        location: 'us-central1',
+        revision_name: 'api-backend-00042-xyz',
+        configuration_name: 'api-backend',
+      },
+      policyUserLabels: { team: 'sre' },
+      scopingProjectId: 'burnback-local',
+      url: 'https://console.cloud.google.com/monitoring/alerting/incidents/0.nx8k2f1q7d3a?project=burnback-local',
+      source: 'webhook',
+      notificationId: 'ntf-9',
+    });
+  });
+
+  it('a notification with only the required fields gets documented defaults', () => {
+    const raw = notificationBytes({
+      version: '1.2',
+      incident: {
+        incident_id: '0.min',
+        started_at: 1_764_151_200,
+        state: 'open',
+        policy_user_labels: { 'burnback-service': 'api-backend' },
+      },
+    });
+    expect(event(raw)).toMatchObject({
+      severity: 'no severity',
+      policyName: '',
+      conditionName: '',
+      resourceType: '',
+      resourceLabels: {},
+      scopingProjectId: '',
+      url: '',
+      observedValue: null,
+      thresholdValue: null,
+    });
+  });
+
+  it('label values that are numbers or booleans become strings', () => {
+    const raw = withIncident({
+      resource: { type: 'cloud_run_revision', labels: { service_name: 'api-backend', generation: 3, canary: true } },
+    });
+    expect(event(raw).resourceLabels).toEqual({ service_name: 'api-backend', generation: '3', canary: 'true' });
+  });
+});
+
+describe('notification ids', () => {
+  it('differ for different bytes of the same incident and state', () => {
+    expect(notificationIdFor('0.a', 'open', '{"a":1}')).not.toBe(notificationIdFor('0.a', 'open', '{"a":2}'));
+    expect(notificationIdFor('0.a', 'open', '{"a":1}')).not.toBe(notificationIdFor('0.b', 'open', '{"a":1}'));
+    expect(notificationIdFor('0.a', 'open', '{"a":1}')).toMatch(/^ntf-[0-9a-f]{24}$/);
+  });
+});
+
+describe('schema versions', () => {
+  it('a notification without a version is refused with the reason', () => {
+    const { version: _v, ...rest } = openIncident();
+    expect(() => parseNotification(notificationBytes(rest))).toThrow('invalid Monitoring notification: version:');
+  });
+
+  it('a version that is not a string is refused by the schema, not accepted', () => {
+    expect(() => parseNotification(notificationBytes({ ...openIncident(), version: 1.2 }))).toThrow(/version/);
+  });
+
+  it('null is not a notification', () => {
+    expect(() => parseNotification('null')).toThrow('notification must be a JSON object with "version" and "incident"');
+  });
+});
