@@ -6,7 +6,7 @@
 export default {
   packageManager: 'npm',
   testRunner: 'jest',
-  jest: { configFile: 'jest.mutation.config.js', enableFindRelatedTests: false },
+  jest: { configFile: 'jest.mutation.config.js' },
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.mutation.json',
   coverageAnalysis: 'perTest',
@@ -27,7 +27,8 @@ export default {
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   incremental: true,
-  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  // Committed, so CI on a clean clone re-tests only the mutants whose code or tests changed.
+  incrementalFile: 'stryker.incremental.json',
   tempDirName: '.stryker-tmp',
   concurrency: 2,
   timeoutMS: 20000,

@@ -210,6 +210,15 @@ describe('applyDecision keeps what the rules read', () => {
     expect(kept[0]!.rollbackId).toBe('rb-10');
   });
 
+  it('orders a history that arrived out of order, oldest first, and leaves the old state untouched', () => {
+    const shuffled = stateWith(10, 300, 90, 45);
+    const before = structuredClone(shuffled);
+    const d = decide(shuffled, alert(), DEFAULT_POLICY);
+    const next = applyDecision(shuffled, d, 'dec-2', null, DEFAULT_POLICY);
+    expect(next.recentRollbacks.map((r) => r.rollbackId)).toEqual(['rb-1', 'rb-2', 'rb-3', 'rb-0']);
+    expect(shuffled).toEqual(before);
+  });
+
   it('records the decision and its time', () => {
     const d = decide(stateWith(), alert(), DEFAULT_POLICY);
     expect(applyDecision(stateWith(), d, 'dec-9', 'rb-9', DEFAULT_POLICY)).toEqual({
