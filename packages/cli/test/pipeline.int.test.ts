@@ -1,6 +1,6 @@
-import { Collections, DeadLetterAttributes, type RollbackProgress } from '@burnback/contracts';
-import { belowThresholdIncident, closedIncident, openIncident, settle, testNotification, waitFor } from '@burnback/testkit';
-import { startPipeline, WEBHOOK_TOKEN, type Pipeline } from './pipeline-harness';
+import { Collections, DeadLetterAttributes, Topics, type RollbackProgress } from '@burnback/contracts';
+import { belowThresholdIncident, closedIncident, openIncident, testNotification, waitFor } from '@burnback/testkit';
+import { MARKER_ATTRIBUTE, startPipeline, WEBHOOK_TOKEN, type Pipeline } from './pipeline-harness';
 
 const stages = (progress: RollbackProgress[]) => progress.map((p) => p.stage);
 
@@ -67,7 +67,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     await waitForTerminal();
     await p.notify(openIncident({ projectId: p.env.projectId }));
     await p.notify(openIncident({ projectId: p.env.projectId }));
-    await settle(2500);
+    await p.drain();
 
     expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
     expect(await p.decisions()).toHaveLength(1);
@@ -85,7 +85,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
       },
       { what: 'two decisions' },
     );
-    await settle(1000);
+    await p.drain();
 
     expect(decisions.every((d) => d.action === 'none' && d.rollbackId === null)).toBe(true);
     const reasons = decisions.map((d) => d.reason).sort();
@@ -94,7 +94,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
       expect.stringMatching(/^no rollback: incident 0\.closed1 is closed/),
     ]);
     expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(0);
-    expect(p.progress.messages).toHaveLength(0);
+    expect(p.progressOf()).toHaveLength(0);
     expect(await p.env.db.collection(Collections.outbox).get()).toHaveProperty('size', 0);
   });
 
@@ -131,7 +131,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     const refused = await waitFor(async () => (await p.decisions()).find((d) => d.incidentId === '0.second'), {
       what: 'the second decision',
     });
-    await settle(1000);
+    await p.drain();
 
     expect(refused.action).toBe('none');
     expect(refused.reason).toMatch(/within the 30 min cooldown/);
@@ -180,25 +180,30 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
       body: JSON.stringify(testNotification()),
     });
     expect(res.status).toBe(200);
-    await settle(1000);
+    await p.drain();
     expect(await p.decisions()).toHaveLength(0);
-    expect(p.deadLetters.messages).toHaveLength(0);
+    expect(p.deadLettered()).toHaveLength(0);
   });
 
   it('Pub/Sub push deliveries to /pubsub/push roll back too, and a bad pushed message is dead-lettered and acked', async () => {
     // A push subscription of our own on monitoring-incidents, beside the pull one ingest reads (which is detached for this test).
+    // Ordered, so a message is pushed only once the one before it on its key was acked.
     await p.env.pubsub.subscription('burnback-ingest').delete();
     await p.env.pubsub.topic('monitoring-incidents').createSubscription('burnback-ingest-push', {
+      enableMessageOrdering: true,
       pushConfig: { pushEndpoint: `${p.ingest.address}/pubsub/push?auth_token=${WEBHOOK_TOKEN}` },
     });
-    await p.notify('not json at all');
-    await p.notify(openIncident({ projectId: p.env.projectId }));
+    await p.notify('not json at all', 'push');
+    await p.notify(openIncident({ projectId: p.env.projectId }), 'push');
     const [dead] = await p.deadLetters.waitFor(1);
     expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(/notification is not JSON/);
     expect(dead!.attributes[DeadLetterAttributes.source]).toMatch(/burnback-ingest-push/);
     expect((await waitForTerminal()).stage).toBe('succeeded');
-    await settle(2500);
-    expect(p.deadLetters.messages).toHaveLength(1); // acked (204), not retried into the dead-letter topic again
+
+    // Positive control: a marker pushed behind them on the same key is dead-lettered too; only then count.
+    await p.publisher.publishRaw(Topics.monitoringIncidents, Buffer.from('marker'), { [MARKER_ATTRIBUTE]: 'push' }, 'push');
+    await p.deadLetters.waitFor(1, (m) => m.attributes[MARKER_ATTRIBUTE] === 'push');
+    expect(p.deadLettered()).toHaveLength(1); // acked (204), not retried into the dead-letter topic again
     const [notification] = (await p.env.db.collection(Collections.notifications).get()).docs.map((d) => d.data());
     expect(notification).toMatchObject({ source: 'pubsub', incidentId: '0.nx8k2f1q7d3a' });
   });
