@@ -21,6 +21,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
   it('an open incident ends in exactly one rollback of production to rel-001 that succeeded, with progress in order', async () => {
     await p.notify(openIncident({ projectId: p.env.projectId }));
     const terminal = await waitForTerminal();
+    await p.drain();
 
     expect(terminal.stage).toBe('succeeded');
     expect(stages(p.progressOf(terminal.rollbackId))).toEqual(['accepted', 'started', 'succeeded']);
@@ -112,6 +113,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     expect(dead.map((m) => m.data.toString())).toContain('{"incident": {"incident_id": ');
 
     expect((await waitForTerminal()).stage).toBe('succeeded');
+    await p.drain();
     expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
   });
 
@@ -121,6 +123,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(
       /no configured service matches incident 0\.nx8k2f1q7d3a on resource cloud_run_revision .*"service_name":"billing"/,
     );
+    await p.drain();
     expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(0);
   });
 
@@ -221,6 +224,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     p.sim.deploy.failNextCalls('RollbackTarget', 14 /* UNAVAILABLE */, 2);
     await p.notify(openIncident({ projectId: p.env.projectId }));
     expect((await waitForTerminal()).stage).toBe('succeeded');
+    await p.drain();
     expect(p.sim.deploy.callsTo('RollbackTarget').map((c) => c.status)).toEqual(['UNAVAILABLE', 'UNAVAILABLE', 'OK']);
     expect(p.sim.deploy.rolloutsOnTarget('production').filter((r) => r.rollbackOfRollout)).toHaveLength(1);
   });
@@ -229,6 +233,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     p.sim.deploy.failNextCalls('RollbackTarget', 14 /* UNAVAILABLE */, 1, { afterApplying: true });
     await p.notify(openIncident({ projectId: p.env.projectId }));
     const terminal = await waitForTerminal();
+    await p.drain();
     expect(terminal.stage).toBe('succeeded');
     expect(p.sim.deploy.callsTo('RollbackTarget').map((c) => c.status)).toEqual(['UNAVAILABLE', 'ALREADY_EXISTS']);
     expect(p.sim.deploy.rolloutsOnTarget('production').filter((r) => r.rollbackOfRollout)).toHaveLength(1);
