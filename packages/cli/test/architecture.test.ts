@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '@burnback/cli';
 
@@ -11,18 +12,31 @@ interface LintMessage {
   message: string;
 }
 
-/** Lints probe files written into the tree (so the type-aware config sees them) and returns messages per probe. */
+/** What the type-aware lint of a file under the repository root needs; the rules are the repository's own. */
+const LINT_SETUP = ['eslint.config.mjs', 'tsconfig.base.json', 'tsconfig.tests.json', 'package.json'];
+
+/**
+ * Lints probe files at their would-be paths in a temporary copy of the lint setup
+ * (node_modules linked, not copied), so the boundary rules apply to them as to real
+ * sources and the source tree is never written. Returns the messages per probe.
+ */
 async function lintProbes(probes: Record<string, string>): Promise<Record<string, LintMessage[]>> {
-  const paths = Object.keys(probes).map((p) => join(REPO_ROOT, p));
+  const root = mkdtempSync(join(tmpdir(), 'burnback-lint-probes-'));
   try {
-    for (const [p, code] of Object.entries(probes)) writeFileSync(join(REPO_ROOT, p), code);
+    for (const file of LINT_SETUP) copyFileSync(join(REPO_ROOT, file), join(root, file));
+    symlinkSync(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
+    for (const [p, code] of Object.entries(probes)) {
+      mkdirSync(dirname(join(root, p)), { recursive: true });
+      writeFileSync(join(root, p), code);
+    }
+    const paths = Object.keys(probes).map((p) => join(root, p));
     const { stdout } = await run(join(REPO_ROOT, 'node_modules/.bin/eslint'), ['--format', 'json', '--no-warn-ignored', ...paths], {
-      cwd: REPO_ROOT,
+      cwd: root,
     }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '[]' }));
     const results = JSON.parse(stdout) as Array<{ filePath: string; messages: LintMessage[] }>;
-    return Object.fromEntries(Object.keys(probes).map((p) => [p, results.find((r) => r.filePath === join(REPO_ROOT, p))?.messages ?? []]));
+    return Object.fromEntries(Object.keys(probes).map((p) => [p, results.find((r) => r.filePath === join(root, p))?.messages ?? []]));
   } finally {
-    for (const p of paths) rmSync(p, { force: true });
+    rmSync(root, { recursive: true, force: true });
   }
 }
 

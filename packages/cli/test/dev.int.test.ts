@@ -3,12 +3,10 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '@burnback/cli';
-import { uniqueProjectId, waitFor } from '@burnback/testkit';
+import { freePort, freePortRange, uniqueProjectId, waitFor } from '@burnback/testkit';
 
 const run = promisify(execFile);
 const BIN = ['--conditions=@burnback/source', '--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/bin.ts')];
-const PORT_BASE = 18180;
-const SIM_PORT = 18187;
 
 const portAnswers = async (port: number) => {
   try {
@@ -22,15 +20,21 @@ const portAnswers = async (port: number) => {
 describe('npm start (burnback dev)', () => {
   let dev: ChildProcess;
   let output = '';
-  const env = {
-    ...process.env,
-    GOOGLE_CLOUD_PROJECT: uniqueProjectId('dev-stack'),
-    BURNBACK_DEV_PORT_BASE: String(PORT_BASE),
-    GCP_SIM_PORT: String(SIM_PORT),
-    METADATA_SERVER_DETECTION: 'none',
-  };
+  // Ports free right now (ingest takes the base, decider and executor the next two); the emulators are reused where they run.
+  let PORT_BASE: number;
+  let SIM_PORT: number;
+  let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
+    PORT_BASE = await freePortRange(3);
+    SIM_PORT = await freePort();
+    env = {
+      ...process.env,
+      GOOGLE_CLOUD_PROJECT: uniqueProjectId('dev-stack'),
+      BURNBACK_DEV_PORT_BASE: String(PORT_BASE),
+      GCP_SIM_PORT: String(SIM_PORT),
+      METADATA_SERVER_DETECTION: 'none',
+    };
     dev = spawn(process.execPath, [...BIN, 'dev', '--json', '--rollout-step-ms', '200'], {
       cwd: REPO_ROOT,
       env,

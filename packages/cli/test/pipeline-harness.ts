@@ -1,13 +1,31 @@
 import type { CloudDeployClient } from '@google-cloud/deploy';
-import { Collections, Topics, type DecisionRecord, type RollbackProgress, type RollbackRecord } from '@burnback/contracts';
+import {
+  Collections,
+  EventTypes,
+  Subscriptions,
+  Topics,
+  type DecisionRecord,
+  type RollbackProgress,
+  type RollbackRecord,
+} from '@burnback/contracts';
 import { startGcpSim, type GcpSim } from '@burnback/gcp-sim';
-import { createDeployClient, PubSubPublisher, type Config } from '@burnback/platform';
-import { createTestEnvironment, notificationBytes, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { createDeployClient, createMetrics, PubSubPublisher, type Config } from '@burnback/platform';
+import {
+  createTestEnvironment,
+  notificationBytes,
+  tapTopic,
+  waitFor,
+  type TappedMessage,
+  type TestEnvironment,
+  type TopicTap,
+} from '@burnback/testkit';
 import { startDeciderService, type DeciderService } from '@burnback/decider';
 import { startExecutorService, type ExecutorService } from '@burnback/executor';
 import { startIngestService, type IngestService } from '@burnback/ingest';
 
 export const WEBHOOK_TOKEN = 'test-webhook-token-0123456789';
+/** Attribute of the marker messages drain() sends through the pipeline (they end in the dead-letter topic). */
+export const MARKER_ATTRIBUTE = 'burnback-test-marker';
 
 /** The whole Burnback pipeline on the emulators + gcp-sim, in this process, on a project of the test's own. */
 export interface Pipeline {
@@ -21,8 +39,19 @@ export interface Pipeline {
   publisher: PubSubPublisher;
   progress: TopicTap;
   deadLetters: TopicTap;
+  /** What reached burnback-dead-letter, without drain()'s markers. */
+  deadLettered(): TappedMessage[];
   /** Publishes a notification to monitoring-incidents as Cloud Monitoring's Pub/Sub channel does. */
-  notify(notification: unknown): Promise<string>;
+  notify(notification: unknown, orderingKey?: string): Promise<string>;
+  /**
+   * The positive control before asserting that nothing else happened: waits until
+   * ingest has settled every notification published so far, then sends a marker
+   * through the decider and then through the executor, each on the service's
+   * ordering key, and waits until each is dead-lettered, then one through
+   * burnback-progress to the test's tap. Everything the earlier messages caused
+   * on those keys was handled (and its progress received) before the markers.
+   */
+  drain(service?: string): Promise<void>;
   progressOf(rollbackId?: string): RollbackProgress[];
   decisions(): Promise<DecisionRecord[]>;
   rollbacks(): Promise<RollbackRecord[]>;
@@ -36,7 +65,15 @@ export async function startPipeline(suite: string, options: { rolloutStepMs?: nu
   const deployClient = createDeployClient(config);
   const progress = await tapTopic(env.pubsub, Topics.progress);
   const deadLetters = await tapTopic(env.pubsub, Topics.deadLetter);
-  const ingest = await startIngestService({ config, pubsub: env.pubsub, db: env.db, logger: env.logger, host: '127.0.0.1' });
+  const ingestMetrics = createMetrics('ingest');
+  const ingest = await startIngestService({
+    config,
+    pubsub: env.pubsub,
+    db: env.db,
+    logger: env.logger,
+    host: '127.0.0.1',
+    metrics: ingestMetrics,
+  });
   const decider = await startDeciderService({ config, pubsub: env.pubsub, db: env.db, logger: env.logger, relayIntervalMs: 0 });
   const executor = await startExecutorService({
     pubsub: env.pubsub,
@@ -48,6 +85,20 @@ export async function startPipeline(suite: string, options: { rolloutStepMs?: nu
   });
   const publisher = new PubSubPublisher(env.pubsub);
   const all = async <T>(collection: string) => (await env.db.collection(collection).get()).docs.map((d) => d.data() as T);
+  let notified = 0;
+  let markers = 0;
+  /** Notifications ingest has finished with (acked or dead-lettered; a nack comes back). */
+  const ingestSettled = async () =>
+    (await ingestMetrics.messages.get()).values
+      .filter((v) => v.labels.subscription === Subscriptions.ingest.name && v.labels.outcome !== 'nack')
+      .reduce((sum, v) => sum + v.value, 0);
+  /** An invalid event on `topic`, ordered behind everything of `service`: the consumer dead-letters it. */
+  const sendMarker = async (topic: typeof Topics.alerts | typeof Topics.commands, type: string, service: string) => {
+    const id = `marker-${++markers}`;
+    const attributes = { 'ce-specversion': '1.0', 'ce-type': type, 'ce-id': id, 'ce-source': '//test/marker', [MARKER_ATTRIBUTE]: id };
+    await publisher.publishRaw(topic, Buffer.from('marker'), attributes, service);
+    await deadLetters.waitFor(1, (m) => m.attributes[MARKER_ATTRIBUTE] === id, 30_000);
+  };
   return {
     env,
     config,
@@ -59,14 +110,33 @@ export async function startPipeline(suite: string, options: { rolloutStepMs?: nu
     publisher,
     progress,
     deadLetters,
-    notify: (notification) =>
-      publisher.publishRaw(
+    deadLettered: () => deadLetters.messages.filter((m) => !(MARKER_ATTRIBUTE in m.attributes)),
+    notify: (notification, orderingKey) => {
+      notified++;
+      return publisher.publishRaw(
         Topics.monitoringIncidents,
         typeof notification === 'string' ? Buffer.from(notification) : notificationBytes(notification),
         {},
-      ),
+        orderingKey,
+      );
+    },
+    async drain(service = 'api-backend') {
+      await waitFor(async () => (await ingestSettled()) >= notified, {
+        timeoutMs: 30_000,
+        what: `ingest to settle ${notified} notification(s)`,
+      });
+      await sendMarker(Topics.alerts, EventTypes.alert, service);
+      await sendMarker(Topics.commands, EventTypes.rollbackCommand, service);
+      // The executor published progress before it took the marker; one more marker, read on our own ordered tap, lets it arrive.
+      const id = `marker-${++markers}`;
+      await publisher.publishRaw(Topics.progress, Buffer.from('{}'), { [MARKER_ATTRIBUTE]: id }, service);
+      await progress.waitFor(1, (m) => m.attributes[MARKER_ATTRIBUTE] === id, 30_000);
+    },
     progressOf: (rollbackId) =>
-      progress.messages.map((m) => m.json<RollbackProgress>()).filter((p) => rollbackId === undefined || p.rollbackId === rollbackId),
+      progress.messages
+        .filter((m) => !(MARKER_ATTRIBUTE in m.attributes))
+        .map((m) => m.json<RollbackProgress>())
+        .filter((p) => rollbackId === undefined || p.rollbackId === rollbackId),
     decisions: () => all<DecisionRecord>(Collections.decisions),
     rollbacks: () => all<RollbackRecord>(Collections.rollbacks),
     async close() {

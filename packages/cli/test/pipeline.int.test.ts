@@ -1,6 +1,6 @@
-import { Collections, DeadLetterAttributes, type RollbackProgress } from '@burnback/contracts';
-import { belowThresholdIncident, closedIncident, openIncident, settle, testNotification, waitFor } from '@burnback/testkit';
-import { startPipeline, WEBHOOK_TOKEN, type Pipeline } from './pipeline-harness';
+import { Collections, DeadLetterAttributes, Topics, type RollbackProgress } from '@burnback/contracts';
+import { belowThresholdIncident, closedIncident, openIncident, testNotification, waitFor } from '@burnback/testkit';
+import { MARKER_ATTRIBUTE, startPipeline, WEBHOOK_TOKEN, type Pipeline } from './pipeline-harness';
 
 const stages = (progress: RollbackProgress[]) => progress.map((p) => p.stage);
 
@@ -21,6 +21,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
   it('an open incident ends in exactly one rollback of production to rel-001 that succeeded, with progress in order', async () => {
     await p.notify(openIncident({ projectId: p.env.projectId }));
     const terminal = await waitForTerminal();
+    await p.drain();
 
     expect(terminal.stage).toBe('succeeded');
     expect(stages(p.progressOf(terminal.rollbackId))).toEqual(['accepted', 'started', 'succeeded']);
@@ -67,7 +68,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     await waitForTerminal();
     await p.notify(openIncident({ projectId: p.env.projectId }));
     await p.notify(openIncident({ projectId: p.env.projectId }));
-    await settle(2500);
+    await p.drain();
 
     expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
     expect(await p.decisions()).toHaveLength(1);
@@ -85,7 +86,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
       },
       { what: 'two decisions' },
     );
-    await settle(1000);
+    await p.drain();
 
     expect(decisions.every((d) => d.action === 'none' && d.rollbackId === null)).toBe(true);
     const reasons = decisions.map((d) => d.reason).sort();
@@ -94,7 +95,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
       expect.stringMatching(/^no rollback: incident 0\.closed1 is closed/),
     ]);
     expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(0);
-    expect(p.progress.messages).toHaveLength(0);
+    expect(p.progressOf()).toHaveLength(0);
     expect(await p.env.db.collection(Collections.outbox).get()).toHaveProperty('size', 0);
   });
 
@@ -112,6 +113,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     expect(dead.map((m) => m.data.toString())).toContain('{"incident": {"incident_id": ');
 
     expect((await waitForTerminal()).stage).toBe('succeeded');
+    await p.drain();
     expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
   });
 
@@ -121,6 +123,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(
       /no configured service matches incident 0\.nx8k2f1q7d3a on resource cloud_run_revision .*"service_name":"billing"/,
     );
+    await p.drain();
     expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(0);
   });
 
@@ -131,7 +134,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     const refused = await waitFor(async () => (await p.decisions()).find((d) => d.incidentId === '0.second'), {
       what: 'the second decision',
     });
-    await settle(1000);
+    await p.drain();
 
     expect(refused.action).toBe('none');
     expect(refused.reason).toMatch(/within the 30 min cooldown/);
@@ -180,25 +183,30 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
       body: JSON.stringify(testNotification()),
     });
     expect(res.status).toBe(200);
-    await settle(1000);
+    await p.drain();
     expect(await p.decisions()).toHaveLength(0);
-    expect(p.deadLetters.messages).toHaveLength(0);
+    expect(p.deadLettered()).toHaveLength(0);
   });
 
   it('Pub/Sub push deliveries to /pubsub/push roll back too, and a bad pushed message is dead-lettered and acked', async () => {
     // A push subscription of our own on monitoring-incidents, beside the pull one ingest reads (which is detached for this test).
+    // Ordered, so a message is pushed only once the one before it on its key was acked.
     await p.env.pubsub.subscription('burnback-ingest').delete();
     await p.env.pubsub.topic('monitoring-incidents').createSubscription('burnback-ingest-push', {
+      enableMessageOrdering: true,
       pushConfig: { pushEndpoint: `${p.ingest.address}/pubsub/push?auth_token=${WEBHOOK_TOKEN}` },
     });
-    await p.notify('not json at all');
-    await p.notify(openIncident({ projectId: p.env.projectId }));
+    await p.notify('not json at all', 'push');
+    await p.notify(openIncident({ projectId: p.env.projectId }), 'push');
     const [dead] = await p.deadLetters.waitFor(1);
     expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(/notification is not JSON/);
     expect(dead!.attributes[DeadLetterAttributes.source]).toMatch(/burnback-ingest-push/);
     expect((await waitForTerminal()).stage).toBe('succeeded');
-    await settle(2500);
-    expect(p.deadLetters.messages).toHaveLength(1); // acked (204), not retried into the dead-letter topic again
+
+    // Positive control: a marker pushed behind them on the same key is dead-lettered too; only then count.
+    await p.publisher.publishRaw(Topics.monitoringIncidents, Buffer.from('marker'), { [MARKER_ATTRIBUTE]: 'push' }, 'push');
+    await p.deadLetters.waitFor(1, (m) => m.attributes[MARKER_ATTRIBUTE] === 'push');
+    expect(p.deadLettered()).toHaveLength(1); // acked (204), not retried into the dead-letter topic again
     const [notification] = (await p.env.db.collection(Collections.notifications).get()).docs.map((d) => d.data());
     expect(notification).toMatchObject({ source: 'pubsub', incidentId: '0.nx8k2f1q7d3a' });
   });
@@ -216,6 +224,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     p.sim.deploy.failNextCalls('RollbackTarget', 14 /* UNAVAILABLE */, 2);
     await p.notify(openIncident({ projectId: p.env.projectId }));
     expect((await waitForTerminal()).stage).toBe('succeeded');
+    await p.drain();
     expect(p.sim.deploy.callsTo('RollbackTarget').map((c) => c.status)).toEqual(['UNAVAILABLE', 'UNAVAILABLE', 'OK']);
     expect(p.sim.deploy.rolloutsOnTarget('production').filter((r) => r.rollbackOfRollout)).toHaveLength(1);
   });
@@ -224,6 +233,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     p.sim.deploy.failNextCalls('RollbackTarget', 14 /* UNAVAILABLE */, 1, { afterApplying: true });
     await p.notify(openIncident({ projectId: p.env.projectId }));
     const terminal = await waitForTerminal();
+    await p.drain();
     expect(terminal.stage).toBe('succeeded');
     expect(p.sim.deploy.callsTo('RollbackTarget').map((c) => c.status)).toEqual(['UNAVAILABLE', 'ALREADY_EXISTS']);
     expect(p.sim.deploy.rolloutsOnTarget('production').filter((r) => r.rollbackOfRollout)).toHaveLength(1);

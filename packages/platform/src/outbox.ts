@@ -1,4 +1,4 @@
-import type { Firestore } from '@google-cloud/firestore';
+import { FieldValue, type Firestore } from '@google-cloud/firestore';
 import { Collections, EventTypes, OutboxEntry, type TopicName } from '@burnback/contracts';
 import type { Logger } from './logger.js';
 import type { Publisher } from './pubsub.js';
@@ -54,8 +54,16 @@ export function startOutboxRelay(options: {
     const snap = await db.collection(Collections.outbox).where('sentAt', '==', null).limit(100).get();
     const cutoff = now().getTime() - minAgeMs;
     const due = snap.docs
-      .map((d) => OutboxEntry.safeParse(d.data()))
-      .flatMap((r) => (r.success ? [r.data] : []))
+      .flatMap((d) => {
+        const parsed = OutboxEntry.safeParse(d.data());
+        if (parsed.success) return [parsed.data];
+        // Never skipped in silence: this command would otherwise be lost without a trace.
+        logger.error(`outbox/${d.id} does not fit the OutboxEntry schema; the relay cannot send it: ${parsed.error.message}`, {
+          event: 'outbox_invalid',
+          rollbackId: d.id,
+        });
+        return [];
+      })
       .filter((e) => Date.parse(e.createdAt) <= cutoff)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     let sent = 0;
@@ -65,7 +73,15 @@ export function startOutboxRelay(options: {
         sent++;
         logger.warn('outbox entry relayed after a missed publish', { event: 'outbox_relayed', rollbackId: entry.eventId });
       } catch (err) {
-        logger.error('outbox relay publish failed; will retry', { rollbackId: entry.eventId, error: err });
+        logger.error('outbox relay publish failed; will retry', { rollbackId: entry.eventId, attempts: entry.attempts + 1, error: err });
+        // Count the failed attempt: an entry that never gets out shows in outbox/ as its attempts grow.
+        await db
+          .collection(Collections.outbox)
+          .doc(entry.id)
+          .update({ attempts: FieldValue.increment(1) })
+          .catch((updateErr: unknown) =>
+            logger.error('cannot count the failed outbox attempt', { rollbackId: entry.eventId, error: updateErr }),
+          );
       }
     }
     return sent;

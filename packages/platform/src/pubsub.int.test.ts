@@ -40,27 +40,43 @@ describe('the Pub/Sub subscriber on the emulator', () => {
     });
 
   const publishAlert = (incidentId: string) => publisher.publishEvent(Topics.alerts, alertCloudEvent(incidentId), 'api-backend');
+  const incidentOf = (m: ReceivedMessage) => decodeCloudEvent(m, [EventTypes.alert]).data.incidentId;
+  const MARKER = '0.marker';
+
+  /**
+   * The positive control before asserting that nothing else happened: closes the
+   * subscriber (the client library then nacks anything it still holds unacked, so
+   * it is redelivered at once), starts a new one with the same handler, publishes a
+   * marker on the same ordering key and waits until the handler has seen it.
+   * Pub/Sub delivers a key in order, so any redelivery comes before the marker.
+   */
+  const reopenUntilMarker = async (handler: SubscriberOptions['handler'], markerSeen: () => boolean) => {
+    await subscriber?.close();
+    subscriber = subscribe({ handler });
+    await publishAlert(MARKER);
+    await waitFor(markerSeen, { timeoutMs: 30_000, what: 'the marker published behind the message under test' });
+  };
 
   it('acks after the handler succeeds, so a handled message is not redelivered', async () => {
     const seen: string[] = [];
-    subscriber = subscribe({
-      handler: async (m) => {
-        seen.push(decodeCloudEvent(m, [EventTypes.alert]).data.incidentId);
-      },
-    });
+    const handler = async (m: ReceivedMessage) => {
+      seen.push(incidentOf(m));
+    };
+    subscriber = subscribe({ handler });
     await publishAlert('0.one');
     await waitFor(() => seen.length === 1, { what: 'one delivery' });
-    await settle(1500);
-    expect(seen).toEqual(['0.one']);
+    await reopenUntilMarker(handler, () => seen.includes(MARKER));
+    expect(seen).toEqual(['0.one', MARKER]);
   });
 
   it('dead-letters an invalid message with its reason, acks it, and still handles the valid one behind it', async () => {
+    const deliveries: string[] = [];
     const handled: string[] = [];
-    subscriber = subscribe({
-      handler: async (m) => {
-        handled.push(decodeCloudEvent(m, [EventTypes.alert]).data.incidentId);
-      },
-    });
+    const handler = async (m: ReceivedMessage) => {
+      deliveries.push(m.attributes['ce-id'] ?? '');
+      handled.push(incidentOf(m));
+    };
+    subscriber = subscribe({ handler });
     await publisher.publishRaw(
       Topics.alerts,
       Buffer.from('{not json'),
@@ -74,24 +90,85 @@ describe('the Pub/Sub subscriber on the emulator', () => {
     expect(dead!.attributes[DeadLetterAttributes.source]).toBe(Subscriptions.decider.name);
     expect(dead!.attributes['ce-id']).toBe('bad-1');
     await waitFor(() => handled.includes('0.valid'), { what: 'the valid message' });
-    await settle(1000);
+    await reopenUntilMarker(handler, () => handled.includes(MARKER));
+    expect(deliveries.filter((id) => id === 'bad-1')).toHaveLength(1);
     expect(deadLetters.messages).toHaveLength(1);
   });
 
   it('nacks on a transient error so the message is redelivered until it succeeds', async () => {
     const attempts: ReceivedMessage[] = [];
-    subscriber = subscribe({
-      handler: async (m) => {
-        attempts.push(m);
-        if (attempts.length < 3) throw new TransientError('Firestore is having a moment');
-      },
-    });
+    const handler = async (m: ReceivedMessage) => {
+      if (incidentOf(m) === MARKER) return;
+      attempts.push(m);
+      if (attempts.length < 3) throw new TransientError('Firestore is having a moment');
+    };
+    subscriber = subscribe({ handler });
     await publishAlert('0.retry');
     await waitFor(() => attempts.length >= 3, { timeoutMs: 30_000, what: 'three deliveries' });
-    await settle(1500);
+    let markerSeen = false;
+    await reopenUntilMarker(
+      async (m) => {
+        if (incidentOf(m) === MARKER) markerSeen = true;
+        await handler(m);
+      },
+      () => markerSeen,
+    );
     expect(attempts).toHaveLength(3);
     expect(new Set(attempts.map((a) => a.id)).size).toBe(1);
     expect(deadLetters.messages).toHaveLength(0);
+  });
+
+  it("a message that keeps failing transiently is taken by the subscription's dead-letter policy after 5 deliveries", async () => {
+    // On burnback-ingest, which is unordered: the emulator (0.8.20) does not dead-letter from an ordered
+    // subscription (after the last attempt it fails the stream with UNKNOWN instead); real Pub/Sub does.
+    const attempts: number[] = [];
+    subscriber = subscribe({
+      subscription: Subscriptions.ingest.name,
+      handler: async (m) => {
+        attempts.push(m.deliveryAttempt);
+        throw new TransientError('Firestore is down for good');
+      },
+    });
+    await publisher.publishRaw(Topics.monitoringIncidents, Buffer.from('{"incident":{}}'), { poison: 'yes' });
+    const [dead] = await deadLetters.waitFor(1, undefined, 50_000);
+    // Pub/Sub forwarded it itself (the test topology's maxDeliveryAttempts is 5): its delivery count, no reason of ours.
+    expect(dead!.attributes).toMatchObject({
+      poison: 'yes',
+      CloudPubSubDeadLetterSourceDeliveryCount: '5',
+      CloudPubSubDeadLetterSourceSubscription: Subscriptions.ingest.name,
+    });
+    expect(dead!.attributes[DeadLetterAttributes.reason]).toBeUndefined();
+    expect(attempts).toEqual([1, 2, 3, 4, 5]);
+  }, 90_000);
+
+  it('a failed dead-letter publish nacks the message, and its redelivery is dead-lettered once the topic is back', async () => {
+    const attempts: string[] = [];
+    const handled: string[] = [];
+    const handler = async (m: ReceivedMessage) => {
+      const id = incidentOf(m);
+      if (id !== '0.bad') return void handled.push(id);
+      attempts.push(m.id);
+      throw new InvalidEventError('service "ghost" is not configured');
+    };
+    // The dead-letter topic is gone: the subscriber's dead-letter publish fails with NOT_FOUND.
+    await env.pubsub.topic(Topics.deadLetter).delete();
+    subscriber = subscribe({ handler });
+    await publishAlert('0.bad');
+    await waitFor(() => attempts.length >= 2, { timeoutMs: 30_000, what: 'a redelivery after the failed dead-letter publish' });
+
+    await env.pubsub.createTopic(Topics.deadLetter);
+    const restored = await tapTopic(env.pubsub, Topics.deadLetter);
+    try {
+      const [dead] = await restored.waitFor(1, undefined, 30_000);
+      expect(dead!.attributes[DeadLetterAttributes.reason]).toBe('service "ghost" is not configured');
+      const deliveriesUntilDeadLettered = attempts.length;
+      await reopenUntilMarker(handler, () => handled.includes(MARKER));
+      expect(new Set(attempts).size).toBe(1);
+      expect(attempts).toHaveLength(deliveriesUntilDeadLettered);
+      expect(restored.messages).toHaveLength(1);
+    } finally {
+      await restored.close();
+    }
   });
 
   it('handles messages with one ordering key one at a time, in order', async () => {
@@ -128,21 +205,25 @@ describe('the Pub/Sub subscriber on the emulator', () => {
       timeoutMs: 30_000,
       what: 'a redelivered, then b and c',
     });
-    await settle(500);
+    await publishAlert(MARKER);
+    await waitFor(() => attempts.includes(MARKER), { what: 'the marker published behind them' });
     const firstB = attempts.indexOf('0.b');
     const secondA = attempts.indexOf('0.a', 1);
     expect(secondA).toBeGreaterThan(0);
     expect(firstB).toBeGreaterThan(secondA);
-    expect(attempts.slice(secondA)).toEqual(['0.a', '0.b', '0.c']);
+    expect(attempts.slice(secondA)).toEqual(['0.a', '0.b', '0.c', MARKER]);
   });
 
   it('tells its owner when the client library closes the stream on its own', async () => {
     const closed: Error[] = [];
+    const handled: string[] = [];
     subscriber = subscribe({
-      handler: async () => undefined,
+      handler: async (m) => void handled.push(incidentOf(m)),
       onUnexpectedClose: (err) => closed.push(err),
     });
-    await settle(500);
+    // The stream is up once a message went through it.
+    await publishAlert('0.up');
+    await waitFor(() => handled.includes('0.up'), { what: 'the subscriber to consume' });
     await env.pubsub.subscription(Subscriptions.decider.name).delete();
     await waitFor(() => closed.length === 1, { timeoutMs: 30_000, what: 'onUnexpectedClose' });
     expect(closed[0]!.message).toMatch(/Subscription does not exist/);
@@ -150,19 +231,24 @@ describe('the Pub/Sub subscriber on the emulator', () => {
 
   it('close() waits for the message in flight to finish and ack', async () => {
     let finished = false;
-    let started = false;
+    const started: string[] = [];
     subscriber = subscribe({
-      handler: async () => {
-        started = true;
+      handler: async (m) => {
+        started.push(incidentOf(m));
         await settle(500);
         finished = true;
       },
     });
     await publishAlert('0.drain');
-    await waitFor(() => started, { what: 'the handler to start' });
+    await waitFor(() => started.length === 1, { what: 'the handler to start' });
     await subscriber.close();
-    subscriber = undefined;
     expect(finished).toBe(true);
+    // Acked, not merely finished: a new subscriber sees only the marker.
+    await reopenUntilMarker(
+      async (m) => void started.push(incidentOf(m)),
+      () => started.includes(MARKER),
+    );
+    expect(started).toEqual(['0.drain', MARKER]);
   });
 
   it('a permanent error that is not an invalid event is dead-lettered too', async () => {

@@ -23,5 +23,9 @@ export async function waitFor<T>(
   }
 }
 
-/** Waits `ms` and then checks nothing happened: for asserting that something did NOT occur. */
+/**
+ * Waits `ms`: for a handler that simulates work. Never for asserting that something
+ * did not happen (that passes whenever the system is slower than the wait): publish a
+ * marker behind the message under test and wait for its effect instead.
+ */
 export const settle = sleep;

@@ -1,7 +1,7 @@
-import { Collections, Topics, TransientError, type OutboxEntry } from '@burnback/contracts';
+import { Collections, DeadLetterAttributes, Topics, TransientError, type OutboxEntry } from '@burnback/contracts';
 import { PubSubPublisher, startOutboxRelay, type Publisher } from '@burnback/platform';
 import { alertCloudEvent, createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
-import { createDeciderHandler } from '../src/index.js';
+import { createDeciderHandler, startDeciderService } from '../src/index.js';
 
 const alert = alertCloudEvent;
 
@@ -119,5 +119,39 @@ describe('the decider on the Firestore emulator', () => {
     const outcome = await handle(alert('0.dry'));
     expect(outcome.decision).toMatchObject({ action: 'none', reason: expect.stringMatching(/dry run/) });
     expect((await env.db.collection(Collections.outbox).get()).size).toBe(0);
+  });
+
+  it('a stored service state that no longer fits its schema dead-letters the alert with the reason, and the decider keeps going', async () => {
+    const deadLetters = await tapTopic(env.pubsub, Topics.deadLetter);
+    const fatal: Error[] = [];
+    const decider = await startDeciderService({
+      config: env.config(),
+      pubsub: env.pubsub,
+      db: env.db,
+      logger: env.logger,
+      relayIntervalMs: 0,
+      onFatal: (err) => fatal.push(err),
+    });
+    try {
+      // Written by an older release: the rollback history as a count instead of a list.
+      await env.db.collection(Collections.services).doc('api-backend').set({ service: 'api-backend', recentRollbacks: 2 });
+      await publisher.publishEvent(Topics.alerts, alert('0.legacy'), 'api-backend');
+      const [dead] = await deadLetters.waitFor(1, undefined, 30_000);
+      expect(dead!.attributes['ce-id']).toBe('ntf-0.legacy');
+      expect(dead!.attributes[DeadLetterAttributes.source]).toBe('burnback-decider');
+      expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(/^a stored document is invalid: .*recentRollbacks/s);
+      expect((await env.db.collection(Collections.decisions).get()).size).toBe(0);
+
+      // Still consuming the same ordering key: once the document is repaired, the next alert is decided.
+      await env.db.collection(Collections.services).doc('api-backend').delete();
+      await publisher.publishEvent(Topics.alerts, alert('0.next'), 'api-backend');
+      await commands.waitFor(1);
+      const decisions = (await env.db.collection(Collections.decisions).get()).docs.map((d) => d.data());
+      expect(decisions).toEqual([expect.objectContaining({ incidentId: '0.next', action: 'rollback' })]);
+      expect(fatal).toEqual([]);
+    } finally {
+      await decider.close();
+      await deadLetters.close();
+    }
   });
 });

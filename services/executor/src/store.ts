@@ -1,6 +1,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import {
   Collections,
+  PermanentError,
   RollbackRecord,
   type AuditEntry,
   type ProgressStage,
@@ -9,6 +10,20 @@ import {
   progressSequence,
 } from '@burnback/contracts';
 import { toFirestoreData } from '@burnback/platform';
+
+/**
+ * A stored record that no longer fits its schema (written by another release, or by hand)
+ * will not fit on a retry either: a permanent error naming the document, so the command
+ * is dead-lettered with the reason instead of being retried until Pub/Sub gives up on it.
+ */
+function parseRecord(rollbackId: string, data: unknown): RollbackRecord {
+  const parsed = RollbackRecord.safeParse(data);
+  if (!parsed.success)
+    throw new PermanentError(`rollbacks/${rollbackId} does not fit the RollbackRecord schema: ${parsed.error.message}`, {
+      cause: parsed.error,
+    });
+  return parsed.data;
+}
 
 /** The executor's Firestore documents: `rollbacks/{rollbackId}`, the state machine and its audit trail. */
 export class RollbackStore {
@@ -22,7 +37,7 @@ export class RollbackStore {
   async begin(command: RollbackCommand, now: Date): Promise<{ record: RollbackRecord; created: boolean }> {
     return this.db.runTransaction(async (tx) => {
       const snap = await tx.get(this.ref(command.rollbackId));
-      if (snap.exists) return { record: RollbackRecord.parse(snap.data()), created: false };
+      if (snap.exists) return { record: parseRecord(command.rollbackId, snap.data()), created: false };
       const at = now.toISOString();
       const record: RollbackRecord = {
         rollbackId: command.rollbackId,
@@ -56,7 +71,7 @@ export class RollbackStore {
     return this.db.runTransaction(async (tx) => {
       const snap = await tx.get(this.ref(rollbackId));
       if (!snap.exists) throw new Error(`rollbacks/${rollbackId} does not exist`);
-      const current = RollbackRecord.parse(snap.data());
+      const current = parseRecord(rollbackId, snap.data());
       if (isFinalStage(current.status)) return current;
       // A change decided on a status another delivery has since moved past does not apply.
       if (options.onlyIfStatus && current.status !== options.onlyIfStatus) return current;
@@ -79,6 +94,6 @@ export class RollbackStore {
 
   async get(rollbackId: string): Promise<RollbackRecord | null> {
     const snap = await this.ref(rollbackId).get();
-    return snap.exists ? RollbackRecord.parse(snap.data()) : null;
+    return snap.exists ? parseRecord(rollbackId, snap.data()) : null;
   }
 }

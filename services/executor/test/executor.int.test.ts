@@ -1,5 +1,7 @@
 import type { CloudDeployClient } from '@google-cloud/deploy';
 import {
+  Collections,
+  DeadLetterAttributes,
   EventTypes,
   rolloutIdFor,
   Topics,
@@ -10,8 +12,8 @@ import {
 } from '@burnback/contracts';
 import { defaultDeploySeed, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
 import { createDeployClient, PubSubPublisher } from '@burnback/platform';
-import { createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
-import { CloudDeployPort, createExecutorHandler, RollbackStore, type DeployPort } from '../src/index.js';
+import { createTestEnvironment, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { CloudDeployPort, createExecutorHandler, RollbackStore, startExecutorService, type DeployPort } from '../src/index.js';
 
 const command = (projectId: string, rollbackId = 'rb-test-1'): CloudEvent<typeof EventTypes.rollbackCommand> => ({
   id: rollbackId,
@@ -240,5 +242,87 @@ describe('the executor on the emulators and gcp-sim', () => {
     const outcome = await handle(command(env.projectId));
     expect(outcome.record).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/gRPC 9.*target is suspended/) });
     expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+  });
+
+  /** The executor as it runs in production: consuming burnback-commands, on this test's project. */
+  const startService = (onFatal: (err: Error) => void = () => undefined) =>
+    startExecutorService({
+      pubsub: env.pubsub,
+      db: env.db,
+      deployClient: client,
+      logger: env.logger,
+      onFatal,
+      pollIntervalMs: 50,
+      retry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
+    });
+  const stagesOf = (rollbackId: string) =>
+    progress.messages
+      .map((m) => m.json<RollbackProgress>())
+      .filter((p) => p.rollbackId === rollbackId)
+      .map((p) => p.stage);
+
+  it('an executor shut down while tracking a rollout hands the command back, and a new instance finishes it', async () => {
+    // Each rollout state lasts 2 s: PENDING, IN_PROGRESS, then SUCCEEDED.
+    await start({ rolloutStepMs: 2_000 });
+    const first = await startService();
+    await publisher.publishEvent(Topics.commands, command(env.projectId, 'rb-shutdown'), 'api-backend');
+    await waitFor(async () => (await store.get('rb-shutdown'))?.status === 'started' && sim.deploy.callsTo('GetRollout').length > 0, {
+      what: 'the first executor to be tracking the rollout',
+    });
+
+    await first.close();
+    // close() did not sit out the rollout: it stopped tracking, and the rollout is still running in Cloud Deploy.
+    const atShutdown = (await store.get('rb-shutdown'))!;
+    expect(atShutdown.status).toBe('started');
+    expect(['PENDING', 'IN_PROGRESS']).toContain(sim.deploy.getRollout(atShutdown.rolloutName!)!.state);
+
+    const second = await startService();
+    try {
+      await progress.waitFor(1, (m) => m.json<RollbackProgress>().stage === 'succeeded', 30_000);
+      const record = (await store.get('rb-shutdown'))!;
+      expect(record).toMatchObject({ status: 'succeeded', rolloutState: 'SUCCEEDED', rolloutName: atShutdown.rolloutName });
+      expect(record.audit.map((a) => a.stage)).toEqual(['accepted', 'accepted', 'started', 'resumed', 'succeeded']);
+      expect(record.audit[3]!.detail).toMatch(/redelivered in status started; resuming/);
+      expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+      expect(stagesOf('rb-shutdown')).toEqual(['accepted', 'started', 'started', 'succeeded']);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a stored rollback record that no longer fits its schema dead-letters the command with the reason, and the executor keeps going', async () => {
+    await start();
+    const deadLetters = await tapTopic(env.pubsub, Topics.deadLetter);
+    const fatal: Error[] = [];
+    const service = await startService((err) => fatal.push(err));
+    try {
+      // Written by an older release: a status this one does not know.
+      await env.db.collection(Collections.rollbacks).doc('rb-legacy').set({ rollbackId: 'rb-legacy', status: 'exploded' });
+      await publisher.publishEvent(Topics.commands, command(env.projectId, 'rb-legacy'), 'api-backend');
+      const [dead] = await deadLetters.waitFor(1, undefined, 30_000);
+      expect(dead!.attributes['ce-id']).toBe('rb-legacy');
+      expect(dead!.attributes[DeadLetterAttributes.source]).toBe('burnback-executor');
+      expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(
+        /^rollbacks\/rb-legacy does not fit the RollbackRecord schema: .*status/s,
+      );
+      expect(dead!.attributes['CloudPubSubDeadLetterSourceDeliveryCount']).toBeUndefined();
+      // The stored document is left as it was, for a human to look at.
+      expect((await env.db.collection(Collections.rollbacks).doc('rb-legacy').get()).data()).toEqual({
+        rollbackId: 'rb-legacy',
+        status: 'exploded',
+      });
+
+      // Still consuming: the next command on the same key is carried out.
+      await publisher.publishEvent(Topics.commands, command(env.projectId, 'rb-next'), 'api-backend');
+      await progress.waitFor(
+        1,
+        (m) => m.json<RollbackProgress>().rollbackId === 'rb-next' && m.json<RollbackProgress>().stage === 'succeeded',
+      );
+      expect(stagesOf('rb-legacy')).toEqual([]);
+      expect(fatal).toEqual([]);
+    } finally {
+      await service.close();
+      await deadLetters.close();
+    }
   });
 });

@@ -1,0 +1,144 @@
+import { PassThrough } from 'node:stream';
+import { Collections, EventTypes, Topics, type OutboxEntry, type RollbackCommand } from '@burnback/contracts';
+import { createTestEnvironment, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { createLogger, PubSubPublisher, startOutboxRelay, toFirestoreData, type OutboxRelay } from './index.js';
+
+/** An outbox entry as the decider writes it, left unsent (a crash between commit and publish). */
+const unsentEntry = (rollbackId: string, createdAt: Date): OutboxEntry => {
+  const command: RollbackCommand = {
+    rollbackId,
+    decisionId: `dec-${rollbackId}`,
+    incidentId: '0.outbox',
+    service: 'api-backend',
+    project: 'p',
+    region: 'us-central1',
+    pipeline: 'api-backend-pipeline',
+    target: 'production',
+    rolloutId: `burnback-rb-${rollbackId}`,
+    releaseId: null,
+    reason: 'test',
+    requestedAt: createdAt.toISOString(),
+  };
+  return {
+    id: rollbackId,
+    topic: Topics.commands,
+    orderingKey: 'api-backend',
+    eventType: EventTypes.rollbackCommand,
+    eventId: rollbackId,
+    subject: `services/api-backend/rollbacks/${rollbackId}`,
+    time: createdAt.toISOString(),
+    data: command,
+    createdAt: createdAt.toISOString(),
+    sentAt: null,
+    attempts: 0,
+  };
+};
+
+describe('the outbox relay on the emulators', () => {
+  let env: TestEnvironment;
+  let publisher: PubSubPublisher;
+  let relay: OutboxRelay | undefined;
+  let commands: TopicTap | undefined;
+
+  beforeEach(async () => {
+    env = await createTestEnvironment(expect.getState().currentTestName ?? 'outbox');
+    publisher = new PubSubPublisher(env.pubsub);
+  });
+  afterEach(async () => {
+    await relay?.stop();
+    relay = undefined;
+    await commands?.close();
+    commands = undefined;
+    await publisher.close();
+    await env.close();
+  });
+
+  const write = (entry: OutboxEntry) => env.db.collection(Collections.outbox).doc(entry.id).set(toFirestoreData(entry));
+  const read = async (id: string) => (await env.db.collection(Collections.outbox).doc(id).get()).data() as OutboxEntry;
+  const sentIds = () => commands!.messages.map((m) => m.attributes['ce-id']);
+
+  it('on its own timer, sends an unsent entry only once it is older than the age guard, and only once', async () => {
+    commands = await tapTopic(env.pubsub, Topics.commands);
+    const minAgeMs = 2_000;
+    const young = unsentEntry('rb-young', new Date());
+    const old = unsentEntry('rb-old', new Date(Date.now() - 60_000));
+    await write(young);
+    await write(old);
+    relay = startOutboxRelay({ db: env.db, publisher, logger: env.logger, intervalMs: 100, minAgeMs });
+
+    await commands.waitFor(2, undefined, 20_000);
+    const [sentYoung, sentOld] = [await read('rb-young'), await read('rb-old')];
+    // The young entry waited out the guard (the decider's own publish right after commit gets that head start).
+    expect(Date.parse(sentYoung.sentAt!) - Date.parse(sentYoung.createdAt)).toBeGreaterThanOrEqual(minAgeMs);
+    expect(Date.parse(sentOld.sentAt!)).toBeLessThan(Date.parse(sentYoung.sentAt!));
+    expect(sentIds()).toEqual(['rb-old', 'rb-young']);
+
+    // Positive control: an entry written now and sorted after the others is sent by a later scan,
+    // on the same ordering key; a scan that re-sent anything would have published it first.
+    await write(unsentEntry('rb-marker', new Date(Date.parse(young.createdAt) + 1)));
+    await commands.waitFor(1, (m) => m.attributes['ce-id'] === 'rb-marker');
+    expect(sentIds()).toEqual(['rb-old', 'rb-young', 'rb-marker']);
+    expect((await read('rb-young')).attempts).toBe(1);
+  });
+
+  it('a relay publish that fails leaves the entry unsent and counts the attempt; it goes out once the topic exists', async () => {
+    await env.pubsub.topic(Topics.commands).delete();
+    await write(unsentEntry('rb-stuck', new Date(Date.now() - 60_000)));
+    relay = startOutboxRelay({ db: env.db, publisher, logger: env.logger, intervalMs: 100, minAgeMs: 0 });
+    const stuck = await waitFor(
+      async () => {
+        const entry = await read('rb-stuck');
+        return entry.attempts >= 2 ? entry : undefined;
+      },
+      { what: 'two failed relay attempts counted' },
+    );
+    expect(stuck.sentAt).toBeNull();
+
+    // No relay runs while the topic and our subscription come back (a message published in between would be dropped).
+    await relay.stop();
+    await env.pubsub.createTopic(Topics.commands);
+    commands = await tapTopic(env.pubsub, Topics.commands);
+    const failed = (await read('rb-stuck')).attempts;
+    relay = startOutboxRelay({ db: env.db, publisher, logger: env.logger, intervalMs: 100, minAgeMs: 0 });
+
+    const [command] = await commands.waitFor(1);
+    expect(command!.attributes['ce-id']).toBe('rb-stuck');
+    const sent = await waitFor(async () => {
+      const entry = await read('rb-stuck');
+      return entry.sentAt ? entry : undefined;
+    });
+    expect(sent.attempts).toBe(failed + 1);
+  });
+
+  it('an entry that no longer fits its schema is reported by name and does not hold up the others', async () => {
+    commands = await tapTopic(env.pubsub, Topics.commands);
+    const lines: Array<{ severity: string; message: string; event?: string }> = [];
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) =>
+      lines.push(
+        ...chunk
+          .toString()
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as (typeof lines)[0]),
+      ),
+    );
+    const logger = createLogger('decider', { stream });
+    // Written by an older release: no command data, a numeric createdAt.
+    await env.db
+      .collection(Collections.outbox)
+      .doc('rb-legacy')
+      .set({ id: 'rb-legacy', topic: Topics.commands, sentAt: null, createdAt: 1 });
+    await write(unsentEntry('rb-valid', new Date(Date.now() - 60_000)));
+
+    relay = startOutboxRelay({ db: env.db, publisher, logger, intervalMs: 0, minAgeMs: 0 });
+    expect(await relay.runOnce()).toBe(1);
+    await commands.waitFor(1, (m) => m.attributes['ce-id'] === 'rb-valid');
+    await waitFor(() => lines.find((l) => l.event === 'outbox_invalid'), { what: 'the invalid entry to be logged' });
+    expect(lines.find((l) => l.event === 'outbox_invalid')).toMatchObject({
+      severity: 'ERROR',
+      message: expect.stringMatching(/^outbox\/rb-legacy does not fit the OutboxEntry schema.*data/s),
+    });
+    expect((await env.db.collection(Collections.outbox).doc('rb-legacy').get()).data()).toMatchObject({ sentAt: null });
+  });
+});
