@@ -20,4 +20,6 @@ for (const [file, { mutants }] of Object.entries(report.files)) {
 }
 const score = totalCounted ? (100 * totalDetected) / totalCounted : 100;
 console.log(rows.join('\n'));
-console.log(`mutation score of the pure core: ${score.toFixed(2)} % (${totalDetected} of ${totalCounted} mutants detected; threshold 90 %)`);
+console.log(
+  `mutation score of the pure core: ${score.toFixed(2)} % (${totalDetected} of ${totalCounted} mutants detected; threshold 90 %)`,
+);
