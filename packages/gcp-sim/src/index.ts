@@ -3,12 +3,12 @@
  * For now the Cloud Deploy v1 API (google.cloud.deploy.v1.CloudDeploy over
  * insecure gRPC), which the real CloudDeployClient of @google-cloud/deploy talks to.
  */
-export { startGcpSim, cloudDeployClientOptions, type GcpSim, type GcpSimOptions } from './server.js';
-export { defaultDeploySeed, DEFAULT_PIPELINE_ID } from './deploy-seed.js';
-export type { DeploySim, DeployCall, RolloutListener, FailNextCallsOptions, SimLogger } from './deploy-sim.js';
-export { DeployState, STABLE_PHASE_ID, type RollbackResult, type RolloutTransition } from './deploy-state.js';
+export { startGcpSim, cloudDeployClientOptions, type GcpSim, type GcpSimOptions } from './server/gcp-sim.js';
+export { defaultDeploySeed, DEFAULT_PIPELINE_ID } from './cloud-deploy/seed.js';
+export type { DeploySim, DeployCall, RolloutListener, FailNextCallsOptions, SimLogger } from './cloud-deploy/simulation.js';
+export { DeployState, STABLE_PHASE_ID, type RollbackResult, type RolloutTransition } from './cloud-deploy/state.js';
 export { ApiErrorCodes, DeployApiError, type ApiErrorCode } from './errors.js';
-export { RESOURCE_ID } from './resource-names.js';
+export { RESOURCE_ID } from './cloud-deploy/resource-names.js';
 export {
   DeployMethods,
   RolloutStates,
@@ -34,4 +34,4 @@ export {
   type Timestamp,
   type RollbackTargetRequest,
   type RollbackTargetResponse,
-} from './deploy-resources.js';
+} from './cloud-deploy/resources.js';

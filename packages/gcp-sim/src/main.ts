@@ -4,9 +4,9 @@
  * GCP_SIM_REGION (us-central1), GCP_SIM_ROLLOUT_STEP_MS (1000).
  */
 import { loadConfig } from './config.js';
-import type { SimLogger } from './deploy-sim.js';
+import type { SimLogger } from './cloud-deploy/simulation.js';
 import { ConfigError } from './errors.js';
-import { startGcpSim, type GcpSim } from './server.js';
+import { startGcpSim, type GcpSim } from './server/gcp-sim.js';
 
 const line = (severity: 'INFO' | 'WARNING' | 'ERROR', message: string, meta?: object): void => {
   process.stdout.write(`${JSON.stringify({ severity, message, ...meta, 'logging.googleapis.com/labels': { service: 'gcp-sim' } })}\n`);

@@ -1,7 +1,7 @@
-import type { DeploySeed, Rollout } from './deploy-resources.js';
-import { defaultDeploySeed } from './deploy-seed.js';
-import { DeployState } from './deploy-state.js';
-import { DeployApiError, type ApiErrorCode } from './errors.js';
+import type { DeploySeed, Rollout } from './resources.js';
+import { defaultDeploySeed } from './seed.js';
+import { DeployState } from './state.js';
+import { DeployApiError, type ApiErrorCode } from '../errors.js';
 import { timestampOf } from './resource-names.js';
 
 const PROJECT = 'state-test-proj';

@@ -1,7 +1,7 @@
 process.env.METADATA_SERVER_DETECTION = 'none';
 
 import { CloudDeployClient } from '@google-cloud/deploy';
-import { cloudDeployClientOptions, startGcpSim, type GcpSim, type Rollout, type RolloutState } from './index.js';
+import { cloudDeployClientOptions, startGcpSim, type GcpSim, type Rollout, type RolloutState } from '../index.js';
 
 const PROJECT = 'gcp-sim-test';
 const REGION = 'us-central1';

@@ -1,4 +1,4 @@
-import type { DeliveryPipeline, DeploySeed, Phase, Release, Rollout, Strategy, Target } from './deploy-resources.js';
+import type { DeliveryPipeline, DeploySeed, Phase, Release, Rollout, Strategy, Target } from './resources.js';
 import { revisionName, stableId, timestampOf } from './resource-names.js';
 import { phaseIdsOf, verifiesIn } from './rollout-phases.js';
 

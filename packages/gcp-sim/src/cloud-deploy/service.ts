@@ -1,7 +1,7 @@
 import type { ServerErrorResponse, UntypedServiceImplementation, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
-import { DeployMethods, type DeployMethod, type DeployRpcs } from './deploy-resources.js';
-import type { DeploySimulation, SimLogger } from './deploy-sim.js';
-import { ApiErrorCodes, DeployApiError } from './errors.js';
+import { DeployMethods, type DeployMethod, type DeployRpcs } from './resources.js';
+import type { DeploySimulation, SimLogger } from './simulation.js';
+import { ApiErrorCodes, DeployApiError } from '../errors.js';
 
 /** Reads are polled (GetRollout every few hundred ms), so only writes and errors are logged. */
 const QUIET_METHODS: ReadonlySet<DeployMethod> = new Set<DeployMethod>([

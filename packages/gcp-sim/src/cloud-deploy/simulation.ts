@@ -1,6 +1,6 @@
-import { DeployMethods, type DeployMethod, type DeployRpcs, type DeploySeed, type Rollout, type RolloutState } from './deploy-resources.js';
-import { DeployState, type RolloutTransition } from './deploy-state.js';
-import { ApiErrorCodes, DeployApiError, apiErrorCodeOf, type ApiErrorCode } from './errors.js';
+import { DeployMethods, type DeployMethod, type DeployRpcs, type DeploySeed, type Rollout, type RolloutState } from './resources.js';
+import { DeployState, type RolloutTransition } from './state.js';
+import { ApiErrorCodes, DeployApiError, apiErrorCodeOf, type ApiErrorCode } from '../errors.js';
 import { idOf, parseRolloutName, targetName } from './resource-names.js';
 
 /** What the simulator logs through (a library never writes to stdout itself). */

@@ -18,8 +18,8 @@ import type {
   RolloutState,
   Stage,
   Target,
-} from './deploy-resources.js';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound } from './errors.js';
+} from './resources.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../errors.js';
 import { paginate, type Listable } from './list-query.js';
 import { phaseIdsOf, verifiesIn } from './rollout-phases.js';
 import {

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Server, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
-import type { DeploySeed } from './deploy-resources.js';
-import { defaultDeploySeed } from './deploy-seed.js';
-import { DeploySimulation, silentLogger, type DeploySim, type RolloutListener, type SimLogger } from './deploy-sim.js';
-import { createCloudDeployHandlers } from './deploy-service.js';
+import type { DeploySeed } from '../cloud-deploy/resources.js';
+import { defaultDeploySeed } from '../cloud-deploy/seed.js';
+import { DeploySimulation, silentLogger, type DeploySim, type RolloutListener, type SimLogger } from '../cloud-deploy/simulation.js';
+import { createCloudDeployHandlers } from '../cloud-deploy/service.js';
 import { cloudDeployServiceDefinition } from './protos.js';
 
 export interface GcpSimOptions {
