@@ -285,7 +285,7 @@ describe('gcp-sim Cloud Deploy with the real CloudDeployClient', () => {
   });
 
   it('answers UNIMPLEMENTED (12) for RPCs it does not simulate', async () => {
-    expect(await codeOf(client.cancelRollout({ name: REL_002_ON_PRODUCTION }))).toBe(12);
+    expect(await codeOf(client.listJobRuns({ parent: REL_002_ON_PRODUCTION }))).toBe(12);
   });
 
   it('resets to the seed: rollouts, calls and injected failures', async () => {

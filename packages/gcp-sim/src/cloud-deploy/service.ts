@@ -1,9 +1,9 @@
-import type { ServerErrorResponse, UntypedServiceImplementation, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
-import { DeployMethods, type DeployMethod, type DeployRpcs } from './resources.js';
+import type { ServerErrorResponse, ServerUnaryCall, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
+import { DeployMethods, OPERATIONS_METHODS, type DeployMethod, type DeployRpcs } from './resources.js';
 import type { DeploySimulation, SimLogger } from './simulation.js';
 import { ApiErrorCodes, DeployApiError } from '../errors.js';
 
-/** Reads are polled (GetRollout every few hundred ms), so only writes and errors are logged. */
+/** Reads are polled (GetRollout, GetOperation every few hundred ms), so only writes and errors are logged. */
 const QUIET_METHODS: ReadonlySet<DeployMethod> = new Set<DeployMethod>([
   'ListDeliveryPipelines',
   'GetDeliveryPipeline',
@@ -13,23 +13,37 @@ const QUIET_METHODS: ReadonlySet<DeployMethod> = new Set<DeployMethod>([
   'GetRelease',
   'ListRollouts',
   'GetRollout',
+  'GetOperation',
 ]);
 
 /**
- * The gRPC face of the simulator: one unary handler per simulated CloudDeploy
- * RPC, keyed by the proto method name. RPCs left out answer UNIMPLEMENTED (grpc-js does that).
+ * The gRPC face of the Cloud Deploy simulator: one unary handler per simulated
+ * RPC, keyed by the proto method name, for google.cloud.deploy.v1.CloudDeploy
+ * (`service: 'deploy'`) or google.longrunning.Operations (`'operations'`). RPCs
+ * left out answer UNIMPLEMENTED (grpc-js does that), e.g. ListOperations and CancelOperation.
+ * An injected latency delays the answer; the call is applied after the delay.
  */
-export function createCloudDeployHandlers(sim: DeploySimulation, logger: SimLogger): UntypedServiceImplementation {
+export function createCloudDeployHandlers(
+  sim: DeploySimulation,
+  logger: SimLogger,
+  service: 'deploy' | 'operations' = 'deploy',
+): UntypedServiceImplementation {
   const handlers: UntypedServiceImplementation = {};
   for (const method of Object.values(DeployMethods)) {
+    if (OPERATIONS_METHODS.has(method) !== (service === 'operations')) continue;
     handlers[method] = (call: ServerUnaryCall<DeployRpcs[typeof method]['request'], unknown>, callback: sendUnaryData<unknown>) => {
-      try {
-        const response = sim.invoke(method, call.request);
-        if (!QUIET_METHODS.has(method)) logger.info(`CloudDeploy.${method}`, { request: call.request });
-        callback(null, response);
-      } catch (err) {
-        callback(toServiceError(method, err, logger));
-      }
+      const fault = sim.takeFault(method);
+      const answer = (): void => {
+        try {
+          const response = sim.invoke(method, call.request, fault);
+          if (!QUIET_METHODS.has(method)) logger.info(`CloudDeploy.${method}`, { request: call.request });
+          callback(null, response);
+        } catch (err) {
+          callback(toServiceError(method, err, logger));
+        }
+      };
+      if (fault && fault.latencyMs > 0) setTimeout(answer, fault.latencyMs).unref();
+      else answer();
     };
   }
   return handlers;

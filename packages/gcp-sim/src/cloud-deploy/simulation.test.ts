@@ -1,6 +1,6 @@
 import type { RolloutState } from './resources.js';
 import { defaultDeploySeed } from './seed.js';
-import { DeploySimulation, silentLogger } from './simulation.js';
+import { DeploySimulation, silentLogger, uniformTimings } from './simulation.js';
 import { DeployApiError } from '../errors.js';
 
 const PIPELINE = 'projects/sim-test-proj/locations/us-central1/deliveryPipelines/api-backend-pipeline';
@@ -8,7 +8,7 @@ const PIPELINE = 'projects/sim-test-proj/locations/us-central1/deliveryPipelines
 function simulation(rolloutStepMs: number): DeploySimulation {
   return new DeploySimulation({
     seed: defaultDeploySeed('sim-test-proj', 'us-central1'),
-    rolloutStepMs,
+    timings: uniformTimings(rolloutStepMs),
     logger: silentLogger,
   });
 }

@@ -1,7 +1,20 @@
-import { DeployMethods, type DeployMethod, type DeployRpcs, type DeploySeed, type Rollout, type RolloutState } from './resources.js';
-import { DeployState, type RolloutTransition } from './state.js';
-import { ApiErrorCodes, DeployApiError, apiErrorCodeOf, type ApiErrorCode } from '../errors.js';
-import { idOf, parseRolloutName, targetName } from './resource-names.js';
+import { createHash } from 'node:crypto';
+import {
+  DeployMethods,
+  type DeployMethod,
+  type DeployRpcs,
+  type DeploySeed,
+  type Operation,
+  type OperationMetadata,
+  type Release,
+  type Rollout,
+  type RolloutState,
+  type Timestamp,
+} from './resources.js';
+import { DeployState, laneOf, type DeployEvent, type LaneWork, type RolloutFailurePlan } from './state.js';
+import { ApiErrorCodes, DeployApiError, apiErrorCodeOf, notFound, type ApiErrorCode } from '../errors.js';
+import { idOf, parsePipelineName, parseReleaseName, timestampOf } from './resource-names.js';
+import { packAny } from './protos.js';
 
 /** What the simulator logs through (a library never writes to stdout itself). */
 export interface SimLogger {
@@ -28,10 +41,78 @@ export type DeployCall<M extends DeployMethod = DeployMethod> = {
 /** Called on every rollout state change, including creation (`previousState` null). Seeded rollouts are not announced. */
 export type RolloutListener = (rollout: Rollout, previousState: RolloutState | null) => void;
 
+/** Called on every change in the world (releases, rollouts, approvals, phase advances). */
+export type DeployEventListener = (event: DeployEvent) => void;
+
+/** Where the simulator's changes go besides listeners: Cloud Deploy's Pub/Sub notifications (see notifications.ts). */
+export interface DeployNotifier {
+  notify(event: DeployEvent): void;
+  /** Resolves once every notification so far was published (or given up on). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface FailNextCallsOptions {
   /** Apply the call, then answer the error anyway: the "it worked but the reply was lost" case. Default false. */
   afterApplying?: boolean;
   message?: string;
+}
+
+/** A fault for the next `count` calls of one RPC: a delay, an error, or both. */
+export interface RpcFault {
+  /** gRPC error to answer (a code name or its number); none = answer normally (after `latencyMs`). */
+  code?: ApiErrorCode | number;
+  /** Wait this long before answering (applied by the gRPC layer). Default 0. */
+  latencyMs?: number;
+  /** Default 1. */
+  count?: number;
+  /** Apply the call, then answer the error anyway. Default false. */
+  afterApplying?: boolean;
+  message?: string;
+}
+
+/** One fault, ready to apply to one call. */
+export interface PendingFault {
+  code: ApiErrorCode | null;
+  latencyMs: number;
+  afterApplying: boolean;
+  message: string;
+}
+
+/** How long each thing takes in the simulated world. */
+export interface DeployTimings {
+  /** A PENDING rollout starts (IN_PROGRESS) this long after its target is free. */
+  startMs: number;
+  /** Each deploy job. */
+  deployMs: number;
+  /** Each verify job. */
+  verifyMs: number;
+  /** A release renders (CreateRelease's operation is done when it has). */
+  renderMs: number;
+  /** CANCELLING → CANCELLED. */
+  cancelMs: number;
+  /** CreateRollout's operation answers done:false until this long after the call. */
+  operationMs: number;
+  /** Start each next canary phase without AdvanceRollout. Cloud Deploy waits for AdvanceRollout; default false. */
+  autoAdvance: boolean;
+}
+
+/** Every duration `stepMs`, operations done at once, no auto-advance. */
+export function uniformTimings(stepMs: number, overrides: Partial<DeployTimings> = {}): DeployTimings {
+  const timings: DeployTimings = {
+    startMs: stepMs,
+    deployMs: stepMs,
+    verifyMs: stepMs,
+    renderMs: stepMs,
+    cancelMs: stepMs,
+    operationMs: 0,
+    autoAdvance: false,
+    ...overrides,
+  };
+  for (const [key, value] of Object.entries(timings)) {
+    if (typeof value === 'number' && (!Number.isFinite(value) || value < 0)) throw new Error(`timings.${key} must be >= 0, got ${value}`);
+  }
+  return timings;
 }
 
 /** The Cloud Deploy part of the simulator, as tests drive and inspect it. */
@@ -41,37 +122,65 @@ export interface DeploySim {
   /** The calls of one method, typed. */
   callsTo<M extends DeployMethod>(method: M): DeployCall<M>[];
   getRollout(name: string): Rollout | undefined;
+  getRelease(name: string): Release | undefined;
   /** Every rollout, newest first. */
   listRollouts(): Rollout[];
   /** Rollouts on a target (id or full name), newest first. */
   rolloutsOnTarget(target: string): Rollout[];
-  /** The next `count` rollback rollouts on `target` (id or full name) end FAILED with `reason` (deploy_failure_cause EXECUTION_FAILED). */
+  /** Resolves with the rollout once it is in one of `states` (default: any terminal state); rejects after `timeoutMs`. */
+  waitForRollout(name: string, states?: readonly RolloutState[], timeoutMs?: number): Promise<Rollout>;
+  /** The next `count` rollback rollouts on `target` (id or full name) fail in their first deploy job with `reason` (EXECUTION_FAILED). */
   failNextRollbacks(target: string, reason: string, count?: number): void;
+  /** The next `count` rollouts created on `target` (CreateRollout or RollbackTarget) fail as `plan` says. */
+  failNextRollouts(target: string, plan?: RolloutFailurePlan, count?: number): void;
+  /** The rollout of this full name (existing, or created later) fails as `plan` says. */
+  failRollout(name: string, plan?: RolloutFailurePlan): void;
+  /** The next `count` renders of releases in `pipeline` (id or full name) fail: render_state FAILED. */
+  failNextRenders(pipeline: string, message: string, count?: number): void;
   /** The next `count` calls of `method` answer this gRPC error (a code name, or its number) without being applied unless told. */
   failNextCalls(method: DeployMethod, code: ApiErrorCode | number, count?: number, options?: FailNextCallsOptions): void;
+  /** The next `count` calls of `method` answer `latencyMs` late. */
+  delayNextCalls(method: DeployMethod, latencyMs: number, count?: number): void;
+  /** The general form of failNextCalls / delayNextCalls. */
+  injectFault(method: DeployMethod, fault: RpcFault): void;
+  readonly timings: Readonly<DeployTimings>;
+  /** Changes timings from now on (a step already scheduled keeps its delay). */
+  setTimings(timings: Partial<DeployTimings>): void;
   /** Subscribes to rollout state changes; returns the unsubscribe. */
   onRolloutChange(listener: RolloutListener): () => void;
-  /** Back to the seed: state, calls, injected failures and pending timers; listeners stay. */
+  /** Subscribes to every change; returns the unsubscribe. */
+  onEvent(listener: DeployEventListener): () => void;
+  /** Resolves once every Pub/Sub notification so far was published. */
+  flushNotifications(): Promise<void>;
+  /** Back to the seed: state, calls, operations, injected failures and pending timers; listeners and timings stay. */
   reset(): void;
 }
 
 export interface DeploySimulationOptions {
   seed: DeploySeed;
-  rolloutStepMs: number;
+  timings: DeployTimings;
   logger: SimLogger;
   clock?: () => Date;
+  notifier?: DeployNotifier;
 }
 
-interface InjectedCallFailure {
-  code: ApiErrorCode;
-  afterApplying: boolean;
-  message: string;
+interface OperationRecord {
+  name: string;
+  /** The resource the operation creates. */
+  target: string;
+  kind: 'release' | 'rollout';
+  createTime: Timestamp;
+  /** When a rollout operation is done (ms since the epoch); release operations are done when the render ends. */
+  doneAt: number | null;
+  done: Operation | null;
 }
+
+const ANY_METADATA = 'google.cloud.deploy.v1.OperationMetadata';
 
 /**
  * DeployState plus time and test controls: answers the simulated RPCs
- * (`invoke`), records them, injects failures, and moves rollouts
- * PENDING → IN_PROGRESS → SUCCEEDED/FAILED one `rolloutStepMs` per step.
+ * (`invoke`), records them, injects failures, keeps the long-running
+ * operations, and moves releases and rollouts along on timers (`DeployTimings`).
  */
 export class DeploySimulation implements DeploySim {
   private state: DeployState;
@@ -84,21 +193,34 @@ export class DeploySimulation implements DeploySim {
     status: 'OK' | ApiErrorCode;
     message: string | null;
   }> = [];
-  private readonly listeners = new Set<RolloutListener>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly rolloutListeners = new Set<RolloutListener>();
+  private readonly eventListeners = new Set<DeployEventListener>();
+  private readonly laneTimers = new Map<string, NodeJS.Timeout>();
+  private readonly renderTimers = new Map<string, NodeJS.Timeout>();
   private readonly rollbackFailures = new Map<string, string[]>();
-  private readonly callFailures = new Map<DeployMethod, InjectedCallFailure[]>();
-  /** Rollouts that must end FAILED, with the reason. */
-  private readonly plannedFailures = new Map<string, string>();
+  private readonly rolloutFailures = new Map<string, RolloutFailurePlan[]>();
+  private readonly renderFailures = new Map<string, string[]>();
+  private readonly callFaults = new Map<DeployMethod, PendingFault[]>();
+  /** Rollouts that must fail, and how. */
+  private readonly plannedFailures = new Map<string, RolloutFailurePlan>();
+  private readonly operations = new Map<string, OperationRecord>();
+  private currentTimings: DeployTimings;
   private stopped = false;
+  private readonly clock: () => Date;
 
   constructor(private readonly options: DeploySimulationOptions) {
-    this.state = new DeployState(options.seed, options.clock);
-    this.resumeSeededRollouts();
+    this.clock = options.clock ?? (() => new Date());
+    this.currentTimings = { ...options.timings };
+    this.state = this.freshState();
+    this.pumpAll();
   }
 
   get calls(): readonly DeployCall[] {
     return this.callLog as DeployCall[];
+  }
+
+  get timings(): Readonly<DeployTimings> {
+    return { ...this.currentTimings };
   }
 
   callsTo<M extends DeployMethod>(method: M): DeployCall<M>[] {
@@ -109,6 +231,10 @@ export class DeploySimulation implements DeploySim {
     return this.state.findRollout(name);
   }
 
+  getRelease(name: string): Release | undefined {
+    return this.state.findRelease(name);
+  }
+
   listRollouts(): Rollout[] {
     return this.state.allRollouts();
   }
@@ -117,49 +243,141 @@ export class DeploySimulation implements DeploySim {
     return this.state.rolloutsOnTarget(idOf(target));
   }
 
+  waitForRollout(
+    name: string,
+    states: readonly RolloutState[] = ['SUCCEEDED', 'FAILED', 'APPROVAL_REJECTED', 'CANCELLED', 'HALTED'],
+    timeoutMs = 10_000,
+  ): Promise<Rollout> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const rollout = this.state.findRollout(name);
+        if (!rollout || !states.includes(rollout.state)) return false;
+        finish();
+        resolve(rollout);
+        return true;
+      };
+      const unsubscribe = this.onEvent(() => void check());
+      const timer = setTimeout(() => {
+        finish();
+        reject(
+          new Error(
+            `rollout ${name} is ${this.state.findRollout(name)?.state ?? 'missing'}, not ${states.join('/')}, after ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      timer.unref();
+      const finish = (): void => {
+        clearTimeout(timer);
+        unsubscribe();
+      };
+      check();
+    });
+  }
+
   failNextRollbacks(target: string, reason: string, count = 1): void {
     const queue = this.rollbackFailures.get(idOf(target)) ?? [];
     for (let i = 0; i < count; i++) queue.push(reason);
     this.rollbackFailures.set(idOf(target), queue);
   }
 
+  failNextRollouts(target: string, plan: RolloutFailurePlan = {}, count = 1): void {
+    const queue = this.rolloutFailures.get(idOf(target)) ?? [];
+    for (let i = 0; i < count; i++) queue.push({ ...plan });
+    this.rolloutFailures.set(idOf(target), queue);
+  }
+
+  failRollout(name: string, plan: RolloutFailurePlan = {}): void {
+    this.plannedFailures.set(name, { ...plan });
+  }
+
+  failNextRenders(pipeline: string, message: string, count = 1): void {
+    const queue = this.renderFailures.get(idOf(pipeline)) ?? [];
+    for (let i = 0; i < count; i++) queue.push(message);
+    this.renderFailures.set(idOf(pipeline), queue);
+  }
+
   failNextCalls(method: DeployMethod, code: ApiErrorCode | number, count = 1, options: FailNextCallsOptions = {}): void {
-    const name = typeof code === 'number' ? apiErrorCodeOf(code) : code;
-    if (name === undefined || !(name in ApiErrorCodes)) throw new Error(`failNextCalls: ${String(code)} is not a gRPC error code`);
-    const queue = this.callFailures.get(method) ?? [];
-    for (let i = 0; i < count; i++) {
+    this.injectFault(method, { code, count, ...options });
+  }
+
+  delayNextCalls(method: DeployMethod, latencyMs: number, count = 1): void {
+    this.injectFault(method, { latencyMs, count });
+  }
+
+  injectFault(method: DeployMethod, fault: RpcFault): void {
+    if (!(method in DeployMethods)) throw new Error(`injectFault: ${String(method)} is not a simulated method`);
+    let code: ApiErrorCode | null = null;
+    if (fault.code !== undefined) {
+      const name = typeof fault.code === 'number' ? apiErrorCodeOf(fault.code) : fault.code;
+      if (name === undefined || !(name in ApiErrorCodes)) throw new Error(`failNextCalls: ${String(fault.code)} is not a gRPC error code`);
+      code = name;
+    }
+    const latencyMs = fault.latencyMs ?? 0;
+    if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new Error(`injectFault: latencyMs must be >= 0, got ${latencyMs}`);
+    const queue = this.callFaults.get(method) ?? [];
+    for (let i = 0; i < (fault.count ?? 1); i++) {
       queue.push({
-        code: name,
-        afterApplying: options.afterApplying ?? false,
-        message: options.message ?? `injected ${name} (gcp-sim)`,
+        code,
+        latencyMs,
+        afterApplying: fault.afterApplying ?? false,
+        message: fault.message ?? `injected ${code ?? 'latency'} (gcp-sim)`,
       });
     }
-    this.callFailures.set(method, queue);
+    this.callFaults.set(method, queue);
+  }
+
+  /** The fault the next call of `method` gets, taken off its queue (the gRPC layer applies the latency). */
+  takeFault(method: DeployMethod): PendingFault | undefined {
+    return this.callFaults.get(method)?.shift();
+  }
+
+  setTimings(timings: Partial<DeployTimings>): void {
+    this.currentTimings = uniformTimings(0, { ...this.currentTimings, ...timings });
+    this.pumpAll();
   }
 
   onRolloutChange(listener: RolloutListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.rolloutListeners.add(listener);
+    return () => this.rolloutListeners.delete(listener);
+  }
+
+  onEvent(listener: DeployEventListener): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  flushNotifications(): Promise<void> {
+    return this.options.notifier?.flush() ?? Promise.resolve();
   }
 
   reset(): void {
     this.clearTimers();
-    this.state = new DeployState(this.options.seed, this.options.clock);
     this.callLog.length = 0;
     this.rollbackFailures.clear();
-    this.callFailures.clear();
+    this.rolloutFailures.clear();
+    this.renderFailures.clear();
+    this.callFaults.clear();
     this.plannedFailures.clear();
-    this.resumeSeededRollouts();
+    this.operations.clear();
+    this.state = this.freshState();
+    this.pumpAll();
   }
 
-  /** Stops moving rollouts; the state stays readable. */
+  /** Stops moving releases and rollouts; the state stays readable. */
   stop(): void {
     this.stopped = true;
     this.clearTimers();
   }
 
-  /** Answers one RPC: records it, applies any injected failure, then runs it. Throws DeployApiError. */
-  invoke<M extends DeployMethod>(method: M, request: DeployRpcs[M]['request']): DeployRpcs[M]['response'] {
+  /**
+   * Answers one RPC: records it, applies `fault` (by default the next injected
+   * one; its latency is the caller's business), then runs it. Throws DeployApiError.
+   */
+  invoke<M extends DeployMethod>(
+    method: M,
+    request: DeployRpcs[M]['request'],
+    fault: PendingFault | undefined = this.takeFault(method),
+  ): DeployRpcs[M]['response'] {
     const call: (typeof this.callLog)[number] = {
       method,
       request: structuredClone(request),
@@ -169,11 +387,11 @@ export class DeploySimulation implements DeploySim {
       message: null,
     };
     this.callLog.push(call);
-    const injected = this.callFailures.get(method)?.shift();
+    const injected = fault?.code ? new DeployApiError(fault.code, fault.message) : undefined;
     try {
-      if (injected && !injected.afterApplying) throw new DeployApiError(injected.code, injected.message);
+      if (injected && !fault?.afterApplying) throw injected;
       const response = this.dispatch(method, request);
-      if (injected) throw new DeployApiError(injected.code, injected.message);
+      if (injected) throw injected;
       return response;
     } catch (err) {
       if (err instanceof DeployApiError) {
@@ -186,39 +404,54 @@ export class DeploySimulation implements DeploySim {
         call.message = String(err);
       }
       throw err;
+    } finally {
+      this.pumpAll();
     }
   }
 
   private dispatch<M extends DeployMethod>(method: M, request: DeployRpcs[M]['request']): DeployRpcs[M]['response'] {
+    type Rq<K extends DeployMethod> = DeployRpcs[K]['request'];
     const m: DeployMethod = method;
     switch (m) {
       case DeployMethods.ListDeliveryPipelines:
-        return this.state.listDeliveryPipelines(request as DeployRpcs['ListDeliveryPipelines']['request']);
+        return this.state.listDeliveryPipelines(request as Rq<'ListDeliveryPipelines'>);
       case DeployMethods.GetDeliveryPipeline:
-        return this.state.getDeliveryPipeline(request as DeployRpcs['GetDeliveryPipeline']['request']);
+        return this.state.getDeliveryPipeline(request as Rq<'GetDeliveryPipeline'>);
       case DeployMethods.ListTargets:
-        return this.state.listTargets(request as DeployRpcs['ListTargets']['request']);
+        return this.state.listTargets(request as Rq<'ListTargets'>);
       case DeployMethods.GetTarget:
-        return this.state.getTarget(request as DeployRpcs['GetTarget']['request']);
+        return this.state.getTarget(request as Rq<'GetTarget'>);
       case DeployMethods.ListReleases:
-        return this.state.listReleases(request as DeployRpcs['ListReleases']['request']);
+        return this.state.listReleases(request as Rq<'ListReleases'>);
       case DeployMethods.GetRelease:
-        return this.state.getRelease(request as DeployRpcs['GetRelease']['request']);
+        return this.state.getRelease(request as Rq<'GetRelease'>);
+      case DeployMethods.CreateRelease:
+        return this.createRelease(request as Rq<'CreateRelease'>);
+      case DeployMethods.AbandonRelease:
+        this.state.abandonRelease(request as Rq<'AbandonRelease'>);
+        return {};
       case DeployMethods.ListRollouts:
-        return this.state.listRollouts(request as DeployRpcs['ListRollouts']['request']);
+        return this.state.listRollouts(request as Rq<'ListRollouts'>);
       case DeployMethods.GetRollout:
-        return this.state.getRollout(request as DeployRpcs['GetRollout']['request']);
-      case DeployMethods.RollbackTarget: {
-        const result = this.state.rollbackTarget(request as DeployRpcs['RollbackTarget']['request']);
-        if (result.created) this.onRollbackCreated(result.created);
-        return result.response;
-      }
-      case DeployMethods.ApproveRollout: {
-        const transition = this.state.approveRollout(request as DeployRpcs['ApproveRollout']['request']);
-        this.announce(transition);
-        this.pump(targetOf(transition.rollout));
+        return this.state.getRollout(request as Rq<'GetRollout'>);
+      case DeployMethods.CreateRollout:
+        return this.createRollout(request as Rq<'CreateRollout'>);
+      case DeployMethods.ApproveRollout:
+        this.state.approveRollout(request as Rq<'ApproveRollout'>);
+        return {};
+      case DeployMethods.AdvanceRollout:
+        this.state.advanceRollout(request as Rq<'AdvanceRollout'>);
+        return {};
+      case DeployMethods.CancelRollout: {
+        const { rollout } = this.state.cancelRollout(request as Rq<'CancelRollout'>);
+        // The step that was due on its lane no longer applies: cancelling takes cancelMs from now.
+        this.clearLane(laneOf(rollout));
         return {};
       }
+      case DeployMethods.RollbackTarget:
+        return this.state.rollbackTarget(request as Rq<'RollbackTarget'>).response;
+      case DeployMethods.GetOperation:
+        return this.getOperation(request as Rq<'GetOperation'>);
       default: {
         const never: never = m;
         throw new DeployApiError('UNIMPLEMENTED', `method ${String(never)} is not simulated`);
@@ -226,86 +459,265 @@ export class DeploySimulation implements DeploySim {
     }
   }
 
-  private onRollbackCreated(rollout: Rollout): void {
-    const reason = this.rollbackFailures.get(rollout.targetId)?.shift();
-    if (reason !== undefined) this.plannedFailures.set(rollout.name, reason);
-    this.options.logger.info('rollback rollout created', {
-      rollout: rollout.name,
-      target: rollout.targetId,
-      rollbackOfRollout: rollout.rollbackOfRollout,
-      willFail: reason !== undefined,
-    });
-    this.announce({ rollout, previousState: null });
-    this.pump(targetOf(rollout));
+  // ---- long-running operations ----
+
+  private createRelease(request: DeployRpcs['CreateRelease']['request']): Operation {
+    const release = this.state.createRelease(request);
+    const record = this.newOperation(request.parent, release.name, 'release');
+    if (request.validateOnly) this.completeOperation(record, { typeName: 'google.cloud.deploy.v1.Release', value: release });
+    return this.operationView(record, true);
   }
 
-  // ---- rollout progress ----
-
-  private resumeSeededRollouts(): void {
-    for (const target of this.state.busyTargets()) this.pump(target);
+  private createRollout(request: DeployRpcs['CreateRollout']['request']): Operation {
+    const rollout = this.state.createRollout(request);
+    const record = this.newOperation(request.parent, rollout.name, 'rollout');
+    if (request.validateOnly) this.completeOperation(record, { typeName: 'google.cloud.deploy.v1.Rollout', value: rollout });
+    else record.doneAt = this.clock().getTime() + this.currentTimings.operationMs;
+    return this.operationView(record, true);
   }
 
-  /** Schedules the next step on a target: finish the running rollout, or start the oldest pending one. */
-  private pump(fullTargetName: string): void {
-    if (this.stopped) return;
-    const { running, next } = this.state.queueOnTarget(fullTargetName);
-    if (running) {
-      this.schedule(running.name, () => this.finish(running.name, fullTargetName));
-    } else if (next) {
-      this.schedule(next.name, () => this.start(next.name, fullTargetName));
+  private getOperation({ name }: DeployRpcs['GetOperation']['request']): Operation {
+    const record = this.operations.get(name);
+    if (!record) throw notFound(`Operation "${name}" not found`);
+    if (!record.done && record.kind === 'rollout' && record.doneAt !== null && record.doneAt <= this.clock().getTime()) {
+      const rollout = this.state.findRollout(record.target);
+      this.completeOperation(
+        record,
+        rollout ? { typeName: 'google.cloud.deploy.v1.Rollout', value: rollout } : { error: `rollout ${record.target} is gone` },
+      );
+    }
+    return this.operationView(record, false);
+  }
+
+  private newOperation(parent: string, target: string, kind: OperationRecord['kind']): OperationRecord {
+    const ref = kind === 'release' ? parsePipelineName(parent, 'parent') : parseReleaseName(parent, 'parent');
+    const now = this.clock();
+    const id = `operation-${now.getTime()}-${createHash('sha256').update(`${target}\u0000${this.operations.size}`).digest('hex').slice(0, 24)}`;
+    const record: OperationRecord = {
+      name: `projects/${ref.project}/locations/${ref.location}/operations/${id}`,
+      target,
+      kind,
+      createTime: timestampOf(now),
+      doneAt: null,
+      done: null,
+    };
+    this.operations.set(record.name, record);
+    return record;
+  }
+
+  private completeOperation(record: OperationRecord, outcome: { typeName: string; value: object } | { error: string }): void {
+    const base = this.operationView(record, false);
+    const endTime = timestampOf(this.clock());
+    record.done = {
+      ...base,
+      done: true,
+      metadata: packAny(ANY_METADATA, this.metadataOf(record, endTime)),
+      ...('error' in outcome
+        ? { error: { code: ApiErrorCodes.INTERNAL, message: outcome.error, details: [] } }
+        : { response: packAny(outcome.typeName, outcome.value) }),
+    };
+  }
+
+  /**
+   * The operation as the client sees it. The answer to the call that starts it
+   * is never done, so the client always polls GetOperation (Cloud Deploy's
+   * creates are asynchronous); what is done stays done.
+   */
+  private operationView(record: OperationRecord, starting: boolean): Operation {
+    if (record.done && !starting) return record.done;
+    return { name: record.name, done: false, metadata: packAny(ANY_METADATA, this.metadataOf(record)) };
+  }
+
+  private metadataOf(record: OperationRecord, endTime?: Timestamp): OperationMetadata {
+    return {
+      createTime: record.createTime,
+      ...(endTime ? { endTime } : {}),
+      target: record.target,
+      verb: 'create',
+      statusMessage: '',
+      requestedCancellation: false,
+      apiVersion: 'v1',
+    };
+  }
+
+  // ---- events ----
+
+  private freshState(): DeployState {
+    return new DeployState(this.options.seed, this.clock, (event) => this.onStateEvent(event));
+  }
+
+  private onStateEvent(event: DeployEvent): void {
+    if (event.type === 'rollout-created') this.planFailure(event.rollout);
+    if (event.type === 'release-rendered') {
+      for (const record of this.operations.values()) {
+        if (record.kind === 'release' && record.target === event.release.name && !record.done) {
+          this.completeOperation(record, { typeName: 'google.cloud.deploy.v1.Release', value: event.release });
+        }
+      }
+    }
+    this.log(event);
+    const rolloutChange =
+      event.type === 'rollout-created'
+        ? { rollout: event.rollout, previousState: null }
+        : event.type === 'rollout-state'
+          ? { rollout: event.rollout, previousState: event.previousState }
+          : undefined;
+    if (rolloutChange) {
+      for (const listener of this.rolloutListeners)
+        this.safely(() => listener(structuredClone(rolloutChange.rollout), rolloutChange.previousState));
+    }
+    for (const listener of this.eventListeners) this.safely(() => listener(structuredClone(event)));
+    this.safely(() => this.options.notifier?.notify(structuredClone(event)));
+  }
+
+  private planFailure(rollout: Rollout): void {
+    if (this.plannedFailures.has(rollout.name)) return;
+    const rollbackReason = rollout.rollbackOfRollout ? this.rollbackFailures.get(rollout.targetId)?.shift() : undefined;
+    const plan = rollbackReason !== undefined ? { reason: rollbackReason } : this.rolloutFailures.get(rollout.targetId)?.shift();
+    if (plan) this.plannedFailures.set(rollout.name, plan);
+  }
+
+  private log(event: DeployEvent): void {
+    const logger = this.options.logger;
+    switch (event.type) {
+      case 'rollout-state':
+        logger.info('rollout state changed', { rollout: event.rollout.name, from: event.previousState, to: event.rollout.state });
+        break;
+      case 'rollout-created':
+        logger.info('rollout created', {
+          rollout: event.rollout.name,
+          target: event.rollout.targetId,
+          state: event.rollout.state,
+          rollbackOfRollout: event.rollout.rollbackOfRollout || undefined,
+          willFail: this.plannedFailures.has(event.rollout.name),
+        });
+        break;
+      case 'release-created':
+      case 'release-rendered':
+      case 'release-abandoned':
+        logger.info(event.type.replace('-', ' '), { release: event.release.name, renderState: event.release.renderState });
+        break;
+      case 'approval':
+        logger.info(`approval ${event.action.toLowerCase()}`, { rollout: event.rollout.name });
+        break;
+      case 'advance':
+        logger.info(`advance ${event.action.toLowerCase()}`, { rollout: event.rollout.name, phase: event.phaseId });
+        break;
+      default: {
+        const never: never = event;
+        throw new Error(`unknown event ${JSON.stringify(never)}`);
+      }
     }
   }
 
-  private start(name: string, fullTargetName: string): void {
-    this.announce(this.state.startRollout(name));
-    this.pump(fullTargetName);
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      // A broken listener must not stop the world from moving.
+      this.options.logger.warn('a gcp-sim listener threw', { error: String(err) });
+    }
   }
 
-  private finish(name: string, fullTargetName: string): void {
-    const reason = this.plannedFailures.get(name);
-    this.plannedFailures.delete(name);
-    this.announce(this.state.finishRollout(name, reason));
-    this.pump(fullTargetName);
+  // ---- time ----
+
+  /** Schedules the next step of every lane and render that has one. */
+  private pumpAll(): void {
+    if (this.stopped) return;
+    for (const lane of this.state.activeLanes()) this.pumpLane(lane);
+    for (const release of this.state.rendering()) this.pumpRender(release);
   }
 
-  private schedule(rolloutName: string, step: () => void): void {
-    if (this.timers.has(rolloutName)) return;
+  private pumpLane(lane: string): void {
+    if (this.laneTimers.has(lane)) return;
+    const work = this.state.nextWork(lane, this.currentTimings.autoAdvance);
+    if (!work) return;
+    this.laneTimers.set(
+      lane,
+      this.timer(this.delayOf(work), () => {
+        this.laneTimers.delete(lane);
+        // What is due now, which a call since scheduling (approve, advance) may have changed.
+        const due = this.state.nextWork(lane, this.currentTimings.autoAdvance);
+        if (due) this.apply(due);
+      }),
+    );
+  }
+
+  private pumpRender(release: string): void {
+    if (this.renderTimers.has(release)) return;
+    this.renderTimers.set(
+      release,
+      this.timer(this.currentTimings.renderMs, () => {
+        this.renderTimers.delete(release);
+        const failure = this.renderFailures.get(idOf(release.slice(0, release.indexOf('/releases/'))))?.shift();
+        this.state.finishRender(release, failure);
+      }),
+    );
+  }
+
+  private delayOf(work: LaneWork): number {
+    const t = this.currentTimings;
+    switch (work.kind) {
+      case 'start':
+      case 'advance':
+        return t.startMs;
+      case 'job':
+        return work.jobId === 'verify' ? t.verifyMs : t.deployMs;
+      case 'cancel':
+        return t.cancelMs;
+      default: {
+        const never: never = work;
+        throw new Error(`unknown work ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private apply(work: LaneWork): void {
+    switch (work.kind) {
+      case 'start':
+        this.state.startRollout(work.rollout);
+        return;
+      case 'advance':
+        this.state.advanceRollout({ name: work.rollout, phaseId: work.phaseId });
+        return;
+      case 'job': {
+        const { failed } = this.state.stepRollout(work.rollout, this.plannedFailures.get(work.rollout));
+        if (failed) this.plannedFailures.delete(work.rollout);
+        return;
+      }
+      case 'cancel':
+        this.state.finishCancel(work.rollout);
+        return;
+      default: {
+        const never: never = work;
+        throw new Error(`unknown work ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private timer(ms: number, step: () => void): NodeJS.Timeout {
     const timer = setTimeout(() => {
-      this.timers.delete(rolloutName);
       try {
         step();
       } catch (err) {
-        this.options.logger.warn('rollout step failed', { rollout: rolloutName, error: String(err) });
+        this.options.logger.warn('a gcp-sim step failed', { error: String(err) });
       }
-    }, this.options.rolloutStepMs);
+      this.pumpAll();
+    }, ms);
     // A simulator must never keep a test process (or the CLI) alive on its own.
     timer.unref();
-    this.timers.set(rolloutName, timer);
+    return timer;
+  }
+
+  private clearLane(lane: string): void {
+    const timer = this.laneTimers.get(lane);
+    if (timer) clearTimeout(timer);
+    this.laneTimers.delete(lane);
   }
 
   private clearTimers(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
-  }
-
-  private announce({ rollout, previousState }: RolloutTransition): void {
-    if (previousState !== null) {
-      this.options.logger.info('rollout state changed', {
-        rollout: rollout.name,
-        from: previousState,
-        to: rollout.state,
-      });
-    }
-    for (const listener of this.listeners) {
-      try {
-        listener(structuredClone(rollout), previousState);
-      } catch (err) {
-        // A broken listener must not stop rollouts from progressing.
-        this.options.logger.warn('rollout listener threw', { rollout: rollout.name, error: String(err) });
-      }
-    }
+    for (const timer of [...this.laneTimers.values(), ...this.renderTimers.values()]) clearTimeout(timer);
+    this.laneTimers.clear();
+    this.renderTimers.clear();
   }
 }
-
-/** Full name of a rollout's target: target ids are per project and location, and shared by pipelines. */
-const targetOf = (rollout: Rollout): string => targetName({ ...parseRolloutName(rollout.name), target: rollout.targetId });

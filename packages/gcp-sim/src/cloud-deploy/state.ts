@@ -1,6 +1,11 @@
 import type {
+  AbandonReleaseRequest,
+  AdvanceRolloutRequest,
   ApproveRolloutRequest,
+  CancelRolloutRequest,
   CloudRunMetadata,
+  CreateReleaseRequest,
+  CreateRolloutRequest,
   DeliveryPipeline,
   DeploySeed,
   GetRequest,
@@ -15,6 +20,7 @@ import type {
   Rollout,
   RollbackTargetRequest,
   RollbackTargetResponse,
+  RolloutFailureCause,
   RolloutState,
   Stage,
   Target,
@@ -58,13 +64,57 @@ export interface RollbackResult {
   created: Rollout | null;
 }
 
+/** Where and how a rollout fails (failure injection). Unset fields match anything. */
+export interface RolloutFailurePlan {
+  /** The phase to fail in (e.g. `canary-25`, `stable`); default: the first phase that runs. */
+  phaseId?: string;
+  /** The job to fail; default `deploy`. A plan for `verify` on a phase without verify never fires. */
+  jobId?: 'deploy' | 'verify';
+  /** Default EXECUTION_FAILED. */
+  cause?: RolloutFailureCause;
+  /** The rollout's failure_reason; default a sentence naming the phase and job. */
+  reason?: string;
+}
+
+/** Everything that changes in the world, in order; the simulator turns these into listener calls and Pub/Sub notifications. */
+export type DeployEvent =
+  | { type: 'release-created'; release: Release }
+  | { type: 'release-rendered'; release: Release }
+  | { type: 'release-abandoned'; release: Release }
+  | { type: 'rollout-created'; rollout: Rollout }
+  | { type: 'rollout-state'; rollout: Rollout; previousState: RolloutState }
+  | { type: 'approval'; rollout: Rollout; action: 'Required' | 'Approved' | 'Rejected' }
+  | { type: 'advance'; rollout: Rollout; phaseId: string; action: 'Required' | 'Advanced' };
+
+/** The next thing that happens on a pipeline's target, and what it waits for. */
+export type LaneWork =
+  | { kind: 'start'; rollout: string }
+  | { kind: 'job'; rollout: string; jobId: 'deploy' | 'verify' }
+  | { kind: 'advance'; rollout: string; phaseId: string }
+  | { kind: 'cancel'; rollout: string };
+
+/** States in which a rollout can still be cancelled. */
+const CANCELLABLE: ReadonlySet<RolloutState> = new Set<RolloutState>(['PENDING_RELEASE', 'PENDING_APPROVAL', 'PENDING', 'IN_PROGRESS']);
+
 const clone = <T>(value: T): T => structuredClone(value);
 
 /**
+ * Rollouts run one at a time per delivery pipeline and target (a "lane"): a
+ * rollout created while another is in progress there waits PENDING. Cloud
+ * Deploy documents PENDING as "waiting for an earlier Rollout(s) to complete on
+ * this Target" (https://cloud.google.com/deploy/docs/api/reference/rest/v1/projects.locations.deliveryPipelines.releases.rollouts#State);
+ * whether two pipelines sharing a target also wait for each other is not
+ * documented, and gcp-sim keeps them apart (README.md).
+ */
+export const laneOf = (rollout: Pick<Rollout, 'name' | 'targetId'>): string => `${pipelineOf(rollout.name)}|${rollout.targetId}`;
+
+/**
  * The in-memory Cloud Deploy: resources plus the semantics of the simulated
- * RPCs. No gRPC and no timers (the simulator drives rollouts through
- * `startRollout`/`finishRollout`), so it is testable on its own. Every value it
- * returns is a copy.
+ * RPCs and of a rollout's life (phases, jobs, approval, queueing, cancel). No
+ * gRPC and no timers: the simulator calls `nextWork` / `startRollout` /
+ * `stepRollout` / `finishCancel` / `finishRender` when time has passed, so this
+ * is testable on its own. Every value it returns is a copy; every change is
+ * reported to `onEvent`.
  */
 export class DeployState {
   private readonly pipelines = new Map<string, DeliveryPipeline>();
@@ -78,6 +128,7 @@ export class DeployState {
   constructor(
     seed: DeploySeed,
     private readonly clock: () => Date = () => new Date(),
+    private readonly onEvent: (event: DeployEvent) => void = () => {},
   ) {
     for (const pipeline of seed.pipelines) this.insert(this.pipelines, normalizePipeline(pipeline));
     for (const target of seed.targets) this.insert(this.targets, normalizeTarget(target));
@@ -183,6 +234,154 @@ export class DeployState {
     return rollout && clone(rollout);
   }
 
+  findRelease(name: string): Release | undefined {
+    const release = this.releases.get(name);
+    return release && clone(release);
+  }
+
+  // ---- Releases ----
+
+  /**
+   * CreateRelease: the release starts rendering (render_state IN_PROGRESS) with
+   * snapshots of its pipeline and targets; `finishRender` completes it.
+   * validate_only checks everything and returns the release that would be created.
+   */
+  createRelease(request: CreateReleaseRequest): Release {
+    parsePipelineName(request.parent, 'parent');
+    const releaseId = request.releaseId ?? '';
+    requireResourceId('release_id', releaseId);
+    const pipeline = this.requirePipeline(request.parent);
+    if (pipeline.suspended) throw failedPrecondition(`delivery pipeline "${request.parent}" is suspended`);
+    const name = `${request.parent}/releases/${releaseId}`;
+    if (this.releases.has(name)) throw alreadyExists(`Release "${name}" already exists`);
+    const location = locationName(parsePipelineName(request.parent));
+    const targetIds = (pipeline.serialPipeline?.stages ?? []).map((s) => s.targetId);
+    const targetSnapshots = targetIds.flatMap((id) => {
+      const target = this.targets.get(`${location}/targets/${id}`);
+      return target ? [clone(target)] : [];
+    });
+    const now = timestampOf(this.clock());
+    const given = request.release ?? {};
+    const release = normalizeRelease({
+      name,
+      description: given.description ?? '',
+      annotations: { ...(given.annotations ?? {}) },
+      labels: { ...(given.labels ?? {}) },
+      abandoned: false,
+      createTime: now,
+      renderStartTime: now,
+      skaffoldConfigUri: given.skaffoldConfigUri ?? '',
+      skaffoldConfigPath: given.skaffoldConfigPath ?? '',
+      buildArtifacts: [...(given.buildArtifacts ?? [])].map((a) => ({ image: a.image ?? '', tag: a.tag ?? '' })),
+      deliveryPipelineSnapshot: clone(pipeline),
+      targetSnapshots,
+      renderState: 'IN_PROGRESS',
+      skaffoldVersion: given.skaffoldVersion || '2.13',
+      targetRenders: Object.fromEntries(targetIds.map((id) => [id, { renderingState: 'IN_PROGRESS' as const }])),
+    });
+    if (request.validateOnly) return clone(release);
+    this.insert(this.releases, release);
+    this.emit({ type: 'release-created', release: clone(release) });
+    return clone(release);
+  }
+
+  /** Releases still rendering, oldest first. */
+  rendering(): string[] {
+    return [...this.releases.values()].filter((r) => r.renderState === 'IN_PROGRESS').map((r) => r.name);
+  }
+
+  /** Ends a release's render; its PENDING_RELEASE rollouts then queue (or fail with RELEASE_FAILED). */
+  finishRender(name: string, failureMessage?: string): Release {
+    const release = this.requireRelease(name);
+    if (release.renderState !== 'IN_PROGRESS') throw failedPrecondition(`release "${name}" is not rendering`);
+    release.renderState = failureMessage === undefined ? 'SUCCEEDED' : 'FAILED';
+    release.renderEndTime = timestampOf(this.clock());
+    for (const render of Object.values(release.targetRenders ?? {})) {
+      render.renderingState = release.renderState;
+      if (failureMessage !== undefined) render.failureMessage = failureMessage;
+    }
+    release.etag = stableId([name, release.renderState], 16);
+    this.emit({ type: 'release-rendered', release: clone(release) });
+    for (const rollout of this.inOrder([...this.rollouts.values()].filter((r) => releaseOfRollout(r.name) === name))) {
+      if (rollout.state !== 'PENDING_RELEASE') continue;
+      if (failureMessage !== undefined) {
+        rollout.failureReason = `release render failed: ${failureMessage}`;
+        rollout.deployFailureCause = 'RELEASE_FAILED';
+        abortRemaining(rollout);
+        this.transition(rollout, 'FAILED');
+      } else {
+        this.admit(rollout);
+      }
+    }
+    return clone(release);
+  }
+
+  /**
+   * AbandonRelease. "Rollouts from abandoned releases: ... any rollouts created
+   * from that release that are in progress or queued continue to completion ...
+   * you can't create new rollouts from an abandoned release", and you can't roll
+   * back to one (https://cloud.google.com/deploy/docs/abandon-release).
+   */
+  abandonRelease(request: AbandonReleaseRequest): void {
+    parseReleaseName(request.name);
+    const release = this.requireRelease(request.name);
+    if (release.abandoned) throw failedPrecondition(`release "${request.name}" is already abandoned`);
+    release.abandoned = true;
+    release.etag = stableId([release.name, 'abandoned'], 16);
+    this.emit({ type: 'release-abandoned', release: clone(release) });
+  }
+
+  // ---- Rollouts ----
+
+  /**
+   * CreateRollout: a rollout of `parent` (a release) to `rollout.target_id`.
+   * It waits PENDING_RELEASE while the release renders, PENDING_APPROVAL on a
+   * target with require_approval, then PENDING until the lane is free.
+   */
+  createRollout(request: CreateRolloutRequest): Rollout {
+    const ref = parseReleaseName(request.parent, 'parent');
+    const rolloutId = request.rolloutId ?? '';
+    requireResourceId('rollout_id', rolloutId);
+    const release = this.requireRelease(request.parent);
+    const pipelineName = pipelineOf(release.name);
+    const pipeline = this.requirePipeline(pipelineName);
+    const targetId = request.rollout?.targetId ?? '';
+    if (targetId === '') throw invalidArgument('rollout.target_id is required');
+    this.requireFreeRolloutId(pipelineName, rolloutId);
+    if (release.abandoned) {
+      throw failedPrecondition(`release "${release.name}" is abandoned: no new rollouts can be created from it`);
+    }
+    if (pipeline.suspended) throw failedPrecondition(`delivery pipeline "${pipelineName}" is suspended`);
+    if (release.renderState === 'FAILED') throw failedPrecondition(`release "${release.name}" failed to render`);
+    const stages = (release.deliveryPipelineSnapshot ?? pipeline).serialPipeline?.stages ?? [];
+    const stage = stages.find((s) => s.targetId === targetId);
+    if (!stage) throw invalidArgument(`target "${targetId}" is not a stage of delivery pipeline "${pipelineName}"`);
+    const fullTargetName = targetName({ ...ref, target: targetId });
+    const target = this.targets.get(fullTargetName);
+    if (!target) throw notFound(`Target "${fullTargetName}" not found`);
+    const phaseIds = phaseIdsOf(stage.strategy);
+    const startingPhaseId = request.startingPhaseId || phaseIds[0]!;
+    if (!phaseIds.includes(startingPhaseId)) {
+      throw invalidArgument(
+        `starting_phase_id "${startingPhaseId}" is not a phase of target "${targetId}" (phases: ${phaseIds.join(', ')})`,
+      );
+    }
+    const rollout = this.buildRollout({
+      name: `${release.name}/rollouts/${rolloutId}`,
+      target,
+      stage,
+      startingPhaseId,
+      rolledBack: '',
+      config: request.rollout ?? null,
+      service: this.serviceOf(pipelineName, targetId),
+      rendering: release.renderState === 'IN_PROGRESS',
+    });
+    if (request.validateOnly) return clone(rollout);
+    this.insert(this.rollouts, rollout);
+    this.announceCreated(rollout);
+    return clone(rollout);
+  }
+
   // ---- RollbackTarget ----
 
   /**
@@ -190,6 +389,11 @@ export class DeployState {
    * pipeline, target, rollout id taken (ALREADY_EXISTS comes before the release
    * checks so a retried call reports the rollout it already created, even after
    * that rollout changed what is current), rollout_to_roll_back, release.
+   * "By default, the rollback uses the last release with a successful rollout to
+   * the indicated target" (https://cloud.google.com/deploy/docs/roll-back).
+   * The rollback rollout is an ordinary rollout: while another rollout is in
+   * progress on the target it waits PENDING behind it (see `laneOf`), and on a
+   * target that requires approval it waits PENDING_APPROVAL.
    */
   rollbackTarget(request: RollbackTargetRequest): RollbackResult {
     const pipelineName = request.name;
@@ -198,11 +402,7 @@ export class DeployState {
     const rolloutId = request.rolloutId ?? '';
     if (targetId === '') throw invalidArgument('target_id is required');
     if (rolloutId === '') throw invalidArgument('rollout_id is required');
-    if (!RESOURCE_ID.test(rolloutId)) {
-      throw invalidArgument(
-        `rollout_id "${rolloutId}" is invalid: it must be 1 to 63 lowercase letters, digits or hyphens, start with a letter and not end with a hyphen (${RESOURCE_ID.source})`,
-      );
-    }
+    requireResourceId('rollout_id', rolloutId);
     const pipeline = this.requirePipeline(pipelineName);
     if (pipeline.suspended) throw failedPrecondition(`delivery pipeline "${pipelineName}" is suspended`);
 
@@ -212,8 +412,7 @@ export class DeployState {
     const stage = pipeline.serialPipeline?.stages.find((s) => s.targetId === targetId);
     if (!stage) throw invalidArgument(`target "${targetId}" is not a stage of delivery pipeline "${pipelineName}"`);
 
-    const taken = [...this.rollouts.values()].find((r) => pipelineOf(r.name) === pipelineName && idOf(r.name) === rolloutId);
-    if (taken) throw alreadyExists(`Rollout "${taken.name}" already exists`);
+    this.requireFreeRolloutId(pipelineName, rolloutId);
 
     const onTarget = this.newestFirst(
       [...this.rollouts.values()].filter((r) => pipelineOf(r.name) === pipelineName && r.targetId === targetId),
@@ -241,8 +440,11 @@ export class DeployState {
       if (!current) {
         throw failedPrecondition(`no previous successful rollout on target "${targetId}": nothing has succeeded on it yet`);
       }
-      // The rollback goes to the previous *release*: a redeploy of the current release is not a rollback candidate.
-      const previous = succeeded.find((r) => releaseOfRollout(r.name) !== currentRelease);
+      // The rollback goes to the previous *release*: a redeploy of the current release is not a rollback
+      // candidate, and neither is an abandoned release (it cannot be rolled back to).
+      const previous = succeeded.find(
+        (r) => releaseOfRollout(r.name) !== currentRelease && !this.releases.get(releaseOfRollout(r.name))?.abandoned,
+      );
       if (!previous) {
         throw failedPrecondition(
           `no previous successful rollout on target "${targetId}" before the current release "${idOf(currentRelease!)}"`,
@@ -250,7 +452,7 @@ export class DeployState {
       }
       release = this.requireRelease(releaseOfRollout(previous.name));
     }
-    if (release.abandoned) throw failedPrecondition(`release "${release.name}" is abandoned`);
+    if (release.abandoned) throw failedPrecondition(`release "${release.name}" is abandoned: it cannot be rolled back to`);
 
     const startingPhaseId = request.rollbackConfig?.startingPhaseId || STABLE_PHASE_ID;
     const phaseIds = phaseIdsOf(stage.strategy);
@@ -259,26 +461,24 @@ export class DeployState {
         `starting_phase_id "${startingPhaseId}" is not a phase of target "${targetId}" (phases: ${phaseIds.join(', ')})`,
       );
     }
-    if (startingPhaseId !== STABLE_PHASE_ID) {
-      // Canary phases wait for AdvanceRollout, which the simulator does not implement.
-      throw invalidArgument(`gcp-sim only starts rollbacks at phase "${STABLE_PHASE_ID}", not "${startingPhaseId}"`);
-    }
 
     const rolledBack = request.rolloutToRollBack || latest?.name || '';
-    const rollout = this.buildRollbackRollout({
+    const rollout = this.buildRollout({
       name: `${release.name}/rollouts/${rolloutId}`,
       target,
       stage,
       startingPhaseId,
       rolledBack,
       config: request.rollbackConfig?.rollout ?? null,
-      service: onTarget.find((r) => r.metadata?.cloudRun?.service)?.metadata?.cloudRun,
+      service: this.serviceOf(pipelineName, targetId),
+      rendering: false,
     });
 
     if (!request.validateOnly) {
       this.insert(this.rollouts, rollout);
       const previousRollout = this.rollouts.get(rolledBack);
       if (previousRollout) previousRollout.rolledBackByRollouts = [...(previousRollout.rolledBackByRollouts ?? []), rollout.name];
+      this.announceCreated(rollout);
     }
     return {
       response: { rollbackConfig: { rollout: clone(rollout), startingPhaseId } },
@@ -286,8 +486,9 @@ export class DeployState {
     };
   }
 
-  // ---- ApproveRollout ----
+  // ---- Approval, advance, cancel ----
 
+  /** ApproveRollout: APPROVED queues the rollout (PENDING); REJECTED ends it APPROVAL_REJECTED. */
   approveRollout(request: ApproveRolloutRequest): RolloutTransition {
     parseRolloutName(request.name);
     const rollout = this.requireRollout(request.name);
@@ -299,32 +500,89 @@ export class DeployState {
     if (request.approved) {
       rollout.approvalState = 'APPROVED';
       rollout.enqueueTime = now;
+      this.emit({ type: 'approval', rollout: clone(rollout), action: 'Approved' });
       return this.transition(rollout, 'PENDING');
     }
     rollout.approvalState = 'REJECTED';
-    for (const phase of rollout.phases ?? []) if (phase.state === 'PENDING') setPhase(phase, 'ABORTED', 'ABORTED');
+    abortRemaining(rollout);
+    this.emit({ type: 'approval', rollout: clone(rollout), action: 'Rejected' });
     return this.transition(rollout, 'APPROVAL_REJECTED');
+  }
+
+  /** AdvanceRollout: starts `phase_id`, which must be the phase the rollout waits to be advanced to. */
+  advanceRollout(request: AdvanceRolloutRequest): RolloutTransition {
+    parseRolloutName(request.name);
+    const rollout = this.requireRollout(request.name);
+    const phases = rollout.phases ?? [];
+    if (!phases.some((p) => p.id === request.phaseId)) {
+      throw invalidArgument(
+        `phase_id "${request.phaseId}" is not a phase of rollout "${request.name}" (phases: ${phases.map((p) => p.id).join(', ')})`,
+      );
+    }
+    const waiting = rollout.state === 'IN_PROGRESS' ? awaitingAdvance(rollout) : undefined;
+    if (!waiting) throw failedPrecondition(`rollout "${request.name}" is ${rollout.state} and not waiting to be advanced`);
+    if (waiting.id !== request.phaseId) {
+      throw failedPrecondition(`rollout "${request.name}" can only be advanced to phase "${waiting.id}", not "${request.phaseId}"`);
+    }
+    this.startPhase(rollout, waiting);
+    this.emit({ type: 'advance', rollout: clone(rollout), phaseId: waiting.id, action: 'Advanced' });
+    return { rollout: clone(rollout), previousState: rollout.state };
+  }
+
+  /** CancelRollout: CANCELLING now (running jobs abort), CANCELLED when `finishCancel` runs. */
+  cancelRollout(request: CancelRolloutRequest): RolloutTransition {
+    parseRolloutName(request.name);
+    const rollout = this.requireRollout(request.name);
+    if (!CANCELLABLE.has(rollout.state)) {
+      throw failedPrecondition(`rollout "${request.name}" is ${rollout.state}; only a pending or in-progress rollout can be cancelled`);
+    }
+    abortRemaining(rollout);
+    return this.transition(rollout, 'CANCELLING');
+  }
+
+  finishCancel(name: string): RolloutTransition {
+    const rollout = this.requireRollout(name);
+    if (rollout.state !== 'CANCELLING') throw failedPrecondition(`rollout "${name}" is ${rollout.state}, not CANCELLING`);
+    if (rollout.deployStartTime) rollout.deployEndTime = timestampOf(this.clock());
+    return this.transition(rollout, 'CANCELLED');
   }
 
   // ---- Rollout lifecycle (driven by the simulator's timers) ----
 
-  /** The rollout running on a target and the next one waiting for it: Cloud Deploy runs one rollout per target at a time. */
-  queueOnTarget(fullTargetName: string): { running: Rollout | undefined; next: Rollout | undefined } {
-    const onTarget = [...this.rollouts.values()]
-      .filter((r) => targetName({ ...parseRolloutName(r.name), target: r.targetId }) === fullTargetName)
-      .sort((a, b) => this.seqOf(a) - this.seqOf(b));
-    const running = onTarget.find((r) => r.state === 'IN_PROGRESS');
-    const next = onTarget.find((r) => r.state === 'PENDING');
-    return { running: running && clone(running), next: next && clone(next) };
+  /** Lanes (`laneOf`) that have a rollout pending, running or cancelling. */
+  activeLanes(): string[] {
+    const lanes = new Set<string>();
+    for (const r of this.rollouts.values()) {
+      if (r.state === 'PENDING' || r.state === 'IN_PROGRESS' || r.state === 'CANCELLING') lanes.add(laneOf(r));
+    }
+    return [...lanes];
   }
 
-  /** Full names of the targets that have a PENDING or IN_PROGRESS rollout. */
-  busyTargets(): string[] {
-    const names = new Set<string>();
-    for (const r of this.rollouts.values()) {
-      if (r.state === 'PENDING' || r.state === 'IN_PROGRESS') names.add(targetName({ ...parseRolloutName(r.name), target: r.targetId }));
+  /**
+   * What happens next on a lane: finish cancelling the running rollout, run its
+   * current job, or start the oldest pending one. `null` when nothing can move:
+   * the lane is idle, or its rollout waits for AdvanceRollout (unless `autoAdvance`).
+   */
+  nextWork(lane: string, autoAdvance = false): LaneWork | null {
+    const onLane = this.inOrder([...this.rollouts.values()].filter((r) => laneOf(r) === lane));
+    const running = onLane.find((r) => r.state === 'IN_PROGRESS' || r.state === 'CANCELLING');
+    if (running?.state === 'CANCELLING') return { kind: 'cancel', rollout: running.name };
+    if (running) {
+      const phase = (running.phases ?? []).find((p) => p.state === 'IN_PROGRESS');
+      if (!phase) {
+        // Between phases: it waits for AdvanceRollout (or, with autoAdvance, advances itself).
+        const waiting = awaitingAdvance(running);
+        return waiting && autoAdvance ? { kind: 'advance', rollout: running.name, phaseId: waiting.id } : null;
+      }
+      const job = jobsOf(phase).find((j) => j.state === 'IN_PROGRESS');
+      return { kind: 'job', rollout: running.name, jobId: job?.id === 'verify' ? 'verify' : 'deploy' };
     }
-    return [...names];
+    const next = onLane
+      .filter((r) => r.state === 'PENDING')
+      .sort(
+        (a, b) => millisOf(a.enqueueTime ?? a.createTime) - millisOf(b.enqueueTime ?? b.createTime) || this.seqOf(a) - this.seqOf(b),
+      )[0];
+    return next ? { kind: 'start', rollout: next.name } : null;
   }
 
   /** PENDING → IN_PROGRESS: the first phase that is not skipped starts with its deploy job. */
@@ -332,48 +590,105 @@ export class DeployState {
     const rollout = this.requireRollout(name);
     if (rollout.state !== 'PENDING') throw failedPrecondition(`rollout "${name}" is ${rollout.state}, not PENDING`);
     rollout.deployStartTime = timestampOf(this.clock());
+    const transition = this.transition(rollout, 'IN_PROGRESS');
     const phase = (rollout.phases ?? []).find((p) => p.state === 'PENDING');
-    if (phase) {
-      phase.state = 'IN_PROGRESS';
-      const deployJob = phase.deploymentJobs?.deployJob;
-      if (deployJob) {
-        deployJob.state = 'IN_PROGRESS';
-        deployJob.jobRun = `${name}/jobRuns/${stableId([name, phase.id, 'deploy', 'run'], 36)}`;
-      }
-    }
-    return this.transition(rollout, 'IN_PROGRESS');
+    if (phase) this.startPhase(rollout, phase);
+    return { ...transition, rollout: clone(rollout) };
   }
 
-  /** IN_PROGRESS → SUCCEEDED, or FAILED with `failureReason` (deploy_failure_cause EXECUTION_FAILED). */
-  finishRollout(name: string, failureReason?: string): RolloutTransition {
+  /**
+   * Finishes the running job of an IN_PROGRESS rollout: it succeeds, or fails
+   * when `failure` matches it (then the rollout ends FAILED). After the last job
+   * of a phase the next phase starts, except that the phases after the first
+   * one that ran wait for AdvanceRollout ("advance the rollout to the next
+   * phase", https://cloud.google.com/deploy/docs/deployment-strategies/canary);
+   * after the last phase the rollout SUCCEEDED.
+   * Returns whether `failure` fired.
+   */
+  stepRollout(name: string, failure?: RolloutFailurePlan): { transition: RolloutTransition; failed: boolean } {
     const rollout = this.requireRollout(name);
     if (rollout.state !== 'IN_PROGRESS') throw failedPrecondition(`rollout "${name}" is ${rollout.state}, not IN_PROGRESS`);
-    rollout.deployEndTime = timestampOf(this.clock());
     const phases = rollout.phases ?? [];
-    if (failureReason === undefined) {
-      for (const phase of phases) if (phase.state !== 'SKIPPED') setPhase(phase, 'SUCCEEDED', 'SUCCEEDED', name);
+    const phase = phases.find((p) => p.state === 'IN_PROGRESS');
+    if (!phase) throw failedPrecondition(`rollout "${name}" has no phase in progress`);
+    const jobs = jobsOf(phase);
+    const job = jobs.find((j) => j.state === 'IN_PROGRESS');
+    if (!job) throw failedPrecondition(`rollout "${name}" has no job in progress in phase "${phase.id}"`);
+
+    if (failure && (failure.phaseId === undefined || failure.phaseId === phase.id) && (failure.jobId ?? 'deploy') === job.id) {
+      job.state = 'FAILED';
+      for (const other of jobs) if (other.state === 'PENDING') other.state = 'ABORTED';
+      phase.state = 'FAILED';
+      abortRemaining(rollout);
+      rollout.failureReason = failure.reason ?? `${job.id} job of phase ${phase.id} failed (gcp-sim)`;
+      rollout.deployFailureCause = failure.cause ?? 'EXECUTION_FAILED';
+      rollout.deployEndTime = timestampOf(this.clock());
+      return { transition: this.transition(rollout, 'FAILED'), failed: true };
+    }
+
+    job.state = 'SUCCEEDED';
+    const nextJob = jobs.find((j) => j.state === 'PENDING');
+    if (nextJob) {
+      this.startJob(rollout, phase, nextJob);
+      return { transition: this.unchanged(rollout), failed: false };
+    }
+    phase.state = 'SUCCEEDED';
+    const nextPhase = phases.find((p) => p.state === 'PENDING');
+    if (!nextPhase) {
+      rollout.deployEndTime = timestampOf(this.clock());
       const cloudRun = rollout.metadata?.cloudRun;
       if (cloudRun?.service) cloudRun.revision = revisionName(idOf(cloudRun.service), this.nextRevision(cloudRun.service), name);
-      return this.transition(rollout, 'SUCCEEDED');
+      return { transition: this.transition(rollout, 'SUCCEEDED'), failed: false };
     }
-    for (const phase of phases) {
-      if (phase.state === 'IN_PROGRESS') {
-        phase.state = 'FAILED';
-        const jobs = phase.deploymentJobs ?? {};
-        if (jobs.deployJob) jobs.deployJob.state = 'FAILED';
-        for (const job of [jobs.verifyJob, jobs.predeployJob, jobs.postdeployJob]) if (job?.state === 'PENDING') job.state = 'ABORTED';
-      } else if (phase.state === 'PENDING') {
-        setPhase(phase, 'ABORTED', 'ABORTED');
-      }
-    }
-    rollout.failureReason = failureReason;
-    rollout.deployFailureCause = 'EXECUTION_FAILED';
-    return this.transition(rollout, 'FAILED');
+    this.emit({ type: 'advance', rollout: clone(rollout), phaseId: nextPhase.id, action: 'Required' });
+    return { transition: this.unchanged(rollout), failed: false };
   }
 
   // ---- internals ----
 
-  private buildRollbackRollout(args: {
+  private announceCreated(rollout: Rollout): void {
+    this.emit({ type: 'rollout-created', rollout: clone(rollout) });
+    if (rollout.state === 'PENDING_APPROVAL') this.emit({ type: 'approval', rollout: clone(rollout), action: 'Required' });
+  }
+
+  /** A rollout whose release has rendered: to approval, or straight into the queue. */
+  private admit(rollout: Rollout): void {
+    const target = this.targets.get(targetName({ ...parseRolloutName(rollout.name), target: rollout.targetId }));
+    if (target?.requireApproval) {
+      rollout.approvalState = 'NEEDS_APPROVAL';
+      this.transition(rollout, 'PENDING_APPROVAL');
+      this.emit({ type: 'approval', rollout: clone(rollout), action: 'Required' });
+    } else {
+      rollout.enqueueTime = timestampOf(this.clock());
+      this.transition(rollout, 'PENDING');
+    }
+  }
+
+  private startPhase(rollout: Rollout, phase: Phase): void {
+    phase.state = 'IN_PROGRESS';
+    const first = jobsOf(phase).find((j) => j.state === 'PENDING');
+    if (first) this.startJob(rollout, phase, first);
+  }
+
+  private startJob(rollout: Rollout, phase: Phase, job: Job): void {
+    job.state = 'IN_PROGRESS';
+    job.jobRun = `${rollout.name}/jobRuns/${stableId([rollout.name, phase.id, job.id, 'run'], 36)}`;
+  }
+
+  private requireFreeRolloutId(pipelineName: string, rolloutId: string): void {
+    const taken = [...this.rollouts.values()].find((r) => pipelineOf(r.name) === pipelineName && idOf(r.name) === rolloutId);
+    if (taken) throw alreadyExists(`Rollout "${taken.name}" already exists`);
+  }
+
+  /** The Cloud Run service earlier rollouts on this pipeline's target deployed, if any. */
+  private serviceOf(pipelineName: string, targetId: string): CloudRunMetadata | undefined {
+    const onTarget = this.newestFirst(
+      [...this.rollouts.values()].filter((r) => pipelineOf(r.name) === pipelineName && r.targetId === targetId),
+    );
+    return onTarget.find((r) => r.metadata?.cloudRun?.service)?.metadata?.cloudRun;
+  }
+
+  private buildRollout(args: {
     name: string;
     target: Target;
     stage: Stage;
@@ -381,14 +696,15 @@ export class DeployState {
     rolledBack: string;
     config: Partial<Rollout> | null;
     service: CloudRunMetadata | undefined;
+    rendering: boolean;
   }): Rollout {
-    const { name, target, stage, startingPhaseId, rolledBack, config, service } = args;
+    const { name, target, stage, startingPhaseId, rolledBack, config, service, rendering } = args;
     const now = timestampOf(this.clock());
     const verify = verifiesIn(stage.strategy);
     const phaseIds = phaseIdsOf(stage.strategy);
     const startAt = phaseIds.indexOf(startingPhaseId);
     const phases: Phase[] = phaseIds.map((id, i) => {
-      if (i < startAt) return { id, state: 'SKIPPED', skipMessage: `rollback starts at phase ${startingPhaseId}` };
+      if (i < startAt) return { id, state: 'SKIPPED', skipMessage: `the rollout starts at phase ${startingPhaseId}` };
       const job = (jobId: 'deploy' | 'verify'): Job =>
         jobId === 'deploy' ? { id: 'deploy', state: 'PENDING', deployJob: {} } : { id: 'verify', state: 'PENDING', verifyJob: {} };
       return {
@@ -398,6 +714,7 @@ export class DeployState {
       };
     });
     const needsApproval = target.requireApproval === true;
+    const state: RolloutState = rendering ? 'PENDING_RELEASE' : needsApproval ? 'PENDING_APPROVAL' : 'PENDING';
     return normalizeRollout({
       name,
       uid: stableId([name, now.seconds, String(now.nanos)]),
@@ -405,10 +722,10 @@ export class DeployState {
       annotations: { ...(config?.annotations ?? {}) },
       labels: { ...(config?.labels ?? {}) },
       createTime: now,
-      ...(needsApproval ? {} : { enqueueTime: now }),
+      ...(state === 'PENDING' ? { enqueueTime: now } : {}),
       targetId: target.targetId ?? idOf(target.name),
       approvalState: needsApproval ? 'NEEDS_APPROVAL' : 'DOES_NOT_NEED_APPROVAL',
-      state: needsApproval ? 'PENDING_APPROVAL' : 'PENDING',
+      state,
       phases,
       ...(service ? { metadata: { cloudRun: { service: service.service, serviceUrls: [...service.serviceUrls], revision: '' } } } : {}),
       rollbackOfRollout: rolledBack,
@@ -416,11 +733,22 @@ export class DeployState {
     });
   }
 
+  private emit(event: DeployEvent): void {
+    this.onEvent(event);
+  }
+
   private transition(rollout: Rollout, state: RolloutState): RolloutTransition {
     const previousState = rollout.state;
     rollout.state = state;
     rollout.etag = stableId([rollout.name, state, rollout.etag ?? ''], 16);
+    this.emit({ type: 'rollout-state', rollout: clone(rollout), previousState });
     return { rollout: clone(rollout), previousState };
+  }
+
+  /** A change inside a rollout (a job, a phase) that leaves its state as it was. */
+  private unchanged(rollout: Rollout): RolloutTransition {
+    rollout.etag = stableId([rollout.name, rollout.etag ?? '', 'step'], 16);
+    return { rollout: clone(rollout), previousState: rollout.state };
   }
 
   private nextRevision(service: string): number {
@@ -450,6 +778,11 @@ export class DeployState {
 
   private newestFirst(rollouts: Rollout[]): Rollout[] {
     return [...rollouts].sort((a, b) => millisOf(b.createTime) - millisOf(a.createTime) || this.seqOf(b) - this.seqOf(a));
+  }
+
+  /** Oldest first, by creation. */
+  private inOrder(rollouts: Rollout[]): Rollout[] {
+    return [...rollouts].sort((a, b) => millisOf(a.createTime) - millisOf(b.createTime) || this.seqOf(a) - this.seqOf(b));
   }
 
   /** Most recently completed first: what is "current" on a target is what finished deploying last. */
@@ -487,12 +820,35 @@ export class DeployState {
   }
 }
 
-function setPhase(phase: Phase, state: Phase['state'], jobState: Job['state'], rolloutName?: string): void {
-  phase.state = state;
-  for (const job of Object.values(phase.deploymentJobs ?? {})) {
-    if (!job || job.state === 'SKIPPED' || job.state === 'DISABLED') continue;
-    job.state = jobState;
-    if (rolloutName && !job.jobRun) job.jobRun = `${rolloutName}/jobRuns/${stableId([rolloutName, phase.id, job.id, 'run'], 36)}`;
+function requireResourceId(field: string, id: string): void {
+  if (id === '') throw invalidArgument(`${field} is required`);
+  if (!RESOURCE_ID.test(id)) {
+    throw invalidArgument(
+      `${field} "${id}" is invalid: it must be 1 to 63 lowercase letters, digits or hyphens, start with a letter and not end with a hyphen (${RESOURCE_ID.source})`,
+    );
+  }
+}
+
+/** The jobs of a phase in the order they run. */
+function jobsOf(phase: Phase): Job[] {
+  const jobs = phase.deploymentJobs ?? {};
+  return [jobs.predeployJob, jobs.deployJob, jobs.verifyJob, jobs.postdeployJob].filter((j): j is Job => j !== undefined);
+}
+
+/** The phase an IN_PROGRESS rollout waits to be advanced to: none is running and one after a finished phase is pending. */
+function awaitingAdvance(rollout: Rollout): Phase | undefined {
+  const phases = rollout.phases ?? [];
+  if (phases.some((p) => p.state === 'IN_PROGRESS')) return undefined;
+  const next = phases.findIndex((p) => p.state === 'PENDING');
+  return next > 0 && phases.slice(0, next).some((p) => p.state === 'SUCCEEDED') ? phases[next] : undefined;
+}
+
+/** Everything not finished in a rollout stops: running and pending phases and jobs end ABORTED. */
+function abortRemaining(rollout: Rollout): void {
+  for (const phase of rollout.phases ?? []) {
+    if (phase.state !== 'IN_PROGRESS' && phase.state !== 'PENDING') continue;
+    phase.state = 'ABORTED';
+    for (const job of jobsOf(phase)) if (job.state === 'IN_PROGRESS' || job.state === 'PENDING') job.state = 'ABORTED';
   }
 }
 
