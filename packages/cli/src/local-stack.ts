@@ -158,14 +158,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     log(`topics and subscriptions ready in project ${opts.projectId}`);
 
     const ports = localPorts(opts.env);
-    const configPath = opts.env.BURNBACK_CONFIG ?? resolve(REPO_ROOT, 'config/local.yaml');
-    // Every configured service gets its pipeline and history; Cloud Deploy's notifications go to the emulator.
+    // Every configured service (the same config the services read) gets its pipeline and history;
+    // Cloud Deploy's notifications go to the emulator.
     sim = await startGcpSim({
       projectId: opts.projectId,
       port: ports.gcpSim,
       host: '127.0.0.1',
       rolloutStepMs: opts.rolloutStepMs ?? 1000,
-      services: servicesFromConfigFile(configPath),
+      services: servicesFromConfigFile(opts.env.BURNBACK_CONFIG ?? resolve(REPO_ROOT, 'config/local.yaml')),
       notifications: { projectId: opts.projectId },
     });
     sim.deploy.onRolloutChange((rollout, previous) => {
@@ -179,7 +179,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       PUBSUB_EMULATOR_HOST: pubsubHost,
       FIRESTORE_EMULATOR_HOST: firestoreHost,
       CLOUD_DEPLOY_ENDPOINT: sim.address,
-      BURNBACK_CONFIG: configPath,
+      BURNBACK_CONFIG: opts.env.BURNBACK_CONFIG ?? resolve(REPO_ROOT, 'config/local.yaml'),
       BURNBACK_WEBHOOK_TOKEN: opts.env.BURNBACK_WEBHOOK_TOKEN ?? LOCAL_WEBHOOK_TOKEN,
       BURNBACK_POLL_INTERVAL_MS: opts.env.BURNBACK_POLL_INTERVAL_MS ?? '500',
     };

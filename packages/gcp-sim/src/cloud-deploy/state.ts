@@ -600,8 +600,9 @@ export class DeployState {
    * Finishes the running job of an IN_PROGRESS rollout: it succeeds, or fails
    * when `failure` matches it (then the rollout ends FAILED). After the last job
    * of a phase the next phase starts, except that the phases after the first
-   * one that ran wait for AdvanceRollout ("advance the rollout to the next
-   * phase", https://cloud.google.com/deploy/docs/deployment-strategies/canary);
+   * one that ran wait for AdvanceRollout (phases and jobs:
+   * https://cloud.google.com/deploy/docs/deployment-strategies/manage-rollout;
+   * the wait itself is how third-party guides describe canaries, see README.md);
    * after the last phase the rollout SUCCEEDED.
    * Returns whether `failure` fired.
    */
