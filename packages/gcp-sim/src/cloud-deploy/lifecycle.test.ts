@@ -284,6 +284,16 @@ describe('shipping releases through the real CloudDeployClient', () => {
     expect(sim.deploy.callsTo('GetOperation').at(-1)?.status).toBe('INTERNAL');
   });
 
+  it('injects a fault only into the calls it matches, e.g. RollbackTarget without validate_only', async () => {
+    const { sim, client } = await world();
+    sim.deploy.failNextCalls('RollbackTarget', 'UNAVAILABLE', 1, { afterApplying: true, when: (r) => r.validateOnly !== true });
+    const request = { name: PIPELINE, targetId: 'production', rolloutId: 'rb-1', releaseId: 'rel-001' };
+    await client.rollbackTarget({ ...request, validateOnly: true });
+    expect(await codeOf(client.rollbackTarget(request, { retry: null as never }))).toBe(14);
+    expect(sim.deploy.getRollout(rolloutOf('rel-001', 'rb-1'))).toBeDefined();
+    expect(sim.deploy.callsTo('RollbackTarget').map((c) => c.status)).toEqual(['OK', 'UNAVAILABLE']);
+  });
+
   it('answers NOT_FOUND for an unknown operation and UNIMPLEMENTED for the Operations methods it does not serve', async () => {
     const { client } = await world();
     expect(await codeOf(client.checkCreateRolloutProgress(`${LOCATION}/operations/operation-nope`))).toBe(5);

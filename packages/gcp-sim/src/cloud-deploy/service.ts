@@ -32,7 +32,7 @@ export function createCloudDeployHandlers(
   for (const method of Object.values(DeployMethods)) {
     if (OPERATIONS_METHODS.has(method) !== (service === 'operations')) continue;
     handlers[method] = (call: ServerUnaryCall<DeployRpcs[typeof method]['request'], unknown>, callback: sendUnaryData<unknown>) => {
-      const fault = sim.takeFault(method);
+      const fault = sim.takeFault(method, call.request);
       const answer = (): void => {
         try {
           const response = sim.invoke(method, call.request, fault);

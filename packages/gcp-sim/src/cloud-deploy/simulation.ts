@@ -56,6 +56,8 @@ export interface FailNextCallsOptions {
   /** Apply the call, then answer the error anyway: the "it worked but the reply was lost" case. Default false. */
   afterApplying?: boolean;
   message?: string;
+  /** Only calls whose request matches count (e.g. RollbackTarget without validate_only); others pass untouched. */
+  when?: (request: Record<string, unknown>) => boolean;
 }
 
 /** A fault for the next `count` calls of one RPC: a delay, an error, or both. */
@@ -69,6 +71,8 @@ export interface RpcFault {
   /** Apply the call, then answer the error anyway. Default false. */
   afterApplying?: boolean;
   message?: string;
+  /** Only calls whose request matches count; others pass untouched. Default: every call. */
+  when?: (request: Record<string, unknown>) => boolean;
 }
 
 /** One fault, ready to apply to one call. */
@@ -77,6 +81,7 @@ export interface PendingFault {
   latencyMs: number;
   afterApplying: boolean;
   message: string;
+  when?: (request: Record<string, unknown>) => boolean;
 }
 
 /** How long each thing takes in the simulated world. */
@@ -321,14 +326,17 @@ export class DeploySimulation implements DeploySim {
         latencyMs,
         afterApplying: fault.afterApplying ?? false,
         message: fault.message ?? `injected ${code ?? 'latency'} (gcp-sim)`,
+        ...(fault.when ? { when: fault.when } : {}),
       });
     }
     this.callFaults.set(method, queue);
   }
 
-  /** The fault the next call of `method` gets, taken off its queue (the gRPC layer applies the latency). */
-  takeFault(method: DeployMethod): PendingFault | undefined {
-    return this.callFaults.get(method)?.shift();
+  /** The fault this call of `method` gets, taken off its queue (the gRPC layer applies the latency). */
+  takeFault(method: DeployMethod, request: unknown = {}): PendingFault | undefined {
+    const queue = this.callFaults.get(method);
+    const at = queue?.findIndex((f) => !f.when || f.when(request as Record<string, unknown>)) ?? -1;
+    return at < 0 ? undefined : queue!.splice(at, 1)[0];
   }
 
   setTimings(timings: Partial<DeployTimings>): void {
@@ -376,7 +384,7 @@ export class DeploySimulation implements DeploySim {
   invoke<M extends DeployMethod>(
     method: M,
     request: DeployRpcs[M]['request'],
-    fault: PendingFault | undefined = this.takeFault(method),
+    fault: PendingFault | undefined = this.takeFault(method, request),
   ): DeployRpcs[M]['response'] {
     const call: (typeof this.callLog)[number] = {
       method,

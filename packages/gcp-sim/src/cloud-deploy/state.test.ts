@@ -93,6 +93,17 @@ describe('DeployState', () => {
     expect(created?.rollbackOfRollout).toBe(rolloutName('rel-003', 'rel-003-to-production-0001'));
   });
 
+  it('refuses a release that the latest rollout deployed, but not one a later failed or cancelled rollout may have replaced', () => {
+    const state = stateAt(seedWith());
+    expect(() => rollback(state, 'rb-1', { releaseId: 'rel-002' })).toThrow(/already the current release/);
+    const seed = seedWith((s) => {
+      s.releases.push({ ...structuredClone(s.releases[1]!), name: `${PIPELINE}/releases/rel-003`, createTime: timestampOf(ANCHOR) });
+      s.rollouts.push(extraRollout(s, 'rel-002-to-production-0001', 'rel-003', 'rel-003-to-production-0001', 10, 'CANCELLED'));
+    });
+    const { created } = rollback(stateAt(seed), 'rb-1', { releaseId: 'rel-002' });
+    expect(created?.name).toBe(rolloutName('rel-002', 'rb-1'));
+  });
+
   it('answers FAILED_PRECONDITION when no earlier release ever succeeded on the target', () => {
     const seed = seedWith((s) => {
       s.rollouts = s.rollouts.filter((r) => !r.name.includes('rel-001-to-production'));

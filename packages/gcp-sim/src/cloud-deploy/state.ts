@@ -433,7 +433,10 @@ export class DeployState {
     if (request.releaseId) {
       const name = `${pipelineName}/releases/${request.releaseId}`;
       release = this.requireRelease(name);
-      if (name === currentRelease) {
+      // Refused only when the release is what the target's latest rollout deployed, successfully. Rolling back
+      // to the last release that succeeded is allowed once a later rollout (a canary cancelled mid-way, a
+      // verify that failed after deploying) may have put another release in front of traffic (gcp-sim's choice).
+      if (latest?.state === 'SUCCEEDED' && name === releaseOfRollout(latest.name)) {
         throw failedPrecondition(`release "${request.releaseId}" is already the current release on target "${targetId}"`);
       }
     } else {
