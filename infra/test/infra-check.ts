@@ -8,6 +8,7 @@
  * Anything the evaluator cannot read stays an expression and is reported when
  * a check needs its value, so names have to stay literal somewhere checkable.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -128,6 +129,43 @@ export interface InfraExpectations {
   burnRates: Array<{ name: string; threshold: number; longWindowSeconds: number; shortWindowSeconds: number }>;
   policyUserLabelKeys: string[];
   pipeline: { name: string; targets: string[]; canaryPercentages: number[] } | null;
+  /** Every topic each Burnback service's code publishes to, with where the code says so. */
+  publishers: Array<{ service: string; topic: string; source: string }>;
+}
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
+
+function sourcesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => path.join(dir, f));
+}
+
+/**
+ * What each service publishes, read from the code: every `Topics.<key>` a
+ * service's own sources name (services/<service>/src, tests excluded; they
+ * publish events, outbox entries and dead letters there), plus the topics
+ * packages/platform names, which it publishes to on behalf of every service
+ * (its subscriber dead-letters what a handler refuses).
+ */
+export function publishersFromCode(root: string = REPO_ROOT): InfraExpectations['publishers'] {
+  const topicsIn = (files: string[]) =>
+    files.flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/\bTopics\.([A-Za-z]+)\b/g)].map((m) => {
+        const key = m[1] as keyof typeof Topics;
+        if (!(key in Topics)) throw new Error(`${file} names Topics.${key}, which packages/contracts does not define`);
+        return { topic: Topics[key], source: toPosix(path.relative(root, file)) };
+      }),
+    );
+  const platform = topicsIn(sourcesUnder(path.join(root, 'packages/platform/src')));
+  const out = new Map<string, { service: string; topic: string; source: string }>();
+  for (const service of readdirSync(path.join(root, 'services'))) {
+    const src = path.join(root, 'services', service, 'src');
+    for (const { topic, source } of [...topicsIn(sourcesUnder(src)), ...platform]) {
+      if (!out.has(`${service}/${topic}`)) out.set(`${service}/${topic}`, { service, topic, source });
+    }
+  }
+  return [...out.values()];
 }
 
 /** The delivery pipeline Burnback is built around (ARCHITECTURE.md; gcp-sim seeds the same one). */
@@ -163,6 +201,7 @@ export function contractExpectations(): InfraExpectations {
     ],
     policyUserLabelKeys: Object.values(PolicyUserLabels),
     pipeline: API_PIPELINE,
+    publishers: publishersFromCode(),
   };
 }
 
@@ -782,11 +821,35 @@ function checkVariables(parsed: ParsedTf, problems: string[]): void {
   }
 }
 
+/** The Burnback service a grant's member is: the key it indexes `var.service_accounts` with (e.g. `each.value.who`). */
+function grantee(instance: Instance): string | null {
+  const raw = instance.block.body['member'];
+  const m = typeof raw === 'string' ? /var\.service_accounts\[([^\]]+)\]/.exec(raw) : null;
+  if (!m) return null;
+  const who = evaluate(`\${${m[1]!}}`, instance.scope);
+  return typeof who === 'string' ? who : null;
+}
+
+/** Every topic a service's code publishes to has a roles/pubsub.publisher grant for that service's account. */
+function checkPublishers(parsed: ParsedTf, x: InfraExpectations, problems: string[]): void {
+  const grants = instances(parsed, 'google_pubsub_topic_iam_member')
+    .filter((g) => attribute(g, 'role') === 'roles/pubsub.publisher')
+    .map((g) => ({ who: grantee(g), topic: lastSegment(attribute(g, 'topic')) }));
+  for (const p of x.publishers) {
+    if (!grants.some((g) => g.who === p.service && g.topic === p.topic)) {
+      problems.push(
+        `service "${p.service}" publishes to topic "${p.topic}" (${p.source}) but no google_pubsub_topic_iam_member grants ${p.service} roles/pubsub.publisher on it`,
+      );
+    }
+  }
+}
+
 /** Every problem found, as sentences naming the file and the name involved; empty when all is well. */
 export function checkInfra(parsed: ParsedTf, expectations: InfraExpectations = contractExpectations()): string[] {
   const problems: string[] = [];
   if (Object.keys(parsed.modules).length === 0) return [`no *.tf files under ${parsed.root}`];
   checkPubSub(parsed, expectations, problems);
+  checkPublishers(parsed, expectations, problems);
   checkMonitoring(parsed, expectations, problems);
   checkPipeline(parsed, expectations, problems);
   checkRoles(parsed, problems);

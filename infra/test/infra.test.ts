@@ -3,7 +3,7 @@ import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_POLICY, PolicyUserLabels, Subscriptions, Topics } from '@burnback/contracts';
-import { checkInfra, contractExpectations, loadTerraform, pubsubInventory, type ParsedTf } from './infra-check';
+import { checkInfra, contractExpectations, loadTerraform, publishersFromCode, pubsubInventory, type ParsedTf } from './infra-check';
 
 const INFRA = path.resolve(__dirname, '..');
 const terraformOnPath = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
@@ -81,8 +81,24 @@ describe('the Terraform in infra/', () => {
     }
   });
 
-  test('creates the clouddeploy-operations topic Cloud Deploy publishes its notifications to', () => {
-    expect(pubsubInventory(parsed).topics).toContain(Topics.clouddeployOperations);
+  test('creates the clouddeploy-operations and clouddeploy-approvals topics Cloud Deploy publishes its notifications to', () => {
+    expect(pubsubInventory(parsed).topics).toEqual(expect.arrayContaining([Topics.clouddeployOperations, Topics.clouddeployApprovals]));
+  });
+
+  test('reads from the code which topics each service publishes to', () => {
+    const published = publishersFromCode().map((p) => `${p.service} -> ${p.topic}`);
+    expect(published).toEqual(
+      expect.arrayContaining([
+        'ingest -> burnback-alerts',
+        'decider -> burnback-commands',
+        'executor -> burnback-progress',
+        'executor -> burnback-commands',
+        'ingest -> burnback-dead-letter',
+        'decider -> burnback-dead-letter',
+        'executor -> burnback-dead-letter',
+      ]),
+    );
+    expect(published).not.toContain('ingest -> burnback-commands');
   });
 
   const fmt = terraformOnPath ? test : test.skip;
@@ -212,6 +228,24 @@ resource "google_pubsub_subscription" "audit" {
     const problems = await problemsOf(root);
     expect(problems).toContainEqual('no google_monitoring_notification_channel of type "pubsub" publishes to topic "monitoring-incidents"');
     expect(problems).toContainEqual(expect.stringContaining('the Monitoring notification service agent'));
+  });
+
+  test("a service that publishes to a topic without a publisher grant is reported (the executor's hand-off to burnback-commands)", async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/pubsub/main.tf', /\n\s*"burnback-commands\/executor"\s*=[^\n]*/, '');
+    expect(await problemsOf(root)).toEqual([
+      expect.stringMatching(
+        /^service "executor" publishes to topic "burnback-commands" \(services\/executor\/src\/handler\.ts\) but no google_pubsub_topic_iam_member grants executor roles\/pubsub\.publisher on it$/,
+      ),
+    ]);
+  });
+
+  test('a new publish in the code without a grant is reported', async () => {
+    const expectations = contractExpectations();
+    expectations.publishers.push({ service: 'ingest', topic: Topics.progress, source: 'services/ingest/src/handler.ts' });
+    expect(checkInfra(await loadTerraform(INFRA), expectations)).toEqual([
+      expect.stringContaining('service "ingest" publishes to topic "burnback-progress"'),
+    ]);
   });
 
   test('a roles/editor grant anywhere is reported', async () => {

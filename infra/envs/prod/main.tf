@@ -62,6 +62,7 @@ module "delivery_pipeline" {
 
   rollback_operator = module.identities.members["executor"]
   operations_topic  = module.pubsub.topic_ids["clouddeploy-operations"]
+  approvals_topic   = module.pubsub.topic_ids["clouddeploy-approvals"]
 
   depends_on = [google_project_service.api]
 }

@@ -199,13 +199,23 @@ resource "google_service_account_iam_member" "rollback_operator_acts_as_runtime"
 # --- Cloud Deploy's own notifications ----------------------------------------------
 
 # Cloud Deploy publishes operation notifications to the project's topic named
-# clouddeploy-operations (created in modules/pubsub) as its service agent. The
-# agent's own role normally covers this; granting publish on the topic makes
-# it explicit and survives an org policy that trims the agent's role. The
-# agent appears on the first Cloud Deploy API call, hence the dependency.
+# clouddeploy-operations, and approval notifications to clouddeploy-approvals
+# (both created in modules/pubsub), as its service agent. The agent's own role
+# normally covers this; granting publish on the topics makes it explicit and
+# survives an org policy that trims the agent's role. The agent appears on the
+# first Cloud Deploy API call, hence the dependency.
 resource "google_pubsub_topic_iam_member" "cloud_deploy_operations_publisher" {
   project = var.project_id
   topic   = var.operations_topic
+  role    = "roles/pubsub.publisher"
+  member  = local.cloud_deploy_service_agent
+
+  depends_on = [google_clouddeploy_delivery_pipeline.pipeline]
+}
+
+resource "google_pubsub_topic_iam_member" "cloud_deploy_approvals_publisher" {
+  project = var.project_id
+  topic   = var.approvals_topic
   role    = "roles/pubsub.publisher"
   member  = local.cloud_deploy_service_agent
 

@@ -82,6 +82,11 @@ variable "operations_topic" {
   type        = string
 }
 
+variable "approvals_topic" {
+  description = "Id of the clouddeploy-approvals topic (projects/<project>/topics/clouddeploy-approvals) Cloud Deploy publishes its approval notifications to."
+  type        = string
+}
+
 variable "releasers" {
   description = "IAM members (e.g. your CI's service account) allowed to create releases of the pipeline; they get releaser on the pipeline and actAs on the execution account."
   type        = list(string)

@@ -3,18 +3,34 @@
 # infra/test/infra.test.ts fails when the two disagree.
 
 locals {
-  # Topic name => which Burnback services publish to it. Google-managed
-  # publishers are granted separately: the Monitoring notification service
-  # agent on monitoring-incidents (modules/monitoring), the Cloud Deploy
-  # service agent on clouddeploy-operations (modules/delivery-pipeline) and
-  # the Pub/Sub service agent on burnback-dead-letter (below).
+  # Every topic Burnback uses. Google-managed publishers are granted
+  # separately: the Monitoring notification service agent on
+  # monitoring-incidents (modules/monitoring), the Cloud Deploy service agent
+  # on clouddeploy-operations and clouddeploy-approvals
+  # (modules/delivery-pipeline) and the Pub/Sub service agent on
+  # burnback-dead-letter (below).
   topics = {
-    "monitoring-incidents"   = { publishers = [] }
-    "clouddeploy-operations" = { publishers = [] }
-    "burnback-alerts"        = { publishers = ["ingest"] }
-    "burnback-commands"      = { publishers = ["decider"] }
-    "burnback-progress"      = { publishers = ["executor"] }
-    "burnback-dead-letter"   = { publishers = ["ingest", "decider", "executor"] }
+    "monitoring-incidents"   = {}
+    "clouddeploy-operations" = {}
+    "clouddeploy-approvals"  = {}
+    "burnback-alerts"        = {}
+    "burnback-commands"      = {}
+    "burnback-progress"      = {}
+    "burnback-dead-letter"   = {}
+  }
+
+  # Which Burnback service publishes to which topic, one literal row per
+  # grant; infra/test fails when a service's code publishes to a topic that
+  # has no row here. The executor publishes to burnback-commands too: it
+  # re-publishes its own hand-off of a command it has tracked for too long.
+  publisher_grants = {
+    "burnback-alerts/ingest"        = { topic = "burnback-alerts", who = "ingest" }
+    "burnback-commands/decider"     = { topic = "burnback-commands", who = "decider" }
+    "burnback-commands/executor"    = { topic = "burnback-commands", who = "executor" }
+    "burnback-progress/executor"    = { topic = "burnback-progress", who = "executor" }
+    "burnback-dead-letter/ingest"   = { topic = "burnback-dead-letter", who = "ingest" }
+    "burnback-dead-letter/decider"  = { topic = "burnback-dead-letter", who = "decider" }
+    "burnback-dead-letter/executor" = { topic = "burnback-dead-letter", who = "executor" }
   }
 
   dead_letter_topic = "burnback-dead-letter"
@@ -56,11 +72,6 @@ locals {
   # queue cannot dead-letter into itself.
   dead_letter_audit_subscription = "burnback-dead-letter-audit"
 
-  publisher_grants = {
-    for grant in flatten([
-      for topic, t in local.topics : [for who in t.publishers : { topic = topic, who = who }]
-    ]) : "${grant.topic}/${grant.who}" => grant
-  }
 
   pubsub_service_agent = "serviceAccount:service-${var.project_number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
-import { startGcpSim, type GcpSim } from '@burnback/gcp-sim';
+import { servicesFromConfigFile, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
 import { EMULATORS, ensureEmulator, ensureTopology, stopEmulator, waitFor, type RunningEmulator } from '@burnback/testkit';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
@@ -158,11 +158,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     log(`topics and subscriptions ready in project ${opts.projectId}`);
 
     const ports = localPorts(opts.env);
+    // Every configured service (the same config the services read) gets its pipeline and history;
+    // Cloud Deploy's notifications go to the emulator.
     sim = await startGcpSim({
       projectId: opts.projectId,
       port: ports.gcpSim,
       host: '127.0.0.1',
       rolloutStepMs: opts.rolloutStepMs ?? 1000,
+      services: servicesFromConfigFile(opts.env.BURNBACK_CONFIG ?? resolve(REPO_ROOT, 'config/local.yaml')),
+      notifications: { projectId: opts.projectId },
     });
     sim.deploy.onRolloutChange((rollout, previous) => {
       if (previous) log(`gcp-sim: rollout ${rollout.name} ${previous} -> ${rollout.state}`);

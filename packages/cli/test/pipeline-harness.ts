@@ -58,10 +58,16 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-export async function startPipeline(suite: string, options: { rolloutStepMs?: number } = {}): Promise<Pipeline> {
+export async function startPipeline(
+  suite: string,
+  options: {
+    rolloutStepMs?: number;
+    /** Extra environment for loadConfig, e.g. a BURNBACK_CONFIG of the test's own. */ env?: Record<string, string>;
+  } = {},
+): Promise<Pipeline> {
   const env = await createTestEnvironment(suite);
   const sim = await startGcpSim({ projectId: env.projectId, rolloutStepMs: options.rolloutStepMs ?? 100, port: 0 });
-  const config = env.config({ CLOUD_DEPLOY_ENDPOINT: sim.address, BURNBACK_WEBHOOK_TOKEN: WEBHOOK_TOKEN });
+  const config = env.config({ CLOUD_DEPLOY_ENDPOINT: sim.address, BURNBACK_WEBHOOK_TOKEN: WEBHOOK_TOKEN, ...options.env });
   const deployClient = createDeployClient(config);
   const progress = await tapTopic(env.pubsub, Topics.progress);
   const deadLetters = await tapTopic(env.pubsub, Topics.deadLetter);

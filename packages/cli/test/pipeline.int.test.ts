@@ -3,6 +3,8 @@ import { belowThresholdIncident, closedIncident, openIncident, testNotification,
 import { MARKER_ATTRIBUTE, startPipeline, WEBHOOK_TOKEN, type Pipeline } from './pipeline-harness';
 
 const stages = (progress: RollbackProgress[]) => progress.map((p) => p.stage);
+/** RollbackTarget calls that create a rollout (not the validate_only preflight). */
+const rollbacksCreated = (p: Pipeline) => p.sim.deploy.callsTo('RollbackTarget').filter((c) => !c.request.validateOnly);
 
 describe('Burnback end to end on the emulators and gcp-sim', () => {
   let p: Pipeline;
@@ -28,8 +30,10 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     expect(p.progressOf(terminal.rollbackId).map((e) => e.sequence)).toEqual([1, 2, 3]);
 
     const calls = p.sim.deploy.callsTo('RollbackTarget');
-    expect(calls).toHaveLength(1);
-    expect(calls[0]!.request).toMatchObject({
+    // A validate_only preflight, then the call itself, both naming the rollout being rolled back.
+    expect(calls.map((c) => c.request.validateOnly)).toEqual([true, false]);
+    expect(calls[1]!.request).toMatchObject({
+      rolloutToRollBack: expect.stringMatching(/\/releases\/rel-002\/rollouts\/rel-002-to-production-0001$/),
       name: `projects/${p.env.projectId}/locations/us-central1/deliveryPipelines/api-backend-pipeline`,
       targetId: 'production',
       releaseId: 'rel-001',
@@ -70,7 +74,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     await p.notify(openIncident({ projectId: p.env.projectId }));
     await p.drain();
 
-    expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+    expect(rollbacksCreated(p)).toHaveLength(1);
     expect(await p.decisions()).toHaveLength(1);
     expect(await p.rollbacks()).toHaveLength(1);
     expect(stages(p.progressOf())).toEqual(['accepted', 'started', 'succeeded']);
@@ -94,7 +98,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
       expect.stringMatching(/^no rollback: error ratio 0\.4 % does not exceed the threshold of 1 %/),
       expect.stringMatching(/^no rollback: incident 0\.closed1 is closed/),
     ]);
-    expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(0);
+    expect(rollbacksCreated(p)).toHaveLength(0);
     expect(p.progressOf()).toHaveLength(0);
     expect(await p.env.db.collection(Collections.outbox).get()).toHaveProperty('size', 0);
   });
@@ -114,7 +118,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
 
     expect((await waitForTerminal()).stage).toBe('succeeded');
     await p.drain();
-    expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+    expect(rollbacksCreated(p)).toHaveLength(1);
   });
 
   it('an incident on a service Burnback does not know is dead-lettered, not guessed', async () => {
@@ -124,7 +128,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
       /no configured service matches incident 0\.nx8k2f1q7d3a on resource cloud_run_revision .*"service_name":"billing"/,
     );
     await p.drain();
-    expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(0);
+    expect(rollbacksCreated(p)).toHaveLength(0);
   });
 
   it('a second incident inside the cooldown is refused with the reason, never rolling back twice', async () => {
@@ -138,7 +142,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
 
     expect(refused.action).toBe('none');
     expect(refused.reason).toMatch(/within the 30 min cooldown/);
-    expect(p.sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+    expect(rollbacksCreated(p)).toHaveLength(1);
   });
 
   it('the webhook accepts a notification with the right token and the rollback follows', async () => {
@@ -225,17 +229,18 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     await p.notify(openIncident({ projectId: p.env.projectId }));
     expect((await waitForTerminal()).stage).toBe('succeeded');
     await p.drain();
-    expect(p.sim.deploy.callsTo('RollbackTarget').map((c) => c.status)).toEqual(['UNAVAILABLE', 'UNAVAILABLE', 'OK']);
+    // The preflight meets the outage and is retried; the call itself goes through once.
+    expect(p.sim.deploy.callsTo('RollbackTarget').map((c) => c.status)).toEqual(['UNAVAILABLE', 'UNAVAILABLE', 'OK', 'OK']);
     expect(p.sim.deploy.rolloutsOnTarget('production').filter((r) => r.rollbackOfRollout)).toHaveLength(1);
   });
 
   it('a RollbackTarget that took effect but answered an error is resumed through ALREADY_EXISTS, not repeated', async () => {
-    p.sim.deploy.failNextCalls('RollbackTarget', 14 /* UNAVAILABLE */, 1, { afterApplying: true });
+    p.sim.deploy.failNextCalls('RollbackTarget', 14 /* UNAVAILABLE */, 1, { afterApplying: true, when: (r) => r.validateOnly !== true });
     await p.notify(openIncident({ projectId: p.env.projectId }));
     const terminal = await waitForTerminal();
     await p.drain();
     expect(terminal.stage).toBe('succeeded');
-    expect(p.sim.deploy.callsTo('RollbackTarget').map((c) => c.status)).toEqual(['UNAVAILABLE', 'ALREADY_EXISTS']);
+    expect(p.sim.deploy.callsTo('RollbackTarget').map((c) => c.status)).toEqual(['OK', 'UNAVAILABLE', 'ALREADY_EXISTS']);
     expect(p.sim.deploy.rolloutsOnTarget('production').filter((r) => r.rollbackOfRollout)).toHaveLength(1);
     const [record] = await p.rollbacks();
     expect(record!.audit.find((a) => a.stage === 'started')!.detail).toMatch(/already exists/);

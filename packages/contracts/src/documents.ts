@@ -95,16 +95,34 @@ export const OutboxEntry = z.object({
 });
 export type OutboxEntry = z.infer<typeof OutboxEntry>;
 
+/**
+ * Audit lines that are not progress stages: a redelivery resuming, and the
+ * executor cancelling a rollout (the bad release's still-running rollout before
+ * rolling back, or its own rollback left waiting for approval when it gives up).
+ */
+export const AuditOnlyStages = { resumed: 'resumed', cancelling: 'cancelling', cancelled: 'cancelled' } as const;
+export const AuditStage = ProgressStage.or(z.enum([AuditOnlyStages.resumed, AuditOnlyStages.cancelling, AuditOnlyStages.cancelled]));
+export type AuditStage = z.infer<typeof AuditStage>;
+
 /** One line of a rollback's audit trail. */
-export const AuditEntry = z.object({ at: IsoTime, stage: ProgressStage.or(z.literal('resumed')), detail: z.string() });
+export const AuditEntry = z.object({ at: IsoTime, stage: AuditStage, detail: z.string() });
 export type AuditEntry = z.infer<typeof AuditEntry>;
+
+/** The release a rollback leaves: the one the target's latest rollout that reached traffic deployed. */
+export const LeavingRelease = z.object({ releaseId: z.string(), rolloutName: z.string(), state: z.string() });
+export type LeavingRelease = z.infer<typeof LeavingRelease>;
 
 /** `rollbacks/{rollbackId}`: the executor's state machine and audit trail for one rollback. */
 export const RollbackRecord = z.object({
   rollbackId: z.string(),
   command: RollbackCommand,
   status: ProgressStage,
+  /** The release rolled back to, once chosen. */
   releaseId: z.string().nullable(),
+  /** What the rollback leaves (chosen with releaseId; null before, and in records written before it existed). */
+  leaving: LeavingRelease.nullable().default(null),
+  /** The target's latest rollout when the releases were chosen: RollbackTarget's rollout_to_roll_back. */
+  rolloutToRollBack: z.string().nullable().default(null),
   rolloutName: z.string().nullable(),
   rolloutState: z.string().nullable(),
   failureReason: z.string().nullable(),

@@ -72,16 +72,29 @@ export const ProgressStages = {
   started: 'started',
   succeeded: 'succeeded',
   failed: 'failed',
+  /**
+   * Cloud Deploy refused the rollback because the rollout it was to roll back is
+   * no longer the target's latest: someone shipped after the decision. Final,
+   * and not a failure: the command is stale, nothing was rolled back.
+   */
+  superseded: 'superseded',
 } as const;
-export const ProgressStage = z.enum([ProgressStages.accepted, ProgressStages.started, ProgressStages.succeeded, ProgressStages.failed]);
+export const ProgressStage = z.enum([
+  ProgressStages.accepted,
+  ProgressStages.started,
+  ProgressStages.succeeded,
+  ProgressStages.failed,
+  ProgressStages.superseded,
+]);
 export type ProgressStage = z.infer<typeof ProgressStage>;
 
-/** Sequence of each stage, so consumers can order and dedupe progress; succeeded and failed are both final. */
+/** Sequence of each stage, so consumers can order and dedupe progress; succeeded, failed and superseded are all final. */
 export const progressSequence: Record<ProgressStage, number> = {
   accepted: 1,
   started: 2,
   succeeded: 3,
   failed: 3,
+  superseded: 3,
 };
 
 /** True for the stages after which a rollback never changes again. */

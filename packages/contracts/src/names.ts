@@ -2,6 +2,8 @@
 export const Topics = {
   monitoringIncidents: 'monitoring-incidents',
   clouddeployOperations: 'clouddeploy-operations',
+  /** Cloud Deploy's approval notifications (Required, Approved, Rejected). */
+  clouddeployApprovals: 'clouddeploy-approvals',
   alerts: 'burnback-alerts',
   commands: 'burnback-commands',
   progress: 'burnback-progress',

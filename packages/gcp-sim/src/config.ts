@@ -7,6 +7,14 @@ export interface SimConfig {
   projectId: string;
   region: string;
   rolloutStepMs: number;
+  /** Start canary phases without AdvanceRollout (demos); Cloud Deploy waits for it. */
+  autoAdvance: boolean;
+  /** A scenario file (YAML) to start from. */
+  scenarioPath: string | null;
+  /** A Burnback config whose services get their pipelines (used when there is no scenario). */
+  burnbackConfigPath: string | null;
+  /** Project to publish Cloud Deploy's notifications into; null = none. */
+  notificationsProjectId: string | null;
 }
 
 const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
@@ -27,6 +35,20 @@ function matching(env: NodeJS.ProcessEnv, key: string, fallback: string, pattern
   return value;
 }
 
+function flag(env: NodeJS.ProcessEnv, key: string): boolean {
+  const raw = (env[key] ?? '').toLowerCase();
+  if (raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(key, `expected true or false, got "${env[key]}"`);
+}
+
+function notificationsProject(env: NodeJS.ProcessEnv): string | null {
+  const explicit = env.GCP_SIM_NOTIFICATIONS_PROJECT;
+  if (explicit === 'none') return null;
+  if (explicit) return matching(env, 'GCP_SIM_NOTIFICATIONS_PROJECT', explicit, PROJECT_ID, 'a Google Cloud project id, or none');
+  return env.PUBSUB_EMULATOR_HOST ? env.GOOGLE_CLOUD_PROJECT || 'burnback-local' : null;
+}
+
 /** Parses the standalone simulator's environment; throws one ConfigError naming the bad key. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): SimConfig {
   return {
@@ -35,5 +57,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SimConfig {
     projectId: matching(env, 'GOOGLE_CLOUD_PROJECT', 'burnback-local', PROJECT_ID, 'a Google Cloud project id'),
     region: matching(env, 'GCP_SIM_REGION', 'us-central1', REGION, 'a region such as us-central1'),
     rolloutStepMs: integer(env, 'GCP_SIM_ROLLOUT_STEP_MS', 1000, 0, 3_600_000),
+    autoAdvance: flag(env, 'GCP_SIM_AUTO_ADVANCE'),
+    scenarioPath: env.GCP_SIM_SCENARIO || null,
+    burnbackConfigPath: env.BURNBACK_CONFIG || null,
+    // With the Pub/Sub emulator, notifications go to the project the rest of the stack uses unless told otherwise.
+    notificationsProjectId: notificationsProject(env),
   };
 }

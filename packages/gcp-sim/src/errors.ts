@@ -53,3 +53,14 @@ export class ConfigError extends Error {
     super(`${key}: ${message}`);
   }
 }
+
+/** Thrown for a scenario file (or a BURNBACK_CONFIG read for its services) that gcp-sim cannot use; `at` names the file and the bad key. */
+export class ScenarioError extends Error {
+  override name = 'ScenarioError';
+  constructor(
+    readonly at: string,
+    message: string,
+  ) {
+    super(`${at}: ${message}`);
+  }
+}

@@ -1,14 +1,54 @@
 /**
- * @burnback/gcp-sim: a local simulator of the Google APIs that have no emulator.
- * For now the Cloud Deploy v1 API (google.cloud.deploy.v1.CloudDeploy over
- * insecure gRPC), which the real CloudDeployClient of @google-cloud/deploy talks to.
+ * @burnback/gcp-sim: a local simulator of the Google APIs that have no emulator,
+ * served on one insecure gRPC port so the real client libraries talk to it.
+ * Today Cloud Deploy v1 (google.cloud.deploy.v1.CloudDeploy plus
+ * google.longrunning.Operations for its long-running operations), with Cloud
+ * Deploy's Pub/Sub notifications; each simulated API lives in a folder of its own
+ * (src/cloud-deploy/), the gRPC plumbing in src/server/.
  */
-export { startGcpSim, cloudDeployClientOptions, type GcpSim, type GcpSimOptions } from './server.js';
-export { defaultDeploySeed, DEFAULT_PIPELINE_ID } from './deploy-seed.js';
-export type { DeploySim, DeployCall, RolloutListener, FailNextCallsOptions, SimLogger } from './deploy-sim.js';
-export { DeployState, STABLE_PHASE_ID, type RollbackResult, type RolloutTransition } from './deploy-state.js';
-export { ApiErrorCodes, DeployApiError, type ApiErrorCode } from './errors.js';
-export { RESOURCE_ID } from './resource-names.js';
+export { startGcpSim, cloudDeployClientOptions, type GcpSim, type GcpSimOptions } from './server/gcp-sim.js';
+export {
+  defaultDeploySeed,
+  mergeSeeds,
+  pipelineWorld,
+  SeedBuilder,
+  DEFAULT_PIPELINE_ID,
+  CANARY_STRATEGY,
+  STANDARD_STRATEGY,
+} from './cloud-deploy/seed.js';
+export { worldFromServices, servicesFromConfigFile, type WorldService } from './cloud-deploy/world.js';
+export { Scenario, parseScenario, loadScenarioFile, seedFromScenario } from './cloud-deploy/scenario.js';
+export {
+  uniformTimings,
+  type DeploySim,
+  type DeployCall,
+  type DeployTimings,
+  type DeployEventListener,
+  type DeployNotifier,
+  type RolloutListener,
+  type FailNextCallsOptions,
+  type RpcFault,
+  type SimLogger,
+} from './cloud-deploy/simulation.js';
+export {
+  DeployState,
+  STABLE_PHASE_ID,
+  laneOf,
+  type DeployEvent,
+  type RolloutFailurePlan,
+  type RollbackResult,
+  type RolloutTransition,
+} from './cloud-deploy/state.js';
+export {
+  DeployNotificationTopics,
+  DeployActions,
+  notificationsOf,
+  projectNumberOf,
+  type DeployNotification,
+  type DeployAction,
+} from './cloud-deploy/notifications.js';
+export { ApiErrorCodes, DeployApiError, ScenarioError, type ApiErrorCode } from './errors.js';
+export { RESOURCE_ID } from './cloud-deploy/resource-names.js';
 export {
   DeployMethods,
   RolloutStates,
@@ -32,6 +72,7 @@ export {
   type Stage,
   type Strategy,
   type Timestamp,
+  type Operation,
   type RollbackTargetRequest,
   type RollbackTargetResponse,
-} from './deploy-resources.js';
+} from './cloud-deploy/resources.js';

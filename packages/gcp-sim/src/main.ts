@@ -1,12 +1,16 @@
 /**
  * Standalone simulator: `node --conditions=@burnback/source --import tsx packages/gcp-sim/src/main.ts`.
  * Env: GCP_SIM_HOST (127.0.0.1), GCP_SIM_PORT (8087), GOOGLE_CLOUD_PROJECT (burnback-local),
- * GCP_SIM_REGION (us-central1), GCP_SIM_ROLLOUT_STEP_MS (1000).
+ * GCP_SIM_REGION (us-central1), GCP_SIM_ROLLOUT_STEP_MS (1000), GCP_SIM_AUTO_ADVANCE (false),
+ * GCP_SIM_SCENARIO (a scenario YAML), else BURNBACK_CONFIG (one pipeline per service), else the default world;
+ * Cloud Deploy notifications go to GCP_SIM_NOTIFICATIONS_PROJECT (default: GOOGLE_CLOUD_PROJECT when
+ * PUBSUB_EMULATOR_HOST is set; `none` turns them off).
  */
 import { loadConfig } from './config.js';
-import type { SimLogger } from './deploy-sim.js';
-import { ConfigError } from './errors.js';
-import { startGcpSim, type GcpSim } from './server.js';
+import type { SimLogger } from './cloud-deploy/simulation.js';
+import { ConfigError, ScenarioError } from './errors.js';
+import { servicesFromConfigFile } from './cloud-deploy/world.js';
+import { startGcpSim, type GcpSim } from './server/gcp-sim.js';
 
 const line = (severity: 'INFO' | 'WARNING' | 'ERROR', message: string, meta?: object): void => {
   process.stdout.write(`${JSON.stringify({ severity, message, ...meta, 'logging.googleapis.com/labels': { service: 'gcp-sim' } })}\n`);
@@ -44,7 +48,31 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 
-  const sim = await startGcpSim({ ...config, logger });
+  let world;
+  try {
+    world = config.scenarioPath
+      ? { scenario: config.scenarioPath }
+      : config.burnbackConfigPath
+        ? { services: servicesFromConfigFile(config.burnbackConfigPath) }
+        : {};
+  } catch (err) {
+    if (err instanceof ScenarioError) {
+      line('ERROR', `invalid world: ${err.message}`, { at: err.at });
+      process.exit(1);
+    }
+    throw err;
+  }
+  const sim = await startGcpSim({
+    host: config.host,
+    port: config.port,
+    projectId: config.projectId,
+    region: config.region,
+    rolloutStepMs: config.rolloutStepMs,
+    timings: { autoAdvance: config.autoAdvance },
+    ...world,
+    ...(config.notificationsProjectId ? { notifications: { projectId: config.notificationsProjectId } } : {}),
+    logger,
+  });
   state.sim = sim;
   if (state.stopping) return stop(sim);
   line('INFO', 'gcp-sim listening', {
@@ -52,7 +80,8 @@ async function main(): Promise<void> {
     projectId: sim.projectId,
     region: sim.region,
     rolloutStepMs: config.rolloutStepMs,
-    services: ['google.cloud.deploy.v1.CloudDeploy'],
+    notificationsProjectId: config.notificationsProjectId,
+    services: ['google.cloud.deploy.v1.CloudDeploy', 'google.longrunning.Operations'],
   });
 }
 

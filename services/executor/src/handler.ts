@@ -13,7 +13,8 @@ import {
   type RollbackRecord,
 } from '@burnback/contracts';
 import { isRetryableGrpcError, withRetry, type Logger, type Metrics, type Publisher } from '@burnback/platform';
-import { TERMINAL_ROLLOUT_STATES, type DeployPort } from './deploy.js';
+import { TERMINAL_ROLLOUT_STATES, type DeployPort, type RollbackRequest } from './deploy.js';
+import { chooseReleases, latestRolloutOn, RUNNING_ROLLOUT_STATES } from './release-choice.js';
 import type { RollbackStore } from './store.js';
 
 export interface ExecutorDeps {
@@ -27,7 +28,10 @@ export interface ExecutorDeps {
   pollIntervalMs?: number;
   /** How long one delivery tracks a rollout before re-queueing the command (the next delivery resumes tracking). */
   trackTimeoutMs?: number;
-  /** After this long since the rollback was ordered, a rollout still not finished is reported failed (default 24 h). */
+  /**
+   * After this long since the rollback was ordered, a rollout still not finished is reported failed (default 24 h);
+   * one that never started (waiting for approval, or queued) is cancelled first, so it cannot deploy an old release later.
+   */
   maxTrackingMs?: number;
   /** Aborted on shutdown: tracking stops and the command is nacked (redelivery resumes it). */
   signal?: AbortSignal;
@@ -52,7 +56,9 @@ export type ExecutorOutcome =
   /** Still running after trackTimeoutMs: the command was re-queued and this delivery acked. */
   | { kind: 'handed-off'; record: RollbackRecord };
 
-const ALREADY_EXISTS = 6;
+const NOT_FOUND = 5;
+/** Rollback rollouts that have deployed nothing yet: cancelled when tracking gives up on them. */
+const NOT_STARTED = new Set(['PENDING_APPROVAL', 'PENDING', 'PENDING_RELEASE']);
 /** Sleeps, ending early (without error) when `signal` aborts (shutdown); leaves no listener behind. */
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   delay(ms, undefined, signal ? { signal } : {}).catch((err: unknown) => {
@@ -117,24 +123,33 @@ export function createExecutorHandler(
     [...record.audit].reverse().find((a) => a.stage === stage)?.detail ?? stage;
 
   /**
-   * Fails the rollback, but only from `expected`: when a concurrent delivery has
-   * moved the record on (e.g. started the rollout), this delivery's view is stale
-   * and the caller gets that record back instead.
+   * Ends the rollback without rolling back (failed, or superseded by a newer
+   * rollout), but only from `expected`: when a concurrent delivery has moved the
+   * record on (e.g. started the rollout), this delivery's view is stale and the
+   * caller gets that record back instead.
    */
-  const fail = async (cmd: RollbackCommand, reason: string, expected: ProgressStage, rolloutState: string | null = null) => {
+  const end = async (
+    cmd: RollbackCommand,
+    status: 'failed' | 'superseded',
+    reason: string,
+    expected: ProgressStage,
+    rolloutState: string | null = null,
+  ) => {
     const record = await store.update(
       cmd.rollbackId,
-      { status: 'failed', failureReason: reason, rolloutState },
-      { stage: 'failed', detail: reason },
+      { status, failureReason: reason, rolloutState },
+      { stage: status, detail: reason },
       now(),
       { onlyIfStatus: expected },
     );
     if (!isFinalStage(record.status))
       throw new TransientError(`rollback ${cmd.rollbackId} moved to ${record.status} meanwhile; redelivery resumes it`);
     // A concurrent delivery may have finished it first: report what the record says.
-    await publishProgress(cmd, record, record.status, record.status === 'failed' ? reason : lastDetail(record, record.status));
+    await publishProgress(cmd, record, record.status, record.status === status ? reason : lastDetail(record, record.status));
     return record;
   };
+  const fail = (cmd: RollbackCommand, reason: string, expected: ProgressStage, rolloutState: string | null = null) =>
+    end(cmd, 'failed', reason, expected, rolloutState);
 
   const callDeploy = <T>(fn: () => Promise<T>) =>
     withRetry(fn, {
@@ -144,61 +159,136 @@ export function createExecutorHandler(
       maxTimeout: deps.retry?.maxTimeout ?? 10_000,
     });
 
-  /** A Cloud Deploy call whose non-retryable answer (other than ALREADY_EXISTS) is a refusal of the rollback. */
+  /** A Cloud Deploy call whose non-retryable answer is a refusal of the rollback. */
   const askDeploy = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await callDeploy(fn);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      if (typeof code === 'number' && code !== ALREADY_EXISTS && !isRetryableGrpcError(err))
-        throw new DeployRefusal(code, (err as Error).message);
+      if (typeof code === 'number' && !isRetryableGrpcError(err)) throw new DeployRefusal(code, (err as Error).message);
+      throw err;
+    }
+  };
+
+  /** The rollout's status, or null when Cloud Deploy has no rollout of that name. */
+  const findRollout = async (name: string) => {
+    try {
+      return await callDeploy(() => deploy.getRollout(name));
+    } catch (err) {
+      if ((err as { code?: unknown }).code === NOT_FOUND) return null;
       throw err;
     }
   };
 
   /**
-   * Phase 1 (status accepted): choose the release and create the rollout. A
-   * non-retryable answer from Cloud Deploy here is a refusal: the rollback fails
-   * with the reason. Anything else is transient (nack, redelivery resumes).
+   * The serving rollout is still running (a canary mid-way): Cloud Deploy would
+   * queue the rollback PENDING behind it, and a canary waiting to be advanced
+   * never finishes. So cancel it and wait until it is CANCELLED, with both
+   * steps in the audit trail. A rollout that finished meanwhile is left as it is.
+   */
+  const stopServingRollout = async (cmd: RollbackCommand, record: RollbackRecord): Promise<RollbackRecord> => {
+    const leaving = record.leaving!;
+    // A rollout that had finished when the releases were chosen never runs again.
+    if (TERMINAL_ROLLOUT_STATES.has(leaving.state)) return record;
+    let current = await callDeploy(() => deploy.getRollout(leaving.rolloutName));
+    if (!RUNNING_ROLLOUT_STATES.has(current.state)) return record;
+    if (current.state === 'IN_PROGRESS') {
+      await store.update(
+        cmd.rollbackId,
+        {},
+        {
+          stage: 'cancelling',
+          detail: `rollout ${leaving.rolloutName} of ${leaving.releaseId} is still IN_PROGRESS on ${cmd.target}: cancelling it first, or Cloud Deploy would queue the rollback behind it`,
+        },
+        now(),
+      );
+      try {
+        await askDeploy(() => deploy.cancelRollout(leaving.rolloutName));
+      } catch (err) {
+        // Another delivery cancelled it, or it finished meanwhile: look again before calling it a refusal.
+        current = await callDeploy(() => deploy.getRollout(leaving.rolloutName));
+        if (current.state === 'IN_PROGRESS') throw err;
+      }
+    }
+    const deadline = Date.now() + trackTimeoutMs;
+    for (;;) {
+      current = await callDeploy(() => deploy.getRollout(leaving.rolloutName));
+      if (TERMINAL_ROLLOUT_STATES.has(current.state)) break;
+      if (deps.signal?.aborted || Date.now() > deadline)
+        throw new TransientError(
+          `rollout ${leaving.rolloutName} is still ${current.state}; the rollback waits for it (redelivery resumes)`,
+        );
+      await sleep(pollIntervalMs, deps.signal);
+    }
+    return store.update(
+      cmd.rollbackId,
+      {},
+      { stage: 'cancelled', detail: `rollout ${leaving.rolloutName} of ${leaving.releaseId} is ${current.state}; rolling back` },
+      now(),
+    );
+  };
+
+  /**
+   * Phase 1 (status accepted): choose both releases from Cloud Deploy's history,
+   * check the rollback (validate_only), cancel the serving rollout if it still
+   * runs, and create the rollback rollout with rollout_to_roll_back = the
+   * target's latest rollout at decision time. Any refusal first asks GetRollout
+   * for the derived rollout (an earlier attempt may have created it: resume);
+   * else a newer rollout on the target means the command is superseded, and
+   * anything else fails it with the reason. Other errors are transient.
    */
   const startRollout = async (cmd: RollbackCommand, pipelineName: string, record: RollbackRecord): Promise<RollbackRecord> => {
-    let releaseId = record.releaseId;
-    if (!releaseId) {
-      const choice = await askDeploy(() => deploy.lastKnownGoodRelease(pipelineName, cmd.target));
-      if (!choice)
-        return fail(
-          cmd,
-          `no last known good release: no earlier release ever succeeded on ${cmd.target} before the current one`,
-          'accepted',
-        );
+    if (!record.leaving) {
+      const history = await askDeploy(() => deploy.readHistory(pipelineName));
+      const decision = chooseReleases(history, cmd.target, record.releaseId);
+      if (decision.kind === 'refuse') return fail(cmd, decision.reason, 'accepted');
+      const { from, to } = decision;
       record = await store.update(
         cmd.rollbackId,
-        { releaseId: choice.releaseId },
+        { releaseId: to.releaseId, leaving: from, rolloutToRollBack: decision.latestRolloutName },
         {
           stage: 'accepted',
-          detail: `last known good release of ${cmd.target} is ${choice.releaseId} (current ${choice.currentReleaseId})`,
+          detail:
+            `leaving ${from.releaseId} (rollout ${from.rolloutName}, ${from.state}) for ${to.releaseId}, the last known good release of ${cmd.target} (rollout ${to.rolloutName} SUCCEEDED)` +
+            (decision.skipped.length > 0 ? `; passed over ${decision.skipped.join(', ')}` : ''),
         },
         now(),
       );
       // Another delivery may have chosen first (the stored choice wins), or finished or started it meanwhile.
-      if (record.status !== 'accepted' || !record.releaseId) return record;
-      releaseId = record.releaseId;
+      if (record.status !== 'accepted' || !record.leaving) return record;
     }
-    let rolloutName: string;
-    let resumed = false;
+    const request: RollbackRequest = {
+      pipelineName,
+      targetId: cmd.target,
+      rolloutId: cmd.rolloutId,
+      releaseId: record.releaseId!,
+      rolloutToRollBack: record.rolloutToRollBack ?? record.leaving.rolloutName,
+    };
+    const derivedName = `${pipelineName}/releases/${request.releaseId}/rollouts/${cmd.rolloutId}`;
+    let detail: string;
     try {
-      ({ rolloutName } = await askDeploy(() =>
-        deploy.rollbackTarget({ pipelineName, targetId: cmd.target, rolloutId: cmd.rolloutId, releaseId }),
-      ));
+      await askDeploy(() => deploy.rollbackTarget({ ...request, validateOnly: true }));
+      record = await stopServingRollout(cmd, record);
+      await askDeploy(() => deploy.rollbackTarget(request));
+      detail = `Cloud Deploy rollout ${cmd.rolloutId} created, rolling ${cmd.target} back to ${request.releaseId}`;
     } catch (err) {
-      if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
-      rolloutName = `${pipelineName}/releases/${releaseId}/rollouts/${cmd.rolloutId}`;
-      resumed = true;
+      if (!(err instanceof DeployRefusal)) throw err;
+      const existing = await findRollout(derivedName);
+      if (!existing) {
+        const latest = latestRolloutOn(await callDeploy(() => deploy.readHistory(pipelineName)), cmd.target);
+        if (latest && latest.name !== request.rolloutToRollBack) {
+          return end(
+            cmd,
+            'superseded',
+            `superseded: rollout ${latest.name} (${latest.releaseId}, ${latest.state}) reached ${cmd.target} after the decision to roll back ${request.rolloutToRollBack}; Cloud Deploy refused the stale rollback (${err.message})`,
+            'accepted',
+          );
+        }
+        throw err;
+      }
+      detail = `rollout ${cmd.rolloutId} already exists (started by an earlier attempt, Cloud Deploy now answers gRPC ${err.code}); tracking it`;
     }
-    const detail = resumed
-      ? `rollout ${cmd.rolloutId} already exists (started by an earlier attempt); tracking it`
-      : `Cloud Deploy rollout ${cmd.rolloutId} created, rolling ${cmd.target} back to ${releaseId}`;
-    record = await store.update(cmd.rollbackId, { status: 'started', rolloutName }, { stage: 'started', detail }, now());
+    record = await store.update(cmd.rollbackId, { status: 'started', rolloutName: derivedName }, { stage: 'started', detail }, now());
     await publishProgress(cmd, record, record.status, record.status === 'started' ? detail : lastDetail(record, record.status));
     return record;
   };
@@ -243,7 +333,27 @@ export function createExecutorHandler(
         return { kind: 'finished', record: await fail(cmd, reason, 'started', rollout.state) };
       }
       if (Date.now() - Date.parse(record.createdAt) > maxTrackingMs) {
-        const reason = `rollout ${cmd.rolloutId} still ${rollout.state} ${Math.round(maxTrackingMs / 3_600_000)} h after the rollback was ordered; Burnback stopped tracking it (check it in Cloud Deploy)`;
+        let reason = `rollout ${cmd.rolloutId} still ${rollout.state} ${Math.round(maxTrackingMs / 3_600_000)} h after the rollback was ordered; Burnback stopped tracking it`;
+        if (NOT_STARTED.has(rollout.state)) {
+          // Left alone, an approval days later would deploy a release that is no longer the right one.
+          record = await store.update(
+            cmd.rollbackId,
+            {},
+            { stage: 'cancelling', detail: `${reason}: cancelling it so it cannot deploy ${record.releaseId} later` },
+            now(),
+          );
+          try {
+            await askDeploy(() => deploy.cancelRollout(rolloutName));
+            reason += ` and cancelled it, so it cannot deploy ${record.releaseId} later`;
+          } catch (err) {
+            const after = await callDeploy(() => deploy.getRollout(rolloutName));
+            if (after.state === 'SUCCEEDED') continue; // it went through after all: report that
+            reason += `; cancelling it failed (${(err as Error).message}), check it in Cloud Deploy`;
+          }
+          await store.update(cmd.rollbackId, {}, { stage: 'cancelled', detail: reason }, now());
+        } else {
+          reason += ' (check it in Cloud Deploy)';
+        }
         logger.error(reason, { event: 'rollout_abandoned', rollbackId: cmd.rollbackId, service: cmd.service, state: rollout.state });
         return { kind: 'finished', record: await fail(cmd, reason, 'started', rollout.state) };
       }

@@ -1,4 +1,20 @@
 export { createExecutorHandler, type ExecutorDeps, type ExecutorOutcome } from './handler.js';
-export { CloudDeployPort, TERMINAL_ROLLOUT_STATES, type DeployPort, type RolloutStatus, type ReleaseChoice } from './deploy.js';
+export {
+  CloudDeployPort,
+  historyRollout,
+  TERMINAL_ROLLOUT_STATES,
+  type DeployPort,
+  type RollbackRequest,
+  type RolloutStatus,
+} from './deploy.js';
+export {
+  chooseReleases,
+  latestRolloutOn,
+  reachedTraffic,
+  type DeployHistory,
+  type HistoryRelease,
+  type HistoryRollout,
+  type ReleaseDecision,
+} from './release-choice.js';
 export { RollbackStore } from './store.js';
 export { startExecutorService, type ExecutorService } from './service.js';

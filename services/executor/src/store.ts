@@ -4,6 +4,7 @@ import {
   PermanentError,
   RollbackRecord,
   type AuditEntry,
+  type AuditStage,
   type ProgressStage,
   type RollbackCommand,
   isFinalStage,
@@ -44,6 +45,8 @@ export class RollbackStore {
         command,
         status: 'accepted',
         releaseId: command.releaseId,
+        leaving: null,
+        rolloutToRollBack: null,
         rolloutName: null,
         rolloutState: null,
         failureReason: null,
@@ -58,13 +61,15 @@ export class RollbackStore {
 
   /**
    * Applies a change and appends an audit line, atomically, and never backwards:
-   * a terminal record is final, a status never regresses, and the release, once
-   * chosen, is kept (a concurrent delivery's different choice is ignored).
+   * a terminal record is final, a status never regresses, and the releases, once
+   * chosen, are kept (a concurrent delivery's different choice is ignored).
    */
   async update(
     rollbackId: string,
-    change: Partial<Pick<RollbackRecord, 'status' | 'releaseId' | 'rolloutName' | 'rolloutState' | 'failureReason'>>,
-    audit: { stage: ProgressStage | 'resumed'; detail: string },
+    change: Partial<
+      Pick<RollbackRecord, 'status' | 'releaseId' | 'leaving' | 'rolloutToRollBack' | 'rolloutName' | 'rolloutState' | 'failureReason'>
+    >,
+    audit: { stage: AuditStage; detail: string },
     now: Date,
     options: { onlyIfStatus?: ProgressStage } = {},
   ): Promise<RollbackRecord> {
@@ -77,7 +82,12 @@ export class RollbackStore {
       if (options.onlyIfStatus && current.status !== options.onlyIfStatus) return current;
       const guarded = { ...change };
       if (guarded.status && progressSequence[guarded.status] < progressSequence[current.status]) delete guarded.status;
+      // The first choice wins, as a whole: the release, what it leaves and the rollout to roll back go together.
       if (current.releaseId) delete guarded.releaseId;
+      if (current.leaving) {
+        delete guarded.leaving;
+        delete guarded.rolloutToRollBack;
+      }
       const entry: AuditEntry = { at: now.toISOString(), ...audit };
       // Re-deliveries of a long rollout would otherwise add a 'resumed' line every cycle, until the document hits its size limit.
       const repeat = audit.stage === 'resumed' && current.audit.at(-1)?.stage === 'resumed';

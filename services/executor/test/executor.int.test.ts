@@ -45,6 +45,9 @@ describe('the executor on the emulators and gcp-sim', () => {
   let progress: TopicTap;
   let store: RollbackStore;
 
+  /** RollbackTarget calls that create a rollout (not the validate_only preflight). */
+  const rollbacksCreated = () => sim.deploy.callsTo('RollbackTarget').filter((c) => !c.request.validateOnly);
+
   const start = async (seed?: Parameters<typeof startGcpSim>[0]) => {
     sim = await startGcpSim({ projectId: env.projectId, rolloutStepMs: 30, ...seed });
     client = createDeployClient({ projectId: env.projectId, cloudDeployEndpoint: sim.address });
@@ -77,7 +80,7 @@ describe('the executor on the emulators and gcp-sim', () => {
     expect((await handle(command(env.projectId))).record.status).toBe('succeeded');
     const again = await handle(command(env.projectId));
     expect(again.kind).toBe('duplicate');
-    expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+    expect(rollbacksCreated()).toHaveLength(1);
   });
 
   it('a delivery that lost Cloud Deploy while tracking is resumed by the redelivery, without a second RollbackTarget', async () => {
@@ -85,9 +88,9 @@ describe('the executor on the emulators and gcp-sim', () => {
     const real = new CloudDeployPort(client);
     // The first delivery loses Cloud Deploy right after RollbackTarget, as a crash mid-rollout would.
     const broken: DeployPort = {
-      ...real,
       rollbackTarget: (r) => real.rollbackTarget(r),
-      lastKnownGoodRelease: (p, t) => real.lastKnownGoodRelease(p, t),
+      readHistory: (p) => real.readHistory(p),
+      cancelRollout: (n) => real.cancelRollout(n),
       getRollout: async () => {
         throw new TransientError('connection reset');
       },
@@ -98,7 +101,7 @@ describe('the executor on the emulators and gcp-sim', () => {
 
     const outcome = await createExecutorHandler({ ...deps, deploy: real })(command(env.projectId));
     expect(outcome.record.status).toBe('succeeded');
-    expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+    expect(rollbacksCreated()).toHaveLength(1);
     expect(outcome.record.audit.map((e) => e.stage)).toEqual(['accepted', 'accepted', 'started', 'resumed', 'succeeded']);
     // The redelivery re-publishes 'started' under the same event id: consumers drop the repeat.
     const events = await progress.waitFor(4);
@@ -125,7 +128,7 @@ describe('the executor on the emulators and gcp-sim', () => {
     expect((await createExecutorHandler({ ...deps, publisher })(command(env.projectId))).kind).toBe('duplicate');
     const events = await progress.waitFor(3);
     expect(events.map((m) => m.json<RollbackProgress>().stage)).toEqual(['accepted', 'started', 'succeeded']);
-    expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+    expect(rollbacksCreated()).toHaveLength(1);
   });
 
   it('a rollout still running after the tracking window is handed back to the queue, not nacked toward the dead-letter topic', async () => {
@@ -146,7 +149,7 @@ describe('the executor on the emulators and gcp-sim', () => {
       expect(second.record.status).toBe('succeeded');
       expect(second.record.audit.filter((a) => /handed back to the queue/.test(a.detail))).toHaveLength(1);
       expect(second.record.audit.map((a) => a.stage)).toEqual(['accepted', 'accepted', 'started', 'resumed', 'succeeded']);
-      expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+      expect(rollbacksCreated()).toHaveLength(1);
     } finally {
       await commands.close();
     }
@@ -156,7 +159,8 @@ describe('the executor on the emulators and gcp-sim', () => {
     await start();
     const real = new CloudDeployPort(client);
     const racing: DeployPort = {
-      lastKnownGoodRelease: (p, t) => real.lastKnownGoodRelease(p, t),
+      readHistory: (p) => real.readHistory(p),
+      cancelRollout: (n) => real.cancelRollout(n),
       getRollout: (n) => real.getRollout(n),
       // Meanwhile a concurrent delivery started the rollout; Cloud Deploy now refuses this one.
       rollbackTarget: async (r) => {
@@ -231,7 +235,7 @@ describe('the executor on the emulators and gcp-sim', () => {
     const handle = await start({ seed });
     const outcome = await handle(command(env.projectId));
     expect(outcome.record).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/no last known good release/) });
-    expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(0);
+    expect(rollbacksCreated()).toHaveLength(0);
     const events = (await progress.waitFor(2)).map((m) => m.json<RollbackProgress>().stage);
     expect(events).toEqual(['accepted', 'failed']);
   });
@@ -241,7 +245,9 @@ describe('the executor on the emulators and gcp-sim', () => {
     sim.deploy.failNextCalls('RollbackTarget', 9 /* FAILED_PRECONDITION */, 1, { message: 'target is suspended' });
     const outcome = await handle(command(env.projectId));
     expect(outcome.record).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/gRPC 9.*target is suspended/) });
+    // The validate_only preflight was refused: nothing was created, and nothing newer made the command stale.
     expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+    expect(rollbacksCreated()).toHaveLength(0);
   });
 
   /** The executor as it runs in production: consuming burnback-commands, on this test's project. */

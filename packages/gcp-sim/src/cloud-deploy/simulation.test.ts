@@ -1,14 +1,14 @@
-import type { RolloutState } from './deploy-resources.js';
-import { defaultDeploySeed } from './deploy-seed.js';
-import { DeploySimulation, silentLogger } from './deploy-sim.js';
-import { DeployApiError } from './errors.js';
+import type { RolloutState } from './resources.js';
+import { defaultDeploySeed } from './seed.js';
+import { DeploySimulation, silentLogger, uniformTimings } from './simulation.js';
+import { DeployApiError } from '../errors.js';
 
 const PIPELINE = 'projects/sim-test-proj/locations/us-central1/deliveryPipelines/api-backend-pipeline';
 
 function simulation(rolloutStepMs: number): DeploySimulation {
   return new DeploySimulation({
     seed: defaultDeploySeed('sim-test-proj', 'us-central1'),
-    rolloutStepMs,
+    timings: uniformTimings(rolloutStepMs),
     logger: silentLogger,
   });
 }

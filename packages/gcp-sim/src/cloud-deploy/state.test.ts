@@ -1,7 +1,7 @@
-import type { DeploySeed, Rollout } from './deploy-resources.js';
-import { defaultDeploySeed } from './deploy-seed.js';
-import { DeployState } from './deploy-state.js';
-import { DeployApiError, type ApiErrorCode } from './errors.js';
+import type { DeploySeed, Rollout } from './resources.js';
+import { defaultDeploySeed } from './seed.js';
+import { DeployState } from './state.js';
+import { DeployApiError, type ApiErrorCode } from '../errors.js';
 import { timestampOf } from './resource-names.js';
 
 const PROJECT = 'state-test-proj';
@@ -93,6 +93,17 @@ describe('DeployState', () => {
     expect(created?.rollbackOfRollout).toBe(rolloutName('rel-003', 'rel-003-to-production-0001'));
   });
 
+  it('refuses a release that the latest rollout deployed, but not one a later failed or cancelled rollout may have replaced', () => {
+    const state = stateAt(seedWith());
+    expect(() => rollback(state, 'rb-1', { releaseId: 'rel-002' })).toThrow(/already the current release/);
+    const seed = seedWith((s) => {
+      s.releases.push({ ...structuredClone(s.releases[1]!), name: `${PIPELINE}/releases/rel-003`, createTime: timestampOf(ANCHOR) });
+      s.rollouts.push(extraRollout(s, 'rel-002-to-production-0001', 'rel-003', 'rel-003-to-production-0001', 10, 'CANCELLED'));
+    });
+    const { created } = rollback(stateAt(seed), 'rb-1', { releaseId: 'rel-002' });
+    expect(created?.name).toBe(rolloutName('rel-002', 'rb-1'));
+  });
+
   it('answers FAILED_PRECONDITION when no earlier release ever succeeded on the target', () => {
     const seed = seedWith((s) => {
       s.rollouts = s.rollouts.filter((r) => !r.name.includes('rel-001-to-production'));
@@ -128,17 +139,17 @@ describe('DeployState', () => {
     const state = stateAt(seedWith());
     const { created } = rollback(state, 'rb-1', { releaseId: 'rel-001' });
     state.startRollout(created!.name);
-    state.finishRollout(created!.name);
+    while (state.getRollout({ name: created!.name }).state === 'IN_PROGRESS') state.stepRollout(created!.name);
     expect(codeOf(() => rollback(state, 'rb-1', { releaseId: 'rel-001' }))).toBe('ALREADY_EXISTS');
   });
 
-  it('accepts only the stable phase as the starting phase', () => {
+  it('starts a rollback at the stable phase unless told otherwise, and refuses a phase the target does not have', () => {
     const state = stateAt(seedWith());
     expect(codeOf(() => rollback(state, 'rb-1', { rollbackConfig: { startingPhaseId: 'nope' } }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => rollback(state, 'rb-1', { rollbackConfig: { startingPhaseId: 'canary-25' } }))).toBe('INVALID_ARGUMENT');
-    expect(rollback(state, 'rb-1', { rollbackConfig: { startingPhaseId: 'stable' } }).created?.phases?.map((p) => p.state)).toEqual([
+    expect(rollback(state, 'rb-1').created?.phases?.map((p) => p.state)).toEqual(['SKIPPED', 'SKIPPED', 'PENDING']);
+    expect(rollback(state, 'rb-2', { rollbackConfig: { startingPhaseId: 'canary-50' } }).created?.phases?.map((p) => p.state)).toEqual([
       'SKIPPED',
-      'SKIPPED',
+      'PENDING',
       'PENDING',
     ]);
   });
@@ -162,14 +173,18 @@ describe('DeployState', () => {
     });
   });
 
-  it('moves a rollout through its phases and gives a successful Cloud Run rollout a new revision', () => {
+  it('moves a rollback through the deploy and verify jobs of its stable phase and gives a successful Cloud Run rollout a new revision', () => {
     const state = stateAt(seedWith());
     const name = rollback(state, 'rb-1').created!.name;
     expect(state.startRollout(name).rollout).toMatchObject({
       state: 'IN_PROGRESS',
-      phases: [{}, {}, { id: 'stable', state: 'IN_PROGRESS' }],
+      phases: [{}, {}, { id: 'stable', state: 'IN_PROGRESS', deploymentJobs: { deployJob: { state: 'IN_PROGRESS' } } }],
     });
-    const done = state.finishRollout(name).rollout;
+    expect(state.stepRollout(name).transition.rollout.phases?.[2]).toMatchObject({
+      state: 'IN_PROGRESS',
+      deploymentJobs: { deployJob: { state: 'SUCCEEDED' }, verifyJob: { state: 'IN_PROGRESS' } },
+    });
+    const done = state.stepRollout(name).transition.rollout;
     expect(done.state).toBe('SUCCEEDED');
     expect(done.deployEndTime).toBeDefined();
     expect(done.phases?.[2]).toMatchObject({
@@ -179,15 +194,20 @@ describe('DeployState', () => {
     expect(done.metadata?.cloudRun?.revision).toMatch(/^api-backend-00003-[a-z]{3}$/);
   });
 
-  it('records the reason and EXECUTION_FAILED when a rollout fails', () => {
+  it('records the reason and the cause when a rollout fails, and aborts what had not run', () => {
     const state = stateAt(seedWith());
     const name = rollback(state, 'rb-1').created!.name;
     state.startRollout(name);
-    expect(state.finishRollout(name, 'image pull failed').rollout).toMatchObject({
-      state: 'FAILED',
-      failureReason: 'image pull failed',
-      deployFailureCause: 'EXECUTION_FAILED',
-      phases: [{}, {}, { state: 'FAILED', deploymentJobs: { deployJob: { state: 'FAILED' }, verifyJob: { state: 'ABORTED' } } }],
+    expect(state.stepRollout(name, { reason: 'image pull failed' })).toMatchObject({
+      failed: true,
+      transition: {
+        rollout: {
+          state: 'FAILED',
+          failureReason: 'image pull failed',
+          deployFailureCause: 'EXECUTION_FAILED',
+          phases: [{}, {}, { state: 'FAILED', deploymentJobs: { deployJob: { state: 'FAILED' }, verifyJob: { state: 'ABORTED' } } }],
+        },
+      },
     });
   });
 

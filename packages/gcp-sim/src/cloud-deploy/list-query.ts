@@ -1,4 +1,4 @@
-import { invalidArgument } from './errors.js';
+import { invalidArgument } from '../errors.js';
 
 /**
  * Paging, filtering and ordering for the List RPCs.

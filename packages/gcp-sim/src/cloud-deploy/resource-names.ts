@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { invalidArgument } from './errors.js';
-import type { Timestamp } from './deploy-resources.js';
+import { invalidArgument } from '../errors.js';
+import type { Timestamp } from './resources.js';
 
 /** Cloud Deploy's rule for the ids of rollouts, releases, targets and pipelines. */
 export const RESOURCE_ID = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -1,4 +1,4 @@
-import type { Strategy } from './deploy-resources.js';
+import type { Strategy } from './resources.js';
 
 /** Phase ids a strategy produces: `canary-{n}` per canary percentage, then `stable`. */
 export function phaseIdsOf(strategy: Strategy | undefined): string[] {

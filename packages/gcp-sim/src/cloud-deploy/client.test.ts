@@ -1,7 +1,7 @@
 process.env.METADATA_SERVER_DETECTION = 'none';
 
 import { CloudDeployClient } from '@google-cloud/deploy';
-import { cloudDeployClientOptions, startGcpSim, type GcpSim, type Rollout, type RolloutState } from './index.js';
+import { cloudDeployClientOptions, startGcpSim, type GcpSim, type Rollout, type RolloutState } from '../index.js';
 
 const PROJECT = 'gcp-sim-test';
 const REGION = 'us-central1';
@@ -285,7 +285,7 @@ describe('gcp-sim Cloud Deploy with the real CloudDeployClient', () => {
   });
 
   it('answers UNIMPLEMENTED (12) for RPCs it does not simulate', async () => {
-    expect(await codeOf(client.cancelRollout({ name: REL_002_ON_PRODUCTION }))).toBe(12);
+    expect(await codeOf(client.listJobRuns({ parent: REL_002_ON_PRODUCTION }))).toBe(12);
   });
 
   it('resets to the seed: rollouts, calls and injected failures', async () => {

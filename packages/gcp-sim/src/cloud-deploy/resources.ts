@@ -277,6 +277,66 @@ export interface ApproveRolloutRequest {
   approved: boolean;
 }
 
+export interface AdvanceRolloutRequest {
+  name: string;
+  phaseId: string;
+}
+
+export interface CancelRolloutRequest {
+  name: string;
+}
+
+export interface AbandonReleaseRequest {
+  name: string;
+}
+
+export interface CreateReleaseRequest {
+  parent: string;
+  releaseId: string;
+  release?: Partial<Release> | null;
+  requestId?: string;
+  validateOnly?: boolean;
+}
+
+export interface CreateRolloutRequest {
+  parent: string;
+  rolloutId: string;
+  rollout?: Partial<Rollout> | null;
+  requestId?: string;
+  validateOnly?: boolean;
+  startingPhaseId?: string;
+}
+
+export interface GetOperationRequest {
+  name: string;
+}
+
+/** google.protobuf.Any as proto-loader reads and writes it. */
+export interface AnyMessage {
+  typeUrl: string;
+  value: Uint8Array;
+}
+
+/** google.longrunning.Operation: `response` or `error` once `done`. */
+export interface Operation {
+  name: string;
+  metadata: AnyMessage | null;
+  done: boolean;
+  response?: AnyMessage;
+  error?: { code: number; message: string; details: AnyMessage[] };
+}
+
+/** google.cloud.deploy.v1.OperationMetadata */
+export interface OperationMetadata {
+  createTime: Timestamp;
+  endTime?: Timestamp;
+  target: string;
+  verb: string;
+  statusMessage: string;
+  requestedCancellation: boolean;
+  apiVersion: string;
+}
+
 export interface ListDeliveryPipelinesResponse {
   deliveryPipelines: DeliveryPipeline[];
   nextPageToken: string;
@@ -298,7 +358,10 @@ export interface ListRolloutsResponse {
   unreachable: string[];
 }
 
-/** The CloudDeploy RPCs the simulator answers; every other RPC answers UNIMPLEMENTED. */
+/**
+ * The RPCs the simulator answers (CloudDeploy's, plus google.longrunning.Operations/GetOperation,
+ * which the client polls on the same endpoint); every other RPC answers UNIMPLEMENTED.
+ */
 export const DeployMethods = {
   ListDeliveryPipelines: 'ListDeliveryPipelines',
   GetDeliveryPipeline: 'GetDeliveryPipeline',
@@ -306,12 +369,23 @@ export const DeployMethods = {
   GetTarget: 'GetTarget',
   ListReleases: 'ListReleases',
   GetRelease: 'GetRelease',
+  CreateRelease: 'CreateRelease',
+  AbandonRelease: 'AbandonRelease',
   ListRollouts: 'ListRollouts',
   GetRollout: 'GetRollout',
-  RollbackTarget: 'RollbackTarget',
+  CreateRollout: 'CreateRollout',
   ApproveRollout: 'ApproveRollout',
+  AdvanceRollout: 'AdvanceRollout',
+  CancelRollout: 'CancelRollout',
+  RollbackTarget: 'RollbackTarget',
+  GetOperation: 'GetOperation',
 } as const;
 export type DeployMethod = keyof typeof DeployMethods;
+
+/** The methods served by google.longrunning.Operations rather than CloudDeploy. */
+export const OPERATIONS_METHODS: ReadonlySet<DeployMethod> = new Set<DeployMethod>(['GetOperation']);
+
+type Empty = Record<string, never>;
 
 /** Request and response type of each simulated RPC. */
 export interface DeployRpcs {
@@ -321,8 +395,14 @@ export interface DeployRpcs {
   GetTarget: { request: GetRequest; response: Target };
   ListReleases: { request: ListRequest; response: ListReleasesResponse };
   GetRelease: { request: GetRequest; response: Release };
+  CreateRelease: { request: CreateReleaseRequest; response: Operation };
+  AbandonRelease: { request: AbandonReleaseRequest; response: Empty };
   ListRollouts: { request: ListRequest; response: ListRolloutsResponse };
   GetRollout: { request: GetRequest; response: Rollout };
+  CreateRollout: { request: CreateRolloutRequest; response: Operation };
+  ApproveRollout: { request: ApproveRolloutRequest; response: Empty };
+  AdvanceRollout: { request: AdvanceRolloutRequest; response: Empty };
+  CancelRollout: { request: CancelRolloutRequest; response: Empty };
   RollbackTarget: { request: RollbackTargetRequest; response: RollbackTargetResponse };
-  ApproveRollout: { request: ApproveRolloutRequest; response: Record<string, never> };
+  GetOperation: { request: GetOperationRequest; response: Operation };
 }

@@ -1,0 +1,151 @@
+process.env.METADATA_SERVER_DETECTION = 'none';
+
+import { randomBytes } from 'node:crypto';
+import { PubSub, type Message } from '@google-cloud/pubsub';
+import { CloudDeployClient } from '@google-cloud/deploy';
+import { cloudDeployClientOptions, DeployNotificationTopics, startGcpSim, type GcpSim } from '../index.js';
+
+const REGION = 'us-central1';
+
+/** Every message published to `topic` from now on, kept in arrival order. */
+async function tap(pubsub: PubSub, topic: string): Promise<{ messages: Message[]; close(): Promise<void> }> {
+  const [created] = await pubsub.createTopic(topic);
+  const [subscription] = await created.createSubscription(`${topic}-tap`);
+  const messages: Message[] = [];
+  subscription.on('message', (m: Message) => {
+    messages.push(m);
+    m.ack();
+  });
+  return { messages, close: () => subscription.close() };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('Cloud Deploy notifications from gcp-sim on the Pub/Sub emulator', () => {
+  let projectId: string;
+  let pubsub: PubSub;
+  let sim: GcpSim;
+  let client: CloudDeployClient;
+
+  beforeEach(async () => {
+    projectId = `t-gcp-sim-notify-${randomBytes(3).toString('hex')}`;
+    pubsub = new PubSub({ projectId });
+  });
+
+  afterEach(async () => {
+    await client?.close();
+    await sim?.stop();
+    await pubsub.close();
+  });
+
+  it('publishes rollout and release changes to clouddeploy-operations and approvals to clouddeploy-approvals, with the documented attributes', async () => {
+    const operations = await tap(pubsub, DeployNotificationTopics.operations);
+    const approvals = await tap(pubsub, DeployNotificationTopics.approvals);
+    sim = await startGcpSim({
+      projectId,
+      region: REGION,
+      rolloutStepMs: 20,
+      timings: { autoAdvance: true },
+      notifications: { projectId, pubsub },
+      scenario: {
+        targets: [{ id: 'production', requireApproval: true }],
+        pipelines: [
+          {
+            id: 'api-backend-pipeline',
+            suspended: false,
+            stages: [
+              { target: 'staging', verify: false },
+              { target: 'production', canary: [25, 50], verify: true },
+            ],
+            releases: [],
+          },
+        ],
+      },
+    });
+    client = new CloudDeployClient(cloudDeployClientOptions(sim));
+    const pipeline = `projects/${projectId}/locations/${REGION}/deliveryPipelines/api-backend-pipeline`;
+    const [releaseOp] = await client.createRelease({ parent: pipeline, releaseId: 'rel-003', release: {} });
+    await releaseOp.promise();
+    const [rolloutOp] = await client.createRollout({
+      parent: `${pipeline}/releases/rel-003`,
+      rolloutId: 'r1',
+      rollout: { targetId: 'production' },
+    });
+    await rolloutOp.promise();
+    const rollout = `${pipeline}/releases/rel-003/rollouts/r1`;
+    await client.approveRollout({ name: rollout, approved: true });
+    await sim.deploy.waitForRollout(rollout);
+    await sim.deploy.flushNotifications();
+
+    await until(() => operations.messages.length >= 4 && approvals.messages.length >= 2, 'the notifications');
+    const ops = operations.messages.map((m) => m.attributes);
+    expect(ops.map((a) => `${a.ResourceType} ${a.Action}`)).toEqual([
+      'Release Start',
+      'Release Succeed',
+      'Rollout Start',
+      'Rollout Succeed',
+    ]);
+    expect(ops[3]).toEqual({
+      Action: 'Succeed',
+      Resource: rollout,
+      ResourceType: 'Rollout',
+      Location: REGION,
+      ProjectNumber: sim.projectNumber,
+      DeliveryPipelineId: 'api-backend-pipeline',
+      ReleaseId: 'rel-003',
+      RolloutId: 'r1',
+      TargetId: 'production',
+    });
+    expect(ops[0]).toEqual({
+      Action: 'Start',
+      Resource: `${pipeline}/releases/rel-003`,
+      ResourceType: 'Release',
+      Location: REGION,
+      ProjectNumber: sim.projectNumber,
+      DeliveryPipelineId: 'api-backend-pipeline',
+      ReleaseId: 'rel-003',
+    });
+    expect(sim.projectNumber).toMatch(/^\d{12}$/);
+    expect(approvals.messages.map((m) => m.attributes)).toEqual([
+      expect.objectContaining({ Action: 'Required', Rollout: rollout, RolloutId: 'r1', TargetId: 'production', ReleaseId: 'rel-003' }),
+      expect.objectContaining({ Action: 'Approved', Rollout: rollout }),
+    ]);
+    await operations.close();
+    await approvals.close();
+  });
+
+  it('reports a failed and a cancelled rollout, and drops messages for topics the project did not create', async () => {
+    const operations = await tap(pubsub, DeployNotificationTopics.operations);
+    sim = await startGcpSim({ projectId, region: REGION, rolloutStepMs: 20, notifications: { projectId, pubsub } });
+    client = new CloudDeployClient(cloudDeployClientOptions(sim));
+    const pipeline = `projects/${projectId}/locations/${REGION}/deliveryPipelines/api-backend-pipeline`;
+    sim.deploy.failNextRollbacks('production', 'health check failed');
+    const [failed] = await client.rollbackTarget({ name: pipeline, targetId: 'production', rolloutId: 'rb-1' });
+    await sim.deploy.waitForRollout(failed.rollbackConfig!.rollout!.name!);
+    const [op] = await client.createRollout({
+      parent: `${pipeline}/releases/rel-002`,
+      rolloutId: 'again',
+      rollout: { targetId: 'production' },
+    });
+    await op.promise();
+    const again = `${pipeline}/releases/rel-002/rollouts/again`;
+    await sim.deploy.waitForRollout(again, ['IN_PROGRESS']);
+    await client.cancelRollout({ name: again });
+    await sim.deploy.waitForRollout(again);
+    await sim.deploy.flushNotifications();
+    await until(() => operations.messages.length >= 4, 'the notifications');
+    expect(operations.messages.map((m) => `${m.attributes.RolloutId} ${m.attributes.Action}`)).toEqual([
+      'rb-1 Start',
+      'rb-1 Failure',
+      'again Start',
+      'again Cancelled',
+    ]);
+    await operations.close();
+  });
+});

@@ -1,0 +1,162 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Server, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { PubSub } from '@google-cloud/pubsub';
+import type { DeploySeed } from '../cloud-deploy/resources.js';
+import { defaultDeploySeed } from '../cloud-deploy/seed.js';
+import {
+  DeploySimulation,
+  silentLogger,
+  uniformTimings,
+  type DeployNotifier,
+  type DeploySim,
+  type DeployTimings,
+  type RolloutListener,
+  type SimLogger,
+} from '../cloud-deploy/simulation.js';
+import { createCloudDeployHandlers } from '../cloud-deploy/service.js';
+import { cloudDeployServiceDefinition, operationsServiceDefinition } from '../cloud-deploy/protos.js';
+import { PubSubDeployNotifier, projectNumberOf } from '../cloud-deploy/notifications.js';
+import { loadScenarioFile, seedFromScenario, type Scenario } from '../cloud-deploy/scenario.js';
+import { worldFromServices, type WorldService } from '../cloud-deploy/world.js';
+
+export interface GcpSimOptions {
+  /** Interface to listen on. Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port (read it back from `GcpSim.port`). */
+  port?: number;
+  /** Default `GOOGLE_CLOUD_PROJECT`, else `burnback-local`. */
+  projectId?: string;
+  /** Default us-central1. */
+  region?: string;
+  /** Default: derived from the project id (notifications carry it as ProjectNumber). */
+  projectNumber?: string;
+  /** Every duration of `timings` not given there. Default 1000 ms. */
+  rolloutStepMs?: number;
+  /** How long renders, rollout starts, deploy and verify jobs, cancels and operations take; see DeployTimings. */
+  timings?: Partial<DeployTimings>;
+  /**
+   * The world to start from (and `reset()` back to), first match wins: `seed`,
+   * a scenario (a YAML file path or a parsed Scenario), `services` (one pipeline
+   * and history per BURNBACK_CONFIG service), else `defaultDeploySeed`.
+   */
+  seed?: DeploySeed;
+  scenario?: string | Scenario;
+  services?: WorldService[];
+  /**
+   * Publish Cloud Deploy's Pub/Sub notifications (clouddeploy-operations,
+   * -approvals, -advances, -resources) into this project, with this client or
+   * `new PubSub({ projectId })` (PUBSUB_EMULATOR_HOST for the emulator). Off when unset.
+   */
+  notifications?: { projectId: string; pubsub?: PubSub };
+  /** Default: silent. */
+  logger?: SimLogger;
+  /** Called on every rollout state change (also available as `sim.deploy.onRolloutChange`). */
+  onRolloutChange?: RolloutListener;
+}
+
+export interface GcpSim {
+  /** `host:port` the sim listens on. */
+  address: string;
+  port: number;
+  projectId: string;
+  region: string;
+  projectNumber: string;
+  deploy: DeploySim;
+  /** Stops the timers, flushes notifications and stops the gRPC server. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_ROLLOUT_STEP_MS = 1000;
+/** How long stop() lets open calls finish before cutting connections. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+function seedOf(options: GcpSimOptions, projectId: string, region: string): DeploySeed {
+  if (options.seed) return options.seed;
+  if (options.scenario !== undefined) {
+    const source = typeof options.scenario === 'string' ? options.scenario : 'scenario';
+    const scenario = typeof options.scenario === 'string' ? loadScenarioFile(options.scenario) : options.scenario;
+    return seedFromScenario(scenario, { projectId, region }, source);
+  }
+  if (options.services) return worldFromServices(options.services, { projectId, region });
+  return defaultDeploySeed(projectId, region);
+}
+
+/** Starts the simulated Google APIs on one insecure gRPC port: today Cloud Deploy (with its LRO service). */
+export async function startGcpSim(options: GcpSimOptions = {}): Promise<GcpSim> {
+  const host = options.host ?? '127.0.0.1';
+  const projectId = options.projectId ?? process.env.GOOGLE_CLOUD_PROJECT ?? 'burnback-local';
+  const region = options.region ?? 'us-central1';
+  const projectNumber = options.projectNumber ?? projectNumberOf(projectId);
+  const logger = options.logger ?? silentLogger;
+  const timings = uniformTimings(options.rolloutStepMs ?? DEFAULT_ROLLOUT_STEP_MS, options.timings);
+
+  let ownPubSub: PubSub | undefined;
+  let notifier: DeployNotifier | undefined;
+  if (options.notifications) {
+    const pubsub = options.notifications.pubsub ?? (ownPubSub = new PubSub({ projectId: options.notifications.projectId }));
+    notifier = new PubSubDeployNotifier(pubsub, projectNumber, logger);
+  }
+
+  const deploy = new DeploySimulation({ seed: seedOf(options, projectId, region), timings, logger, ...(notifier ? { notifier } : {}) });
+  if (options.onRolloutChange) deploy.onRolloutChange(options.onRolloutChange);
+
+  const server = new Server();
+  server.addService(cloudDeployServiceDefinition(), createCloudDeployHandlers(deploy, logger, 'deploy'));
+  server.addService(operationsServiceDefinition(), createCloudDeployHandlers(deploy, logger, 'operations'));
+  const hostPort = `${host.includes(':') ? `[${host}]` : host}`;
+  const closeNotifier = async (): Promise<void> => {
+    await notifier?.close();
+    await ownPubSub?.close();
+  };
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${hostPort}:${options.port ?? 0}`, ServerCredentials.createInsecure(), (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      ),
+    );
+  } catch (err) {
+    deploy.stop();
+    await closeNotifier();
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      deploy.stop();
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+        force.unref();
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      await closeNotifier();
+    })());
+
+  return { address: `${hostPort}:${port}`, port, projectId, region, projectNumber, deploy, stop };
+}
+
+/**
+ * Options that point the real `CloudDeployClient` of @google-cloud/deploy at the
+ * sim: insecure, no auth. The credentials come from the grpc-js copy that the
+ * client's google-gax uses, because grpc-js checks them with instanceof.
+ */
+export function cloudDeployClientOptions(sim: Pick<GcpSim, 'address' | 'port' | 'projectId'>): {
+  apiEndpoint: string;
+  port: number;
+  sslCreds: ChannelCredentials;
+  projectId: string;
+} {
+  const deployDir = dirname(require.resolve('@google-cloud/deploy/package.json'));
+  const gax = createRequire(join(deployDir, 'package.json'))('google-gax') as {
+    grpc: { credentials: { createInsecure(): ChannelCredentials } };
+  };
+  const host = sim.address.slice(0, sim.address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
+  // A wildcard listen address is not one a client can dial.
+  const apiEndpoint = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return { apiEndpoint, port: sim.port, sslCreds: gax.grpc.credentials.createInsecure(), projectId: sim.projectId };
+}
