@@ -14,7 +14,7 @@ module.exports = {
   testMatch: [
     '<rootDir>/packages/policy/src/**/*.test.ts',
     '<rootDir>/packages/contracts/src/**/*.test.ts',
-    '<rootDir>/services/ingest/test/parse.test.ts',
+    '<rootDir>/services/ingest/test/parse*.test.ts',
     '<rootDir>/packages/platform/src/config.test.ts',
   ],
 };

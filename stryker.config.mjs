@@ -30,6 +30,6 @@ export default {
   // Committed, so CI on a clean clone re-tests only the mutants whose code or tests changed.
   incrementalFile: 'stryker.incremental.json',
   tempDirName: '.stryker-tmp',
-  concurrency: 2,
+  concurrency: 3,
   timeoutMS: 20000,
 };

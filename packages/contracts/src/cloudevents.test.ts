@@ -172,3 +172,38 @@ describe('CloudEvents binary mode, edge by edge', () => {
     );
   });
 });
+
+describe('CloudEvents refusals name their cause', () => {
+  const parts = encodeCloudEvent(event);
+  const reasonOf = (message: Parameters<typeof decodeCloudEvent>[0], accept = [EventTypes.rollbackCommand] as const): string => {
+    try {
+      decodeCloudEvent(message, [...accept]);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('expected the message to be refused');
+  };
+
+  it('lists every accepted type, comma-separated', () => {
+    const other = { ...parts, attributes: { ...parts.attributes, 'ce-type': 'x.y' } };
+    expect(() => decodeCloudEvent(other, [EventTypes.rollbackCommand, EventTypes.rollbackProgress])).toThrow(
+      "unexpected event type 'x.y' (accepted: dev.burnback.rollback.command.v1, dev.burnback.rollback.progress.v1)",
+    );
+  });
+
+  it('says why the data is not JSON and keeps the parser error as the cause', () => {
+    let caught: (Error & { cause?: unknown }) | undefined;
+    try {
+      decodeCloudEvent({ ...parts, data: Buffer.from('{nope') }, [EventTypes.rollbackCommand]);
+    } catch (err) {
+      caught = err as Error;
+    }
+    expect(caught!.message).toMatch(/^event data is not JSON: \S/);
+    expect(caught!.cause).toBeInstanceOf(SyntaxError);
+  });
+
+  it('names a nested failing path with dots', () => {
+    const data = Buffer.from(JSON.stringify({ ...command, rolloutId: 'Bad_Id' }));
+    expect(reasonOf({ ...parts, data })).toMatch(/^invalid dev\.burnback\.rollback\.command\.v1: rolloutId: /);
+  });
+});

@@ -59,3 +59,26 @@ describe('id shapes', () => {
     expect(CLOUD_DEPLOY_ID.test(id)).toBe(valid);
   });
 });
+
+/** Computed once by hand from the documented derivation (sha256 of the NUL-joined parts). */
+const GOLDEN = {
+  decision: 'dec-b1c2e8d9bd72f4a8aaa7811e',
+  rollback: 'rb-1e07e78a19259d730a28869e',
+  rollout: 'burnback-rb-9751d47396c4a31ea963',
+};
+
+describe('ids are stable across releases', () => {
+  // A notification redelivered after an upgrade must find the decision, rollback and
+  // rollout an older release derived from it: these values may never change.
+  it('derives the same ids as every earlier release', () => {
+    const d = decisionIdFor('0.nx8k2f1q7d3a', 'open', '2025-11-26T10:00:00.000Z');
+    expect({ d, rb: rollbackIdFor(d), ro: rolloutIdFor(rollbackIdFor(d)) }).toEqual({
+      d: decisionIdFor('0.nx8k2f1q7d3a', 'OPEN', '2025-11-26T10:00:00.000Z'),
+      rb: rollbackIdFor(d),
+      ro: rolloutIdFor(rollbackIdFor(d)),
+    });
+    expect(d).toBe(GOLDEN.decision);
+    expect(rollbackIdFor(d)).toBe(GOLDEN.rollback);
+    expect(rolloutIdFor(rollbackIdFor(d))).toBe(GOLDEN.rollout);
+  });
+});

@@ -242,3 +242,53 @@ describe('loadConfig, edge by edge', () => {
     expect(err.message).toMatch(message);
   });
 });
+
+describe('loadConfig says exactly what is wrong', () => {
+  it.each([
+    ['PUBSUB_EMULATOR_HOST', '127.0.0.1:8085/extra', 'PUBSUB_EMULATOR_HOST: expected host:port, e.g. 127.0.0.1:8085'],
+    ['GOOGLE_CLOUD_PROJECT', 'my-project_', 'GOOGLE_CLOUD_PROJECT: expected a Google Cloud project id'],
+    ['BURNBACK_WEBHOOK_TOKEN', 'fifteen-chars!!', 'BURNBACK_WEBHOOK_TOKEN: the webhook token must be at least 16 characters'],
+  ])('%s=%s: "%s"', (key, value, message) => {
+    expect(errorOf(() => loadConfig(env({ [key]: value }))).message).toBe(message);
+  });
+
+  it('a missing config path says it is required and what it is', () => {
+    expect(errorOf(() => loadConfig(env({ BURNBACK_CONFIG: undefined }))).message).toBe(
+      'BURNBACK_CONFIG: is required (the path to the Burnback YAML config)',
+    );
+  });
+
+  it('a missing project says it is required and what it is', () => {
+    expect(errorOf(() => loadConfig(env({ GOOGLE_CLOUD_PROJECT: undefined }))).message).toBe(
+      'GOOGLE_CLOUD_PROJECT: is required (the Google Cloud project id)',
+    );
+  });
+
+  it('an unreadable file and invalid YAML name the file and the cause', () => {
+    const missing = join(dir, 'nope.yaml');
+    expect(errorOf(() => loadConfig(env({ BURNBACK_CONFIG: missing }))).message).toMatch(
+      new RegExp(`^BURNBACK_CONFIG: cannot read ${missing}: ENOENT`),
+    );
+    const bad = file('bad2.yaml', 'services: [\n');
+    expect(errorOf(() => loadConfig(env({ BURNBACK_CONFIG: bad }))).message).toMatch(
+      new RegExp(`^BURNBACK_CONFIG: ${bad} is not valid YAML: \\S`),
+    );
+  });
+
+  it('a service name with an upper-case letter after a valid start is refused with the rule', () => {
+    const f = file('case.yaml', 'services:\n  api-Backend:\n    pipeline: p\n    target: t\n');
+    expect(errorOf(() => loadConfig(env({ BURNBACK_CONFIG: f }))).message).toBe(`${f}.services.api-Backend: service names are lowercase`);
+  });
+
+  it('an unknown key names every unknown key, joined', () => {
+    const f = file('keys.yaml', 'polcy: {}\nservice: {}\n');
+    expect(errorOf(() => loadConfig(env({ BURNBACK_CONFIG: f }))).message).toBe(`${f}: unknown key(s) polcy, service`);
+  });
+
+  it('a bad policy value names the file, the section and the setting', () => {
+    const f = file('pv.yaml', 'policy:\n  errorRatioThreshold: 2\n');
+    expect(errorOf(() => loadConfig(env({ BURNBACK_CONFIG: f }))).key).toBe(`${f}.policy.errorRatioThreshold`);
+    const g = file('spv.yaml', 'services:\n  a:\n    pipeline: p\n    target: t\n    policy: { cooldownMinutes: -1 }\n');
+    expect(errorOf(() => loadConfig(env({ BURNBACK_CONFIG: g }))).key).toBe(`${g}.services.a.policy.cooldownMinutes`);
+  });
+});

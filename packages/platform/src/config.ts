@@ -60,12 +60,12 @@ export interface Config {
 }
 
 const Env = z.object({
-  GOOGLE_CLOUD_PROJECT: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'expected a Google Cloud project id'),
+  GOOGLE_CLOUD_PROJECT: z.string({ error: 'the Google Cloud project id' }).regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'expected a Google Cloud project id'),
   PUBSUB_EMULATOR_HOST: HostPort.optional(),
   FIRESTORE_EMULATOR_HOST: HostPort.optional(),
   CLOUD_DEPLOY_ENDPOINT: HostPort.optional(),
   CLOUD_MONITORING_ENDPOINT: HostPort.optional(),
-  BURNBACK_CONFIG: z.string().min(1, 'path to the Burnback YAML config'),
+  BURNBACK_CONFIG: z.string({ error: 'the path to the Burnback YAML config' }),
   BURNBACK_WEBHOOK_TOKEN: z.string().min(16, 'the webhook token must be at least 16 characters').optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

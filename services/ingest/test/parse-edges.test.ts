@@ -256,3 +256,19 @@ describe('schema versions', () => {
     expect(() => parseNotification('null')).toThrow('notification must be a JSON object with "version" and "incident"');
   });
 });
+
+describe('messages a sender can act on', () => {
+  it('an unsupported version names it and every supported one', () => {
+    expect(() => parseNotification(notificationBytes({ ...openIncident(), version: '2.0' }))).toThrow(
+      'unsupported notification schema version "2.0" (supported: 1.2, test)',
+    );
+  });
+
+  it('the console test notification is named as such', () => {
+    expect(() => parseNotification(notificationBytes({ version: 'test', incident: {} }))).toThrow('Cloud Monitoring test notification');
+  });
+
+  it('a threshold that is not a number names the threshold field', () => {
+    expect(() => event(withIncident({ threshold_value: 'high' }))).toThrow('incident.threshold_value is not a number: "high"');
+  });
+});
