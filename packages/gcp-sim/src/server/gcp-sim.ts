@@ -177,12 +177,13 @@ export function monitoringClientOptions(sim: Pick<GcpSim, 'address' | 'port' | '
   return clientOptionsFor('@google-cloud/monitoring', sim);
 }
 
-export interface LocalClientOptions {
+/** A type literal, not an interface: the clients' ClientOptions has an index signature. */
+export type LocalClientOptions = {
   apiEndpoint: string;
   port: number;
   sslCreds: ChannelCredentials;
   projectId: string;
-}
+};
 
 function clientOptionsFor(clientPackage: string, sim: Pick<GcpSim, 'address' | 'port' | 'projectId'>): LocalClientOptions {
   const clientDir = dirname(require.resolve(`${clientPackage}/package.json`));
