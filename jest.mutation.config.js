@@ -15,6 +15,7 @@ module.exports = {
     '<rootDir>/packages/policy/src/**/*.test.ts',
     '<rootDir>/packages/contracts/src/**/*.test.ts',
     '<rootDir>/services/ingest/test/parse*.test.ts',
+    '<rootDir>/services/ingest/test/signal.test.ts',
     '<rootDir>/packages/platform/src/config.test.ts',
   ],
 };

@@ -13,6 +13,7 @@ export default {
   mutate: [
     'packages/policy/src/**/*.ts',
     'services/ingest/src/parse.ts',
+    'services/ingest/src/signal.ts',
     'packages/contracts/src/ids.ts',
     'packages/contracts/src/cloudevents.ts',
     'packages/contracts/src/monitoring.ts',

@@ -211,7 +211,7 @@ resource "google_pubsub_subscription" "audit" {
 
   test('a burn-rate alert without a Burnback user label is reported', async () => {
     const root = copyOfInfra();
-    edit(root, 'modules/monitoring/main.tf', /\n\s*"burnback-target"\s*= var\.target_name/, '');
+    edit(root, 'modules/monitoring/main.tf', /\n\s*"burnback-target"\s*= var\.target_name/g, '');
     expect(await problemsOf(root)).toEqual([
       expect.stringContaining(
         `google_monitoring_alert_policy.fast_burn (modules/monitoring/main.tf): user label "${PolicyUserLabels.target}" (PolicyUserLabels) is missing`,

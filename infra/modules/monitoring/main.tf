@@ -17,10 +17,19 @@ locals {
   ])
 
   # The user labels Burnback maps an incident with (PolicyUserLabels in packages/contracts).
-  burnback_labels = {
-    "burnback-service"  = var.service_name
-    "burnback-pipeline" = var.pipeline_name
-    "burnback-target"   = var.target_name
+  # burnback-burn-policy tells ingest which policy (fast or slow) an incident
+  # comes from, so the slow policy's windows are held to the slow bar.
+  fast_burn_labels = {
+    "burnback-service"     = var.service_name
+    "burnback-pipeline"    = var.pipeline_name
+    "burnback-target"      = var.target_name
+    "burnback-burn-policy" = "fast"
+  }
+  slow_burn_labels = {
+    "burnback-service"     = var.service_name
+    "burnback-pipeline"    = var.pipeline_name
+    "burnback-target"      = var.target_name
+    "burnback-burn-policy" = "slow"
   }
 
   monitoring_notification_agent = "serviceAccount:service-${var.project_number}@gcp-sa-monitoring-notification.iam.gserviceaccount.com"
@@ -96,7 +105,7 @@ resource "google_monitoring_alert_policy" "fast_burn" {
   display_name = "${var.service_name}: SLO fast burn (14.4x over 1h, confirmed over 5m)"
   combiner     = "AND"
   severity     = "CRITICAL"
-  user_labels  = local.burnback_labels
+  user_labels  = local.fast_burn_labels
 
   conditions {
     display_name = "burn rate over 1h > 14.4"
@@ -145,7 +154,7 @@ resource "google_monitoring_alert_policy" "slow_burn" {
   display_name = "${var.service_name}: SLO slow burn (6x over 6h, confirmed over 30m)"
   combiner     = "AND"
   severity     = "ERROR"
-  user_labels  = local.burnback_labels
+  user_labels  = local.slow_burn_labels
 
   conditions {
     display_name = "burn rate over 6h > 6"

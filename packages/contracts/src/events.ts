@@ -13,12 +13,78 @@ export const AlertSource = z.enum([AlertSources.pubsub, AlertSources.webhook, Al
 export type AlertSource = z.infer<typeof AlertSource>;
 
 /**
- * What the alert's value measures: an error ratio (the runbook's 1 % rule) or an
- * SLO burn rate (`select_slo_burn_rate` conditions: 1.0 = exactly on budget).
+ * What the alert measures, as ingest classified it from the notification
+ * (services/ingest/README.md has the rules):
+ * - `error-ratio`: a ratio of bad to total requests on a metric the service's
+ *   config names (`signals.errorRatio`), direction applied (a success ratio
+ *   alerting below its threshold is turned into 1 − value);
+ * - `burn-rate`: an SLO burn rate (`select_slo_burn_rate`; 1.0 = exactly on budget);
+ * - `budget`: an SLO budget signal (`select_slo_budget_fraction`, `select_slo_health`),
+ *   cumulative over the compliance period rather than a fresh burn: never a rollback on its own;
+ * - `unsupported`: anything else (CPU, latency, request rates, PromQL, MQL, a ratio the
+ *   config does not name): published so the decider records why it was ignored, never a rollback.
  */
-export const SignalKinds = { errorRatio: 'error-ratio', burnRate: 'burn-rate' } as const;
-export const SignalKind = z.enum([SignalKinds.errorRatio, SignalKinds.burnRate]);
+export const SignalKinds = { errorRatio: 'error-ratio', burnRate: 'burn-rate', budget: 'budget', unsupported: 'unsupported' } as const;
+export const SignalKind = z.enum([SignalKinds.errorRatio, SignalKinds.burnRate, SignalKinds.budget, SignalKinds.unsupported]);
 export type SignalKind = z.infer<typeof SignalKind>;
+
+/** The multi-window burn-rate alerting policy (Google SRE workbook) a burn-rate alert belongs to. */
+export const BurnPolicies = { fast: 'fast', slow: 'slow' } as const;
+export const BurnPolicy = z.enum([BurnPolicies.fast, BurnPolicies.slow]);
+export type BurnPolicy = z.infer<typeof BurnPolicy>;
+
+/**
+ * How ingest knew the burn policy, most trusted first: the alert policy's
+ * `burnback-burn-policy` user label; the word fast/slow in the policy's or the
+ * condition's display name; the pair of windows in the condition's filter; or
+ * only the condition's own window (`window`: inferred, the weakest).
+ */
+export const BurnPolicySources = {
+  policyLabel: 'policy-label',
+  displayName: 'display-name',
+  siblingWindows: 'sibling-windows',
+  window: 'window',
+} as const;
+export const BurnPolicySource = z.enum([
+  BurnPolicySources.policyLabel,
+  BurnPolicySources.displayName,
+  BurnPolicySources.siblingWindows,
+  BurnPolicySources.window,
+]);
+export type BurnPolicySource = z.infer<typeof BurnPolicySource>;
+
+/** A threshold condition's comparison (google.monitoring.v3.ComparisonType), as the notification spells it. */
+export const Comparisons = {
+  gt: 'COMPARISON_GT',
+  ge: 'COMPARISON_GE',
+  lt: 'COMPARISON_LT',
+  le: 'COMPARISON_LE',
+  eq: 'COMPARISON_EQ',
+  ne: 'COMPARISON_NE',
+  unspecified: 'COMPARISON_UNSPECIFIED',
+} as const;
+export const Comparison = z.enum([
+  Comparisons.gt,
+  Comparisons.ge,
+  Comparisons.lt,
+  Comparisons.le,
+  Comparisons.eq,
+  Comparisons.ne,
+  Comparisons.unspecified,
+]);
+export type Comparison = z.infer<typeof Comparison>;
+
+/**
+ * The windows of a multi-window burn-rate alert: the long window, the short one
+ * that confirms it, and the burn rate both must exceed (the service's
+ * fastBurnRate or slowBurnRate when ingest classified it).
+ */
+export const BurnWindows = z.object({
+  longSeconds: z.number().positive(),
+  shortSeconds: z.number().positive(),
+  threshold: z.number().positive(),
+});
+export type BurnWindows = z.infer<typeof BurnWindows>;
 
 /** A Cloud Monitoring incident, normalised by ingest and mapped to a Burnback service. */
 export const AlertEvent = z.object({
@@ -34,6 +100,31 @@ export const AlertEvent = z.object({
   signal: SignalKind,
   /** For burn-rate signals: the lookback window of the `select_slo_burn_rate` condition, in seconds (null when unknown). */
   lookbackSeconds: z.number().positive().nullable(),
+  /*
+   * The classification's details. Each defaults to null so an AlertEvent
+   * published by an older ingest (in flight during a deploy) still decodes.
+   */
+  /** The threshold condition's comparison; null when the notification carries none. */
+  comparison: Comparison.nullable().default(null),
+  /**
+   * observedValue in the signal's own measure: the error ratio (1 − value for a
+   * success ratio), the burn rate, or the budget figure; null for unsupported signals.
+   */
+  signalValue: z.number().finite().nullable().default(null),
+  /** thresholdValue in the same measure as signalValue. */
+  signalThreshold: z.number().finite().nullable().default(null),
+  /** The SLO (`projects/P/services/S/serviceLevelObjectives/O`) of a `select_slo_*` condition. */
+  sloName: z.string().min(1).nullable().default(null),
+  /** The time-series selector of an SLO condition (`select_slo_burn_rate`, `select_slo_health`, …). */
+  sloSelector: z.string().min(1).nullable().default(null),
+  /** For burn-rate signals: the fast or the slow policy; null for other signals. */
+  burnPolicy: BurnPolicy.nullable().default(null),
+  /** How burnPolicy was known; `window` means it was only inferred from the condition's window. */
+  burnPolicySource: BurnPolicySource.nullable().default(null),
+  /** For burn-rate signals: both windows of the policy and its threshold. */
+  burnWindows: BurnWindows.nullable().default(null),
+  /** Why an `unsupported` signal is not acted on (null for every other signal). */
+  unsupportedReason: z.string().min(1).nullable().default(null),
   policyName: z.string(),
   conditionName: z.string(),
   severity: z.string(),

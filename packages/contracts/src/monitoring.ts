@@ -42,7 +42,16 @@ export const MonitoringIncident = z
       .object({
         name: z.string().optional(),
         displayName: z.string().optional(),
-        conditionThreshold: z.object({ thresholdValue: z.number().optional(), filter: z.string().optional() }).loose().optional(),
+        conditionThreshold: z
+          .object({
+            thresholdValue: z.number().optional(),
+            filter: z.string().optional(),
+            denominatorFilter: z.string().optional(),
+            /** `COMPARISON_GT`, `COMPARISON_LT`, …; kept as sent, ingest reads it. */
+            comparison: z.string().optional(),
+          })
+          .loose()
+          .optional(),
       })
       .loose()
       .nullish(),

@@ -60,4 +60,6 @@ export const PolicyUserLabels = {
   service: 'burnback-service',
   pipeline: 'burnback-pipeline',
   target: 'burnback-target',
+  /** `fast` or `slow`: which burn-rate alerting policy this is (services/ingest/README.md). */
+  burnPolicy: 'burnback-burn-policy',
 } as const;

@@ -1,12 +1,31 @@
 /**
  * @burnback/gcp-sim: a local simulator of the Google APIs that have no emulator,
  * served on one insecure gRPC port so the real client libraries talk to it.
- * Today Cloud Deploy v1 (google.cloud.deploy.v1.CloudDeploy plus
+ * Cloud Deploy v1 (google.cloud.deploy.v1.CloudDeploy plus
  * google.longrunning.Operations for its long-running operations), with Cloud
- * Deploy's Pub/Sub notifications; each simulated API lives in a folder of its own
- * (src/cloud-deploy/), the gRPC plumbing in src/server/.
+ * Deploy's Pub/Sub notifications, and Cloud Monitoring's
+ * MetricService.ListTimeSeries for SLO burn rates; each simulated API lives in a
+ * folder of its own (src/cloud-deploy/, src/cloud-monitoring/), the gRPC plumbing in src/server/.
  */
-export { startGcpSim, cloudDeployClientOptions, type GcpSim, type GcpSimOptions } from './server/gcp-sim.js';
+export {
+  startGcpSim,
+  cloudDeployClientOptions,
+  monitoringClientOptions,
+  type GcpSim,
+  type GcpSimOptions,
+  type LocalClientOptions,
+} from './server/gcp-sim.js';
+export {
+  MonitoringMethods,
+  lookbackSecondsOf,
+  type MonitoringSim,
+  type MonitoringMethod,
+  type MonitoringCall,
+  type MonitoringFault,
+  type ListTimeSeriesRequest,
+} from './cloud-monitoring/simulation.js';
+export { BurnRates, type BurnPoint, type BurnSeed } from './cloud-monitoring/burn-rates.js';
+export { MonitoringScenario, burnSeedFromScenario } from './cloud-monitoring/scenario.js';
 export {
   defaultDeploySeed,
   mergeSeeds,

@@ -97,6 +97,80 @@ describe('loadConfig', () => {
     expect(err.key).toContain(key);
     expect(err.message).toContain(key);
   });
+
+  const serviceYaml = (name: string, extra: string) => file(name, `services:\n  a:\n    pipeline: p\n    target: t\n${extra}`);
+  const SLO = 'projects/shop-prod/services/checkout/serviceLevelObjectives/availability-99';
+
+  it('a service without slo, signals or onMonitoringUnavailable has none, and would hold', () => {
+    expect(loadConfig(env()).services['api-backend']).toMatchObject({
+      slo: null,
+      onMonitoringUnavailable: 'hold',
+      signals: { errorRatio: null },
+    });
+  });
+
+  it.each([
+    ['an SLO, holding by default', `    slo: ${SLO}\n`, { slo: SLO, onMonitoringUnavailable: 'hold' }],
+    [
+      'an SLO that decides without Monitoring',
+      `    slo: ${SLO}\n    onMonitoringUnavailable: decide-without\n`,
+      { onMonitoringUnavailable: 'decide-without' },
+    ],
+    ['an SLO that holds explicitly', `    slo: ${SLO}\n    onMonitoringUnavailable: hold\n`, { onMonitoringUnavailable: 'hold' }],
+    [
+      'the metrics read as error ratios',
+      '    signals:\n      errorRatio:\n        metricTypes: [run.googleapis.com/request_count, custom.googleapis.com/checkout/errors]\n',
+      { signals: { errorRatio: { metricTypes: ['run.googleapis.com/request_count', 'custom.googleapis.com/checkout/errors'] } } },
+    ],
+    ['empty signals', '    signals: {}\n', { signals: { errorRatio: null } }],
+  ])('reads %s', (name, extra, expected) => {
+    expect(loadConfig(env({ BURNBACK_CONFIG: serviceYaml(`ok-${name}.yaml`, extra) })).services.a).toMatchObject(expected);
+  });
+
+  it.each([
+    [
+      'an SLO that is not an SLO name',
+      '    slo: availability-99\n',
+      'services.a.slo',
+      /expected projects\/PROJECT\/services\/SERVICE\/serviceLevelObjectives\/SLO/,
+    ],
+    ['an SLO name with a missing part', '    slo: projects/p/services/s\n', 'services.a.slo', /serviceLevelObjectives/],
+    [
+      'an unknown onMonitoringUnavailable',
+      `    slo: ${SLO}\n    onMonitoringUnavailable: retry\n`,
+      'services.a.onMonitoringUnavailable',
+      /decide-without|hold/,
+    ],
+    [
+      'onMonitoringUnavailable without an SLO',
+      '    onMonitoringUnavailable: decide-without\n',
+      'services.a.onMonitoringUnavailable',
+      /only means something with slo/,
+    ],
+    [
+      'an empty list of error-ratio metrics',
+      '    signals: { errorRatio: { metricTypes: [] } }\n',
+      'services.a.signals.errorRatio.metricTypes',
+      /at least one metric type/,
+    ],
+    [
+      'a metric type that is not one',
+      '    signals: { errorRatio: { metricTypes: [request_count] } }\n',
+      'services.a.signals.errorRatio.metricTypes.0',
+      /expected a metric type/,
+    ],
+    ['an unknown signal', '    signals: { cpu: {} }\n', 'services.a.signals', /unknown key\(s\) cpu/],
+    [
+      'an unknown errorRatio key',
+      '    signals: { errorRatio: { metricTypes: [a.com/b], invert: true } }\n',
+      'services.a.signals.errorRatio',
+      /unknown key\(s\) invert/,
+    ],
+  ])('%s is a ConfigError naming the key', (name, extra, key, message) => {
+    const err = errorOf(() => loadConfig(env({ BURNBACK_CONFIG: serviceYaml(`bad-${name}.yaml`, extra) })));
+    expect(err.key).toContain(key);
+    expect(err.message).toMatch(message);
+  });
 });
 
 describe('loadConfig, edge by edge', () => {

@@ -6,6 +6,32 @@ import { ConfigError } from './errors.js';
 
 const HostPort = z.string().regex(/^[^:\s/]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8085');
 const ResourceId = z.string().regex(CLOUD_DEPLOY_ID, 'expected a Cloud Deploy resource id (lowercase letters, digits, hyphens)');
+/** An SLO's resource name, as `select_slo_burn_rate` takes it. */
+export const SLO_NAME = /^projects\/[^/\s"]+\/services\/[^/\s"]+\/serviceLevelObjectives\/[^/\s"]+$/;
+/** A Cloud Monitoring metric type: a domain, a slash, a path (`run.googleapis.com/request_count`). */
+const METRIC_TYPE = /^[a-z0-9-]+(\.[a-z0-9-]+)+\/[A-Za-z0-9_./-]+$/;
+
+/** What a service does when Cloud Monitoring cannot answer before a rollback (see onMonitoringUnavailable). */
+export const MonitoringUnavailableActions = { decideWithout: 'decide-without', hold: 'hold' } as const;
+export type MonitoringUnavailableAction = (typeof MonitoringUnavailableActions)[keyof typeof MonitoringUnavailableActions];
+
+/**
+ * Which alert metrics count as an error ratio for a service. Only a ratio of bad
+ * (or good) to total requests whose filter and denominatorFilter both select a
+ * metric type named here is read as an error ratio; everything else is unsupported.
+ */
+const SignalsFile = z
+  .object({
+    errorRatio: z
+      .object({
+        metricTypes: z
+          .array(z.string().regex(METRIC_TYPE, 'expected a metric type such as run.googleapis.com/request_count'))
+          .min(1, 'name at least one metric type'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
 
 /** One service Burnback protects: where incidents come from and which Cloud Deploy target to roll back. */
 const ServiceFile = z
@@ -23,8 +49,22 @@ const ServiceFile = z
       .strict()
       .optional(),
     policy: PolicyOverrides.default({}),
+    /** The SLO whose burn rate the decider reads from Cloud Monitoring before it rolls back. */
+    slo: z.string().regex(SLO_NAME, 'expected projects/PROJECT/services/SERVICE/serviceLevelObjectives/SLO').optional(),
+    /** When Cloud Monitoring cannot answer: `hold` (default; a wrong rollback is worse than a late one) or `decide-without`. */
+    onMonitoringUnavailable: z.enum([MonitoringUnavailableActions.decideWithout, MonitoringUnavailableActions.hold]).optional(),
+    signals: SignalsFile.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.onMonitoringUnavailable !== undefined && s.slo === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['onMonitoringUnavailable'],
+        message: 'only means something with slo: name the SLO whose burn rate Cloud Monitoring is asked for',
+      });
+    }
+  });
 
 const ConfigFile = z
   .object({
@@ -41,6 +81,12 @@ export interface ServiceConfig {
   target: string;
   match: { resourceType: string | null; resourceLabels: Record<string, string> };
   policy: PolicySettings;
+  /** `projects/P/services/S/serviceLevelObjectives/O`: the SLO to confirm a burn on; null = no confirmation. */
+  slo: string | null;
+  /** What to do when Cloud Monitoring cannot answer (only with `slo`); default `hold`. */
+  onMonitoringUnavailable: MonitoringUnavailableAction;
+  /** Alert metrics this service reads as an error ratio (none by default: only SLO burn rates count). */
+  signals: { errorRatio: { metricTypes: string[] } | null };
 }
 
 export interface Config {
@@ -60,7 +106,9 @@ export interface Config {
 }
 
 const Env = z.object({
-  GOOGLE_CLOUD_PROJECT: z.string({ error: 'the Google Cloud project id' }).regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'expected a Google Cloud project id'),
+  GOOGLE_CLOUD_PROJECT: z
+    .string({ error: 'the Google Cloud project id' })
+    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'expected a Google Cloud project id'),
   PUBSUB_EMULATOR_HOST: HostPort.optional(),
   FIRESTORE_EMULATOR_HOST: HostPort.optional(),
   CLOUD_DEPLOY_ENDPOINT: HostPort.optional(),
@@ -133,6 +181,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         resourceLabels: s.match && Object.keys(s.match.resourceLabels).length > 0 ? s.match.resourceLabels : { service_name: name },
       },
       policy: mergePolicy(policy, s.policy, `${e.BURNBACK_CONFIG}.services.${name}.policy`),
+      slo: s.slo ?? null,
+      onMonitoringUnavailable: s.onMonitoringUnavailable ?? MonitoringUnavailableActions.hold,
+      signals: { errorRatio: s.signals?.errorRatio ? { metricTypes: [...s.signals.errorRatio.metricTypes] } : null },
     };
   }
 

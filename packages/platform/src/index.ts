@@ -9,3 +9,4 @@ export * from './retry.js';
 export * from './shutdown.js';
 export * from './metrics.js';
 export * from './health.js';
+export * from './monitoring.js';

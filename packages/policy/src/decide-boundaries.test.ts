@@ -274,7 +274,8 @@ describe('decide, over generated policies', () => {
 
   const eventOf = (c: { policy: PolicySettings; signal: AlertEvent['signal']; lookback: number | null; over: number }): AlertEvent => {
     const e = alert({ signal: c.signal, lookbackSeconds: c.signal === 'burn-rate' ? c.lookback : null });
-    return { ...e, observedValue: barOf(e, c.policy) * c.over };
+    const value = barOf(e, c.policy) * c.over;
+    return { ...e, observedValue: value, signalValue: value };
   };
 
   it('liveness: whenever every rule passes, the decision is a rollback', () => {
@@ -294,8 +295,12 @@ describe('decide, over generated policies', () => {
   > = {
     'switched off': (c, e) => [{ ...c.policy, enabled: false }, [...c.history[0], ...c.history[1]], e],
     'the incident closed': (c, e) => [c.policy, [...c.history[0], ...c.history[1]], { ...e, state: 'closed', endedAt: T0 }],
-    'the value at the bar': (c, e) => [c.policy, [...c.history[0], ...c.history[1]], { ...e, observedValue: barOf(e, c.policy) }],
-    'no value': (c, e) => [c.policy, [...c.history[0], ...c.history[1]], { ...e, observedValue: null }],
+    'the value at the bar': (c, e) => [
+      c.policy,
+      [...c.history[0], ...c.history[1]],
+      { ...e, observedValue: barOf(e, c.policy), signalValue: barOf(e, c.policy) },
+    ],
+    'no value': (c, e) => [c.policy, [...c.history[0], ...c.history[1]], { ...e, observedValue: null, signalValue: null }],
     'the hourly limit reached': (c, e) => [
       c.policy,
       [

@@ -14,6 +14,8 @@ const stateWith = (...minutesAgo: number[]): ServiceState => ({
   recentRollbacks: minutesAgo.map((m, i) => ({ rollbackId: `rb-${i}`, decidedAt: minutesBefore(T0, m) })),
 });
 
+const arbRollbacksForSignals = fc.array(fc.integer({ min: -30, max: 300 }), { maxLength: 8 });
+
 describe('decide', () => {
   const cases: Array<[string, ServiceState, AlertEvent, Partial<PolicySettings>, 'rollback' | 'none', string]> = [
     ['an open incident above 1 % with a clean history rolls back', stateWith(), alert(), {}, 'rollback', 'roll back: error ratio 2.5 %'],
@@ -90,6 +92,73 @@ describe('decide', () => {
     expect(decision.reason).toContain(reasonPart);
     expect(decision.decidedAt).toBe(event.observedAt);
     expect(decision.verdicts.map((v) => v.rule)).toEqual(['enabled', 'incident-open', 'error-ratio', 'rate-limit', 'cooldown', 'dry-run']);
+  });
+
+  const burn = (overrides: Partial<AlertEvent>): AlertEvent => alert({ signal: 'burn-rate', comparison: 'COMPARISON_GT', ...overrides });
+  const signalCases: Array<[string, AlertEvent, 'rollback' | 'none', string]> = [
+    [
+      'a success ratio of 97 % (COMPARISON_LT) is 3 % errors and rolls back',
+      alert({ observedValue: 0.97, thresholdValue: 0.99, comparison: 'COMPARISON_LT', signalValue: 0.03, signalThreshold: 0.01 }),
+      'rollback',
+      'error ratio 3 % exceeds the threshold of 1 %',
+    ],
+    [
+      'a success ratio of 99.5 % is 0.5 % errors and does not',
+      alert({ observedValue: 0.995, comparison: 'COMPARISON_LT', signalValue: 0.005 }),
+      'none',
+      'error ratio 0.5 % does not exceed',
+    ],
+    [
+      "a 30 min burn of 7× from the slow policy clears the slow bar of 6×, not the fast one's",
+      burn({ observedValue: 7, lookbackSeconds: 1800, burnPolicy: 'slow', burnPolicySource: 'display-name' }),
+      'rollback',
+      'burn rate 7× over 30 min (error ratio 7 %) exceeds the slow-burn threshold of 6×',
+    ],
+    [
+      'a 6 h burn of 10× labelled fast is held to the fast bar',
+      burn({ observedValue: 10, lookbackSeconds: 21600, burnPolicy: 'fast', burnPolicySource: 'policy-label' }),
+      'none',
+      'does not exceed the fast-burn threshold of 14.4×',
+    ],
+    [
+      'a CPU alert of 0.835 is ignored with its reason, never read as 83.5 % errors',
+      alert({
+        signal: 'unsupported',
+        observedValue: 0.835,
+        unsupportedReason: 'run.googleapis.com/container/cpu/utilizations alone is not a ratio of bad to total requests',
+      }),
+      'none',
+      'no rollback: the alert measures something Burnback does not act on: run.googleapis.com/container/cpu/utilizations alone',
+    ],
+    [
+      'an SLO budget alert is not a burn and never rolls back on its own',
+      alert({ signal: 'budget', observedValue: 0.1, sloSelector: 'select_slo_budget_fraction' }),
+      'none',
+      'SLO budget signal (select_slo_budget_fraction)',
+    ],
+  ];
+
+  it.each(signalCases)('%s', (_name, event, action, reasonPart) => {
+    const decision = decide(stateWith(), event, DEFAULT_POLICY);
+    expect(decision.action).toBe(action);
+    expect(decision.reason).toContain(reasonPart);
+  });
+
+  it('an unsupported or budget signal never rolls back, whatever its value and history', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('unsupported' as const, 'budget' as const),
+        fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null }),
+        fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null }),
+        arbRollbacksForSignals,
+        (signal, observedValue, signalValue, ago) => {
+          const d = decide(stateWith(...ago), alert({ signal, observedValue, signalValue }), DEFAULT_POLICY);
+          expect(d.action).toBe('none');
+          expect(d.errorRatio).toBeNull();
+          expect(d.verdicts.find((v) => v.rule === 'error-ratio')!.passed).toBe(false);
+        },
+      ),
+    );
   });
 
   it('an open notification that arrives after the incident closed is late, not a reason to roll back', () => {

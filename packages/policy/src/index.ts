@@ -1,1 +1,1 @@
-export { decide, applyDecision, initialServiceState, errorRatioOf, thresholdFor, type Decision } from './decide.js';
+export { decide, applyDecision, initialServiceState, errorRatioOf, measuredValue, thresholdFor, type Decision } from './decide.js';

@@ -1,4 +1,5 @@
-import { EventTypes, type AlertEvent, type CloudEvent, type MonitoringNotification } from '@burnback/contracts';
+import { DEFAULT_POLICY, EventTypes, type AlertEvent, type CloudEvent, type MonitoringNotification } from '@burnback/contracts';
+import type { ServiceConfig } from '@burnback/platform';
 
 export interface IncidentFixtureOptions {
   incidentId?: string;
@@ -18,6 +19,26 @@ const DEFAULTS = {
   projectId: 'burnback-local',
   startedAt: 1_764_151_200, // 2025-11-26T10:00:00Z
 } as const;
+
+/**
+ * A service as loadConfig gives it: a Cloud Run service of the fixtures'
+ * project in us-central1, whose request_count ratio is an error ratio, no SLO.
+ */
+export function serviceConfig(name: string = DEFAULTS.service, overrides: Partial<ServiceConfig> = {}): ServiceConfig {
+  return {
+    name,
+    project: DEFAULTS.projectId,
+    region: 'us-central1',
+    pipeline: `${name}-pipeline`,
+    target: 'production',
+    match: { resourceType: 'cloud_run_revision', resourceLabels: { service_name: name } },
+    policy: DEFAULT_POLICY,
+    slo: null,
+    onMonitoringUnavailable: 'hold',
+    signals: { errorRatio: { metricTypes: ['run.googleapis.com/request_count'] } },
+    ...overrides,
+  };
+}
 
 /**
  * A Cloud Monitoring notification, schema version 1.2, as the Pub/Sub channel
@@ -128,6 +149,292 @@ export function belowThresholdIncident(options: IncidentFixtureOptions = {}): Mo
   return openIncident({ incidentId: '0.below7threshold', observedValue: '0.004', thresholdValue: 0.002, ...options });
 }
 
+/** The SLO of the fixtures' burn-rate and budget alerts. */
+export function sloName(options: { projectId?: string; service?: string; slo?: string } = {}): string {
+  return `projects/${options.projectId ?? DEFAULTS.projectId}/services/${options.service ?? DEFAULTS.service}/serviceLevelObjectives/${options.slo ?? 'availability-99'}`;
+}
+
+export interface ConditionFixture {
+  /** Alert policy display name. */
+  policyName: string;
+  /** Condition display name. */
+  conditionName: string;
+  /** The condition object as the notification carries it (API JSON, camelCase). */
+  condition: Record<string, unknown>;
+  metric?: { type: string; displayName: string; labels: Record<string, string> };
+  observedValue: string;
+  thresholdValue: number;
+  /** Defaults to a Cloud Run revision of the service. */
+  resource?: { type: string; labels: Record<string, string> };
+  summary?: string;
+}
+
+/**
+ * An open incident of the given alert condition on the fixtures' Cloud Run
+ * service: the base of the realistic notifications below, one per kind of
+ * alert a team actually has next to its SLO alerts.
+ */
+export function incidentOf(fixture: ConditionFixture, options: IncidentFixtureOptions = {}): MonitoringNotification {
+  const base = openIncident({ ...options, observedValue: fixture.observedValue, thresholdValue: fixture.thresholdValue });
+  const project = options.projectId ?? DEFAULTS.projectId;
+  const condition = {
+    name: `projects/${project}/alertPolicies/5550001112223334445/conditions/1112223334445556667`,
+    displayName: fixture.conditionName,
+    ...fixture.condition,
+  };
+  return {
+    ...base,
+    incident: {
+      ...base.incident,
+      ...(fixture.resource ? { resource: fixture.resource } : {}),
+      ...(fixture.metric ? { metric: fixture.metric } : {}),
+      policy_name: fixture.policyName,
+      condition_name: fixture.conditionName,
+      condition,
+      summary: fixture.summary ?? `${fixture.conditionName}: value ${fixture.observedValue} (threshold ${fixture.thresholdValue}).`,
+    },
+  };
+}
+
+const cloudRunFilter = (service: string, metricType: string, extra = ''): string =>
+  `resource.type = "cloud_run_revision" AND resource.labels.service_name = "${service}" AND metric.type = "${metricType}"${extra}`;
+
+/** CPU utilisation above 80 % (a distribution of 0..1): 0.835 is not an error ratio of 83.5 %. */
+export function cpuUtilisationIncident(options: IncidentFixtureOptions = {}): MonitoringNotification {
+  const service = options.service ?? DEFAULTS.service;
+  return incidentOf(
+    {
+      policyName: `${service} CPU utilisation`,
+      conditionName: 'Container CPU utilisation above 80 %',
+      metric: { type: 'run.googleapis.com/container/cpu/utilizations', displayName: 'Container CPU Utilization', labels: {} },
+      condition: {
+        conditionThreshold: {
+          filter: cloudRunFilter(service, 'run.googleapis.com/container/cpu/utilizations'),
+          aggregations: [{ alignmentPeriod: '60s', perSeriesAligner: 'ALIGN_PERCENTILE_99', crossSeriesReducer: 'REDUCE_MAX' }],
+          comparison: 'COMPARISON_GT',
+          thresholdValue: 0.8,
+          duration: '300s',
+          trigger: { count: 1 },
+        },
+      },
+      observedValue: '0.835',
+      thresholdValue: 0.8,
+    },
+    { incidentId: '0.cpu4utilisation', ...options },
+  );
+}
+
+/** p99 request latency above 1 s (milliseconds). */
+export function latencyIncident(options: IncidentFixtureOptions = {}): MonitoringNotification {
+  const service = options.service ?? DEFAULTS.service;
+  return incidentOf(
+    {
+      policyName: `${service} p99 latency`,
+      conditionName: 'p99 latency above 1 s',
+      metric: { type: 'run.googleapis.com/request_latencies', displayName: 'Request Latencies', labels: {} },
+      condition: {
+        conditionThreshold: {
+          filter: cloudRunFilter(service, 'run.googleapis.com/request_latencies'),
+          aggregations: [{ alignmentPeriod: '60s', perSeriesAligner: 'ALIGN_PERCENTILE_99', crossSeriesReducer: 'REDUCE_MAX' }],
+          comparison: 'COMPARISON_GT',
+          thresholdValue: 1000,
+          duration: '300s',
+          trigger: { count: 1 },
+        },
+      },
+      observedValue: '1843.7',
+      thresholdValue: 1000,
+    },
+    { incidentId: '0.p99latency', ...options },
+  );
+}
+
+/** Requests per second above 50 (ALIGN_RATE on request_count, no denominator). */
+export function requestRateIncident(options: IncidentFixtureOptions = {}): MonitoringNotification {
+  const service = options.service ?? DEFAULTS.service;
+  return incidentOf(
+    {
+      policyName: `${service} traffic spike`,
+      conditionName: 'Requests/s above 50',
+      metric: { type: 'run.googleapis.com/request_count', displayName: 'Request Count', labels: {} },
+      condition: {
+        conditionThreshold: {
+          filter: cloudRunFilter(service, 'run.googleapis.com/request_count'),
+          aggregations: [{ alignmentPeriod: '60s', perSeriesAligner: 'ALIGN_RATE', crossSeriesReducer: 'REDUCE_SUM' }],
+          comparison: 'COMPARISON_GT',
+          thresholdValue: 50,
+          duration: '120s',
+          trigger: { count: 1 },
+        },
+      },
+      observedValue: '73.4',
+      thresholdValue: 50,
+    },
+    { incidentId: '0.requests4rate', ...options },
+  );
+}
+
+/** A success ratio (2xx / all requests) alerting below 99 % with COMPARISON_LT: 0.97 means 3 % errors. */
+export function successRatioIncident(options: IncidentFixtureOptions & { observedValue?: string } = {}): MonitoringNotification {
+  const service = options.service ?? DEFAULTS.service;
+  return incidentOf(
+    {
+      policyName: `${service} availability`,
+      conditionName: 'Success ratio below 99 %',
+      metric: { type: 'run.googleapis.com/request_count', displayName: 'Request Count', labels: { response_code_class: '2xx' } },
+      condition: {
+        conditionThreshold: {
+          filter: cloudRunFilter(service, 'run.googleapis.com/request_count', ' AND metric.labels.response_code_class = "2xx"'),
+          denominatorFilter: cloudRunFilter(service, 'run.googleapis.com/request_count'),
+          aggregations: [{ alignmentPeriod: '300s', perSeriesAligner: 'ALIGN_RATE', crossSeriesReducer: 'REDUCE_SUM' }],
+          denominatorAggregations: [{ alignmentPeriod: '300s', perSeriesAligner: 'ALIGN_RATE', crossSeriesReducer: 'REDUCE_SUM' }],
+          comparison: 'COMPARISON_LT',
+          thresholdValue: 0.99,
+          duration: '0s',
+          trigger: { count: 1 },
+        },
+      },
+      observedValue: options.observedValue ?? '0.97',
+      thresholdValue: 0.99,
+    },
+    { incidentId: '0.success4ratio', ...options },
+  );
+}
+
+/** A Managed Service for Prometheus alert: a PromQL burn rate of 3 (not 300 %). */
+export function promqlBurnRateIncident(options: IncidentFixtureOptions = {}): MonitoringNotification {
+  const service = options.service ?? DEFAULTS.service;
+  return incidentOf(
+    {
+      policyName: `${service} burn rate (PromQL)`,
+      conditionName: 'PromQL burn rate above 2',
+      metric: { type: 'prometheus.googleapis.com/http_requests_total/counter', displayName: 'http_requests_total', labels: {} },
+      condition: {
+        conditionPrometheusQueryLanguage: {
+          query: `sum(rate(http_requests_total{service="${service}",code=~"5.."}[1h])) / sum(rate(http_requests_total{service="${service}"}[1h])) / 0.001 > 2`,
+          duration: '60s',
+          evaluationInterval: '30s',
+        },
+      },
+      observedValue: '3',
+      thresholdValue: 2,
+    },
+    { incidentId: '0.promql4burn', ...options },
+  );
+}
+
+/** An MQL condition (Monitoring Query Language). */
+export function mqlIncident(options: IncidentFixtureOptions = {}): MonitoringNotification {
+  const service = options.service ?? DEFAULTS.service;
+  return incidentOf(
+    {
+      policyName: `${service} 5xx ratio (MQL)`,
+      conditionName: 'MQL 5xx ratio',
+      condition: {
+        conditionMonitoringQueryLanguage: {
+          query: `fetch cloud_run_revision | metric 'run.googleapis.com/request_count' | filter resource.service_name == '${service}' | ratio | condition val() > 0.01`,
+          duration: '0s',
+        },
+      },
+      observedValue: '0.04',
+      thresholdValue: 0.01,
+    },
+    { incidentId: '0.mql4ratio', ...options },
+  );
+}
+
+export interface BurnRateFixtureOptions extends IncidentFixtureOptions {
+  /** The condition's lookback, as the filter spells it (default "3600s"). */
+  lookback?: string;
+  /** A second window in the same filter (multi-window in one condition). */
+  shortLookback?: string;
+  observedValue?: string;
+  /** Default: the fast policy's 14.4 (6 for slow-burn names). */
+  thresholdValue?: number;
+  policyName?: string;
+  conditionName?: string;
+  slo?: string;
+  comparison?: string;
+}
+
+/**
+ * An SLO burn-rate alert as the console creates it: a `select_slo_burn_rate`
+ * threshold condition with only a filter (no aggregations), on the service's SLO.
+ */
+export function burnRateIncident(options: BurnRateFixtureOptions = {}): MonitoringNotification {
+  const slo = options.slo ?? sloName(options);
+  const lookback = options.lookback ?? '3600s';
+  const threshold = options.thresholdValue ?? 14.4;
+  const selector = (l: string) => `select_slo_burn_rate("${slo}", "${l}")`;
+  const filter = options.shortLookback ? `${selector(lookback)} AND ${selector(options.shortLookback)}` : selector(lookback);
+  return incidentOf(
+    {
+      policyName: options.policyName ?? 'api-backend availability: fast burn',
+      conditionName: options.conditionName ?? `Burn rate on ${lookback} above ${threshold}`,
+      condition: {
+        conditionThreshold: {
+          filter,
+          comparison: options.comparison ?? 'COMPARISON_GT',
+          thresholdValue: threshold,
+          duration: '0s',
+          trigger: { count: 1 },
+        },
+      },
+      observedValue: options.observedValue ?? '15.2',
+      thresholdValue: threshold,
+    },
+    { incidentId: '0.burn4rate', ...options },
+  );
+}
+
+/** The slow-burn policy's 30-minute confirmation window: burn rate 7 against the slow bar of 6. */
+export function slowBurnIncident(options: BurnRateFixtureOptions = {}): MonitoringNotification {
+  return burnRateIncident({
+    incidentId: '0.slow4burn',
+    lookback: '30m',
+    observedValue: '7.1',
+    thresholdValue: 6,
+    policyName: 'api-backend availability: slow burn',
+    conditionName: 'Burn rate on 30m above 6',
+    ...options,
+  });
+}
+
+/** An SLO budget alert: `select_slo_budget_fraction` (or `select_slo_health`) falling below a threshold. */
+export function budgetIncident(
+  options: IncidentFixtureOptions & {
+    selector?: 'select_slo_budget_fraction' | 'select_slo_health';
+    comparison?: string;
+    observedValue?: string;
+  } = {},
+): MonitoringNotification {
+  const selector = options.selector ?? 'select_slo_health';
+  const threshold = selector === 'select_slo_health' ? 0.99 : 0.25;
+  return incidentOf(
+    {
+      policyName: 'api-backend availability: error budget',
+      conditionName: `${selector} below ${threshold}`,
+      condition: {
+        conditionThreshold: {
+          filter: `${selector}("${sloName(options)}")`,
+          comparison: options.comparison ?? 'COMPARISON_LT',
+          thresholdValue: threshold,
+          duration: '0s',
+          trigger: { count: 1 },
+        },
+      },
+      observedValue: options.observedValue ?? (selector === 'select_slo_health' ? '0.982' : '0.12'),
+      thresholdValue: threshold,
+    },
+    { incidentId: '0.budget4slo', ...options },
+  );
+}
+
+/** The error-ratio incident of the open-incident fixture, on the same service name in a staging project. */
+export function stagingIncident(options: IncidentFixtureOptions = {}): MonitoringNotification {
+  return openIncident({ incidentId: '0.staging4same', projectId: 'burnback-staging', ...options });
+}
+
 /** The console's "Send test notification" payload. */
 export function testNotification(): Record<string, unknown> {
   return {
@@ -170,7 +477,7 @@ export function notificationBytes(notification: unknown): Buffer {
  * 2.5 % on api-backend), for tests that start at the decider.
  */
 export function alertEvent(incidentId: string, overrides: Partial<AlertEvent> = {}): AlertEvent {
-  return {
+  const event: AlertEvent = {
     incidentId,
     service: 'api-backend',
     state: 'open',
@@ -181,6 +488,15 @@ export function alertEvent(incidentId: string, overrides: Partial<AlertEvent> = 
     thresholdValue: 0.01,
     signal: 'error-ratio',
     lookbackSeconds: null,
+    comparison: 'COMPARISON_GT',
+    signalValue: 0.025,
+    signalThreshold: 0.01,
+    sloName: null,
+    sloSelector: null,
+    burnPolicy: null,
+    burnPolicySource: null,
+    burnWindows: null,
+    unsupportedReason: null,
     policyName: 'api-backend error budget: error ratio > 1 % over 1 h',
     conditionName: 'Error ratio above 1 %',
     severity: 'critical',
@@ -192,6 +508,13 @@ export function alertEvent(incidentId: string, overrides: Partial<AlertEvent> = 
     source: 'pubsub',
     notificationId: `ntf-${incidentId}`,
     ...overrides,
+  };
+  // An error ratio or burn rate is measured as observed unless the test says otherwise.
+  const measured = event.signal === 'error-ratio' || event.signal === 'burn-rate';
+  return {
+    ...event,
+    signalValue: 'signalValue' in overrides ? event.signalValue : measured ? event.observedValue : null,
+    signalThreshold: 'signalThreshold' in overrides ? event.signalThreshold : measured ? event.thresholdValue : null,
   };
 }
 

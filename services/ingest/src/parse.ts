@@ -4,14 +4,13 @@ import {
   MonitoringNotification,
   PermanentError,
   PolicyUserLabels,
-  SignalKinds,
   SUPPORTED_NOTIFICATION_VERSIONS,
   type AlertEvent,
   type AlertSource,
   type MonitoringIncident,
-  type SignalKind,
 } from '@burnback/contracts';
 import type { ServiceConfig } from '@burnback/platform';
+import { classifySignal, durationSeconds, sloSelectorsOf, type SignalValues } from './signal.js';
 
 /** Thrown for a console "Send test notification": valid, but not an incident to act on. */
 export class TestNotification extends Error {
@@ -55,43 +54,94 @@ export function parseValue(value: string | number | null | undefined, field: str
   return n;
 }
 
-const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
-
-/** The lookback of a `select_slo_burn_rate("…", "3600s")` condition, in seconds; null when absent or unreadable. */
-export function burnRateLookbackSeconds(incident: MonitoringIncident): number | null {
-  const filter = incident.condition?.conditionThreshold?.filter ?? '';
-  const m = /select_slo_burn_rate\s*\(\s*"[^"]*"\s*,\s*"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)"\s*\)/.exec(filter);
-  return m ? Number(m[1]) * UNIT_SECONDS[m[2]!]! : null;
-}
-
-/** Burn-rate conditions (`select_slo_burn_rate`) report a burn rate; the others an error ratio. */
-export function signalOf(incident: MonitoringIncident): SignalKind {
-  const filter = incident.condition?.conditionThreshold?.filter ?? '';
-  return /select_slo_burn_rate\s*\(/.test(filter) ? SignalKinds.burnRate : SignalKinds.errorRatio;
+/** The incident's observed and threshold values (the threshold from the condition when the incident has none). */
+export function valuesOf(incident: MonitoringIncident): SignalValues {
+  return {
+    observed: parseValue(incident.observed_value, 'observed_value'),
+    threshold: parseValue(incident.threshold_value, 'threshold_value') ?? incident.condition?.conditionThreshold?.thresholdValue ?? null,
+  };
 }
 
 /**
- * The Burnback service an incident belongs to: the policy's `burnback-service`
- * user label when it names a configured service, else the service whose resource
- * labels the incident's monitored resource carries.
+ * The lookback of a `select_slo_burn_rate("…", "3600s")` condition, in seconds
+ * (the longer one when the filter has two windows); null when absent or unreadable.
+ */
+export function burnRateLookbackSeconds(incident: MonitoringIncident): number | null {
+  const lookbacks = sloSelectorsOf(incident.condition?.conditionThreshold?.filter ?? '')
+    .filter((s) => s.selector === 'select_slo_burn_rate' && s.lookback !== null)
+    .map((s) => durationSeconds(s.lookback!))
+    .filter((s): s is number => s !== null);
+  return lookbacks.length > 0 ? Math.max(...lookbacks) : null;
+}
+
+/** The SLOs a condition's filter selects (`select_slo_*("projects/…/serviceLevelObjectives/…")`). */
+function slosOf(incident: MonitoringIncident): string[] {
+  return [...new Set(sloSelectorsOf(incident.condition?.conditionThreshold?.filter ?? '').map((s) => s.slo))];
+}
+
+/** Resource label keys that carry a monitored resource's location (Cloud Run and GKE: `location`; some: `region`, `zone`). */
+const LOCATION_LABELS = ['location', 'region'] as const;
+
+/**
+ * Why the monitored resource is not in the service's project or location, or
+ * null when it is (or does not say). A staging project's `api-backend` is not production's.
+ */
+function placeMismatch(labels: Record<string, string>, service: ServiceConfig, checkLocation: boolean): string | null {
+  const project = labels.project_id;
+  if (project !== undefined && project !== service.project) return `project ${project} (the service is in ${service.project})`;
+  if (!checkLocation) return null;
+  for (const key of LOCATION_LABELS) {
+    const location = labels[key];
+    if (location !== undefined && location !== service.region) return `location ${location} (the service is in ${service.region})`;
+  }
+  return null;
+}
+
+/**
+ * The Burnback service an incident belongs to, first rule that applies:
+ * 1. the policy's `burnback-service` user label, when it names a configured
+ *    service (the resource's project_id, when it has one, must still be the service's);
+ * 2. the service whose configured `slo` the condition's `select_slo_*` filter names;
+ * 3. the service whose resource type and labels the incident's monitored resource
+ *    carries, in the service's project (`project_id`) and region (`location`/`region`).
  */
 export function mapToService(incident: MonitoringIncident, services: Record<string, ServiceConfig>): ServiceConfig {
+  const type = incident.resource?.type ?? '';
+  const labels = incident.resource?.labels ?? {};
+  const described = `resource ${type || '(none)'} ${JSON.stringify(labels)}`;
   const labelled = incident.policy_user_labels?.[PolicyUserLabels.service];
   if (labelled) {
     const s = services[labelled];
     if (!s) throw new PermanentError(`policy user label ${PolicyUserLabels.service}="${labelled}" names no configured service`);
+    const mismatch = placeMismatch(labels, s, false);
+    if (mismatch) {
+      throw new PermanentError(
+        `policy user label ${PolicyUserLabels.service}="${labelled}" names a service in another project: incident ${incident.incident_id} is on ${mismatch}`,
+      );
+    }
     return s;
   }
-  const type = incident.resource?.type ?? '';
-  const labels = incident.resource?.labels ?? {};
-  const matches = Object.values(services).filter(
+  const slos = slosOf(incident);
+  const bySlo = Object.values(services).filter((s) => s.slo !== null && slos.includes(s.slo));
+  if (bySlo.length === 1) return bySlo[0]!;
+  if (bySlo.length > 1) {
+    throw new PermanentError(
+      `incident ${incident.incident_id} on SLO ${slos.join(', ')} matches several services: ${bySlo.map((m) => m.name).join(', ')}`,
+    );
+  }
+  const sameResource = Object.values(services).filter(
     (s) =>
       (s.match.resourceType === null || s.match.resourceType === type) &&
       Object.entries(s.match.resourceLabels).every(([k, v]) => labels[k] === v),
   );
+  const matches = sameResource.filter((s) => placeMismatch(labels, s, true) === null);
   if (matches.length === 1) return matches[0]!;
-  const described = `resource ${type || '(none)'} ${JSON.stringify(labels)}`;
-  if (matches.length === 0) throw new PermanentError(`no configured service matches incident ${incident.incident_id} on ${described}`);
+  if (matches.length === 0) {
+    const elsewhere = sameResource.map((s) => `${s.name} is not on ${placeMismatch(labels, s, true)!}`);
+    throw new PermanentError(
+      `no configured service matches incident ${incident.incident_id} on ${described}${elsewhere.length ? `: ${elsewhere.join('; ')}` : ''}`,
+    );
+  }
   throw new PermanentError(
     `incident ${incident.incident_id} on ${described} matches several services: ${matches.map((m) => m.name).join(', ')}`,
   );
@@ -112,6 +162,8 @@ export function toAlertEvent(
   const incident = notification.incident;
   const service = mapToService(incident, ctx.services);
   const endedAt = incident.ended_at ? iso(incident.ended_at) : null;
+  const values = valuesOf(incident);
+  const signal = classifySignal(incident, service, values);
   return {
     incidentId: incident.incident_id,
     service: service.name,
@@ -119,11 +171,9 @@ export function toAlertEvent(
     startedAt: iso(incident.started_at),
     endedAt,
     observedAt: ctx.observedAt.toISOString(),
-    observedValue: parseValue(incident.observed_value, 'observed_value'),
-    thresholdValue:
-      parseValue(incident.threshold_value, 'threshold_value') ?? incident.condition?.conditionThreshold?.thresholdValue ?? null,
-    signal: signalOf(incident),
-    lookbackSeconds: signalOf(incident) === SignalKinds.burnRate ? burnRateLookbackSeconds(incident) : null,
+    observedValue: values.observed,
+    thresholdValue: values.threshold,
+    ...signal,
     policyName: incident.policy_name,
     conditionName: incident.condition_name,
     severity: incident.severity,

@@ -1,27 +1,12 @@
 import fc from 'fast-check';
-import { PermanentError, PolicySettings, type MonitoringNotification } from '@burnback/contracts';
+import { PermanentError, type MonitoringNotification } from '@burnback/contracts';
 import type { ServiceConfig } from '@burnback/platform';
-import { closedIncident, notificationBytes, openIncident } from '@burnback/testkit/fixtures';
-import {
-  burnRateLookbackSeconds,
-  mapToService,
-  notificationIdFor,
-  parseNotification,
-  parseValue,
-  signalOf,
-  toAlertEvent,
-} from '../src/parse.js';
+import { closedIncident, notificationBytes, openIncident, serviceConfig } from '@burnback/testkit/fixtures';
+import { burnRateLookbackSeconds, mapToService, notificationIdFor, parseNotification, parseValue, toAlertEvent } from '../src/parse.js';
 
 /** The edges of notification parsing: what a value is, which time is which, what maps where. */
-const service = (name: string, labels: Record<string, string>, resourceType: string | null): ServiceConfig => ({
-  name,
-  project: 'burnback-local',
-  region: 'us-central1',
-  pipeline: `${name}-pipeline`,
-  target: 'production',
-  match: { resourceType, resourceLabels: labels },
-  policy: PolicySettings.parse({}),
-});
+const service = (name: string, labels: Record<string, string>, resourceType: string | null): ServiceConfig =>
+  serviceConfig(name, { match: { resourceType, resourceLabels: labels } });
 const services = { 'api-backend': service('api-backend', { service_name: 'api-backend' }, 'cloud_run_revision') };
 const ctx = { services, source: 'webhook' as const, observedAt: new Date('2026-11-26T10:05:00Z'), notificationId: 'ntf-9' };
 const withIncident = (patch: Record<string, unknown>, base: MonitoringNotification = openIncident()): Buffer =>
@@ -120,9 +105,8 @@ describe('burn-rate lookbacks', () => {
   it.each(['3600', '60 m', '1d', 'h'])('an unreadable lookback "%s" is unknown, not guessed', (lookback) => {
     const n = openIncident();
     n.incident.condition!.conditionThreshold!.filter = burnFilter(lookback);
-    const incident = parseNotification(notificationBytes(n)).incident;
-    expect(signalOf(incident)).toBe('burn-rate');
-    expect(burnRateLookbackSeconds(incident)).toBeNull();
+    expect(burnRateLookbackSeconds(parseNotification(notificationBytes(n)).incident)).toBeNull();
+    expect(event(notificationBytes(n))).toMatchObject({ signal: 'unsupported', lookbackSeconds: null });
   });
 
   it('tolerates white space inside the selector', () => {
@@ -132,12 +116,11 @@ describe('burn-rate lookbacks', () => {
     expect(burnRateLookbackSeconds(parseNotification(notificationBytes(n)).incident)).toBe(21600);
   });
 
-  it('an incident without a condition is an error-ratio signal without a lookback', () => {
+  it('an incident without a condition measures nothing Burnback acts on and has no lookback', () => {
     const n = openIncident();
     n.incident.condition = undefined;
-    const incident = parseNotification(notificationBytes(n)).incident;
-    expect(signalOf(incident)).toBe('error-ratio');
-    expect(burnRateLookbackSeconds(incident)).toBeNull();
+    expect(burnRateLookbackSeconds(parseNotification(notificationBytes(n)).incident)).toBeNull();
+    expect(event(notificationBytes(n))).toMatchObject({ signal: 'unsupported', lookbackSeconds: null });
   });
 });
 
@@ -157,11 +140,11 @@ describe('mapping by resource', () => {
   });
 
   it('every resource label of the service must match, not just one', () => {
-    const two = { a: service('a', { service_name: 'api-backend', location: 'europe-west1' }, 'cloud_run_revision') };
-    expect(() => mapToService(incidentOn('cloud_run_revision', { service_name: 'api-backend', location: 'us-central1' }), two)).toThrow(
+    const two = { a: service('a', { service_name: 'api-backend', configuration_name: 'web' }, 'cloud_run_revision') };
+    expect(() => mapToService(incidentOn('cloud_run_revision', { service_name: 'api-backend', configuration_name: 'api' }), two)).toThrow(
       /no configured service matches/,
     );
-    expect(mapToService(incidentOn('cloud_run_revision', { service_name: 'api-backend', location: 'europe-west1' }), two).name).toBe('a');
+    expect(mapToService(incidentOn('cloud_run_revision', { service_name: 'api-backend', configuration_name: 'web' }), two).name).toBe('a');
   });
 
   it('an incident without a resource is described as (none)', () => {
@@ -200,6 +183,15 @@ describe('the alert event', () => {
       url: 'https://console.cloud.google.com/monitoring/alerting/incidents/0.nx8k2f1q7d3a?project=burnback-local',
       source: 'webhook',
       notificationId: 'ntf-9',
+      comparison: 'COMPARISON_GT',
+      signalValue: 0.025,
+      signalThreshold: 0.01,
+      sloName: null,
+      sloSelector: null,
+      burnPolicy: null,
+      burnPolicySource: null,
+      burnWindows: null,
+      unsupportedReason: null,
     });
   });
 

@@ -1,19 +1,18 @@
 import fc from 'fast-check';
 import { PermanentError } from '@burnback/contracts';
-import { PolicySettings } from '@burnback/contracts';
 import type { ServiceConfig } from '@burnback/platform';
-import { belowThresholdIncident, closedIncident, notificationBytes, openIncident, testNotification } from '@burnback/testkit/fixtures';
+import {
+  belowThresholdIncident,
+  closedIncident,
+  notificationBytes,
+  openIncident,
+  serviceConfig,
+  testNotification,
+} from '@burnback/testkit/fixtures';
 import { mapToService, notificationIdFor, parseNotification, TestNotification, toAlertEvent } from '../src/parse.js';
 
-const service = (name: string, labels: Record<string, string>, resourceType: string | null = 'cloud_run_revision'): ServiceConfig => ({
-  name,
-  project: 'burnback-local',
-  region: 'us-central1',
-  pipeline: `${name}-pipeline`,
-  target: 'production',
-  match: { resourceType, resourceLabels: labels },
-  policy: PolicySettings.parse({}),
-});
+const service = (name: string, labels: Record<string, string>, resourceType: string | null = 'cloud_run_revision'): ServiceConfig =>
+  serviceConfig(name, { match: { resourceType, resourceLabels: labels } });
 const services = {
   'api-backend': service('api-backend', { service_name: 'api-backend' }),
   checkout: service('checkout', { service_name: 'checkout' }),

@@ -14,6 +14,7 @@ import { RESOURCE_ID } from './resource-names.js';
 import { phaseIdsOf } from './rollout-phases.js';
 import { SeedBuilder } from './seed.js';
 import { ScenarioError } from '../errors.js';
+import { MonitoringScenario } from '../cloud-monitoring/scenario.js';
 
 /**
  * A scenario file describes a Cloud Deploy world for a test or a demo, in YAML:
@@ -42,7 +43,8 @@ import { ScenarioError } from '../errors.js';
  * Times are `ago` before the sim starts (`30s`, `15m`, `2h`, `3d`); `rollbackOf`
  * names an earlier rollout id of the same pipeline, which gets this one in its
  * `rolled_back_by_rollouts`. A target a stage names but `targets` does not list
- * is a plain Cloud Run target. Unknown keys are errors.
+ * is a plain Cloud Run target. Unknown keys are errors. An optional `monitoring`
+ * section gives SLO burn rates over time (cloud-monitoring/scenario.ts).
  */
 const Duration = z.string().regex(/^\d+(\.\d+)?(s|m|h|d)$/, 'expected a duration such as 30s, 15m, 2h or 3d');
 const Id = z.string().regex(RESOURCE_ID, 'expected a Cloud Deploy resource id (lowercase letters, digits, hyphens; starts with a letter)');
@@ -109,6 +111,8 @@ export const Scenario = z
       .array(z.object({ id: Id, requireApproval: z.boolean().default(false), description: z.string().optional() }).strict())
       .default([]),
     pipelines: z.array(ScenarioPipeline).min(1),
+    /** SLO burn rates for gcp-sim's Cloud Monitoring (see cloud-monitoring/scenario.ts). */
+    monitoring: MonitoringScenario.optional(),
   })
   .strict();
 export type Scenario = z.infer<typeof Scenario>;
@@ -131,7 +135,12 @@ export function parseScenario(text: string, source = 'scenario'): Scenario {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = pathOf(issue.path);
-    const message = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message;
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown key(s) ${issue.keys.join(', ')}`
+        : issue.code === 'invalid_key' // a record key (e.g. a lookback): the key's own problem says more
+          ? (issue.issues[0]?.message ?? issue.message)
+          : issue.message;
     throw new ScenarioError(where ? `${source}: ${where}` : source, message);
   }
   return parsed.data;

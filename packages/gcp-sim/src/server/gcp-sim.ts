@@ -19,6 +19,11 @@ import { cloudDeployServiceDefinition, operationsServiceDefinition } from '../cl
 import { PubSubDeployNotifier, projectNumberOf } from '../cloud-deploy/notifications.js';
 import { loadScenarioFile, seedFromScenario, type Scenario } from '../cloud-deploy/scenario.js';
 import { worldFromServices, type WorldService } from '../cloud-deploy/world.js';
+import { MonitoringSimulation, type MonitoringSim } from '../cloud-monitoring/simulation.js';
+import { createMonitoringHandlers } from '../cloud-monitoring/service.js';
+import { metricServiceDefinition } from '../cloud-monitoring/protos.js';
+import { burnSeedFromScenario } from '../cloud-monitoring/scenario.js';
+import type { BurnSeed } from '../cloud-monitoring/burn-rates.js';
 
 export interface GcpSimOptions {
   /** Interface to listen on. Default 127.0.0.1. */
@@ -49,6 +54,12 @@ export interface GcpSimOptions {
    * `new PubSub({ projectId })` (PUBSUB_EMULATOR_HOST for the emulator). Off when unset.
    */
   notifications?: { projectId: string; pubsub?: PubSub };
+  /**
+   * Cloud Monitoring: SLO burn-rate timelines to start from (and `reset()` back
+   * to), added to a scenario's `monitoring` section; and the seconds between the
+   * points of a series (default 60).
+   */
+  monitoring?: { burnRates?: BurnSeed; sampleSeconds?: number };
   /** Default: silent. */
   logger?: SimLogger;
   /** Called on every rollout state change (also available as `sim.deploy.onRolloutChange`). */
@@ -63,6 +74,8 @@ export interface GcpSim {
   region: string;
   projectNumber: string;
   deploy: DeploySim;
+  /** Cloud Monitoring (MetricService.ListTimeSeries for select_slo_burn_rate): burn rates and faults. */
+  monitoring: MonitoringSim;
   /** Stops the timers, flushes notifications and stops the gRPC server. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -71,18 +84,15 @@ const DEFAULT_ROLLOUT_STEP_MS = 1000;
 /** How long stop() lets open calls finish before cutting connections. */
 const SHUTDOWN_GRACE_MS = 2000;
 
-function seedOf(options: GcpSimOptions, projectId: string, region: string): DeploySeed {
+function seedOf(options: GcpSimOptions, scenario: Scenario | undefined, projectId: string, region: string): DeploySeed {
   if (options.seed) return options.seed;
-  if (options.scenario !== undefined) {
-    const source = typeof options.scenario === 'string' ? options.scenario : 'scenario';
-    const scenario = typeof options.scenario === 'string' ? loadScenarioFile(options.scenario) : options.scenario;
-    return seedFromScenario(scenario, { projectId, region }, source);
-  }
+  if (scenario)
+    return seedFromScenario(scenario, { projectId, region }, typeof options.scenario === 'string' ? options.scenario : 'scenario');
   if (options.services) return worldFromServices(options.services, { projectId, region });
   return defaultDeploySeed(projectId, region);
 }
 
-/** Starts the simulated Google APIs on one insecure gRPC port: today Cloud Deploy (with its LRO service). */
+/** Starts the simulated Google APIs on one insecure gRPC port: Cloud Deploy (with its LRO service) and Cloud Monitoring. */
 export async function startGcpSim(options: GcpSimOptions = {}): Promise<GcpSim> {
   const host = options.host ?? '127.0.0.1';
   const projectId = options.projectId ?? process.env.GOOGLE_CLOUD_PROJECT ?? 'burnback-local';
@@ -91,6 +101,8 @@ export async function startGcpSim(options: GcpSimOptions = {}): Promise<GcpSim> 
   const logger = options.logger ?? silentLogger;
   const timings = uniformTimings(options.rolloutStepMs ?? DEFAULT_ROLLOUT_STEP_MS, options.timings);
 
+  // A scenario is read once, before anything starts: a bad file fails here with a ScenarioError.
+  const scenario = options.seed ? undefined : typeof options.scenario === 'string' ? loadScenarioFile(options.scenario) : options.scenario;
   let ownPubSub: PubSub | undefined;
   let notifier: DeployNotifier | undefined;
   if (options.notifications) {
@@ -98,12 +110,23 @@ export async function startGcpSim(options: GcpSimOptions = {}): Promise<GcpSim> 
     notifier = new PubSubDeployNotifier(pubsub, projectNumber, logger);
   }
 
-  const deploy = new DeploySimulation({ seed: seedOf(options, projectId, region), timings, logger, ...(notifier ? { notifier } : {}) });
+  const deploy = new DeploySimulation({
+    seed: seedOf(options, scenario, projectId, region),
+    timings,
+    logger,
+    ...(notifier ? { notifier } : {}),
+  });
   if (options.onRolloutChange) deploy.onRolloutChange(options.onRolloutChange);
+
+  const monitoring = new MonitoringSimulation({
+    seed: [...burnSeedFromScenario(scenario?.monitoring, Date.now()), ...(options.monitoring?.burnRates ?? [])],
+    ...(options.monitoring?.sampleSeconds !== undefined ? { sampleSeconds: options.monitoring.sampleSeconds } : {}),
+  });
 
   const server = new Server();
   server.addService(cloudDeployServiceDefinition(), createCloudDeployHandlers(deploy, logger, 'deploy'));
   server.addService(operationsServiceDefinition(), createCloudDeployHandlers(deploy, logger, 'operations'));
+  server.addService(metricServiceDefinition(), createMonitoringHandlers(monitoring, logger));
   const hostPort = `${host.includes(':') ? `[${host}]` : host}`;
   const closeNotifier = async (): Promise<void> => {
     await notifier?.close();
@@ -137,7 +160,7 @@ export async function startGcpSim(options: GcpSimOptions = {}): Promise<GcpSim> 
       await closeNotifier();
     })());
 
-  return { address: `${hostPort}:${port}`, port, projectId, region, projectNumber, deploy, stop };
+  return { address: `${hostPort}:${port}`, port, projectId, region, projectNumber, deploy, monitoring, stop };
 }
 
 /**
@@ -145,14 +168,26 @@ export async function startGcpSim(options: GcpSimOptions = {}): Promise<GcpSim> 
  * sim: insecure, no auth. The credentials come from the grpc-js copy that the
  * client's google-gax uses, because grpc-js checks them with instanceof.
  */
-export function cloudDeployClientOptions(sim: Pick<GcpSim, 'address' | 'port' | 'projectId'>): {
+export function cloudDeployClientOptions(sim: Pick<GcpSim, 'address' | 'port' | 'projectId'>): LocalClientOptions {
+  return clientOptionsFor('@google-cloud/deploy', sim);
+}
+
+/** Options that point the real `MetricServiceClient` of @google-cloud/monitoring at the sim (its own gax's grpc-js). */
+export function monitoringClientOptions(sim: Pick<GcpSim, 'address' | 'port' | 'projectId'>): LocalClientOptions {
+  return clientOptionsFor('@google-cloud/monitoring', sim);
+}
+
+/** A type literal, not an interface: the clients' ClientOptions has an index signature. */
+export type LocalClientOptions = {
   apiEndpoint: string;
   port: number;
   sslCreds: ChannelCredentials;
   projectId: string;
-} {
-  const deployDir = dirname(require.resolve('@google-cloud/deploy/package.json'));
-  const gax = createRequire(join(deployDir, 'package.json'))('google-gax') as {
+};
+
+function clientOptionsFor(clientPackage: string, sim: Pick<GcpSim, 'address' | 'port' | 'projectId'>): LocalClientOptions {
+  const clientDir = dirname(require.resolve(`${clientPackage}/package.json`));
+  const gax = createRequire(join(clientDir, 'package.json'))('google-gax') as {
     grpc: { credentials: { createInsecure(): ChannelCredentials } };
   };
   const host = sim.address.slice(0, sim.address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
