@@ -156,8 +156,11 @@ describe('the Pub/Sub subscriber on the emulator', () => {
     await publishAlert('0.bad');
     await waitFor(() => attempts.length >= 2, { timeoutMs: 30_000, what: 'a redelivery after the failed dead-letter publish' });
 
+    // Stop consuming while the topic comes back, so no redelivery can be dead-lettered before the tap listens.
+    await subscriber.close();
     await env.pubsub.createTopic(Topics.deadLetter);
     const restored = await tapTopic(env.pubsub, Topics.deadLetter);
+    subscriber = subscribe({ handler });
     try {
       const [dead] = await restored.waitFor(1, undefined, 30_000);
       expect(dead!.attributes[DeadLetterAttributes.reason]).toBe('service "ghost" is not configured');

@@ -289,7 +289,7 @@ describe('the executor on the emulators and gcp-sim', () => {
       expect(record).toMatchObject({ status: 'succeeded', rolloutState: 'SUCCEEDED', rolloutName: atShutdown.rolloutName });
       expect(record.audit.map((a) => a.stage)).toEqual(['accepted', 'accepted', 'started', 'resumed', 'succeeded']);
       expect(record.audit[3]!.detail).toMatch(/redelivered in status started; resuming/);
-      expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
+      expect(rollbacksCreated()).toHaveLength(1);
       expect(stagesOf('rb-shutdown')).toEqual(['accepted', 'started', 'started', 'succeeded']);
     } finally {
       await second.close();
