@@ -85,18 +85,10 @@ function rolloutAttributes(rollout: Rollout, projectNumber: string): Record<stri
   };
 }
 
-/** Approval and advance messages name the rollout in `Rollout` (not `Resource`). */
+/** Approval and advance messages name the rollout in `Rollout` (not `Resource`), and carry no ResourceType. */
 function rolloutRefAttributes(rollout: Rollout, projectNumber: string): Record<string, string> {
-  const ref = parseRolloutName(rollout.name);
-  return {
-    Rollout: rollout.name,
-    Location: ref.location,
-    ProjectNumber: projectNumber,
-    DeliveryPipelineId: ref.pipeline,
-    ReleaseId: ref.release,
-    RolloutId: ref.rollout,
-    TargetId: rollout.targetId,
-  };
+  const { Resource, ResourceType: _resourceType, ...rest } = rolloutAttributes(rollout, projectNumber);
+  return { Rollout: Resource!, ...rest };
 }
 
 const message = (
