@@ -92,7 +92,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     );
     await p.drain();
 
-    expect(decisions.every((d) => d.action === 'none' && d.rollbackId === null)).toBe(true);
+    expect(decisions.every((d) => d.action === 'hold' && d.rollbackId === null)).toBe(true);
     const reasons = decisions.map((d) => d.reason).sort();
     expect(reasons).toEqual([
       expect.stringMatching(/^no rollback: error ratio 0\.4 % does not exceed the threshold of 1 %/),
@@ -140,7 +140,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     });
     await p.drain();
 
-    expect(refused.action).toBe('none');
+    expect(refused.action).toBe('hold');
     expect(refused.reason).toMatch(/within the 30 min cooldown/);
     expect(rollbacksCreated(p)).toHaveLength(1);
   });

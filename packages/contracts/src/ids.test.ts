@@ -1,44 +1,53 @@
 import fc from 'fast-check';
-import { CLOUD_DEPLOY_ID, decisionIdFor, rollbackIdFor, rolloutIdFor } from './index.js';
+import { CLOUD_DEPLOY_ID, decisionIdFor, rollbackIdFor, rolloutIdFor, targetDocIdFor } from './index.js';
 
 describe('deterministic ids', () => {
-  it('the same incident, state and start time always give the same decision id', () => {
-    expect(decisionIdFor('0.abc', 'open', '2026-11-26T10:00:00.000Z')).toBe(decisionIdFor('0.abc', 'OPEN', '2026-11-26T10:00:00.000Z'));
+  it('the same notification of an incident always gives the same decision id', () => {
+    expect(decisionIdFor('0.abc', 'open', '2026-11-26T10:00:00.000Z', 'ntf-1')).toBe(
+      decisionIdFor('0.abc', 'OPEN', '2026-11-26T10:00:00.000Z', 'ntf-1'),
+    );
   });
 
-  it('a different state or start time gives a different decision id', () => {
-    const base = decisionIdFor('0.abc', 'open', '2026-11-26T10:00:00.000Z');
-    expect(decisionIdFor('0.abc', 'closed', '2026-11-26T10:00:00.000Z')).not.toBe(base);
-    expect(decisionIdFor('0.abc', 'open', '2026-11-26T11:00:00.000Z')).not.toBe(base);
+  it('a different state, start time or notification gives a different decision id', () => {
+    const base = decisionIdFor('0.abc', 'open', '2026-11-26T10:00:00.000Z', 'ntf-1');
+    expect(decisionIdFor('0.abc', 'closed', '2026-11-26T10:00:00.000Z', 'ntf-1')).not.toBe(base);
+    expect(decisionIdFor('0.abc', 'open', '2026-11-26T11:00:00.000Z', 'ntf-1')).not.toBe(base);
+    expect(decisionIdFor('0.abc', 'open', '2026-11-26T10:00:00.000Z', 'ntf-2')).not.toBe(base);
   });
 
   it('ids cannot collide by moving text between fields', () => {
-    expect(decisionIdFor('a', 'bopen', 't')).not.toBe(decisionIdFor('ab', 'open', 't'));
+    expect(decisionIdFor('a', 'bopen', 't', 'n')).not.toBe(decisionIdFor('ab', 'open', 't', 'n'));
+    expect(decisionIdFor('a', 'open', 'tn', 'x')).not.toBe(decisionIdFor('a', 'open', 't', 'nx'));
   });
 
   it('every rollout id is a valid Cloud Deploy resource id of at most 63 characters', () => {
     fc.assert(
-      fc.property(fc.string(), fc.string(), fc.string(), (incident, state, start) => {
-        const rollout = rolloutIdFor(rollbackIdFor(decisionIdFor(incident, state, start)));
+      fc.property(fc.string(), (incident) => {
+        const rollout = rolloutIdFor(rollbackIdFor(incident));
         expect(rollout).toMatch(CLOUD_DEPLOY_ID);
         expect(rollout.length).toBeLessThanOrEqual(63);
       }),
     );
   });
 
-  it('rollback and rollout ids follow from the decision id alone', () => {
-    const d = decisionIdFor('0.x', 'open', '2026-01-01T00:00:00Z');
-    expect(rolloutIdFor(rollbackIdFor(d))).toBe(rolloutIdFor(rollbackIdFor(d)));
-    expect(rollbackIdFor(d)).not.toBe(rollbackIdFor(decisionIdFor('0.y', 'open', '2026-01-01T00:00:00Z')));
+  it('an incident has one rollback id, whatever notification decided it', () => {
+    expect(rolloutIdFor(rollbackIdFor('0.x'))).toBe(rolloutIdFor(rollbackIdFor('0.x')));
+    expect(rollbackIdFor('0.x')).not.toBe(rollbackIdFor('0.y'));
+  });
+
+  it('a target document id names project, region, pipeline and target', () => {
+    expect(targetDocIdFor({ project: 'p', region: 'us-central1', pipeline: 'api', target: 'production' })).toBe(
+      'p~us-central1~api~production',
+    );
   });
 });
 
 describe('id shapes', () => {
   it('each id has its prefix and length', () => {
-    const d = decisionIdFor('0.x', 'open', '2026-01-01T00:00:00Z');
+    const d = decisionIdFor('0.x', 'open', '2026-01-01T00:00:00Z', 'ntf-1');
     expect(d).toMatch(/^dec-[0-9a-f]{24}$/);
-    expect(rollbackIdFor(d)).toMatch(/^rb-[0-9a-f]{24}$/);
-    expect(rolloutIdFor(rollbackIdFor(d))).toMatch(/^burnback-rb-[0-9a-f]{20}$/);
+    expect(rollbackIdFor('0.x')).toMatch(/^rb-[0-9a-f]{24}$/);
+    expect(rolloutIdFor(rollbackIdFor('0.x'))).toMatch(/^burnback-rb-[0-9a-f]{20}$/);
   });
 
   it('a rollback id and a rollout id of the same input differ (each is salted with its kind)', () => {

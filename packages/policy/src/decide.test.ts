@@ -11,29 +11,29 @@ const alert = (overrides: Partial<AlertEvent> = {}): AlertEvent =>
 
 const stateWith = (...minutesAgo: number[]): ServiceState => ({
   ...initialServiceState('api-backend'),
-  recentRollbacks: minutesAgo.map((m, i) => ({ rollbackId: `rb-${i}`, decidedAt: minutesBefore(T0, m) })),
+  recentRollbacks: minutesAgo.map((m, i) => ({ rollbackId: `rb-${i}`, decidedAt: minutesBefore(T0, m), outcome: null, finishedAt: null })),
 });
 
 describe('decide', () => {
-  const cases: Array<[string, ServiceState, AlertEvent, Partial<PolicySettings>, 'rollback' | 'none', string]> = [
+  const cases: Array<[string, ServiceState, AlertEvent, Partial<PolicySettings>, 'rollback' | 'hold', string]> = [
     ['an open incident above 1 % with a clean history rolls back', stateWith(), alert(), {}, 'rollback', 'roll back: error ratio 2.5 %'],
-    ['an error ratio of exactly 1 % does not roll back', stateWith(), alert({ observedValue: 0.01 }), {}, 'none', 'does not exceed'],
-    ['a below-threshold incident does not roll back', stateWith(), alert({ observedValue: 0.004 }), {}, 'none', 'does not exceed'],
-    ['a closed incident does not roll back', stateWith(), alert({ state: 'closed', endedAt: T0 }), {}, 'none', 'is closed'],
-    ['an alert without a value does not roll back', stateWith(), alert({ observedValue: null }), {}, 'none', 'no observed value'],
-    ['switched-off rollbacks never roll back', stateWith(), alert(), { enabled: false }, 'none', 'switched off'],
-    ['a rollback 10 min ago is within the cooldown', stateWith(10), alert(), {}, 'none', 'within the 30 min cooldown'],
+    ['an error ratio of exactly 1 % does not roll back', stateWith(), alert({ observedValue: 0.01 }), {}, 'hold', 'does not exceed'],
+    ['a below-threshold incident does not roll back', stateWith(), alert({ observedValue: 0.004 }), {}, 'hold', 'does not exceed'],
+    ['a closed incident does not roll back', stateWith(), alert({ state: 'closed', endedAt: T0 }), {}, 'hold', 'is closed'],
+    ['an alert without a value does not roll back', stateWith(), alert({ observedValue: null }), {}, 'hold', 'no observed value'],
+    ['switched-off rollbacks never roll back', stateWith(), alert(), { enabled: false }, 'hold', 'switched off'],
+    ['a rollback 10 min ago is within the cooldown', stateWith(10), alert(), {}, 'hold', 'within the 30 min cooldown'],
     ['a rollback 31 min ago is outside the cooldown', stateWith(31), alert(), {}, 'rollback', 'roll back'],
     [
       'three rollbacks in the last hour hit the rate limit',
       stateWith(59, 45, 35),
       alert(),
       { cooldownMinutes: 0 },
-      'none',
+      'hold',
       '3 rollback(s)',
     ],
     ['rollbacks older than an hour do not count', stateWith(61, 90, 120), alert(), {}, 'rollback', 'roll back'],
-    ['dry run records but never orders', stateWith(), alert(), { dryRun: true }, 'none', 'dry run'],
+    ['dry run records but never orders', stateWith(), alert(), { dryRun: true }, 'hold', 'dry run'],
     [
       'a burn rate of 14.4× with an unknown window is an error ratio of 14.4 %, held to the slow-burn bar',
       stateWith(),
@@ -47,7 +47,7 @@ describe('decide', () => {
       stateWith(),
       alert({ signal: 'burn-rate', observedValue: 0.5 }),
       {},
-      'none',
+      'hold',
       'does not exceed',
     ],
     [
@@ -55,7 +55,7 @@ describe('decide', () => {
       stateWith(),
       alert({ signal: 'burn-rate', observedValue: 10, lookbackSeconds: 3600 }),
       {},
-      'none',
+      'hold',
       'burn rate 10× over 1 h (error ratio 10 %) does not exceed the fast-burn threshold of 14.4×',
     ],
     [
@@ -79,7 +79,7 @@ describe('decide', () => {
       stateWith(),
       alert({ signal: 'burn-rate', observedValue: 7, lookbackSeconds: 21600 }),
       { slowBurnRate: 8 },
-      'none',
+      'hold',
       'does not exceed the slow-burn threshold of 8×',
     ],
   ];
@@ -89,12 +89,22 @@ describe('decide', () => {
     expect(decision.action).toBe(action);
     expect(decision.reason).toContain(reasonPart);
     expect(decision.decidedAt).toBe(event.observedAt);
-    expect(decision.verdicts.map((v) => v.rule)).toEqual(['enabled', 'incident-open', 'error-ratio', 'rate-limit', 'cooldown', 'dry-run']);
+    expect(decision.verdicts.map((v) => v.rule)).toEqual([
+      'event-time',
+      'enabled',
+      'incident-open',
+      'error-ratio',
+      'one-rollback-per-incident',
+      'returned-release',
+      'rate-limit',
+      'cooldown',
+      'dry-run',
+    ]);
   });
 
   it('an open notification that arrives after the incident closed is late, not a reason to roll back', () => {
     const d = decide(stateWith(), alert(), DEFAULT_POLICY, { state: 'closed', endedAt: T0 });
-    expect(d.action).toBe('none');
+    expect(d.action).toBe('hold');
     expect(d.reason).toBe(`no rollback: incident 0.abc already closed at ${T0}: this open notification arrived late`);
   });
 

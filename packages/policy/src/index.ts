@@ -1,1 +1,13 @@
-export { decide, applyDecision, initialServiceState, errorRatioOf, thresholdFor, type Decision } from './decide.js';
+export {
+  decide,
+  applyDecision,
+  applyIncident,
+  initialServiceState,
+  errorRatioOf,
+  thresholdFor,
+  cooldownStartOf,
+  type Decision,
+  type IncidentView,
+  type TargetView,
+} from './decide.js';
+export { recordOutcomeOnService, recordProgressOnIncident, recordOutcomeOnTarget, initialTargetRecord } from './outcome.js';
