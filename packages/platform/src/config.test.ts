@@ -212,7 +212,7 @@ describe('loadConfig, edge by edge', () => {
       env({
         BURNBACK_CONFIG: file(
           'match.yaml',
-          'services:\n  a:\n    pipeline: p\n    target: t\n  b:\n    pipeline: p\n    target: t\n    match: { resourceType: k8s_container, resourceLabels: { container_name: web } }\n  c:\n    pipeline: p\n    target: t\n    match: { resourceType: cloud_run_revision }\n',
+          'services:\n  a:\n    pipeline: p\n    target: t\n  b:\n    pipeline: p\n    target: t2\n    match: { resourceType: k8s_container, resourceLabels: { container_name: web } }\n  c:\n    pipeline: p\n    target: t3\n    match: { resourceType: cloud_run_revision }\n',
         ),
       }),
     );
@@ -240,5 +240,25 @@ describe('loadConfig, edge by edge', () => {
     const err = errorOf(() => loadConfig(env({ BURNBACK_CONFIG: file(`e-${key || 'root'}.yaml`, yaml) })));
     expect(err.key).toBe(key ? `${join(dir, `e-${key}.yaml`)}.${key}` : join(dir, 'e-root.yaml'));
     expect(err.message).toMatch(message);
+  });
+});
+
+describe('one service per Cloud Deploy target', () => {
+  const services = (b: string) => `services:\n  api:\n    pipeline: p\n    target: prod\n  web:\n${b}`;
+
+  it('two services that share one pipeline target are refused at start, naming both', () => {
+    const err = errorOf(() => loadConfig(env({ BURNBACK_CONFIG: file('shared.yaml', services('    pipeline: p\n    target: prod\n')) })));
+    expect(err.key).toContain('services.web');
+    expect(err.message).toContain('services "api" and "web" share the Cloud Deploy target burnback-local/us-central1/p/prod');
+  });
+
+  it.each([
+    ['another target', '    pipeline: p\n    target: staging\n'],
+    ['another pipeline', '    pipeline: q\n    target: prod\n'],
+    ['another region', '    region: europe-west1\n    pipeline: p\n    target: prod\n'],
+    ['another project', '    project: other-project\n    pipeline: p\n    target: prod\n'],
+  ])('services on %s are accepted', (name, web) => {
+    const config = loadConfig(env({ BURNBACK_CONFIG: file(`${name.replace(/ /g, '-')}.yaml`, services(web)) }));
+    expect(Object.keys(config.services)).toEqual(['api', 'web']);
   });
 });
