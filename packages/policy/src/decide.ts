@@ -1,5 +1,6 @@
 import {
   DecisionActions,
+  isFinalStage,
   RuleNames,
   SignalKinds,
   type AlertEvent,
@@ -8,7 +9,6 @@ import {
   type IncidentRollback,
   type PolicySettings,
   type RecentRollback,
-  type RuleName,
   type RuleVerdict,
   type ServiceState,
   type TargetRecord,
@@ -85,9 +85,6 @@ export type IncidentView = Pick<IncidentRecord, 'state' | 'endedAt'> & { rollbac
 /** What `decide` needs to know of the Cloud Deploy target. */
 export type TargetView = Pick<TargetRecord, 'target' | 'quarantined' | 'returnedTo' | 'serving'>;
 
-/** Rules whose refusal needs a human: the automatic path has been tried, or would undo itself. */
-const ESCALATING_RULES: ReadonlySet<RuleName> = new Set([RuleNames.oneRollbackPerIncident, RuleNames.returnedRelease]);
-
 /** When a rollback stops counting for the cooldown: its real finish when known, else when it was decided. */
 export function cooldownStartOf(rollback: RecentRollback): number {
   return Date.parse(rollback.finishedAt ?? rollback.decidedAt);
@@ -107,6 +104,11 @@ function eventTimeVerdict(event: AlertEvent): { verdict: RuleVerdict; time: stri
     : { time: event.observedAt, verdict: { rule: RuleNames.eventTime, passed: true, detail: `observed at ${event.observedAt}` } };
 }
 
+/**
+ * The incident's one rollback. In progress: hold (it may yet work). Finished
+ * (failed, superseded, or succeeded and still burning): escalate, because the
+ * automatic path has been tried; it is never retried for the same incident.
+ */
 function incidentRollbackVerdict(event: AlertEvent, rollback: IncidentRollback | null | undefined): RuleVerdict {
   const rule = RuleNames.oneRollbackPerIncident;
   if (!rollback) return { rule, passed: true, detail: `incident ${event.incidentId} has not been rolled back` };
@@ -208,8 +210,12 @@ export function decide(
         : `${describeSignal(event, ratio)} ${overThreshold ? 'exceeds' : 'does not exceed'} ${bar.text}`,
   });
 
-  verdicts.push(incidentRollbackVerdict(event, incident?.rollback));
-  verdicts.push(returnedReleaseVerdict(target));
+  const incidentVerdict = incidentRollbackVerdict(event, incident?.rollback);
+  const targetVerdict = returnedReleaseVerdict(target);
+  verdicts.push(incidentVerdict, targetVerdict);
+  // Refusals that need a human: the incident's rollback has finished and it still burns, or rolling back would ping-pong.
+  const stage = incident?.rollback?.stage;
+  const escalating = new Set<RuleVerdict>([targetVerdict, ...(stage && isFinalStage(stage) ? [incidentVerdict] : [])]);
 
   const lastHour = state.recentRollbacks.filter((r) => Date.parse(r.decidedAt) > now - HOUR_MS);
   const underLimit = lastHour.length < policy.maxRollbacksPerHour;
@@ -246,7 +252,7 @@ export function decide(
   });
 
   const failed = verdicts.find((v) => !v.passed);
-  const action = !failed ? DecisionActions.rollback : ESCALATING_RULES.has(failed.rule) ? DecisionActions.escalate : DecisionActions.hold;
+  const action = !failed ? DecisionActions.rollback : escalating.has(failed) ? DecisionActions.escalate : DecisionActions.hold;
   const reason = !failed
     ? `roll back: ${verdicts.find((v) => v.rule === RuleNames.errorRatio)!.detail}; rate limit and cooldown clear`
     : `${action === DecisionActions.escalate ? 'escalate' : 'no rollback'}: ${failed.detail}`;
