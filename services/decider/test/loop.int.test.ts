@@ -104,7 +104,7 @@ describe('the decider closes the loop on the emulators', () => {
       rollbackId: null,
       reason: `escalate: incident 0.fail already has its one rollback ${first.decision.rollbackId}, which failed at ${at(3)}: a failed rollback is never retried automatically`,
     });
-    expect(again.command).toBeNull();
+    expect(again).toMatchObject({ kind: 'decided', command: null });
     expect((await env.db.collection(Collections.outbox).where('topic', '==', Topics.commands).get()).size).toBe(1);
   });
 
@@ -123,7 +123,7 @@ describe('the decider closes the loop on the emulators', () => {
     expect(burnOnReturned.decision.reason).toMatch(
       /production serves rel-002, the release Burnback returned to .*ping-pong; quarantined: rel-003/,
     );
-    expect(burnOnReturned.command).toBeNull();
+    expect(burnOnReturned).toMatchObject({ kind: 'decided', command: null });
   });
 
   it('a re-notification of an open incident with new figures is decided again, but never rolls back twice', async () => {
