@@ -100,7 +100,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     ]);
     expect(rollbacksCreated(p)).toHaveLength(0);
     expect(p.progressOf()).toHaveLength(0);
-    expect(await p.env.db.collection(Collections.outbox).get()).toHaveProperty('size', 0);
+    expect(await p.env.db.collection(Collections.outbox).where('topic', '==', Topics.commands).get()).toHaveProperty('size', 0);
   });
 
   it('a malformed message lands in burnback-dead-letter with its reason and the next valid one still works', async () => {
@@ -140,8 +140,13 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     });
     await p.drain();
 
-    expect(refused.action).toBe('hold');
-    expect(refused.reason).toMatch(/within the 30 min cooldown/);
+    // Production now serves the release Burnback returned to: a burn on it escalates (no ping-pong), and the cooldown refuses too.
+    expect(refused.action).toBe('escalate');
+    expect(refused.reason).toMatch(/^escalate: production serves rel-\d+, the release Burnback returned to .*ping-pong/);
+    expect(refused.verdicts.find((v) => v.rule === 'cooldown')).toMatchObject({
+      passed: false,
+      detail: expect.stringMatching(/within the 30 min cooldown/),
+    });
     expect(rollbacksCreated(p)).toHaveLength(1);
   });
 

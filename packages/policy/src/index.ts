@@ -10,4 +10,10 @@ export {
   type IncidentView,
   type TargetView,
 } from './decide.js';
-export { recordOutcomeOnService, recordProgressOnIncident, recordOutcomeOnTarget, initialTargetRecord } from './outcome.js';
+export {
+  recordOutcomeOnService,
+  recordProgressOnIncident,
+  recordOutcomeOnTarget,
+  recordServingOnTarget,
+  initialTargetRecord,
+} from './outcome.js';

@@ -23,6 +23,7 @@ import {
   recordOutcomeOnService,
   recordOutcomeOnTarget,
   recordProgressOnIncident,
+  recordServingOnTarget,
   type Decision,
 } from './index.js';
 
@@ -353,6 +354,25 @@ describe('recording progress', () => {
     expect(recordOutcomeOnTarget(t, progress('superseded', { rollbackId: 'rb-2', at: at(12) }))).toBe(t);
     const empty = initialTargetRecord(identity, at(0));
     expect(recordOutcomeOnTarget(empty, progress('superseded'))).toBe(empty);
+  });
+});
+
+describe('what serves a target, from Cloud Deploy', () => {
+  it('a later successful rollout serves; an earlier or equally old report changes nothing', () => {
+    const t = recordOutcomeOnTarget(initialTargetRecord(identity, at(0)), progress('succeeded'));
+    const shipped = recordServingOnTarget(t, 'rel-004', at(30));
+    expect(shipped).toEqual({ ...t, serving: { releaseId: 'rel-004', since: at(30) }, updatedAt: at(30) });
+    expect(recordServingOnTarget(shipped, 'rel-002', at(20))).toBe(shipped);
+    expect(recordServingOnTarget(shipped, 'rel-005', at(30))).toBe(shipped);
+    const fresh = initialTargetRecord(identity, at(0));
+    expect(recordServingOnTarget(fresh, 'rel-001', at(1)).serving).toEqual({ releaseId: 'rel-001', since: at(1) });
+  });
+
+  it('once another release serves, a burn rolls back again instead of escalating', () => {
+    const t = recordServingOnTarget(recordOutcomeOnTarget(initialTargetRecord(identity, at(0)), progress('succeeded')), 'rel-004', at(30));
+    expect(decide(initialServiceState('api-backend'), alertEvent('0.next', { observedAt: at(60) }), DEFAULT_POLICY, null, t).action).toBe(
+      'rollback',
+    );
   });
 });
 

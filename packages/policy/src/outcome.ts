@@ -94,3 +94,12 @@ export function recordOutcomeOnTarget(target: TargetRecord, progress: RollbackPr
     }
   }
 }
+
+/**
+ * The target once Cloud Deploy reports a rollout to it succeeded: that release
+ * serves now (whoever shipped it), unless a later report is already recorded.
+ */
+export function recordServingOnTarget(target: TargetRecord, releaseId: string, since: string): TargetRecord {
+  if (target.serving !== null && Date.parse(target.serving.since) >= Date.parse(since)) return target;
+  return { ...target, serving: { releaseId, since }, updatedAt: since };
+}

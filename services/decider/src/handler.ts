@@ -17,7 +17,14 @@ import {
   type RollbackCommand,
   type RollbackProgress,
 } from '@burnback/contracts';
-import { publishOutboxEntry, type Logger, type Metrics, type Publisher, type ServiceConfig } from '@burnback/platform';
+import {
+  publishOutboxEntry,
+  type Logger,
+  type Metrics,
+  type Publisher,
+  type ReceivedMessage,
+  type ServiceConfig,
+} from '@burnback/platform';
 import {
   applyDecision,
   applyIncident,
@@ -25,6 +32,7 @@ import {
   recordOutcomeOnService,
   recordOutcomeOnTarget,
   recordProgressOnIncident,
+  recordServingOnTarget,
 } from '@burnback/policy';
 import { DecisionStore, type ProgressWrite } from './store.js';
 
@@ -229,5 +237,49 @@ export function createProgressHandler(
       returnedTo: write.target.returnedTo?.releaseId,
     });
     return write;
+  };
+}
+
+/** `projects/{p}/locations/{l}/deliveryPipelines/{pipeline}/releases/{r}/rollouts/{id}` */
+const ROLLOUT_NAME = /^projects\/([^/]+)\/locations\/([^/]+)\/deliveryPipelines\/([^/]+)\/releases\/([^/]+)\/rollouts\/[^/]+$/;
+
+/**
+ * Cloud Deploy's operation notifications (clouddeploy-operations; everything is
+ * in the attributes) in → what serves each configured target: a rollout that
+ * succeeded on it, whoever shipped it. This is what lets a release shipped after
+ * Burnback's rollback be rolled back in turn, while a burn on the release
+ * Burnback returned to escalates. Other notifications, and targets no service
+ * rolls back, are acknowledged and ignored. The project in the rollout name may
+ * be the project number (real Cloud Deploy) or id (gcp-sim): a number matches
+ * by location, pipeline and target alone, which the config keeps unique.
+ */
+export function createDeployEventHandler(
+  deps: Pick<DeciderDeps, 'db' | 'services' | 'logger'>,
+): (message: Pick<ReceivedMessage, 'attributes' | 'publishTime' | 'id'>) => Promise<void> {
+  const store = new DecisionStore(deps.db);
+  return async (message) => {
+    const a = message.attributes;
+    if (a.Action !== 'Succeed' || a.ResourceType !== 'Rollout' || !a.TargetId) return;
+    const name = ROLLOUT_NAME.exec(a.Resource ?? '');
+    if (!name) return;
+    const [, project, location, pipeline, releaseId] = name as unknown as [string, string, string, string, string];
+    const service = Object.values(deps.services).find(
+      (s) =>
+        s.region === location && s.pipeline === pipeline && s.target === a.TargetId && (s.project === project || /^\d+$/.test(project)),
+    );
+    if (!service) return;
+    const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
+    const since = message.publishTime.toISOString();
+    try {
+      await store.updateTarget(target, since, (current) => recordServingOnTarget(current, releaseId, since));
+    } catch (err) {
+      throw classifyStoreError(err, 'target transaction');
+    }
+    deps.logger.info(`${service.target} of ${service.pipeline} serves ${releaseId}`, {
+      event: 'target_serving',
+      eventId: message.id,
+      service: service.name,
+      releaseId,
+    });
   };
 }

@@ -12,7 +12,7 @@ import {
   type Logger,
   type Metrics,
 } from '@burnback/platform';
-import { createDeciderHandler, createProgressHandler } from './handler.js';
+import { createDeciderHandler, createDeployEventHandler, createProgressHandler } from './handler.js';
 
 export interface DeciderService {
   /** http://host:port of health and metrics, when a port was given. */
@@ -20,7 +20,7 @@ export interface DeciderService {
   close(): Promise<void>;
 }
 
-/** Wires the decider: burnback-alerts and burnback-progress in, decisions (commands and decision events) out via the outbox. */
+/** Wires the decider: burnback-alerts, burnback-progress and Cloud Deploy operations in, decisions (commands and decision events) out via the outbox. */
 export async function startDeciderService(deps: {
   config: Pick<Config, 'services'>;
   pubsub: PubSub;
@@ -56,11 +56,23 @@ export async function startDeciderService(deps: {
     handler: cloudEventHandler([EventTypes.rollbackProgress], handleProgress),
     onUnexpectedClose: deps.onFatal,
   });
-  const relay = startOutboxRelay({ db, publisher, logger, intervalMs: deps.relayIntervalMs ?? 10_000 });
-  logger.info(`decider consuming ${Subscriptions.decider.name} and ${Subscriptions.deciderProgress.name}`, {
-    event: 'started',
-    services: Object.keys(config.services),
+  const deployEvents = startSubscriber({
+    pubsub,
+    subscription: Subscriptions.deciderDeployEvents.name,
+    deadLetter: publisher,
+    logger,
+    metrics,
+    handler: createDeployEventHandler({ db, services: config.services, logger }),
+    onUnexpectedClose: deps.onFatal,
   });
+  const relay = startOutboxRelay({ db, publisher, logger, intervalMs: deps.relayIntervalMs ?? 10_000 });
+  logger.info(
+    `decider consuming ${Subscriptions.decider.name}, ${Subscriptions.deciderProgress.name} and ${Subscriptions.deciderDeployEvents.name}`,
+    {
+      event: 'started',
+      services: Object.keys(config.services),
+    },
+  );
   const health = await startHealthServer({ port: deps.port, metrics, logger });
   return {
     address: health.address,
@@ -68,6 +80,7 @@ export async function startDeciderService(deps: {
       await health.close();
       await subscriber.close();
       await progressSubscriber.close();
+      await deployEvents.close();
       await relay.stop();
       await publisher.close();
     },

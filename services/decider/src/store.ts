@@ -106,6 +106,18 @@ export class DecisionStore {
     );
   }
 
+  /** Updates `targets/{id}` in a transaction (what serves it, from Cloud Deploy's own notifications). */
+  async updateTarget(target: TargetIdentity, at: string, applyFn: (current: TargetRecord) => TargetRecord): Promise<TargetRecord> {
+    return this.db.runTransaction(async (tx: Transaction) => {
+      const ref = this.targetRef(target);
+      const doc = await tx.get(ref);
+      const current = doc.exists ? TargetRecord.parse(doc.data()) : initialTargetRecord(target, at);
+      const next = applyFn(current);
+      if (next !== current) tx.set(ref, toFirestoreData(next));
+      return next;
+    });
+  }
+
   /**
    * Records one rollback progress event on the service state, the incident and
    * the target, in one transaction on `services/{service}` (serialised with the
