@@ -134,6 +134,11 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
   it('a second incident inside the cooldown is refused with the reason, never rolling back twice', async () => {
     await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.first' }));
     await waitForTerminal();
+    // The decider has consumed the outcome from burnback-progress.
+    await waitFor(
+      async () => (await p.env.db.collection(Collections.incidents).doc('0.first').get()).data()?.rollback?.stage === 'succeeded',
+      { what: 'the decider to record the first rollback succeeded' },
+    );
     await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.second', startedAt: 1_764_151_800 }));
     const refused = await waitFor(async () => (await p.decisions()).find((d) => d.incidentId === '0.second'), {
       what: 'the second decision',
