@@ -16,6 +16,7 @@ locals {
     "burnback-alerts"        = {}
     "burnback-commands"      = {}
     "burnback-progress"      = {}
+    "burnback-decisions"     = {}
     "burnback-dead-letter"   = {}
   }
 
@@ -28,6 +29,7 @@ locals {
     "burnback-commands/decider"     = { topic = "burnback-commands", who = "decider" }
     "burnback-commands/executor"    = { topic = "burnback-commands", who = "executor" }
     "burnback-progress/executor"    = { topic = "burnback-progress", who = "executor" }
+    "burnback-decisions/decider"    = { topic = "burnback-decisions", who = "decider" }
     "burnback-dead-letter/ingest"   = { topic = "burnback-dead-letter", who = "ingest" }
     "burnback-dead-letter/decider"  = { topic = "burnback-dead-letter", who = "decider" }
     "burnback-dead-letter/executor" = { topic = "burnback-dead-letter", who = "executor" }

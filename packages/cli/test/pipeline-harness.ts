@@ -66,7 +66,13 @@ export async function startPipeline(
   } = {},
 ): Promise<Pipeline> {
   const env = await createTestEnvironment(suite);
-  const sim = await startGcpSim({ projectId: env.projectId, rolloutStepMs: options.rolloutStepMs ?? 100, port: 0 });
+  // Cloud Deploy's notifications on: the decider learns from clouddeploy-operations what serves each target.
+  const sim = await startGcpSim({
+    projectId: env.projectId,
+    rolloutStepMs: options.rolloutStepMs ?? 100,
+    port: 0,
+    notifications: { projectId: env.projectId, pubsub: env.pubsub },
+  });
   const config = env.config({ CLOUD_DEPLOY_ENDPOINT: sim.address, BURNBACK_WEBHOOK_TOKEN: WEBHOOK_TOKEN, ...options.env });
   const deployClient = createDeployClient(config);
   const progress = await tapTopic(env.pubsub, Topics.progress);

@@ -92,7 +92,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     );
     await p.drain();
 
-    expect(decisions.every((d) => d.action === 'none' && d.rollbackId === null)).toBe(true);
+    expect(decisions.every((d) => d.action === 'hold' && d.rollbackId === null)).toBe(true);
     const reasons = decisions.map((d) => d.reason).sort();
     expect(reasons).toEqual([
       expect.stringMatching(/^no rollback: error ratio 0\.4 % does not exceed the threshold of 1 %/),
@@ -100,7 +100,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     ]);
     expect(rollbacksCreated(p)).toHaveLength(0);
     expect(p.progressOf()).toHaveLength(0);
-    expect(await p.env.db.collection(Collections.outbox).get()).toHaveProperty('size', 0);
+    expect(await p.env.db.collection(Collections.outbox).where('topic', '==', Topics.commands).get()).toHaveProperty('size', 0);
   });
 
   it('a malformed message lands in burnback-dead-letter with its reason and the next valid one still works', async () => {
@@ -134,14 +134,24 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
   it('a second incident inside the cooldown is refused with the reason, never rolling back twice', async () => {
     await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.first' }));
     await waitForTerminal();
+    // The decider has consumed the outcome from burnback-progress.
+    await waitFor(
+      async () => (await p.env.db.collection(Collections.incidents).doc('0.first').get()).data()?.rollback?.stage === 'succeeded',
+      { what: 'the decider to record the first rollback succeeded' },
+    );
     await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.second', startedAt: 1_764_151_800 }));
     const refused = await waitFor(async () => (await p.decisions()).find((d) => d.incidentId === '0.second'), {
       what: 'the second decision',
     });
     await p.drain();
 
-    expect(refused.action).toBe('none');
-    expect(refused.reason).toMatch(/within the 30 min cooldown/);
+    // Production now serves the release Burnback returned to: a burn on it escalates (no ping-pong), and the cooldown refuses too.
+    expect(refused.action).toBe('escalate');
+    expect(refused.reason).toMatch(/^escalate: production serves rel-\d+, the release Burnback returned to .*ping-pong/);
+    expect(refused.verdicts.find((v) => v.rule === 'cooldown')).toMatchObject({
+      passed: false,
+      detail: expect.stringMatching(/within the 30 min cooldown/),
+    });
     expect(rollbacksCreated(p)).toHaveLength(1);
   });
 

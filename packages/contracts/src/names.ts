@@ -7,6 +7,8 @@ export const Topics = {
   alerts: 'burnback-alerts',
   commands: 'burnback-commands',
   progress: 'burnback-progress',
+  /** Every decision (rollback, hold, escalate, ignore), for paging and chat integrations. */
+  decisions: 'burnback-decisions',
   deadLetter: 'burnback-dead-letter',
 } as const;
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -34,6 +36,8 @@ export const Collections = {
   decisions: 'decisions',
   rollbacks: 'rollbacks',
   outbox: 'outbox',
+  /** One document per Cloud Deploy target: quarantined releases and the release Burnback returned to. */
+  targets: 'targets',
 } as const;
 export type CollectionName = (typeof Collections)[keyof typeof Collections];
 
@@ -42,6 +46,7 @@ export const EventTypes = {
   alert: 'dev.burnback.alert.v1',
   rollbackCommand: 'dev.burnback.rollback.command.v1',
   rollbackProgress: 'dev.burnback.rollback.progress.v1',
+  decision: 'dev.burnback.decision.v1',
 } as const;
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
 

@@ -286,7 +286,7 @@ describe('loadConfig, edge by edge', () => {
       env({
         BURNBACK_CONFIG: file(
           'match.yaml',
-          'services:\n  a:\n    pipeline: p\n    target: t\n  b:\n    pipeline: p\n    target: t\n    match: { resourceType: k8s_container, resourceLabels: { container_name: web } }\n  c:\n    pipeline: p\n    target: t\n    match: { resourceType: cloud_run_revision }\n',
+          'services:\n  a:\n    pipeline: p\n    target: t\n  b:\n    pipeline: p\n    target: t2\n    match: { resourceType: k8s_container, resourceLabels: { container_name: web } }\n  c:\n    pipeline: p\n    target: t3\n    match: { resourceType: cloud_run_revision }\n',
         ),
       }),
     );
@@ -364,5 +364,25 @@ describe('loadConfig says exactly what is wrong', () => {
     expect(errorOf(() => loadConfig(env({ BURNBACK_CONFIG: f }))).key).toBe(`${f}.policy.errorRatioThreshold`);
     const g = file('spv.yaml', 'services:\n  a:\n    pipeline: p\n    target: t\n    policy: { cooldownMinutes: -1 }\n');
     expect(errorOf(() => loadConfig(env({ BURNBACK_CONFIG: g }))).key).toBe(`${g}.services.a.policy.cooldownMinutes`);
+  });
+});
+
+describe('one service per Cloud Deploy target', () => {
+  const services = (b: string) => `services:\n  api:\n    pipeline: p\n    target: prod\n  web:\n${b}`;
+
+  it('two services that share one pipeline target are refused at start, naming both', () => {
+    const err = errorOf(() => loadConfig(env({ BURNBACK_CONFIG: file('shared.yaml', services('    pipeline: p\n    target: prod\n')) })));
+    expect(err.key).toContain('services.web');
+    expect(err.message).toContain('services "api" and "web" share the Cloud Deploy target burnback-local/us-central1/p/prod');
+  });
+
+  it.each([
+    ['another target', '    pipeline: p\n    target: staging\n'],
+    ['another pipeline', '    pipeline: q\n    target: prod\n'],
+    ['another region', '    region: europe-west1\n    pipeline: p\n    target: prod\n'],
+    ['another project', '    project: other-project\n    pipeline: p\n    target: prod\n'],
+  ])('services on %s are accepted', (name, web) => {
+    const config = loadConfig(env({ BURNBACK_CONFIG: file(`${name.replace(/ /g, '-')}.yaml`, services(web)) }));
+    expect(Object.keys(config.services)).toEqual(['api', 'web']);
   });
 });

@@ -187,6 +187,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     };
   }
 
+  // Two services on one target could both order a rollback of it, each within its own limits: refuse at start.
+  const byTarget = new Map<string, string>();
+  for (const s of Object.values(services)) {
+    const key = `${s.project}/${s.region}/${s.pipeline}/${s.target}`;
+    const other = byTarget.get(key);
+    if (other !== undefined)
+      throw new ConfigError(
+        `${e.BURNBACK_CONFIG}.services.${s.name}`,
+        `services "${other}" and "${s.name}" share the Cloud Deploy target ${key}; each target may be rolled back by one service only`,
+      );
+    byTarget.set(key, s.name);
+  }
+
   return {
     projectId: e.GOOGLE_CLOUD_PROJECT,
     pubsubEmulatorHost: e.PUBSUB_EMULATOR_HOST ?? null,

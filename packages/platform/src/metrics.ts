@@ -23,7 +23,7 @@ export function createMetrics(component: string): Metrics {
   });
   const decisions = new Counter({
     name: 'burnback_decisions_total',
-    help: 'Decisions made, by service and action (rollback, none).',
+    help: 'Decisions made, by service and action (rollback, hold, escalate, ignore).',
     labelNames: ['service', 'action'] as const,
     registers: [registry],
   });

@@ -137,7 +137,7 @@ describe('the outbox relay on the emulators', () => {
     await waitFor(() => lines.find((l) => l.event === 'outbox_invalid'), { what: 'the invalid entry to be logged' });
     expect(lines.find((l) => l.event === 'outbox_invalid')).toMatchObject({
       severity: 'ERROR',
-      message: expect.stringMatching(/^outbox\/rb-legacy does not fit the OutboxEntry schema.*data/s),
+      message: expect.stringMatching(/^outbox\/rb-legacy does not fit the OutboxEntry schema.*eventType/s),
     });
     expect((await env.db.collection(Collections.outbox).doc('rb-legacy').get()).data()).toMatchObject({ sentAt: null });
   });

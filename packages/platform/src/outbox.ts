@@ -1,25 +1,30 @@
 import { FieldValue, type Firestore } from '@google-cloud/firestore';
-import { Collections, EventTypes, OutboxEntry, type TopicName } from '@burnback/contracts';
+import { Collections, EventTypes, OutboxEntry, type CloudEvent, type TopicName } from '@burnback/contracts';
 import type { Logger } from './logger.js';
 import type { Publisher } from './pubsub.js';
 
+/** The CloudEvent an outbox entry stands for; the entry's event type says what its data is. */
+function eventOf(entry: OutboxEntry): CloudEvent {
+  const context = { id: entry.eventId, source: '//burnback/decider', subject: entry.subject, time: entry.time };
+  switch (entry.eventType) {
+    case EventTypes.rollbackCommand:
+      return { ...context, type: entry.eventType, data: entry.data };
+    case EventTypes.decision:
+      return { ...context, type: entry.eventType, data: entry.data };
+    default: {
+      const never: never = entry;
+      throw new Error(`unknown outbox event type ${String((never as OutboxEntry).eventType)}`);
+    }
+  }
+}
+
 /**
  * Publishes one outbox entry and marks it sent. Publishing twice is harmless:
- * the event id is the rollback id, and the executor is idempotent on it.
+ * the event id is the rollback id (the executor is idempotent on it) or the
+ * decision id (consumers dedupe on it).
  */
 export async function publishOutboxEntry(db: Firestore, publisher: Publisher, entry: OutboxEntry, sentAt: Date): Promise<void> {
-  await publisher.publishEvent(
-    entry.topic as TopicName,
-    {
-      id: entry.eventId,
-      type: EventTypes.rollbackCommand,
-      source: '//burnback/decider',
-      subject: entry.subject,
-      time: entry.time,
-      data: entry.data,
-    },
-    entry.orderingKey,
-  );
+  await publisher.publishEvent(entry.topic as TopicName, eventOf(entry), entry.orderingKey);
   await db
     .collection(Collections.outbox)
     .doc(entry.id)
@@ -57,10 +62,10 @@ export function startOutboxRelay(options: {
       .flatMap((d) => {
         const parsed = OutboxEntry.safeParse(d.data());
         if (parsed.success) return [parsed.data];
-        // Never skipped in silence: this command would otherwise be lost without a trace.
+        // Never skipped in silence: this event would otherwise be lost without a trace.
         logger.error(`outbox/${d.id} does not fit the OutboxEntry schema; the relay cannot send it: ${parsed.error.message}`, {
           event: 'outbox_invalid',
-          rollbackId: d.id,
+          outboxId: d.id,
         });
         return [];
       })
@@ -71,16 +76,20 @@ export function startOutboxRelay(options: {
       try {
         await publishOutboxEntry(db, publisher, entry, now());
         sent++;
-        logger.warn('outbox entry relayed after a missed publish', { event: 'outbox_relayed', rollbackId: entry.eventId });
+        logger.warn('outbox entry relayed after a missed publish', {
+          event: 'outbox_relayed',
+          eventType: entry.eventType,
+          eventId: entry.eventId,
+        });
       } catch (err) {
-        logger.error('outbox relay publish failed; will retry', { rollbackId: entry.eventId, attempts: entry.attempts + 1, error: err });
+        logger.error('outbox relay publish failed; will retry', { eventId: entry.eventId, attempts: entry.attempts + 1, error: err });
         // Count the failed attempt: an entry that never gets out shows in outbox/ as its attempts grow.
         await db
           .collection(Collections.outbox)
           .doc(entry.id)
           .update({ attempts: FieldValue.increment(1) })
           .catch((updateErr: unknown) =>
-            logger.error('cannot count the failed outbox attempt', { rollbackId: entry.eventId, error: updateErr }),
+            logger.error('cannot count the failed outbox attempt', { eventId: entry.eventId, error: updateErr }),
           );
       }
     }

@@ -1,7 +1,16 @@
 import fc from 'fast-check';
-import { DEFAULT_POLICY, PolicySettings, RuleNames, type AlertEvent, type RuleName, type ServiceState } from '@burnback/contracts';
+import {
+  DEFAULT_POLICY,
+  PolicySettings,
+  RuleNames,
+  type AlertEvent,
+  type IncidentRollback,
+  type ProgressStage,
+  type RuleName,
+  type ServiceState,
+} from '@burnback/contracts';
 import { alertEvent } from '@burnback/testkit/fixtures';
-import { applyDecision, decide, errorRatioOf, initialServiceState, thresholdFor } from './index.js';
+import { applyDecision, decide, errorRatioOf, initialServiceState, thresholdFor, type IncidentView, type TargetView } from './index.js';
 
 /**
  * The edges of every rule, stated as the runbook states them: a value must
@@ -15,7 +24,22 @@ const alert = (overrides: Partial<AlertEvent> = {}): AlertEvent =>
   alertEvent('0.edge', { startedAt: ago(5), observedAt: T0, ...overrides });
 const stateWith = (...minutesAgo: number[]): ServiceState => ({
   ...initialServiceState('api-backend'),
-  recentRollbacks: minutesAgo.map((m, i) => ({ rollbackId: `rb-${i}`, decidedAt: ago(m) })),
+  recentRollbacks: minutesAgo.map((m, i) => ({ rollbackId: `rb-${i}`, decidedAt: ago(m), outcome: null, finishedAt: null })),
+});
+const incidentRollback = (stage: ProgressStage | null, finishedAt: string | null = null): IncidentRollback => ({
+  rollbackId: 'rb-inc',
+  decisionId: 'dec-first',
+  stage,
+  finishedAt,
+  releaseId: null,
+  fromReleaseId: null,
+  detail: null,
+});
+const returnedTarget = (serving: string | null, returnedTo: string | null): TargetView => ({
+  target: 'production',
+  quarantined: [{ releaseId: 'rel-003', rollbackId: 'rb-old', incidentId: '0.old', at: ago(40) }],
+  returnedTo: returnedTo === null ? null : { releaseId: returnedTo, rollbackId: 'rb-old', incidentId: '0.old', at: ago(40) },
+  serving: serving === null ? null : { releaseId: serving, since: ago(40) },
 });
 const burn = (observedValue: number, lookbackSeconds: number | null): AlertEvent =>
   alert({ signal: 'burn-rate', observedValue, lookbackSeconds, thresholdValue: null });
@@ -126,7 +150,7 @@ describe('the rate-limit hour', () => {
 
   it('three rollbacks just inside the hour hit the limit of 3', () => {
     const d = decide(stateWith(59.9, 50, 40), alert(), noCooldown);
-    expect(d.action).toBe('none');
+    expect(d.action).toBe('hold');
     expect(d.reason).toBe('no rollback: 3 rollback(s) of api-backend in the last hour; the limit is 3');
   });
 
@@ -160,9 +184,12 @@ describe('the whole decision', () => {
       PolicySettings.parse({ enabled: false, dryRun: true }),
     );
     expect(d.verdicts).toEqual([
+      { rule: 'event-time', passed: true, detail: `observed at ${T0}` },
       { rule: 'enabled', passed: false, detail: 'automatic rollbacks are switched off for this service' },
       { rule: 'incident-open', passed: false, detail: 'incident 0.edge is closed: the service recovered' },
       { rule: 'error-ratio', passed: false, detail: 'the alert carries no observed value, so the error budget burn cannot be confirmed' },
+      { rule: 'one-rollback-per-incident', passed: true, detail: 'incident 0.edge has not been rolled back' },
+      { rule: 'returned-release', passed: true, detail: 'the target does not serve a release Burnback returned to' },
       { rule: 'rate-limit', passed: false, detail: '3 rollback(s) of api-backend in the last hour; the limit is 3' },
       { rule: 'cooldown', passed: false, detail: 'last rollback 5 min ago is within the 30 min cooldown' },
       { rule: 'dry-run', passed: false, detail: 'dry run: decisions are recorded but no rollback is ordered' },
@@ -173,9 +200,12 @@ describe('the whole decision', () => {
 
   it('every verdict of a rollback explains itself', () => {
     expect(decide(stateWith(90), alert(), DEFAULT_POLICY).verdicts).toEqual([
+      { rule: 'event-time', passed: true, detail: `observed at ${T0}` },
       { rule: 'enabled', passed: true, detail: 'automatic rollbacks are switched on' },
       { rule: 'incident-open', passed: true, detail: 'incident 0.edge is open' },
       { rule: 'error-ratio', passed: true, detail: 'error ratio 2.5 % exceeds the threshold of 1 %' },
+      { rule: 'one-rollback-per-incident', passed: true, detail: 'incident 0.edge has not been rolled back' },
+      { rule: 'returned-release', passed: true, detail: 'the target does not serve a release Burnback returned to' },
       { rule: 'rate-limit', passed: true, detail: '0 rollback(s) of api-backend in the last hour; the limit is 3' },
       { rule: 'cooldown', passed: true, detail: 'last rollback 90 min ago is outside the 30 min cooldown' },
       { rule: 'dry-run', passed: true, detail: 'live: rollbacks are ordered' },
@@ -206,7 +236,7 @@ describe('applyDecision keeps what the rules read', () => {
     const high = PolicySettings.parse({ maxRollbacksPerHour: 30 });
     const kept = applyDecision(many, d, 'd', 'rb-new', high).recentRollbacks;
     expect(kept).toHaveLength(31);
-    expect(kept.at(-1)).toEqual({ rollbackId: 'rb-new', decidedAt: T0 });
+    expect(kept.at(-1)).toEqual({ rollbackId: 'rb-new', decidedAt: T0, outcome: null, finishedAt: null });
     expect(kept[0]!.rollbackId).toBe('rb-10');
   });
 
@@ -223,7 +253,7 @@ describe('applyDecision keeps what the rules read', () => {
     const d = decide(stateWith(), alert(), DEFAULT_POLICY);
     expect(applyDecision(stateWith(), d, 'dec-9', 'rb-9', DEFAULT_POLICY)).toEqual({
       service: 'api-backend',
-      recentRollbacks: [{ rollbackId: 'rb-9', decidedAt: T0 }],
+      recentRollbacks: [{ rollbackId: 'rb-9', decidedAt: T0, outcome: null, finishedAt: null }],
       lastDecisionId: 'dec-9',
       updatedAt: T0,
     });
@@ -289,10 +319,8 @@ describe('decide, over generated policies', () => {
     );
   });
 
-  const breakers: Record<
-    string,
-    (c: { policy: PolicySettings; history: [number[], number[]] }, e: AlertEvent) => [PolicySettings, number[], AlertEvent]
-  > = {
+  type Broken = [PolicySettings, number[], AlertEvent, (IncidentView | null)?, TargetView?];
+  const breakers: Record<string, (c: { policy: PolicySettings; history: [number[], number[]] }, e: AlertEvent) => Broken> = {
     'switched off': (c, e) => [{ ...c.policy, enabled: false }, [...c.history[0], ...c.history[1]], e],
     'the incident closed': (c, e) => [c.policy, [...c.history[0], ...c.history[1]], { ...e, state: 'closed', endedAt: T0 }],
     'the value at the bar': (c, e) => [
@@ -321,16 +349,30 @@ describe('decide, over generated policies', () => {
       e,
     ],
     'a dry run': (c, e) => [{ ...c.policy, dryRun: true }, [...c.history[0], ...c.history[1]], e],
+    'the incident already rolled back (escalate)': (c, e) => [
+      c.policy,
+      [...c.history[0], ...c.history[1]],
+      e,
+      { state: 'open', endedAt: null, rollback: incidentRollback('failed') },
+    ],
+    'the target serving the release Burnback returned to (escalate)': (c, e) => [
+      c.policy,
+      [...c.history[0], ...c.history[1]],
+      e,
+      null,
+      returnedTarget('rel-002', 'rel-002'),
+    ],
   };
 
   it.each(Object.keys(breakers))('safety: with every rule passing but %s, nothing is rolled back', (name) => {
     fc.assert(
       fc.property(arbPassingCase, (c) => {
-        const [policy, history, event] = breakers[name]!(c, eventOf(c));
-        const d = decide(stateWith(...history), event, policy);
-        expect(d.action).toBe('none');
+        const [policy, history, event, incident, target] = breakers[name]!(c, eventOf(c));
+        const d = decide(stateWith(...history), event, policy, incident ?? null, target ?? null);
+        const escalates = name.endsWith('(escalate)');
+        expect(d.action).toBe(escalates ? 'escalate' : 'hold');
         expect(d.verdicts.filter((v) => !v.passed)).toHaveLength(1);
-        expect(d.reason).toBe(`no rollback: ${d.verdicts.find((v) => !v.passed)!.detail}`);
+        expect(d.reason).toBe(`${escalates ? 'escalate' : 'no rollback'}: ${d.verdicts.find((v) => !v.passed)!.detail}`);
       }),
       { numRuns: 200 },
     );

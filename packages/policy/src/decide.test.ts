@@ -11,31 +11,31 @@ const alert = (overrides: Partial<AlertEvent> = {}): AlertEvent =>
 
 const stateWith = (...minutesAgo: number[]): ServiceState => ({
   ...initialServiceState('api-backend'),
-  recentRollbacks: minutesAgo.map((m, i) => ({ rollbackId: `rb-${i}`, decidedAt: minutesBefore(T0, m) })),
+  recentRollbacks: minutesAgo.map((m, i) => ({ rollbackId: `rb-${i}`, decidedAt: minutesBefore(T0, m), outcome: null, finishedAt: null })),
 });
 
 const arbRollbacksForSignals = fc.array(fc.integer({ min: -30, max: 300 }), { maxLength: 8 });
 
 describe('decide', () => {
-  const cases: Array<[string, ServiceState, AlertEvent, Partial<PolicySettings>, 'rollback' | 'none', string]> = [
+  const cases: Array<[string, ServiceState, AlertEvent, Partial<PolicySettings>, 'rollback' | 'hold', string]> = [
     ['an open incident above 1 % with a clean history rolls back', stateWith(), alert(), {}, 'rollback', 'roll back: error ratio 2.5 %'],
-    ['an error ratio of exactly 1 % does not roll back', stateWith(), alert({ observedValue: 0.01 }), {}, 'none', 'does not exceed'],
-    ['a below-threshold incident does not roll back', stateWith(), alert({ observedValue: 0.004 }), {}, 'none', 'does not exceed'],
-    ['a closed incident does not roll back', stateWith(), alert({ state: 'closed', endedAt: T0 }), {}, 'none', 'is closed'],
-    ['an alert without a value does not roll back', stateWith(), alert({ observedValue: null }), {}, 'none', 'no observed value'],
-    ['switched-off rollbacks never roll back', stateWith(), alert(), { enabled: false }, 'none', 'switched off'],
-    ['a rollback 10 min ago is within the cooldown', stateWith(10), alert(), {}, 'none', 'within the 30 min cooldown'],
+    ['an error ratio of exactly 1 % does not roll back', stateWith(), alert({ observedValue: 0.01 }), {}, 'hold', 'does not exceed'],
+    ['a below-threshold incident does not roll back', stateWith(), alert({ observedValue: 0.004 }), {}, 'hold', 'does not exceed'],
+    ['a closed incident does not roll back', stateWith(), alert({ state: 'closed', endedAt: T0 }), {}, 'hold', 'is closed'],
+    ['an alert without a value does not roll back', stateWith(), alert({ observedValue: null }), {}, 'hold', 'no observed value'],
+    ['switched-off rollbacks never roll back', stateWith(), alert(), { enabled: false }, 'hold', 'switched off'],
+    ['a rollback 10 min ago is within the cooldown', stateWith(10), alert(), {}, 'hold', 'within the 30 min cooldown'],
     ['a rollback 31 min ago is outside the cooldown', stateWith(31), alert(), {}, 'rollback', 'roll back'],
     [
       'three rollbacks in the last hour hit the rate limit',
       stateWith(59, 45, 35),
       alert(),
       { cooldownMinutes: 0 },
-      'none',
+      'hold',
       '3 rollback(s)',
     ],
     ['rollbacks older than an hour do not count', stateWith(61, 90, 120), alert(), {}, 'rollback', 'roll back'],
-    ['dry run records but never orders', stateWith(), alert(), { dryRun: true }, 'none', 'dry run'],
+    ['dry run records but never orders', stateWith(), alert(), { dryRun: true }, 'hold', 'dry run'],
     [
       'a burn rate of 14.4× with an unknown window is an error ratio of 14.4 %, held to the slow-burn bar',
       stateWith(),
@@ -49,7 +49,7 @@ describe('decide', () => {
       stateWith(),
       alert({ signal: 'burn-rate', observedValue: 0.5 }),
       {},
-      'none',
+      'hold',
       'does not exceed',
     ],
     [
@@ -57,7 +57,7 @@ describe('decide', () => {
       stateWith(),
       alert({ signal: 'burn-rate', observedValue: 10, lookbackSeconds: 3600 }),
       {},
-      'none',
+      'hold',
       'burn rate 10× over 1 h (error ratio 10 %) does not exceed the fast-burn threshold of 14.4×',
     ],
     [
@@ -81,7 +81,7 @@ describe('decide', () => {
       stateWith(),
       alert({ signal: 'burn-rate', observedValue: 7, lookbackSeconds: 21600 }),
       { slowBurnRate: 8 },
-      'none',
+      'hold',
       'does not exceed the slow-burn threshold of 8×',
     ],
   ];
@@ -91,11 +91,21 @@ describe('decide', () => {
     expect(decision.action).toBe(action);
     expect(decision.reason).toContain(reasonPart);
     expect(decision.decidedAt).toBe(event.observedAt);
-    expect(decision.verdicts.map((v) => v.rule)).toEqual(['enabled', 'incident-open', 'error-ratio', 'rate-limit', 'cooldown', 'dry-run']);
+    expect(decision.verdicts.map((v) => v.rule)).toEqual([
+      'event-time',
+      'enabled',
+      'incident-open',
+      'error-ratio',
+      'one-rollback-per-incident',
+      'returned-release',
+      'rate-limit',
+      'cooldown',
+      'dry-run',
+    ]);
   });
 
   const burn = (overrides: Partial<AlertEvent>): AlertEvent => alert({ signal: 'burn-rate', comparison: 'COMPARISON_GT', ...overrides });
-  const signalCases: Array<[string, AlertEvent, 'rollback' | 'none', string]> = [
+  const signalCases: Array<[string, AlertEvent, 'rollback' | 'hold' | 'ignore', string]> = [
     [
       'a success ratio of 97 % (COMPARISON_LT) is 3 % errors and rolls back',
       alert({ observedValue: 0.97, thresholdValue: 0.99, comparison: 'COMPARISON_LT', signalValue: 0.03, signalThreshold: 0.01 }),
@@ -105,7 +115,7 @@ describe('decide', () => {
     [
       'a success ratio of 99.5 % is 0.5 % errors and does not',
       alert({ observedValue: 0.995, comparison: 'COMPARISON_LT', signalValue: 0.005 }),
-      'none',
+      'hold',
       'error ratio 0.5 % does not exceed',
     ],
     [
@@ -117,7 +127,7 @@ describe('decide', () => {
     [
       'a 6 h burn of 10× labelled fast is held to the fast bar',
       burn({ observedValue: 10, lookbackSeconds: 21600, burnPolicy: 'fast', burnPolicySource: 'policy-label' }),
-      'none',
+      'hold',
       'does not exceed the fast-burn threshold of 14.4×',
     ],
     [
@@ -127,13 +137,13 @@ describe('decide', () => {
         observedValue: 0.835,
         unsupportedReason: 'run.googleapis.com/container/cpu/utilizations alone is not a ratio of bad to total requests',
       }),
-      'none',
-      'no rollback: the alert measures something Burnback does not act on: run.googleapis.com/container/cpu/utilizations alone',
+      'ignore',
+      'ignore: the alert measures something Burnback does not act on: run.googleapis.com/container/cpu/utilizations alone',
     ],
     [
       'an SLO budget alert is not a burn and never rolls back on its own',
       alert({ signal: 'budget', observedValue: 0.1, sloSelector: 'select_slo_budget_fraction' }),
-      'none',
+      'ignore',
       'SLO budget signal (select_slo_budget_fraction)',
     ],
   ];
@@ -153,7 +163,7 @@ describe('decide', () => {
         arbRollbacksForSignals,
         (signal, observedValue, signalValue, ago) => {
           const d = decide(stateWith(...ago), alert({ signal, observedValue, signalValue }), DEFAULT_POLICY);
-          expect(d.action).toBe('none');
+          expect(d.action).toBe('ignore');
           expect(d.errorRatio).toBeNull();
           expect(d.verdicts.find((v) => v.rule === 'error-ratio')!.passed).toBe(false);
         },
@@ -163,7 +173,7 @@ describe('decide', () => {
 
   it('an open notification that arrives after the incident closed is late, not a reason to roll back', () => {
     const d = decide(stateWith(), alert(), DEFAULT_POLICY, { state: 'closed', endedAt: T0 });
-    expect(d.action).toBe('none');
+    expect(d.action).toBe('hold');
     expect(d.reason).toBe(`no rollback: incident 0.abc already closed at ${T0}: this open notification arrived late`);
   });
 

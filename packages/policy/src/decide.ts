@@ -1,13 +1,17 @@
 import {
   DecisionActions,
+  isFinalStage,
   RuleNames,
   SignalKinds,
   type AlertEvent,
   type DecisionAction,
   type IncidentRecord,
+  type IncidentRollback,
   type PolicySettings,
+  type RecentRollback,
   type RuleVerdict,
   type ServiceState,
+  type TargetRecord,
   BurnRateWindows,
 } from '@burnback/contracts';
 
@@ -21,7 +25,7 @@ export interface Decision {
   action: DecisionAction;
   reason: string;
   verdicts: RuleVerdict[];
-  /** The event's own time; decisions never read the wall clock. */
+  /** The event's own time (clamped to its receipt time); decisions never read the wall clock. */
   decidedAt: string;
   /** The error ratio the decision was based on (a burn rate is converted with the SLO goal). */
   errorRatio: number | null;
@@ -101,22 +105,106 @@ function notABurn(event: AlertEvent): string {
     : `the alert measures something Burnback does not act on: ${event.unsupportedReason ?? 'unsupported signal'}`;
 }
 
+/** What `decide` needs to know of the incident: closed is final; its one rollback, if any. */
+export type IncidentView = Pick<IncidentRecord, 'state' | 'endedAt'> & { rollback?: IncidentRollback | null };
+/** What `decide` needs to know of the Cloud Deploy target. */
+export type TargetView = Pick<TargetRecord, 'target' | 'quarantined' | 'returnedTo' | 'serving'>;
+
+/** When a rollback stops counting for the cooldown: its real finish when known, else when it was decided. */
+export function cooldownStartOf(rollback: RecentRollback): number {
+  return Date.parse(rollback.finishedAt ?? rollback.decidedAt);
+}
+
+function eventTimeVerdict(event: AlertEvent): { verdict: RuleVerdict; time: string } {
+  const clamped = event.receivedAt !== undefined && Date.parse(event.observedAt) > Date.parse(event.receivedAt);
+  return clamped
+    ? {
+        time: event.receivedAt!,
+        verdict: {
+          rule: RuleNames.eventTime,
+          passed: true,
+          detail: `observed time ${event.observedAt} is after the receipt time ${event.receivedAt}: clamped to ${event.receivedAt}`,
+        },
+      }
+    : { time: event.observedAt, verdict: { rule: RuleNames.eventTime, passed: true, detail: `observed at ${event.observedAt}` } };
+}
+
+/**
+ * The incident's one rollback. In progress: hold (it may yet work). Finished
+ * (failed, superseded, or succeeded and still burning): escalate, because the
+ * automatic path has been tried; it is never retried for the same incident.
+ */
+function incidentRollbackVerdict(event: AlertEvent, rollback: IncidentRollback | null | undefined): RuleVerdict {
+  const rule = RuleNames.oneRollbackPerIncident;
+  if (!rollback) return { rule, passed: true, detail: `incident ${event.incidentId} has not been rolled back` };
+  const head = `incident ${event.incidentId} already has its one rollback ${rollback.rollbackId}`;
+  switch (rollback.stage) {
+    case 'failed':
+      return {
+        rule,
+        passed: false,
+        detail: `${head}, which failed${rollback.finishedAt ? ` at ${rollback.finishedAt}` : ''}: a failed rollback is never retried automatically`,
+      };
+    case 'superseded':
+      return { rule, passed: false, detail: `${head}, superseded by a newer rollout: it is not retried automatically` };
+    case 'succeeded':
+      return {
+        rule,
+        passed: false,
+        detail: `${head}, which succeeded${rollback.finishedAt ? ` at ${rollback.finishedAt}` : ''}, and it still burns: at most one rollback per incident`,
+      };
+    case null:
+    case 'accepted':
+    case 'started':
+      return {
+        rule,
+        passed: false,
+        detail: `${head}, still in progress (${rollback.stage ?? 'ordered'}): at most one rollback per incident`,
+      };
+    default: {
+      const never: never = rollback.stage;
+      // Stryker disable next-line StringLiteral: unreachable; the compiler proves the switch exhaustive
+      throw new Error(`unknown stage ${String(never)}`);
+    }
+  }
+}
+
+function returnedReleaseVerdict(target: TargetView | null): RuleVerdict {
+  const rule = RuleNames.returnedRelease;
+  const quarantined =
+    target && target.quarantined.length > 0 ? `; quarantined: ${target.quarantined.map((q) => q.releaseId).join(', ')}` : '';
+  const back = target?.returnedTo;
+  if (target && back && target.serving?.releaseId === back.releaseId) {
+    return {
+      rule,
+      passed: false,
+      detail: `${target.target} serves ${back.releaseId}, the release Burnback returned to (rollback ${back.rollbackId} at ${back.at}): rolling back again would ping-pong${quarantined}`,
+    };
+  }
+  return { rule, passed: true, detail: `the target does not serve a release Burnback returned to${quarantined}` };
+}
+
 /**
  * Decides what to do about one alert for one service. Pure: a function of
- * (state, event, policy) only, so replaying recorded events reproduces every
- * decision. Every rule is evaluated and kept in the trace, even after one fails.
- * `incident` is what was already known of this incident: a closed incident stays
- * closed, so an "open" notification delivered after its "closed" one is late, not news.
+ * (state, event, policy, incident, target) only, so replaying recorded events
+ * reproduces every decision. Every rule is evaluated and kept in the trace, even
+ * after one fails; the first failing rule is the reason, and says whether to hold
+ * or escalate. `incident` is what was already known of this incident: a closed
+ * incident stays closed, so an "open" notification delivered after its "closed"
+ * one is late, not news; and its one rollback, once ordered, is never followed
+ * by another. `target` is what Burnback did to the Cloud Deploy target.
  */
 export function decide(
   state: ServiceState,
   event: AlertEvent,
   policy: PolicySettings,
-  incident: Pick<IncidentRecord, 'state' | 'endedAt'> | null = null,
+  incident: IncidentView | null = null,
+  target: TargetView | null = null,
 ): Decision {
-  const now = Date.parse(event.observedAt);
+  const time = eventTimeVerdict(event);
+  const now = Date.parse(time.time);
   const ratio = errorRatioOf(event, policy);
-  const verdicts: RuleVerdict[] = [];
+  const verdicts: RuleVerdict[] = [time.verdict];
 
   verdicts.push({
     rule: RuleNames.enabled,
@@ -139,7 +227,7 @@ export function decide(
   const bar = thresholdFor(event, policy);
   const measured = measuredValue(event);
   const overThreshold = bar !== null && measured !== null && measured > bar.value;
-  verdicts.push({
+  const burnVerdict: RuleVerdict = {
     rule: RuleNames.errorRatio,
     passed: overThreshold,
     detail:
@@ -148,7 +236,15 @@ export function decide(
         : ratio === null
           ? 'the alert carries no observed value, so the error budget burn cannot be confirmed'
           : `${describeSignal(event, ratio)} ${overThreshold ? 'exceeds' : 'does not exceed'} ${bar.text}`,
-  });
+  };
+  verdicts.push(burnVerdict);
+
+  const incidentVerdict = incidentRollbackVerdict(event, incident?.rollback);
+  const targetVerdict = returnedReleaseVerdict(target);
+  verdicts.push(incidentVerdict, targetVerdict);
+  // Refusals that need a human: the incident's rollback has finished and it still burns, or rolling back would ping-pong.
+  const stage = incident?.rollback?.stage;
+  const escalating = new Set<RuleVerdict>([targetVerdict, ...(stage && isFinalStage(stage) ? [incidentVerdict] : [])]);
 
   const lastHour = state.recentRollbacks.filter((r) => Date.parse(r.decidedAt) > now - HOUR_MS);
   const underLimit = lastHour.length < policy.maxRollbacksPerHour;
@@ -159,17 +255,23 @@ export function decide(
   });
 
   const cooldownMs = policy.cooldownMinutes * MINUTE_MS;
-  const latest = state.recentRollbacks.length > 0 ? Math.max(...state.recentRollbacks.map((r) => Date.parse(r.decidedAt))) : null;
-  const cooling = latest !== null && now - latest < cooldownMs;
+  const latest = state.recentRollbacks.reduce<RecentRollback | null>(
+    (best, r) => (best === null || cooldownStartOf(r) > cooldownStartOf(best) ? r : best),
+    null,
+  );
+  const since = latest === null ? null : now - cooldownStartOf(latest);
+  const cooling = since !== null && since < cooldownMs;
+  // Until its outcome is known, a rollback cools the service down from its decision time.
+  const what = latest?.finishedAt ? `last rollback ${latest.outcome ?? 'finished'}` : 'last rollback';
   verdicts.push({
     rule: RuleNames.cooldown,
     passed: !cooling,
     detail:
-      latest === null
+      since === null
         ? `no earlier rollback of ${state.service} on record`
         : cooling
-          ? `last rollback ${Math.max(0, Math.round((now - latest) / MINUTE_MS))} min ago is within the ${policy.cooldownMinutes} min cooldown`
-          : `last rollback ${Math.round((now - latest) / MINUTE_MS)} min ago is outside the ${policy.cooldownMinutes} min cooldown`,
+          ? `${what} ${Math.max(0, Math.round(since / MINUTE_MS))} min ago is within the ${policy.cooldownMinutes} min cooldown`
+          : `${what} ${Math.round(since / MINUTE_MS)} min ago is outside the ${policy.cooldownMinutes} min cooldown`,
   });
 
   verdicts.push({
@@ -179,11 +281,19 @@ export function decide(
   });
 
   const failed = verdicts.find((v) => !v.passed);
-  const action = failed ? DecisionActions.none : DecisionActions.rollback;
-  const reason = failed
-    ? `no rollback: ${failed.detail}`
-    : `roll back: ${verdicts.find((v) => v.rule === RuleNames.errorRatio)!.detail}; rate limit and cooldown clear`;
-  return { action, reason, verdicts, decidedAt: event.observedAt, errorRatio: ratio };
+  // An alert that measures no burn (unsupported, or an SLO budget signal) is recorded and ignored, never acted on.
+  const ignored = failed === burnVerdict && bar === null;
+  const action = !failed
+    ? DecisionActions.rollback
+    : ignored
+      ? DecisionActions.ignore
+      : escalating.has(failed)
+        ? DecisionActions.escalate
+        : DecisionActions.hold;
+  const reason = !failed
+    ? `roll back: ${burnVerdict.detail}; rate limit and cooldown clear`
+    : `${action === DecisionActions.escalate ? 'escalate' : action === DecisionActions.ignore ? 'ignore' : 'no rollback'}: ${failed.detail}`;
+  return { action, reason, verdicts, decidedAt: time.time, errorRatio: ratio };
 }
 
 /**
@@ -201,7 +311,7 @@ export function applyDecision(
 ): ServiceState {
   const all =
     decision.action === DecisionActions.rollback && rollbackId !== null
-      ? [...state.recentRollbacks, { rollbackId, decidedAt: decision.decidedAt }]
+      ? [...state.recentRollbacks, { rollbackId, decidedAt: decision.decidedAt, outcome: null, finishedAt: null }]
       : state.recentRollbacks;
   const keep = Math.max(REMEMBERED_ROLLBACKS, policy.maxRollbacksPerHour + 1);
   const recentRollbacks = [...all].sort((a, b) => Date.parse(a.decidedAt) - Date.parse(b.decidedAt)).slice(-keep);
@@ -211,4 +321,34 @@ export function applyDecision(
 /** The state of a service nothing has been decided for yet. */
 export function initialServiceState(service: string): ServiceState {
   return { service, recentRollbacks: [], lastDecisionId: null, updatedAt: null };
+}
+
+/**
+ * The incident after a decision on one of its notifications: closed is final,
+ * times only move forward, and a rollback, once ordered, is remembered with
+ * whatever progress has since been recorded.
+ */
+export function applyIncident(
+  known: IncidentRecord | null,
+  event: AlertEvent,
+  decision: Decision,
+  decisionId: string,
+  rollbackId: string | null,
+): IncidentRecord {
+  const closed = known?.state === 'closed' || event.state === 'closed';
+  const ordered =
+    decision.action === DecisionActions.rollback && rollbackId !== null
+      ? { rollbackId, decisionId, stage: null, finishedAt: null, releaseId: null, fromReleaseId: null, detail: null }
+      : null;
+  return {
+    incidentId: event.incidentId,
+    service: event.service,
+    state: closed ? 'closed' : 'open',
+    startedAt: known?.startedAt ?? event.startedAt,
+    endedAt: known?.endedAt ?? event.endedAt,
+    observedAt: known && Date.parse(known.observedAt) > Date.parse(decision.decidedAt) ? known.observedAt : decision.decidedAt,
+    lastDecisionId: decisionId,
+    decisionIds: [...(known?.decisionIds ?? []), decisionId],
+    rollback: known?.rollback ?? ordered,
+  };
 }

@@ -10,16 +10,31 @@ import {
   decisionIdFor,
   Topics,
   TransientError,
-  type AlertEvent,
   type CloudEvent,
+  type DecisionEvent,
   type DecisionRecord,
-  type IncidentRecord,
   type OutboxEntry,
   type RollbackCommand,
+  type RollbackProgress,
 } from '@burnback/contracts';
-import { publishOutboxEntry, type Logger, type Metrics, type Publisher, type ServiceConfig } from '@burnback/platform';
-import { applyDecision, decide } from '@burnback/policy';
-import { DecisionStore } from './store.js';
+import {
+  publishOutboxEntry,
+  type Logger,
+  type Metrics,
+  type Publisher,
+  type ReceivedMessage,
+  type ServiceConfig,
+} from '@burnback/platform';
+import {
+  applyDecision,
+  applyIncident,
+  decide,
+  recordOutcomeOnService,
+  recordOutcomeOnTarget,
+  recordProgressOnIncident,
+  recordServingOnTarget,
+} from '@burnback/policy';
+import { DecisionStore, type ProgressWrite } from './store.js';
 
 export interface DeciderDeps {
   db: Firestore;
@@ -31,29 +46,25 @@ export interface DeciderDeps {
   now?: () => Date;
 }
 
-/** The incident after this alert: closed is final, times only move forward. */
-function mergeIncident(known: IncidentRecord | null, alert: AlertEvent, decisionId: string): IncidentRecord {
-  const closed = known?.state === 'closed' || alert.state === 'closed';
-  return {
-    incidentId: alert.incidentId,
-    service: alert.service,
-    state: closed ? 'closed' : 'open',
-    startedAt: known?.startedAt ?? alert.startedAt,
-    endedAt: known?.endedAt ?? alert.endedAt,
-    observedAt: known && Date.parse(known.observedAt) > Date.parse(alert.observedAt) ? known.observedAt : alert.observedAt,
-    lastDecisionId: decisionId,
-    decisionIds: [...(known?.decisionIds ?? []), decisionId],
-  };
-}
-
 export type DeciderOutcome =
   | { kind: 'decided'; decision: DecisionRecord; command: RollbackCommand | null }
   | { kind: 'duplicate'; decision: DecisionRecord; republished: boolean };
 
+/** Maps a failed transaction to ack or retry: a stored document that no longer fits will not fit on retry either. */
+function classifyStoreError(err: unknown, what: string): Error {
+  if (errorKind(err) === ErrorKinds.permanent) return err as Error;
+  if ((err as Error).name === 'ZodError')
+    return new PermanentError(`a stored document is invalid: ${(err as Error).message}`, { cause: err });
+  return new TransientError(`${what} failed: ${(err as Error).message}`, { cause: err });
+}
+
+/** Command first: the rollback is what is waiting; the decision event is for people. */
+const publishOrder = (entry: OutboxEntry): number => (entry.eventType === EventTypes.rollbackCommand ? 0 : 1);
+
 /**
- * AlertEvent in → decision recorded (with its explanation) and, when the rules
- * allow, a RollbackCommand written to the outbox in the same transaction and
- * published after commit.
+ * AlertEvent in → decision recorded (with its explanation) and, in the same
+ * transaction, written to the outbox: the decision event (every decision) and,
+ * when the rules allow, a RollbackCommand; both are published after commit.
  */
 export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<typeof EventTypes.alert>) => Promise<DeciderOutcome> {
   const { logger, publisher } = deps;
@@ -64,16 +75,18 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
     const alert = cloudEvent.data;
     const service = deps.services[alert.service];
     if (!service) throw new PermanentError(`alert names service "${alert.service}", which is not in the decider's configuration`);
-    const decisionId = decisionIdFor(alert.incidentId, alert.state, alert.startedAt);
+    // A redelivery of the same bytes has the same notification id, so the same decision id: it changes nothing.
+    const decisionId = decisionIdFor(alert.incidentId, alert.state, alert.startedAt, alert.notificationId);
     const meta = { eventId: cloudEvent.id, incidentId: alert.incidentId, decisionId, service: alert.service };
+    const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
 
     let result;
     try {
-      result = await store.decideOnce(decisionId, alert.service, alert.incidentId, ({ existing, state, incident }) => {
-        if (existing) return null;
-        const decision = decide(state, alert, service.policy, incident);
-        const rollbackId = decision.action === DecisionActions.rollback ? rollbackIdFor(decisionId) : null;
-        const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
+      result = await store.decideOnce(decisionId, alert.service, alert.incidentId, target, (snapshot) => {
+        if (snapshot.existing) return null;
+        const decision = decide(snapshot.state, alert, service.policy, snapshot.incident, snapshot.target);
+        // Derived from the incident: its one rollback, whichever notification orders it.
+        const rollbackId = decision.action === DecisionActions.rollback ? rollbackIdFor(alert.incidentId) : null;
         const record: DecisionRecord = {
           decisionId,
           incidentId: alert.incidentId,
@@ -87,7 +100,33 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
           rollbackId,
           target,
         };
-        let outbox: OutboxEntry | null = null;
+        const createdAt = now().toISOString();
+        const decisionEvent: DecisionEvent = {
+          decisionId,
+          incidentId: alert.incidentId,
+          service: alert.service,
+          action: decision.action,
+          reason: decision.reason,
+          verdicts: decision.verdicts,
+          decidedAt: decision.decidedAt,
+          rollbackId,
+          target,
+        };
+        const outbox: OutboxEntry[] = [
+          {
+            id: decisionId,
+            topic: Topics.decisions,
+            orderingKey: alert.service,
+            eventType: EventTypes.decision,
+            eventId: decisionId,
+            subject: `services/${alert.service}/decisions/${decisionId}`,
+            time: decision.decidedAt,
+            data: decisionEvent,
+            createdAt,
+            sentAt: null,
+            attempts: 0,
+          },
+        ];
         if (rollbackId) {
           const command: RollbackCommand = {
             rollbackId,
@@ -100,7 +139,7 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
             reason: decision.reason,
             requestedAt: decision.decidedAt,
           };
-          outbox = {
+          outbox.unshift({
             id: rollbackId,
             topic: Topics.commands,
             orderingKey: alert.service,
@@ -109,44 +148,40 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
             subject: `services/${alert.service}/rollbacks/${rollbackId}`,
             time: decision.decidedAt,
             data: command,
-            createdAt: now().toISOString(),
+            createdAt,
             sentAt: null,
             attempts: 0,
-          };
+          });
         }
         return {
           decision: record,
-          state: applyDecision(state, decision, decisionId, rollbackId, service.policy),
-          incident: mergeIncident(incident, alert, decisionId),
+          state: applyDecision(snapshot.state, decision, decisionId, rollbackId, service.policy),
+          incident: applyIncident(snapshot.incident, alert, decision, decisionId, rollbackId),
           outbox,
         };
       });
     } catch (err) {
-      if (errorKind(err) === ErrorKinds.permanent) throw err;
-      // A stored document that no longer fits its schema will not fit on retry either: dead-letter with the reason.
-      if ((err as Error).name === 'ZodError')
-        throw new PermanentError(`a stored document is invalid: ${(err as Error).message}`, { cause: err });
-      throw new TransientError(`decision transaction failed: ${(err as Error).message}`, { cause: err });
+      throw classifyStoreError(err, 'decision transaction');
     }
 
     if (!result.written) {
       const existing = result.snapshot.existing!;
-      // A crash between commit and publish leaves the command unsent: send it now.
-      const unsent =
-        result.snapshot.existingOutbox && result.snapshot.existingOutbox.sentAt === null ? result.snapshot.existingOutbox : null;
-      if (unsent) await publishOutboxEntry(deps.db, publisher, unsent, now());
+      // A crash between commit and publish leaves entries unsent: send them now.
+      const unsent = result.snapshot.existingOutbox.filter((e) => e.sentAt === null).sort((a, b) => publishOrder(a) - publishOrder(b));
+      for (const entry of unsent) await publishOutboxEntry(deps.db, publisher, entry, now());
       logger.info('alert already decided; nothing new to do', {
         ...meta,
         event: 'decision_duplicate',
         action: existing.action,
-        republished: unsent !== null,
+        republished: unsent.length,
       });
-      return { kind: 'duplicate', decision: existing, republished: unsent !== null };
+      return { kind: 'duplicate', decision: existing, republished: unsent.some((e) => e.eventType === EventTypes.rollbackCommand) };
     }
 
     const { decision, outbox } = result.written;
     deps.metrics?.decisions.inc({ service: alert.service, action: decision.action });
-    logger.info(`decision for ${alert.service}: ${decision.reason}`, {
+    const log = decision.action === DecisionActions.escalate ? logger.warn.bind(logger) : logger.info.bind(logger);
+    log(`decision for ${alert.service}: ${decision.reason}`, {
       ...meta,
       event: 'decision',
       action: decision.action,
@@ -155,7 +190,96 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
       rollbackId: decision.rollbackId ?? undefined,
       target: decision.target,
     });
-    if (outbox) await publishOutboxEntry(deps.db, publisher, outbox, now());
-    return { kind: 'decided', decision, command: outbox?.data ?? null };
+    for (const entry of outbox) await publishOutboxEntry(deps.db, publisher, entry, now());
+    const command = outbox.find((e) => e.eventType === EventTypes.rollbackCommand);
+    return { kind: 'decided', decision, command: command?.eventType === EventTypes.rollbackCommand ? command.data : null };
+  };
+}
+
+/**
+ * RollbackProgress in → the rollback's real outcome recorded: on the service
+ * state (the cooldown counts from the finish), on the incident (its one
+ * rollback, never retried automatically once failed) and on the target (the
+ * release left is quarantined; the release returned to is remembered, so a burn
+ * on it escalates). Idempotent: stages only move forward, the first final one wins.
+ */
+export function createProgressHandler(
+  deps: Pick<DeciderDeps, 'db' | 'services' | 'logger'>,
+): (event: CloudEvent<typeof EventTypes.rollbackProgress>) => Promise<ProgressWrite> {
+  const store = new DecisionStore(deps.db);
+  return async (cloudEvent) => {
+    const progress: RollbackProgress = cloudEvent.data;
+    const service = deps.services[progress.service];
+    if (!service) throw new PermanentError(`progress names service "${progress.service}", which is not in the decider's configuration`);
+    if (service.target !== progress.target)
+      throw new PermanentError(
+        `progress of ${progress.service} names target "${progress.target}", but the service rolls back "${service.target}"`,
+      );
+    const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
+    let write: ProgressWrite;
+    try {
+      write = await store.recordProgress(progress, target, (snapshot) => ({
+        state: recordOutcomeOnService(snapshot.state, progress),
+        incident: snapshot.incident ? recordProgressOnIncident(snapshot.incident, progress) : null,
+        target: recordOutcomeOnTarget(snapshot.target, progress),
+      }));
+    } catch (err) {
+      throw classifyStoreError(err, 'progress transaction');
+    }
+    deps.logger.info(`rollback ${progress.rollbackId} of ${progress.service}: ${progress.stage} recorded`, {
+      event: 'rollback_progress_recorded',
+      eventId: cloudEvent.id,
+      rollbackId: progress.rollbackId,
+      incidentId: progress.incidentId,
+      service: progress.service,
+      stage: progress.stage,
+      quarantined: write.target.quarantined.map((q) => q.releaseId),
+      returnedTo: write.target.returnedTo?.releaseId,
+    });
+    return write;
+  };
+}
+
+/** `projects/{p}/locations/{l}/deliveryPipelines/{pipeline}/releases/{r}/rollouts/{id}` */
+const ROLLOUT_NAME = /^projects\/([^/]+)\/locations\/([^/]+)\/deliveryPipelines\/([^/]+)\/releases\/([^/]+)\/rollouts\/[^/]+$/;
+
+/**
+ * Cloud Deploy's operation notifications (clouddeploy-operations; everything is
+ * in the attributes) in → what serves each configured target: a rollout that
+ * succeeded on it, whoever shipped it. This is what lets a release shipped after
+ * Burnback's rollback be rolled back in turn, while a burn on the release
+ * Burnback returned to escalates. Other notifications, and targets no service
+ * rolls back, are acknowledged and ignored. The project in the rollout name may
+ * be the project number (real Cloud Deploy) or id (gcp-sim): a number matches
+ * by location, pipeline and target alone, which the config keeps unique.
+ */
+export function createDeployEventHandler(
+  deps: Pick<DeciderDeps, 'db' | 'services' | 'logger'>,
+): (message: Pick<ReceivedMessage, 'attributes' | 'publishTime' | 'id'>) => Promise<void> {
+  const store = new DecisionStore(deps.db);
+  return async (message) => {
+    const a = message.attributes;
+    if (a.Action !== 'Succeed' || a.ResourceType !== 'Rollout' || !a.TargetId) return;
+    const name = ROLLOUT_NAME.exec(a.Resource ?? '');
+    if (!name) return;
+    const [, project, location, pipeline, releaseId] = name as unknown as [string, string, string, string, string];
+    const service = Object.values(deps.services).find(
+      (s) =>
+        s.region === location && s.pipeline === pipeline && s.target === a.TargetId && (s.project === project || /^\d+$/.test(project)),
+    );
+    if (!service) return;
+    const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
+    const since = message.publishTime.toISOString();
+    try {
+      await store.updateTarget(target, since, (current) => recordServingOnTarget(current, releaseId, since));
+    } catch (err) {
+      throw classifyStoreError(err, 'target transaction');
+    }
+    deps.logger.info(`${service.target} of ${service.pipeline} serves ${releaseId}`, {
+      event: 'target_serving',
+      eventId: message.id,
+      service: service.name,
+      releaseId,
+    });
   };
 }

@@ -12,7 +12,7 @@ import {
   type Logger,
   type Metrics,
 } from '@burnback/platform';
-import { createDeciderHandler } from './handler.js';
+import { createDeciderHandler, createDeployEventHandler, createProgressHandler } from './handler.js';
 
 export interface DeciderService {
   /** http://host:port of health and metrics, when a port was given. */
@@ -20,7 +20,7 @@ export interface DeciderService {
   close(): Promise<void>;
 }
 
-/** Wires the decider: burnback-alerts in, decisions and the outbox relay. */
+/** Wires the decider: burnback-alerts, burnback-progress and Cloud Deploy operations in, decisions (commands and decision events) out via the outbox. */
 export async function startDeciderService(deps: {
   config: Pick<Config, 'services'>;
   pubsub: PubSub;
@@ -46,14 +46,41 @@ export async function startDeciderService(deps: {
     handler: cloudEventHandler([EventTypes.alert], handle),
     onUnexpectedClose: deps.onFatal,
   });
+  const handleProgress = createProgressHandler({ db, services: config.services, logger });
+  const progressSubscriber = startSubscriber({
+    pubsub,
+    subscription: Subscriptions.deciderProgress.name,
+    deadLetter: publisher,
+    logger,
+    metrics,
+    handler: cloudEventHandler([EventTypes.rollbackProgress], handleProgress),
+    onUnexpectedClose: deps.onFatal,
+  });
+  const deployEvents = startSubscriber({
+    pubsub,
+    subscription: Subscriptions.deciderDeployEvents.name,
+    deadLetter: publisher,
+    logger,
+    metrics,
+    handler: createDeployEventHandler({ db, services: config.services, logger }),
+    onUnexpectedClose: deps.onFatal,
+  });
   const relay = startOutboxRelay({ db, publisher, logger, intervalMs: deps.relayIntervalMs ?? 10_000 });
-  logger.info(`decider consuming ${Subscriptions.decider.name}`, { event: 'started', services: Object.keys(config.services) });
+  logger.info(
+    `decider consuming ${Subscriptions.decider.name}, ${Subscriptions.deciderProgress.name} and ${Subscriptions.deciderDeployEvents.name}`,
+    {
+      event: 'started',
+      services: Object.keys(config.services),
+    },
+  );
   const health = await startHealthServer({ port: deps.port, metrics, logger });
   return {
     address: health.address,
     async close() {
       await health.close();
       await subscriber.close();
+      await progressSubscriber.close();
+      await deployEvents.close();
       await relay.stop();
       await publisher.close();
     },

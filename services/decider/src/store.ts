@@ -1,14 +1,33 @@
 import type { Firestore, Transaction } from '@google-cloud/firestore';
-import { Collections, DecisionRecord, IncidentRecord, OutboxEntry, ServiceState } from '@burnback/contracts';
+import {
+  Collections,
+  DecisionRecord,
+  IncidentRecord,
+  OutboxEntry,
+  ServiceState,
+  TargetRecord,
+  targetDocIdFor,
+  type RollbackProgress,
+} from '@burnback/contracts';
 import { toFirestoreData } from '@burnback/platform';
-import { initialServiceState } from '@burnback/policy';
+import { initialServiceState, initialTargetRecord } from '@burnback/policy';
+
+/** Project, region, pipeline and target: which Cloud Deploy target a service rolls back. */
+export interface TargetIdentity {
+  project: string;
+  region: string;
+  pipeline: string;
+  target: string;
+}
 
 /** What the decider reads inside its transaction. */
 export interface DecisionSnapshot {
   existing: DecisionRecord | null;
-  existingOutbox: OutboxEntry | null;
+  /** The existing decision's outbox entries (its decision event, and its command if it ordered one). */
+  existingOutbox: OutboxEntry[];
   state: ServiceState;
   incident: IncidentRecord | null;
+  target: TargetRecord | null;
 }
 
 /** What one decision writes, all or nothing. */
@@ -16,7 +35,15 @@ export interface DecisionWrite {
   decision: DecisionRecord;
   state: ServiceState;
   incident: IncidentRecord;
-  outbox: OutboxEntry | null;
+  /** The decision event, and the command when the decision orders a rollback. */
+  outbox: OutboxEntry[];
+}
+
+/** What one progress event changed. */
+export interface ProgressWrite {
+  state: ServiceState;
+  incident: IncidentRecord | null;
+  target: TargetRecord;
 }
 
 /**
@@ -26,15 +53,22 @@ export interface DecisionWrite {
 export class DecisionStore {
   constructor(private readonly db: Firestore) {}
 
+  private targetRef(target: TargetIdentity) {
+    return this.db.collection(Collections.targets).doc(targetDocIdFor(target));
+  }
+
   /**
-   * Runs `decideFn` in a transaction: reads the decision (dedupe) and the service
-   * state, and writes what it returns. Returns what was written, or the
-   * existing decision when this event was decided before.
+   * Runs `decideFn` in a transaction: reads the decision (dedupe), the service
+   * state, the incident and the target, and writes what it returns. Returns what
+   * was written, or the existing decision when this event was decided before.
+   * Outbox entries are created, never overwritten: a second rollback of one
+   * incident (same rollback id) fails the transaction instead of being written.
    */
   async decideOnce(
     decisionId: string,
     service: string,
     incidentId: string,
+    target: TargetIdentity,
     decideFn: (snapshot: DecisionSnapshot) => DecisionWrite | null,
   ): Promise<{ written: DecisionWrite | null; snapshot: DecisionSnapshot }> {
     return this.db.runTransaction(
@@ -42,24 +76,72 @@ export class DecisionStore {
         const decisionRef = this.db.collection(Collections.decisions).doc(decisionId);
         const serviceRef = this.db.collection(Collections.services).doc(service);
         const incidentRef = this.db.collection(Collections.incidents).doc(incidentId);
-        const [decisionDoc, serviceDoc, incidentDoc] = await tx.getAll(decisionRef, serviceRef, incidentRef);
+        const [decisionDoc, serviceDoc, incidentDoc, targetDoc] = await tx.getAll(
+          decisionRef,
+          serviceRef,
+          incidentRef,
+          this.targetRef(target),
+        );
         const existing = decisionDoc?.exists ? DecisionRecord.parse(decisionDoc.data()) : null;
-        let existingOutbox: OutboxEntry | null = null;
-        if (existing?.rollbackId) {
-          const outboxDoc = await tx.get(this.db.collection(Collections.outbox).doc(existing.rollbackId));
-          existingOutbox = outboxDoc.exists ? OutboxEntry.parse(outboxDoc.data()) : null;
+        const existingOutbox: OutboxEntry[] = [];
+        if (existing) {
+          const ids = [existing.decisionId, ...(existing.rollbackId ? [existing.rollbackId] : [])];
+          const docs = await tx.getAll(...ids.map((id) => this.db.collection(Collections.outbox).doc(id)));
+          for (const doc of docs) if (doc.exists) existingOutbox.push(OutboxEntry.parse(doc.data()));
         }
         const state = serviceDoc?.exists ? ServiceState.parse(serviceDoc.data()) : initialServiceState(service);
         const incident = incidentDoc?.exists ? IncidentRecord.parse(incidentDoc.data()) : null;
-        const snapshot = { existing, existingOutbox, state, incident };
+        const targetRecord = targetDoc?.exists ? TargetRecord.parse(targetDoc.data()) : null;
+        const snapshot = { existing, existingOutbox, state, incident, target: targetRecord };
         const write = decideFn(snapshot);
         if (!write) return { written: null, snapshot };
 
         tx.create(decisionRef, toFirestoreData(write.decision));
         tx.set(serviceRef, toFirestoreData(write.state));
         tx.set(incidentRef, toFirestoreData(write.incident));
-        if (write.outbox) tx.create(this.db.collection(Collections.outbox).doc(write.outbox.id), toFirestoreData(write.outbox));
+        for (const entry of write.outbox) tx.create(this.db.collection(Collections.outbox).doc(entry.id), toFirestoreData(entry));
         return { written: write, snapshot };
+      },
+      { maxAttempts: 10 },
+    );
+  }
+
+  /** Updates `targets/{id}` in a transaction (what serves it, from Cloud Deploy's own notifications). */
+  async updateTarget(target: TargetIdentity, at: string, applyFn: (current: TargetRecord) => TargetRecord): Promise<TargetRecord> {
+    return this.db.runTransaction(async (tx: Transaction) => {
+      const ref = this.targetRef(target);
+      const doc = await tx.get(ref);
+      const current = doc.exists ? TargetRecord.parse(doc.data()) : initialTargetRecord(target, at);
+      const next = applyFn(current);
+      if (next !== current) tx.set(ref, toFirestoreData(next));
+      return next;
+    });
+  }
+
+  /**
+   * Records one rollback progress event on the service state, the incident and
+   * the target, in one transaction on `services/{service}` (serialised with the
+   * decisions of that service).
+   */
+  async recordProgress(
+    progress: RollbackProgress,
+    target: TargetIdentity,
+    applyFn: (snapshot: { state: ServiceState; incident: IncidentRecord | null; target: TargetRecord }) => ProgressWrite,
+  ): Promise<ProgressWrite> {
+    return this.db.runTransaction(
+      async (tx: Transaction) => {
+        const serviceRef = this.db.collection(Collections.services).doc(progress.service);
+        const incidentRef = this.db.collection(Collections.incidents).doc(progress.incidentId);
+        const targetRef = this.targetRef(target);
+        const [serviceDoc, incidentDoc, targetDoc] = await tx.getAll(serviceRef, incidentRef, targetRef);
+        const state = serviceDoc?.exists ? ServiceState.parse(serviceDoc.data()) : initialServiceState(progress.service);
+        const incident = incidentDoc?.exists ? IncidentRecord.parse(incidentDoc.data()) : null;
+        const targetRecord = targetDoc?.exists ? TargetRecord.parse(targetDoc.data()) : initialTargetRecord(target, progress.at);
+        const write = applyFn({ state, incident, target: targetRecord });
+        tx.set(serviceRef, toFirestoreData(write.state));
+        if (write.incident) tx.set(incidentRef, toFirestoreData(write.incident));
+        tx.set(targetRef, toFirestoreData(write.target));
+        return write;
       },
       { maxAttempts: 10 },
     );

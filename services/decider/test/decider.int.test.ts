@@ -38,8 +38,8 @@ describe('the decider on the Firestore emulator', () => {
     const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger });
     const outcomes = await Promise.all([handle(alert('0.one')), handle(alert('0.two')), handle(alert('0.three'))]);
     const actions = outcomes.map((o) => o.decision.action).sort();
-    expect(actions).toEqual(['none', 'none', 'rollback']);
-    expect(outcomes.filter((o) => o.decision.action === 'none').every((o) => /cooldown/.test(o.decision.reason))).toBe(true);
+    expect(actions).toEqual(['hold', 'hold', 'rollback']);
+    expect(outcomes.filter((o) => o.decision.action === 'hold').every((o) => /cooldown/.test(o.decision.reason))).toBe(true);
     await commands.waitFor(1);
     const state = (await env.db.collection(Collections.services).doc('api-backend').get()).data();
     expect(state!.recentRollbacks).toHaveLength(1);
@@ -50,16 +50,25 @@ describe('the decider on the Firestore emulator', () => {
     const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher: flaky, logger: env.logger });
     flaky.down = true;
     await expect(handle(alert('0.lost'))).rejects.toThrow(/Pub\/Sub unavailable/);
-    const [entry] = (await env.db.collection(Collections.outbox).get()).docs.map((d) => d.data() as OutboxEntry);
+    const entries = (await env.db.collection(Collections.outbox).get()).docs.map((d) => d.data() as OutboxEntry);
+    const entry = entries.find((e) => e.topic === Topics.commands);
     expect(entry).toMatchObject({ sentAt: null, topic: Topics.commands, orderingKey: 'api-backend' });
+    // The decision event was written in the same transaction, and is unsent too.
+    expect(
+      entries
+        .filter((e) => e.sentAt === null)
+        .map((e) => e.topic)
+        .sort(),
+    ).toEqual([Topics.commands, Topics.decisions]);
 
     flaky.down = false;
     const relay = startOutboxRelay({ db: env.db, publisher, logger: env.logger, intervalMs: 0, minAgeMs: 0 });
-    expect(await relay.runOnce()).toBe(1);
+    expect(await relay.runOnce()).toBe(2);
     expect(await relay.runOnce()).toBe(0);
     await relay.stop();
     const [command] = await commands.waitFor(1);
     expect(command!.attributes['ce-id']).toBe(entry!.id);
+    expect(command!.attributes['ce-type']).toBe('dev.burnback.rollback.command.v1');
     expect(command!.json()).toMatchObject({
       rollbackId: entry!.id,
       target: 'production',
@@ -92,16 +101,16 @@ describe('the decider on the Firestore emulator', () => {
         observedValue: 0.002,
       }),
     );
-    expect(closed.decision.action).toBe('none');
+    expect(closed.decision.action).toBe('hold');
     const lateOpen = await handle(alert('0.late'));
     expect(lateOpen.decision).toMatchObject({
-      action: 'none',
+      action: 'hold',
       reason: expect.stringMatching(/already closed at 2026-11-26T10:20:00.000Z: this open notification arrived late/),
     });
     const incident = (await env.db.collection(Collections.incidents).doc('0.late').get()).data();
     expect(incident).toMatchObject({ state: 'closed', endedAt: '2026-11-26T10:20:00.000Z', observedAt: '2026-11-26T10:20:05.000Z' });
     expect(incident!.decisionIds).toHaveLength(2);
-    expect((await env.db.collection(Collections.outbox).get()).size).toBe(0);
+    expect((await env.db.collection(Collections.outbox).where('topic', '==', Topics.commands).get()).size).toBe(0);
   });
 
   it('an alert for a service the decider does not know is a permanent error naming it', async () => {
@@ -117,8 +126,8 @@ describe('the decider on the Firestore emulator', () => {
     services['api-backend']!.policy = { ...services['api-backend']!.policy, dryRun: true };
     const handle = createDeciderHandler({ db: env.db, services, publisher, logger: env.logger });
     const outcome = await handle(alert('0.dry'));
-    expect(outcome.decision).toMatchObject({ action: 'none', reason: expect.stringMatching(/dry run/) });
-    expect((await env.db.collection(Collections.outbox).get()).size).toBe(0);
+    expect(outcome.decision).toMatchObject({ action: 'hold', reason: expect.stringMatching(/dry run/) });
+    expect((await env.db.collection(Collections.outbox).where('topic', '==', Topics.commands).get()).size).toBe(0);
   });
 
   it('a stored service state that no longer fits its schema dead-letters the alert with the reason, and the decider keeps going', async () => {

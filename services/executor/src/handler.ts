@@ -99,6 +99,7 @@ export function createExecutorHandler(
           sequence: progressSequence[stage],
           rolloutName: record.rolloutName,
           releaseId: record.releaseId,
+          fromReleaseId: record.leaving?.releaseId ?? null,
           detail,
           at: now().toISOString(),
         },

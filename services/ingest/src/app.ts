@@ -76,7 +76,8 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (raw.length === 0) return reject(reply, 400, 'empty body: expected a Cloud Monitoring notification (JSON)');
     try {
-      const outcome = await deps.handle({ raw, source: 'webhook', observedAt: now(), messageId: null });
+      const receivedAt = now();
+      const outcome = await deps.handle({ raw, source: 'webhook', observedAt: receivedAt, receivedAt, messageId: null });
       if (outcome.kind === 'test-notification') return reply.code(200).send({ status: 'test notification received' });
       return reply
         .code(202)
@@ -106,7 +107,14 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
     const publishTime = message.publishTime ?? message.publish_time;
     const observedAt = publishTime && !Number.isNaN(Date.parse(publishTime)) ? new Date(publishTime) : now();
     try {
-      await deps.handle({ raw, source: 'pubsub', observedAt, messageId: message.messageId ?? message.message_id ?? null });
+      await deps.handle({
+        raw,
+        source: 'pubsub',
+        observedAt,
+        // A pushed publish time in the future (a skewed or forged clock) is clamped to this by the decision.
+        receivedAt: now(),
+        messageId: message.messageId ?? message.message_id ?? null,
+      });
       return reply.code(204).send();
     } catch (err) {
       if (errorKind(err) !== ErrorKinds.permanent) return reject(reply, 503, 'temporarily unable to process; Pub/Sub will redeliver');

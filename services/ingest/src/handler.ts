@@ -17,6 +17,8 @@ export interface IncomingNotification {
   source: AlertSource;
   /** Pub/Sub publish time, or when the webhook request arrived. */
   observedAt: Date;
+  /** When ingest received it (wall clock): an observedAt after it is clamped by the decision. */
+  receivedAt?: Date;
   messageId: string | null;
 }
 
@@ -48,12 +50,15 @@ export function createIngestHandler(deps: IngestDeps): (incoming: IncomingNotifi
     }
     const incident = notification.incident;
     const notificationId = notificationIdFor(incident.incident_id, incident.state, incoming.raw);
-    const event = toAlertEvent(notification, {
-      services: deps.services,
-      source: incoming.source,
-      observedAt: incoming.observedAt,
-      notificationId,
-    });
+    const event = {
+      ...toAlertEvent(notification, {
+        services: deps.services,
+        source: incoming.source,
+        observedAt: incoming.observedAt,
+        notificationId,
+      }),
+      ...(incoming.receivedAt ? { receivedAt: incoming.receivedAt.toISOString() } : {}),
+    };
 
     try {
       await deps.store.save({

@@ -35,7 +35,7 @@ export async function startIngestService(deps: {
     deadLetter: publisher,
     logger,
     handler: async (m) => {
-      await handle({ raw: m.data, source: 'pubsub', observedAt: m.publishTime, messageId: m.id });
+      await handle({ raw: m.data, source: 'pubsub', observedAt: m.publishTime, receivedAt: new Date(), messageId: m.id });
     },
     metrics,
     onUnexpectedClose: deps.onFatal,

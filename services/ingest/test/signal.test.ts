@@ -647,7 +647,7 @@ describe('nothing but a burn rate or a named error ratio is ever a rollback sign
         expect(['unsupported', 'budget']).toContain(event.signal);
         expect(event.signal === 'unsupported' ? event.unsupportedReason : 'budget').toBeTruthy();
         const decision = decide(initialServiceState('api-backend'), event, DEFAULT_POLICY);
-        expect(decision.action).toBe('none');
+        expect(decision.action).toBe('ignore');
         expect(decision.errorRatio).toBeNull();
       }),
       { numRuns: 400 },

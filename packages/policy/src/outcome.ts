@@ -1,0 +1,105 @@
+import {
+  isFinalStage,
+  progressSequence,
+  type IncidentRecord,
+  type RollbackOutcome,
+  type RollbackProgress,
+  type ServiceState,
+  type TargetRecord,
+} from '@burnback/contracts';
+
+/** The final stage of a progress event, or null while the rollback is still under way. */
+function outcomeOf(progress: RollbackProgress): RollbackOutcome | null {
+  return isFinalStage(progress.stage) ? (progress.stage as RollbackOutcome) : null;
+}
+
+/**
+ * The service state once a rollback's outcome is known: the rollback records
+ * its outcome and finish time, from which the cooldown then counts. The first
+ * final stage wins; a repeated or late progress event changes nothing.
+ */
+export function recordOutcomeOnService(state: ServiceState, progress: RollbackProgress): ServiceState {
+  const outcome = outcomeOf(progress);
+  if (outcome === null) return state;
+  const index = state.recentRollbacks.findIndex((r) => r.rollbackId === progress.rollbackId && r.outcome === null);
+  if (index < 0) return state;
+  const recentRollbacks = state.recentRollbacks.map((r, i) => (i === index ? { ...r, outcome, finishedAt: progress.at } : r));
+  return { ...state, recentRollbacks };
+}
+
+/**
+ * The incident once its rollback made progress. Stages only move forward (by
+ * their sequence), and a final stage is never replaced, so redelivered or
+ * reordered progress changes nothing.
+ */
+export function recordProgressOnIncident(incident: IncidentRecord, progress: RollbackProgress): IncidentRecord {
+  const known = incident.rollback;
+  if (known && known.rollbackId !== progress.rollbackId) return incident;
+  if (known?.stage && progressSequence[progress.stage] <= progressSequence[known.stage]) return incident;
+  return {
+    ...incident,
+    rollback: {
+      rollbackId: progress.rollbackId,
+      decisionId: progress.decisionId,
+      stage: progress.stage,
+      finishedAt: outcomeOf(progress) === null ? null : progress.at,
+      releaseId: progress.releaseId ?? known?.releaseId ?? null,
+      fromReleaseId: progress.fromReleaseId ?? known?.fromReleaseId ?? null,
+      detail: progress.detail,
+    },
+  };
+}
+
+/** A target nothing has been recorded for yet. */
+export function initialTargetRecord(target: Pick<TargetRecord, 'project' | 'region' | 'pipeline' | 'target'>, at: string): TargetRecord {
+  return { ...target, quarantined: [], returnedTo: null, serving: null, updatedAt: at };
+}
+
+/**
+ * The target once a rollback of it finished. Succeeded: the release it left is
+ * quarantined, and the release it returned to is serving and remembered as
+ * Burnback's own (a burn on it escalates instead of rolling back again).
+ * Superseded: someone else's rollout is serving now, so Burnback no longer
+ * knows what serves. Failed: nothing changed on the target.
+ */
+export function recordOutcomeOnTarget(target: TargetRecord, progress: RollbackProgress): TargetRecord {
+  switch (progress.stage) {
+    case 'succeeded': {
+      if (progress.releaseId === null || target.returnedTo?.rollbackId === progress.rollbackId) return target;
+      const mark = { rollbackId: progress.rollbackId, incidentId: progress.incidentId, at: progress.at };
+      const leaving = progress.fromReleaseId ?? null;
+      const quarantined =
+        leaving === null || leaving === progress.releaseId || target.quarantined.some((q) => q.releaseId === leaving)
+          ? target.quarantined
+          : [...target.quarantined, { releaseId: leaving, ...mark }];
+      return {
+        ...target,
+        quarantined,
+        returnedTo: { releaseId: progress.releaseId, ...mark },
+        serving: { releaseId: progress.releaseId, since: progress.at },
+        updatedAt: progress.at,
+      };
+    }
+    case 'superseded':
+      if (target.serving === null || Date.parse(target.serving.since) >= Date.parse(progress.at)) return target;
+      return { ...target, serving: null, updatedAt: progress.at };
+    case 'accepted':
+    case 'started':
+    case 'failed':
+      return target;
+    default: {
+      const never: never = progress.stage;
+      // Stryker disable next-line StringLiteral: unreachable; the compiler proves the switch exhaustive
+      throw new Error(`unknown stage ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * The target once Cloud Deploy reports a rollout to it succeeded: that release
+ * serves now (whoever shipped it), unless a later report is already recorded.
+ */
+export function recordServingOnTarget(target: TargetRecord, releaseId: string, since: string): TargetRecord {
+  if (target.serving !== null && Date.parse(target.serving.since) >= Date.parse(since)) return target;
+  return { ...target, serving: { releaseId, since }, updatedAt: since };
+}
