@@ -116,6 +116,12 @@ export interface SubscriberOptions {
   deadLetter: Publisher;
   logger: Logger;
   maxInFlight?: number;
+  /**
+   * After a nack, how long later messages of its ordering key are nacked while
+   * waiting for it to come back (default 10 s); bounded, so a nacked message
+   * that Pub/Sub dead-letters instead does not stop its key for good.
+   */
+  nackHoldMs?: number;
   /** Counts every settled message by subscription and outcome. */
   metrics?: Metrics;
   /** Called after every settled message. */
@@ -140,8 +146,9 @@ export interface RunningSubscriber {
  * - PermanentError (invalid input): publish the message to burnback-dead-letter with the reason, then ack;
  * - anything else: nack, so Pub/Sub redelivers (with the subscription's backoff);
  * - messages with one ordering key are handled one at a time, in order; after a
- *   nack the messages of that key already queued behind it are nacked too, so
- *   none overtakes the one that will be redelivered (as Pub/Sub itself does).
+ *   nack the messages of that key queued behind it, or delivered before it comes
+ *   back (the emulator does deliver them), are nacked too, so none overtakes the
+ *   one that will be redelivered.
  */
 export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
   const { pubsub, handler, deadLetter, logger } = options;
@@ -154,8 +161,25 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
   });
   const inFlight = new Set<Promise<void>>();
   const keyChains = new Map<string, Promise<void>>();
-  /** Keys with a nacked message whose queued successors must be nacked too. */
-  const blockedKeys = new Set<string>();
+  /**
+   * Keys with a nacked message, until it comes back (or the hold expires): its
+   * successors, queued or arriving later, are nacked too, so none overtakes it.
+   */
+  const blockedKeys = new Map<string, { messageId: string; until: number }>();
+  const holdMs = options.nackHoldMs ?? 10_000;
+  const block = (received: ReceivedMessage): void => {
+    if (received.orderingKey) blockedKeys.set(received.orderingKey, { messageId: received.id, until: Date.now() + holdMs });
+  };
+  /** Whether a message must wait for an earlier nacked one of its key; the nacked one itself unblocks the key. */
+  const mustWait = (key: string, messageId: string): boolean => {
+    const blocked = key ? blockedKeys.get(key) : undefined;
+    if (!blocked) return false;
+    if (blocked.messageId === messageId || Date.now() >= blocked.until) {
+      blockedKeys.delete(key);
+      return false;
+    }
+    return true;
+  };
   let draining = false;
 
   const settle = async (message: Message): Promise<void> => {
@@ -186,13 +210,13 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
           logger.warn('message dead-lettered', { ...meta, event: 'dead_letter', reason });
         } catch (dlqErr) {
           message.nack();
-          if (received.orderingKey) blockedKeys.add(received.orderingKey);
+          block(received);
           onSettled('nack', received);
           logger.error('dead-letter publish failed; message will be redelivered', { ...meta, reason, error: dlqErr });
         }
       } else {
         message.nack();
-        if (received.orderingKey) blockedKeys.add(received.orderingKey);
+        block(received);
         onSettled('nack', received);
         logger.warn('handler failed; message will be redelivered', {
           ...meta,
@@ -213,7 +237,7 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
     const run = previous
       .then(() => {
         // An earlier message of this key will be redelivered first; and nothing new starts while draining.
-        if ((key && blockedKeys.has(key)) || draining) {
+        if (draining || mustWait(key, message.id)) {
           message.nack();
           return;
         }
@@ -228,10 +252,7 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
     inFlight.add(run);
     void run.then(() => {
       inFlight.delete(run);
-      if (key && keyChains.get(key) === run) {
-        keyChains.delete(key);
-        blockedKeys.delete(key);
-      }
+      if (key && keyChains.get(key) === run) keyChains.delete(key);
     });
   };
 
