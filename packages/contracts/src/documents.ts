@@ -14,6 +14,10 @@ export const RuleNames = {
   oneRollbackPerIncident: 'one-rollback-per-incident',
   /** No ping-pong: a burn on the release Burnback returned to escalates. */
   returnedRelease: 'returned-release',
+  /** Cloud Monitoring still reads the burn now (when the service names its SLO). */
+  burningNow: 'burning-now',
+  /** The burn is blamed on the release serving the target with enough confidence. */
+  confidence: 'confidence',
   rateLimit: 'rate-limit',
   cooldown: 'cooldown',
   dryRun: 'dry-run',
@@ -25,6 +29,8 @@ export const RuleName = z.enum([
   RuleNames.errorRatio,
   RuleNames.oneRollbackPerIncident,
   RuleNames.returnedRelease,
+  RuleNames.burningNow,
+  RuleNames.confidence,
   RuleNames.rateLimit,
   RuleNames.cooldown,
   RuleNames.dryRun,
@@ -111,6 +117,58 @@ export const IncidentRecord = z.object({
 });
 export type IncidentRecord = z.infer<typeof IncidentRecord>;
 
+/** A release serving a target: since when, and when a burn on it was first seen (incident start), if ever. */
+export const ServingRelease = z.object({
+  releaseId: z.string(),
+  since: IsoTime,
+  burnedAt: IsoTime.nullable().default(null),
+});
+export type ServingRelease = z.infer<typeof ServingRelease>;
+
+/** The four factors of a decision's confidence that the burn is the serving release's fault. */
+export const ConfidenceFactorNames = { burn: 'burn', timing: 'timing', previousRelease: 'previous-release', monitoring: 'monitoring' } as const;
+export const ConfidenceFactor = z.object({
+  name: z.enum([ConfidenceFactorNames.burn, ConfidenceFactorNames.timing, ConfidenceFactorNames.previousRelease, ConfidenceFactorNames.monitoring]),
+  /** 0 (evidence against) to 1 (full evidence for). */
+  value: z.number().min(0).max(1),
+  weight: z.number().min(0).max(1),
+  detail: z.string(),
+});
+export type ConfidenceFactor = z.infer<typeof ConfidenceFactor>;
+/** How sure a decision is that rolling back fixes the burn: the weighted factors and the bar it is held to. */
+export const Confidence = z.object({ value: z.number().min(0).max(1), threshold: z.number().min(0).max(1), factors: z.array(ConfidenceFactor) });
+export type Confidence = z.infer<typeof Confidence>;
+
+/** The release a decision blames: the one serving the target when the burn started. */
+export const Cause = z.object({ releaseId: z.string(), servingSince: IsoTime });
+export type Cause = z.infer<typeof Cause>;
+
+/** What Cloud Monitoring said of the SLO's burn rate when the decider asked, before a rollback. */
+export const MonitoringCheck = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('read'),
+    slo: z.string(),
+    longWindowSeconds: z.number().positive(),
+    shortWindowSeconds: z.number().positive(),
+    /** The burn-rate bar both windows must exceed. */
+    threshold: z.number().positive(),
+    long: z.number().nonnegative(),
+    short: z.number().nonnegative(),
+    readAt: IsoTime,
+  }),
+  z.object({
+    status: z.literal('unavailable'),
+    slo: z.string(),
+    longWindowSeconds: z.number().positive(),
+    shortWindowSeconds: z.number().positive(),
+    threshold: z.number().positive(),
+    error: z.string(),
+    /** The service's onMonitoringUnavailable. */
+    onUnavailable: z.enum(['hold', 'decide-without']),
+  }),
+]);
+export type MonitoringCheck = z.infer<typeof MonitoringCheck>;
+
 /**
  * `targets/{project~region~pipeline~target}`: what Burnback did to one Cloud
  * Deploy target. Releases rolled back away from are quarantined; `returnedTo`
@@ -125,7 +183,14 @@ export const TargetRecord = z.object({
   target: z.string(),
   quarantined: z.array(z.object({ releaseId: z.string(), rollbackId: z.string(), incidentId: z.string(), at: IsoTime })).default([]),
   returnedTo: z.object({ releaseId: z.string(), rollbackId: z.string(), incidentId: z.string(), at: IsoTime }).nullable().default(null),
-  serving: z.object({ releaseId: z.string(), since: IsoTime }).nullable().default(null),
+  serving: ServingRelease.nullable().default(null),
+  /** The release that served before `serving` (from Cloud Deploy's notifications), and until when. */
+  previous: ServingRelease.extend({ until: IsoTime }).nullable().default(null),
+  /** The latest rollout to the target Cloud Deploy reported, and how it went. */
+  lastRollout: z
+    .object({ releaseId: z.string(), rollout: z.string(), outcome: z.enum(['succeeded', 'failed']), at: IsoTime })
+    .nullable()
+    .default(null),
   updatedAt: IsoTime,
 });
 export type TargetRecord = z.infer<typeof TargetRecord>;
@@ -143,6 +208,12 @@ export const DecisionRecord = z.object({
   alertEventId: z.string(),
   rollbackId: z.string().nullable(),
   target: z.object({ project: z.string(), region: z.string(), pipeline: z.string(), target: z.string() }).nullable(),
+  /** How sure the decision was that the serving release caused the burn (null when there was no burn to blame). */
+  confidence: Confidence.nullable().default(null),
+  /** The release blamed for the burn (null when none could be). */
+  cause: Cause.nullable().default(null),
+  /** Cloud Monitoring's reading of the SLO before the decision (null when not asked). */
+  monitoring: MonitoringCheck.nullable().default(null),
 });
 export type DecisionRecord = z.infer<typeof DecisionRecord>;
 
@@ -157,6 +228,8 @@ export const DecisionEvent = z.object({
   decidedAt: IsoTime,
   rollbackId: z.string().nullable(),
   target: DecisionRecord.shape.target,
+  confidence: Confidence.nullable().default(null),
+  cause: Cause.nullable().default(null),
 });
 export type DecisionEvent = z.infer<typeof DecisionEvent>;
 

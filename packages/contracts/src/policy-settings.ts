@@ -20,6 +20,8 @@ const policyFields = {
   slowBurnRate: z.number().positive(),
   maxRollbacksPerHour: z.number().int().nonnegative(),
   cooldownMinutes: z.number().nonnegative(),
+  /** Below this confidence that the serving release caused the burn, escalate instead of rolling back (runbook: 0.8). */
+  minConfidence: z.number().min(0).max(1),
 };
 
 /** Defaults from the original runbook. */
@@ -32,6 +34,7 @@ const policyDefaults = {
   slowBurnRate: 6,
   maxRollbacksPerHour: 3,
   cooldownMinutes: 30,
+  minConfidence: 0.8,
 } as const satisfies { [K in keyof typeof policyFields]: z.infer<(typeof policyFields)[K]> };
 
 export const PolicySettings = z.object({
@@ -43,6 +46,7 @@ export const PolicySettings = z.object({
   slowBurnRate: policyFields.slowBurnRate.default(policyDefaults.slowBurnRate),
   maxRollbacksPerHour: policyFields.maxRollbacksPerHour.default(policyDefaults.maxRollbacksPerHour),
   cooldownMinutes: policyFields.cooldownMinutes.default(policyDefaults.cooldownMinutes),
+  minConfidence: policyFields.minConfidence.default(policyDefaults.minConfidence),
 });
 /**
  * Overrides of some settings (config file, per service): every field optional and

@@ -186,6 +186,7 @@ describe('loadConfig, edge by edge', () => {
       slowBurnRate: 6,
       maxRollbacksPerHour: 3,
       cooldownMinutes: 30,
+      minConfidence: 0.8,
     });
   });
 

@@ -5,12 +5,35 @@ import {
   RuleNames,
   type AlertEvent,
   type IncidentRollback,
+  type MonitoringCheck,
   type ProgressStage,
   type RuleName,
   type ServiceState,
 } from '@burnback/contracts';
-import { alertEvent } from '@burnback/testkit/fixtures';
-import { applyDecision, decide, errorRatioOf, initialServiceState, thresholdFor, type IncidentView, type TargetView } from './index.js';
+import { alertEvent, blamedTarget } from '@burnback/testkit/fixtures';
+import {
+  applyDecision,
+  decide as decideAs,
+  errorRatioOf,
+  initialServiceState,
+  thresholdFor,
+  type Decision,
+  type IncidentView,
+  type TargetView,
+} from './index.js';
+/**
+ * decide() where the burn is clearly the serving release's fault (testkit's
+ * blamedTarget: rel-002 shipped 10 min before the burn, rel-001 ran clean
+ * before it), unless the test gives its own target; confidence has its own tests.
+ */
+const decide = (
+  state: ServiceState,
+  event: AlertEvent,
+  policy: PolicySettings,
+  incident: IncidentView | null = null,
+  target?: TargetView | null,
+  monitoring: MonitoringCheck | null = null,
+): Decision => decideAs(state, event, policy, incident, target === undefined ? blamedTarget(event.startedAt) : target, monitoring);
 
 /**
  * The edges of every rule, stated as the runbook states them: a value must
@@ -39,7 +62,8 @@ const returnedTarget = (serving: string | null, returnedTo: string | null): Targ
   target: 'production',
   quarantined: [{ releaseId: 'rel-003', rollbackId: 'rb-old', incidentId: '0.old', at: ago(40) }],
   returnedTo: returnedTo === null ? null : { releaseId: returnedTo, rollbackId: 'rb-old', incidentId: '0.old', at: ago(40) },
-  serving: serving === null ? null : { releaseId: serving, since: ago(40) },
+  serving: serving === null ? null : { releaseId: serving, since: ago(40), burnedAt: null },
+  previous: null,
 });
 const burn = (observedValue: number, lookbackSeconds: number | null): AlertEvent =>
   alert({ signal: 'burn-rate', observedValue, lookbackSeconds, thresholdValue: null });
@@ -170,9 +194,32 @@ describe('the whole decision', () => {
     const d = decide(stateWith(), alert(), DEFAULT_POLICY);
     expect(d).toMatchObject({
       action: 'rollback',
-      reason: 'roll back: error ratio 2.5 % exceeds the threshold of 1 %; rate limit and cooldown clear',
+      reason:
+        'roll back: error ratio 2.5 % exceeds the threshold of 1 %; caused by rel-002 (confidence 0.925); rate limit and cooldown clear',
       decidedAt: T0,
       errorRatio: 0.025,
+      cause: { releaseId: 'rel-002', servingSince: ago(15) },
+      burnStartedAt: ago(5),
+    });
+    expect(d.confidence).toEqual({
+      value: 0.925,
+      threshold: 0.8,
+      factors: [
+        { name: 'burn', value: 1, weight: 0.2, detail: '2.5× the threshold of 1 % (at the bar 0.5, twice the bar or more 1)' },
+        {
+          name: 'timing',
+          value: 1,
+          weight: 0.5,
+          detail: `the burn started 10 min after rel-002 began serving (${ago(15)}); full blame within 60 min`,
+        },
+        { name: 'previous-release', value: 1, weight: 0.15, detail: 'rel-001 served 48 h before it without a burn on record' },
+        {
+          name: 'monitoring',
+          value: 0.5,
+          weight: 0.15,
+          detail: 'no SLO is configured to confirm the burn with: no evidence either way',
+        },
+      ],
     });
     expect(d.verdicts.every((v) => v.passed)).toBe(true);
   });
@@ -190,12 +237,21 @@ describe('the whole decision', () => {
       { rule: 'error-ratio', passed: false, detail: 'the alert carries no observed value, so the error budget burn cannot be confirmed' },
       { rule: 'one-rollback-per-incident', passed: true, detail: 'incident 0.edge has not been rolled back' },
       { rule: 'returned-release', passed: true, detail: 'the target does not serve a release Burnback returned to' },
+      {
+        rule: 'burning-now',
+        passed: true,
+        detail: 'Cloud Monitoring was not asked (no SLO is configured for this service, or there is no burn to confirm)',
+      },
+      { rule: 'confidence', passed: false, detail: 'there is no burn to blame on a release' },
       { rule: 'rate-limit', passed: false, detail: '3 rollback(s) of api-backend in the last hour; the limit is 3' },
       { rule: 'cooldown', passed: false, detail: 'last rollback 5 min ago is within the 30 min cooldown' },
       { rule: 'dry-run', passed: false, detail: 'dry run: decisions are recorded but no rollback is ordered' },
     ]);
     expect(d.reason).toBe('no rollback: automatic rollbacks are switched off for this service');
     expect(d.errorRatio).toBeNull();
+    expect(d.confidence).toBeNull();
+    expect(d.cause).toBeNull();
+    expect(d.burnStartedAt).toBeNull();
   });
 
   it('every verdict of a rollback explains itself', () => {
@@ -206,6 +262,16 @@ describe('the whole decision', () => {
       { rule: 'error-ratio', passed: true, detail: 'error ratio 2.5 % exceeds the threshold of 1 %' },
       { rule: 'one-rollback-per-incident', passed: true, detail: 'incident 0.edge has not been rolled back' },
       { rule: 'returned-release', passed: true, detail: 'the target does not serve a release Burnback returned to' },
+      {
+        rule: 'burning-now',
+        passed: true,
+        detail: 'Cloud Monitoring was not asked (no SLO is configured for this service, or there is no burn to confirm)',
+      },
+      {
+        rule: 'confidence',
+        passed: true,
+        detail: 'confidence 0.925 reaches 0.8 that rel-002 caused the burn (burn 1, timing 1, previous-release 1, monitoring 0.5)',
+      },
       { rule: 'rate-limit', passed: true, detail: '0 rollback(s) of api-backend in the last hour; the limit is 3' },
       { rule: 'cooldown', passed: true, detail: 'last rollback 90 min ago is outside the 30 min cooldown' },
       { rule: 'dry-run', passed: true, detail: 'live: rollbacks are ordered' },
@@ -319,9 +385,16 @@ describe('decide, over generated policies', () => {
     );
   });
 
-  type Broken = [PolicySettings, number[], AlertEvent, (IncidentView | null)?, TargetView?];
+  type Broken = [PolicySettings, number[], AlertEvent, (IncidentView | null)?, TargetView?, MonitoringCheck?];
+  /** Rules that fail along with the broken one, because they read the same fact (confidence reads the value and Monitoring). */
+  const alsoFails: Record<string, string[]> = {
+    'no value': ['confidence'],
+    'Cloud Monitoring reading a recovery': ['confidence'],
+    'Cloud Monitoring unavailable, and the service holding without it': ['confidence'],
+  };
+  const history = (c: { history: [number[], number[]] }) => [...c.history[0], ...c.history[1]];
   const breakers: Record<string, (c: { policy: PolicySettings; history: [number[], number[]] }, e: AlertEvent) => Broken> = {
-    'switched off': (c, e) => [{ ...c.policy, enabled: false }, [...c.history[0], ...c.history[1]], e],
+    'switched off': (c, e) => [{ ...c.policy, enabled: false }, history(c), e],
     'the incident closed': (c, e) => [c.policy, [...c.history[0], ...c.history[1]], { ...e, state: 'closed', endedAt: T0 }],
     'the value at the bar': (c, e) => [
       c.policy,
@@ -357,22 +430,65 @@ describe('decide, over generated policies', () => {
     ],
     'the target serving the release Burnback returned to (escalate)': (c, e) => [
       c.policy,
-      [...c.history[0], ...c.history[1]],
+      history(c),
       e,
       null,
-      returnedTarget('rel-002', 'rel-002'),
+      blamedTarget(e.startedAt, { returnedTo: { releaseId: 'rel-002', rollbackId: 'rb-old', incidentId: '0.old', at: ago(20) } }),
+    ],
+    'a burn that started before the serving release (escalate)': (c, e) => [
+      c.policy,
+      history(c),
+      e,
+      null,
+      blamedTarget(e.startedAt, {
+        serving: { releaseId: 'rel-002', since: new Date(Date.parse(e.startedAt) + MINUTE).toISOString(), burnedAt: null },
+      }),
+    ],
+    'Cloud Monitoring reading a recovery': (c, e) => [
+      c.policy,
+      history(c),
+      e,
+      null,
+      undefined,
+      {
+        status: 'read',
+        slo: 'projects/p/services/s/serviceLevelObjectives/o',
+        longWindowSeconds: 3600,
+        shortWindowSeconds: 300,
+        threshold: 14.4,
+        long: 20,
+        short: 0.3,
+        readAt: T0,
+      },
+    ],
+    'Cloud Monitoring unavailable, and the service holding without it': (c, e) => [
+      c.policy,
+      history(c),
+      e,
+      null,
+      blamedTarget(e.startedAt),
+      {
+        status: 'unavailable',
+        slo: 'projects/p/services/s/serviceLevelObjectives/o',
+        longWindowSeconds: 3600,
+        shortWindowSeconds: 300,
+        threshold: 14.4,
+        error: 'deadline exceeded',
+        onUnavailable: 'hold',
+      },
     ],
   };
 
   it.each(Object.keys(breakers))('safety: with every rule passing but %s, nothing is rolled back', (name) => {
     fc.assert(
       fc.property(arbPassingCase, (c) => {
-        const [policy, history, event, incident, target] = breakers[name]!(c, eventOf(c));
-        const d = decide(stateWith(...history), event, policy, incident ?? null, target ?? null);
+        const [policy, past, event, incident, target, monitoring] = breakers[name]!(c, eventOf(c));
+        const d = decide(stateWith(...past), event, policy, incident ?? null, target, monitoring ?? null);
         const escalates = name.endsWith('(escalate)');
         expect(d.action).toBe(escalates ? 'escalate' : 'hold');
-        expect(d.verdicts.filter((v) => !v.passed)).toHaveLength(1);
-        expect(d.reason).toBe(`${escalates ? 'escalate' : 'no rollback'}: ${d.verdicts.find((v) => !v.passed)!.detail}`);
+        const failed = d.verdicts.filter((v) => !v.passed);
+        expect(failed.map((v) => v.rule).filter((r) => !(alsoFails[name] ?? []).includes(r))).toHaveLength(1);
+        expect(d.reason).toBe(`${escalates ? 'escalate' : 'no rollback'}: ${failed[0]!.detail}`);
       }),
       { numRuns: 200 },
     );

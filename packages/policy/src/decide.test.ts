@@ -1,7 +1,20 @@
 import fc from 'fast-check';
-import { DEFAULT_POLICY, PolicySettings, type AlertEvent, type ServiceState } from '@burnback/contracts';
-import { alertEvent } from '@burnback/testkit/fixtures';
-import { applyDecision, decide, initialServiceState } from './index.js';
+import { DEFAULT_POLICY, PolicySettings, type AlertEvent, type MonitoringCheck, type ServiceState } from '@burnback/contracts';
+import { alertEvent, blamedTarget } from '@burnback/testkit/fixtures';
+import { applyDecision, decide as decideAs, initialServiceState, type Decision, type IncidentView, type TargetView } from './index.js';
+/**
+ * decide() where the burn is clearly the serving release's fault (testkit's
+ * blamedTarget: rel-002 shipped 10 min before the burn, rel-001 ran clean
+ * before it), unless the test gives its own target; confidence has its own tests.
+ */
+const decide = (
+  state: ServiceState,
+  event: AlertEvent,
+  policy: PolicySettings,
+  incident: IncidentView | null = null,
+  target?: TargetView | null,
+  monitoring: MonitoringCheck | null = null,
+): Decision => decideAs(state, event, policy, incident, target === undefined ? blamedTarget(event.startedAt) : target, monitoring);
 
 const T0 = '2026-11-26T10:00:00.000Z';
 const minutesBefore = (iso: string, m: number): string => new Date(Date.parse(iso) - m * 60_000).toISOString();
@@ -98,6 +111,8 @@ describe('decide', () => {
       'error-ratio',
       'one-rollback-per-incident',
       'returned-release',
+      'burning-now',
+      'confidence',
       'rate-limit',
       'cooldown',
       'dry-run',
@@ -184,7 +199,8 @@ describe('decide', () => {
   it('the reason of a refusal is the first failing rule, and the trace keeps the others', () => {
     const d = decide(stateWith(5), alert({ observedValue: 0.001 }), DEFAULT_POLICY);
     expect(d.reason).toMatch(/^no rollback: error ratio 0\.1 % does not exceed/);
-    expect(d.verdicts.filter((v) => !v.passed).map((v) => v.rule)).toEqual(['error-ratio', 'cooldown']);
+    // Confidence fails too: a value a tenth of the bar is weak evidence against any release.
+    expect(d.verdicts.filter((v) => !v.passed).map((v) => v.rule)).toEqual(['error-ratio', 'confidence', 'cooldown']);
   });
 
   const arbRollbacks = fc.array(fc.integer({ min: -30, max: 300 }), { maxLength: 8 });

@@ -4,7 +4,10 @@ import {
   RuleNames,
   SignalKinds,
   type AlertEvent,
+  type Cause,
+  type Confidence,
   type DecisionAction,
+  type MonitoringCheck,
   type IncidentRecord,
   type IncidentRollback,
   type PolicySettings,
@@ -14,6 +17,7 @@ import {
   type TargetRecord,
   BurnRateWindows,
 } from '@burnback/contracts';
+import { burnPolicyOf, confidenceOf } from './confidence.js';
 
 const HOUR_MS = 3_600_000;
 /** How many recent rollbacks a service's state keeps (more when the hourly limit is higher). */
@@ -29,6 +33,12 @@ export interface Decision {
   decidedAt: string;
   /** The error ratio the decision was based on (a burn rate is converted with the SLO goal). */
   errorRatio: number | null;
+  /** How sure the decision is that the serving release caused the burn; null when there is no burn to blame. */
+  confidence: Confidence | null;
+  /** The release blamed: the one serving when the burn started; null when none can be. */
+  cause: Cause | null;
+  /** The incident's start when this alert shows an open burn over its bar (the serving release is then marked as burned), else null. */
+  burnStartedAt: string | null;
 }
 
 const pct = (x: number): string => `${+(x * 100).toFixed(3)} %`;
@@ -76,8 +86,7 @@ export function thresholdFor(event: AlertEvent, policy: PolicySettings): { value
     case SignalKinds.errorRatio:
       return { value: policy.errorRatioThreshold, text: `the threshold of ${pct(policy.errorRatioThreshold)}` };
     case SignalKinds.burnRate:
-      if (event.burnPolicy !== null) return event.burnPolicy === 'fast' ? fast : slow;
-      return event.lookbackSeconds !== null && event.lookbackSeconds <= BurnRateWindows.fast.longSeconds ? fast : slow;
+      return burnPolicyOf(event) === 'fast' ? fast : slow;
     case SignalKinds.budget:
     case SignalKinds.unsupported:
       return null;
@@ -108,7 +117,7 @@ function notABurn(event: AlertEvent): string {
 /** What `decide` needs to know of the incident: closed is final; its one rollback, if any. */
 export type IncidentView = Pick<IncidentRecord, 'state' | 'endedAt'> & { rollback?: IncidentRollback | null };
 /** What `decide` needs to know of the Cloud Deploy target. */
-export type TargetView = Pick<TargetRecord, 'target' | 'quarantined' | 'returnedTo' | 'serving'>;
+export type TargetView = Pick<TargetRecord, 'target' | 'quarantined' | 'returnedTo' | 'serving' | 'previous'>;
 
 /** When a rollback stops counting for the cooldown: its real finish when known, else when it was decided. */
 export function cooldownStartOf(rollback: RecentRollback): number {
@@ -185,6 +194,33 @@ function returnedReleaseVerdict(target: TargetView | null): RuleVerdict {
 }
 
 /**
+ * Cloud Monitoring's confirmation, when the service names its SLO: both windows
+ * must still burn over the bar (a recovered service is not rolled back by a
+ * late, redelivered or replayed alert). When Monitoring could not answer, the
+ * service's config says whether to hold or to decide without it.
+ */
+function burningNowVerdict(check: MonitoringCheck | null): RuleVerdict {
+  const rule = RuleNames.burningNow;
+  if (check === null)
+    return {
+      rule,
+      passed: true,
+      detail: 'Cloud Monitoring was not asked (no SLO is configured for this service, or there is no burn to confirm)',
+    };
+  if (check.status === 'unavailable') {
+    const without = check.onUnavailable === 'decide-without';
+    return {
+      rule,
+      passed: without,
+      detail: `Cloud Monitoring could not answer (${check.error}): ${without ? 'decided without it (onMonitoringUnavailable: decide-without)' : 'held (onMonitoringUnavailable: hold)'}`,
+    };
+  }
+  const burning = check.long > check.threshold && check.short > check.threshold;
+  const figures = `Cloud Monitoring reads ${check.long}× over ${check.longWindowSeconds} s and ${check.short}× over ${check.shortWindowSeconds} s at ${check.readAt} (bar ${check.threshold}×)`;
+  return { rule, passed: burning, detail: burning ? `${figures}: still burning` : `${figures}: the service has recovered` };
+}
+
+/**
  * Decides what to do about one alert for one service. Pure: a function of
  * (state, event, policy, incident, target) only, so replaying recorded events
  * reproduces every decision. Every rule is evaluated and kept in the trace, even
@@ -192,7 +228,11 @@ function returnedReleaseVerdict(target: TargetView | null): RuleVerdict {
  * or escalate. `incident` is what was already known of this incident: a closed
  * incident stays closed, so an "open" notification delivered after its "closed"
  * one is late, not news; and its one rollback, once ordered, is never followed
- * by another. `target` is what Burnback did to the Cloud Deploy target.
+ * by another. `target` is what Burnback knows of the Cloud Deploy target (what
+ * serves it since when, what served before, what Burnback did to it).
+ * `monitoring` is Cloud Monitoring's reading of the SLO, null when the service
+ * names none. A rollback needs a confidence of at least policy.minConfidence
+ * that the serving release caused the burn (see confidence.ts); below it, escalate.
  */
 export function decide(
   state: ServiceState,
@@ -200,6 +240,7 @@ export function decide(
   policy: PolicySettings,
   incident: IncidentView | null = null,
   target: TargetView | null = null,
+  monitoring: MonitoringCheck | null = null,
 ): Decision {
   const time = eventTimeVerdict(event);
   const now = Date.parse(time.time);
@@ -241,10 +282,23 @@ export function decide(
 
   const incidentVerdict = incidentRollbackVerdict(event, incident?.rollback);
   const targetVerdict = returnedReleaseVerdict(target);
-  verdicts.push(incidentVerdict, targetVerdict);
-  // Refusals that need a human: the incident's rollback has finished and it still burns, or rolling back would ping-pong.
+  verdicts.push(incidentVerdict, targetVerdict, burningNowVerdict(monitoring));
+
+  const blame = bar !== null && measured !== null ? confidenceOf(event, policy, bar, measured, target, monitoring) : null;
+  const confident = blame !== null && blame.confidence.value >= policy.minConfidence;
+  const confidenceVerdict: RuleVerdict = {
+    rule: RuleNames.confidence,
+    passed: confident,
+    detail:
+      blame === null
+        ? 'there is no burn to blame on a release'
+        : `confidence ${blame.confidence.value} ${confident ? 'reaches' : 'is below'} ${policy.minConfidence} that ${blame.cause ? blame.cause.releaseId : 'the serving release'} caused the burn (${blame.confidence.factors.map((f) => `${f.name} ${f.value}`).join(', ')})`,
+  };
+  verdicts.push(confidenceVerdict);
+  // Refusals that need a human: the incident's rollback has finished and it still burns, rolling back would
+  // ping-pong, or the burn cannot be blamed on the serving release with enough confidence.
   const stage = incident?.rollback?.stage;
-  const escalating = new Set<RuleVerdict>([targetVerdict, ...(stage && isFinalStage(stage) ? [incidentVerdict] : [])]);
+  const escalating = new Set<RuleVerdict>([targetVerdict, confidenceVerdict, ...(stage && isFinalStage(stage) ? [incidentVerdict] : [])]);
 
   const lastHour = state.recentRollbacks.filter((r) => Date.parse(r.decidedAt) > now - HOUR_MS);
   const underLimit = lastHour.length < policy.maxRollbacksPerHour;
@@ -291,9 +345,18 @@ export function decide(
         ? DecisionActions.escalate
         : DecisionActions.hold;
   const reason = !failed
-    ? `roll back: ${burnVerdict.detail}; rate limit and cooldown clear`
+    ? `roll back: ${burnVerdict.detail}; ${blame?.cause ? `caused by ${blame.cause.releaseId}` : 'no release to blame'} (confidence ${blame?.confidence.value}); rate limit and cooldown clear`
     : `${action === DecisionActions.escalate ? 'escalate' : action === DecisionActions.ignore ? 'ignore' : 'no rollback'}: ${failed.detail}`;
-  return { action, reason, verdicts, decidedAt: time.time, errorRatio: ratio };
+  return {
+    action,
+    reason,
+    verdicts,
+    decidedAt: time.time,
+    errorRatio: ratio,
+    confidence: blame?.confidence ?? null,
+    cause: blame?.cause ?? null,
+    burnStartedAt: overThreshold && open ? event.startedAt : null,
+  };
 }
 
 /**

@@ -16,5 +16,16 @@ export {
   recordProgressOnIncident,
   recordOutcomeOnTarget,
   recordServingOnTarget,
+  recordFailedRolloutOnTarget,
+  recordBurnOnTarget,
   initialTargetRecord,
 } from './outcome.js';
+export {
+  confidenceOf,
+  blameWindowSeconds,
+  burnPolicyOf,
+  confirmationWindows,
+  ConfidenceWeights,
+  type ConfidenceTarget,
+  type ConfirmationWindows,
+} from './confidence.js';

@@ -7,25 +7,43 @@ import {
   type AlertEvent,
   type IncidentRecord,
   type IncidentRollback,
+  type MonitoringCheck,
   type ProgressStage,
   type RollbackProgress,
   type ServiceState,
   type TargetRecord,
 } from '@burnback/contracts';
-import { alertEvent } from '@burnback/testkit/fixtures';
+import { alertEvent, blamedTarget } from '@burnback/testkit/fixtures';
 import {
   applyDecision,
   applyIncident,
   cooldownStartOf,
-  decide,
+  decide as decideAs,
   initialServiceState,
   initialTargetRecord,
   recordOutcomeOnService,
   recordOutcomeOnTarget,
   recordProgressOnIncident,
   recordServingOnTarget,
+  recordFailedRolloutOnTarget,
+  recordBurnOnTarget,
   type Decision,
+  type IncidentView,
+  type TargetView,
 } from './index.js';
+/**
+ * decide() where the burn is clearly the serving release's fault (testkit's
+ * blamedTarget: rel-002 shipped 10 min before the burn, rel-001 ran clean
+ * before it), unless the test gives its own target; confidence has its own tests.
+ */
+const decide = (
+  state: ServiceState,
+  event: AlertEvent,
+  policy: PolicySettings,
+  incident: IncidentView | null = null,
+  target?: TargetView | null,
+  monitoring: MonitoringCheck | null = null,
+): Decision => decideAs(state, event, policy, incident, target === undefined ? blamedTarget(event.startedAt) : target, monitoring);
 
 const T0 = '2026-11-26T10:00:00.000Z';
 const MINUTE = 60_000;
@@ -138,13 +156,15 @@ describe('no ping-pong: a burn on the release Burnback returned to escalates', (
     target: 'production',
     quarantined: quarantined.map((releaseId) => ({ releaseId, rollbackId: 'rb-0', incidentId: '0.old', at: at(-40) })),
     returnedTo: returnedTo === null ? null : { releaseId: returnedTo, rollbackId: 'rb-0', incidentId: '0.old', at: at(-40) },
-    serving: serving === null ? null : { releaseId: serving, since: at(-40) },
+    serving: serving === null ? null : { releaseId: serving, since: at(-40), burnedAt: null },
+    previous: null,
   });
 
   it.each<[string, ReturnType<typeof target> | null, 'rollback' | 'escalate']>([
-    ['no target record', null, 'rollback'],
+    // Without a known serving release the burn cannot be blamed on one: escalate (confidence), never roll back.
+    ['no target record', null, 'escalate'],
     ['nothing returned to', target('rel-002', null), 'rollback'],
-    ['serving unknown (superseded)', target(null, 'rel-002'), 'rollback'],
+    ['serving unknown (superseded)', target(null, 'rel-002'), 'escalate'],
     ['serving another release', target('rel-004', 'rel-002'), 'rollback'],
     ['serving the release returned to', target('rel-002', 'rel-002', ['rel-003']), 'escalate'],
   ])('%s → %s', (_name, t, action) => {
@@ -321,10 +341,20 @@ describe('recording progress', () => {
       ...identity,
       quarantined: [{ releaseId: 'rel-003', rollbackId: 'rb-1', incidentId: '0.loop', at: at(12) }],
       returnedTo: { releaseId: 'rel-002', rollbackId: 'rb-1', incidentId: '0.loop', at: at(12) },
-      serving: { releaseId: 'rel-002', since: at(12) },
+      serving: { releaseId: 'rel-002', since: at(12), burnedAt: null },
+      previous: null,
+      lastRollout: null,
       updatedAt: at(12),
     });
     expect(recordOutcomeOnTarget(t, progress('succeeded', { at: at(30) }))).toBe(t);
+  });
+
+  it('a succeeded rollback away from the known serving release makes it the previous one, burned as recorded', () => {
+    const shipped = recordServingOnTarget(initialTargetRecord(identity, at(0)), 'rel-003', at(1), 'rollouts/rel-003');
+    const burned = recordBurnOnTarget(shipped, at(3));
+    const t = recordOutcomeOnTarget(burned, progress('succeeded'));
+    expect(t.serving).toEqual({ releaseId: 'rel-002', since: at(12), burnedAt: null });
+    expect(t.previous).toEqual({ releaseId: 'rel-003', since: at(1), until: at(12), burnedAt: at(3) });
   });
 
   it('a release already quarantined, or left unknown, is not quarantined twice', () => {
@@ -358,21 +388,81 @@ describe('recording progress', () => {
 });
 
 describe('what serves a target, from Cloud Deploy', () => {
-  it('a later successful rollout serves; an earlier or equally old report changes nothing', () => {
+  const rollout = (release: string, n = 1) =>
+    `projects/p/locations/us-central1/deliveryPipelines/api-backend-pipeline/releases/${release}/rollouts/r-${n}`;
+
+  it('a later successful rollout serves, and the release before it becomes the previous one', () => {
     const t = recordOutcomeOnTarget(initialTargetRecord(identity, at(0)), progress('succeeded'));
-    const shipped = recordServingOnTarget(t, 'rel-004', at(30));
-    expect(shipped).toEqual({ ...t, serving: { releaseId: 'rel-004', since: at(30) }, updatedAt: at(30) });
-    expect(recordServingOnTarget(shipped, 'rel-002', at(20))).toBe(shipped);
-    expect(recordServingOnTarget(shipped, 'rel-005', at(30))).toBe(shipped);
+    const shipped = recordServingOnTarget(t, 'rel-004', at(30), rollout('rel-004'));
+    expect(shipped).toEqual({
+      ...t,
+      serving: { releaseId: 'rel-004', since: at(30), burnedAt: null },
+      previous: { releaseId: 'rel-002', since: at(12), until: at(30), burnedAt: null },
+      lastRollout: { releaseId: 'rel-004', rollout: rollout('rel-004'), outcome: 'succeeded', at: at(30) },
+      updatedAt: at(30),
+    });
+    // An older report, or the same rollout redelivered, changes nothing.
+    expect(recordServingOnTarget(shipped, 'rel-002', at(20), rollout('rel-002', 2))).toBe(shipped);
+    expect(recordServingOnTarget(shipped, 'rel-004', at(30), rollout('rel-004'))).toBe(shipped);
     const fresh = initialTargetRecord(identity, at(0));
-    expect(recordServingOnTarget(fresh, 'rel-001', at(1)).serving).toEqual({ releaseId: 'rel-001', since: at(1) });
+    const first = recordServingOnTarget(fresh, 'rel-001', at(1), rollout('rel-001'));
+    expect(first.serving).toEqual({ releaseId: 'rel-001', since: at(1), burnedAt: null });
+    expect(first.previous).toBeNull();
   });
 
-  it('once another release serves, a burn rolls back again instead of escalating', () => {
-    const t = recordServingOnTarget(recordOutcomeOnTarget(initialTargetRecord(identity, at(0)), progress('succeeded')), 'rel-004', at(30));
-    expect(decide(initialServiceState('api-backend'), alertEvent('0.next', { observedAt: at(60) }), DEFAULT_POLICY, null, t).action).toBe(
-      'rollback',
+  it('a second rollout of the serving release keeps its first serving time', () => {
+    const first = recordServingOnTarget(initialTargetRecord(identity, at(0)), 'rel-001', at(1), rollout('rel-001'));
+    const again = recordServingOnTarget(first, 'rel-001', at(50), rollout('rel-001', 2));
+    expect(again.serving).toEqual(first.serving);
+    expect(again.lastRollout).toEqual({ releaseId: 'rel-001', rollout: rollout('rel-001', 2), outcome: 'succeeded', at: at(50) });
+  });
+
+  it('a failed rollout is recorded and changes nothing about what serves', () => {
+    const first = recordServingOnTarget(initialTargetRecord(identity, at(0)), 'rel-001', at(1), rollout('rel-001'));
+    const failed = recordFailedRolloutOnTarget(first, 'rel-002', at(20), rollout('rel-002'));
+    expect(failed).toEqual({
+      ...first,
+      lastRollout: { releaseId: 'rel-002', rollout: rollout('rel-002'), outcome: 'failed', at: at(20) },
+      updatedAt: at(20),
+    });
+    expect(recordFailedRolloutOnTarget(failed, 'rel-002', at(20), rollout('rel-002'))).toBe(failed);
+    expect(recordFailedRolloutOnTarget(failed, 'rel-003', at(10), rollout('rel-003'))).toBe(failed);
+    // A success reported before the failure (older) changes nothing either.
+    expect(recordServingOnTarget(failed, 'rel-009', at(15), rollout('rel-009'))).toBe(failed);
+  });
+
+  it('a burn marks the release that served when it started: the serving one, or the previous one', () => {
+    const t = recordServingOnTarget(
+      recordServingOnTarget(initialTargetRecord(identity, at(0)), 'rel-001', at(1), rollout('rel-001')),
+      'rel-002',
+      at(30),
+      rollout('rel-002'),
     );
+    const onServing = recordBurnOnTarget(t, at(40));
+    expect(onServing.serving).toEqual({ releaseId: 'rel-002', since: at(30), burnedAt: at(40) });
+    expect(recordBurnOnTarget(onServing, at(45))).toBe(onServing);
+    expect(recordBurnOnTarget(onServing, at(35)).serving!.burnedAt).toBe(at(35));
+    expect(recordBurnOnTarget(t, at(30)).serving!.burnedAt).toBe(at(30));
+    const onPrevious = recordBurnOnTarget(t, at(10));
+    expect(onPrevious.previous).toEqual({ releaseId: 'rel-001', since: at(1), until: at(30), burnedAt: at(10) });
+    expect(onPrevious.serving!.burnedAt).toBeNull();
+    expect(recordBurnOnTarget(onPrevious, at(20))).toBe(onPrevious);
+    expect(recordBurnOnTarget(t, at(0))).toBe(t);
+    const empty = initialTargetRecord(identity, at(0));
+    expect(recordBurnOnTarget(empty, at(10))).toBe(empty);
+  });
+
+  it('once another release serves, a burn that starts after it rolls back again instead of escalating', () => {
+    const t = recordServingOnTarget(
+      recordOutcomeOnTarget(initialTargetRecord(identity, at(0)), progress('succeeded')),
+      'rel-004',
+      at(30),
+      rollout('rel-004'),
+    );
+    const next = alertEvent('0.next', { startedAt: at(40), observedAt: at(60) });
+    const d = decide(initialServiceState('api-backend'), next, DEFAULT_POLICY, null, t);
+    expect(d.action).toBe('rollback');
+    expect(d.cause).toEqual({ releaseId: 'rel-004', servingSince: at(30) });
   });
 });
 

@@ -52,7 +52,7 @@ export function recordProgressOnIncident(incident: IncidentRecord, progress: Rol
 
 /** A target nothing has been recorded for yet. */
 export function initialTargetRecord(target: Pick<TargetRecord, 'project' | 'region' | 'pipeline' | 'target'>, at: string): TargetRecord {
-  return { ...target, quarantined: [], returnedTo: null, serving: null, updatedAt: at };
+  return { ...target, quarantined: [], returnedTo: null, serving: null, previous: null, lastRollout: null, updatedAt: at };
 }
 
 /**
@@ -73,10 +73,9 @@ export function recordOutcomeOnTarget(target: TargetRecord, progress: RollbackPr
           ? target.quarantined
           : [...target.quarantined, { releaseId: leaving, ...mark }];
       return {
-        ...target,
+        ...handOver(target, progress.releaseId, progress.at),
         quarantined,
         returnedTo: { releaseId: progress.releaseId, ...mark },
-        serving: { releaseId: progress.releaseId, since: progress.at },
         updatedAt: progress.at,
       };
     }
@@ -96,10 +95,55 @@ export function recordOutcomeOnTarget(target: TargetRecord, progress: RollbackPr
 }
 
 /**
- * The target once Cloud Deploy reports a rollout to it succeeded: that release
- * serves now (whoever shipped it), unless a later report is already recorded.
+ * `releaseId` serves from `at`: the release serving until then becomes the
+ * previous one (with whether it burned). A rollout of the release already
+ * serving changes nothing: it has served since its first rollout.
  */
-export function recordServingOnTarget(target: TargetRecord, releaseId: string, since: string): TargetRecord {
-  if (target.serving !== null && Date.parse(target.serving.since) >= Date.parse(since)) return target;
-  return { ...target, serving: { releaseId, since }, updatedAt: since };
+function handOver(target: TargetRecord, releaseId: string, at: string): TargetRecord {
+  const current = target.serving;
+  if (current?.releaseId === releaseId) return target;
+  return {
+    ...target,
+    serving: { releaseId, since: at, burnedAt: null },
+    previous: current === null ? target.previous : { ...current, until: at },
+  };
+}
+
+/**
+ * The target once Cloud Deploy reports a rollout to it succeeded: that release
+ * serves now (whoever shipped it), and the one before becomes the previous
+ * release; unless a later report is already recorded. `rollout` is the
+ * rollout's resource name.
+ */
+export function recordServingOnTarget(target: TargetRecord, releaseId: string, since: string, rollout: string): TargetRecord {
+  if (target.lastRollout !== null && Date.parse(target.lastRollout.at) > Date.parse(since)) return target;
+  if (target.serving !== null && Date.parse(target.serving.since) > Date.parse(since)) return target;
+  if (target.lastRollout?.rollout === rollout && target.lastRollout.outcome === 'succeeded') return target;
+  return { ...handOver(target, releaseId, since), lastRollout: { releaseId, rollout, outcome: 'succeeded', at: since }, updatedAt: since };
+}
+
+/** The target once Cloud Deploy reports a rollout to it failed: what serves is unchanged; the attempt is recorded. */
+export function recordFailedRolloutOnTarget(target: TargetRecord, releaseId: string, at: string, rollout: string): TargetRecord {
+  if (target.lastRollout !== null && Date.parse(target.lastRollout.at) >= Date.parse(at)) return target;
+  return { ...target, lastRollout: { releaseId, rollout, outcome: 'failed', at }, updatedAt: at };
+}
+
+/**
+ * The target once a decision saw an open burn over its bar that started at
+ * `startedAt`: the release serving then is marked as having burned (the
+ * earliest start wins), so it never counts as a good release to return to.
+ */
+export function recordBurnOnTarget(target: TargetRecord, startedAt: string): TargetRecord {
+  const start = Date.parse(startedAt);
+  const earlier = (known: string | null): string => (known !== null && Date.parse(known) <= start ? known : startedAt);
+  const { serving, previous } = target;
+  if (serving !== null && start >= Date.parse(serving.since)) {
+    const burnedAt = earlier(serving.burnedAt);
+    return burnedAt === serving.burnedAt ? target : { ...target, serving: { ...serving, burnedAt } };
+  }
+  if (previous !== null && start >= Date.parse(previous.since) && start < Date.parse(previous.until)) {
+    const burnedAt = earlier(previous.burnedAt);
+    return burnedAt === previous.burnedAt ? target : { ...target, previous: { ...previous, burnedAt } };
+  }
+  return target;
 }

@@ -1,4 +1,11 @@
-import { DEFAULT_POLICY, EventTypes, type AlertEvent, type CloudEvent, type MonitoringNotification } from '@burnback/contracts';
+import {
+  DEFAULT_POLICY,
+  EventTypes,
+  type AlertEvent,
+  type CloudEvent,
+  type MonitoringNotification,
+  type TargetRecord,
+} from '@burnback/contracts';
 import type { ServiceConfig } from '@burnback/platform';
 
 export interface IncidentFixtureOptions {
@@ -528,5 +535,30 @@ export function alertCloudEvent(incidentId: string, overrides: Partial<AlertEven
     subject: `services/${data.service}/incidents/${incidentId}`,
     time: data.observedAt,
     data,
+  };
+}
+
+const minutesBeforeIso = (iso: string, minutes: number): string => new Date(Date.parse(iso) - minutes * 60_000).toISOString();
+
+/**
+ * A Cloud Deploy target as the decider knows it when a burn is clearly the
+ * serving release's fault: `rel-002` began serving 10 min before the burn
+ * started, after `rel-001` ran two days without a burn. Decisions on it reach
+ * full timing and previous-release confidence; override what a test varies.
+ */
+export function blamedTarget(burnStartedAt: string, overrides: Partial<TargetRecord> = {}): TargetRecord {
+  const since = minutesBeforeIso(burnStartedAt, 10);
+  return {
+    project: 'burnback-local',
+    region: 'us-central1',
+    pipeline: 'api-backend-pipeline',
+    target: 'production',
+    quarantined: [],
+    returnedTo: null,
+    serving: { releaseId: 'rel-002', since, burnedAt: null },
+    previous: { releaseId: 'rel-001', since: minutesBeforeIso(since, 2 * 24 * 60), until: since, burnedAt: null },
+    lastRollout: { releaseId: 'rel-002', rollout: 'rollouts/rel-002-to-production-0001', outcome: 'succeeded', at: since },
+    updatedAt: since,
+    ...overrides,
   };
 }

@@ -12,7 +12,9 @@ import {
   TransientError,
   type CloudEvent,
   type DecisionEvent,
+  type AlertEvent,
   type DecisionRecord,
+  type MonitoringCheck,
   type OutboxEntry,
   type RollbackCommand,
   type RollbackProgress,
@@ -21,6 +23,7 @@ import {
   publishOutboxEntry,
   type Logger,
   type Metrics,
+  type MonitoringPort,
   type Publisher,
   type ReceivedMessage,
   type ServiceConfig,
@@ -28,7 +31,12 @@ import {
 import {
   applyDecision,
   applyIncident,
+  confirmationWindows,
   decide,
+  measuredValue,
+  recordBurnOnTarget,
+  recordFailedRolloutOnTarget,
+  thresholdFor,
   recordOutcomeOnService,
   recordOutcomeOnTarget,
   recordProgressOnIncident,
@@ -42,8 +50,49 @@ export interface DeciderDeps {
   publisher: Publisher;
   logger: Logger;
   metrics?: Metrics;
-  /** Wall clock, only for bookkeeping (outbox timestamps); decisions use the event's time. */
+  /** Cloud Monitoring, asked to confirm a burn for services that name their SLO. */
+  monitoring?: MonitoringPort | null;
+  /** Wall clock, only for bookkeeping (outbox timestamps, when Monitoring was read); decisions use the event's time. */
   now?: () => Date;
+}
+
+/**
+ * Asks Cloud Monitoring whether the service still burns, on the alert policy's
+ * two windows, before a decision that could roll back: only for a service that
+ * names its SLO, and only for an open alert over its bar (nothing else can roll
+ * back, so nothing else is worth the call). The answer, or why there is none,
+ * is an input of the pure decision and is recorded with it.
+ */
+export async function checkMonitoring(
+  service: ServiceConfig,
+  alert: AlertEvent,
+  monitoring: MonitoringPort | null | undefined,
+  now: () => Date,
+): Promise<MonitoringCheck | null> {
+  if (service.slo === null) return null;
+  const windows = confirmationWindows(alert, service.policy);
+  const bar = thresholdFor(alert, service.policy);
+  const measured = measuredValue(alert);
+  if (alert.state !== 'open' || windows === null || bar === null || measured === null || measured <= bar.value) return null;
+  const base = { slo: service.slo, ...windows };
+  const unavailable = (error: string): MonitoringCheck => ({
+    status: 'unavailable',
+    ...base,
+    error,
+    onUnavailable: service.onMonitoringUnavailable,
+  });
+  if (!monitoring) return unavailable('no Cloud Monitoring client is configured');
+  try {
+    const [long, short] = await Promise.all([
+      monitoring.readBurnRate(service.slo, windows.longWindowSeconds),
+      monitoring.readBurnRate(service.slo, windows.shortWindowSeconds),
+    ]);
+    if (long === null || short === null)
+      return unavailable(`no current burn-rate point for the ${long === null ? windows.longWindowSeconds : windows.shortWindowSeconds} s window`);
+    return { status: 'read', ...base, long: long.value, short: short.value, readAt: now().toISOString() };
+  } catch (err) {
+    return unavailable((err as Error).message);
+  }
 }
 
 export type DeciderOutcome =
@@ -80,11 +129,12 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
     const meta = { eventId: cloudEvent.id, incidentId: alert.incidentId, decisionId, service: alert.service };
     const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
 
+    const monitoring = await checkMonitoring(service, alert, deps.monitoring, now);
     let result;
     try {
       result = await store.decideOnce(decisionId, alert.service, alert.incidentId, target, (snapshot) => {
         if (snapshot.existing) return null;
-        const decision = decide(snapshot.state, alert, service.policy, snapshot.incident, snapshot.target);
+        const decision = decide(snapshot.state, alert, service.policy, snapshot.incident, snapshot.target, monitoring);
         // Derived from the incident: its one rollback, whichever notification orders it.
         const rollbackId = decision.action === DecisionActions.rollback ? rollbackIdFor(alert.incidentId) : null;
         const record: DecisionRecord = {
@@ -99,6 +149,9 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
           alertEventId: cloudEvent.id,
           rollbackId,
           target,
+          confidence: decision.confidence,
+          cause: decision.cause,
+          monitoring,
         };
         const createdAt = now().toISOString();
         const decisionEvent: DecisionEvent = {
@@ -111,6 +164,8 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
           decidedAt: decision.decidedAt,
           rollbackId,
           target,
+          confidence: decision.confidence,
+          cause: decision.cause,
         };
         const outbox: OutboxEntry[] = [
           {
@@ -157,6 +212,9 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
           decision: record,
           state: applyDecision(snapshot.state, decision, decisionId, rollbackId, service.policy),
           incident: applyIncident(snapshot.incident, alert, decision, decisionId, rollbackId),
+          // The release serving when the burn started has burned: it never counts as a good one to return to.
+          target:
+            snapshot.target && decision.burnStartedAt !== null ? recordBurnOnTarget(snapshot.target, decision.burnStartedAt) : null,
           outbox,
         };
       });
@@ -187,6 +245,9 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
       action: decision.action,
       reason: decision.reason,
       verdicts: decision.verdicts,
+      confidence: decision.confidence ?? undefined,
+      cause: decision.cause?.releaseId,
+      monitoring: decision.monitoring ?? undefined,
       rollbackId: decision.rollbackId ?? undefined,
       target: decision.target,
     });
@@ -245,8 +306,9 @@ const ROLLOUT_NAME = /^projects\/([^/]+)\/locations\/([^/]+)\/deliveryPipelines\
 
 /**
  * Cloud Deploy's operation notifications (clouddeploy-operations; everything is
- * in the attributes) in → what serves each configured target: a rollout that
- * succeeded on it, whoever shipped it. This is what lets a release shipped after
+ * in the attributes) in → what serves each configured target since when, what
+ * served before it, and how the latest rollout went: a rollout that succeeded
+ * on it, whoever shipped it, or one that failed. This is what lets a release shipped after
  * Burnback's rollback be rolled back in turn, while a burn on the release
  * Burnback returned to escalates. Other notifications, and targets no service
  * rolls back, are acknowledged and ignored. The project in the rollout name may
@@ -259,7 +321,7 @@ export function createDeployEventHandler(
   const store = new DecisionStore(deps.db);
   return async (message) => {
     const a = message.attributes;
-    if (a.Action !== 'Succeed' || a.ResourceType !== 'Rollout' || !a.TargetId) return;
+    if ((a.Action !== 'Succeed' && a.Action !== 'Failure') || a.ResourceType !== 'Rollout' || !a.TargetId) return;
     const name = ROLLOUT_NAME.exec(a.Resource ?? '');
     if (!name) return;
     const [, project, location, pipeline, releaseId] = name as unknown as [string, string, string, string, string];
@@ -271,15 +333,24 @@ export function createDeployEventHandler(
     const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
     const since = message.publishTime.toISOString();
     try {
-      await store.updateTarget(target, since, (current) => recordServingOnTarget(current, releaseId, since));
+      await store.updateTarget(target, since, (current) =>
+        a.Action === 'Succeed'
+          ? recordServingOnTarget(current, releaseId, since, a.Resource!)
+          : recordFailedRolloutOnTarget(current, releaseId, since, a.Resource!),
+      );
     } catch (err) {
       throw classifyStoreError(err, 'target transaction');
     }
-    deps.logger.info(`${service.target} of ${service.pipeline} serves ${releaseId}`, {
-      event: 'target_serving',
+    const text =
+      a.Action === 'Succeed'
+        ? `${service.target} of ${service.pipeline} serves ${releaseId}`
+        : `a rollout of ${releaseId} to ${service.target} of ${service.pipeline} failed`;
+    deps.logger.info(text, {
+      event: a.Action === 'Succeed' ? 'target_serving' : 'target_rollout_failed',
       eventId: message.id,
       service: service.name,
       releaseId,
+      rollout: a.Resource,
     });
   };
 }

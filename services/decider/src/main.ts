@@ -1,4 +1,13 @@
-import { ConfigError, exitOnFatal, createFirestore, createLogger, createPubSub, loadConfig, onShutdown } from '@burnback/platform';
+import {
+  ConfigError,
+  createFirestore,
+  createLogger,
+  createMonitoringClient,
+  createPubSub,
+  exitOnFatal,
+  loadConfig,
+  onShutdown,
+} from '@burnback/platform';
 import { startDeciderService } from './service.js';
 
 async function main(): Promise<void> {
@@ -6,7 +15,10 @@ async function main(): Promise<void> {
   const logger = createLogger('decider', { level: config.logLevel });
   const pubsub = createPubSub(config);
   const db = createFirestore(config);
+  // Only services that name their SLO ask Cloud Monitoring; without one, no client (and no credentials) is needed.
+  const monitoring = Object.values(config.services).some((s) => s.slo !== null) ? createMonitoringClient(config) : null;
   const service = await startDeciderService({
+    monitoring,
     onFatal: (error) => exitOnFatal(logger, error),
     config,
     pubsub,
@@ -14,7 +26,7 @@ async function main(): Promise<void> {
     logger,
     port: config.port,
   });
-  onShutdown([() => service.close(), () => pubsub.close(), () => db.terminate()], logger);
+  onShutdown([() => service.close(), async () => monitoring?.close(), () => pubsub.close(), () => db.terminate()], logger);
 }
 
 main().catch((err: unknown) => {

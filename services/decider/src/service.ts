@@ -11,6 +11,7 @@ import {
   type Config,
   type Logger,
   type Metrics,
+  type MonitoringPort,
 } from '@burnback/platform';
 import { createDeciderHandler, createDeployEventHandler, createProgressHandler } from './handler.js';
 
@@ -27,6 +28,8 @@ export async function startDeciderService(deps: {
   db: Firestore;
   logger: Logger;
   metrics?: Metrics;
+  /** Cloud Monitoring, for services that name their SLO (see main.ts); without it their burns cannot be confirmed. */
+  monitoring?: MonitoringPort | null;
   /** Called when the worker can no longer consume (its subscription stream closed on its own). */
   onFatal?: (error: Error) => void;
   /** Port for health and metrics; null = none (in-process tests). */
@@ -36,7 +39,7 @@ export async function startDeciderService(deps: {
   const { config, pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('decider');
   const publisher = new PubSubPublisher(pubsub);
-  const handle = createDeciderHandler({ db, services: config.services, publisher, logger, metrics });
+  const handle = createDeciderHandler({ db, services: config.services, publisher, logger, metrics, monitoring: deps.monitoring });
   const subscriber = startSubscriber({
     pubsub,
     subscription: Subscriptions.decider.name,

@@ -35,6 +35,8 @@ export interface DecisionWrite {
   decision: DecisionRecord;
   state: ServiceState;
   incident: IncidentRecord;
+  /** The target, when the decision changed what is known of it (a burn on its serving release); null = unchanged. */
+  target: TargetRecord | null;
   /** The decision event, and the command when the decision orders a rollback. */
   outbox: OutboxEntry[];
 }
@@ -99,6 +101,7 @@ export class DecisionStore {
         tx.create(decisionRef, toFirestoreData(write.decision));
         tx.set(serviceRef, toFirestoreData(write.state));
         tx.set(incidentRef, toFirestoreData(write.incident));
+        if (write.target !== null && write.target !== targetRecord) tx.set(this.targetRef(target), toFirestoreData(write.target));
         for (const entry of write.outbox) tx.create(this.db.collection(Collections.outbox).doc(entry.id), toFirestoreData(entry));
         return { written: write, snapshot };
       },
