@@ -2,6 +2,7 @@ import type { CloudDeployClient } from '@google-cloud/deploy';
 import {
   Collections,
   EventTypes,
+  TargetRecord,
   Subscriptions,
   Topics,
   type DecisionRecord,
@@ -13,6 +14,7 @@ import { createDeployClient, createMetrics, PubSubPublisher, type Config } from 
 import {
   createTestEnvironment,
   notificationBytes,
+  type IncidentFixtureOptions,
   tapTopic,
   waitFor,
   type TappedMessage,
@@ -39,6 +41,12 @@ export interface Pipeline {
   publisher: PubSubPublisher;
   progress: TopicTap;
   deadLetters: TopicTap;
+  /**
+   * Options for testkit's incident fixtures: this test's project, and a start
+   * time after the seeded releases were announced as serving (an incident that
+   * started before the serving release blames something else and escalates).
+   */
+  fixture: Required<Pick<IncidentFixtureOptions, 'projectId' | 'startedAt'>>;
   /** What reached burnback-dead-letter, without drain()'s markers. */
   deadLettered(): TappedMessage[];
   /** Publishes a notification to monitoring-incidents as Cloud Monitoring's Pub/Sub channel does. */
@@ -96,6 +104,18 @@ export async function startPipeline(
     retry: { retries: 3, minTimeout: 20, maxTimeout: 100 },
   });
   const publisher = new PubSubPublisher(env.pubsub);
+  // What serves each target was shipped before the test: gcp-sim announces it, and the decider records it.
+  await sim.deploy.announceServing();
+  const servingSince = await waitFor(
+    async () => {
+      const docs = (await env.db.collection(Collections.targets).get()).docs.map((d) => TargetRecord.parse(d.data()));
+      const known = Object.values(config.services).map(
+        (s) => docs.find((t) => t.pipeline === s.pipeline && t.target === s.target)?.serving,
+      );
+      return known.every((k) => k) ? Math.max(...known.map((k) => Date.parse(k!.since))) : undefined;
+    },
+    { what: 'the decider to record what serves each target', timeoutMs: 30_000 },
+  );
   const all = async <T>(collection: string) => (await env.db.collection(collection).get()).docs.map((d) => d.data() as T);
   let notified = 0;
   let markers = 0;
@@ -122,6 +142,7 @@ export async function startPipeline(
     publisher,
     progress,
     deadLetters,
+    fixture: { projectId: env.projectId, startedAt: Math.ceil(servingSince / 1000) },
     deadLettered: () => deadLetters.messages.filter((m) => !(MARKER_ATTRIBUTE in m.attributes)),
     notify: (notification, orderingKey) => {
       notified++;

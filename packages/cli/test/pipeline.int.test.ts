@@ -21,7 +21,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
   };
 
   it('an open incident ends in exactly one rollback of production to rel-001 that succeeded, with progress in order', async () => {
-    await p.notify(openIncident({ projectId: p.env.projectId }));
+    await p.notify(openIncident({ ...p.fixture }));
     const terminal = await waitForTerminal();
     await p.drain();
 
@@ -68,10 +68,10 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
   });
 
   it('the same incident published again starts nothing new', async () => {
-    await p.notify(openIncident({ projectId: p.env.projectId }));
+    await p.notify(openIncident({ ...p.fixture }));
     await waitForTerminal();
-    await p.notify(openIncident({ projectId: p.env.projectId }));
-    await p.notify(openIncident({ projectId: p.env.projectId }));
+    await p.notify(openIncident({ ...p.fixture }));
+    await p.notify(openIncident({ ...p.fixture }));
     await p.drain();
 
     expect(rollbacksCreated(p)).toHaveLength(1);
@@ -81,8 +81,8 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
   });
 
   it('a below-threshold incident and a closed incident start nothing, and say why', async () => {
-    await p.notify(belowThresholdIncident({ projectId: p.env.projectId }));
-    await p.notify(closedIncident({ projectId: p.env.projectId, incidentId: '0.closed1' }));
+    await p.notify(belowThresholdIncident({ ...p.fixture }));
+    await p.notify(closedIncident({ ...p.fixture, incidentId: '0.closed1' }));
     const decisions = await waitFor(
       async () => {
         const d = await p.decisions();
@@ -106,7 +106,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
   it('a malformed message lands in burnback-dead-letter with its reason and the next valid one still works', async () => {
     await p.notify('{"incident": {"incident_id": ');
     await p.notify({ version: '1.2', incident: { incident_id: '0.bad', state: 'exploded', started_at: 1 } });
-    await p.notify(openIncident({ projectId: p.env.projectId }));
+    await p.notify(openIncident({ ...p.fixture }));
 
     const dead = await p.deadLetters.waitFor(2);
     const reasons = dead.map((m) => m.attributes[DeadLetterAttributes.reason]);
@@ -122,7 +122,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
   });
 
   it('an incident on a service Burnback does not know is dead-lettered, not guessed', async () => {
-    await p.notify(openIncident({ projectId: p.env.projectId, service: 'billing' }));
+    await p.notify(openIncident({ ...p.fixture, service: 'billing' }));
     const [dead] = await p.deadLetters.waitFor(1);
     expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(
       /no configured service matches incident 0\.nx8k2f1q7d3a on resource cloud_run_revision .*"service_name":"billing"/,
@@ -132,14 +132,14 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
   });
 
   it('a second incident inside the cooldown is refused with the reason, never rolling back twice', async () => {
-    await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.first' }));
+    await p.notify(openIncident({ ...p.fixture, incidentId: '0.first' }));
     await waitForTerminal();
     // The decider has consumed the outcome from burnback-progress.
     await waitFor(
       async () => (await p.env.db.collection(Collections.incidents).doc('0.first').get()).data()?.rollback?.stage === 'succeeded',
       { what: 'the decider to record the first rollback succeeded' },
     );
-    await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.second', startedAt: 1_764_151_800 }));
+    await p.notify(openIncident({ ...p.fixture, incidentId: '0.second', startedAt: p.fixture.startedAt + 600 }));
     const refused = await waitFor(async () => (await p.decisions()).find((d) => d.incidentId === '0.second'), {
       what: 'the second decision',
     });
@@ -160,7 +160,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(openIncident({ projectId: p.env.projectId })),
+      body: JSON.stringify(openIncident({ ...p.fixture })),
     });
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ status: 'accepted', service: 'api-backend', incidentId: '0.nx8k2f1q7d3a' });
@@ -211,7 +211,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
       pushConfig: { pushEndpoint: `${p.ingest.address}/pubsub/push?auth_token=${WEBHOOK_TOKEN}` },
     });
     await p.notify('not json at all', 'push');
-    await p.notify(openIncident({ projectId: p.env.projectId }), 'push');
+    await p.notify(openIncident({ ...p.fixture }), 'push');
     const [dead] = await p.deadLetters.waitFor(1);
     expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(/notification is not JSON/);
     expect(dead!.attributes[DeadLetterAttributes.source]).toMatch(/burnback-ingest-push/);
@@ -236,7 +236,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
 
   it('a transient Cloud Deploy outage is retried and still yields exactly one rollout', async () => {
     p.sim.deploy.failNextCalls('RollbackTarget', 14 /* UNAVAILABLE */, 2);
-    await p.notify(openIncident({ projectId: p.env.projectId }));
+    await p.notify(openIncident({ ...p.fixture }));
     expect((await waitForTerminal()).stage).toBe('succeeded');
     await p.drain();
     // The preflight meets the outage and is retried; the call itself goes through once.
@@ -246,7 +246,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
 
   it('a RollbackTarget that took effect but answered an error is resumed through ALREADY_EXISTS, not repeated', async () => {
     p.sim.deploy.failNextCalls('RollbackTarget', 14 /* UNAVAILABLE */, 1, { afterApplying: true, when: (r) => r.validateOnly !== true });
-    await p.notify(openIncident({ projectId: p.env.projectId }));
+    await p.notify(openIncident({ ...p.fixture }));
     const terminal = await waitForTerminal();
     await p.drain();
     expect(terminal.stage).toBe('succeeded');
@@ -258,7 +258,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
 
   it('a rollout that fails in Cloud Deploy is reported failed with its reason', async () => {
     p.sim.deploy.failNextRollbacks('production', 'verification job failed: 5xx rate still high');
-    await p.notify(openIncident({ projectId: p.env.projectId }));
+    await p.notify(openIncident({ ...p.fixture }));
     const terminal = await waitForTerminal();
     expect(terminal.stage).toBe('failed');
     expect(terminal.detail).toMatch(/ended FAILED: verification job failed/);

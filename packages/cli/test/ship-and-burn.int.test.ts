@@ -86,14 +86,14 @@ describe('ship, burn, roll back: twice, through the whole pipeline', () => {
   it('rel-003 burns and production goes back to rel-002; rel-004 burns and production goes back to rel-002 again, never to rel-003', async () => {
     const rel003 = await ship('rel-003');
 
-    await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.burn-rel-003', startedAt: 1_764_151_200 }));
+    await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.burn-rel-003', startedAt: Math.ceil(Date.now() / 1000) }));
     const first = await terminal(1);
     expect(first).toMatchObject({ stage: 'succeeded', releaseId: 'rel-002' });
     const [firstRollback] = await p.deployClient.getRollout({ name: first.rolloutName! });
     expect(firstRollback).toMatchObject({ state: 'SUCCEEDED', rollbackOfRollout: rel003 });
 
     await ship('rel-004');
-    await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.burn-rel-004', startedAt: 1_764_152_400 }));
+    await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.burn-rel-004', startedAt: Math.ceil(Date.now() / 1000) }));
     const second = await terminal(2);
     expect(second).toMatchObject({ stage: 'succeeded', releaseId: 'rel-002' });
     expect(second.rollbackId).not.toBe(first.rollbackId);

@@ -4,7 +4,8 @@
  * GCP_SIM_REGION (us-central1), GCP_SIM_ROLLOUT_STEP_MS (1000), GCP_SIM_AUTO_ADVANCE (false),
  * GCP_SIM_SCENARIO (a scenario YAML), else BURNBACK_CONFIG (one pipeline per service), else the default world;
  * Cloud Deploy notifications go to GCP_SIM_NOTIFICATIONS_PROJECT (default: GOOGLE_CLOUD_PROJECT when
- * PUBSUB_EMULATOR_HOST is set; `none` turns them off).
+ * PUBSUB_EMULATOR_HOST is set; `none` turns them off). With notifications on, it announces at start
+ * what serves each target (the Succeed notification of its latest successful rollout).
  */
 import { loadConfig } from './config.js';
 import type { SimLogger } from './cloud-deploy/simulation.js';
@@ -75,12 +76,15 @@ async function main(): Promise<void> {
   });
   state.sim = sim;
   if (state.stopping) return stop(sim);
+  // The seeded world was shipped before anyone listened: say what serves each target, as Cloud Deploy did then.
+  const announced = await sim.deploy.announceServing();
   line('INFO', 'gcp-sim listening', {
     address: sim.address,
     projectId: sim.projectId,
     region: sim.region,
     rolloutStepMs: config.rolloutStepMs,
     notificationsProjectId: config.notificationsProjectId,
+    announcedServing: announced,
     services: ['google.cloud.deploy.v1.CloudDeploy', 'google.longrunning.Operations'],
   });
 }

@@ -29,7 +29,7 @@ const fastBurn = (value: number, overrides: Partial<AlertEvent> = {}): AlertEven
     thresholdValue: 14.4,
     lookbackSeconds: 3600,
     burnPolicy: 'fast',
-    burnPolicySource: 'policy',
+    burnPolicySource: 'policy-label',
     burnWindows: { longSeconds: 3600, shortSeconds: 300, threshold: 14.4 },
     sloName: SLO,
     sloSelector: 'select_slo_burn_rate',

@@ -1,7 +1,7 @@
 import { Collections, DeadLetterAttributes, Topics, TransientError, type OutboxEntry } from '@burnback/contracts';
 import { PubSubPublisher, startOutboxRelay, type Publisher } from '@burnback/platform';
 import { alertCloudEvent, createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
-import { createDeciderHandler, startDeciderService } from '../src/index.js';
+import { createDeciderHandler, createDeployEventHandler, startDeciderService } from '../src/index.js';
 
 const alert = alertCloudEvent;
 
@@ -19,6 +19,21 @@ class FlakyPublisher implements Publisher {
   };
 }
 
+/** Cloud Deploy's Succeed notification: `releaseId` serves the service's target since `since` (the decider records it). */
+async function shipped(env: TestEnvironment, releaseId: string, since: string, service = 'api-backend'): Promise<void> {
+  const s = env.config().services[service]!;
+  await createDeployEventHandler({ db: env.db, services: env.config().services, logger: env.logger })({
+    id: `succeed-${releaseId}`,
+    publishTime: new Date(since),
+    attributes: {
+      Action: 'Succeed',
+      ResourceType: 'Rollout',
+      TargetId: s.target,
+      Resource: `projects/${s.project}/locations/${s.region}/deliveryPipelines/${s.pipeline}/releases/${releaseId}/rollouts/${releaseId}-to-${s.target}`,
+    },
+  });
+}
+
 describe('the decider on the Firestore emulator', () => {
   let env: TestEnvironment;
   let publisher: PubSubPublisher;
@@ -27,6 +42,8 @@ describe('the decider on the Firestore emulator', () => {
     env = await createTestEnvironment(expect.getState().currentTestName ?? 'decider');
     publisher = new PubSubPublisher(env.pubsub);
     commands = await tapTopic(env.pubsub, Topics.commands);
+    // rel-002 has served production since 10 min before the fixtures' burns start.
+    await shipped(env, 'rel-002', '2026-11-26T09:50:00.000Z');
   });
   afterEach(async () => {
     await commands.close();

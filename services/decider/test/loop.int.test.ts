@@ -12,10 +12,25 @@ import {
 } from '@burnback/contracts';
 import { PubSubPublisher } from '@burnback/platform';
 import { alertCloudEvent, createTestEnvironment, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
-import { createDeciderHandler, startDeciderService, type DeciderService } from '../src/index.js';
+import { createDeciderHandler, createDeployEventHandler, startDeciderService, type DeciderService } from '../src/index.js';
 
 const T0 = Date.parse('2026-11-26T10:05:00.000Z');
 const at = (minutes: number): string => new Date(T0 + minutes * 60_000).toISOString();
+
+/** Cloud Deploy's Succeed notification: `releaseId` serves the service's target since `since` (the decider records it). */
+async function shipped(env: TestEnvironment, releaseId: string, since: string, service = 'api-backend'): Promise<void> {
+  const s = env.config().services[service]!;
+  await createDeployEventHandler({ db: env.db, services: env.config().services, logger: env.logger })({
+    id: `succeed-${releaseId}`,
+    publishTime: new Date(since),
+    attributes: {
+      Action: 'Succeed',
+      ResourceType: 'Rollout',
+      TargetId: s.target,
+      Resource: `projects/${s.project}/locations/${s.region}/deliveryPipelines/${s.pipeline}/releases/${releaseId}/rollouts/${releaseId}-to-${s.target}`,
+    },
+  });
+}
 
 /**
  * Judgement closes its loop: the decider consumes burnback-progress (the real
@@ -37,6 +52,8 @@ describe('the decider closes the loop on the emulators', () => {
     decisions = await tapTopic(env.pubsub, Topics.decisions);
     decider = await startDeciderService({ config: env.config(), pubsub: env.pubsub, db: env.db, logger: env.logger, relayIntervalMs: 0 });
     handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger });
+    // rel-002 has served production since 10 min before the fixtures' burns start.
+    await shipped(env, 'rel-002', '2026-11-26T09:50:00.000Z');
   });
   afterEach(async () => {
     await decider.close();
@@ -188,7 +205,10 @@ describe('the decider closes the loop on the emulators', () => {
       decidedAt: at(0),
       rollbackId: rollback.decision.rollbackId,
       target: { project: service().project, region: 'us-central1', pipeline: 'api-backend-pipeline', target: 'production' },
+      confidence: rollback.decision.confidence,
+      cause: { releaseId: 'rel-002', servingSince: '2026-11-26T09:50:00.000Z' },
     });
+    expect(data[0]!.confidence).toMatchObject({ value: 0.85, threshold: 0.8 });
     const entries = (await env.db.collection(Collections.outbox).get()).docs.map((d) => d.data());
     expect(entries.every((e) => e.sentAt !== null)).toBe(true);
   });

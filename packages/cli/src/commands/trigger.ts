@@ -9,7 +9,10 @@ const HELP = `burnback trigger: send a Cloud Monitoring incident (schema 1.2) to
 
 By default publishes an open incident on Cloud Run service api-backend with an
 error ratio of 2.5 % (threshold 1 %) to monitoring-incidents, as Monitoring's
-Pub/Sub channel would: Burnback rolls production back to rel-001.
+Pub/Sub channel would, starting now: the burn started after rel-002 (which gcp-sim
+announced as serving production when the stack started), so Burnback blames rel-002
+and rolls production back to rel-001. A burn long after the latest rollout escalates
+instead (see the decision's confidence).
 
 Options:
   --state open|closed|below  open (default), the same incident closed, or one below the threshold
@@ -37,7 +40,7 @@ export async function runTrigger(args: string[]): Promise<number> {
   }
   const projectId = process.env.GOOGLE_CLOUD_PROJECT || DEFAULT_PROJECT;
   const incidentId = values.incident ?? `0.${randomBytes(6).toString('hex')}`;
-  const fixture = { incidentId, service: values.service, projectId, startedAt: Math.floor(Date.now() / 1000) - 300 };
+  const fixture = { incidentId, service: values.service, projectId, startedAt: Math.ceil(Date.now() / 1000) };
   const notification =
     values.state === 'open'
       ? openIncident(fixture)
