@@ -1,5 +1,5 @@
 import { Collections, DeadLetterAttributes, Topics, type RollbackProgress } from '@burnback/contracts';
-import { belowThresholdIncident, closedIncident, openIncident, testNotification, waitFor } from '@burnback/testkit';
+import { belowThresholdIncident, closedIncident, cpuUtilisationIncident, openIncident, testNotification, waitFor } from '@burnback/testkit';
 import { MARKER_ATTRIBUTE, startPipeline, WEBHOOK_TOKEN, type Pipeline } from './pipeline-harness';
 
 const stages = (progress: RollbackProgress[]) => progress.map((p) => p.stage);
@@ -101,6 +101,34 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     expect(rollbacksCreated(p)).toHaveLength(0);
     expect(p.progressOf()).toHaveLength(0);
     expect(await p.env.db.collection(Collections.outbox).where('topic', '==', Topics.commands).get()).toHaveProperty('size', 0);
+  });
+
+  it('a CPU alert on the service is recorded as ignore with its reason, and a burn that began before the serving release escalates', async () => {
+    await p.notify(cpuUtilisationIncident({ ...p.fixture, incidentId: '0.cpu' }));
+    // The burn started an hour before rel-002 was announced as serving: it blames something else.
+    await p.notify(openIncident({ ...p.fixture, incidentId: '0.before', startedAt: p.fixture.startedAt - 3600 }));
+    const decisions = await waitFor(
+      async () => {
+        const d = await p.decisions();
+        return d.length === 2 ? d : undefined;
+      },
+      { what: 'two decisions' },
+    );
+    await p.drain();
+
+    const cpu = decisions.find((d) => d.incidentId === '0.cpu')!;
+    expect(cpu).toMatchObject({ action: 'ignore', rollbackId: null, confidence: null });
+    expect(cpu.reason).toMatch(/^ignore: the alert measures something Burnback does not act on: /);
+    const before = decisions.find((d) => d.incidentId === '0.before')!;
+    expect(before).toMatchObject({ action: 'escalate', rollbackId: null, cause: null });
+    expect(before.reason).toMatch(
+      /^escalate: confidence 0\.\d+ is below 0\.8 that the serving release caused the burn \(burn 1, timing 0,/,
+    );
+    expect(before.confidence!.factors.find((f) => f.name === 'timing')!.detail).toMatch(
+      /before rel-002 began serving at .*: it blames something else$/,
+    );
+    expect(rollbacksCreated(p)).toHaveLength(0);
+    expect(p.deadLettered()).toHaveLength(0);
   });
 
   it('a malformed message lands in burnback-dead-letter with its reason and the next valid one still works', async () => {

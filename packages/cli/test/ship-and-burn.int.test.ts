@@ -89,6 +89,18 @@ describe('ship, burn, roll back: twice, through the whole pipeline', () => {
     await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.burn-rel-003', startedAt: Math.ceil(Date.now() / 1000) }));
     const first = await terminal(1);
     expect(first).toMatchObject({ stage: 'succeeded', releaseId: 'rel-002' });
+    // The decision blames rel-003, shipped just before the burn, and gives each factor of its confidence.
+    const decision = (await p.decisions()).find((d) => d.incidentId === '0.burn-rel-003')!;
+    expect(decision.action).toBe('rollback');
+    expect(decision.cause?.releaseId).toBe('rel-003');
+    expect(decision.confidence!.value).toBeGreaterThanOrEqual(0.8);
+    expect(decision.confidence!.factors.map((f) => [f.name, f.value])).toEqual([
+      ['burn', 1],
+      ['timing', 1],
+      ['previous-release', expect.any(Number)],
+      ['monitoring', 0.5],
+    ]);
+    expect(decision.reason).toMatch(/; caused by rel-003 \(confidence 0\.\d+\); /);
     const [firstRollback] = await p.deployClient.getRollout({ name: first.rolloutName! });
     expect(firstRollback).toMatchObject({ state: 'SUCCEEDED', rollbackOfRollout: rel003 });
 

@@ -126,9 +126,19 @@ export const ServingRelease = z.object({
 export type ServingRelease = z.infer<typeof ServingRelease>;
 
 /** The four factors of a decision's confidence that the burn is the serving release's fault. */
-export const ConfidenceFactorNames = { burn: 'burn', timing: 'timing', previousRelease: 'previous-release', monitoring: 'monitoring' } as const;
+export const ConfidenceFactorNames = {
+  burn: 'burn',
+  timing: 'timing',
+  previousRelease: 'previous-release',
+  monitoring: 'monitoring',
+} as const;
 export const ConfidenceFactor = z.object({
-  name: z.enum([ConfidenceFactorNames.burn, ConfidenceFactorNames.timing, ConfidenceFactorNames.previousRelease, ConfidenceFactorNames.monitoring]),
+  name: z.enum([
+    ConfidenceFactorNames.burn,
+    ConfidenceFactorNames.timing,
+    ConfidenceFactorNames.previousRelease,
+    ConfidenceFactorNames.monitoring,
+  ]),
   /** 0 (evidence against) to 1 (full evidence for). */
   value: z.number().min(0).max(1),
   weight: z.number().min(0).max(1),
@@ -136,7 +146,11 @@ export const ConfidenceFactor = z.object({
 });
 export type ConfidenceFactor = z.infer<typeof ConfidenceFactor>;
 /** How sure a decision is that rolling back fixes the burn: the weighted factors and the bar it is held to. */
-export const Confidence = z.object({ value: z.number().min(0).max(1), threshold: z.number().min(0).max(1), factors: z.array(ConfidenceFactor) });
+export const Confidence = z.object({
+  value: z.number().min(0).max(1),
+  threshold: z.number().min(0).max(1),
+  factors: z.array(ConfidenceFactor),
+});
 export type Confidence = z.infer<typeof Confidence>;
 
 /** The release a decision blames: the one serving the target when the burn started. */

@@ -58,13 +58,6 @@ const incidentRollback = (stage: ProgressStage | null, finishedAt: string | null
   fromReleaseId: null,
   detail: null,
 });
-const returnedTarget = (serving: string | null, returnedTo: string | null): TargetView => ({
-  target: 'production',
-  quarantined: [{ releaseId: 'rel-003', rollbackId: 'rb-old', incidentId: '0.old', at: ago(40) }],
-  returnedTo: returnedTo === null ? null : { releaseId: returnedTo, rollbackId: 'rb-old', incidentId: '0.old', at: ago(40) },
-  serving: serving === null ? null : { releaseId: serving, since: ago(40), burnedAt: null },
-  previous: null,
-});
 const burn = (observedValue: number, lookbackSeconds: number | null): AlertEvent =>
   alert({ signal: 'burn-rate', observedValue, lookbackSeconds, thresholdValue: null });
 const verdict = (state: ServiceState, event: AlertEvent, rule: RuleName, policy: PolicySettings = DEFAULT_POLICY) =>

@@ -15,7 +15,6 @@ import {
   type RuleVerdict,
   type ServiceState,
   type TargetRecord,
-  BurnRateWindows,
 } from '@burnback/contracts';
 import { burnPolicyOf, confidenceOf } from './confidence.js';
 

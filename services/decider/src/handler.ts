@@ -88,7 +88,9 @@ export async function checkMonitoring(
       monitoring.readBurnRate(service.slo, windows.shortWindowSeconds),
     ]);
     if (long === null || short === null)
-      return unavailable(`no current burn-rate point for the ${long === null ? windows.longWindowSeconds : windows.shortWindowSeconds} s window`);
+      return unavailable(
+        `no current burn-rate point for the ${long === null ? windows.longWindowSeconds : windows.shortWindowSeconds} s window`,
+      );
     return { status: 'read', ...base, long: long.value, short: short.value, readAt: now().toISOString() };
   } catch (err) {
     return unavailable((err as Error).message);
@@ -213,8 +215,7 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
           state: applyDecision(snapshot.state, decision, decisionId, rollbackId, service.policy),
           incident: applyIncident(snapshot.incident, alert, decision, decisionId, rollbackId),
           // The release serving when the burn started has burned: it never counts as a good one to return to.
-          target:
-            snapshot.target && decision.burnStartedAt !== null ? recordBurnOnTarget(snapshot.target, decision.burnStartedAt) : null,
+          target: snapshot.target && decision.burnStartedAt !== null ? recordBurnOnTarget(snapshot.target, decision.burnStartedAt) : null,
           outbox,
         };
       });

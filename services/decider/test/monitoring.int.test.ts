@@ -1,0 +1,152 @@
+import { Collections, Topics, type AlertEvent, type DecisionRecord, type OutboxEntry } from '@burnback/contracts';
+import { startGcpSim, type GcpSim } from '@burnback/gcp-sim';
+import { createMonitoringClient, PubSubPublisher, type MonitoringPort, type ServiceConfig } from '@burnback/platform';
+import { alertCloudEvent, createTestEnvironment, type TestEnvironment } from '@burnback/testkit';
+import { createDeciderHandler, createDeployEventHandler } from '../src/index.js';
+
+const UNAVAILABLE = 14;
+
+/**
+ * The decider confirms a burn with Cloud Monitoring before it rolls back: the
+ * real MetricServiceClient against gcp-sim's MetricService, on the Firestore
+ * emulator. Both figures go into the decision; a recovered service is held; an
+ * unanswered read holds or decides without it, as the service's config says.
+ */
+describe('the decider asks Cloud Monitoring before a rollback', () => {
+  let env: TestEnvironment;
+  let sim: GcpSim;
+  let monitoring: MonitoringPort;
+  let publisher: PubSubPublisher;
+  let slo: string;
+
+  beforeEach(async () => {
+    env = await createTestEnvironment(expect.getState().currentTestName ?? 'decider-monitoring');
+    sim = await startGcpSim({ projectId: env.projectId, port: 0 });
+    monitoring = createMonitoringClient({ projectId: env.projectId, cloudMonitoringEndpoint: sim.address }, { timeoutMs: 3000 });
+    publisher = new PubSubPublisher(env.pubsub);
+    slo = `projects/${env.projectId}/services/api-backend/serviceLevelObjectives/availability`;
+    // rel-002 has served production since 10 min before the burn started.
+    const services = env.config().services;
+    const s = services['api-backend']!;
+    await createDeployEventHandler({ db: env.db, services, logger: env.logger })({
+      id: 'succeed-rel-002',
+      publishTime: new Date('2026-11-26T09:50:00.000Z'),
+      attributes: {
+        Action: 'Succeed',
+        ResourceType: 'Rollout',
+        TargetId: s.target,
+        Resource: `projects/${s.project}/locations/${s.region}/deliveryPipelines/${s.pipeline}/releases/rel-002/rollouts/rel-002-to-production`,
+      },
+    });
+  });
+  afterEach(async () => {
+    await monitoring.close();
+    await publisher.close();
+    await sim.stop();
+    await env.close();
+  });
+
+  const handlerFor = (overrides: Partial<ServiceConfig>) => {
+    const services = env.config().services;
+    services['api-backend'] = { ...services['api-backend']!, slo, ...overrides };
+    return createDeciderHandler({ db: env.db, services, publisher, logger: env.logger, monitoring });
+  };
+  /** A fast-burn alert (1 h over 14.4×, confirmed by 5 min) at 20×, that started at 10:00. */
+  const burn = (incidentId: string, overrides: Partial<AlertEvent> = {}) =>
+    alertCloudEvent(incidentId, {
+      signal: 'burn-rate',
+      observedValue: 20,
+      thresholdValue: 14.4,
+      lookbackSeconds: 3600,
+      burnPolicy: 'fast',
+      burnPolicySource: 'policy-label',
+      burnWindows: { longSeconds: 3600, shortSeconds: 300, threshold: 14.4 },
+      sloName: slo,
+      sloSelector: 'select_slo_burn_rate',
+      ...overrides,
+    });
+  /** Burn figures hold from 5 min ago, so Monitoring's newest point (sampled each minute) already carries them. */
+  const since = () => new Date(Date.now() - 5 * 60_000);
+  const commandFor = async (rollbackId: string | null) =>
+    rollbackId === null
+      ? undefined
+      : ((await env.db.collection(Collections.outbox).doc(rollbackId).get()).data() as OutboxEntry | undefined);
+  const stored = async (decisionId: string) =>
+    (await env.db.collection(Collections.decisions).doc(decisionId).get()).data() as DecisionRecord;
+
+  it('still burning on both windows: rollback, with both figures and a full monitoring factor in the record', async () => {
+    sim.monitoring.setBurn(slo, 3600, 18.5, since());
+    sim.monitoring.setBurn(slo, 300, 26, since());
+    const outcome = await handlerFor({})(burn('0.mon-burning'));
+    expect(outcome.kind).toBe('decided');
+    const record = await stored(outcome.decision.decisionId);
+    expect(record.action).toBe('rollback');
+    expect(record.monitoring).toMatchObject({
+      status: 'read',
+      slo,
+      longWindowSeconds: 3600,
+      shortWindowSeconds: 300,
+      threshold: 14.4,
+      long: 18.5,
+      short: 26,
+    });
+    expect(record.confidence!.factors.find((f) => f.name === 'monitoring')).toMatchObject({ value: 1 });
+    expect(record.cause).toEqual({ releaseId: 'rel-002', servingSince: '2026-11-26T09:50:00.000Z' });
+    expect((await commandFor(record.rollbackId))?.topic).toBe(Topics.commands);
+    // The real client asked for both windows of the fast policy.
+    const filters = sim.monitoring.calls.map((c) => (c.request as { filter?: string }).filter);
+    expect(filters).toEqual(expect.arrayContaining([`select_slo_burn_rate("${slo}", "3600s")`, `select_slo_burn_rate("${slo}", "300s")`]));
+  });
+
+  it('recovered by the time the notification arrives: hold, saying so, and no command', async () => {
+    sim.monitoring.setBurn(slo, 3600, 16, since());
+    sim.monitoring.setBurn(slo, 300, 0.2, since());
+    const outcome = await handlerFor({})(burn('0.mon-recovered'));
+    const record = await stored(outcome.decision.decisionId);
+    expect(record.action).toBe('hold');
+    expect(record.reason).toMatch(
+      /^no rollback: Cloud Monitoring reads 16× over 3600 s and 0\.2× over 300 s at .* \(bar 14\.4×\): the service has recovered$/,
+    );
+    expect(record.rollbackId).toBeNull();
+    expect(record.monitoring).toMatchObject({ status: 'read', long: 16, short: 0.2 });
+  });
+
+  it('Cloud Monitoring unavailable: the default holds, and says so', async () => {
+    sim.monitoring.failNextCalls('ListTimeSeries', UNAVAILABLE, 100);
+    const outcome = await handlerFor({ onMonitoringUnavailable: 'hold' })(burn('0.mon-down-hold'));
+    const record = await stored(outcome.decision.decisionId);
+    expect(record.action).toBe('hold');
+    expect(record.reason).toMatch(/^no rollback: Cloud Monitoring could not answer \(.+\): held \(onMonitoringUnavailable: hold\)$/);
+    expect(record.monitoring).toMatchObject({ status: 'unavailable', onUnavailable: 'hold' });
+    expect(record.rollbackId).toBeNull();
+  });
+
+  it('Cloud Monitoring unavailable and decide-without: rollback on the other evidence, saying Monitoring was not read', async () => {
+    sim.monitoring.failNextCalls('ListTimeSeries', UNAVAILABLE, 100);
+    // 30×, twice the bar: without Monitoring (0.5) and with the previous release unknown (0.5), confidence is 0.85.
+    const outcome = await handlerFor({ onMonitoringUnavailable: 'decide-without' })(burn('0.mon-down-decide', { observedValue: 30 }));
+    const record = await stored(outcome.decision.decisionId);
+    expect(record.action).toBe('rollback');
+    expect(record.verdicts.find((v) => v.rule === 'burning-now')!.detail).toMatch(/decided without it/);
+    expect(record.confidence!.factors.find((f) => f.name === 'monitoring')).toMatchObject({ value: 0.5 });
+  });
+
+  it('no current point for the SLO counts as unanswered', async () => {
+    const outcome = await handlerFor({})(burn('0.mon-nodata'));
+    const record = await stored(outcome.decision.decisionId);
+    expect(record.action).toBe('hold');
+    expect(record.monitoring).toMatchObject({ status: 'unavailable', error: 'no current burn-rate point for the 3600 s window' });
+  });
+
+  it('an alert that cannot roll back (closed) is decided without asking Monitoring', async () => {
+    sim.monitoring.setBurn(slo, 3600, 30, since());
+    sim.monitoring.setBurn(slo, 300, 30, since());
+    const outcome = await handlerFor({})(burn('0.mon-closed', { state: 'closed', endedAt: '2026-11-26T10:20:00.000Z' }));
+    const record = await stored(outcome.decision.decisionId);
+    expect(record.action).toBe('hold');
+    expect(record.monitoring).toBeNull();
+    // Positive control: the sim does record calls, and none was made for this decision.
+    await monitoring.readBurnRate(slo, 3600);
+    expect(sim.monitoring.calls).toHaveLength(1);
+  });
+});
