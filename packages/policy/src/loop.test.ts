@@ -508,15 +508,24 @@ describe('streams of notifications', () => {
     incidents: Map<string, IncidentRecord>;
     decisions: Map<string, Decision & { rollbackId: string | null }>;
     rollbacks: Array<{ rollbackId: string; incidentId: string; decidedAt: string }>;
+    /** rel-002 serving since before every burn; a burn seen on it is recorded, as the decider does. */
+    target: TargetRecord;
   }
   const fold = (events: AlertEvent[], policy: PolicySettings): { world: World; log: string[] } => {
-    const world: World = { state: initialServiceState('api-backend'), incidents: new Map(), decisions: new Map(), rollbacks: [] };
+    const world: World = {
+      state: initialServiceState('api-backend'),
+      incidents: new Map(),
+      decisions: new Map(),
+      rollbacks: [],
+      target: blamedTarget(at(-5)),
+    };
     const log: string[] = [];
     for (const event of events) {
       const decisionId = decisionIdFor(event.incidentId, event.state, event.startedAt, event.notificationId);
       if (world.decisions.has(decisionId)) continue;
       const incident = world.incidents.get(event.incidentId) ?? null;
-      const decision = decide(world.state, event, policy, incident);
+      const decision = decide(world.state, event, policy, incident, world.target);
+      if (decision.burnStartedAt !== null) world.target = recordBurnOnTarget(world.target, decision.burnStartedAt);
       const rollbackId = decision.action === 'rollback' ? rollbackIdFor(event.incidentId) : null;
       world.decisions.set(decisionId, { ...decision, rollbackId });
       world.state = applyDecision(world.state, decision, decisionId, rollbackId, policy);
