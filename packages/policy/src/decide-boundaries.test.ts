@@ -288,10 +288,18 @@ describe('applyDecision keeps what the rules read', () => {
     expect(applyDecision(stateWith(), d, 'dec-1', 'rb-1', DEFAULT_POLICY).recentRollbacks).toEqual([]);
   });
 
-  it('keeps twenty rollbacks by default and one more than the hourly limit when that is larger', () => {
+  it('keeps five rollbacks by default and one more than the hourly limit when that is larger', () => {
     const many = stateWith(...Array.from({ length: 40 }, (_, i) => 400 - i));
     const d = decide(many, alert(), PolicySettings.parse({ cooldownMinutes: 0 }));
-    expect(applyDecision(many, d, 'd', 'rb-new', DEFAULT_POLICY).recentRollbacks).toHaveLength(20);
+    expect(applyDecision(many, d, 'd', 'rb-new', DEFAULT_POLICY).recentRollbacks.map((r) => r.rollbackId)).toEqual([
+      'rb-36',
+      'rb-37',
+      'rb-38',
+      'rb-39',
+      'rb-new',
+    ]);
+    expect(applyDecision(many, d, 'd', 'rb-new', PolicySettings.parse({ maxRollbacksPerHour: 4 })).recentRollbacks).toHaveLength(5);
+    expect(applyDecision(many, d, 'd', 'rb-new', PolicySettings.parse({ maxRollbacksPerHour: 5 })).recentRollbacks).toHaveLength(6);
     const high = PolicySettings.parse({ maxRollbacksPerHour: 30 });
     const kept = applyDecision(many, d, 'd', 'rb-new', high).recentRollbacks;
     expect(kept).toHaveLength(31);

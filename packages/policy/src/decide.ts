@@ -19,8 +19,15 @@ import {
 import { burnPolicyOf, confidenceOf } from './confidence.js';
 
 const HOUR_MS = 3_600_000;
-/** How many recent rollbacks a service's state keeps (more when the hourly limit is higher). */
-const REMEMBERED_ROLLBACKS = 20;
+/**
+ * How many recent rollbacks a service's state keeps (one more than the hourly
+ * limit when that is higher): the rate limit needs the newest `limit` of them,
+ * and the cooldown the newest finish. An older rollback could only hold that if
+ * it ran longer than the cooldowns of the five ordered after it (by default
+ * 2.5 h, far beyond how long the executor tracks a rollout). Every decision
+ * reads them all, so fewer is faster (see `npm run bench`).
+ */
+const REMEMBERED_ROLLBACKS = 5;
 const MINUTE_MS = 60_000;
 
 /** What `decide` returns: the action, the one-line reason, and every rule's verdict. */
@@ -299,20 +306,27 @@ export function decide(
   const stage = incident?.rollback?.stage;
   const escalating = new Set<RuleVerdict>([targetVerdict, confidenceVerdict, ...(stage && isFinalStage(stage) ? [incidentVerdict] : [])]);
 
-  const lastHour = state.recentRollbacks.filter((r) => Date.parse(r.decidedAt) > now - HOUR_MS);
-  const underLimit = lastHour.length < policy.maxRollbacksPerHour;
+  // One pass over the history: rollbacks ordered in the last hour, and the one the cooldown counts from.
+  let inLastHour = 0;
+  let latest: RecentRollback | null = null;
+  let latestStart = 0;
+  for (const r of state.recentRollbacks) {
+    if (Date.parse(r.decidedAt) > now - HOUR_MS) inLastHour++;
+    const start = cooldownStartOf(r);
+    if (latest === null || start > latestStart) {
+      latest = r;
+      latestStart = start;
+    }
+  }
+  const underLimit = inLastHour < policy.maxRollbacksPerHour;
   verdicts.push({
     rule: RuleNames.rateLimit,
     passed: underLimit,
-    detail: `${lastHour.length} rollback(s) of ${state.service} in the last hour; the limit is ${policy.maxRollbacksPerHour}`,
+    detail: `${inLastHour} rollback(s) of ${state.service} in the last hour; the limit is ${policy.maxRollbacksPerHour}`,
   });
 
   const cooldownMs = policy.cooldownMinutes * MINUTE_MS;
-  const latest = state.recentRollbacks.reduce<RecentRollback | null>(
-    (best, r) => (best === null || cooldownStartOf(r) > cooldownStartOf(best) ? r : best),
-    null,
-  );
-  const since = latest === null ? null : now - cooldownStartOf(latest);
+  const since = latest === null ? null : now - latestStart;
   const cooling = since !== null && since < cooldownMs;
   // Until its outcome is known, a rollback cools the service down from its decision time.
   const what = latest?.finishedAt ? `last rollback ${latest.outcome ?? 'finished'}` : 'last rollback';
@@ -376,8 +390,15 @@ export function applyDecision(
       ? [...state.recentRollbacks, { rollbackId, decidedAt: decision.decidedAt, outcome: null, finishedAt: null }]
       : state.recentRollbacks;
   const keep = Math.max(REMEMBERED_ROLLBACKS, policy.maxRollbacksPerHour + 1);
-  const recentRollbacks = [...all].sort((a, b) => Date.parse(a.decidedAt) - Date.parse(b.decidedAt)).slice(-keep);
+  const recentRollbacks = (isSorted(all) ? all : [...all].sort((a, b) => Date.parse(a.decidedAt) - Date.parse(b.decidedAt))).slice(-keep);
   return { service: state.service, recentRollbacks, lastDecisionId: decisionId, updatedAt: decision.decidedAt };
+}
+
+/** Whether rollbacks are oldest first already (they are, unless stored by something else): then no sort is needed. */
+function isSorted(rollbacks: readonly RecentRollback[]): boolean {
+  for (let i = 1; i < rollbacks.length; i++)
+    if (Date.parse(rollbacks[i - 1]!.decidedAt) > Date.parse(rollbacks[i]!.decidedAt)) return false;
+  return true;
 }
 
 /** The state of a service nothing has been decided for yet. */

@@ -349,6 +349,17 @@ describe('recording progress', () => {
     expect(recordOutcomeOnTarget(t, progress('succeeded', { at: at(30) }))).toBe(t);
   });
 
+  it('a target remembers the 20 newest quarantined releases', () => {
+    let t = initialTargetRecord(identity, at(0));
+    for (let i = 1; i <= 25; i++) {
+      t = recordOutcomeOnTarget(
+        t,
+        progress('succeeded', { rollbackId: `rb-${i}`, fromReleaseId: `rel-bad-${i}`, releaseId: 'rel-good', at: at(i) }),
+      );
+    }
+    expect(t.quarantined.map((q) => q.releaseId)).toEqual(Array.from({ length: 20 }, (_, i) => `rel-bad-${i + 6}`));
+  });
+
   it('a succeeded rollback away from the known serving release makes it the previous one, burned as recorded', () => {
     const shipped = recordServingOnTarget(initialTargetRecord(identity, at(0)), 'rel-003', at(1), 'rollouts/rel-003');
     const burned = recordBurnOnTarget(shipped, at(3));

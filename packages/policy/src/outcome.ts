@@ -50,6 +50,13 @@ export function recordProgressOnIncident(incident: IncidentRecord, progress: Rol
   };
 }
 
+/**
+ * How many quarantined releases a target remembers, newest last: enough for
+ * every release a rollback could return to, and a bounded document (a target
+ * rolled back every day for years would otherwise outgrow Firestore's 1 MiB).
+ */
+export const QUARANTINE_KEPT = 20;
+
 /** A target nothing has been recorded for yet. */
 export function initialTargetRecord(target: Pick<TargetRecord, 'project' | 'region' | 'pipeline' | 'target'>, at: string): TargetRecord {
   return { ...target, quarantined: [], returnedTo: null, serving: null, previous: null, lastRollout: null, updatedAt: at };
@@ -71,7 +78,7 @@ export function recordOutcomeOnTarget(target: TargetRecord, progress: RollbackPr
       const quarantined =
         leaving === null || leaving === progress.releaseId || target.quarantined.some((q) => q.releaseId === leaving)
           ? target.quarantined
-          : [...target.quarantined, { releaseId: leaving, ...mark }];
+          : [...target.quarantined, { releaseId: leaving, ...mark }].slice(-QUARANTINE_KEPT);
       return {
         ...handOver(target, progress.releaseId, progress.at),
         quarantined,

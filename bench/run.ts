@@ -1,0 +1,51 @@
+import { foldHistory, floorFold, generateHistory } from './decide.js';
+import { machineLines } from './machine.js';
+
+/**
+ * `npm run bench`: Burnback's benchmarks, each printed with where it ran and a
+ * floor measured in the same run. `--events N` changes the history's size.
+ */
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+
+function time<T>(fn: () => T): { result: T; ms: number } {
+  const start = process.hrtime.bigint();
+  const result = fn();
+  return { result, ms: Number(process.hrtime.bigint() - start) / 1e6 };
+}
+
+function benchDecide(): void {
+  const events = arg('events', 1_000_000);
+  const services = 100;
+  const target = 200_000;
+  const counts: Record<string, number> = {};
+  for (const e of generateHistory(events, services)) counts[e.kind] = (counts[e.kind] ?? 0) + 1;
+  // A warm-up pass, so the figures are the optimised code, not the JIT's first tier.
+  foldHistory(generateHistory(50_000, services, 7));
+  floorFold(generateHistory(50_000, services, 7));
+  const floor = time(() => floorFold(generateHistory(events, services)));
+  const run = time(() => foldHistory(generateHistory(events, services)));
+  const perSecond = Math.round(events / (run.ms / 1000));
+  const floorPerSecond = Math.round(events / (floor.ms / 1000));
+  const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
+  process.stdout.write(
+    [
+      `decide(): ${events.toLocaleString('en')} events over ${services} services (${Object.entries(counts)
+        .map(([k, v]) => `${v.toLocaleString('en')} ${k}`)
+        .join(', ')})`,
+      `  decisions: ${Object.entries(run.result.actions)
+        .sort()
+        .map(([k, v]) => `${k} ${v.toLocaleString('en')}`)
+        .join(', ')}`,
+      `  ${perSecond.toLocaleString('en')} events/s (${run.ms.toFixed(0)} ms); target ≥ ${target.toLocaleString('en')} events/s: ${perSecond >= target ? 'met' : 'NOT met'}`,
+      `  floor (generating the same events, deriving and deduping decision ids, no rules): ${floorPerSecond.toLocaleString('en')} events/s (${floor.ms.toFixed(0)} ms); decide costs ${(run.ms / floor.ms).toFixed(1)}× the floor`,
+      `  heap after: ${heapMb.toFixed(0)} MiB`,
+      '',
+    ].join('\n'),
+  );
+}
+
+process.stdout.write(`${machineLines().join('\n')}\n\n`);
+benchDecide();
