@@ -10,30 +10,19 @@ import {
   type RuleName,
   type ServiceState,
 } from '@burnback/contracts';
-import { alertEvent, blamedTarget } from '@burnback/testkit/fixtures';
+import { alertEvent, blamedTarget, withBlamedTarget } from '@burnback/testkit/fixtures';
 import {
   applyDecision,
   decide as decideAs,
   errorRatioOf,
   initialServiceState,
   thresholdFor,
-  type Decision,
   type IncidentView,
   type TargetView,
 } from './index.js';
-/**
- * decide() where the burn is clearly the serving release's fault (testkit's
- * blamedTarget: rel-002 shipped 10 min before the burn, rel-001 ran clean
- * before it), unless the test gives its own target; confidence has its own tests.
- */
-const decide = (
-  state: ServiceState,
-  event: AlertEvent,
-  policy: PolicySettings,
-  incident: IncidentView | null = null,
-  target?: TargetView | null,
-  monitoring: MonitoringCheck | null = null,
-): Decision => decideAs(state, event, policy, incident, target === undefined ? blamedTarget(event.startedAt) : target, monitoring);
+
+/** decide() with the burn clearly rel-002's fault unless the test gives a target (testkit's blamedTarget). */
+const decide = withBlamedTarget(decideAs);
 
 /**
  * The edges of every rule, stated as the runbook states them: a value must

@@ -1,20 +1,10 @@
 import fc from 'fast-check';
-import { DEFAULT_POLICY, PolicySettings, type AlertEvent, type MonitoringCheck, type ServiceState } from '@burnback/contracts';
-import { alertEvent, blamedTarget } from '@burnback/testkit/fixtures';
-import { applyDecision, decide as decideAs, initialServiceState, type Decision, type IncidentView, type TargetView } from './index.js';
-/**
- * decide() where the burn is clearly the serving release's fault (testkit's
- * blamedTarget: rel-002 shipped 10 min before the burn, rel-001 ran clean
- * before it), unless the test gives its own target; confidence has its own tests.
- */
-const decide = (
-  state: ServiceState,
-  event: AlertEvent,
-  policy: PolicySettings,
-  incident: IncidentView | null = null,
-  target?: TargetView | null,
-  monitoring: MonitoringCheck | null = null,
-): Decision => decideAs(state, event, policy, incident, target === undefined ? blamedTarget(event.startedAt) : target, monitoring);
+import { DEFAULT_POLICY, PolicySettings, type AlertEvent, type ServiceState } from '@burnback/contracts';
+import { alertEvent, withBlamedTarget } from '@burnback/testkit/fixtures';
+import { applyDecision, decide as decideAs, initialServiceState } from './index.js';
+
+/** decide() with the burn clearly rel-002's fault unless the test gives a target (testkit's blamedTarget). */
+const decide = withBlamedTarget(decideAs);
 
 const T0 = '2026-11-26T10:00:00.000Z';
 const minutesBefore = (iso: string, m: number): string => new Date(Date.parse(iso) - m * 60_000).toISOString();

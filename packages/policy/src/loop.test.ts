@@ -7,13 +7,12 @@ import {
   type AlertEvent,
   type IncidentRecord,
   type IncidentRollback,
-  type MonitoringCheck,
   type ProgressStage,
   type RollbackProgress,
   type ServiceState,
   type TargetRecord,
 } from '@burnback/contracts';
-import { alertEvent, blamedTarget } from '@burnback/testkit/fixtures';
+import { alertEvent, blamedTarget, withBlamedTarget } from '@burnback/testkit/fixtures';
 import {
   applyDecision,
   applyIncident,
@@ -28,22 +27,10 @@ import {
   recordFailedRolloutOnTarget,
   recordBurnOnTarget,
   type Decision,
-  type IncidentView,
-  type TargetView,
 } from './index.js';
-/**
- * decide() where the burn is clearly the serving release's fault (testkit's
- * blamedTarget: rel-002 shipped 10 min before the burn, rel-001 ran clean
- * before it), unless the test gives its own target; confidence has its own tests.
- */
-const decide = (
-  state: ServiceState,
-  event: AlertEvent,
-  policy: PolicySettings,
-  incident: IncidentView | null = null,
-  target?: TargetView | null,
-  monitoring: MonitoringCheck | null = null,
-): Decision => decideAs(state, event, policy, incident, target === undefined ? blamedTarget(event.startedAt) : target, monitoring);
+
+/** decide() with the burn clearly rel-002's fault unless the test gives a target (testkit's blamedTarget). */
+const decide = withBlamedTarget(decideAs);
 
 const T0 = '2026-11-26T10:00:00.000Z';
 const MINUTE = 60_000;

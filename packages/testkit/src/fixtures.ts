@@ -562,3 +562,16 @@ export function blamedTarget(burnStartedAt: string, overrides: Partial<TargetRec
     ...overrides,
   };
 }
+
+/**
+ * decide() (passed in: testkit does not depend on the policy) where the burn is
+ * clearly the serving release's fault — blamedTarget(event.startedAt) — unless
+ * the test gives its own target (null included). For the rules' own tests;
+ * confidence has tests of its own.
+ */
+export function withBlamedTarget<S, P, I, T, M, R>(
+  decide: (state: S, event: AlertEvent, policy: P, incident: I | null, target: T | null, monitoring: M | null) => R,
+): (state: S, event: AlertEvent, policy: P, incident?: I | null, target?: T | null, monitoring?: M | null) => R {
+  return (state, event, policy, incident = null, target, monitoring = null) =>
+    decide(state, event, policy, incident, target === undefined ? (blamedTarget(event.startedAt) as T) : target, monitoring);
+}

@@ -1,7 +1,8 @@
 import { Collections, DeadLetterAttributes, Topics, TransientError, type OutboxEntry } from '@burnback/contracts';
 import { PubSubPublisher, startOutboxRelay, type Publisher } from '@burnback/platform';
 import { alertCloudEvent, createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
-import { createDeciderHandler, createDeployEventHandler, startDeciderService } from '../src/index.js';
+import { createDeciderHandler, startDeciderService } from '../src/index.js';
+import { shipped } from './shipped.js';
 
 const alert = alertCloudEvent;
 
@@ -17,21 +18,6 @@ class FlakyPublisher implements Publisher {
     if (this.down) throw new TransientError('Pub/Sub unavailable');
     return this.inner.publishRaw(...args);
   };
-}
-
-/** Cloud Deploy's Succeed notification: `releaseId` serves the service's target since `since` (the decider records it). */
-async function shipped(env: TestEnvironment, releaseId: string, since: string, service = 'api-backend'): Promise<void> {
-  const s = env.config().services[service]!;
-  await createDeployEventHandler({ db: env.db, services: env.config().services, logger: env.logger })({
-    id: `succeed-${releaseId}`,
-    publishTime: new Date(since),
-    attributes: {
-      Action: 'Succeed',
-      ResourceType: 'Rollout',
-      TargetId: s.target,
-      Resource: `projects/${s.project}/locations/${s.region}/deliveryPipelines/${s.pipeline}/releases/${releaseId}/rollouts/${releaseId}-to-${s.target}`,
-    },
-  });
 }
 
 describe('the decider on the Firestore emulator', () => {

@@ -12,25 +12,11 @@ import {
 } from '@burnback/contracts';
 import { PubSubPublisher } from '@burnback/platform';
 import { alertCloudEvent, createTestEnvironment, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
-import { createDeciderHandler, createDeployEventHandler, startDeciderService, type DeciderService } from '../src/index.js';
+import { createDeciderHandler, startDeciderService, type DeciderService } from '../src/index.js';
+import { shipped } from './shipped.js';
 
 const T0 = Date.parse('2026-11-26T10:05:00.000Z');
 const at = (minutes: number): string => new Date(T0 + minutes * 60_000).toISOString();
-
-/** Cloud Deploy's Succeed notification: `releaseId` serves the service's target since `since` (the decider records it). */
-async function shipped(env: TestEnvironment, releaseId: string, since: string, service = 'api-backend'): Promise<void> {
-  const s = env.config().services[service]!;
-  await createDeployEventHandler({ db: env.db, services: env.config().services, logger: env.logger })({
-    id: `succeed-${releaseId}`,
-    publishTime: new Date(since),
-    attributes: {
-      Action: 'Succeed',
-      ResourceType: 'Rollout',
-      TargetId: s.target,
-      Resource: `projects/${s.project}/locations/${s.region}/deliveryPipelines/${s.pipeline}/releases/${releaseId}/rollouts/${releaseId}-to-${s.target}`,
-    },
-  });
-}
 
 /**
  * Judgement closes its loop: the decider consumes burnback-progress (the real
