@@ -1,4 +1,5 @@
 import { runDev } from './commands/dev.js';
+import { runDecisions, runStatus } from './commands/status.js';
 import { runTopology } from './commands/topology.js';
 import { runTrigger } from './commands/trigger.js';
 
@@ -8,6 +9,8 @@ Commands:
   dev        run the whole system locally: emulators, topics, gcp-sim, ingest, decider, executor
   trigger    publish a Cloud Monitoring incident to monitoring-incidents (or the webhook)
   topology   create Burnback's topics and subscriptions on the Pub/Sub emulator
+  status     per service: mode, what serves, cooldown, rollbacks in the last hour, in flight, last decision
+  decisions  recent decisions with their verdicts (--service S, --since 2h)
 
 Run 'burnback <command> --help' for a command's options.`;
 
@@ -20,6 +23,10 @@ async function main(argv: string[]): Promise<number> {
       return runTrigger(rest);
     case 'topology':
       return runTopology(rest);
+    case 'status':
+      return runStatus(rest);
+    case 'decisions':
+      return runDecisions(rest);
     case undefined:
     case '-h':
     case '--help':

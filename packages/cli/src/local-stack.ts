@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { servicesFromConfigFile, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
 import { EMULATORS, ensureEmulator, ensureTopology, stopEmulator, waitFor, type RunningEmulator } from '@burnback/testkit';
+import { assertPortsFree } from './processes.js';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
 export const DEFAULT_PROJECT = 'burnback-local';
@@ -37,7 +38,10 @@ export interface LocalStackOptions {
   env: NodeJS.ProcessEnv;
   /** Writes one line of output (service logs, status). */
   print: (line: string) => void;
+  /** Human log lines (the default, piped or not); false prints the services' JSON as it is. */
   pretty: boolean;
+  /** Colour the severities (a terminal). */
+  colour?: boolean;
   rolloutStepMs?: number;
 }
 
@@ -59,14 +63,38 @@ const SEVERITY_COLOUR: Record<string, string> = {
   DEBUG: '\x1b[90m',
 };
 
-/** One log line for a human: `executor  INFO     message  (labels)`; raw JSON when not pretty. */
-export function formatLogLine(service: string, line: string, pretty: boolean): string {
+interface LogEntry {
+  severity?: string;
+  message?: string;
+  event?: string;
+  reason?: string;
+  verdicts?: Array<{ rule?: string; passed?: boolean }>;
+  confidence?: { value?: number };
+}
+
+/** What a human needs beyond the message: a dead letter's reason; a decision's verdicts and confidence. */
+function detailOf(entry: LogEntry): string {
+  if (entry.event === 'dead_letter' && entry.reason) return ` (reason: ${entry.reason})`;
+  if (entry.event === 'decision' && Array.isArray(entry.verdicts)) {
+    const verdicts = entry.verdicts.map((v) => `${v.passed ? '✓' : '✗'} ${v.rule ?? '?'}`).join(', ');
+    const confidence = typeof entry.confidence?.value === 'number' ? `; confidence ${entry.confidence.value}` : '';
+    return ` [${verdicts}${confidence}]`;
+  }
+  return '';
+}
+
+/**
+ * One log line for a human, `executor  INFO     message`, with a dead letter's
+ * reason and a decision's verdicts on the same line; raw JSON when not pretty.
+ * Colour only for a terminal.
+ */
+export function formatLogLine(service: string, line: string, pretty: boolean, colour = false): string {
   if (!pretty) return line;
   try {
-    const entry = JSON.parse(line) as { severity?: string; message?: string; reason?: string };
+    const entry = JSON.parse(line) as LogEntry;
     const severity = entry.severity ?? 'DEFAULT';
-    const colour = SEVERITY_COLOUR[severity] ?? '';
-    return `${service.padEnd(9)} ${colour}${severity.padEnd(8)}\x1b[0m ${entry.message ?? line}`;
+    const [on, off] = colour ? [SEVERITY_COLOUR[severity] ?? '', '\x1b[0m'] : ['', ''];
+    return `${service.padEnd(9)} ${on}${severity.padEnd(8)}${off} ${entry.message ?? line}${detailOf(entry)}`;
   } catch {
     return `${service.padEnd(9)} ${line}`;
   }
@@ -86,7 +114,7 @@ function spawnService(service: ServiceName, env: NodeJS.ProcessEnv, opts: LocalS
     },
   );
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => opts.print(formatLogLine(service, line, opts.pretty)));
+    createInterface({ input: stream }).on('line', (line) => opts.print(formatLogLine(service, line, opts.pretty, opts.colour ?? false)));
   }
   return child;
 }
@@ -145,6 +173,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   };
 
   try {
+    // Before anything starts: a taken port is reported with what holds it, not as a service dying on EADDRINUSE.
+    const wanted = localPorts(opts.env);
+    await assertPortsFree({
+      ingest: { port: wanted.ingest, envVar: 'BURNBACK_DEV_PORT_BASE' },
+      decider: { port: wanted.decider, envVar: 'BURNBACK_DEV_PORT_BASE' },
+      executor: { port: wanted.executor, envVar: 'BURNBACK_DEV_PORT_BASE' },
+      'gcp-sim': { port: wanted.gcpSim, envVar: 'GCP_SIM_PORT' },
+    });
     for (const spec of [EMULATORS.pubsub, EMULATORS.firestore]) {
       const running = await ensureEmulator(spec, { host: opts.env[spec.envVar] || spec.host, projectId: opts.projectId, log });
       if (!running.startedByUs) log(`reusing the ${spec.name} emulator on ${running.host}`);

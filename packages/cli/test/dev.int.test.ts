@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '@burnback/cli';
@@ -82,4 +83,60 @@ describe('npm start (burnback dev)', () => {
     expect(output).toContain('burnback  stopped');
     for (const port of [PORT_BASE, PORT_BASE + 1, PORT_BASE + 2]) expect(await portAnswers(port)).toBe(false);
   }, 30_000);
+});
+
+describe('npm start stops when what started it is gone', () => {
+  it('a killed npm (here: the shell between it and burnback dev) stops the whole stack, not only itself', async () => {
+    const portBase = await freePortRange(3);
+    const simPort = await freePort();
+    let output = '';
+    // npm runs scripts as `sh -c "node … dev"`; SIGKILL to the shell is what a killed npm leaves behind.
+    const command = [process.execPath, ...BIN, 'dev', '--rollout-step-ms', '200'].map((a) => `'${a}'`).join(' ');
+    const shell = spawn('sh', ['-c', `${command}; true`], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        npm_lifecycle_event: 'start',
+        GOOGLE_CLOUD_PROJECT: uniqueProjectId('dev-orphan'),
+        BURNBACK_DEV_PORT_BASE: String(portBase),
+        GCP_SIM_PORT: String(simPort),
+        METADATA_SERVER_DETECTION: 'none',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    shell.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    shell.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    await waitFor(() => output.includes('Burnback is running locally'), { timeoutMs: 90_000, what: `the stack to start:\n${output}` });
+    // Piped, the log stays human (no --json): the decider's start line is not JSON.
+    expect(output).toMatch(/^decider +INFO +decider consuming/m);
+    expect(await portAnswers(portBase)).toBe(true);
+
+    shell.kill('SIGKILL');
+    await waitFor(() => output.includes('burnback  stopped'), { timeoutMs: 30_000, what: `the stack to stop:\n${output}` });
+    expect(output).toContain('stopping (the npm that started it is gone)');
+    for (const port of [portBase, portBase + 1, portBase + 2]) expect(await portAnswers(port)).toBe(false);
+  }, 150_000);
+
+  it('a taken port stops the start at once, naming what holds it', async () => {
+    const holder = createServer();
+    const port = await new Promise<number>((resolve) =>
+      holder.listen(0, '127.0.0.1', () => resolve((holder.address() as { port: number }).port)),
+    );
+    try {
+      const failed = await run(process.execPath, [...BIN, 'dev'], {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          GCP_SIM_PORT: String(port),
+          GOOGLE_CLOUD_PROJECT: uniqueProjectId('dev-port'),
+          METADATA_SERVER_DETECTION: 'none',
+        },
+      }).catch((e: { code: number; stderr: string }) => e);
+      expect((failed as { code: number }).code).not.toBe(0);
+      expect((failed as { stderr: string }).stderr).toContain(`port ${port} (gcp-sim) is taken by pid ${process.pid}`);
+      expect((failed as { stderr: string }).stderr).toContain('or choose another port with GCP_SIM_PORT');
+    } finally {
+      await new Promise<void>((done) => holder.close(() => done()));
+    }
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { errorKind, ErrorKinds, Topics } from '@burnback/contracts';
 import { deadLetterAttributes, registerHealthRoutes, type Logger, type Metrics, type Publisher } from '@burnback/platform';
 import type { IncomingNotification, IngestOutcome } from './handler.js';
@@ -20,6 +20,38 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 export function tokenMatches(presented: string | undefined, expected: string | null): boolean {
   if (!expected || !presented) return false;
   return timingSafeEqual(digest(presented), digest(expected));
+}
+
+const ERROR_CODES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+};
+
+/**
+ * The webhook token as a caller presents it: the `auth_token` query parameter
+ * (what Cloud Monitoring's webhook channel sends), HTTP Basic credentials
+ * (Monitoring's basic-auth webhook: the password is the token), or a bearer header.
+ */
+export function presentedToken(req: Pick<FastifyRequest, 'query' | 'headers'>): string | undefined {
+  const query = (req.query as { auth_token?: unknown } | undefined)?.auth_token;
+  if (typeof query === 'string' && query) return query;
+  const header = req.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const [scheme, value] = header.split(' ', 2);
+  if (!value) return undefined;
+  if (scheme?.toLowerCase() === 'bearer') return value;
+  if (scheme?.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon >= 0 ? decoded.slice(colon + 1) || undefined : undefined;
+  }
+  return undefined;
 }
 
 interface PushEnvelope {
@@ -58,20 +90,41 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
     });
   });
 
-  const reject = (reply: FastifyReply, status: number, error: string) => reply.code(status).send({ error });
+  /** Every error, on every route, is one shape: `{"error": {"code", "message"}}`; no message ever holds a token or the URL. */
+  const reject = (reply: FastifyReply, status: number, message: string) =>
+    reply.code(status).send({ error: { code: ERROR_CODES[status] ?? 'ERROR', message } });
 
-  const unauthorised = (query: unknown, reply: FastifyReply): FastifyReply | null => {
+  const unauthorised = (req: FastifyRequest, reply: FastifyReply): FastifyReply | null => {
     if (!deps.webhookToken) return reject(reply, 503, 'the webhook is disabled: BURNBACK_WEBHOOK_TOKEN is not configured');
-    const token = (query as { auth_token?: string }).auth_token;
-    if (!token) return reject(reply, 401, 'missing auth_token query parameter');
-    if (!tokenMatches(token, deps.webhookToken)) return reject(reply, 403, 'invalid auth_token');
+    const token = presentedToken(req);
+    if (!token)
+      return reject(
+        reply,
+        401,
+        'missing token: give auth_token as a query parameter, HTTP Basic credentials, or an Authorization: Bearer header',
+      );
+    if (!tokenMatches(token, deps.webhookToken)) {
+      logger.warn('authentication failed', { event: 'auth_failed', path: req.url.split('?')[0], ip: req.ip });
+      return reject(reply, 403, 'invalid token');
+    }
     return null;
   };
+
+  app.setNotFoundHandler((req, reply) => reject(reply, 404, `no route ${req.method} ${req.url.split('?')[0] ?? ''}`));
+  app.setErrorHandler((err: { statusCode?: number; code?: string }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) logger.error('request failed', { event: 'http_error', error: err });
+    return reject(
+      reply,
+      status,
+      status === 413 ? 'body too large: at most 1 MiB' : status === 500 ? 'internal error' : (err.code ?? 'bad request'),
+    );
+  });
 
   registerHealthRoutes(app, deps.metrics);
 
   app.post('/webhook/error-budget-alert', async (req, reply) => {
-    const denied = unauthorised(req.query, reply);
+    const denied = unauthorised(req, reply);
     if (denied) return denied;
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (raw.length === 0) return reject(reply, 400, 'empty body: expected a Cloud Monitoring notification (JSON)');
@@ -93,7 +146,7 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
   });
 
   app.post('/pubsub/push', async (req, reply) => {
-    const denied = unauthorised(req.query, reply);
+    const denied = unauthorised(req, reply);
     if (denied) return denied;
     let envelope: PushEnvelope;
     try {

@@ -71,10 +71,10 @@ describe("ingest's 503 answers on the emulators", () => {
 
     const res = await webhook(broken, incident('0.nostore'));
     expect(res.statusCode).toBe(503);
-    expect(res.body).toEqual({ error: 'temporarily unable to accept the notification; retry' });
+    expect(res.body).toEqual({ error: { code: 'UNAVAILABLE', message: 'temporarily unable to accept the notification; retry' } });
     const pushed = await post(broken, `/pubsub/push?auth_token=${TOKEN}`, pushEnvelope(incident('0.nostore')));
     expect(pushed.statusCode).toBe(503);
-    expect(pushed.body).toEqual({ error: 'temporarily unable to process; Pub/Sub will redeliver' });
+    expect(pushed.body).toEqual({ error: { code: 'UNAVAILABLE', message: 'temporarily unable to process; Pub/Sub will redeliver' } });
 
     // Positive control: a marker on the same service through the same publisher arrives, and nothing before it.
     expect((await webhook(await ingestApp(env.db), incident('0.marker'))).statusCode).toBe(202);
@@ -87,7 +87,7 @@ describe("ingest's 503 answers on the emulators", () => {
     await env.pubsub.topic(Topics.alerts).delete();
     const res = await webhook(app, incident('0.nopubsub'));
     expect(res.statusCode).toBe(503);
-    expect(res.body).toEqual({ error: 'temporarily unable to accept the notification; retry' });
+    expect(res.body).toEqual({ error: { code: 'UNAVAILABLE', message: 'temporarily unable to accept the notification; retry' } });
     expect(await notifications()).toHaveLength(1); // kept for replay before the publish failed
 
     await alerts.close(); // its subscription went with the topic
@@ -121,7 +121,7 @@ describe("ingest's 503 answers on the emulators", () => {
         expect({ url, status: res.statusCode, body: res.body }).toEqual({
           url,
           status: 503,
-          body: { error: 'the webhook is disabled: BURNBACK_WEBHOOK_TOKEN is not configured' },
+          body: { error: { code: 'UNAVAILABLE', message: 'the webhook is disabled: BURNBACK_WEBHOOK_TOKEN is not configured' } },
         });
       }
       // Refused before anything was kept (the handler awaits the store before it answers).
@@ -129,5 +129,38 @@ describe("ingest's 503 answers on the emulators", () => {
     } finally {
       await ingest.close();
     }
+  });
+
+  it('takes the token as the query parameter, HTTP Basic or a bearer header, and answers every error in one shape without echoing it', async () => {
+    const app = await ingestApp(env.db);
+    const send = async (path: string, headers: Record<string, string>, body: string) => {
+      const res = await fetch(`${app}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      return { status: res.status, text: await res.text() };
+    };
+    const body = JSON.stringify(incident('0.tokens'));
+    expect((await send(`/webhook/error-budget-alert?auth_token=${TOKEN}`, {}, body)).status).toBe(202);
+    const basic = `Basic ${Buffer.from(`monitoring:${TOKEN}`).toString('base64')}`;
+    expect((await send('/webhook/error-budget-alert', { authorization: basic }, body)).status).toBe(202);
+    expect((await send('/webhook/error-budget-alert', { authorization: `Bearer ${TOKEN}` }, body)).status).toBe(202);
+
+    const wrong = await send('/webhook/error-budget-alert', { authorization: 'Bearer not-the-token-at-all' }, body);
+    expect(wrong).toEqual({ status: 403, text: JSON.stringify({ error: { code: 'PERMISSION_DENIED', message: 'invalid token' } }) });
+    const missing = await send('/webhook/error-budget-alert', { authorization: 'Basic bm9jb2xvbg==' }, body);
+    expect(missing.status).toBe(401);
+    expect(JSON.parse(missing.text)).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+
+    const notFound = await send(`/webhook/nowhere?auth_token=${TOKEN}`, {}, body);
+    expect(notFound).toEqual({
+      status: 404,
+      text: JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no route POST /webhook/nowhere' } }),
+    });
+    const tooLarge = await send(`/webhook/error-budget-alert?auth_token=${TOKEN}`, {}, 'x'.repeat(1024 * 1024 + 1));
+    expect(tooLarge).toEqual({
+      status: 413,
+      text: JSON.stringify({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'body too large: at most 1 MiB' } }),
+    });
+    for (const res of [wrong, missing, notFound, tooLarge]) expect(res.text).not.toContain(TOKEN);
+    // Three accepted, each published once.
+    await alerts.waitFor(3, (m) => m.json<AlertEvent>().incidentId === '0.tokens');
   });
 });

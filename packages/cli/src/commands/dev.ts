@@ -1,15 +1,18 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_PROJECT, LOCAL_WEBHOOK_TOKEN, startLocalStack } from '../local-stack.js';
+import { watchStarters } from '../processes.js';
 
 const HELP = `burnback dev: run the whole Burnback system locally (what 'npm start' runs)
 
 Starts (or reuses, when PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST answer)
 the gcloud Pub/Sub (8085) and Firestore (8086) emulators, creates the topics and
 subscriptions, starts gcp-sim (Cloud Deploy, 8087) and ingest (8080), decider
-(8081) and executor (8082). Ctrl-C stops everything it started.
+(8081) and executor (8082). Ctrl-C, SIGTERM or SIGHUP (a closed terminal) stops
+everything it started, and so does the end of the npm that started it. A port
+that is taken is reported with the process that holds it.
 
 Options:
-  --json               print the services' log lines as raw JSON
+  --json               print the services' log lines as raw JSON (piped output stays human otherwise)
   --rollout-step-ms N  how long each rollout state lasts in gcp-sim (default 1000)
 
 Environment: GOOGLE_CLOUD_PROJECT (default ${DEFAULT_PROJECT}), BURNBACK_CONFIG
@@ -32,7 +35,8 @@ export async function runDev(args: string[]): Promise<number> {
     projectId,
     env: process.env,
     print,
-    pretty: !values.json && process.stdout.isTTY === true,
+    pretty: !values.json,
+    colour: process.stdout.isTTY === true,
     ...(values['rollout-step-ms'] ? { rolloutStepMs: Number(values['rollout-step-ms']) } : {}),
   });
 
@@ -57,8 +61,10 @@ export async function runDev(args: string[]): Promise<number> {
       print('burnback  stopped');
       resolve(code);
     };
-    process.once('SIGINT', () => void shutdown(0, 'SIGINT'));
-    process.once('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void shutdown(0, signal));
+    // Killed with its npm (SIGKILL, or a signal npm does not pass on): nobody could stop the stack any more, so stop it now.
+    const unwatch = watchStarters(() => void shutdown(1, 'the npm that started it is gone'));
+    void stack.crashed.finally(unwatch);
     void stack.crashed.then(({ service, code }) => shutdown(1, `${service} exited with code ${code}`));
   });
 }

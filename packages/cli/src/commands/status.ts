@@ -1,0 +1,224 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Firestore } from '@google-cloud/firestore';
+import {
+  Collections,
+  DecisionRecord,
+  RollbackRecord,
+  ServiceState,
+  TargetRecord,
+  isFinalStage,
+  targetDocIdFor,
+  type RecentRollback,
+} from '@burnback/contracts';
+import { createFirestore, loadConfig, type Config } from '@burnback/platform';
+import { DEFAULT_PROJECT, REPO_ROOT } from '../local-stack.js';
+
+const STORE_HELP = `Reads the Firestore of a running 'npm start' stack by default (FIRESTORE_EMULATOR_HOST
+127.0.0.1:8086, project GOOGLE_CLOUD_PROJECT or ${DEFAULT_PROJECT}, config BURNBACK_CONFIG or
+config/local.yaml); unset FIRESTORE_EMULATOR_HOST=none and the usual credentials read a real project.`;
+
+const STATUS_HELP = `burnback status: what Burnback knows of each service, now
+
+Per service: the mode (auto, dry run or off), what serves its target, the cooldown
+remaining, rollbacks in the last hour against the limit, the rollback in flight,
+and the last decision with its reason.
+
+Options:
+  --service NAME   only this service
+  --json           one JSON document instead of text
+
+${STORE_HELP}`;
+
+const DECISIONS_HELP = `burnback decisions: recent decisions with their verdicts, newest first
+
+Options:
+  --service NAME   only this service
+  --since D        how far back, by decision time: 30m, 2h, 7d (default 2h)
+  --limit N        at most N decisions (default 50)
+  --json           one JSON document instead of text
+
+${STORE_HELP}`;
+
+const HOUR_MS = 3_600_000;
+const UNITS = { m: 60_000, h: HOUR_MS, d: 24 * HOUR_MS } as const;
+
+/** `30m`, `2h`, `7d` in milliseconds; null when it is none of those. */
+export function durationMs(text: string): number | null {
+  const m = /^(\d+)(m|h|d)$/.exec(text);
+  return m ? Number(m[1]) * UNITS[m[2] as keyof typeof UNITS] : null;
+}
+
+/** The store and services `status` and `decisions` read: the local stack's unless the environment says otherwise. */
+function openStore(env: NodeJS.ProcessEnv): { config: Config; db: Firestore } {
+  const emulator = env.FIRESTORE_EMULATOR_HOST ?? '127.0.0.1:8086';
+  const local: NodeJS.ProcessEnv = {
+    ...env,
+    GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT || DEFAULT_PROJECT,
+    BURNBACK_CONFIG: env.BURNBACK_CONFIG || resolve(REPO_ROOT, 'config/local.yaml'),
+    METADATA_SERVER_DETECTION: env.METADATA_SERVER_DETECTION ?? 'none',
+  };
+  if (emulator === 'none') delete local.FIRESTORE_EMULATOR_HOST;
+  else local.FIRESTORE_EMULATOR_HOST = emulator;
+  // The Firestore client reads these from the process environment.
+  Object.assign(process.env, local);
+  if (emulator === 'none') delete process.env.FIRESTORE_EMULATOR_HOST;
+  const config = loadConfig(local);
+  return { config, db: createFirestore(config) };
+}
+
+export interface ServiceStatus {
+  service: string;
+  mode: 'auto' | 'dry-run' | 'off';
+  target: string;
+  serving: { releaseId: string; since: string } | null;
+  cooldown: { remainingMinutes: number; since: string } | null;
+  rollbacksLastHour: number;
+  maxRollbacksPerHour: number;
+  inFlight: { rollbackId: string; status: string; releaseId: string | null; since: string } | null;
+  lastDecision: { decisionId: string; action: string; reason: string; decidedAt: string; confidence: number | null } | null;
+}
+
+const cooldownStart = (r: RecentRollback): number => Date.parse(r.finishedAt ?? r.decidedAt);
+
+/** One service's status as of `now`, from its documents. */
+export async function serviceStatus(db: Firestore, config: Config, name: string, now: Date): Promise<ServiceStatus> {
+  const service = config.services[name]!;
+  const [stateDoc, targetDoc, rollbacks] = await Promise.all([
+    db.collection(Collections.services).doc(name).get(),
+    db.collection(Collections.targets).doc(targetDocIdFor(service)).get(),
+    db.collection(Collections.rollbacks).where('command.service', '==', name).get(),
+  ]);
+  const state = stateDoc.exists ? ServiceState.parse(stateDoc.data()) : null;
+  const target = targetDoc.exists ? TargetRecord.parse(targetDoc.data()) : null;
+  const recent = state?.recentRollbacks ?? [];
+  const latest = recent.reduce<RecentRollback | null>((a, r) => (a === null || cooldownStart(r) > cooldownStart(a) ? r : a), null);
+  const remainingMs = latest ? cooldownStart(latest) + service.policy.cooldownMinutes * 60_000 - now.getTime() : 0;
+  const inFlight = rollbacks.docs
+    .map((d) => RollbackRecord.parse(d.data()))
+    .filter((r) => !isFinalStage(r.status))
+    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0];
+  const lastDoc = state?.lastDecisionId ? await db.collection(Collections.decisions).doc(state.lastDecisionId).get() : null;
+  const last = lastDoc?.exists ? DecisionRecord.parse(lastDoc.data()) : null;
+  return {
+    service: name,
+    mode: !service.policy.enabled ? 'off' : service.policy.dryRun ? 'dry-run' : 'auto',
+    target: `${service.pipeline}/${service.target}`,
+    serving: target?.serving ? { releaseId: target.serving.releaseId, since: target.serving.since } : null,
+    cooldown:
+      latest && remainingMs > 0
+        ? { remainingMinutes: Math.ceil(remainingMs / 60_000), since: new Date(cooldownStart(latest)).toISOString() }
+        : null,
+    rollbacksLastHour: recent.filter((r) => Date.parse(r.decidedAt) > now.getTime() - HOUR_MS).length,
+    maxRollbacksPerHour: service.policy.maxRollbacksPerHour,
+    inFlight: inFlight
+      ? { rollbackId: inFlight.rollbackId, status: inFlight.status, releaseId: inFlight.releaseId, since: inFlight.createdAt }
+      : null,
+    lastDecision: last
+      ? {
+          decisionId: last.decisionId,
+          action: last.action,
+          reason: last.reason,
+          decidedAt: last.decidedAt,
+          confidence: last.confidence?.value ?? null,
+        }
+      : null,
+  };
+}
+
+export function formatStatus(s: ServiceStatus): string {
+  const lines = [
+    `${s.service}  (${s.mode}; rolls back ${s.target})`,
+    `  serving      ${s.serving ? `${s.serving.releaseId} since ${s.serving.since}` : 'unknown (no rollout on record)'}`,
+    `  cooldown     ${s.cooldown ? `${s.cooldown.remainingMinutes} min remaining (from ${s.cooldown.since})` : 'clear'}`,
+    `  last hour    ${s.rollbacksLastHour} of ${s.maxRollbacksPerHour} rollbacks`,
+    `  in flight    ${s.inFlight ? `${s.inFlight.rollbackId} ${s.inFlight.status}${s.inFlight.releaseId ? ` → ${s.inFlight.releaseId}` : ''} since ${s.inFlight.since}` : 'none'}`,
+    `  last decision ${s.lastDecision ? `${s.lastDecision.action} at ${s.lastDecision.decidedAt}: ${s.lastDecision.reason}` : 'none yet'}`,
+  ];
+  return lines.join('\n');
+}
+
+/** Decisions newest first since `since`, optionally of one service. */
+export async function recentDecisions(db: Firestore, options: { since: Date; service?: string; limit: number }): Promise<DecisionRecord[]> {
+  // By decision time only (decidedAt is ISO 8601, so it orders as text): the service is filtered here,
+  // so a real project needs no composite index.
+  const snap = await db
+    .collection(Collections.decisions)
+    .where('decidedAt', '>=', options.since.toISOString())
+    .orderBy('decidedAt', 'desc')
+    .get();
+  return snap.docs
+    .map((d) => DecisionRecord.parse(d.data()))
+    .filter((d) => options.service === undefined || d.service === options.service)
+    .slice(0, options.limit);
+}
+
+export function formatDecision(d: DecisionRecord): string {
+  const verdicts = d.verdicts.map((v) => `${v.passed ? '✓' : '✗'} ${v.rule}`).join(', ');
+  const confidence = d.confidence ? `  confidence ${d.confidence.value}${d.cause ? ` (cause ${d.cause.releaseId})` : ''}\n` : '';
+  return `${d.decidedAt}  ${d.service}  ${d.action.toUpperCase()}  incident ${d.incidentId}\n  ${d.reason}\n  ${verdicts}\n${confidence}`;
+}
+
+export async function runStatus(args: string[], env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { service: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(`${STATUS_HELP}\n`);
+    return 0;
+  }
+  const { config, db } = openStore(env);
+  try {
+    const names = values.service ? [values.service] : Object.keys(config.services).sort();
+    const unknown = names.filter((n) => !config.services[n]);
+    if (unknown.length > 0) {
+      process.stderr.write(`unknown service ${unknown.join(', ')}; the config names ${Object.keys(config.services).join(', ')}\n`);
+      return 2;
+    }
+    const statuses = await Promise.all(names.map((n) => serviceStatus(db, config, n, now)));
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify({ project: config.projectId, at: now.toISOString(), services: statuses }, null, 2)}\n`
+        : `${statuses.map(formatStatus).join('\n\n')}\n`,
+    );
+    return 0;
+  } finally {
+    await db.terminate();
+  }
+}
+
+export async function runDecisions(args: string[], env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      service: { type: 'string' },
+      since: { type: 'string', default: '2h' },
+      limit: { type: 'string', default: '50' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${DECISIONS_HELP}\n`);
+    return 0;
+  }
+  const sinceMs = durationMs(values.since);
+  const limit = Number(values.limit);
+  if (sinceMs === null || !Number.isInteger(limit) || limit < 1) {
+    process.stderr.write(`--since takes 30m, 2h or 7d (got '${values.since}'); --limit a whole number ≥ 1 (got '${values.limit}')\n`);
+    return 2;
+  }
+  const { db } = openStore(env);
+  try {
+    const decisions = await recentDecisions(db, { since: new Date(now.getTime() - sinceMs), service: values.service, limit });
+    if (values.json) process.stdout.write(`${JSON.stringify({ decisions }, null, 2)}\n`);
+    else
+      process.stdout.write(
+        decisions.length === 0 ? `no decisions in the last ${values.since}\n` : `${decisions.map(formatDecision).join('\n')}`,
+      );
+    return 0;
+  } finally {
+    await db.terminate();
+  }
+}

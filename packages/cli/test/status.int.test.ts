@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '@burnback/cli';
+import { openIncident, waitFor } from '@burnback/testkit';
+import type { ServiceStatus } from '../src/commands/status';
+import { startPipeline, type Pipeline } from './pipeline-harness';
+
+const run = promisify(execFile);
+const BIN = ['--conditions=@burnback/source', '--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/bin.ts')];
+
+/** `burnback status` and `burnback decisions` read the store a running pipeline writes, as an operator runs them. */
+describe('burnback status and decisions', () => {
+  let p: Pipeline;
+  beforeAll(async () => {
+    // Slow rollouts, so the rollback is seen in flight.
+    p = await startPipeline('status-cli', { rolloutStepMs: 1500 });
+  }, 60_000);
+  afterAll(async () => {
+    await p.close();
+  });
+
+  const cli = async (...args: string[]) => {
+    const env = {
+      ...process.env,
+      GOOGLE_CLOUD_PROJECT: p.env.projectId,
+      BURNBACK_CONFIG: p.config.configPath,
+      FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST!,
+    };
+    return (await run(process.execPath, [...BIN, ...args], { cwd: REPO_ROOT, env })).stdout;
+  };
+  const status = async () => (JSON.parse(await cli('status', '--json')) as { services: ServiceStatus[] }).services[0]!;
+
+  it('shows the rollback in flight, then the cooldown, the hour count and the last decision with its reason', async () => {
+    const before = await status();
+    expect(before).toMatchObject({
+      service: 'api-backend',
+      mode: 'auto',
+      cooldown: null,
+      rollbacksLastHour: 0,
+      inFlight: null,
+      lastDecision: null,
+      serving: { releaseId: 'rel-002' },
+    });
+
+    await p.notify(openIncident({ ...p.fixture, incidentId: '0.status' }));
+    await waitFor(async () => (await p.rollbacks()).some((r) => r.status === 'started'), { what: 'the rollback to start' });
+    const during = await status();
+    expect(during.inFlight).toMatchObject({ status: 'started', releaseId: 'rel-001' });
+    expect(during.lastDecision).toMatchObject({ action: 'rollback', confidence: 0.85 });
+    expect(during.lastDecision!.reason).toMatch(/^roll back: error ratio 2\.5 % exceeds the threshold of 1 %; caused by rel-002/);
+
+    await waitFor(async () => (await p.rollbacks()).some((r) => r.status === 'succeeded'), {
+      what: 'the rollback to succeed',
+      timeoutMs: 30_000,
+    });
+    // The decider records the outcome from burnback-progress; the cooldown then counts from the finish.
+    const after = await waitFor(
+      async () => {
+        const s = await status();
+        return s.serving?.releaseId === 'rel-001' ? s : undefined;
+      },
+      { what: 'the decider to record the outcome', timeoutMs: 30_000 },
+    );
+    expect(after).toMatchObject({ inFlight: null, rollbacksLastHour: 1, maxRollbacksPerHour: 3 });
+    expect(after.cooldown!.remainingMinutes).toBeGreaterThanOrEqual(29);
+    expect(after.cooldown!.remainingMinutes).toBeLessThanOrEqual(30);
+
+    const text = await cli('status');
+    expect(text).toMatch(/^api-backend {2}\(auto; rolls back api-backend-pipeline\/production\)$/m);
+    expect(text).toMatch(/^ {2}cooldown {5}(29|30) min remaining/m);
+    expect(text).toMatch(/^ {2}last hour {4}1 of 3 rollbacks$/m);
+  }, 90_000);
+
+  it('lists decisions newest first with their verdicts, by service and time', async () => {
+    const listed = JSON.parse(await cli('decisions', '--json', '--service', 'api-backend', '--since', '2h')) as {
+      decisions: Array<{ incidentId: string; action: string; verdicts: Array<{ rule: string; passed: boolean }> }>;
+    };
+    expect(listed.decisions.map((d) => [d.incidentId, d.action])).toEqual([['0.status', 'rollback']]);
+    expect(listed.decisions[0]!.verdicts.every((v) => v.passed)).toBe(true);
+    const text = await cli('decisions');
+    expect(text).toContain('api-backend  ROLLBACK  incident 0.status');
+    expect(text).toContain('✓ enabled, ✓ incident-open, ✓ error-ratio');
+    expect(text).toContain('confidence 0.85 (cause rel-002)');
+    expect(JSON.parse(await cli('decisions', '--json', '--service', 'billing'))).toEqual({ decisions: [] });
+    await expect(cli('decisions', '--since', 'yesterday')).rejects.toMatchObject({ code: 2 });
+  }, 60_000);
+});
