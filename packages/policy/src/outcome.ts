@@ -65,7 +65,8 @@ export function initialTargetRecord(target: Pick<TargetRecord, 'project' | 'regi
 /**
  * The target once a rollback of it finished. Succeeded: the release it left is
  * quarantined, and the release it returned to is serving and remembered as
- * Burnback's own (a burn on it escalates instead of rolling back again).
+ * Burnback's own (a burn on it escalates instead of rolling back again),
+ * unless a later rollout is already recorded as serving.
  * Superseded: someone else's rollout is serving now, so Burnback no longer
  * knows what serves. Failed: nothing changed on the target.
  */
@@ -79,8 +80,11 @@ export function recordOutcomeOnTarget(target: TargetRecord, progress: RollbackPr
         leaving === null || leaving === progress.releaseId || target.quarantined.some((q) => q.releaseId === leaving)
           ? target.quarantined
           : [...target.quarantined, { releaseId: leaving, ...mark }].slice(-QUARANTINE_KEPT);
+      // Progress and Cloud Deploy's notifications come on different subscriptions: a rollout reported later
+      // than this rollback's finish (a release shipped since) keeps serving.
+      const stale = target.serving !== null && Date.parse(target.serving.since) > Date.parse(progress.at);
       return {
-        ...handOver(target, progress.releaseId, progress.at),
+        ...(stale ? target : handOver(target, progress.releaseId, progress.at)),
         quarantined,
         returnedTo: { releaseId: progress.releaseId, ...mark },
         updatedAt: progress.at,
