@@ -10,6 +10,8 @@ export const REPO_ROOT = resolve(__dirname, '../../..');
 export const DEFAULT_PROJECT = 'burnback-local';
 /** Local-only webhook token; real deployments take it from Secret Manager. */
 export const LOCAL_WEBHOOK_TOKEN = 'local-dev-webhook-token';
+/** The management routes' bearer token of a local stack (never the webhook's). */
+export const LOCAL_MANAGEMENT_TOKEN = 'local-dev-management-token';
 
 export const LOCAL_PORTS = { ingest: 8080, decider: 8081, executor: 8082, gcpSim: 8087 } as const;
 
@@ -217,6 +219,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       CLOUD_DEPLOY_ENDPOINT: sim.address,
       BURNBACK_CONFIG: opts.env.BURNBACK_CONFIG ?? resolve(REPO_ROOT, 'config/local.yaml'),
       BURNBACK_WEBHOOK_TOKEN: opts.env.BURNBACK_WEBHOOK_TOKEN ?? LOCAL_WEBHOOK_TOKEN,
+      BURNBACK_MANAGEMENT_TOKEN: opts.env.BURNBACK_MANAGEMENT_TOKEN ?? LOCAL_MANAGEMENT_TOKEN,
       BURNBACK_POLL_INTERVAL_MS: opts.env.BURNBACK_POLL_INTERVAL_MS ?? '500',
     };
     for (const service of SERVICES) {

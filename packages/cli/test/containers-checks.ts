@@ -556,6 +556,9 @@ export function checkEnvKnown(compose: Record<string, ComposeService>, readBy: R
 }
 
 /** The Burnback services get the environment startLocalStack() gives them, for the same project and with the local webhook token. */
+/** The front door's tokens: only the service that checks them is given them. */
+const FRONT_DOOR_SECRETS = new Set(['BURNBACK_WEBHOOK_TOKEN', 'BURNBACK_MANAGEMENT_TOKEN']);
+
 export function checkServiceEnv(
   compose: Record<string, ComposeService>,
   services: string[],
@@ -565,7 +568,8 @@ export function checkServiceEnv(
   for (const name of services) {
     const env = compose[name]?.environment ?? {};
     for (const key of facts.localStackEnv) {
-      if (key === 'BURNBACK_WEBHOOK_TOKEN' && !facts.webhookServices.includes(name)) continue; // only the webhook's owner gets the secret
+      // Only the front door (the service that reads the tokens) gets the secrets.
+      if (FRONT_DOOR_SECRETS.has(key) && !facts.webhookServices.includes(name)) continue;
       if (env[key] === undefined) problems.push(`${name} lacks ${key}, which the local stack sets`);
     }
     if (

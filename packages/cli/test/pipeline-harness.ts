@@ -26,6 +26,7 @@ import { startExecutorService, type ExecutorService } from '@burnback/executor';
 import { startIngestService, type IngestService } from '@burnback/ingest';
 
 export const WEBHOOK_TOKEN = 'test-webhook-token-0123456789';
+export const MANAGEMENT_TOKEN = 'test-management-token-0123456789';
 /** Attribute of the marker messages drain() sends through the pipeline (they end in the dead-letter topic). */
 export const MARKER_ATTRIBUTE = 'burnback-test-marker';
 
@@ -81,7 +82,12 @@ export async function startPipeline(
     port: 0,
     notifications: { projectId: env.projectId, pubsub: env.pubsub },
   });
-  const config = env.config({ CLOUD_DEPLOY_ENDPOINT: sim.address, BURNBACK_WEBHOOK_TOKEN: WEBHOOK_TOKEN, ...options.env });
+  const config = env.config({
+    CLOUD_DEPLOY_ENDPOINT: sim.address,
+    BURNBACK_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+    BURNBACK_MANAGEMENT_TOKEN: MANAGEMENT_TOKEN,
+    ...options.env,
+  });
   const deployClient = createDeployClient(config);
   const progress = await tapTopic(env.pubsub, Topics.progress);
   const deadLetters = await tapTopic(env.pubsub, Topics.deadLetter);

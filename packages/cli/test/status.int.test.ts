@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { REPO_ROOT } from '@burnback/cli';
 import { openIncident, waitFor } from '@burnback/testkit';
 import type { ServiceStatus } from '../src/commands/status';
-import { startPipeline, type Pipeline } from './pipeline-harness';
+import { MANAGEMENT_TOKEN, startPipeline, WEBHOOK_TOKEN, type Pipeline } from './pipeline-harness';
 
 const run = promisify(execFile);
 const BIN = ['--conditions=@burnback/source', '--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/bin.ts')];
@@ -85,4 +85,40 @@ describe('burnback status and decisions', () => {
     expect(JSON.parse(await cli('decisions', '--json', '--service', 'billing'))).toEqual({ decisions: [] });
     await expect(cli('decisions', '--since', 'yesterday')).rejects.toMatchObject({ code: 2 });
   }, 60_000);
+
+  it('GET /rollback/status/{id} gives the rollback by its id, its decision or its incident: releases, rollout, timeline, reasons', async () => {
+    const api = (path: string, token = MANAGEMENT_TOKEN) =>
+      fetch(`${p.ingest.address}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const rollback = (await p.rollbacks()).find((r) => r.command.incidentId === '0.status')!;
+    const byRollback = (await (await api(`/rollback/status/${rollback.rollbackId}`)).json()) as Record<string, unknown>;
+    expect(byRollback).toMatchObject({
+      rollbackId: rollback.rollbackId,
+      incidentId: '0.status',
+      service: 'api-backend',
+      status: 'succeeded',
+      releases: { from: 'rel-002', to: 'rel-001' },
+      rollout: { state: 'SUCCEEDED' },
+      decision: { action: 'rollback', confidence: { value: 0.85 }, cause: { releaseId: 'rel-002' } },
+    });
+    const stages = (byRollback.timeline as Array<{ stage: string }>).map((t) => t.stage);
+    expect(stages[0]).toBe('decided: rollback');
+    expect(stages).toEqual(expect.arrayContaining(['accepted', 'started', 'succeeded']));
+    expect(await (await api(`/rollback/status/${rollback.command.decisionId}`)).json()).toEqual(byRollback);
+    expect(await (await api('/rollback/status/0.status')).json()).toEqual(byRollback);
+
+    const recent = (await (await api('/rollback/recent?hours=2&service=api-backend&limit=1')).json()) as {
+      decisions: Array<{ incidentId: string }>;
+      nextPageToken: string | null;
+    };
+    expect(recent.decisions.map((d) => d.incidentId)).toEqual(['0.status']);
+    expect(recent.nextPageToken).toBeNull();
+
+    const missing = await api('/rollback/status/0.nothing');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no rollback, decision or incident 0.nothing' } });
+    // The webhook's token is not the management token, and no token is no access.
+    expect((await api(`/rollback/status/${rollback.rollbackId}`, WEBHOOK_TOKEN)).status).toBe(403);
+    expect((await fetch(`${p.ingest.address}/rollback/recent`)).status).toBe(401);
+    expect((await api('/rollback/recent?hours=-1')).status).toBe(400);
+  });
 });

@@ -199,6 +199,7 @@ describe('loadConfig, edge by edge', () => {
       cloudDeployEndpoint: null,
       cloudMonitoringEndpoint: null,
       webhookToken: null,
+      managementToken: null,
       port: 8080,
       logLevel: 'info',
       pollIntervalMs: 2000,
@@ -213,6 +214,7 @@ describe('loadConfig, edge by edge', () => {
         FIRESTORE_EMULATOR_HOST: 'localhost:8086',
         CLOUD_MONITORING_ENDPOINT: '127.0.0.1:8087',
         BURNBACK_WEBHOOK_TOKEN: 'a-token-of-16-chars',
+        BURNBACK_MANAGEMENT_TOKEN: 'a-management-token',
         LOG_LEVEL: 'debug',
         BURNBACK_POLL_INTERVAL_MS: '250',
         PORT: '0',
@@ -223,6 +225,7 @@ describe('loadConfig, edge by edge', () => {
       firestoreEmulatorHost: 'localhost:8086',
       cloudMonitoringEndpoint: '127.0.0.1:8087',
       webhookToken: 'a-token-of-16-chars',
+      managementToken: 'a-management-token',
       logLevel: 'debug',
       pollIntervalMs: 250,
       port: 0,
@@ -323,6 +326,7 @@ describe('loadConfig says exactly what is wrong', () => {
     ['PUBSUB_EMULATOR_HOST', '127.0.0.1:8085/extra', 'PUBSUB_EMULATOR_HOST: expected host:port, e.g. 127.0.0.1:8085'],
     ['GOOGLE_CLOUD_PROJECT', 'my-project_', 'GOOGLE_CLOUD_PROJECT: expected a Google Cloud project id'],
     ['BURNBACK_WEBHOOK_TOKEN', 'fifteen-chars!!', 'BURNBACK_WEBHOOK_TOKEN: the webhook token must be at least 16 characters'],
+    ['BURNBACK_MANAGEMENT_TOKEN', 'fifteen-chars!!', 'BURNBACK_MANAGEMENT_TOKEN: the management token must be at least 16 characters'],
   ])('%s=%s: "%s"', (key, value, message) => {
     expect(errorOf(() => loadConfig(env({ [key]: value }))).message).toBe(message);
   });

@@ -96,6 +96,8 @@ export interface Config {
   cloudDeployEndpoint: string | null;
   cloudMonitoringEndpoint: string | null;
   webhookToken: string | null;
+  /** Bearer token of the management routes (`/rollback/…`), separate from the webhook's; null = those routes answer 503. */
+  managementToken: string | null;
   port: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** How often the executor polls GetRollout. */
@@ -115,6 +117,7 @@ const Env = z.object({
   CLOUD_MONITORING_ENDPOINT: HostPort.optional(),
   BURNBACK_CONFIG: z.string({ error: 'the path to the Burnback YAML config' }),
   BURNBACK_WEBHOOK_TOKEN: z.string().min(16, 'the webhook token must be at least 16 characters').optional(),
+  BURNBACK_MANAGEMENT_TOKEN: z.string().min(16, 'the management token must be at least 16 characters').optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   BURNBACK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(2_000),
@@ -207,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cloudDeployEndpoint: e.CLOUD_DEPLOY_ENDPOINT ?? null,
     cloudMonitoringEndpoint: e.CLOUD_MONITORING_ENDPOINT ?? null,
     webhookToken: e.BURNBACK_WEBHOOK_TOKEN ?? null,
+    managementToken: e.BURNBACK_MANAGEMENT_TOKEN ?? null,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     pollIntervalMs: e.BURNBACK_POLL_INTERVAL_MS,

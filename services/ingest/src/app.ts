@@ -2,13 +2,17 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { errorKind, ErrorKinds, Topics } from '@burnback/contracts';
 import { deadLetterAttributes, registerHealthRoutes, type Logger, type Metrics, type Publisher } from '@burnback/platform';
+import type { Firestore } from '@google-cloud/firestore';
 import type { IncomingNotification, IngestOutcome } from './handler.js';
+import { registerManagementRoutes } from './management.js';
 
 export interface IngestAppDeps {
   handle: (incoming: IncomingNotification) => Promise<IngestOutcome>;
   /** Where push deliveries of bad messages go (a push endpoint must ack them, or Pub/Sub retries forever). */
   deadLetter: Publisher;
   webhookToken: string | null;
+  /** The store the management routes read, and their token; without a store there are no management routes. */
+  management?: { db: Firestore; token: string | null };
   logger: Logger;
   metrics: Metrics;
   now?: () => Date;
@@ -122,6 +126,8 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
   });
 
   registerHealthRoutes(app, deps.metrics);
+  if (deps.management)
+    registerManagementRoutes(app, { db: deps.management.db, managementToken: deps.management.token, logger, reject, tokenMatches });
 
   app.post('/webhook/error-budget-alert', async (req, reply) => {
     const denied = unauthorised(req, reply);

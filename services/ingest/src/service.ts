@@ -16,7 +16,7 @@ export interface IngestService {
 
 /** Wires ingest: the monitoring-incidents consumer and the HTTP front door. */
 export async function startIngestService(deps: {
-  config: Pick<Config, 'services' | 'webhookToken' | 'port'>;
+  config: Pick<Config, 'services' | 'webhookToken' | 'managementToken' | 'port'>;
   pubsub: PubSub;
   db: Firestore;
   logger: Logger;
@@ -40,7 +40,14 @@ export async function startIngestService(deps: {
     metrics,
     onUnexpectedClose: deps.onFatal,
   });
-  const app = createIngestApp({ handle, deadLetter: publisher, webhookToken: config.webhookToken, logger, metrics });
+  const app = createIngestApp({
+    handle,
+    deadLetter: publisher,
+    webhookToken: config.webhookToken,
+    management: { db: deps.db, token: config.managementToken },
+    logger,
+    metrics,
+  });
   const address = await app.listen({ host: deps.host ?? '0.0.0.0', port: config.port });
   logger.info(`ingest listening on ${address}, consuming ${Subscriptions.ingest.name}`, {
     event: 'started',
