@@ -78,7 +78,7 @@ describe('ship, burn, roll back: twice, through the whole pipeline', () => {
     const done = await p.progress.waitFor(
       count,
       (m) => ['succeeded', 'failed', 'superseded'].includes(m.json<RollbackProgress>().stage),
-      30_000,
+      60_000,
     );
     return done[count - 1]!.json<RollbackProgress>();
   };
@@ -106,6 +106,13 @@ describe('ship, burn, roll back: twice, through the whole pipeline', () => {
 
     await ship('rel-004');
     await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.burn-rel-004', startedAt: Math.ceil(Date.now() / 1000) }));
+    // The decision first, so that a refusal fails here with its reason rather than as a missing progress event.
+    const secondDecision = await waitFor(async () => (await p.decisions()).find((d) => d.incidentId === '0.burn-rel-004'), {
+      what: 'the decision on the rel-004 burn',
+      timeoutMs: 30_000,
+    });
+    expect(`${secondDecision.action}: ${secondDecision.reason}`).toMatch(/^rollback: roll back: /);
+    expect(secondDecision.cause?.releaseId).toBe('rel-004');
     const second = await terminal(2);
     expect(second).toMatchObject({ stage: 'succeeded', releaseId: 'rel-002' });
     expect(second.rollbackId).not.toBe(first.rollbackId);
