@@ -24,3 +24,4 @@ export {
   type SloSelector,
 } from './signal.js';
 export { startIngestService, type IngestService } from './service.js';
+export { recentDecisions, rollbackStatus, type RollbackStatus } from './management.js';

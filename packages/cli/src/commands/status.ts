@@ -11,6 +11,7 @@ import {
   targetDocIdFor,
   type RecentRollback,
 } from '@burnback/contracts';
+import { recentDecisions } from '@burnback/ingest';
 import { createFirestore, loadConfig, type Config } from '@burnback/platform';
 import { DEFAULT_PROJECT, REPO_ROOT } from '../local-stack.js';
 
@@ -138,21 +139,6 @@ export function formatStatus(s: ServiceStatus): string {
   return lines.join('\n');
 }
 
-/** Decisions newest first since `since`, optionally of one service. */
-export async function recentDecisions(db: Firestore, options: { since: Date; service?: string; limit: number }): Promise<DecisionRecord[]> {
-  // By decision time only (decidedAt is ISO 8601, so it orders as text): the service is filtered here,
-  // so a real project needs no composite index.
-  const snap = await db
-    .collection(Collections.decisions)
-    .where('decidedAt', '>=', options.since.toISOString())
-    .orderBy('decidedAt', 'desc')
-    .get();
-  return snap.docs
-    .map((d) => DecisionRecord.parse(d.data()))
-    .filter((d) => options.service === undefined || d.service === options.service)
-    .slice(0, options.limit);
-}
-
 export function formatDecision(d: DecisionRecord): string {
   const verdicts = d.verdicts.map((v) => `${v.passed ? '✓' : '✗'} ${v.rule}`).join(', ');
   const confidence = d.confidence ? `  confidence ${d.confidence.value}${d.cause ? ` (cause ${d.cause.releaseId})` : ''}\n` : '';
@@ -211,7 +197,7 @@ export async function runDecisions(args: string[], env: NodeJS.ProcessEnv = proc
   }
   const { db } = openStore(env);
   try {
-    const decisions = await recentDecisions(db, { since: new Date(now.getTime() - sinceMs), service: values.service, limit });
+    const { decisions } = await recentDecisions(db, { since: new Date(now.getTime() - sinceMs), service: values.service, limit });
     if (values.json) process.stdout.write(`${JSON.stringify({ decisions }, null, 2)}\n`);
     else
       process.stdout.write(
