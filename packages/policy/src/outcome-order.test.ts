@@ -28,7 +28,8 @@ describe('the order of progress and Cloud Deploy notifications', () => {
     const shipped = recordServingOnTarget(initialTargetRecord(identity, at(0)), 'rel-004', at(20), 'rollouts/rel-004');
     const late = recordOutcomeOnTarget(shipped, succeeded(10));
     expect(late.serving).toEqual(shipped.serving);
-    expect(late.previous).toEqual(shipped.previous);
+    // rel-002 served from the rollback's finish until rel-004 shipped: it is the release before rel-004, clean.
+    expect(late.previous).toEqual({ releaseId: 'rel-002', since: at(10), until: at(20), burnedAt: null });
     // Still Burnback's own record of what it did: the release left is quarantined, the one returned to remembered.
     expect(late.quarantined.map((q) => q.releaseId)).toEqual(['rel-003']);
     expect(late.returnedTo).toMatchObject({ releaseId: 'rel-002', rollbackId: 'rb-1', at: at(10) });
@@ -42,5 +43,24 @@ describe('the order of progress and Cloud Deploy notifications', () => {
     // Reported at the same moment as the rollback finished: the rollback's release serves.
     const same = recordOutcomeOnTarget(recordServingOnTarget(initialTargetRecord(identity, at(0)), 'rel-003', at(10), 'r3'), succeeded(10));
     expect(same.serving).toMatchObject({ releaseId: 'rel-002' });
+  });
+
+  it('the late rollback replaces a previous release that served before it, and not one that began serving after it', () => {
+    // rel-003 (burned) served from 1, rel-004 shipped at 20; the rollback to rel-002 finished at 10, reported late.
+    const burned = recordServingOnTarget(initialTargetRecord(identity, at(0)), 'rel-003', at(1), 'rollouts/rel-003');
+    const marked = { ...burned, serving: { ...burned.serving!, burnedAt: at(2) } };
+    const shipped = recordServingOnTarget(marked, 'rel-004', at(20), 'rollouts/rel-004');
+    expect(shipped.previous).toMatchObject({ releaseId: 'rel-003', burnedAt: at(2) });
+    expect(recordOutcomeOnTarget(shipped, succeeded(10)).previous).toEqual({
+      releaseId: 'rel-002',
+      since: at(10),
+      until: at(20),
+      burnedAt: null,
+    });
+    // A previous release that began serving after the rollback finished stays.
+    const later = { ...shipped, previous: { releaseId: 'rel-005', since: at(15), until: at(20), burnedAt: null } };
+    expect(recordOutcomeOnTarget(later, succeeded(10)).previous).toEqual(later.previous);
+    const same = { ...shipped, previous: { releaseId: 'rel-005', since: at(10), until: at(20), burnedAt: null } };
+    expect(recordOutcomeOnTarget(same, succeeded(10)).previous).toEqual(same.previous);
   });
 });

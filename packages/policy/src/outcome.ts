@@ -83,8 +83,14 @@ export function recordOutcomeOnTarget(target: TargetRecord, progress: RollbackPr
       // Progress and Cloud Deploy's notifications come on different subscriptions: a rollout reported later
       // than this rollback's finish (a release shipped since) keeps serving.
       const stale = target.serving !== null && Date.parse(target.serving.since) > Date.parse(progress.at);
+      // Stale: the release returned to served from the rollback's finish until that rollout, so it is the previous one
+      // (unless what is recorded as previous began serving later still).
+      const returnedServedBefore =
+        stale && (target.previous === null || Date.parse(target.previous.since) < Date.parse(progress.at))
+          ? { previous: { releaseId: progress.releaseId, since: progress.at, until: target.serving!.since, burnedAt: null } }
+          : {};
       return {
-        ...(stale ? target : handOver(target, progress.releaseId, progress.at)),
+        ...(stale ? { ...target, ...returnedServedBefore } : handOver(target, progress.releaseId, progress.at)),
         quarantined,
         returnedTo: { releaseId: progress.releaseId, ...mark },
         updatedAt: progress.at,
