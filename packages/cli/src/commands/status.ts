@@ -17,7 +17,7 @@ import { DEFAULT_PROJECT, REPO_ROOT } from '../local-stack.js';
 
 const STORE_HELP = `Reads the Firestore of a running 'npm start' stack by default (FIRESTORE_EMULATOR_HOST
 127.0.0.1:8086, project GOOGLE_CLOUD_PROJECT or ${DEFAULT_PROJECT}, config BURNBACK_CONFIG or
-config/local.yaml); unset FIRESTORE_EMULATOR_HOST=none and the usual credentials read a real project.`;
+config/local.yaml); FIRESTORE_EMULATOR_HOST=none and the usual credentials read a real project.`;
 
 const STATUS_HELP = `burnback status: what Burnback knows of each service, now
 
@@ -61,9 +61,8 @@ function openStore(env: NodeJS.ProcessEnv): { config: Config; db: Firestore } {
   };
   if (emulator === 'none') delete local.FIRESTORE_EMULATOR_HOST;
   else local.FIRESTORE_EMULATOR_HOST = emulator;
-  // The Firestore client reads these from the process environment.
-  Object.assign(process.env, local);
-  if (emulator === 'none') delete process.env.FIRESTORE_EMULATOR_HOST;
+  // The Firestore client reads the emulator host (or its absence) from the process environment.
+  process.env = local;
   const config = loadConfig(local);
   return { config, db: createFirestore(config) };
 }
