@@ -104,6 +104,20 @@ describe('ship, burn, roll back: twice, through the whole pipeline', () => {
     const [firstRollback] = await p.deployClient.getRollout({ name: first.rolloutName! });
     expect(firstRollback).toMatchObject({ state: 'SUCCEEDED', rollbackOfRollout: rel003 });
 
+    // The decider has recorded the rollback's outcome: rel-002 serves again, by Burnback's hand. (Progress and Cloud
+    // Deploy's notifications come on different subscriptions; on a loaded machine either may be retried seconds later,
+    // and a release shipped before the decider knows rel-002 served would see rel-003, which burned, as its predecessor:
+    // a realistic but different case, where the decision rightly escalates.)
+    await waitFor(
+      async () => {
+        const targets = await p.env.db.collection(Collections.targets).get();
+        return targets.docs.some((d) => {
+          const t = d.data() as TargetRecord;
+          return t.target === 'production' && t.serving?.releaseId === 'rel-002' && t.returnedTo?.rollbackId === first.rollbackId;
+        });
+      },
+      { what: 'the decider to record that the first rollback returned production to rel-002', timeoutMs: 30_000 },
+    );
     await ship('rel-004');
     await p.notify(openIncident({ projectId: p.env.projectId, incidentId: '0.burn-rel-004', startedAt: Math.ceil(Date.now() / 1000) }));
     // The decision first, so that a refusal fails here with its reason rather than as a missing progress event.
@@ -111,7 +125,13 @@ describe('ship, burn, roll back: twice, through the whole pipeline', () => {
       what: 'the decision on the rel-004 burn',
       timeoutMs: 30_000,
     });
-    expect(`${secondDecision.action}: ${secondDecision.reason}`).toMatch(/^rollback: roll back: /);
+    // On failure, say what the decider knew of the target.
+    const knew = (await p.env.db.collection(Collections.targets).get()).docs
+      .map((d) => d.data() as TargetRecord)
+      .find((t) => t.target === 'production');
+    expect(
+      `${secondDecision.action}: ${secondDecision.reason} (target: ${JSON.stringify({ serving: knew?.serving, previous: knew?.previous })})`,
+    ).toMatch(/^rollback: roll back: /);
     expect(secondDecision.cause?.releaseId).toBe('rel-004');
     const second = await terminal(2);
     expect(second).toMatchObject({ stage: 'succeeded', releaseId: 'rel-002' });
