@@ -20,7 +20,20 @@ export const RuleNames = {
   confidence: 'confidence',
   rateLimit: 'rate-limit',
   cooldown: 'cooldown',
+  /** Kept so decisions recorded before `mode` replaced dry run still read. */
   dryRun: 'dry-run',
+  /** A manual rollback request: who asked and why (instead of the burn rules). */
+  manualRequest: 'manual-request',
+  /** A human acknowledged the incident: never rolled back automatically afterwards. */
+  acknowledged: 'acknowledged',
+  /** An operator paused the service's automatic rollbacks until a time. */
+  paused: 'paused',
+  /** A freeze window from the config is in force. */
+  freeze: 'freeze',
+  /** Fleet circuit breaker: too many services burning at once, or too many rollbacks in flight. */
+  fleetBreaker: 'fleet-breaker',
+  /** The service's mode: observe (record only), recommend (validate only), auto. */
+  mode: 'mode',
 } as const;
 export const RuleName = z.enum([
   RuleNames.eventTime,
@@ -34,6 +47,12 @@ export const RuleName = z.enum([
   RuleNames.rateLimit,
   RuleNames.cooldown,
   RuleNames.dryRun,
+  RuleNames.manualRequest,
+  RuleNames.acknowledged,
+  RuleNames.paused,
+  RuleNames.freeze,
+  RuleNames.fleetBreaker,
+  RuleNames.mode,
 ]);
 export type RuleName = z.infer<typeof RuleName>;
 
@@ -49,10 +68,18 @@ export type RuleVerdict = z.infer<typeof RuleVerdict>;
  * What a decision does: `rollback` orders one; `hold` does nothing now (a rule
  * refused, e.g. cooldown; was `none`); `escalate` does nothing automatically and
  * asks a human (e.g. a failed rollback, a burn on the release Burnback returned
- * to); `ignore` is for alerts that measure nothing Burnback acts on.
+ * to); `ignore` is for alerts that measure nothing Burnback acts on;
+ * `recommend` (a service in mode recommend) would roll back, and orders only a
+ * Cloud Deploy `validate_only` rollback that proves it would be accepted.
  */
-export const DecisionActions = { rollback: 'rollback', hold: 'hold', escalate: 'escalate', ignore: 'ignore' } as const;
-export const DecisionAction = z.enum([DecisionActions.rollback, DecisionActions.hold, DecisionActions.escalate, DecisionActions.ignore]);
+export const DecisionActions = { rollback: 'rollback', hold: 'hold', escalate: 'escalate', ignore: 'ignore', recommend: 'recommend' } as const;
+export const DecisionAction = z.enum([
+  DecisionActions.rollback,
+  DecisionActions.hold,
+  DecisionActions.escalate,
+  DecisionActions.ignore,
+  DecisionActions.recommend,
+]);
 export type DecisionAction = z.infer<typeof DecisionAction>;
 /** A stored action: decisions recorded before `hold` existed say `none`, which meant the same. */
 const StoredDecisionAction = z.preprocess((v) => (v === 'none' ? DecisionActions.hold : v), DecisionAction);
@@ -81,8 +108,64 @@ export const ServiceState = z.object({
   recentRollbacks: z.array(RecentRollback).default([]),
   lastDecisionId: z.string().nullable().default(null),
   updatedAt: IsoTime.nullable().default(null),
+  /**
+   * When a decision last saw an open burn over its bar (the decision's time), for
+   * the fleet circuit breaker: it counts services whose lastBurnAt is recent, one
+   * document per service, so no single document is written by every decision.
+   */
+  lastBurnAt: IsoTime.nullable().default(null),
+  /** When the service's rollback now in flight was ordered (null when none is), for the breaker's in-flight count. */
+  inFlightSince: IsoTime.nullable().default(null),
 });
 export type ServiceState = z.infer<typeof ServiceState>;
+
+/** An operator's pause of a service's automatic rollbacks: until when, why, by whom. */
+export const Pause = z.object({ until: IsoTime, reason: z.string().min(1), by: z.string().min(1), at: IsoTime });
+export type Pause = z.infer<typeof Pause>;
+
+/** One operator action on a service's controls, for the audit trail. */
+export const ControlAuditEntry = z.object({
+  at: IsoTime,
+  action: z.enum(['pause', 'resume']),
+  by: z.string(),
+  reason: z.string(),
+  until: IsoTime.nullable(),
+});
+export type ControlAuditEntry = z.infer<typeof ControlAuditEntry>;
+
+/** `controls/{service}`: the operator's controls of one service (written by the management API, read by every decision). */
+export const ServiceControls = z.object({
+  service: z.string(),
+  pause: Pause.nullable().default(null),
+  /** The latest operator actions, oldest first (bounded). */
+  audit: z.array(ControlAuditEntry).default([]),
+  updatedAt: IsoTime,
+});
+export type ServiceControls = z.infer<typeof ServiceControls>;
+
+/** `acknowledgements/{incidentId}`: a human has seen the incident; it is never rolled back automatically afterwards. */
+export const Acknowledgement = z.object({
+  incidentId: z.string(),
+  by: z.string().min(1),
+  reason: z.string(),
+  at: IsoTime,
+});
+export type Acknowledgement = z.infer<typeof Acknowledgement>;
+
+/**
+ * What the fleet circuit breaker reads before a decision: how many other
+ * services burned within the breaker's window, and how many rollbacks are in
+ * flight fleet-wide. Read outside the decision's transaction (a query across
+ * services inside it would lock every service's document).
+ */
+export const FleetView = z.object({
+  /** Other services whose lastBurnAt is within the window. */
+  burningServices: z.array(z.string()),
+  /** Services with a rollback in flight (ordered within the last hour, outcome not yet known). */
+  inFlight: z.array(z.string()),
+  readAt: IsoTime,
+});
+export type FleetView = z.infer<typeof FleetView>;
 
 /** An incident's rollback as the decider knows it: ordered (stage null), then each progress stage. */
 export const IncidentRollback = z.object({

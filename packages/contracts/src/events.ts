@@ -142,8 +142,24 @@ export const AlertEvent = z.object({
   source: AlertSource,
   /** Id of the raw notification kept in `notifications/` for replay. */
   notificationId: NonEmpty,
+  /**
+   * A manual rollback request (`POST /rollback/manual/{service}`, source `manual`):
+   * judged by the decider like any alert, but on who asked and why instead of a burn.
+   */
+  manual: z
+    .object({
+      requestedBy: NonEmpty,
+      reason: NonEmpty,
+      /** Bypasses pause, freeze, the fleet breaker, the rate limit and the cooldown; only with a reason. */
+      force: z.boolean(),
+      /** The release to return to; null = the last good one, as for automatic rollbacks. */
+      releaseId: z.string().regex(CLOUD_DEPLOY_ID).nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 export type AlertEvent = z.infer<typeof AlertEvent>;
+export type AlertEventInput = z.input<typeof AlertEvent>;
 
 /** What the decider orders the executor to do: roll `target` of `pipeline` back. */
 export const RollbackCommand = z.object({
@@ -161,6 +177,11 @@ export const RollbackCommand = z.object({
   releaseId: z.string().min(1).nullable(),
   reason: z.string(),
   requestedAt: IsoTime,
+  /**
+   * Mode recommend: only Cloud Deploy's `validate_only` RollbackTarget, proving the
+   * rollback would be accepted; nothing changes on the target.
+   */
+  validateOnly: z.boolean().optional(),
 });
 export type RollbackCommand = z.infer<typeof RollbackCommand>;
 
@@ -175,6 +196,11 @@ export const ProgressStages = {
    * and not a failure: the command is stale, nothing was rolled back.
    */
   superseded: 'superseded',
+  /**
+   * A validate-only command (mode recommend): Cloud Deploy's `validate_only`
+   * RollbackTarget accepted the rollback; nothing changed. Final. A refusal is `failed`.
+   */
+  validated: 'validated',
 } as const;
 export const ProgressStage = z.enum([
   ProgressStages.accepted,
@@ -182,6 +208,7 @@ export const ProgressStage = z.enum([
   ProgressStages.succeeded,
   ProgressStages.failed,
   ProgressStages.superseded,
+  ProgressStages.validated,
 ]);
 export type ProgressStage = z.infer<typeof ProgressStage>;
 
@@ -192,6 +219,7 @@ export const progressSequence: Record<ProgressStage, number> = {
   succeeded: 3,
   failed: 3,
   superseded: 3,
+  validated: 3,
 };
 
 /** True for the stages after which a rollback never changes again. */
@@ -214,5 +242,7 @@ export const RollbackProgress = z.object({
   fromReleaseId: z.string().nullable().optional(),
   detail: z.string(),
   at: IsoTime,
+  /** Progress of a validate-only command (mode recommend): it never changes the incident, the service or the target. */
+  validateOnly: z.boolean().optional(),
 });
 export type RollbackProgress = z.infer<typeof RollbackProgress>;

@@ -38,6 +38,10 @@ export const Collections = {
   outbox: 'outbox',
   /** One document per Cloud Deploy target: quarantined releases and the release Burnback returned to. */
   targets: 'targets',
+  /** One document per service: operator controls (a pause with its expiry) and their audit trail. */
+  controls: 'controls',
+  /** One document per incident a human acknowledged: never rolled back automatically afterwards. */
+  acknowledgements: 'acknowledgements',
 } as const;
 export type CollectionName = (typeof Collections)[keyof typeof Collections];
 

@@ -25,7 +25,7 @@ services:
     pipeline: checkout
     target: prod
     match: { resourceLabels: { service_name: checkout-svc } }
-    policy: { dryRun: true }
+    policy: { mode: observe }
 `,
 );
 const env = (extra: Record<string, string | undefined> = {}) => ({
@@ -59,14 +59,14 @@ describe('loadConfig', () => {
       cooldownMinutes: 20,
       maxRollbacksPerHour: 3,
       errorRatioThreshold: 0.01,
-      dryRun: false,
+      mode: 'auto',
     });
     expect(config.services.checkout).toMatchObject({
       project: 'shop-prod',
       region: 'europe-west1',
       match: { resourceLabels: { service_name: 'checkout-svc' } },
     });
-    expect(config.services.checkout!.policy).toMatchObject({ dryRun: true, cooldownMinutes: 20 });
+    expect(config.services.checkout!.policy).toMatchObject({ mode: 'observe', cooldownMinutes: 20 });
   });
 
   it.each([
@@ -179,7 +179,7 @@ describe('loadConfig, edge by edge', () => {
     expect(config.services).toEqual({});
     expect(config.policy).toEqual({
       enabled: true,
-      dryRun: false,
+      mode: 'auto',
       sloGoal: 0.99,
       errorRatioThreshold: 0.01,
       fastBurnRate: 14.4,
@@ -187,6 +187,12 @@ describe('loadConfig, edge by edge', () => {
       maxRollbacksPerHour: 3,
       cooldownMinutes: 30,
       minConfidence: 0.8,
+      freeze: [],
+      breakerBurningServices: 5,
+      breakerWindowMinutes: 10,
+      breakerInFlightRollbacks: 5,
+      pauseDefaultMinutes: 60,
+      pauseMaxMinutes: 1440,
     });
   });
 

@@ -128,7 +128,7 @@ const firstIssue = (error: z.ZodError, prefix: string): ConfigError => {
   const key = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
   const message =
     issue.code === 'unrecognized_keys'
-      ? `unknown key(s) ${issue.keys.join(', ')}`
+      ? `unknown key(s) ${issue.keys.join(', ')}${issue.keys.includes('dryRun') ? ' (dryRun was replaced by mode: observe | recommend | auto; dryRun: true is mode: observe)' : ''}`
       : // A bad record key ("Invalid key in record"): say what a key must be.
         issue.code === 'invalid_key'
         ? issue.issues.map((i) => i.message).join('; ')

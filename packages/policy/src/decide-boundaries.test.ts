@@ -210,7 +210,7 @@ describe('the whole decision', () => {
     const d = decide(
       stateWith(5, 6, 7),
       alert({ state: 'closed', observedValue: null }),
-      PolicySettings.parse({ enabled: false, dryRun: true }),
+      PolicySettings.parse({ enabled: false, mode: 'observe' }),
     );
     expect(d.verdicts).toEqual([
       { rule: 'event-time', passed: true, detail: `observed at ${T0}` },
@@ -225,9 +225,13 @@ describe('the whole decision', () => {
         detail: 'Cloud Monitoring was not asked (no SLO is configured for this service, or there is no burn to confirm)',
       },
       { rule: 'confidence', passed: false, detail: 'there is no burn to blame on a release' },
+      { rule: 'acknowledged', passed: true, detail: 'incident 0.edge is not acknowledged' },
+      { rule: 'paused', passed: true, detail: 'api-backend is not paused' },
+      { rule: 'freeze', passed: true, detail: 'no freeze window is configured' },
+      { rule: 'fleet-breaker', passed: true, detail: 'the fleet was not read: the breaker cannot trip' },
       { rule: 'rate-limit', passed: false, detail: '3 rollback(s) of api-backend in the last hour; the limit is 3' },
       { rule: 'cooldown', passed: false, detail: 'last rollback 5 min ago is within the 30 min cooldown' },
-      { rule: 'dry-run', passed: false, detail: 'dry run: decisions are recorded but no rollback is ordered' },
+      { rule: 'mode', passed: false, detail: 'mode observe: decisions are recorded, nothing is commanded' },
     ]);
     expect(d.reason).toBe('no rollback: automatic rollbacks are switched off for this service');
     expect(d.errorRatio).toBeNull();
@@ -254,9 +258,13 @@ describe('the whole decision', () => {
         passed: true,
         detail: 'confidence 0.925 reaches 0.8 that rel-002 caused the burn (burn 1, timing 1, previous-release 1, monitoring 0.5)',
       },
+      { rule: 'acknowledged', passed: true, detail: 'incident 0.edge is not acknowledged' },
+      { rule: 'paused', passed: true, detail: 'api-backend is not paused' },
+      { rule: 'freeze', passed: true, detail: 'no freeze window is configured' },
+      { rule: 'fleet-breaker', passed: true, detail: 'the fleet was not read: the breaker cannot trip' },
       { rule: 'rate-limit', passed: true, detail: '0 rollback(s) of api-backend in the last hour; the limit is 3' },
       { rule: 'cooldown', passed: true, detail: 'last rollback 90 min ago is outside the 30 min cooldown' },
-      { rule: 'dry-run', passed: true, detail: 'live: rollbacks are ordered' },
+      { rule: 'mode', passed: true, detail: 'mode auto: rollbacks are ordered' },
     ]);
   });
 
@@ -312,6 +320,9 @@ describe('applyDecision keeps what the rules read', () => {
       recentRollbacks: [{ rollbackId: 'rb-9', decidedAt: T0, outcome: null, finishedAt: null }],
       lastDecisionId: 'dec-9',
       updatedAt: T0,
+      // A burn was seen, and a rollback is in flight: what the fleet breaker counts.
+      lastBurnAt: T0,
+      inFlightSince: T0,
     });
   });
 });
@@ -411,7 +422,7 @@ describe('decide, over generated policies', () => {
       [...c.history[1], Math.max(c.policy.cooldownMinutes, 1) - 0.5],
       e,
     ],
-    'a dry run': (c, e) => [{ ...c.policy, dryRun: true }, [...c.history[0], ...c.history[1]], e],
+    'mode observe': (c, e) => [{ ...c.policy, mode: 'observe' }, [...c.history[0], ...c.history[1]], e],
     'the incident already rolled back (escalate)': (c, e) => [
       c.policy,
       [...c.history[0], ...c.history[1]],
@@ -478,7 +489,10 @@ describe('decide, over generated policies', () => {
         expect(d.action).toBe(escalates ? 'escalate' : 'hold');
         const failed = d.verdicts.filter((v) => !v.passed);
         expect(failed.map((v) => v.rule).filter((r) => !(alsoFails[name] ?? []).includes(r))).toHaveLength(1);
-        expect(d.reason).toBe(`${escalates ? 'escalate' : 'no rollback'}: ${failed[0]!.detail}`);
+        // Mode observe says what it would have done; every other refusal gives the failing rule's detail.
+        if (name === 'mode observe')
+          expect(d.reason).toMatch(/^no rollback \(mode observe\), would roll back: .+; rate limit and cooldown clear$/);
+        else expect(d.reason).toBe(`${escalates ? 'escalate' : 'no rollback'}: ${failed[0]!.detail}`);
       }),
       { numRuns: 200 },
     );

@@ -20,7 +20,7 @@ const stateWith = (...minutesAgo: number[]): ServiceState => ({
 const arbRollbacksForSignals = fc.array(fc.integer({ min: -30, max: 300 }), { maxLength: 8 });
 
 describe('decide', () => {
-  const cases: Array<[string, ServiceState, AlertEvent, Partial<PolicySettings>, 'rollback' | 'hold', string]> = [
+  const cases: Array<[string, ServiceState, AlertEvent, Partial<PolicySettings>, 'rollback' | 'hold' | 'recommend', string]> = [
     ['an open incident above 1 % with a clean history rolls back', stateWith(), alert(), {}, 'rollback', 'roll back: error ratio 2.5 %'],
     ['an error ratio of exactly 1 % does not roll back', stateWith(), alert({ observedValue: 0.01 }), {}, 'hold', 'does not exceed'],
     ['a below-threshold incident does not roll back', stateWith(), alert({ observedValue: 0.004 }), {}, 'hold', 'does not exceed'],
@@ -38,7 +38,22 @@ describe('decide', () => {
       '3 rollback(s)',
     ],
     ['rollbacks older than an hour do not count', stateWith(61, 90, 120), alert(), {}, 'rollback', 'roll back'],
-    ['dry run records but never orders', stateWith(), alert(), { dryRun: true }, 'hold', 'dry run'],
+    [
+      'mode observe records what it would do but never orders',
+      stateWith(),
+      alert(),
+      { mode: 'observe' },
+      'hold',
+      'no rollback (mode observe), would roll back: error ratio 2.5 %',
+    ],
+    [
+      'mode recommend recommends a validate-only rollback',
+      stateWith(),
+      alert(),
+      { mode: 'recommend' },
+      'recommend',
+      'recommend a rollback (validate only): error ratio 2.5 %',
+    ],
     [
       'a burn rate of 14.4× with an unknown window is an error ratio of 14.4 %, held to the slow-burn bar',
       stateWith(),
@@ -103,9 +118,13 @@ describe('decide', () => {
       'returned-release',
       'burning-now',
       'confidence',
+      'acknowledged',
+      'paused',
+      'freeze',
+      'fleet-breaker',
       'rate-limit',
       'cooldown',
-      'dry-run',
+      'mode',
     ]);
   });
 

@@ -10,6 +10,7 @@ import {
   type MonitoringCheck,
   type IncidentRecord,
   type IncidentRollback,
+  Modes,
   type PolicySettings,
   type RecentRollback,
   type RuleVerdict,
@@ -17,6 +18,7 @@ import {
   type TargetRecord,
 } from '@burnback/contracts';
 import { burnPolicyOf, confidenceOf } from './confidence.js';
+import { acknowledgedVerdict, fleetBreakerVerdict, freezeVerdict, modeVerdict, pausedVerdict, type DecisionControls } from './controls.js';
 
 const HOUR_MS = 3_600_000;
 /**
@@ -171,6 +173,7 @@ function incidentRollbackVerdict(event: AlertEvent, rollback: IncidentRollback |
     case null:
     case 'accepted':
     case 'started':
+    case 'validated': // Validate-only progress never reaches the incident (outcome.ts); were it to, nothing was rolled back yet.
       return {
         rule,
         passed: false,
@@ -247,17 +250,13 @@ export function decide(
   incident: IncidentView | null = null,
   target: TargetView | null = null,
   monitoring: MonitoringCheck | null = null,
+  controls: DecisionControls = {},
 ): Decision {
+  if (event.manual) return decideManual(state, event, event.manual, policy, incident, controls);
   const time = eventTimeVerdict(event);
   const now = Date.parse(time.time);
   const ratio = errorRatioOf(event, policy);
-  const verdicts: RuleVerdict[] = [time.verdict];
-
-  verdicts.push({
-    rule: RuleNames.enabled,
-    passed: policy.enabled,
-    detail: policy.enabled ? 'automatic rollbacks are switched on' : 'automatic rollbacks are switched off for this service',
-  });
+  const verdicts: RuleVerdict[] = [time.verdict, enabledVerdict(policy)];
 
   const closedBefore = incident?.state === 'closed';
   const open = event.state === 'open' && !closedBefore;
@@ -300,11 +299,82 @@ export function decide(
         ? 'there is no burn to blame on a release'
         : `confidence ${blame.confidence.value} ${confident ? 'reaches' : 'is below'} ${policy.minConfidence} that ${blame.cause ? blame.cause.releaseId : 'the serving release'} caused the burn (${blame.confidence.factors.map((f) => `${f.name} ${f.value}`).join(', ')})`,
   };
-  verdicts.push(confidenceVerdict);
+  verdicts.push(confidenceVerdict, acknowledgedVerdict(event, controls.acknowledgement));
+  const tail = controlVerdicts(state, event, policy, controls, now, null);
+  verdicts.push(...tail.verdicts);
   // Refusals that need a human: the incident's rollback has finished and it still burns, rolling back would
-  // ping-pong, or the burn cannot be blamed on the serving release with enough confidence.
+  // ping-pong, the burn cannot be blamed on the serving release with enough confidence, a freeze, or the breaker.
   const stage = incident?.rollback?.stage;
-  const escalating = new Set<RuleVerdict>([targetVerdict, confidenceVerdict, ...(stage && isFinalStage(stage) ? [incidentVerdict] : [])]);
+  const escalating = new Set<RuleVerdict>([
+    targetVerdict,
+    confidenceVerdict,
+    ...tail.escalating,
+    ...(stage && isFinalStage(stage) ? [incidentVerdict] : []),
+  ]);
+
+  const failed = verdicts.find((v) => !v.passed);
+  // An alert that measures no burn (unsupported, or an SLO budget signal) is recorded and ignored, never acted on.
+  const ignored = failed === burnVerdict && bar === null;
+  const wouldRollBack = `${burnVerdict.detail}; ${blame?.cause ? `caused by ${blame.cause.releaseId}` : 'no release to blame'} (confidence ${blame?.confidence.value}); rate limit and cooldown clear`;
+  const { action, reason } = verdictOutcome(failed, tail.mode, escalating, ignored, wouldRollBack);
+  return {
+    action,
+    reason,
+    verdicts,
+    decidedAt: time.time,
+    errorRatio: ratio,
+    confidence: blame?.confidence ?? null,
+    cause: blame?.cause ?? null,
+    burnStartedAt: overThreshold && open ? event.startedAt : null,
+  };
+}
+
+function enabledVerdict(policy: PolicySettings): RuleVerdict {
+  return {
+    rule: RuleNames.enabled,
+    passed: policy.enabled,
+    detail: policy.enabled ? 'automatic rollbacks are switched on' : 'automatic rollbacks are switched off for this service',
+  };
+}
+
+/**
+ * The action and one-line reason from the first failing verdict: none fails,
+ * roll back; only the mode fails, recommend (mode recommend) or hold saying
+ * what would have been done (mode observe); otherwise ignore, escalate or hold.
+ */
+function verdictOutcome(
+  failed: RuleVerdict | undefined,
+  mode: RuleVerdict,
+  escalating: Set<RuleVerdict>,
+  ignored: boolean,
+  wouldRollBack: string,
+): { action: DecisionAction; reason: string } {
+  if (!failed) return { action: DecisionActions.rollback, reason: `roll back: ${wouldRollBack}` };
+  if (failed === mode)
+    return mode.detail.startsWith(`mode ${Modes.recommend}`)
+      ? { action: DecisionActions.recommend, reason: `recommend a rollback (validate only): ${wouldRollBack}` }
+      : { action: DecisionActions.hold, reason: `no rollback (mode observe), would roll back: ${wouldRollBack}` };
+  const action = ignored ? DecisionActions.ignore : escalating.has(failed) ? DecisionActions.escalate : DecisionActions.hold;
+  const word = action === DecisionActions.escalate ? 'escalate' : action === DecisionActions.ignore ? 'ignore' : 'no rollback';
+  return { action, reason: `${word}: ${failed.detail}` };
+}
+
+/**
+ * The rules every decision ends with, automatic or manual: pause, freeze, the
+ * fleet breaker, the rate limit, the cooldown and the mode. `force` (a manual
+ * request's reason) passes all but the mode, each saying it was bypassed.
+ */
+function controlVerdicts(
+  state: ServiceState,
+  event: AlertEvent,
+  policy: PolicySettings,
+  controls: DecisionControls,
+  now: number,
+  force: string | null,
+): { verdicts: RuleVerdict[]; escalating: RuleVerdict[]; mode: RuleVerdict } {
+  const paused = pausedVerdict(state.service, controls.pause, now);
+  const freeze = freezeVerdict(policy, now);
+  const breaker = fleetBreakerVerdict(event, policy, controls.fleet);
 
   // One pass over the history: rollbacks ordered in the last hour, and the one the cooldown counts from.
   let inLastHour = 0;
@@ -319,18 +389,18 @@ export function decide(
     }
   }
   const underLimit = inLastHour < policy.maxRollbacksPerHour;
-  verdicts.push({
+  const rateLimit: RuleVerdict = {
     rule: RuleNames.rateLimit,
     passed: underLimit,
     detail: `${inLastHour} rollback(s) of ${state.service} in the last hour; the limit is ${policy.maxRollbacksPerHour}`,
-  });
+  };
 
   const cooldownMs = policy.cooldownMinutes * MINUTE_MS;
   const since = latest === null ? null : now - latestStart;
   const cooling = since !== null && since < cooldownMs;
   // Until its outcome is known, a rollback cools the service down from its decision time.
   const what = latest?.finishedAt ? `last rollback ${latest.outcome ?? 'finished'}` : 'last rollback';
-  verdicts.push({
+  const cooldown: RuleVerdict = {
     rule: RuleNames.cooldown,
     passed: !cooling,
     detail:
@@ -339,37 +409,44 @@ export function decide(
         : cooling
           ? `${what} ${Math.max(0, Math.round(since / MINUTE_MS))} min ago is within the ${policy.cooldownMinutes} min cooldown`
           : `${what} ${Math.round(since / MINUTE_MS)} min ago is outside the ${policy.cooldownMinutes} min cooldown`,
-  });
-
-  verdicts.push({
-    rule: RuleNames.dryRun,
-    passed: !policy.dryRun,
-    detail: policy.dryRun ? 'dry run: decisions are recorded but no rollback is ordered' : 'live: rollbacks are ordered',
-  });
-
-  const failed = verdicts.find((v) => !v.passed);
-  // An alert that measures no burn (unsupported, or an SLO budget signal) is recorded and ignored, never acted on.
-  const ignored = failed === burnVerdict && bar === null;
-  const action = !failed
-    ? DecisionActions.rollback
-    : ignored
-      ? DecisionActions.ignore
-      : escalating.has(failed)
-        ? DecisionActions.escalate
-        : DecisionActions.hold;
-  const reason = !failed
-    ? `roll back: ${burnVerdict.detail}; ${blame?.cause ? `caused by ${blame.cause.releaseId}` : 'no release to blame'} (confidence ${blame?.confidence.value}); rate limit and cooldown clear`
-    : `${action === DecisionActions.escalate ? 'escalate' : action === DecisionActions.ignore ? 'ignore' : 'no rollback'}: ${failed.detail}`;
-  return {
-    action,
-    reason,
-    verdicts,
-    decidedAt: time.time,
-    errorRatio: ratio,
-    confidence: blame?.confidence ?? null,
-    cause: blame?.cause ?? null,
-    burnStartedAt: overThreshold && open ? event.startedAt : null,
   };
+  const mode = modeVerdict(policy);
+  const bypassable = [paused, freeze, breaker, rateLimit, cooldown].map((v) =>
+    force !== null && !v.passed ? { ...v, passed: true, detail: `bypassed by force (${force}): ${v.detail}` } : v,
+  );
+  // A freeze or a tripped breaker needs a human: escalate. A pause, the rate limit or the cooldown: hold.
+  return { verdicts: [...bypassable, mode], escalating: [bypassable[1]!, bypassable[2]!], mode };
+}
+
+/**
+ * A manual rollback request (`POST /rollback/manual/{service}`): judged on who
+ * asked and why instead of a burn, under the same controls, rate limit and
+ * cooldown (which `force` bypasses, saying so), and at most one rollback per
+ * request (its incident). The mode still applies: observe commands nothing.
+ */
+function decideManual(
+  state: ServiceState,
+  event: AlertEvent,
+  manual: NonNullable<AlertEvent['manual']>,
+  policy: PolicySettings,
+  incident: IncidentView | null,
+  controls: DecisionControls,
+): Decision {
+  const time = eventTimeVerdict(event);
+  const now = Date.parse(time.time);
+  const request: RuleVerdict = {
+    rule: RuleNames.manualRequest,
+    passed: true,
+    detail: `${manual.requestedBy} asked to roll ${state.service} back${manual.releaseId ? ` to ${manual.releaseId}` : ''}: ${manual.reason}${manual.force ? ' (force)' : ''}`,
+  };
+  const incidentVerdict = incidentRollbackVerdict(event, incident?.rollback);
+  const tail = controlVerdicts(state, event, policy, controls, now, manual.force ? manual.reason : null);
+  const verdicts = [time.verdict, enabledVerdict(policy), request, incidentVerdict, ...tail.verdicts];
+  const failed = verdicts.find((v) => !v.passed);
+  const stage = incident?.rollback?.stage;
+  const escalating = new Set<RuleVerdict>([...tail.escalating, ...(stage && isFinalStage(stage) ? [incidentVerdict] : [])]);
+  const { action, reason } = verdictOutcome(failed, tail.mode, escalating, false, `manual request: ${request.detail}`);
+  return { action, reason, verdicts, decidedAt: time.time, errorRatio: null, confidence: null, cause: null, burnStartedAt: null };
 }
 
 /**
@@ -391,7 +468,14 @@ export function applyDecision(
       : state.recentRollbacks;
   const keep = Math.max(REMEMBERED_ROLLBACKS, policy.maxRollbacksPerHour + 1);
   const recentRollbacks = (isSorted(all) ? all : [...all].sort((a, b) => Date.parse(a.decidedAt) - Date.parse(b.decidedAt))).slice(-keep);
-  return { service: state.service, recentRollbacks, lastDecisionId: decisionId, updatedAt: decision.decidedAt };
+  return {
+    service: state.service,
+    recentRollbacks,
+    lastDecisionId: decisionId,
+    updatedAt: decision.decidedAt,
+    lastBurnAt: decision.burnStartedAt !== null ? decision.decidedAt : state.lastBurnAt,
+    inFlightSince: decision.action === DecisionActions.rollback && rollbackId !== null ? decision.decidedAt : state.inFlightSince,
+  };
 }
 
 /** Whether rollbacks are oldest first already (they are, unless stored by something else): then no sort is needed. */
@@ -403,7 +487,7 @@ function isSorted(rollbacks: readonly RecentRollback[]): boolean {
 
 /** The state of a service nothing has been decided for yet. */
 export function initialServiceState(service: string): ServiceState {
-  return { service, recentRollbacks: [], lastDecisionId: null, updatedAt: null };
+  return { service, recentRollbacks: [], lastDecisionId: null, updatedAt: null, lastBurnAt: null, inFlightSince: null };
 }
 
 /**

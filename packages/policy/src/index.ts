@@ -29,3 +29,15 @@ export {
   type ConfidenceTarget,
   type ConfirmationWindows,
 } from './confidence.js';
+export {
+  acknowledgedVerdict,
+  describeFreeze,
+  fleetBreakerVerdict,
+  freezeInForce,
+  freezeVerdict,
+  localTime,
+  modeVerdict,
+  pausedVerdict,
+  pauseUntil,
+  type DecisionControls,
+} from './controls.js';

@@ -10,7 +10,8 @@ import {
 
 /** The final stage of a progress event, or null while the rollback is still under way. */
 function outcomeOf(progress: RollbackProgress): RollbackOutcome | null {
-  return isFinalStage(progress.stage) ? (progress.stage as RollbackOutcome) : null;
+  // A validate-only command (mode recommend) rolled nothing back: it has no outcome for the service or the target.
+  return isFinalStage(progress.stage) && !progress.validateOnly ? (progress.stage as RollbackOutcome) : null;
 }
 
 /**
@@ -24,7 +25,9 @@ export function recordOutcomeOnService(state: ServiceState, progress: RollbackPr
   const index = state.recentRollbacks.findIndex((r) => r.rollbackId === progress.rollbackId && r.outcome === null);
   if (index < 0) return state;
   const recentRollbacks = state.recentRollbacks.map((r, i) => (i === index ? { ...r, outcome, finishedAt: progress.at } : r));
-  return { ...state, recentRollbacks };
+  // The service's newest rollback finished: none is in flight any more (for the fleet breaker).
+  const newest = index === state.recentRollbacks.length - 1;
+  return { ...state, recentRollbacks, inFlightSince: newest ? null : state.inFlightSince };
 }
 
 /**
@@ -33,6 +36,7 @@ export function recordOutcomeOnService(state: ServiceState, progress: RollbackPr
  * reordered progress changes nothing.
  */
 export function recordProgressOnIncident(incident: IncidentRecord, progress: RollbackProgress): IncidentRecord {
+  if (progress.validateOnly) return incident;
   const known = incident.rollback;
   if (known && known.rollbackId !== progress.rollbackId) return incident;
   if (known?.stage && progressSequence[progress.stage] <= progressSequence[known.stage]) return incident;
@@ -71,6 +75,7 @@ export function initialTargetRecord(target: Pick<TargetRecord, 'project' | 'regi
  * knows what serves. Failed: nothing changed on the target.
  */
 export function recordOutcomeOnTarget(target: TargetRecord, progress: RollbackProgress): TargetRecord {
+  if (progress.validateOnly) return target;
   switch (progress.stage) {
     case 'succeeded': {
       if (progress.releaseId === null || target.returnedTo?.rollbackId === progress.rollbackId) return target;
@@ -102,6 +107,7 @@ export function recordOutcomeOnTarget(target: TargetRecord, progress: RollbackPr
     case 'accepted':
     case 'started':
     case 'failed':
+    case 'validated':
       return target;
     default: {
       const never: never = progress.stage;

@@ -124,12 +124,15 @@ describe('the decider on the Firestore emulator', () => {
     });
   });
 
-  it('dry run records the decision with its reason and orders nothing', async () => {
+  it('mode observe records the decision with what it would have done and orders nothing', async () => {
     const services = env.config().services;
-    services['api-backend']!.policy = { ...services['api-backend']!.policy, dryRun: true };
+    services['api-backend']!.policy = { ...services['api-backend']!.policy, mode: 'observe' };
     const handle = createDeciderHandler({ db: env.db, services, publisher, logger: env.logger });
     const outcome = await handle(alert('0.dry'));
-    expect(outcome.decision).toMatchObject({ action: 'hold', reason: expect.stringMatching(/dry run/) });
+    expect(outcome.decision).toMatchObject({
+      action: 'hold',
+      reason: expect.stringMatching(/^no rollback \(mode observe\), would roll back: /),
+    });
     expect((await env.db.collection(Collections.outbox).where('topic', '==', Topics.commands).get()).size).toBe(0);
   });
 

@@ -102,6 +102,7 @@ export function createExecutorHandler(
           fromReleaseId: record.leaving?.releaseId ?? null,
           detail,
           at: now().toISOString(),
+          ...(cmd.validateOnly ? { validateOnly: true } : {}),
         },
       },
       cmd.service,

@@ -69,7 +69,8 @@ function openStore(env: NodeJS.ProcessEnv): { config: Config; db: Firestore } {
 
 export interface ServiceStatus {
   service: string;
-  mode: 'auto' | 'dry-run' | 'off';
+  /** observe, recommend or auto; off when the service's rollbacks are switched off. */
+  mode: 'auto' | 'recommend' | 'observe' | 'off';
   target: string;
   serving: { releaseId: string; since: string } | null;
   cooldown: { remainingMinutes: number; since: string } | null;
@@ -102,7 +103,7 @@ export async function serviceStatus(db: Firestore, config: Config, name: string,
   const last = lastDoc?.exists ? DecisionRecord.parse(lastDoc.data()) : null;
   return {
     service: name,
-    mode: !service.policy.enabled ? 'off' : service.policy.dryRun ? 'dry-run' : 'auto',
+    mode: !service.policy.enabled ? 'off' : service.policy.mode,
     target: `${service.pipeline}/${service.target}`,
     serving: target?.serving ? { releaseId: target.serving.releaseId, since: target.serving.since } : null,
     cooldown:

@@ -1,0 +1,154 @@
+import {
+  Modes,
+  RuleNames,
+  Weekdays,
+  type Acknowledgement,
+  type AlertEvent,
+  type FleetView,
+  type FreezeWindow,
+  type Pause,
+  type PolicySettings,
+  type RuleVerdict,
+} from '@burnback/contracts';
+
+/** What an operator (or the fleet) says about a decision, besides the service's own state. Every part is optional. */
+export interface DecisionControls {
+  /** The service's pause, if an operator set one (it may have expired by the event's time). */
+  pause?: Pause | null;
+  /** The incident's acknowledgement, if a human gave one. */
+  acknowledgement?: Acknowledgement | null;
+  /** The fleet as the breaker reads it; null = not read (then the breaker cannot trip, and says so). */
+  fleet?: FleetView | null;
+}
+
+const MINUTE_MS = 60_000;
+
+/** The local weekday (0 = Sunday) and minute of the day of `at` in `timeZone`. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+export function localTime(at: number, timeZone: string): { day: number; minute: number } {
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    formatters.set(timeZone, format);
+  }
+  let day = 0;
+  let hour = 0;
+  let minute = 0;
+  for (const part of format.formatToParts(at)) {
+    if (part.type === 'weekday') day = Weekdays.indexOf(part.value.toLowerCase() as (typeof Weekdays)[number]);
+    else if (part.type === 'hour') hour = Number(part.value);
+    else if (part.type === 'minute') minute = Number(part.value);
+  }
+  return { day, minute: hour * 60 + minute };
+}
+
+const minutesOf = (clock: string): number => Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3, 5));
+
+/** Whether `window` is in force at `at` (epoch ms). */
+export function freezeInForce(window: FreezeWindow, at: number): boolean {
+  if ('from' in window) return Date.parse(window.from) <= at && at < Date.parse(window.to);
+  const { day, minute } = localTime(at, window.timeZone);
+  const start = minutesOf(window.start);
+  const end = minutesOf(window.end);
+  const on = (d: number): boolean => window.days.includes(Weekdays[d]!);
+  // Within one day: from start to end on a named day. Past midnight: from start to midnight on a named day,
+  // then from midnight to end on the day after one.
+  if (start < end) return on(day) && minute >= start && minute < end;
+  return (on(day) && minute >= start) || (on((day + 6) % 7) && minute < end);
+}
+
+/** A freeze window in words, for the decision's trace. */
+export function describeFreeze(window: FreezeWindow): string {
+  const why = window.reason ? ` (${window.reason})` : '';
+  if ('from' in window) return `freeze from ${window.from} to ${window.to}${why}`;
+  const end = minutesOf(window.end) <= minutesOf(window.start) && window.end !== '24:00' ? `${window.end} the next day` : window.end;
+  return `weekly freeze ${window.days.join(', ')} ${window.start}–${end} ${window.timeZone}${why}`;
+}
+
+/** Acknowledged: a human has seen the incident, so Burnback never rolls it back automatically afterwards (hold). */
+export function acknowledgedVerdict(event: AlertEvent, ack: Acknowledgement | null | undefined): RuleVerdict {
+  const rule = RuleNames.acknowledged;
+  if (!ack) return { rule, passed: true, detail: `incident ${event.incidentId} is not acknowledged` };
+  return {
+    rule,
+    passed: false,
+    detail: `incident ${event.incidentId} was acknowledged by ${ack.by} at ${ack.at}${ack.reason ? ` (${ack.reason})` : ''}: a human owns it, no automatic rollback`,
+  };
+}
+
+/** Paused: an operator paused the service until a time after the event's (hold). */
+export function pausedVerdict(service: string, pause: Pause | null | undefined, now: number): RuleVerdict {
+  const rule = RuleNames.paused;
+  if (!pause) return { rule, passed: true, detail: `${service} is not paused` };
+  if (Date.parse(pause.until) <= now) return { rule, passed: true, detail: `${service}'s pause by ${pause.by} expired at ${pause.until}` };
+  return { rule, passed: false, detail: `${service} is paused until ${pause.until} by ${pause.by}: ${pause.reason}` };
+}
+
+/** Freeze: one of the policy's freeze windows is in force at the event's time (escalate: the burn needs a human). */
+export function freezeVerdict(policy: PolicySettings, now: number): RuleVerdict {
+  const rule = RuleNames.freeze;
+  const active = policy.freeze.find((w) => freezeInForce(w, now));
+  if (active) return { rule, passed: false, detail: `${describeFreeze(active)} is in force: no automatic rollback` };
+  return {
+    rule,
+    passed: true,
+    detail: policy.freeze.length === 0 ? 'no freeze window is configured' : `none of ${policy.freeze.length} freeze window(s) is in force`,
+  };
+}
+
+/**
+ * The fleet circuit breaker: more than breakerBurningServices services burning
+ * within breakerWindowMinutes (this one included), or breakerInFlightRollbacks
+ * rollbacks already in flight fleet-wide, holds further rollbacks (escalate:
+ * something bigger than one release is wrong, or too much is changing at once).
+ */
+export function fleetBreakerVerdict(event: AlertEvent, policy: PolicySettings, fleet: FleetView | null | undefined): RuleVerdict {
+  const rule = RuleNames.fleetBreaker;
+  if (!fleet) return { rule, passed: true, detail: 'the fleet was not read: the breaker cannot trip' };
+  const others = fleet.burningServices.filter((s) => s !== event.service);
+  const burning = others.length + 1;
+  const inFlight = fleet.inFlight.filter((s) => s !== event.service).length;
+  const window = `${policy.breakerWindowMinutes} min`;
+  if (burning > policy.breakerBurningServices)
+    return {
+      rule,
+      passed: false,
+      detail: `${burning} services burning within ${window} (${[event.service, ...others].slice(0, 10).join(', ')}${burning > 10 ? ', …' : ''}) is more than ${policy.breakerBurningServices}: a fleet-wide problem is not one release's fault`,
+    };
+  if (inFlight >= policy.breakerInFlightRollbacks)
+    return {
+      rule,
+      passed: false,
+      detail: `${inFlight} rollbacks already in flight fleet-wide (at most ${policy.breakerInFlightRollbacks} at once): wait for them or decide by hand`,
+    };
+  return {
+    rule,
+    passed: true,
+    detail: `${burning} service(s) burning within ${window} (at most ${policy.breakerBurningServices}); ${inFlight} rollback(s) in flight elsewhere (fewer than ${policy.breakerInFlightRollbacks})`,
+  };
+}
+
+/** Mode: only `auto` rolls back; `recommend` orders a validate-only rollback; `observe` records what it would do. */
+export function modeVerdict(policy: PolicySettings): RuleVerdict {
+  const rule = RuleNames.mode;
+  switch (policy.mode) {
+    case Modes.auto:
+      return { rule, passed: true, detail: 'mode auto: rollbacks are ordered' };
+    case Modes.recommend:
+      return { rule, passed: false, detail: 'mode recommend: a validate-only rollback proves it would be accepted; nothing changes' };
+    case Modes.observe:
+      return { rule, passed: false, detail: 'mode observe: decisions are recorded, nothing is commanded' };
+    default: {
+      const never: never = policy.mode;
+      // Stryker disable next-line StringLiteral: unreachable; the compiler proves the switch exhaustive
+      throw new Error(`unknown mode ${String(never)}`);
+    }
+  }
+}
+
+/** How long until a pause of `minutes` (or the default) ends, capped at the policy's maximum. */
+export function pauseUntil(policy: PolicySettings, now: number, until: number | null): { until: number; capped: boolean } {
+  const max = now + policy.pauseMaxMinutes * MINUTE_MS;
+  const wanted = until ?? now + policy.pauseDefaultMinutes * MINUTE_MS;
+  return wanted > max ? { until: max, capped: true } : { until: wanted, capped: false };
+}
