@@ -311,6 +311,10 @@ export const DecisionRecord = z.object({
   cause: Cause.nullable().default(null),
   /** Cloud Monitoring's reading of the SLO before the decision (null when not asked). */
   monitoring: MonitoringCheck.nullable().default(null),
+  /** The operator's controls the decision read: the service's pause and the incident's acknowledgement. */
+  controls: z.object({ pause: Pause.nullable(), acknowledgement: Acknowledgement.nullable() }).nullable().default(null),
+  /** The fleet as the circuit breaker read it (null when not read: nothing could roll back). */
+  fleet: FleetView.nullable().default(null),
 });
 export type DecisionRecord = z.infer<typeof DecisionRecord>;
 

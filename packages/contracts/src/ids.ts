@@ -22,6 +22,14 @@ export function rollbackIdFor(incidentId: string): string {
   return `rb-${digest(['rollback', incidentId], 24)}`;
 }
 
+/**
+ * Id of a validate-only rollback (mode recommend): derived from the decision, so
+ * every recommendation is proven once, and never takes the incident's rollback id.
+ */
+export function recommendationIdFor(decisionId: string): string {
+  return `rv-${digest(['recommendation', decisionId], 24)}`;
+}
+
 /** Id of `targets/{id}`: one document per Cloud Deploy target (project, region, pipeline, target). */
 export function targetDocIdFor(target: { project: string; region: string; pipeline: string; target: string }): string {
   return [target.project, target.region, target.pipeline, target.target].join('~');

@@ -18,7 +18,6 @@ import {
   freezeInForce,
   initialServiceState,
   localTime,
-  pauseUntil,
   recordOutcomeOnService,
   recordOutcomeOnTarget,
   recordProgressOnIncident,
@@ -360,15 +359,5 @@ describe('manual rollback requests', () => {
     expect(run({}, { event: manual({ force: true }), policy: { enabled: false } }).reason).toBe(
       'no rollback: automatic rollbacks are switched off for this service',
     );
-  });
-});
-
-describe('pause length', () => {
-  it('defaults, and is capped at the maximum', () => {
-    const now = Date.parse(T0);
-    expect(pauseUntil(DEFAULT_POLICY, now, null)).toEqual({ until: now + 60 * MINUTE, capped: false });
-    expect(pauseUntil(DEFAULT_POLICY, now, now + 5 * MINUTE)).toEqual({ until: now + 5 * MINUTE, capped: false });
-    expect(pauseUntil(DEFAULT_POLICY, now, now + 24 * 60 * MINUTE)).toEqual({ until: now + 24 * 60 * MINUTE, capped: false });
-    expect(pauseUntil(DEFAULT_POLICY, now, now + 24 * 60 * MINUTE + 1)).toEqual({ until: now + 24 * 60 * MINUTE, capped: true });
   });
 });

@@ -21,7 +21,6 @@ export interface DecisionControls {
   fleet?: FleetView | null;
 }
 
-const MINUTE_MS = 60_000;
 
 /** The local weekday (0 = Sunday) and minute of the day of `at` in `timeZone`. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -144,11 +143,4 @@ export function modeVerdict(policy: PolicySettings): RuleVerdict {
       throw new Error(`unknown mode ${String(never)}`);
     }
   }
-}
-
-/** How long until a pause of `minutes` (or the default) ends, capped at the policy's maximum. */
-export function pauseUntil(policy: PolicySettings, now: number, until: number | null): { until: number; capped: boolean } {
-  const max = now + policy.pauseMaxMinutes * MINUTE_MS;
-  const wanted = until ?? now + policy.pauseDefaultMinutes * MINUTE_MS;
-  return wanted > max ? { until: max, capped: true } : { until: wanted, capped: false };
 }

@@ -38,6 +38,5 @@ export {
   localTime,
   modeVerdict,
   pausedVerdict,
-  pauseUntil,
   type DecisionControls,
 } from './controls.js';

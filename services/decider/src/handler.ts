@@ -6,6 +6,7 @@ import {
   EventTypes,
   PermanentError,
   rollbackIdFor,
+  recommendationIdFor,
   rolloutIdFor,
   decisionIdFor,
   Topics,
@@ -14,6 +15,7 @@ import {
   type DecisionEvent,
   type AlertEvent,
   type DecisionRecord,
+  type FleetView,
   type MonitoringCheck,
   type OutboxEntry,
   type RollbackCommand,
@@ -97,6 +99,32 @@ export async function checkMonitoring(
   }
 }
 
+/**
+ * Reads the fleet for the circuit breaker, only for an alert that could roll
+ * back (a manual request, or an open alert over its bar): nothing else needs it.
+ * A read that fails leaves the breaker unable to trip, and the decision says so;
+ * it never blocks a decision (the breaker is a guard against storms, not a gate).
+ */
+async function readFleetFor(
+  store: DecisionStore,
+  service: ServiceConfig,
+  alert: AlertEvent,
+  now: () => Date,
+  logger: Logger,
+): Promise<FleetView | null> {
+  if (!alert.manual) {
+    const bar = thresholdFor(alert, service.policy);
+    const measured = measuredValue(alert);
+    if (alert.state !== 'open' || bar === null || measured === null || measured <= bar.value) return null;
+  }
+  try {
+    return await store.readFleet(now(), service.policy.breakerWindowMinutes);
+  } catch (err) {
+    logger.warn('the fleet could not be read for the circuit breaker', { event: 'fleet_unreadable', error: err });
+    return null;
+  }
+}
+
 export type DeciderOutcome =
   | { kind: 'decided'; decision: DecisionRecord; command: RollbackCommand | null }
   | { kind: 'duplicate'; decision: DecisionRecord; republished: boolean };
@@ -131,14 +159,22 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
     const meta = { eventId: cloudEvent.id, incidentId: alert.incidentId, decisionId, service: alert.service };
     const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
 
-    const monitoring = await checkMonitoring(service, alert, deps.monitoring, now);
+    const monitoring = alert.manual ? null : await checkMonitoring(service, alert, deps.monitoring, now);
+    const fleet = await readFleetFor(store, service, alert, now, logger);
     let result;
     try {
       result = await store.decideOnce(decisionId, alert.service, alert.incidentId, target, (snapshot) => {
         if (snapshot.existing) return null;
-        const decision = decide(snapshot.state, alert, service.policy, snapshot.incident, snapshot.target, monitoring);
-        // Derived from the incident: its one rollback, whichever notification orders it.
-        const rollbackId = decision.action === DecisionActions.rollback ? rollbackIdFor(alert.incidentId) : null;
+        const controls = { pause: snapshot.controls?.pause ?? null, acknowledgement: snapshot.acknowledgement };
+        const decision = decide(snapshot.state, alert, service.policy, snapshot.incident, snapshot.target, monitoring, { ...controls, fleet });
+        // Derived from the incident: its one rollback, whichever notification orders it. A recommendation
+        // (validate only) is derived from its decision, and never takes the incident's rollback id.
+        const rollbackId =
+          decision.action === DecisionActions.rollback
+            ? rollbackIdFor(alert.incidentId)
+            : decision.action === DecisionActions.recommend
+              ? recommendationIdFor(decisionId)
+              : null;
         const record: DecisionRecord = {
           decisionId,
           incidentId: alert.incidentId,
@@ -154,6 +190,8 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
           confidence: decision.confidence,
           cause: decision.cause,
           monitoring,
+          controls,
+          fleet,
         };
         const createdAt = now().toISOString();
         const decisionEvent: DecisionEvent = {
@@ -192,9 +230,11 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
             service: alert.service,
             ...target,
             rolloutId: rolloutIdFor(rollbackId),
-            releaseId: null,
+            // A manual request may name the release to return to; otherwise the executor chooses the last good one.
+            releaseId: alert.manual?.releaseId ?? null,
             reason: decision.reason,
             requestedAt: decision.decidedAt,
+            ...(decision.action === DecisionActions.recommend ? { validateOnly: true } : {}),
           };
           outbox.unshift({
             id: rollbackId,

@@ -1,7 +1,10 @@
 import type { Firestore, Transaction } from '@google-cloud/firestore';
 import {
+  Acknowledgement,
   Collections,
   DecisionRecord,
+  ServiceControls,
+  type FleetView,
   IncidentRecord,
   OutboxEntry,
   ServiceState,
@@ -28,6 +31,10 @@ export interface DecisionSnapshot {
   state: ServiceState;
   incident: IncidentRecord | null;
   target: TargetRecord | null;
+  /** The operator's controls of the service (its pause), read in the same transaction as the decision. */
+  controls: ServiceControls | null;
+  /** The incident's acknowledgement, if a human gave one. */
+  acknowledgement: Acknowledgement | null;
 }
 
 /** What one decision writes, all or nothing. */
@@ -78,11 +85,13 @@ export class DecisionStore {
         const decisionRef = this.db.collection(Collections.decisions).doc(decisionId);
         const serviceRef = this.db.collection(Collections.services).doc(service);
         const incidentRef = this.db.collection(Collections.incidents).doc(incidentId);
-        const [decisionDoc, serviceDoc, incidentDoc, targetDoc] = await tx.getAll(
+        const [decisionDoc, serviceDoc, incidentDoc, targetDoc, controlsDoc, ackDoc] = await tx.getAll(
           decisionRef,
           serviceRef,
           incidentRef,
           this.targetRef(target),
+          this.db.collection(Collections.controls).doc(service),
+          this.db.collection(Collections.acknowledgements).doc(incidentId),
         );
         const existing = decisionDoc?.exists ? DecisionRecord.parse(decisionDoc.data()) : null;
         const existingOutbox: OutboxEntry[] = [];
@@ -94,7 +103,9 @@ export class DecisionStore {
         const state = serviceDoc?.exists ? ServiceState.parse(serviceDoc.data()) : initialServiceState(service);
         const incident = incidentDoc?.exists ? IncidentRecord.parse(incidentDoc.data()) : null;
         const targetRecord = targetDoc?.exists ? TargetRecord.parse(targetDoc.data()) : null;
-        const snapshot = { existing, existingOutbox, state, incident, target: targetRecord };
+        const controls = controlsDoc?.exists ? ServiceControls.parse(controlsDoc.data()) : null;
+        const acknowledgement = ackDoc?.exists ? Acknowledgement.parse(ackDoc.data()) : null;
+        const snapshot = { existing, existingOutbox, state, incident, target: targetRecord, controls, acknowledgement };
         const write = decideFn(snapshot);
         if (!write) return { written: null, snapshot };
 
@@ -107,6 +118,23 @@ export class DecisionStore {
       },
       { maxAttempts: 10 },
     );
+  }
+
+  /**
+   * The fleet as the circuit breaker reads it, as of `now`: services whose
+   * lastBurnAt is within the window, and services with a rollback ordered in the
+   * last hour whose outcome is not known yet. Two range queries over one field
+   * each (single-field indexes, no composite index), read outside any
+   * transaction: inside one they would lock every service's document.
+   */
+  async readFleet(now: Date, windowMinutes: number): Promise<FleetView> {
+    const services = this.db.collection(Collections.services);
+    const [burning, inFlight] = await Promise.all([
+      services.where('lastBurnAt', '>=', new Date(now.getTime() - windowMinutes * 60_000).toISOString()).select('service').get(),
+      services.where('inFlightSince', '>=', new Date(now.getTime() - 3_600_000).toISOString()).select('service').get(),
+    ]);
+    const names = (docs: typeof burning.docs) => docs.map((d) => String(d.get('service'))).sort();
+    return { burningServices: names(burning.docs), inFlight: names(inFlight.docs), readAt: now.toISOString() };
   }
 
   /** Updates `targets/{id}` in a transaction (what serves it, from Cloud Deploy's own notifications). */

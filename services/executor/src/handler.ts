@@ -231,6 +231,25 @@ export function createExecutorHandler(
   };
 
   /**
+   * A validate-only command (mode recommend): Cloud Deploy's `validate_only`
+   * RollbackTarget proves the rollback would be accepted, and nothing else is
+   * done: no cancel, no rollout. Accepted: `validated`; refused: `failed` with
+   * Cloud Deploy's reason. Both final; neither changes the target.
+   */
+  const validateOnly = async (cmd: RollbackCommand, request: RollbackRequest, record: RollbackRecord): Promise<RollbackRecord> => {
+    try {
+      await askDeploy(() => deploy.rollbackTarget({ ...request, validateOnly: true }));
+    } catch (err) {
+      if (!(err instanceof DeployRefusal)) throw err;
+      return fail(cmd, `Cloud Deploy would refuse this rollback (validate_only, gRPC ${err.code}): ${err.message}`, 'accepted');
+    }
+    const detail = `validate_only: Cloud Deploy would accept rolling ${cmd.target} back from ${record.leaving!.releaseId} to ${request.releaseId}; nothing was changed (mode recommend)`;
+    record = await store.update(cmd.rollbackId, { status: 'validated' }, { stage: 'validated', detail }, now(), { onlyIfStatus: 'accepted' });
+    await publishProgress(cmd, record, record.status, record.status === 'validated' ? detail : lastDetail(record, record.status));
+    return record;
+  };
+
+  /**
    * Phase 1 (status accepted): choose both releases from Cloud Deploy's history,
    * check the rollback (validate_only), cancel the serving rollout if it still
    * runs, and create the rollback rollout with rollout_to_roll_back = the
@@ -268,6 +287,7 @@ export function createExecutorHandler(
     };
     const derivedName = `${pipelineName}/releases/${request.releaseId}/rollouts/${cmd.rolloutId}`;
     let detail: string;
+    if (cmd.validateOnly) return validateOnly(cmd, request, record);
     try {
       await askDeploy(() => deploy.rollbackTarget({ ...request, validateOnly: true }));
       record = await stopServingRollout(cmd, record);

@@ -1,7 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { errorKind, ErrorKinds, Topics } from '@burnback/contracts';
-import { deadLetterAttributes, registerHealthRoutes, type Logger, type Metrics, type Publisher } from '@burnback/platform';
+import {
+  deadLetterAttributes,
+  registerHealthRoutes,
+  type Logger,
+  type Metrics,
+  type Publisher,
+  type ServiceConfig,
+} from '@burnback/platform';
 import type { Firestore } from '@google-cloud/firestore';
 import type { IncomingNotification, IngestOutcome } from './handler.js';
 import { registerManagementRoutes } from './management.js';
@@ -11,8 +18,8 @@ export interface IngestAppDeps {
   /** Where push deliveries of bad messages go (a push endpoint must ack them, or Pub/Sub retries forever). */
   deadLetter: Publisher;
   webhookToken: string | null;
-  /** The store the management routes read, and their token; without a store there are no management routes. */
-  management?: { db: Firestore; token: string | null };
+  /** The store the management routes read, their token, and the services they steer; without a store there are no management routes. */
+  management?: { db: Firestore; token: string | null; services?: Record<string, ServiceConfig> };
   logger: Logger;
   metrics: Metrics;
   now?: () => Date;
@@ -127,7 +134,17 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
 
   registerHealthRoutes(app, deps.metrics);
   if (deps.management)
-    registerManagementRoutes(app, { db: deps.management.db, managementToken: deps.management.token, logger, reject, tokenMatches });
+    registerManagementRoutes(app, {
+      db: deps.management.db,
+      managementToken: deps.management.token,
+      // The same publisher: a manual rollback request goes to burnback-alerts.
+      publisher: deps.deadLetter,
+      services: deps.management.services ?? {},
+      now,
+      logger,
+      reject,
+      tokenMatches,
+    });
 
   app.post('/webhook/error-budget-alert', async (req, reply) => {
     const denied = unauthorised(req, reply);

@@ -44,7 +44,7 @@ export async function startIngestService(deps: {
     handle,
     deadLetter: publisher,
     webhookToken: config.webhookToken,
-    management: { db: deps.db, token: config.managementToken },
+    management: { db: deps.db, token: config.managementToken, services: config.services },
     logger,
     metrics,
   });

@@ -1,0 +1,111 @@
+import { Collections, DecisionRecord, PolicySettings, rollbackIdFor, Topics, type RollbackProgress } from '@burnback/contracts';
+import { PubSubPublisher, type ServiceConfig } from '@burnback/platform';
+import { alertCloudEvent, createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { createDeciderHandler, createDeployEventHandler, createProgressHandler } from '../src/index.js';
+
+/**
+ * The fleet circuit breaker on the Firestore emulator: many services burning at
+ * once, or many rollbacks in flight, hold further rollbacks and escalate. Each
+ * service counts on its own document; the breaker reads them with two queries.
+ */
+describe('the fleet circuit breaker', () => {
+  let env: TestEnvironment;
+  let publisher: PubSubPublisher;
+  let commands: TopicTap;
+  // The fixtures' burns are observed at 10:05; the decider's clock reads the fleet a minute later.
+  const now = () => new Date('2026-11-26T10:06:00.000Z');
+
+  beforeEach(async () => {
+    env = await createTestEnvironment(expect.getState().currentTestName ?? 'breaker');
+    publisher = new PubSubPublisher(env.pubsub);
+    commands = await tapTopic(env.pubsub, Topics.commands);
+  });
+  afterEach(async () => {
+    await commands.close();
+    await publisher.close();
+    await env.close();
+  });
+
+  /** Eight services like api-backend, each on a target of its own, each serving rel-002 since 09:50 (Cloud Deploy's Succeed). */
+  const fleet = async (policy: Partial<PolicySettings>): Promise<Record<string, ServiceConfig>> => {
+    const base = env.config().services['api-backend']!;
+    const services: Record<string, ServiceConfig> = {};
+    for (let i = 0; i < 8; i++) {
+      const name = `svc-${i}`;
+      services[name] = { ...base, name, target: `prod-${i}`, policy: PolicySettings.parse({ ...base.policy, ...policy }) };
+    }
+    const deployEvents = createDeployEventHandler({ db: env.db, services, logger: env.logger });
+    for (const s of Object.values(services))
+      await deployEvents({
+        id: `succeed-${s.name}`,
+        publishTime: new Date('2026-11-26T09:50:00.000Z'),
+        attributes: {
+          Action: 'Succeed',
+          ResourceType: 'Rollout',
+          TargetId: s.target,
+          Resource: `projects/${s.project}/locations/${s.region}/deliveryPipelines/${s.pipeline}/releases/rel-002/rollouts/rel-002-to-${s.target}`,
+        },
+      });
+    return services;
+  };
+  const decideFor = (services: Record<string, ServiceConfig>, name: string) =>
+    createDeciderHandler({ db: env.db, services, publisher, logger: env.logger, now })(
+      alertCloudEvent(`0.${name}`, { service: name, resourceLabels: { service_name: name } }),
+    );
+
+  it('more than 5 services burning within 10 minutes: the 6th escalates, with the services named and the fleet recorded', async () => {
+    const services = await fleet({ breakerInFlightRollbacks: 50 });
+    for (let i = 0; i < 5; i++) expect((await decideFor(services, `svc-${i}`)).decision.action).toBe('rollback');
+    const sixth = (await decideFor(services, 'svc-5')).decision;
+    expect(sixth.action).toBe('escalate');
+    expect(sixth.reason).toBe(
+      "escalate: 6 services burning within 10 min (svc-5, svc-0, svc-1, svc-2, svc-3, svc-4) is more than 5: a fleet-wide problem is not one release's fault",
+    );
+    const stored = DecisionRecord.parse((await env.db.collection(Collections.decisions).doc(sixth.decisionId).get()).data());
+    expect(stored.fleet).toEqual({
+      burningServices: ['svc-0', 'svc-1', 'svc-2', 'svc-3', 'svc-4'],
+      inFlight: ['svc-0', 'svc-1', 'svc-2', 'svc-3', 'svc-4'],
+      readAt: now().toISOString(),
+    });
+    // Five commands, not six.
+    await commands.waitFor(5);
+    const rolledBack = (await env.db.collection(Collections.outbox).where('topic', '==', Topics.commands).get()).docs.map(
+      (d) => d.get('data.service') as string,
+    );
+    expect(rolledBack.sort()).toEqual(['svc-0', 'svc-1', 'svc-2', 'svc-3', 'svc-4']);
+  });
+
+  it('at most M rollbacks in flight fleet-wide; a finished one makes room', async () => {
+    const services = await fleet({ breakerInFlightRollbacks: 2, breakerBurningServices: 50 });
+    expect((await decideFor(services, 'svc-0')).decision.action).toBe('rollback');
+    expect((await decideFor(services, 'svc-1')).decision.action).toBe('rollback');
+    const third = (await decideFor(services, 'svc-2')).decision;
+    expect(third.reason).toBe('escalate: 2 rollbacks already in flight fleet-wide (at most 2 at once): wait for them or decide by hand');
+
+    const progress: RollbackProgress = {
+      rollbackId: rollbackIdFor('0.svc-0'),
+      decisionId: 'dec',
+      incidentId: '0.svc-0',
+      service: 'svc-0',
+      target: 'prod-0',
+      stage: 'succeeded',
+      sequence: 3,
+      rolloutName: null,
+      releaseId: 'rel-001',
+      fromReleaseId: 'rel-002',
+      detail: 'rolled back',
+      at: '2026-11-26T10:05:30.000Z',
+    };
+    await createProgressHandler({ db: env.db, services, logger: env.logger })({
+      id: 'p1',
+      type: 'dev.burnback.rollback.progress.v1',
+      source: '//test',
+      subject: 's',
+      time: progress.at,
+      data: progress,
+    });
+    const state = (await env.db.collection(Collections.services).doc('svc-0').get()).data();
+    expect(state).toMatchObject({ inFlightSince: null });
+    expect((await decideFor(services, 'svc-3')).decision.action).toBe('rollback');
+  });
+});
