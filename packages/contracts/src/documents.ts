@@ -72,7 +72,13 @@ export type RuleVerdict = z.infer<typeof RuleVerdict>;
  * `recommend` (a service in mode recommend) would roll back, and orders only a
  * Cloud Deploy `validate_only` rollback that proves it would be accepted.
  */
-export const DecisionActions = { rollback: 'rollback', hold: 'hold', escalate: 'escalate', ignore: 'ignore', recommend: 'recommend' } as const;
+export const DecisionActions = {
+  rollback: 'rollback',
+  hold: 'hold',
+  escalate: 'escalate',
+  ignore: 'ignore',
+  recommend: 'recommend',
+} as const;
 export const DecisionAction = z.enum([
   DecisionActions.rollback,
   DecisionActions.hold,

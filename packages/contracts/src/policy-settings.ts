@@ -94,26 +94,28 @@ const policyDefaults = {
   pauseMaxMinutes: 24 * 60,
 } satisfies { [K in keyof typeof policyFields]: z.infer<(typeof policyFields)[K]> };
 
-export const PolicySettings = z.object({
-  enabled: policyFields.enabled.default(policyDefaults.enabled),
-  mode: policyFields.mode.default(policyDefaults.mode),
-  sloGoal: policyFields.sloGoal.default(policyDefaults.sloGoal),
-  errorRatioThreshold: policyFields.errorRatioThreshold.default(policyDefaults.errorRatioThreshold),
-  fastBurnRate: policyFields.fastBurnRate.default(policyDefaults.fastBurnRate),
-  slowBurnRate: policyFields.slowBurnRate.default(policyDefaults.slowBurnRate),
-  maxRollbacksPerHour: policyFields.maxRollbacksPerHour.default(policyDefaults.maxRollbacksPerHour),
-  cooldownMinutes: policyFields.cooldownMinutes.default(policyDefaults.cooldownMinutes),
-  minConfidence: policyFields.minConfidence.default(policyDefaults.minConfidence),
-  freeze: policyFields.freeze.default(policyDefaults.freeze),
-  breakerBurningServices: policyFields.breakerBurningServices.default(policyDefaults.breakerBurningServices),
-  breakerWindowMinutes: policyFields.breakerWindowMinutes.default(policyDefaults.breakerWindowMinutes),
-  breakerInFlightRollbacks: policyFields.breakerInFlightRollbacks.default(policyDefaults.breakerInFlightRollbacks),
-  pauseDefaultMinutes: policyFields.pauseDefaultMinutes.default(policyDefaults.pauseDefaultMinutes),
-  pauseMaxMinutes: policyFields.pauseMaxMinutes.default(policyDefaults.pauseMaxMinutes),
-}).refine((p) => p.pauseDefaultMinutes <= p.pauseMaxMinutes, {
-  message: 'pauseDefaultMinutes must not exceed pauseMaxMinutes',
-  path: ['pauseDefaultMinutes'],
-});
+export const PolicySettings = z
+  .object({
+    enabled: policyFields.enabled.default(policyDefaults.enabled),
+    mode: policyFields.mode.default(policyDefaults.mode),
+    sloGoal: policyFields.sloGoal.default(policyDefaults.sloGoal),
+    errorRatioThreshold: policyFields.errorRatioThreshold.default(policyDefaults.errorRatioThreshold),
+    fastBurnRate: policyFields.fastBurnRate.default(policyDefaults.fastBurnRate),
+    slowBurnRate: policyFields.slowBurnRate.default(policyDefaults.slowBurnRate),
+    maxRollbacksPerHour: policyFields.maxRollbacksPerHour.default(policyDefaults.maxRollbacksPerHour),
+    cooldownMinutes: policyFields.cooldownMinutes.default(policyDefaults.cooldownMinutes),
+    minConfidence: policyFields.minConfidence.default(policyDefaults.minConfidence),
+    freeze: policyFields.freeze.default(policyDefaults.freeze),
+    breakerBurningServices: policyFields.breakerBurningServices.default(policyDefaults.breakerBurningServices),
+    breakerWindowMinutes: policyFields.breakerWindowMinutes.default(policyDefaults.breakerWindowMinutes),
+    breakerInFlightRollbacks: policyFields.breakerInFlightRollbacks.default(policyDefaults.breakerInFlightRollbacks),
+    pauseDefaultMinutes: policyFields.pauseDefaultMinutes.default(policyDefaults.pauseDefaultMinutes),
+    pauseMaxMinutes: policyFields.pauseMaxMinutes.default(policyDefaults.pauseMaxMinutes),
+  })
+  .refine((p) => p.pauseDefaultMinutes <= p.pauseMaxMinutes, {
+    message: 'pauseDefaultMinutes must not exceed pauseMaxMinutes',
+    path: ['pauseDefaultMinutes'],
+  });
 /**
  * Overrides of some settings (config file, per service): every field optional and
  * without defaults, so an override never resets the settings it does not name.

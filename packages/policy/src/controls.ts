@@ -21,7 +21,6 @@ export interface DecisionControls {
   fleet?: FleetView | null;
 }
 
-
 /** The local weekday (0 = Sunday) and minute of the day of `at` in `timeZone`. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 export function localTime(at: number, timeZone: string): { day: number; minute: number } {

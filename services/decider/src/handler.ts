@@ -166,7 +166,10 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
       result = await store.decideOnce(decisionId, alert.service, alert.incidentId, target, (snapshot) => {
         if (snapshot.existing) return null;
         const controls = { pause: snapshot.controls?.pause ?? null, acknowledgement: snapshot.acknowledgement };
-        const decision = decide(snapshot.state, alert, service.policy, snapshot.incident, snapshot.target, monitoring, { ...controls, fleet });
+        const decision = decide(snapshot.state, alert, service.policy, snapshot.incident, snapshot.target, monitoring, {
+          ...controls,
+          fleet,
+        });
         // Derived from the incident: its one rollback, whichever notification orders it. A recommendation
         // (validate only) is derived from its decision, and never takes the incident's rollback id.
         const rollbackId =

@@ -130,8 +130,14 @@ export class DecisionStore {
   async readFleet(now: Date, windowMinutes: number): Promise<FleetView> {
     const services = this.db.collection(Collections.services);
     const [burning, inFlight] = await Promise.all([
-      services.where('lastBurnAt', '>=', new Date(now.getTime() - windowMinutes * 60_000).toISOString()).select('service').get(),
-      services.where('inFlightSince', '>=', new Date(now.getTime() - 3_600_000).toISOString()).select('service').get(),
+      services
+        .where('lastBurnAt', '>=', new Date(now.getTime() - windowMinutes * 60_000).toISOString())
+        .select('service')
+        .get(),
+      services
+        .where('inFlightSince', '>=', new Date(now.getTime() - 3_600_000).toISOString())
+        .select('service')
+        .get(),
     ]);
     const names = (docs: typeof burning.docs) => docs.map((d) => String(d.get('service'))).sort();
     return { burningServices: names(burning.docs), inFlight: names(inFlight.docs), readAt: now.toISOString() };

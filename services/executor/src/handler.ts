@@ -244,7 +244,9 @@ export function createExecutorHandler(
       return fail(cmd, `Cloud Deploy would refuse this rollback (validate_only, gRPC ${err.code}): ${err.message}`, 'accepted');
     }
     const detail = `validate_only: Cloud Deploy would accept rolling ${cmd.target} back from ${record.leaving!.releaseId} to ${request.releaseId}; nothing was changed (mode recommend)`;
-    record = await store.update(cmd.rollbackId, { status: 'validated' }, { stage: 'validated', detail }, now(), { onlyIfStatus: 'accepted' });
+    record = await store.update(cmd.rollbackId, { status: 'validated' }, { stage: 'validated', detail }, now(), {
+      onlyIfStatus: 'accepted',
+    });
     await publishProgress(cmd, record, record.status, record.status === 'validated' ? detail : lastDetail(record, record.status));
     return record;
   };
