@@ -275,7 +275,8 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
     if (Array.isArray(v)) return deps.reject(reply, 400, `give ${name} once (got it ${v.length} times)`);
     return v === '' ? undefined : v;
   };
-  const isReply = (v: unknown): v is FastifyReply => typeof v === 'object' && v !== null;
+  // What the helpers below return when they have already answered the request (a refusal).
+  const isReply = (v: unknown): v is FastifyReply => typeof v === 'object' && v !== null && 'send' in v && 'statusCode' in v;
   const actorOf = (req: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply): string | FastifyReply => {
     const by = param(req, reply, 'by');
     if (isReply(by)) return by;
