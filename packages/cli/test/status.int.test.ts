@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '@burnback/cli';
@@ -12,6 +14,7 @@ const BIN = ['--conditions=@burnback/source', '--import', 'tsx', join(REPO_ROOT,
 /** `burnback status` and `burnback decisions` read the store a running pipeline writes, as an operator runs them. */
 describe('burnback status and decisions', () => {
   let p: Pipeline;
+  let configPath: string | undefined;
   beforeAll(async () => {
     // Slow rollouts, so the rollback is seen in flight.
     p = await startPipeline('status-cli', { rolloutStepMs: 1500 });
@@ -24,7 +27,7 @@ describe('burnback status and decisions', () => {
     const env = {
       ...process.env,
       GOOGLE_CLOUD_PROJECT: p.env.projectId,
-      BURNBACK_CONFIG: p.config.configPath,
+      BURNBACK_CONFIG: configPath ?? p.config.configPath,
       FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST!,
     };
     return (await run(process.execPath, [...BIN, ...args], { cwd: REPO_ROOT, env })).stdout;
@@ -121,4 +124,34 @@ describe('burnback status and decisions', () => {
     expect((await fetch(`${p.ingest.address}/rollback/recent`)).status).toBe(401);
     expect((await api('/rollback/recent?hours=-1')).status).toBe(400);
   });
+
+  it('shows a pause in force (until, by whom, why) and a freeze window in force', async () => {
+    const pause = await fetch(`${p.ingest.address}/services/api-backend/pause?minutes=45&reason=load%20test&by=dana`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MANAGEMENT_TOKEN}` },
+    });
+    const until = ((await pause.json()) as { pause: { until: string } }).pause.until;
+    expect(await status()).toMatchObject({ pause: { until, by: 'dana', reason: 'load test' }, freeze: null });
+    // The same store read with a config whose freeze window is in force now.
+    const dir = mkdtempSync(join(tmpdir(), 'burnback-freeze-'));
+    try {
+      configPath = join(dir, 'burnback.yaml');
+      const from = new Date(Date.now() - 3_600_000).toISOString();
+      const to = new Date(Date.now() + 3_600_000).toISOString();
+      writeFileSync(
+        configPath,
+        readFileSync(p.config.configPath, 'utf8').replace(
+          /^policy:\n/m,
+          `policy:\n  freeze: [{ from: "${from}", to: "${to}", reason: release freeze }]\n`,
+        ),
+      );
+      expect((await status()).freeze).toBe(`freeze from ${from} to ${to} (release freeze)`);
+      const text = await cli('status');
+      expect(text).toMatch(new RegExp(`^  PAUSED {7}until ${until.replace(/\./g, '\\.')} by dana: load test$`, 'm'));
+      expect(text).toMatch(/^ {2}FROZEN {7}freeze from .* \(release freeze\)$/m);
+    } finally {
+      configPath = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

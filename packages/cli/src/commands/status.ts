@@ -5,6 +5,7 @@ import {
   Collections,
   DecisionRecord,
   RollbackRecord,
+  ServiceControls,
   ServiceState,
   TargetRecord,
   isFinalStage,
@@ -12,6 +13,7 @@ import {
   type RecentRollback,
 } from '@burnback/contracts';
 import { recentDecisions } from '@burnback/ingest';
+import { cooldownStartOf, describeFreeze, freezeInForce } from '@burnback/policy';
 import { createFirestore, loadConfig, type Config } from '@burnback/platform';
 import { DEFAULT_PROJECT, REPO_ROOT } from '../local-stack.js';
 
@@ -21,7 +23,8 @@ config/local.yaml); FIRESTORE_EMULATOR_HOST=none and the usual credentials read 
 
 const STATUS_HELP = `burnback status: what Burnback knows of each service, now
 
-Per service: the mode (auto, dry run or off), what serves its target, the cooldown
+Per service: the mode (auto, recommend, observe, or off), a pause in force (until
+when, by whom, why), a freeze window in force, what serves its target, the cooldown
 remaining, rollbacks in the last hour against the limit, the rollback in flight,
 and the last decision with its reason.
 
@@ -72,6 +75,10 @@ export interface ServiceStatus {
   /** observe, recommend or auto; off when the service's rollbacks are switched off. */
   mode: 'auto' | 'recommend' | 'observe' | 'off';
   target: string;
+  /** The operator's pause, while it is in force. */
+  pause: { until: string; by: string; reason: string } | null;
+  /** The freeze window in force now, in words; null when none is. */
+  freeze: string | null;
   serving: { releaseId: string; since: string } | null;
   cooldown: { remainingMinutes: number; since: string } | null;
   rollbacksLastHour: number;
@@ -80,16 +87,19 @@ export interface ServiceStatus {
   lastDecision: { decisionId: string; action: string; reason: string; decidedAt: string; confidence: number | null } | null;
 }
 
-const cooldownStart = (r: RecentRollback): number => Date.parse(r.finishedAt ?? r.decidedAt);
+const cooldownStart = (r: RecentRollback): number => cooldownStartOf(r);
 
 /** One service's status as of `now`, from its documents. */
 export async function serviceStatus(db: Firestore, config: Config, name: string, now: Date): Promise<ServiceStatus> {
   const service = config.services[name]!;
-  const [stateDoc, targetDoc, rollbacks] = await Promise.all([
+  const [stateDoc, targetDoc, rollbacks, controlsDoc] = await Promise.all([
     db.collection(Collections.services).doc(name).get(),
     db.collection(Collections.targets).doc(targetDocIdFor(service)).get(),
     db.collection(Collections.rollbacks).where('command.service', '==', name).get(),
+    db.collection(Collections.controls).doc(name).get(),
   ]);
+  const pause = controlsDoc.exists ? ServiceControls.parse(controlsDoc.data()).pause : null;
+  const freeze = service.policy.freeze.find((w) => freezeInForce(w, now.getTime()));
   const state = stateDoc.exists ? ServiceState.parse(stateDoc.data()) : null;
   const target = targetDoc.exists ? TargetRecord.parse(targetDoc.data()) : null;
   const recent = state?.recentRollbacks ?? [];
@@ -97,7 +107,7 @@ export async function serviceStatus(db: Firestore, config: Config, name: string,
   const remainingMs = latest ? cooldownStart(latest) + service.policy.cooldownMinutes * 60_000 - now.getTime() : 0;
   const inFlight = rollbacks.docs
     .map((d) => RollbackRecord.parse(d.data()))
-    .filter((r) => !isFinalStage(r.status))
+    .filter((r) => !isFinalStage(r.status) && !r.command.validateOnly)
     .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0];
   const lastDoc = state?.lastDecisionId ? await db.collection(Collections.decisions).doc(state.lastDecisionId).get() : null;
   const last = lastDoc?.exists ? DecisionRecord.parse(lastDoc.data()) : null;
@@ -105,6 +115,8 @@ export async function serviceStatus(db: Firestore, config: Config, name: string,
     service: name,
     mode: !service.policy.enabled ? 'off' : service.policy.mode,
     target: `${service.pipeline}/${service.target}`,
+    pause: pause && Date.parse(pause.until) > now.getTime() ? { until: pause.until, by: pause.by, reason: pause.reason } : null,
+    freeze: freeze ? describeFreeze(freeze) : null,
     serving: target?.serving ? { releaseId: target.serving.releaseId, since: target.serving.since } : null,
     cooldown:
       latest && remainingMs > 0
@@ -130,6 +142,8 @@ export async function serviceStatus(db: Firestore, config: Config, name: string,
 export function formatStatus(s: ServiceStatus): string {
   const lines = [
     `${s.service}  (${s.mode}; rolls back ${s.target})`,
+    ...(s.pause ? [`  PAUSED       until ${s.pause.until} by ${s.pause.by}: ${s.pause.reason}`] : []),
+    ...(s.freeze ? [`  FROZEN       ${s.freeze}`] : []),
     `  serving      ${s.serving ? `${s.serving.releaseId} since ${s.serving.since}` : 'unknown (no rollout on record)'}`,
     `  cooldown     ${s.cooldown ? `${s.cooldown.remainingMinutes} min remaining (from ${s.cooldown.since})` : 'clear'}`,
     `  last hour    ${s.rollbacksLastHour} of ${s.maxRollbacksPerHour} rollbacks`,
