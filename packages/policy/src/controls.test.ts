@@ -133,6 +133,17 @@ describe('safety controls in the decision', () => {
     expect(verdict(expired, 'paused')).toEqual({ rule: 'paused', passed: true, detail: `api-backend's pause by alice expired at ${T0}` });
   });
 
+  it('a human who took over comes before judgements that would page: paused or acknowledged, an escalation holds', () => {
+    // No rollout on record: confidence fails and would escalate; the pause is the reason, and the verdicts keep both.
+    const d = decide(stateWith(), alert(), DEFAULT_POLICY, null, null, null, { pause: pause(10) });
+    expect(d.action).toBe('hold');
+    expect(d.reason).toMatch(/^no rollback: api-backend is paused until /);
+    expect(verdict(d, 'confidence').passed).toBe(false);
+    expect(decide(stateWith(), alert(), DEFAULT_POLICY, null, null, null, { acknowledgement: ack }).action).toBe('hold');
+    // An alert that measures no burn is still ignored, paused or not.
+    expect(run({ pause: pause(10) }, { event: alert({ signal: 'unsupported', unsupportedReason: 'CPU' }) }).action).toBe('ignore');
+  });
+
   it('an acknowledged incident is never rolled back automatically (hold, naming who)', () => {
     const d = run({ acknowledgement: ack });
     expect(d.action).toBe('hold');

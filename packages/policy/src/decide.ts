@@ -283,7 +283,10 @@ export function decide(
           ? 'the alert carries no observed value, so the error budget burn cannot be confirmed'
           : `${describeSignal(event, ratio)} ${overThreshold ? 'exceeds' : 'does not exceed'} ${bar.text}`,
   };
-  verdicts.push(burnVerdict);
+  // A human has taken over: an acknowledged incident or a paused service holds, before any judgement that
+  // would page (escalate); every later verdict is still evaluated and kept in the trace.
+  const tail = controlVerdicts(state, event, policy, controls, now, null);
+  verdicts.push(burnVerdict, acknowledgedVerdict(event, controls.acknowledgement), tail.paused);
 
   const incidentVerdict = incidentRollbackVerdict(event, incident?.rollback);
   const targetVerdict = returnedReleaseVerdict(target);
@@ -299,9 +302,7 @@ export function decide(
         ? 'there is no burn to blame on a release'
         : `confidence ${blame.confidence.value} ${confident ? 'reaches' : 'is below'} ${policy.minConfidence} that ${blame.cause ? blame.cause.releaseId : 'the serving release'} caused the burn (${blame.confidence.factors.map((f) => `${f.name} ${f.value}`).join(', ')})`,
   };
-  verdicts.push(confidenceVerdict, acknowledgedVerdict(event, controls.acknowledgement));
-  const tail = controlVerdicts(state, event, policy, controls, now, null);
-  verdicts.push(...tail.verdicts);
+  verdicts.push(confidenceVerdict, ...tail.verdicts);
   // Refusals that need a human: the incident's rollback has finished and it still burns, rolling back would
   // ping-pong, the burn cannot be blamed on the serving release with enough confidence, a freeze, or the breaker.
   const stage = incident?.rollback?.stage;
@@ -360,8 +361,9 @@ function verdictOutcome(
 }
 
 /**
- * The rules every decision ends with, automatic or manual: pause, freeze, the
- * fleet breaker, the rate limit, the cooldown and the mode. `force` (a manual
+ * The operator's and the fleet's rules, automatic or manual: the pause
+ * (`paused`, placed by the caller), then the freeze, the fleet breaker, the rate
+ * limit, the cooldown and the mode (`verdicts`, in that order). `force` (a manual
  * request's reason) passes all but the mode, each saying it was bypassed.
  */
 function controlVerdicts(
@@ -371,7 +373,7 @@ function controlVerdicts(
   controls: DecisionControls,
   now: number,
   force: string | null,
-): { verdicts: RuleVerdict[]; escalating: RuleVerdict[]; mode: RuleVerdict } {
+): { paused: RuleVerdict; verdicts: RuleVerdict[]; escalating: RuleVerdict[]; mode: RuleVerdict } {
   const paused = pausedVerdict(state.service, controls.pause, now);
   const freeze = freezeVerdict(policy, now);
   const breaker = fleetBreakerVerdict(event, policy, controls.fleet);
@@ -414,8 +416,9 @@ function controlVerdicts(
   const bypassable = [paused, freeze, breaker, rateLimit, cooldown].map((v) =>
     force !== null && !v.passed ? { ...v, passed: true, detail: `bypassed by force (${force}): ${v.detail}` } : v,
   );
+  const [p, f, b, r, c] = bypassable as [RuleVerdict, RuleVerdict, RuleVerdict, RuleVerdict, RuleVerdict];
   // A freeze or a tripped breaker needs a human: escalate. A pause, the rate limit or the cooldown: hold.
-  return { verdicts: [...bypassable, mode], escalating: [bypassable[1]!, bypassable[2]!], mode };
+  return { paused: p, verdicts: [f, b, r, c, mode], escalating: [f, b], mode };
 }
 
 /**
@@ -441,7 +444,7 @@ function decideManual(
   };
   const incidentVerdict = incidentRollbackVerdict(event, incident?.rollback);
   const tail = controlVerdicts(state, event, policy, controls, now, manual.force ? manual.reason : null);
-  const verdicts = [time.verdict, enabledVerdict(policy), request, incidentVerdict, ...tail.verdicts];
+  const verdicts = [time.verdict, enabledVerdict(policy), request, incidentVerdict, tail.paused, ...tail.verdicts];
   const failed = verdicts.find((v) => !v.passed);
   const stage = incident?.rollback?.stage;
   const escalating = new Set<RuleVerdict>([...tail.escalating, ...(stage && isFinalStage(stage) ? [incidentVerdict] : [])]);
