@@ -1,4 +1,6 @@
 import { runDev } from './commands/dev.js';
+import { runExport } from './commands/export.js';
+import { runReplay } from './commands/replay.js';
 import { runDecisions, runStatus } from './commands/status.js';
 import { runTopology } from './commands/topology.js';
 import { runTrigger } from './commands/trigger.js';
@@ -11,6 +13,8 @@ Commands:
   topology   create Burnback's topics and subscriptions on the Pub/Sub emulator
   status     per service: mode, what serves, cooldown, rollbacks in the last hour, in flight, last decision
   decisions  recent decisions with their verdicts (--service S, --since 2h)
+  export     an incident, a service over a time range, or everything, as NDJSON for replay
+  replay     re-run an export through the decision engine; --policy F for a what-if
 
 Run 'burnback <command> --help' for a command's options.`;
 
@@ -27,6 +31,10 @@ async function main(argv: string[]): Promise<number> {
       return runStatus(rest);
     case 'decisions':
       return runDecisions(rest);
+    case 'export':
+      return runExport(rest);
+    case 'replay':
+      return runReplay(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -4,6 +4,7 @@ export {
   localPorts,
   LOCAL_PORTS,
   LOCAL_WEBHOOK_TOKEN,
+  LOCAL_MANAGEMENT_TOKEN,
   DEFAULT_PROJECT,
   REPO_ROOT,
   type LocalStack,

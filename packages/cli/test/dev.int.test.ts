@@ -3,8 +3,9 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '@burnback/cli';
+import { LOCAL_MANAGEMENT_TOKEN, REPO_ROOT } from '@burnback/cli';
 import { freePort, freePortRange, uniqueProjectId, waitFor } from '@burnback/testkit';
+import type { ServiceStatus } from '../src/commands/status';
 
 const run = promisify(execFile);
 const BIN = ['--conditions=@burnback/source', '--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/bin.ts')];
@@ -75,6 +76,50 @@ describe('npm start (burnback dev)', () => {
     expect(executorLines.map((l) => l.stage)).toEqual(['accepted', 'started', 'succeeded']);
     expect(executorLines.every((l) => l.severity === 'INFO')).toBe(true);
   });
+
+  it("after the trigger: burnback status shows the cooldown, GET /rollback/status/{id} the rollback's timeline; a pause makes the next trigger a paused decision", async () => {
+    const cli = async (...args: string[]) => (await run(process.execPath, [...BIN, ...args], { cwd: REPO_ROOT, env })).stdout;
+    const api = async (method: string, path: string) => {
+      const res = await fetch(`http://127.0.0.1:${PORT_BASE}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${LOCAL_MANAGEMENT_TOKEN}` },
+      });
+      return (await res.json()) as Record<string, unknown>;
+    };
+    // The decider records the rollback's outcome from burnback-progress; the cooldown then counts from the finish.
+    const status = await waitFor(
+      async () => {
+        const s = (JSON.parse(await cli('status', '--json')) as { services: ServiceStatus[] }).services[0]!;
+        return s.cooldown && s.serving?.releaseId === 'rel-001' ? s : undefined;
+      },
+      { what: 'burnback status to show the cooldown', timeoutMs: 30_000 },
+    );
+    expect(status.cooldown!.remainingMinutes).toBeGreaterThanOrEqual(29);
+    expect(status.lastDecision).toMatchObject({ action: 'rollback' });
+
+    const rollback = await api('GET', `/rollback/status/${status.lastDecision!.decisionId}`);
+    expect(rollback).toMatchObject({ status: 'succeeded', releases: { from: 'rel-002', to: 'rel-001' } });
+    expect((rollback.timeline as Array<{ stage: string }>).map((t) => t.stage)).toEqual(
+      expect.arrayContaining(['decided: rollback', 'accepted', 'started', 'succeeded']),
+    );
+
+    const paused = await api('POST', '/services/api-backend/pause?minutes=30&reason=investigating&by=sre');
+    expect(paused).toMatchObject({ pause: { by: 'sre', reason: 'investigating' } });
+    await run(process.execPath, [...BIN, 'trigger'], { cwd: REPO_ROOT, env });
+    const next = await waitFor(
+      async () => {
+        const s = (JSON.parse(await cli('status', '--json')) as { services: ServiceStatus[] }).services[0]!;
+        return s.lastDecision && s.lastDecision.decisionId !== status.lastDecision!.decisionId ? s : undefined;
+      },
+      { what: 'the next trigger to be decided', timeoutMs: 30_000 },
+    );
+    expect(next.lastDecision).toMatchObject({
+      action: 'hold',
+      reason: expect.stringMatching(/^no rollback: api-backend is paused until .* by sre: investigating$/),
+    });
+    expect(next.pause).toMatchObject({ by: 'sre' });
+    expect(await cli('status')).toMatch(/^ {2}PAUSED {7}until .* by sre: investigating$/m);
+  }, 90_000);
 
   it('SIGTERM stops everything it started and exits 0', async () => {
     const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));

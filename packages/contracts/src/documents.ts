@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { ProgressStage, RollbackCommand } from './events.js';
+import { createHash } from 'node:crypto';
+import { AlertEvent, ProgressStage, RollbackCommand, RollbackProgress as RollbackProgressSchema } from './events.js';
+import { PolicySettings } from './policy-settings.js';
 import { EventTypes } from './names.js';
 
 const IsoTime = z.iso.datetime({ offset: true });
@@ -298,6 +300,56 @@ export const TargetRecord = z.object({
 });
 export type TargetRecord = z.infer<typeof TargetRecord>;
 
+/** `deployEvents/{messageId}`: a Cloud Deploy notification the decider applied to a target, as it arrived. */
+export const StoredDeployEvent = z.object({
+  messageId: z.string(),
+  publishTime: IsoTime,
+  attributes: z.record(z.string(), z.string()),
+  service: z.string(),
+});
+export type StoredDeployEvent = z.infer<typeof StoredDeployEvent>;
+
+/** `progressEvents/{eventId}`: a rollback progress event the decider recorded, as it arrived. */
+export const StoredProgressEvent = z.object({ eventId: z.string(), progress: RollbackProgressSchema });
+export type StoredProgressEvent = z.infer<typeof StoredProgressEvent>;
+
+/** JSON with object keys sorted at every level: the same value always gives the same bytes. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/** The hash of the policy settings a decision was made under (sha256 of their canonical JSON, 16 hex digits). */
+export function policyHashOf(policy: PolicySettings): string {
+  return createHash('sha256').update(canonicalJson(policy)).digest('hex').slice(0, 16);
+}
+
+/** The format version of DecisionEvidence; a reader keeps reading every version it has seen. */
+export const EVIDENCE_VERSION = 1;
+
+/**
+ * Everything a decision read, so a replay reproduces it with no other source:
+ * the normalised alert (and where its raw notification is kept), the policy in
+ * force (and its hash), and the service, incident and target documents as the
+ * decision's transaction read them. Cloud Monitoring's figures, the controls and
+ * the fleet are on the decision record itself.
+ */
+export const DecisionEvidence = z.object({
+  version: z.literal(EVIDENCE_VERSION),
+  alert: AlertEvent,
+  /** `notifications/{id}`: the raw notification exactly as it arrived. */
+  notificationId: z.string(),
+  policy: PolicySettings,
+  policyHash: z.string(),
+  state: ServiceState,
+  incident: IncidentRecord.nullable(),
+  target: TargetRecord.nullable(),
+});
+export type DecisionEvidence = z.infer<typeof DecisionEvidence>;
+
 /** `decisions/{decisionId}`: every decision, with the reason and every rule's verdict. */
 export const DecisionRecord = z.object({
   decisionId: z.string(),
@@ -321,6 +373,8 @@ export const DecisionRecord = z.object({
   controls: z.object({ pause: Pause.nullable(), acknowledgement: Acknowledgement.nullable() }).nullable().default(null),
   /** The fleet as the circuit breaker read it (null when not read: nothing could roll back). */
   fleet: FleetView.nullable().default(null),
+  /** What the decision read, for replay (null on decisions recorded before evidence was kept). */
+  evidence: DecisionEvidence.nullable().default(null),
 });
 export type DecisionRecord = z.infer<typeof DecisionRecord>;
 

@@ -42,6 +42,10 @@ export const Collections = {
   controls: 'controls',
   /** One document per incident a human acknowledged: never rolled back automatically afterwards. */
   acknowledgements: 'acknowledgements',
+  /** Cloud Deploy operation notifications the decider acted on, as received (for export and replay). */
+  deployEvents: 'deployEvents',
+  /** Rollback progress events the decider recorded, as received (for export and replay). */
+  progressEvents: 'progressEvents',
 } as const;
 export type CollectionName = (typeof Collections)[keyof typeof Collections];
 

@@ -9,6 +9,8 @@ import {
   recommendationIdFor,
   rolloutIdFor,
   decisionIdFor,
+  EVIDENCE_VERSION,
+  policyHashOf,
   Topics,
   TransientError,
   type CloudEvent,
@@ -195,6 +197,16 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
           monitoring,
           controls,
           fleet,
+          evidence: {
+            version: EVIDENCE_VERSION,
+            alert,
+            notificationId: alert.notificationId,
+            policy: service.policy,
+            policyHash: policyHashOf(service.policy),
+            state: snapshot.state,
+            incident: snapshot.incident,
+            target: snapshot.target,
+          },
         };
         const createdAt = now().toISOString();
         const decisionEvent: DecisionEvent = {
@@ -323,7 +335,7 @@ export function createProgressHandler(
     const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
     let write: ProgressWrite;
     try {
-      write = await store.recordProgress(progress, target, (snapshot) => ({
+      write = await store.recordProgress(cloudEvent.id, progress, target, (snapshot) => ({
         state: recordOutcomeOnService(snapshot.state, progress),
         incident: snapshot.incident ? recordProgressOnIncident(snapshot.incident, progress) : null,
         target: recordOutcomeOnTarget(snapshot.target, progress),
@@ -377,10 +389,14 @@ export function createDeployEventHandler(
     const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
     const since = message.publishTime.toISOString();
     try {
-      await store.updateTarget(target, since, (current) =>
-        a.Action === 'Succeed'
-          ? recordServingOnTarget(current, releaseId, since, a.Resource!)
-          : recordFailedRolloutOnTarget(current, releaseId, since, a.Resource!),
+      await store.updateTarget(
+        target,
+        since,
+        (current) =>
+          a.Action === 'Succeed'
+            ? recordServingOnTarget(current, releaseId, since, a.Resource!)
+            : recordFailedRolloutOnTarget(current, releaseId, since, a.Resource!),
+        { messageId: message.id, publishTime: since, attributes: { ...a }, service: service.name },
       );
     } catch (err) {
       throw classifyStoreError(err, 'target transaction');

@@ -5,6 +5,7 @@ import {
   DecisionRecord,
   ServiceControls,
   type FleetView,
+  type StoredDeployEvent,
   IncidentRecord,
   OutboxEntry,
   ServiceState,
@@ -143,14 +144,24 @@ export class DecisionStore {
     return { burningServices: names(burning.docs), inFlight: names(inFlight.docs), readAt: now.toISOString() };
   }
 
-  /** Updates `targets/{id}` in a transaction (what serves it, from Cloud Deploy's own notifications). */
-  async updateTarget(target: TargetIdentity, at: string, applyFn: (current: TargetRecord) => TargetRecord): Promise<TargetRecord> {
+  /**
+   * Updates `targets/{id}` in a transaction (what serves it, from Cloud Deploy's
+   * own notifications), and keeps the notification in `deployEvents/` for export
+   * and replay, in the same transaction.
+   */
+  async updateTarget(
+    target: TargetIdentity,
+    at: string,
+    applyFn: (current: TargetRecord) => TargetRecord,
+    received?: StoredDeployEvent,
+  ): Promise<TargetRecord> {
     return this.db.runTransaction(async (tx: Transaction) => {
       const ref = this.targetRef(target);
       const doc = await tx.get(ref);
       const current = doc.exists ? TargetRecord.parse(doc.data()) : initialTargetRecord(target, at);
       const next = applyFn(current);
       if (next !== current) tx.set(ref, toFirestoreData(next));
+      if (received) tx.set(this.db.collection(Collections.deployEvents).doc(received.messageId), toFirestoreData(received));
       return next;
     });
   }
@@ -161,6 +172,7 @@ export class DecisionStore {
    * decisions of that service).
    */
   async recordProgress(
+    eventId: string,
     progress: RollbackProgress,
     target: TargetIdentity,
     applyFn: (snapshot: { state: ServiceState; incident: IncidentRecord | null; target: TargetRecord }) => ProgressWrite,
@@ -178,6 +190,8 @@ export class DecisionStore {
         tx.set(serviceRef, toFirestoreData(write.state));
         if (write.incident) tx.set(incidentRef, toFirestoreData(write.incident));
         tx.set(targetRef, toFirestoreData(write.target));
+        // As received, for export and replay (a redelivery writes the same document again).
+        tx.set(this.db.collection(Collections.progressEvents).doc(eventId), toFirestoreData({ eventId, progress }));
         return write;
       },
       { maxAttempts: 10 },

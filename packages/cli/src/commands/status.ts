@@ -17,7 +17,7 @@ import { cooldownStartOf, describeFreeze, freezeInForce } from '@burnback/policy
 import { createFirestore, loadConfig, type Config } from '@burnback/platform';
 import { DEFAULT_PROJECT, REPO_ROOT } from '../local-stack.js';
 
-const STORE_HELP = `Reads the Firestore of a running 'npm start' stack by default (FIRESTORE_EMULATOR_HOST
+export const STORE_HELP = `Reads the Firestore of a running 'npm start' stack by default (FIRESTORE_EMULATOR_HOST
 127.0.0.1:8086, project GOOGLE_CLOUD_PROJECT or ${DEFAULT_PROJECT}, config BURNBACK_CONFIG or
 config/local.yaml); FIRESTORE_EMULATOR_HOST=none and the usual credentials read a real project.`;
 
@@ -54,7 +54,7 @@ export function durationMs(text: string): number | null {
 }
 
 /** The store and services `status` and `decisions` read: the local stack's unless the environment says otherwise. */
-function openStore(env: NodeJS.ProcessEnv): { config: Config; db: Firestore } {
+export function openStore(env: NodeJS.ProcessEnv): { config: Config; db: Firestore } {
   const emulator = env.FIRESTORE_EMULATOR_HOST ?? '127.0.0.1:8086';
   const local: NodeJS.ProcessEnv = {
     ...env,
