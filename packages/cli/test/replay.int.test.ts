@@ -91,9 +91,17 @@ describe('burnback export and replay', () => {
     expect(replayed.stdout.trim().split('\n').at(-1)).toBe('2 decision(s) replayed, 0 differ from the recorded ones');
   }, 60_000);
 
+  /** The service's last two hours, exported once (each test that reads it may run alone). */
+  let serviceExport: Promise<string> | undefined;
+  const exportService = () =>
+    (serviceExport ??= (async () => {
+      const out = join(dir, 'service.ndjson');
+      expect((await cli(['export', '--service', 'api-backend', '--since', '2h', '--out', out])).code).toBe(0);
+      return out;
+    })());
+
   it('a service over a range replays with no difference, byte for byte the same in two time zones', async () => {
-    const out = join(dir, 'service.ndjson');
-    expect((await cli(['export', '--service', 'api-backend', '--since', '2h', '--out', out])).code).toBe(0);
+    const out = await exportService();
     const utc = await cli(['replay', out], { TZ: 'UTC' });
     const kolkata = await cli(['replay', out], { TZ: 'Asia/Kolkata' });
     expect(utc.code).toBe(0);
@@ -104,7 +112,7 @@ describe('burnback export and replay', () => {
   }, 60_000);
 
   it('a changed record is caught: replay marks the difference and exits 1', async () => {
-    const out = join(dir, 'service.ndjson');
+    const out = await exportService();
     const tampered = join(dir, 'tampered.ndjson');
     writeFileSync(tampered, readFileSync(out, 'utf8').replace('"action":"ignore"', '"action":"rollback"'));
     const replayed = await cli(['replay', tampered]);
@@ -114,7 +122,7 @@ describe('burnback export and replay', () => {
   }, 60_000);
 
   it('a what-if with a stricter error-ratio threshold skips exactly the rollback of the 2.5 % burn, and says why', async () => {
-    const out = join(dir, 'service.ndjson');
+    const out = await exportService();
     const stricter = join(dir, 'stricter.yaml');
     writeFileSync(stricter, readFileSync(p.config.configPath, 'utf8').replace(/errorRatioThreshold: [0-9.]+/, 'errorRatioThreshold: 0.03'));
     const same = await cli(['replay', out, '--policy', p.config.configPath]);
