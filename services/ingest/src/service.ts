@@ -16,13 +16,14 @@ export interface IngestService {
 
 /** Wires ingest: the monitoring-incidents consumer and the HTTP front door. */
 export async function startIngestService(deps: {
-  config: Pick<Config, 'services' | 'webhookToken' | 'managementToken' | 'port'>;
+  config: Pick<Config, 'services' | 'webhookToken' | 'managementToken' | 'port' | 'listenHost' | 'pushAuth'>;
   pubsub: PubSub;
   db: Firestore;
   logger: Logger;
   metrics?: Metrics;
   /** Called when the worker can no longer consume (its subscription stream closed on its own). */
   onFatal?: (error: Error) => void;
+  /** Overrides config.listenHost. */
   host?: string;
 }): Promise<IngestService> {
   const { config, pubsub, db, logger } = deps;
@@ -48,7 +49,7 @@ export async function startIngestService(deps: {
     logger,
     metrics,
   });
-  const address = await app.listen({ host: deps.host ?? '0.0.0.0', port: config.port });
+  const address = await app.listen({ host: deps.host ?? config.listenHost, port: config.port });
   logger.info(`ingest listening on ${address}, consuming ${Subscriptions.ingest.name}`, {
     event: 'started',
     services: Object.keys(config.services),
