@@ -5,6 +5,7 @@ import { Subscriptions } from '@burnback/contracts';
 import { createMetrics, PubSubPublisher, startSubscriber, type Config, type Logger, type Metrics } from '@burnback/platform';
 import { createIngestApp } from './app.js';
 import { createIngestHandler } from './handler.js';
+import { createPushTokenVerifier } from './push-auth.js';
 import { FirestoreNotificationStore } from './store.js';
 
 export interface IngestService {
@@ -41,10 +42,20 @@ export async function startIngestService(deps: {
     metrics,
     onUnexpectedClose: deps.onFatal,
   });
+  const pushAuth = config.pushAuth;
+  if (pushAuth?.kind === 'unsigned')
+    logger.warn(
+      'BURNBACK_PUSH_ALLOW_UNSIGNED=true: POST /pubsub/push accepts pushes WITHOUT authentication. Local use only (the Pub/Sub emulator sends no token); never set it in a deployment',
+      { event: 'push_unsigned_allowed' },
+    );
   const app = createIngestApp({
     handle,
     deadLetter: publisher,
     webhookToken: config.webhookToken,
+    pushAuth:
+      pushAuth?.kind === 'oidc'
+        ? { kind: 'oidc', verifier: createPushTokenVerifier({ audience: pushAuth.audience, serviceAccount: pushAuth.serviceAccount }) }
+        : pushAuth,
     management: { db: deps.db, token: config.managementToken },
     logger,
     metrics,
