@@ -5,7 +5,7 @@ import { deadLetterAttributes, registerHealthRoutes, type Logger, type Metrics, 
 import type { Firestore } from '@google-cloud/firestore';
 import type { IncomingNotification, IngestOutcome } from './handler.js';
 import { registerManagementRoutes } from './management.js';
-import { rejectionReasonOf } from './parse.js';
+import { isWellFormedJson, rejectionReasonOf } from './parse.js';
 import type { PushTokenVerifier } from './push-auth.js';
 
 export interface IngestAppDeps {
@@ -23,6 +23,8 @@ export interface IngestAppDeps {
   logger: Logger;
   metrics: Metrics;
   now?: () => Date;
+  /** Told of every route as it is registered (the fuzz suite finds the routes to fuzz this way). */
+  onRoute?: (route: { method: string | string[]; url: string }) => void;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -94,23 +96,41 @@ export type RejectReason = (typeof REJECT_REASONS)[number];
 /** Standard base64 with its padding, as Pub/Sub encodes `message.data` (Buffer.from would take anything, silently). */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/** What Pub/Sub message ids and subscription names look like; anything else in an envelope is not used. */
+const MESSAGE_ID = /^[A-Za-z0-9._:-]{1,256}$/;
+const SUBSCRIPTION = /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/subscriptions\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const stringOr = (v: unknown, fallback: string | null): string | null => (typeof v === 'string' && v !== '' ? v : fallback);
 
 /**
  * A pushed message's attributes that can go on with it to the dead-letter topic:
- * strings only, within Pub/Sub's limits, none of its reserved `goog` keys
+ * well-formed strings only, within Pub/Sub's limits, none of its reserved `goog` keys
  * (a publish with them would fail, and Pub/Sub would redeliver the push forever).
  */
 function forwardableAttributes(attributes: unknown): Record<string, string> {
   if (!isObject(attributes)) return {};
   const kept: Record<string, string> = {};
   for (const [key, value] of Object.entries(attributes).slice(0, 64)) {
-    if (typeof value !== 'string' || key === '' || /^goog/i.test(key)) continue;
+    if (typeof value !== 'string' || key === '' || /^goog/i.test(key) || !isWellFormedJson([key, value])) continue;
     if (Buffer.byteLength(key) > 256 || Buffer.byteLength(value) > 1024) continue;
     kept[key] = value;
   }
   return kept;
+}
+
+/**
+ * Why a route parameter cannot be a Firestore document id, or null when it can.
+ * The management routes look ids up as documents; Firestore throws on these
+ * (a path, `.`/`..`, a reserved `__…__` name, over 1500 bytes), which was a 500.
+ */
+export function documentIdProblem(id: string): string | null {
+  if (id === '') return 'is empty';
+  if (Buffer.byteLength(id, 'utf8') > 1500) return 'is longer than 1500 bytes';
+  if (id.includes('/')) return "contains '/'";
+  if (id === '.' || id === '..') return "is '.' or '..'";
+  if (/^__.*__$/.test(id)) return 'is a reserved name (__…__)';
+  return null;
 }
 
 /** Ingest's HTTP front door: the Monitoring webhook, Pub/Sub push, and health. */
@@ -118,6 +138,8 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
   const { logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const { onRoute } = deps;
+  if (onRoute) app.addHook('onRoute', (route) => onRoute({ method: route.method, url: route.url }));
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
@@ -207,6 +229,15 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
     );
   });
 
+  // Every route parameter names a document (or a service): refuse what cannot be one, before any handler looks it up.
+  app.addHook('preValidation', async (req, reply) => {
+    if (req.is404) return;
+    for (const [name, value] of Object.entries((req.params ?? {}) as Record<string, unknown>)) {
+      const problem = typeof value === 'string' ? documentIdProblem(value) : null;
+      if (problem) return reject(reply, 400, `the ${name} in the path ${problem}`);
+    }
+  });
+
   registerHealthRoutes(app, deps.metrics);
   if (deps.management)
     registerManagementRoutes(app, { db: deps.management.db, managementToken: deps.management.token, logger, reject, tokenMatches });
@@ -253,14 +284,17 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
     // A pushed publish time in the future (a skewed or forged clock) is kept as observedAt, and the decision
     // clamps it to receivedAt, the time it arrived here; the decision, the history and the incident use that.
     const observedAt = Number.isNaN(published) ? receivedAt : new Date(published);
-    const subscription = stringOr(isObject(envelope) ? envelope.subscription : undefined, 'push')!;
+    const named = isObject(envelope) ? envelope.subscription : undefined;
+    const subscription = typeof named === 'string' && SUBSCRIPTION.test(named) ? named : 'push';
+    const id = stringOr(message.messageId, stringOr(message.message_id, null));
     try {
       await deps.handle({
         raw,
         source: 'pubsub',
         observedAt,
         receivedAt,
-        messageId: stringOr(message.messageId, stringOr(message.message_id, null)),
+        // Kept with the notification; an id Pub/Sub would never send (a lone surrogate fails every store write) is dropped.
+        messageId: id !== null && MESSAGE_ID.test(id) ? id : null,
       });
       metrics.notificationsAccepted.inc({ source: 'pubsub' });
       return reply.code(204).send();

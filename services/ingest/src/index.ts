@@ -1,5 +1,5 @@
 export { createIngestHandler, type IngestDeps, type IncomingNotification, type IngestOutcome } from './handler.js';
-export { createIngestApp, tokenMatches, REJECT_REASONS, type IngestAppDeps, type RejectReason } from './app.js';
+export { createIngestApp, documentIdProblem, tokenMatches, REJECT_REASONS, type IngestAppDeps, type RejectReason } from './app.js';
 export {
   createPushTokenVerifier,
   GOOGLE_ISSUERS,
@@ -22,6 +22,7 @@ export {
   RejectedNotification,
   RejectionReasons,
   rejectionReasonOf,
+  isWellFormedJson,
   type RejectionReason,
 } from './parse.js';
 export {

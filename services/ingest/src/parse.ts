@@ -40,6 +40,29 @@ export function rejectionReasonOf(err: unknown): RejectionReason {
   return err instanceof RejectedNotification ? err.reason : RejectionReasons.notANotification;
 }
 
+/** An unpaired UTF-16 surrogate: what a JSON escape such as "\ud800" parses to, and what Firestore and Pub/Sub refuse. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Whether every string and key in a parsed JSON value is well-formed Unicode.
+ * Iterative, so a value nested 100,000 deep cannot overflow the stack.
+ */
+export function isWellFormedJson(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return false;
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [key, child] of Object.entries(v)) {
+        if (LONE_SURROGATE.test(key)) return false;
+        stack.push(child);
+      }
+    }
+  }
+  return true;
+}
+
 /** Parses raw notification bytes into a validated 1.2 notification, or throws PermanentError with the reason. */
 export function parseNotification(raw: Buffer | string): MonitoringNotification {
   const text = typeof raw === 'string' ? raw : raw.toString('utf8');
@@ -52,6 +75,13 @@ export function parseNotification(raw: Buffer | string): MonitoringNotification 
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new PermanentError('notification must be a JSON object with "version" and "incident"');
   }
+  // Bytes decode to well-formed text, but an escape can still make a lone surrogate, which the store
+  // (and Pub/Sub) would refuse on every retry: refuse it here, once, as the bad input it is.
+  if (!isWellFormedJson(json))
+    throw new RejectedNotification(
+      RejectionReasons.invalidJson,
+      'notification holds a string that is not well-formed Unicode (an unpaired surrogate)',
+    );
   const version = (json as { version?: unknown }).version;
   if (typeof version === 'string' && !(SUPPORTED_NOTIFICATION_VERSIONS as readonly string[]).includes(version)) {
     throw new PermanentError(

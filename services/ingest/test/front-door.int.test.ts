@@ -250,6 +250,73 @@ describe("ingest's front door on the emulators: push OIDC, authentication before
     expect(alertIds()).toEqual(['0.after']);
   });
 
+  it('answers the hostile envelopes and ids the fuzz suite found (each was a 500 or a 503 for ever) in the error shape, or processes them', async () => {
+    const deadLetters = await tapTopic(env.pubsub, Topics.deadLetter);
+    try {
+      const logger = env.logger;
+      const app = createIngestApp({
+        handle: createIngestHandler({ services: env.config().services, store: new FirestoreNotificationStore(env.db), publisher, logger }),
+        deadLetter: publisher,
+        webhookToken: TOKEN,
+        pushAuth: oidc,
+        management: { db: env.db, token: TOKEN },
+        logger,
+        metrics: createMetrics('ingest'),
+      });
+      apps.push(app);
+      const address = await app.listen({ host: '127.0.0.1', port: 0 });
+      const push = (body: string) => send(address, '/pubsub/push', body, bearer());
+      const shape = (status: number, message: string) => ({
+        status,
+        text: JSON.stringify({ error: { code: 'INVALID_ARGUMENT', message } }),
+      });
+      // JSON that is not an object (`null.message` threw).
+      for (const body of ['null', '[]', '"x"', '7', '{"message":null}', '{"message":[]}'])
+        expect({ body, ...(await push(body)) }).toEqual({ body, ...shape(400, 'not a Pub/Sub push envelope: message.data missing') });
+      // data that is not base64 (Buffer.from decoded it silently).
+      expect(await push(JSON.stringify({ message: { data: '!!!!' } }))).toEqual(
+        shape(400, 'not a Pub/Sub push envelope: message.data is not base64'),
+      );
+      // A message id Pub/Sub would never send (a lone surrogate failed every store write: 503 for ever): dropped, and processed.
+      const odd = JSON.parse(envelope(incident('0.oddid'))) as { message: Record<string, unknown> };
+      odd.message.messageId = '\ud800';
+      expect(await push(JSON.stringify(odd))).toEqual({ status: 204, text: '' });
+      await alerts.waitFor(1, (m) => m.json<AlertEvent>().incidentId === '0.oddid');
+      // A notification with a lone surrogate: dead-lettered once (it was a 503 for ever), with attributes Pub/Sub takes.
+      const lone = Buffer.from(JSON.stringify(incident('0.lone')).replace('"0.lone"', '"\\ud800"')).toString('base64');
+      const attributes = { googReserved: 'x', ['k'.repeat(300)]: 'v', big: 'v'.repeat(2000), kept: 'yes', n: 1, ['\ud800']: 'x' };
+      const bad = JSON.stringify({ subscription: 'projects/\ud800/subscriptions/x', message: { data: lone, attributes } });
+      expect(await push(bad)).toEqual({ status: 204, text: '' });
+      const [dead] = await deadLetters.waitFor(1);
+      expect(dead!.attributes).toMatchObject({ kept: 'yes', 'burnback-dead-letter-source': 'push' });
+      expect(Object.keys(dead!.attributes).filter((k) => !k.startsWith('burnback-'))).toEqual(['kept']);
+
+      // Management ids Firestore cannot look up: 400 in the shape, not 500; a well-formed unknown id is a 404.
+      // node:http sends the path as written (fetch would resolve `.` and `..` away).
+      const get = (path: string) =>
+        new Promise<{ status: number; text: string }>((resolve, reject) => {
+          const { hostname, port } = new URL(address);
+          const req = request({ host: hostname, port, path, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+            res.on('end', () => resolve({ status: res.statusCode!, text }));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      for (const [id, problem] of [
+        ['.', "is '.' or '..'"],
+        ['..', "is '.' or '..'"],
+        ['a%2Fb', "contains '/'"],
+        ['__reserved__', 'is a reserved name (__…__)'],
+      ])
+        expect({ id, ...(await get(`/rollback/status/${id}`)) }).toEqual({ id, ...shape(400, `the id in the path ${problem}`) });
+      expect((await get('/rollback/status/rb-unknown')).status).toBe(404);
+    } finally {
+      await deadLetters.close();
+    }
+  });
+
   it('counts accepted and refused notifications by source and a fixed reason on /metrics', async () => {
     const metrics = createMetrics('ingest');
     const address = await start({ metrics });

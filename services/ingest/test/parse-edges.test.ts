@@ -4,6 +4,7 @@ import type { ServiceConfig } from '@burnback/platform';
 import { closedIncident, notificationBytes, openIncident, serviceConfig } from '@burnback/testkit/fixtures';
 import {
   burnRateLookbackSeconds,
+  isWellFormedJson,
   mapToService,
   notificationIdFor,
   parseNotification,
@@ -372,5 +373,40 @@ describe("why a notification is refused: the front door's fixed reasons", () => 
   it('an error that is not a refusal of ours reads as not-a-notification', () => {
     expect(rejectionReasonOf(new Error('anything'))).toBe('not-a-notification');
     expect(rejectionReasonOf(new RejectedNotification('unknown-service', 'x'))).toBe('unknown-service');
+  });
+});
+
+describe('strings that are not well-formed Unicode (found by the fuzz suite: they failed every store write, a 503 for ever)', () => {
+  const text = (incidentId: string) => notificationBytes(openIncident()).toString('utf8').replace('"0.nx8k2f1q7d3a"', incidentId);
+
+  it.each([
+    ['an unpaired high surrogate in a value', '"\\ud800"'],
+    ['an unpaired low surrogate in a value', '"a\\udc00b"'],
+    ['surrogates in the wrong order', '"\\udc00\\ud800"'],
+  ])('%s is refused as invalid JSON', (_name, incidentId) => {
+    const parse = () => parseNotification(text(incidentId));
+    expect(parse).toThrow(RejectedNotification);
+    expect(parse).toThrow('notification holds a string that is not well-formed Unicode (an unpaired surrogate)');
+    try {
+      parse();
+    } catch (err) {
+      expect(rejectionReasonOf(err)).toBe('invalid-json');
+    }
+  });
+
+  it('a surrogate pair (an emoji, escaped or not) is well-formed and accepted', () => {
+    expect(parseNotification(text('"\\ud83d\\udca5"')).incident.incident_id).toBe('💥');
+    expect(parseNotification(text('"💥"')).incident.incident_id).toBe('💥');
+  });
+
+  it('finds a lone surrogate in a key, in an array, and 100,000 levels deep without overflowing the stack', () => {
+    expect(isWellFormedJson({ ['k\ud800']: 1 })).toBe(false);
+    expect(isWellFormedJson([1, 'ok', ['\udfff']])).toBe(false);
+    const deep = JSON.parse('[{"d":'.repeat(100_000) + '"\\ud800"' + '}]'.repeat(100_000)) as unknown;
+    expect(isWellFormedJson(deep)).toBe(false);
+    const fine = JSON.parse('[{"d":'.repeat(100_000) + '"ok 💥"' + '}]'.repeat(100_000)) as unknown;
+    expect(isWellFormedJson(fine)).toBe(true);
+    expect(isWellFormedJson(null)).toBe(true);
+    expect(isWellFormedJson({ a: [true, 1.5, null, { b: 'é' }] })).toBe(true);
   });
 });
