@@ -40,7 +40,10 @@ RUN npm run build \
 
 # ---- runtime: production node_modules, each workspace's package.json + dist, config/ ----
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production
+# A container is reached from outside itself (Cloud Run's front end, a published port): the
+# servers listen on every interface here, while a local `node` run defaults to 127.0.0.1.
+ENV NODE_ENV=production \
+    BURNBACK_LISTEN_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/package.json ./
 # Includes the workspace symlinks node_modules/@burnback/* -> ../../packages|services/*.

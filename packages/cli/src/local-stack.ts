@@ -220,6 +220,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       BURNBACK_CONFIG: opts.env.BURNBACK_CONFIG ?? resolve(REPO_ROOT, 'config/local.yaml'),
       BURNBACK_WEBHOOK_TOKEN: opts.env.BURNBACK_WEBHOOK_TOKEN ?? LOCAL_WEBHOOK_TOKEN,
       BURNBACK_MANAGEMENT_TOKEN: opts.env.BURNBACK_MANAGEMENT_TOKEN ?? LOCAL_MANAGEMENT_TOKEN,
+      // Local only: the Pub/Sub emulator's push subscriptions send no OIDC token (ingest warns at start).
+      BURNBACK_PUSH_ALLOW_UNSIGNED: opts.env.BURNBACK_PUSH_ALLOW_UNSIGNED ?? 'true',
       BURNBACK_POLL_INTERVAL_MS: opts.env.BURNBACK_POLL_INTERVAL_MS ?? '500',
     };
     for (const service of SERVICES) {

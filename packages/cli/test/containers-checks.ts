@@ -556,8 +556,8 @@ export function checkEnvKnown(compose: Record<string, ComposeService>, readBy: R
 }
 
 /** The Burnback services get the environment startLocalStack() gives them, for the same project and with the local webhook token. */
-/** The front door's tokens: only the service that checks them is given them. */
-const FRONT_DOOR_SECRETS = new Set(['BURNBACK_WEBHOOK_TOKEN', 'BURNBACK_MANAGEMENT_TOKEN']);
+/** The front door's tokens and its local-only push setting: only the service that checks them is given them. */
+const FRONT_DOOR_SECRETS = new Set(['BURNBACK_WEBHOOK_TOKEN', 'BURNBACK_MANAGEMENT_TOKEN', 'BURNBACK_PUSH_ALLOW_UNSIGNED']);
 
 export function checkServiceEnv(
   compose: Record<string, ComposeService>,

@@ -315,6 +315,27 @@ describe('docker-compose.yml runs the stack npm start runs', () => {
     for (const name of serviceNames) expect(compose[name]!.environment.METADATA_SERVER_DETECTION).toBe('none');
   });
 
+  it('has each Burnback service container listen on every interface (the servers default to loopback, which a published port cannot reach)', () => {
+    // The default is loopback: without the setting a container would be unreachable from its published port and healthcheck.
+    expect(loadConfig({ GOOGLE_CLOUD_PROJECT: DEFAULT_PROJECT, BURNBACK_CONFIG: join(REPO_ROOT, 'config/local.yaml') }).listenHost).toBe(
+      '127.0.0.1',
+    );
+    for (const name of serviceNames) {
+      expect({ [name]: compose[name]!.environment.BURNBACK_LISTEN_HOST }).toEqual({ [name]: '0.0.0.0' });
+      // The image says so too (Cloud Run runs the image without compose), and loadConfig reads it.
+      expect({ [name]: resolveStage(dockerfile, targetOf(compose[name]!))!.env.BURNBACK_LISTEN_HOST }).toEqual({ [name]: '0.0.0.0' });
+      expect({ [name]: loadConfig(envForLoadConfig(name)).listenHost }).toEqual({ [name]: '0.0.0.0' });
+    }
+  });
+
+  it('accepts unsigned Pub/Sub pushes only in the local front door, never in the image', () => {
+    for (const name of serviceNames)
+      expect({ [name]: compose[name]!.environment.BURNBACK_PUSH_ALLOW_UNSIGNED }).toEqual({
+        [name]: webhookServices.includes(name) ? 'true' : undefined,
+      });
+    expect(dockerfileText).not.toContain('BURNBACK_PUSH_ALLOW_UNSIGNED');
+  });
+
   it('satisfies loadConfig in every Burnback service container: each variable it requires is set and valid', () => {
     const problems = serviceNames.map((name) => [name, configErrorOf(envForLoadConfig(name))?.message ?? null]);
     expect(problems).toEqual(serviceNames.map((name) => [name, null]));

@@ -86,6 +86,8 @@ export async function startPipeline(
     CLOUD_DEPLOY_ENDPOINT: sim.address,
     BURNBACK_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
     BURNBACK_MANAGEMENT_TOKEN: MANAGEMENT_TOKEN,
+    // As the local stack does: the Pub/Sub emulator's push subscriptions send no OIDC token.
+    BURNBACK_PUSH_ALLOW_UNSIGNED: 'true',
     ...options.env,
   });
   const deployClient = createDeployClient(config);

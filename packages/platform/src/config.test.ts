@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from './config.js';
+import { DEFAULT_LISTEN_HOST, listenHostFrom, loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'burnback-config-'));
@@ -395,5 +395,107 @@ describe('one service per Cloud Deploy target', () => {
   ])('services on %s are accepted', (name, web) => {
     const config = loadConfig(env({ BURNBACK_CONFIG: file(`${name.replace(/ /g, '-')}.yaml`, services(web)) }));
     expect(Object.keys(config.services)).toEqual(['api', 'web']);
+  });
+});
+
+describe('the front door settings: listen address and push authentication', () => {
+  const SA = 'burnback-push@shop-prod.iam.gserviceaccount.com';
+  const AUDIENCE = 'https://burnback-ingest-abc123-uc.a.run.app/pubsub/push';
+
+  it('by default the servers listen on loopback and the push route has no authentication (so it answers 503)', () => {
+    const config = loadConfig(env());
+    expect(config.listenHost).toBe('127.0.0.1');
+    expect(DEFAULT_LISTEN_HOST).toBe('127.0.0.1');
+    expect(config.pushAuth).toBeNull();
+    expect(loadConfig(env({ BURNBACK_LISTEN_HOST: '', BURNBACK_PUSH_AUDIENCE: '', BURNBACK_PUSH_SERVICE_ACCOUNT: '' }))).toMatchObject({
+      listenHost: '127.0.0.1',
+      pushAuth: null,
+    });
+  });
+
+  it.each(['0.0.0.0', '::', '::1', '10.1.2.3', 'localhost', 'ingest.internal', 'a'])('BURNBACK_LISTEN_HOST=%s is taken', (host) => {
+    expect(loadConfig(env({ BURNBACK_LISTEN_HOST: host })).listenHost).toBe(host);
+    expect(listenHostFrom({ BURNBACK_LISTEN_HOST: host })).toBe(host);
+  });
+
+  it.each([
+    '0.0.0.0:8080',
+    'http://0.0.0.0',
+    'two words',
+    '-leading-hyphen',
+    'trailing-.example',
+    'under_score',
+    '[::1]',
+    `${'a'.repeat(64)}.example`,
+  ])('BURNBACK_LISTEN_HOST=%s is refused, naming the key', (host) => {
+    const message = 'BURNBACK_LISTEN_HOST: expected an IP address or host name to listen on, e.g. 127.0.0.1 or 0.0.0.0';
+    const err = errorOf(() => loadConfig(env({ BURNBACK_LISTEN_HOST: host })));
+    expect([err.key, err.message]).toEqual(['BURNBACK_LISTEN_HOST', message]);
+    const direct = errorOf(() => listenHostFrom({ BURNBACK_LISTEN_HOST: host }));
+    expect([direct.key, direct.message]).toEqual(['BURNBACK_LISTEN_HOST', message]);
+  });
+
+  it('listenHostFrom reads loopback when the variable is unset or blank', () => {
+    expect(listenHostFrom({})).toBe('127.0.0.1');
+    expect(listenHostFrom({ BURNBACK_LISTEN_HOST: '' })).toBe('127.0.0.1');
+  });
+
+  it('the push OIDC settings give the audience and the service account to verify', () => {
+    expect(loadConfig(env({ BURNBACK_PUSH_AUDIENCE: AUDIENCE, BURNBACK_PUSH_SERVICE_ACCOUNT: SA })).pushAuth).toEqual({
+      kind: 'oidc',
+      audience: AUDIENCE,
+      serviceAccount: SA,
+    });
+    expect(
+      loadConfig(env({ BURNBACK_PUSH_AUDIENCE: AUDIENCE, BURNBACK_PUSH_SERVICE_ACCOUNT: SA, BURNBACK_PUSH_ALLOW_UNSIGNED: 'false' }))
+        .pushAuth,
+    ).toEqual({ kind: 'oidc', audience: AUDIENCE, serviceAccount: SA });
+  });
+
+  it('unsigned pushes are accepted only when BURNBACK_PUSH_ALLOW_UNSIGNED is exactly true', () => {
+    expect(loadConfig(env({ BURNBACK_PUSH_ALLOW_UNSIGNED: 'true' })).pushAuth).toEqual({ kind: 'unsigned' });
+    expect(loadConfig(env({ BURNBACK_PUSH_ALLOW_UNSIGNED: 'false' })).pushAuth).toBeNull();
+  });
+
+  it.each([
+    [
+      'a service account that is not an email',
+      { BURNBACK_PUSH_AUDIENCE: AUDIENCE, BURNBACK_PUSH_SERVICE_ACCOUNT: 'burnback-push' },
+      'BURNBACK_PUSH_SERVICE_ACCOUNT',
+      'BURNBACK_PUSH_SERVICE_ACCOUNT: expected the push subscription service account email, e.g. push@PROJECT.iam.gserviceaccount.com',
+    ],
+    [
+      'an audience without a service account',
+      { BURNBACK_PUSH_AUDIENCE: AUDIENCE },
+      'BURNBACK_PUSH_SERVICE_ACCOUNT',
+      'BURNBACK_PUSH_SERVICE_ACCOUNT: is required with BURNBACK_PUSH_AUDIENCE (the push subscription service account email)',
+    ],
+    [
+      'a service account without an audience',
+      { BURNBACK_PUSH_SERVICE_ACCOUNT: SA },
+      'BURNBACK_PUSH_AUDIENCE',
+      'BURNBACK_PUSH_AUDIENCE: is required with BURNBACK_PUSH_SERVICE_ACCOUNT (the audience of the push subscription OIDC token)',
+    ],
+    [
+      'unsigned pushes together with OIDC',
+      { BURNBACK_PUSH_AUDIENCE: AUDIENCE, BURNBACK_PUSH_SERVICE_ACCOUNT: SA, BURNBACK_PUSH_ALLOW_UNSIGNED: 'true' },
+      'BURNBACK_PUSH_ALLOW_UNSIGNED',
+      'BURNBACK_PUSH_ALLOW_UNSIGNED: cannot be combined with BURNBACK_PUSH_AUDIENCE: unsigned pushes are for the local emulator only',
+    ],
+    [
+      'a flag that is not true or false',
+      { BURNBACK_PUSH_ALLOW_UNSIGNED: 'yes' },
+      'BURNBACK_PUSH_ALLOW_UNSIGNED',
+      'BURNBACK_PUSH_ALLOW_UNSIGNED: expected true or false',
+    ],
+    [
+      'a flag in capitals',
+      { BURNBACK_PUSH_ALLOW_UNSIGNED: 'TRUE' },
+      'BURNBACK_PUSH_ALLOW_UNSIGNED',
+      'BURNBACK_PUSH_ALLOW_UNSIGNED: expected true or false',
+    ],
+  ])('%s is refused, naming the key', (_name, extra, key, message) => {
+    const err = errorOf(() => loadConfig(env(extra)));
+    expect([err.key, err.message]).toEqual([key, message]);
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CLOUD_DEPLOY_ID, PolicyOverrides, PolicySettings, type PolicySettingsInput } from '@burnback/contracts';
@@ -89,6 +90,32 @@ export interface ServiceConfig {
   signals: { errorRatio: { metricTypes: string[] } | null };
 }
 
+/** Where HTTP servers listen unless told otherwise: loopback, so a local run is not reachable from the network. */
+export const DEFAULT_LISTEN_HOST = '127.0.0.1';
+const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const ListenHost = z
+  .string()
+  .refine((v) => isIP(v) !== 0 || HOSTNAME.test(v), 'expected an IP address or host name to listen on, e.g. 127.0.0.1 or 0.0.0.0')
+  .default(DEFAULT_LISTEN_HOST);
+
+/**
+ * BURNBACK_LISTEN_HOST as the HTTP servers read it (default 127.0.0.1; containers set 0.0.0.0).
+ * loadConfig() refuses a bad value at start; here a bad one throws the same ConfigError.
+ */
+export function listenHostFrom(env: NodeJS.ProcessEnv = process.env): string {
+  const value = env.BURNBACK_LISTEN_HOST === '' ? undefined : env.BURNBACK_LISTEN_HOST;
+  const parsed = ListenHost.safeParse(value);
+  if (!parsed.success) throw new ConfigError('BURNBACK_LISTEN_HOST', parsed.error.issues[0]!.message);
+  return parsed.data;
+}
+
+/**
+ * How `POST /pubsub/push` authenticates a delivery: Pub/Sub's OIDC token (signed
+ * by Google, for `audience`, of the push subscription's `serviceAccount`), or
+ * `unsigned` (local only: the Pub/Sub emulator sends no token). Null: the route answers 503.
+ */
+export type PushAuthConfig = { kind: 'oidc'; audience: string; serviceAccount: string } | { kind: 'unsigned' } | null;
+
 export interface Config {
   projectId: string;
   pubsubEmulatorHost: string | null;
@@ -99,6 +126,9 @@ export interface Config {
   /** Bearer token of the management routes (`/rollback/…`), separate from the webhook's; null = those routes answer 503. */
   managementToken: string | null;
   port: number;
+  /** The address the HTTP servers listen on (BURNBACK_LISTEN_HOST): 127.0.0.1 unless a container opts in to 0.0.0.0. */
+  listenHost: string;
+  pushAuth: PushAuthConfig;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** How often the executor polls GetRollout. */
   pollIntervalMs: number;
@@ -119,6 +149,13 @@ const Env = z.object({
   BURNBACK_WEBHOOK_TOKEN: z.string().min(16, 'the webhook token must be at least 16 characters').optional(),
   BURNBACK_MANAGEMENT_TOKEN: z.string().min(16, 'the management token must be at least 16 characters').optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  BURNBACK_LISTEN_HOST: ListenHost,
+  BURNBACK_PUSH_AUDIENCE: z.string().optional(),
+  BURNBACK_PUSH_SERVICE_ACCOUNT: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'expected the push subscription service account email, e.g. push@PROJECT.iam.gserviceaccount.com')
+    .optional(),
+  BURNBACK_PUSH_ALLOW_UNSIGNED: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   BURNBACK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(2_000),
 });
@@ -136,6 +173,32 @@ const firstIssue = (error: z.ZodError, prefix: string): ConfigError => {
   return new ConfigError(key || prefix, message);
 };
 
+/** The push route's authentication: both OIDC settings or neither, and unsigned pushes only when asked for and never with OIDC. */
+function pushAuthOf(e: z.infer<typeof Env>): PushAuthConfig {
+  const audience = e.BURNBACK_PUSH_AUDIENCE;
+  const serviceAccount = e.BURNBACK_PUSH_SERVICE_ACCOUNT;
+  const unsigned = e.BURNBACK_PUSH_ALLOW_UNSIGNED === 'true';
+  if (audience !== undefined && serviceAccount === undefined)
+    throw new ConfigError(
+      'BURNBACK_PUSH_SERVICE_ACCOUNT',
+      'is required with BURNBACK_PUSH_AUDIENCE (the push subscription service account email)',
+    );
+  if (serviceAccount !== undefined && audience === undefined)
+    throw new ConfigError(
+      'BURNBACK_PUSH_AUDIENCE',
+      'is required with BURNBACK_PUSH_SERVICE_ACCOUNT (the audience of the push subscription OIDC token)',
+    );
+  if (audience !== undefined && serviceAccount !== undefined) {
+    if (unsigned)
+      throw new ConfigError(
+        'BURNBACK_PUSH_ALLOW_UNSIGNED',
+        'cannot be combined with BURNBACK_PUSH_AUDIENCE: unsigned pushes are for the local emulator only',
+      );
+    return { kind: 'oidc', audience, serviceAccount };
+  }
+  return unsigned ? { kind: 'unsigned' } : null;
+}
+
 /**
  * Reads Burnback's configuration from the environment and the YAML file at
  * BURNBACK_CONFIG. Throws one ConfigError naming the bad key. Never called at import time.
@@ -149,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(key, blankToUndefined[key] === undefined ? `is required (${issue.message})` : issue.message);
   }
   const e = parsedEnv.data;
+  const pushAuth = pushAuthOf(e);
 
   let text: string;
   try {
@@ -212,6 +276,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookToken: e.BURNBACK_WEBHOOK_TOKEN ?? null,
     managementToken: e.BURNBACK_MANAGEMENT_TOKEN ?? null,
     port: e.PORT,
+    listenHost: e.BURNBACK_LISTEN_HOST,
+    pushAuth,
     logLevel: e.LOG_LEVEL,
     pollIntervalMs: e.BURNBACK_POLL_INTERVAL_MS,
     configPath: e.BURNBACK_CONFIG,

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { listenHostFrom } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -11,7 +12,10 @@ export function registerHealthRoutes(app: FastifyInstance, metrics: Metrics): vo
   });
 }
 
-/** A health + metrics server for the worker services (decider, executor); none when `port` is null (in-process tests). */
+/**
+ * A health + metrics server for the worker services (decider, executor); none when `port` is null (in-process tests).
+ * It listens on `host`, else BURNBACK_LISTEN_HOST (127.0.0.1 unless a container sets 0.0.0.0).
+ */
 export async function startHealthServer(options: {
   port: number | null | undefined;
   host?: string;
@@ -21,7 +25,7 @@ export async function startHealthServer(options: {
   if (options.port === null || options.port === undefined) return { address: null, close: async () => undefined };
   const app = Fastify({ logger: false });
   registerHealthRoutes(app, options.metrics);
-  const address = await app.listen({ host: options.host ?? '0.0.0.0', port: options.port });
+  const address = await app.listen({ host: options.host ?? listenHostFrom(process.env), port: options.port });
   options.logger.info(`health and metrics on ${address}`, { event: 'http_listening' });
   return { address, close: () => app.close() };
 }

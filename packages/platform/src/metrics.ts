@@ -9,6 +9,10 @@ export interface Metrics {
   messages: Counter<'subscription' | 'outcome'>;
   decisions: Counter<'service' | 'action'>;
   rollbackProgress: Counter<'service' | 'stage'>;
+  /** Notifications the front door took, by source (webhook, pubsub). */
+  notificationsAccepted: Counter<'source'>;
+  /** Requests the front door refused, by source and a reason from a fixed set (bounded cardinality; never free text). */
+  notificationsRejected: Counter<'source' | 'reason'>;
 }
 
 export function createMetrics(component: string): Metrics {
@@ -33,5 +37,17 @@ export function createMetrics(component: string): Metrics {
     labelNames: ['service', 'stage'] as const,
     registers: [registry],
   });
-  return { registry, messages, decisions, rollbackProgress };
+  const notificationsAccepted = new Counter({
+    name: 'burnback_notifications_accepted_total',
+    help: 'Notifications accepted by the HTTP front door, by source (webhook, pubsub).',
+    labelNames: ['source'] as const,
+    registers: [registry],
+  });
+  const notificationsRejected = new Counter({
+    name: 'burnback_notifications_rejected_total',
+    help: 'Requests refused by the HTTP front door, by source and reason (a fixed set: unauthenticated, forbidden, too-large, invalid-json, ...).',
+    labelNames: ['source', 'reason'] as const,
+    registers: [registry],
+  });
+  return { registry, messages, decisions, rollbackProgress, notificationsAccepted, notificationsRejected };
 }

@@ -12,17 +12,26 @@ import {
 import type { Firestore } from '@google-cloud/firestore';
 import type { IncomingNotification, IngestOutcome } from './handler.js';
 import { registerManagementRoutes } from './management.js';
+import { isWellFormedJson, rejectionReasonOf } from './parse.js';
+import type { PushTokenVerifier } from './push-auth.js';
 
 export interface IngestAppDeps {
   handle: (incoming: IncomingNotification) => Promise<IngestOutcome>;
   /** Where push deliveries of bad messages go (a push endpoint must ack them, or Pub/Sub retries forever). */
   deadLetter: Publisher;
   webhookToken: string | null;
+  /**
+   * How `POST /pubsub/push` authenticates: Pub/Sub's OIDC token, or `unsigned`
+   * (local only: the emulator sends no token). Null: the push route answers 503.
+   */
+  pushAuth: { kind: 'oidc'; verifier: PushTokenVerifier } | { kind: 'unsigned' } | null;
   /** The store the management routes read, their token, and the services they steer; without a store there are no management routes. */
   management?: { db: Firestore; token: string | null; services?: Record<string, ServiceConfig> };
   logger: Logger;
   metrics: Metrics;
   now?: () => Date;
+  /** Told of every route as it is registered (the fuzz suite finds the routes to fuzz this way). */
+  onRoute?: (route: { method: string | string[]; url: string }) => void;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -65,23 +74,79 @@ export function presentedToken(req: Pick<FastifyRequest, 'query' | 'headers'>): 
   return undefined;
 }
 
-interface PushEnvelope {
-  message?: {
-    data?: string;
-    attributes?: Record<string, string>;
-    messageId?: string;
-    message_id?: string;
-    publishTime?: string;
-    publish_time?: string;
-  };
-  subscription?: string;
+/** Where a notification came in: the label `source` of the front door's counters. */
+type Source = 'webhook' | 'pubsub';
+const ROUTE_SOURCES: Record<string, Source> = { '/webhook/error-budget-alert': 'webhook', '/pubsub/push': 'pubsub' };
+
+/**
+ * Why the front door refused a request: the `reason` label of
+ * burnback_notifications_rejected_total. A fixed set, so the metric's
+ * cardinality stays bounded whatever a caller sends; never free text.
+ */
+export const REJECT_REASONS = [
+  'disabled',
+  'unauthenticated',
+  'forbidden',
+  'too-large',
+  'empty-body',
+  'invalid-json',
+  'not-an-envelope',
+  'bad-base64',
+  'not-a-notification',
+  'unknown-service',
+  'unavailable',
+  'bad-request',
+  'internal',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** Standard base64 with its padding, as Pub/Sub encodes `message.data` (Buffer.from would take anything, silently). */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** What Pub/Sub message ids and subscription names look like; anything else in an envelope is not used. */
+const MESSAGE_ID = /^[A-Za-z0-9._:-]{1,256}$/;
+const SUBSCRIPTION = /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/subscriptions\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const stringOr = (v: unknown, fallback: string | null): string | null => (typeof v === 'string' && v !== '' ? v : fallback);
+
+/**
+ * A pushed message's attributes that can go on with it to the dead-letter topic:
+ * well-formed strings only, within Pub/Sub's limits, none of its reserved `goog` keys
+ * (a publish with them would fail, and Pub/Sub would redeliver the push forever).
+ */
+function forwardableAttributes(attributes: unknown): Record<string, string> {
+  if (!isObject(attributes)) return {};
+  const kept: Record<string, string> = {};
+  for (const [key, value] of Object.entries(attributes).slice(0, 64)) {
+    if (typeof value !== 'string' || key === '' || /^goog/i.test(key) || !isWellFormedJson([key, value])) continue;
+    if (Buffer.byteLength(key) > 256 || Buffer.byteLength(value) > 1024) continue;
+    kept[key] = value;
+  }
+  return kept;
+}
+
+/**
+ * Why a route parameter cannot be a Firestore document id, or null when it can.
+ * The management routes look ids up as documents; Firestore throws on these
+ * (a path, `.`/`..`, a reserved `__…__` name, over 1500 bytes), which was a 500.
+ */
+export function documentIdProblem(id: string): string | null {
+  if (id === '') return 'is empty';
+  if (Buffer.byteLength(id, 'utf8') > 1500) return 'is longer than 1500 bytes';
+  if (id.includes('/')) return "contains '/'";
+  if (id === '.' || id === '..') return "is '.' or '..'";
+  if (/^__.*__$/.test(id)) return 'is a reserved name (__…__)';
+  return null;
 }
 
 /** Ingest's HTTP front door: the Monitoring webhook, Pub/Sub push, and health. */
 export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
-  const { logger } = deps;
+  const { logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const { onRoute } = deps;
+  if (onRoute) app.addHook('onRoute', (route) => onRoute({ method: route.method, url: route.url }));
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
@@ -104,32 +169,80 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
   /** Every error, on every route, is one shape: `{"error": {"code", "message"}}`; no message ever holds a token or the URL. */
   const reject = (reply: FastifyReply, status: number, message: string) =>
     reply.code(status).send({ error: { code: ERROR_CODES[status] ?? 'ERROR', message } });
+  /** A refused notification request: counted by source and reason, answered in the one shape. */
+  const refuse = (reply: FastifyReply, source: Source, reason: RejectReason, status: number, message: string) => {
+    metrics.notificationsRejected.inc({ source, reason });
+    return reject(reply, status, message);
+  };
+  const authFailed = (req: FastifyRequest, reason: string) =>
+    logger.warn('authentication failed', { event: 'auth_failed', path: req.url.split('?')[0], ip: req.ip, reason });
 
-  const unauthorised = (req: FastifyRequest, reply: FastifyReply): FastifyReply | null => {
-    if (!deps.webhookToken) return reject(reply, 503, 'the webhook is disabled: BURNBACK_WEBHOOK_TOKEN is not configured');
+  /**
+   * The webhook's token check. It runs as an onRequest hook, before fastify
+   * reads the body: an unauthenticated caller never gets a megabyte buffered.
+   */
+  const webhookAuth = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!deps.webhookToken)
+      return refuse(reply, 'webhook', 'disabled', 503, 'the webhook is disabled: BURNBACK_WEBHOOK_TOKEN is not configured');
     const token = presentedToken(req);
     if (!token)
-      return reject(
+      return refuse(
         reply,
+        'webhook',
+        'unauthenticated',
         401,
         'missing token: give auth_token as a query parameter, HTTP Basic credentials, or an Authorization: Bearer header',
       );
     if (!tokenMatches(token, deps.webhookToken)) {
-      logger.warn('authentication failed', { event: 'auth_failed', path: req.url.split('?')[0], ip: req.ip });
-      return reject(reply, 403, 'invalid token');
+      authFailed(req, 'invalid token');
+      return refuse(reply, 'webhook', 'forbidden', 403, 'invalid token');
     }
-    return null;
+  };
+
+  /** Pub/Sub push's OIDC check, before the body too; the webhook's token is not taken here. */
+  const pushAuth = async (req: FastifyRequest, reply: FastifyReply) => {
+    const auth = deps.pushAuth;
+    if (!auth)
+      return refuse(
+        reply,
+        'pubsub',
+        'disabled',
+        503,
+        'the push endpoint is disabled: set BURNBACK_PUSH_AUDIENCE and BURNBACK_PUSH_SERVICE_ACCOUNT (or, locally only, BURNBACK_PUSH_ALLOW_UNSIGNED=true)',
+      );
+    if (auth.kind === 'unsigned') return;
+    const header = req.headers.authorization;
+    const verdict = await auth.verifier.verify(typeof header === 'string' ? header : undefined);
+    if (verdict.ok) return;
+    if (verdict.status === 503) {
+      logger.error('cannot verify push tokens: fetching Google signing certificates failed', { event: 'push_certs_unavailable' });
+      return refuse(reply, 'pubsub', 'unavailable', 503, verdict.message);
+    }
+    authFailed(req, verdict.problem);
+    return refuse(reply, 'pubsub', verdict.status === 401 ? 'unauthenticated' : 'forbidden', verdict.status, verdict.message);
   };
 
   app.setNotFoundHandler((req, reply) => reject(reply, 404, `no route ${req.method} ${req.url.split('?')[0] ?? ''}`));
-  app.setErrorHandler((err: { statusCode?: number; code?: string }, _req, reply) => {
+  app.setErrorHandler((err: { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) logger.error('request failed', { event: 'http_error', error: err });
+    const source = ROUTE_SOURCES[req.routeOptions.url ?? ''];
+    if (source)
+      metrics.notificationsRejected.inc({ source, reason: status === 413 ? 'too-large' : status === 500 ? 'internal' : 'bad-request' });
     return reject(
       reply,
       status,
       status === 413 ? 'body too large: at most 1 MiB' : status === 500 ? 'internal error' : (err.code ?? 'bad request'),
     );
+  });
+
+  // Every route parameter names a document (or a service): refuse what cannot be one, before any handler looks it up.
+  app.addHook('preValidation', async (req, reply) => {
+    if (req.is404) return;
+    for (const [name, value] of Object.entries((req.params ?? {}) as Record<string, unknown>)) {
+      const problem = typeof value === 'string' ? documentIdProblem(value) : null;
+      if (problem) return reject(reply, 400, `the ${name} in the path ${problem}`);
+    }
   });
 
   registerHealthRoutes(app, deps.metrics);
@@ -146,14 +259,13 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
       tokenMatches,
     });
 
-  app.post('/webhook/error-budget-alert', async (req, reply) => {
-    const denied = unauthorised(req, reply);
-    if (denied) return denied;
+  app.post('/webhook/error-budget-alert', { onRequest: webhookAuth }, async (req, reply) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (raw.length === 0) return reject(reply, 400, 'empty body: expected a Cloud Monitoring notification (JSON)');
+    if (raw.length === 0) return refuse(reply, 'webhook', 'empty-body', 400, 'empty body: expected a Cloud Monitoring notification (JSON)');
     try {
       const receivedAt = now();
       const outcome = await deps.handle({ raw, source: 'webhook', observedAt: receivedAt, receivedAt, messageId: null });
+      metrics.notificationsAccepted.inc({ source: 'webhook' });
       if (outcome.kind === 'test-notification') return reply.code(200).send({ status: 'test notification received' });
       return reply
         .code(202)
@@ -161,50 +273,64 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
     } catch (err) {
       if (errorKind(err) === ErrorKinds.permanent) {
         logger.warn('webhook notification rejected', { event: 'webhook_rejected', reason: (err as Error).message });
-        return reject(reply, 400, (err as Error).message);
+        return refuse(reply, 'webhook', rejectionReasonOf(err), 400, (err as Error).message);
       }
       logger.error('webhook notification failed; the sender should retry', { error: err });
-      return reject(reply, 503, 'temporarily unable to accept the notification; retry');
+      return refuse(reply, 'webhook', 'unavailable', 503, 'temporarily unable to accept the notification; retry');
     }
   });
 
-  app.post('/pubsub/push', async (req, reply) => {
-    const denied = unauthorised(req, reply);
-    if (denied) return denied;
-    let envelope: PushEnvelope;
+  app.post('/pubsub/push', { onRequest: pushAuth }, async (req, reply) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (body.length === 0) return refuse(reply, 'pubsub', 'empty-body', 400, 'empty body: expected a Pub/Sub push envelope (JSON)');
+    let envelope: unknown;
     try {
-      envelope = JSON.parse((req.body as Buffer).toString('utf8')) as PushEnvelope;
+      envelope = JSON.parse(body.toString('utf8'));
     } catch {
-      return reject(reply, 400, 'not a Pub/Sub push envelope (invalid JSON)');
+      return refuse(reply, 'pubsub', 'invalid-json', 400, 'not a Pub/Sub push envelope (invalid JSON)');
     }
-    const message = envelope.message;
-    if (!message || typeof message.data !== 'string') return reject(reply, 400, 'not a Pub/Sub push envelope: message.data missing');
+    const message = isObject(envelope) ? envelope.message : undefined;
+    if (!isObject(message) || typeof message.data !== 'string')
+      return refuse(reply, 'pubsub', 'not-an-envelope', 400, 'not a Pub/Sub push envelope: message.data missing');
+    if (!BASE64.test(message.data))
+      return refuse(reply, 'pubsub', 'bad-base64', 400, 'not a Pub/Sub push envelope: message.data is not base64');
     const raw = Buffer.from(message.data, 'base64');
-    const publishTime = message.publishTime ?? message.publish_time;
-    const observedAt = publishTime && !Number.isNaN(Date.parse(publishTime)) ? new Date(publishTime) : now();
+    const receivedAt = now();
+    const publishTime = stringOr(message.publishTime, stringOr(message.publish_time, null));
+    const published = publishTime === null ? Number.NaN : Date.parse(publishTime);
+    // A pushed publish time in the future (a skewed or forged clock) is kept as observedAt, and the decision
+    // clamps it to receivedAt, the time it arrived here; the decision, the history and the incident use that.
+    const observedAt = Number.isNaN(published) ? receivedAt : new Date(published);
+    const named = isObject(envelope) ? envelope.subscription : undefined;
+    const subscription = typeof named === 'string' && SUBSCRIPTION.test(named) ? named : 'push';
+    const id = stringOr(message.messageId, stringOr(message.message_id, null));
     try {
       await deps.handle({
         raw,
         source: 'pubsub',
         observedAt,
-        // A pushed publish time in the future (a skewed or forged clock) is clamped to this by the decision.
-        receivedAt: now(),
-        messageId: message.messageId ?? message.message_id ?? null,
+        receivedAt,
+        // Kept with the notification; an id Pub/Sub would never send (a lone surrogate fails every store write) is dropped.
+        messageId: id !== null && MESSAGE_ID.test(id) ? id : null,
       });
+      metrics.notificationsAccepted.inc({ source: 'pubsub' });
       return reply.code(204).send();
     } catch (err) {
-      if (errorKind(err) !== ErrorKinds.permanent) return reject(reply, 503, 'temporarily unable to process; Pub/Sub will redeliver');
+      if (errorKind(err) !== ErrorKinds.permanent)
+        return refuse(reply, 'pubsub', 'unavailable', 503, 'temporarily unable to process; Pub/Sub will redeliver');
       const reason = (err as Error).message;
       try {
         await deps.deadLetter.publishRaw(
           Topics.deadLetter,
           raw,
-          deadLetterAttributes(message.attributes ?? {}, reason, envelope.subscription ?? 'push', now()),
+          deadLetterAttributes(forwardableAttributes(message.attributes), reason, subscription, now()),
         );
       } catch {
-        return reject(reply, 503, 'cannot dead-letter the message; Pub/Sub will redeliver');
+        return refuse(reply, 'pubsub', 'unavailable', 503, 'cannot dead-letter the message; Pub/Sub will redeliver');
       }
       logger.warn('pushed message dead-lettered', { event: 'dead_letter', reason });
+      // Acked (a push endpoint must answer 2xx, or Pub/Sub redelivers forever), but not accepted.
+      metrics.notificationsRejected.inc({ source: 'pubsub', reason: rejectionReasonOf(err) });
       return reply.code(204).send();
     }
   });

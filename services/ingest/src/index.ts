@@ -1,5 +1,14 @@
 export { createIngestHandler, type IngestDeps, type IncomingNotification, type IngestOutcome } from './handler.js';
-export { createIngestApp, tokenMatches, type IngestAppDeps } from './app.js';
+export { createIngestApp, documentIdProblem, tokenMatches, REJECT_REASONS, type IngestAppDeps, type RejectReason } from './app.js';
+export {
+  createPushTokenVerifier,
+  GOOGLE_ISSUERS,
+  PushTokenProblems,
+  type PushTokenProblem,
+  type PushTokenVerdict,
+  type PushTokenVerifier,
+  type SigningCerts,
+} from './push-auth.js';
 export { FirestoreNotificationStore, type NotificationStore, type StoredNotification } from './store.js';
 export {
   parseNotification,
@@ -10,6 +19,11 @@ export {
   valuesOf,
   notificationIdFor,
   TestNotification,
+  RejectedNotification,
+  RejectionReasons,
+  rejectionReasonOf,
+  isWellFormedJson,
+  type RejectionReason,
 } from './parse.js';
 export {
   classifySignal,

@@ -17,6 +17,52 @@ export class TestNotification extends Error {
   override name = 'TestNotification';
 }
 
+/** Why a notification is refused, from a fixed set (a metric label), never free text. */
+export const RejectionReasons = {
+  invalidJson: 'invalid-json',
+  notANotification: 'not-a-notification',
+  unknownService: 'unknown-service',
+} as const;
+export type RejectionReason = (typeof RejectionReasons)[keyof typeof RejectionReasons];
+
+/** A notification that will never be accepted (a PermanentError), with why as one of RejectionReasons. */
+export class RejectedNotification extends PermanentError {
+  constructor(
+    readonly reason: RejectionReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The reason of a permanent failure: its own when it is a RejectedNotification, else not-a-notification. */
+export function rejectionReasonOf(err: unknown): RejectionReason {
+  return err instanceof RejectedNotification ? err.reason : RejectionReasons.notANotification;
+}
+
+/** An unpaired UTF-16 surrogate: what a JSON escape such as "\ud800" parses to, and what Firestore and Pub/Sub refuse. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Whether every string and key in a parsed JSON value is well-formed Unicode.
+ * Iterative, so a value nested 100,000 deep cannot overflow the stack.
+ */
+export function isWellFormedJson(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return false;
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [key, child] of Object.entries(v)) {
+        if (LONE_SURROGATE.test(key)) return false;
+        stack.push(child);
+      }
+    }
+  }
+  return true;
+}
+
 /** Parses raw notification bytes into a validated 1.2 notification, or throws PermanentError with the reason. */
 export function parseNotification(raw: Buffer | string): MonitoringNotification {
   const text = typeof raw === 'string' ? raw : raw.toString('utf8');
@@ -24,11 +70,18 @@ export function parseNotification(raw: Buffer | string): MonitoringNotification 
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new PermanentError(`notification is not JSON: ${(err as Error).message}`);
+    throw new RejectedNotification(RejectionReasons.invalidJson, `notification is not JSON: ${(err as Error).message}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new PermanentError('notification must be a JSON object with "version" and "incident"');
   }
+  // Bytes decode to well-formed text, but an escape can still make a lone surrogate, which the store
+  // (and Pub/Sub) would refuse on every retry: refuse it here, once, as the bad input it is.
+  if (!isWellFormedJson(json))
+    throw new RejectedNotification(
+      RejectionReasons.invalidJson,
+      'notification holds a string that is not well-formed Unicode (an unpaired surrogate)',
+    );
   const version = (json as { version?: unknown }).version;
   if (typeof version === 'string' && !(SUPPORTED_NOTIFICATION_VERSIONS as readonly string[]).includes(version)) {
     throw new PermanentError(
@@ -112,10 +165,15 @@ export function mapToService(incident: MonitoringIncident, services: Record<stri
   const labelled = incident.policy_user_labels?.[PolicyUserLabels.service];
   if (labelled) {
     const s = services[labelled];
-    if (!s) throw new PermanentError(`policy user label ${PolicyUserLabels.service}="${labelled}" names no configured service`);
+    if (!s)
+      throw new RejectedNotification(
+        RejectionReasons.unknownService,
+        `policy user label ${PolicyUserLabels.service}="${labelled}" names no configured service`,
+      );
     const mismatch = placeMismatch(labels, s, false);
     if (mismatch) {
-      throw new PermanentError(
+      throw new RejectedNotification(
+        RejectionReasons.unknownService,
         `policy user label ${PolicyUserLabels.service}="${labelled}" names a service in another project: incident ${incident.incident_id} is on ${mismatch}`,
       );
     }
@@ -125,7 +183,8 @@ export function mapToService(incident: MonitoringIncident, services: Record<stri
   const bySlo = Object.values(services).filter((s) => s.slo !== null && slos.includes(s.slo));
   if (bySlo.length === 1) return bySlo[0]!;
   if (bySlo.length > 1) {
-    throw new PermanentError(
+    throw new RejectedNotification(
+      RejectionReasons.unknownService,
       `incident ${incident.incident_id} on SLO ${slos.join(', ')} matches several services: ${bySlo.map((m) => m.name).join(', ')}`,
     );
   }
@@ -138,11 +197,13 @@ export function mapToService(incident: MonitoringIncident, services: Record<stri
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) {
     const elsewhere = sameResource.map((s) => `${s.name} is not on ${placeMismatch(labels, s, true)!}`);
-    throw new PermanentError(
+    throw new RejectedNotification(
+      RejectionReasons.unknownService,
       `no configured service matches incident ${incident.incident_id} on ${described}${elsewhere.length ? `: ${elsewhere.join('; ')}` : ''}`,
     );
   }
-  throw new PermanentError(
+  throw new RejectedNotification(
+    RejectionReasons.unknownService,
     `incident ${incident.incident_id} on ${described} matches several services: ${matches.map((m) => m.name).join(', ')}`,
   );
 }

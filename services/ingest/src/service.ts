@@ -5,6 +5,7 @@ import { Subscriptions } from '@burnback/contracts';
 import { createMetrics, PubSubPublisher, startSubscriber, type Config, type Logger, type Metrics } from '@burnback/platform';
 import { createIngestApp } from './app.js';
 import { createIngestHandler } from './handler.js';
+import { createPushTokenVerifier } from './push-auth.js';
 import { FirestoreNotificationStore } from './store.js';
 
 export interface IngestService {
@@ -16,13 +17,14 @@ export interface IngestService {
 
 /** Wires ingest: the monitoring-incidents consumer and the HTTP front door. */
 export async function startIngestService(deps: {
-  config: Pick<Config, 'services' | 'webhookToken' | 'managementToken' | 'port'>;
+  config: Pick<Config, 'services' | 'webhookToken' | 'managementToken' | 'port' | 'listenHost' | 'pushAuth'>;
   pubsub: PubSub;
   db: Firestore;
   logger: Logger;
   metrics?: Metrics;
   /** Called when the worker can no longer consume (its subscription stream closed on its own). */
   onFatal?: (error: Error) => void;
+  /** Overrides config.listenHost. */
   host?: string;
 }): Promise<IngestService> {
   const { config, pubsub, db, logger } = deps;
@@ -40,15 +42,25 @@ export async function startIngestService(deps: {
     metrics,
     onUnexpectedClose: deps.onFatal,
   });
+  const pushAuth = config.pushAuth;
+  if (pushAuth?.kind === 'unsigned')
+    logger.warn(
+      'BURNBACK_PUSH_ALLOW_UNSIGNED=true: POST /pubsub/push accepts pushes WITHOUT authentication. Local use only (the Pub/Sub emulator sends no token); never set it in a deployment',
+      { event: 'push_unsigned_allowed' },
+    );
   const app = createIngestApp({
     handle,
     deadLetter: publisher,
     webhookToken: config.webhookToken,
+    pushAuth:
+      pushAuth?.kind === 'oidc'
+        ? { kind: 'oidc', verifier: createPushTokenVerifier({ audience: pushAuth.audience, serviceAccount: pushAuth.serviceAccount }) }
+        : pushAuth,
     management: { db: deps.db, token: config.managementToken, services: config.services },
     logger,
     metrics,
   });
-  const address = await app.listen({ host: deps.host ?? '0.0.0.0', port: config.port });
+  const address = await app.listen({ host: deps.host ?? config.listenHost, port: config.port });
   logger.info(`ingest listening on ${address}, consuming ${Subscriptions.ingest.name}`, {
     event: 'started',
     services: Object.keys(config.services),

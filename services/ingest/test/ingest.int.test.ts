@@ -40,6 +40,7 @@ describe("ingest's 503 answers on the emulators", () => {
       handle,
       deadLetter: publisher,
       webhookToken: TOKEN,
+      pushAuth: { kind: 'unsigned' },
       logger: env.logger,
       metrics: createMetrics('ingest'),
     });
@@ -72,7 +73,7 @@ describe("ingest's 503 answers on the emulators", () => {
     const res = await webhook(broken, incident('0.nostore'));
     expect(res.statusCode).toBe(503);
     expect(res.body).toEqual({ error: { code: 'UNAVAILABLE', message: 'temporarily unable to accept the notification; retry' } });
-    const pushed = await post(broken, `/pubsub/push?auth_token=${TOKEN}`, pushEnvelope(incident('0.nostore')));
+    const pushed = await post(broken, '/pubsub/push', pushEnvelope(incident('0.nostore')));
     expect(pushed.statusCode).toBe(503);
     expect(pushed.body).toEqual({ error: { code: 'UNAVAILABLE', message: 'temporarily unable to process; Pub/Sub will redeliver' } });
 
@@ -103,26 +104,34 @@ describe("ingest's 503 answers on the emulators", () => {
     expect(await notifications()).toHaveLength(2);
   });
 
-  it('with no webhook token configured, the webhook and the push endpoint answer 503 and say why', async () => {
+  it('with no webhook token and no push authentication configured, the webhook and the push endpoint answer 503 and say why', async () => {
     const config = env.config();
     expect(config.webhookToken).toBeNull();
+    expect(config.pushAuth).toBeNull();
     const ingest = await startIngestService({ config, pubsub: env.pubsub, db: env.db, logger: env.logger, host: '127.0.0.1' });
+    const webhookDisabled = {
+      error: { code: 'UNAVAILABLE', message: 'the webhook is disabled: BURNBACK_WEBHOOK_TOKEN is not configured' },
+    };
+    const pushDisabled = {
+      error: {
+        code: 'UNAVAILABLE',
+        message:
+          'the push endpoint is disabled: set BURNBACK_PUSH_AUDIENCE and BURNBACK_PUSH_SERVICE_ACCOUNT (or, locally only, BURNBACK_PUSH_ALLOW_UNSIGNED=true)',
+      },
+    };
     try {
-      for (const url of [
-        `/webhook/error-budget-alert?auth_token=${TOKEN}`,
-        '/webhook/error-budget-alert',
-        `/pubsub/push?auth_token=${TOKEN}`,
-      ]) {
+      for (const [url, expected] of [
+        [`/webhook/error-budget-alert?auth_token=${TOKEN}`, webhookDisabled],
+        ['/webhook/error-budget-alert', webhookDisabled],
+        ['/pubsub/push', pushDisabled],
+        [`/pubsub/push?auth_token=${TOKEN}`, pushDisabled],
+      ] as const) {
         const res = await post(
           ingest.address,
           url,
           url.startsWith('/pubsub') ? pushEnvelope(incident('0.disabled')) : incident('0.disabled'),
         );
-        expect({ url, status: res.statusCode, body: res.body }).toEqual({
-          url,
-          status: 503,
-          body: { error: { code: 'UNAVAILABLE', message: 'the webhook is disabled: BURNBACK_WEBHOOK_TOKEN is not configured' } },
-        });
+        expect({ url, status: res.statusCode, body: res.body }).toEqual({ url, status: 503, body: expected });
       }
       // Refused before anything was kept (the handler awaits the store before it answers).
       expect(await notifications()).toEqual([]);

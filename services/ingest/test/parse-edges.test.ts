@@ -2,7 +2,17 @@ import fc from 'fast-check';
 import { PermanentError, type MonitoringNotification } from '@burnback/contracts';
 import type { ServiceConfig } from '@burnback/platform';
 import { closedIncident, notificationBytes, openIncident, serviceConfig } from '@burnback/testkit/fixtures';
-import { burnRateLookbackSeconds, mapToService, notificationIdFor, parseNotification, parseValue, toAlertEvent } from '../src/parse.js';
+import {
+  burnRateLookbackSeconds,
+  isWellFormedJson,
+  mapToService,
+  notificationIdFor,
+  parseNotification,
+  parseValue,
+  RejectedNotification,
+  rejectionReasonOf,
+  toAlertEvent,
+} from '../src/parse.js';
 
 /** The edges of notification parsing: what a value is, which time is which, what maps where. */
 const service = (name: string, labels: Record<string, string>, resourceType: string | null): ServiceConfig =>
@@ -262,5 +272,141 @@ describe('messages a sender can act on', () => {
 
   it('a threshold that is not a number names the threshold field', () => {
     expect(() => event(withIncident({ threshold_value: 'high' }))).toThrow('incident.threshold_value is not a number: "high"');
+  });
+});
+
+describe("why a notification is refused: the front door's fixed reasons", () => {
+  const reasonOf = (fn: () => unknown): [string, string, string] => {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).toBeInstanceOf(PermanentError);
+      return [rejectionReasonOf(err), err instanceof RejectedNotification ? 'rejected' : 'permanent', (err as Error).message];
+    }
+    throw new Error('expected a refusal');
+  };
+  const SLO = 'projects/burnback-local/services/api/serviceLevelObjectives/availability';
+  const sloFilter = `select_slo_burn_rate("${SLO}", "3600s")`;
+  const onSlo = (): Buffer =>
+    withIncident({
+      resource: { type: 'gce_instance', labels: {} },
+      condition: { ...openIncident().incident.condition, conditionThreshold: { filter: sloFilter, comparison: 'COMPARISON_GT' } },
+    });
+
+  it.each([
+    ['bytes that are not JSON', () => parseNotification('{"incident": '), 'invalid-json', 'rejected'],
+    ['JSON that is not an object', () => parseNotification('null'), 'not-a-notification', 'permanent'],
+    [
+      'an unsupported version',
+      () => parseNotification(withIncident({}, { ...openIncident(), version: '2.0' })),
+      'not-a-notification',
+      'permanent',
+    ],
+    ['a schema violation', () => parseNotification(withIncident({ incident_id: 7 })), 'not-a-notification', 'permanent'],
+    ['a value that is not a number', () => event(withIncident({ observed_value: 'high' })), 'not-a-notification', 'permanent'],
+    [
+      'a user label naming no service',
+      () => event(withIncident({ policy_user_labels: { 'burnback-service': 'nope' } })),
+      'unknown-service',
+      'rejected',
+    ],
+    [
+      'a user label naming a service of another project',
+      () =>
+        event(
+          withIncident({
+            policy_user_labels: { 'burnback-service': 'api-backend' },
+            resource: { type: 'cloud_run_revision', labels: { project_id: 'elsewhere', service_name: 'api-backend' } },
+          }),
+        ),
+      'unknown-service',
+      'rejected',
+    ],
+    [
+      'a resource no service matches',
+      () => event(withIncident({ resource: { type: 'cloud_run_revision', labels: { service_name: 'x' } } })),
+      'unknown-service',
+      'rejected',
+    ],
+    [
+      'a resource several services match',
+      () =>
+        toAlertEvent(parseNotification(notificationBytes(openIncident())), {
+          ...ctx,
+          services: { ...services, twin: service('twin', { service_name: 'api-backend' }, null) },
+        }),
+      'unknown-service',
+      'rejected',
+    ],
+    [
+      'an SLO several services name',
+      () =>
+        toAlertEvent(parseNotification(onSlo()), {
+          ...ctx,
+          services: {
+            a: serviceConfig('a', { slo: SLO, target: 'ta' }),
+            b: serviceConfig('b', { slo: SLO, target: 'tb' }),
+          },
+        }),
+      'unknown-service',
+      'rejected',
+    ],
+  ])('%s: %s', (name, fn, reason, kind) => {
+    const [actualReason, actualKind, message] = reasonOf(fn);
+    expect([actualReason, actualKind]).toEqual([reason, kind]);
+    // Each case reaches the refusal it names (not another one on the way).
+    const says: Record<string, RegExp> = {
+      'bytes that are not JSON': /^notification is not JSON/,
+      'JSON that is not an object': /must be a JSON object/,
+      'an unsupported version': /unsupported notification schema version/,
+      'a schema violation': /^invalid Monitoring notification/,
+      'a value that is not a number': /is not a number/,
+      'a user label naming no service': /names no configured service/,
+      'a user label naming a service of another project': /names a service in another project/,
+      'a resource no service matches': /^no configured service matches/,
+      'a resource several services match': /on resource .* matches several services: api-backend, twin/,
+      'an SLO several services name': /on SLO .* matches several services: a, b/,
+    };
+    expect(message).toMatch(says[name]!);
+  });
+
+  it('an error that is not a refusal of ours reads as not-a-notification', () => {
+    expect(rejectionReasonOf(new Error('anything'))).toBe('not-a-notification');
+    expect(rejectionReasonOf(new RejectedNotification('unknown-service', 'x'))).toBe('unknown-service');
+  });
+});
+
+describe('strings that are not well-formed Unicode (found by the fuzz suite: they failed every store write, a 503 for ever)', () => {
+  const text = (incidentId: string) => notificationBytes(openIncident()).toString('utf8').replace('"0.nx8k2f1q7d3a"', incidentId);
+
+  it.each([
+    ['an unpaired high surrogate in a value', '"\\ud800"'],
+    ['an unpaired low surrogate in a value', '"a\\udc00b"'],
+    ['surrogates in the wrong order', '"\\udc00\\ud800"'],
+  ])('%s is refused as invalid JSON', (_name, incidentId) => {
+    const parse = () => parseNotification(text(incidentId));
+    expect(parse).toThrow(RejectedNotification);
+    expect(parse).toThrow('notification holds a string that is not well-formed Unicode (an unpaired surrogate)');
+    try {
+      parse();
+    } catch (err) {
+      expect(rejectionReasonOf(err)).toBe('invalid-json');
+    }
+  });
+
+  it('a surrogate pair (an emoji, escaped or not) is well-formed and accepted', () => {
+    expect(parseNotification(text('"\\ud83d\\udca5"')).incident.incident_id).toBe('💥');
+    expect(parseNotification(text('"💥"')).incident.incident_id).toBe('💥');
+  });
+
+  it('finds a lone surrogate in a key, in an array, and 100,000 levels deep without overflowing the stack', () => {
+    expect(isWellFormedJson({ ['k\ud800']: 1 })).toBe(false);
+    expect(isWellFormedJson([1, 'ok', ['\udfff']])).toBe(false);
+    const deep = JSON.parse('[{"d":'.repeat(100_000) + '"\\ud800"' + '}]'.repeat(100_000)) as unknown;
+    expect(isWellFormedJson(deep)).toBe(false);
+    const fine = JSON.parse('[{"d":'.repeat(100_000) + '"ok 💥"' + '}]'.repeat(100_000)) as unknown;
+    expect(isWellFormedJson(fine)).toBe(true);
+    expect(isWellFormedJson(null)).toBe(true);
+    expect(isWellFormedJson({ a: [true, 1.5, null, { b: 'é' }] })).toBe(true);
   });
 });
