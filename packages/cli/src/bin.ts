@@ -1,6 +1,7 @@
 import { runDev } from './commands/dev.js';
 import { runExport } from './commands/export.js';
 import { runReplay } from './commands/replay.js';
+import { runSimulate } from './commands/simulate.js';
 import { runDecisions, runStatus } from './commands/status.js';
 import { runTopology } from './commands/topology.js';
 import { runTrigger } from './commands/trigger.js';
@@ -15,6 +16,7 @@ Commands:
   decisions  recent decisions with their verdicts (--service S, --since 2h)
   export     an incident, a service over a time range, or everything, as NDJSON for replay
   replay     re-run an export through the decision engine; --policy F for a what-if
+  simulate   play a scenario (scenarios/*.yaml) against the running stack, printing its timeline
 
 Run 'burnback <command> --help' for a command's options.`;
 
@@ -35,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       return runExport(rest);
     case 'replay':
       return runReplay(rest);
+    case 'simulate':
+      return runSimulate(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -1,0 +1,302 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { CloudDeployClient } from '@google-cloud/deploy';
+import type { Firestore } from '@google-cloud/firestore';
+import { PubSub } from '@google-cloud/pubsub';
+import { Collections, DecisionRecord, RollbackRecord, TargetRecord, Topics, targetDocIdFor } from '@burnback/contracts';
+import { createDeployClient, type ServiceConfig } from '@burnback/platform';
+import { closedIncident, notificationBytes, openIncident } from '@burnback/testkit';
+import { localPorts, REPO_ROOT } from '../local-stack.js';
+import { durationMsOf, loadScenario, type Scenario, type Step } from '../simulate/scenario.js';
+import { openStore } from './status.js';
+
+const SCENARIOS_DIR = join(REPO_ROOT, 'scenarios');
+
+const HELP = `burnback simulate <scenario>: play a scenario against a running 'npm start' stack
+
+<scenario> is a name from scenarios/ (bad-release, flapping-alert, old-release-burn,
+no-good-release, alert-storm) or the path of a scenario file of your own (copy one).
+Prints a timeline as it happens; exits 1 when an expectation is not met.
+
+Options:
+  --run ID   a name for this run (default: random); incident ids are 0.sim-<run>-<name>
+
+Environment: GOOGLE_CLOUD_PROJECT (default burnback-local), PUBSUB_EMULATOR_HOST (127.0.0.1:8085),
+FIRESTORE_EMULATOR_HOST (127.0.0.1:8086), CLOUD_DEPLOY_ENDPOINT (127.0.0.1:8087), BURNBACK_CONFIG.`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+class Expectation extends Error {}
+
+/** A scenario played against the stack: notifications to Pub/Sub, releases through gcp-sim's Cloud Deploy, answers read from Firestore. */
+export class Simulation {
+  private readonly started = Date.now();
+  private readonly incidents = new Map<string, { id: string; startedAt: number }>();
+  private readonly consumed = new Set<string>();
+  private readonly since = new Date().toISOString();
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly service: ServiceConfig,
+    private readonly deps: { db: Firestore; pubsub: PubSub; deploy: CloudDeployClient; run: string; out: (line: string) => void },
+  ) {}
+
+  private say(text: string): void {
+    this.deps.out(`+${((Date.now() - this.started) / 1000).toFixed(1).padStart(5)}s  ${text}`);
+  }
+
+  private incidentId(name: string): string {
+    return `0.sim-${this.deps.run}-${name}`;
+  }
+
+  private async publish(notification: unknown, times = 1): Promise<void> {
+    const topic = this.deps.pubsub.topic(Topics.monitoringIncidents);
+    for (let i = 0; i < times; i++) await topic.publishMessage({ data: notificationBytes(notification) });
+  }
+
+  private get pipelineName(): string {
+    const s = this.service;
+    return `projects/${s.project}/locations/${s.region}/deliveryPipelines/${s.pipeline}`;
+  }
+
+  /** Ships a release as a team does: each stage in order, every canary phase advanced, until it succeeds on the service's target. */
+  private async ship(releaseId: string): Promise<void> {
+    const { deploy } = this.deps;
+    const [pipeline] = await deploy.getDeliveryPipeline({ name: this.pipelineName });
+    const stages = (pipeline.serialPipeline?.stages ?? []).map((s) => s.targetId!).filter(Boolean);
+    const [op] = await deploy.createRelease({ parent: this.pipelineName, releaseId, release: { description: `simulated ${releaseId}` } });
+    await op.promise();
+    const release = `${this.pipelineName}/releases/${releaseId}`;
+    for (const targetId of stages) {
+      const [rolloutOp] = await deploy.createRollout({ parent: release, rolloutId: `${releaseId}-to-${targetId}`, rollout: { targetId } });
+      await rolloutOp.promise();
+      const name = `${release}/rollouts/${releaseId}-to-${targetId}`;
+      for (const deadline = Date.now() + 120_000; ;) {
+        const [r] = await deploy.getRollout({ name });
+        const state = String(r.state);
+        if (state === 'SUCCEEDED') break;
+        if (state === 'FAILED' || state === 'CANCELLED') throw new Expectation(`rollout ${name} ended ${state}`);
+        const phases = r.phases ?? [];
+        const next = phases.findIndex((p, i) => i > 0 && String(p.state) === 'PENDING' && String(phases[i - 1]!.state) === 'SUCCEEDED');
+        if (next > 0) {
+          await deploy.advanceRollout({ name, phaseId: phases[next]!.id! });
+          this.say(`  ${releaseId} on ${targetId}: advanced to ${phases[next]!.id}`);
+        }
+        if (Date.now() > deadline) throw new Expectation(`rollout ${name} still ${state} after 120 s`);
+        await sleep(200);
+      }
+      this.say(`ship ${releaseId}: ${targetId} SUCCEEDED`);
+    }
+    // The decider learns what serves from Cloud Deploy's Succeed notification: wait until it knows.
+    const ref = this.deps.db.collection(Collections.targets).doc(targetDocIdFor(this.service));
+    await this.until(
+      async () => {
+        const doc = await ref.get();
+        return doc.exists && TargetRecord.parse(doc.data()).serving?.releaseId === releaseId ? true : undefined;
+      },
+      30_000,
+      `the decider to record that ${releaseId} serves ${this.service.target}`,
+    );
+    this.say(`the decider knows ${releaseId} serves ${this.service.target}`);
+  }
+
+  private async until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string, seen?: () => Promise<string>): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline)
+        throw new Expectation(`expected ${what} within ${timeoutMs / 1000} s${seen ? `; saw ${await seen()}` : ''}`);
+      await sleep(250);
+    }
+  }
+
+  private async decisionsOf(incidentId: string): Promise<DecisionRecord[]> {
+    const docs = await this.deps.db.collection(Collections.decisions).where('incidentId', '==', incidentId).get();
+    return docs.docs.map((d) => DecisionRecord.parse(d.data())).sort((a, b) => (a.decidedAt < b.decidedAt ? -1 : 1));
+  }
+
+  private async rollbacksOf(incidentId: string): Promise<RollbackRecord[]> {
+    const docs = await this.deps.db.collection(Collections.rollbacks).where('command.incidentId', '==', incidentId).get();
+    return docs.docs.map((d) => RollbackRecord.parse(d.data()));
+  }
+
+  private async step(step: Step): Promise<void> {
+    if ('ship' in step) return this.ship(step.ship);
+    if ('abandon' in step) {
+      await this.deps.deploy.abandonRelease({ name: `${this.pipelineName}/releases/${step.abandon}` });
+      return this.say(`abandon ${step.abandon}`);
+    }
+    if ('burn' in step) {
+      const id = this.incidentId(step.burn.incident);
+      const offset = step.burn.startedAfter ? durationMsOf(step.burn.startedAfter) : 0;
+      const startedAt = Math.ceil((Date.now() + offset) / 1000);
+      this.incidents.set(step.burn.incident, { id, startedAt });
+      await this.publish(this.notification(id, startedAt, step.burn.errorRatio));
+      return this.say(
+        `burn ${step.burn.incident}: error ratio ${+(step.burn.errorRatio * 100).toFixed(3)} % on ${this.scenario.service}${step.burn.startedAfter ? `, started ${step.burn.startedAfter} after now` : ''} (incident ${id})`,
+      );
+    }
+    if ('storm' in step) {
+      const n = step.storm.incidents;
+      for (let i = 0; i < n; i++) {
+        const name = `storm-${i}`;
+        const id = this.incidentId(name);
+        const startedAt = Math.ceil(Date.now() / 1000);
+        this.incidents.set(name, { id, startedAt });
+        await this.publish(this.notification(id, startedAt, step.storm.errorRatio), step.storm.deliveries);
+      }
+      return this.say(`storm: ${n} burning incidents on ${this.scenario.service}, each delivered ${step.storm.deliveries} time(s)`);
+    }
+    if ('close' in step) {
+      const known = this.incidents.get(step.close.incident);
+      if (!known) throw new Expectation(`close ${step.close.incident}: no burn of that name earlier in the scenario`);
+      await this.publish(
+        closedIncident({
+          incidentId: known.id,
+          service: this.serviceLabel,
+          projectId: this.service.project,
+          startedAt: known.startedAt,
+          endedAt: Math.floor(Date.now() / 1000),
+        }),
+      );
+      return this.say(`close ${step.close.incident}`);
+    }
+    const e = step.expect;
+    const within = durationMsOf(e.within);
+    if ('decision' in e) {
+      const id = this.incidentId(e.incident);
+      const reason = e.reason === undefined ? null : new RegExp(e.reason);
+      const d = await this.until(
+        async () => (await this.decisionsOf(id)).find((x) => !this.consumed.has(x.decisionId)),
+        within,
+        `a decision on ${e.incident}`,
+      );
+      this.consumed.add(d.decisionId);
+      this.say(`decision ${d.action.toUpperCase()} on ${e.incident}: ${d.reason}`);
+      if (d.action !== e.decision || (reason && !reason.test(d.reason)))
+        throw new Expectation(
+          `expected ${e.decision}${reason ? ` matching /${e.reason}/` : ''} on ${e.incident}, got ${d.action}: ${d.reason}`,
+        );
+      return;
+    }
+    if ('rollback' in e) {
+      const id = this.incidentId(e.incident);
+      const r = await this.until(
+        async () => (await this.rollbacksOf(id)).find((x) => x.status === e.rollback || x.audit.some((a) => a.stage === e.rollback)),
+        within,
+        `the rollback of ${e.incident} to be ${e.rollback}`,
+        async () =>
+          (await this.rollbacksOf(id)).map((x) => `${x.status}${x.failureReason ? ` (${x.failureReason})` : ''}`).join(', ') ||
+          'no rollback',
+      );
+      const line = [...r.audit].reverse().find((a) => a.stage === e.rollback);
+      this.say(`rollback of ${e.incident} ${e.rollback}: ${line?.detail ?? r.failureReason ?? ''}`);
+      if (e.release !== undefined && r.releaseId !== e.release)
+        throw new Expectation(`expected the rollback of ${e.incident} to return to ${e.release}, it returns to ${r.releaseId}`);
+      return;
+    }
+    const ids = [...this.incidents.values()].map((i) => i.id);
+    const count = async () => {
+      const decisions = (await Promise.all(ids.map((id) => this.decisionsOf(id)))).flat();
+      const rollbacks = (await Promise.all(ids.map((id) => this.rollbacksOf(id)))).flat().filter((r) => !r.command.validateOnly);
+      return { decisions: decisions.length, rollbacks: rollbacks.length };
+    };
+    const c = await this.until(
+      async () => {
+        const now = await count();
+        return now.decisions >= e.decisions ? now : undefined;
+      },
+      within,
+      `${e.decisions} decisions`,
+      async () => `${(await count()).decisions} decisions`,
+    );
+    this.say(`${c.decisions} decisions, ${c.rollbacks} rollback(s)`);
+    if (c.rollbacks !== e.rollbacks || c.decisions !== e.decisions)
+      throw new Expectation(`expected ${e.decisions} decisions and ${e.rollbacks} rollback(s), saw ${c.decisions} and ${c.rollbacks}`);
+  }
+
+  private get serviceLabel(): string {
+    return this.service.match.resourceLabels.service_name ?? this.scenario.service;
+  }
+
+  private notification(id: string, startedAt: number, errorRatio: number) {
+    return openIncident({
+      incidentId: id,
+      service: this.serviceLabel,
+      projectId: this.service.project,
+      startedAt,
+      observedValue: String(errorRatio),
+    });
+  }
+
+  /** Plays every step; returns false (having said why) at the first expectation not met. */
+  async play(): Promise<boolean> {
+    this.say(`scenario: ${this.scenario.description} (run ${this.deps.run}, since ${this.since})`);
+    for (const step of this.scenario.steps) {
+      try {
+        await this.step(step);
+      } catch (err) {
+        if (!(err instanceof Expectation)) throw err;
+        this.say(`FAILED: ${err.message}`);
+        return false;
+      }
+    }
+    this.say('scenario done: every expectation met');
+    return true;
+  }
+}
+
+export async function runSimulate(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { run: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    process.stderr.write(`give one scenario: burnback simulate <scenario>\n\n${HELP}\n`);
+    return 2;
+  }
+  const arg = positionals[0]!;
+  const path = existsSync(arg) ? arg : join(SCENARIOS_DIR, `${arg}.yaml`);
+  let scenario: Scenario;
+  try {
+    scenario = loadScenario(path);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
+  const { config, db } = openStore(env);
+  const service = config.services[scenario.service];
+  if (!service) {
+    process.stderr.write(
+      `scenario names service ${scenario.service}, which the config does not (it names ${Object.keys(config.services).join(', ')})\n`,
+    );
+    await db.terminate();
+    return 2;
+  }
+  process.env.PUBSUB_EMULATOR_HOST = env.PUBSUB_EMULATOR_HOST ?? '127.0.0.1:8085';
+  const pubsub = new PubSub({ projectId: config.projectId });
+  const deploy = createDeployClient({
+    projectId: config.projectId,
+    cloudDeployEndpoint: env.CLOUD_DEPLOY_ENDPOINT ?? `127.0.0.1:${localPorts(env).gcpSim}`,
+  });
+  try {
+    const run = values.run ?? randomBytes(3).toString('hex');
+    const ok = await new Simulation(scenario, service, { db, pubsub, deploy, run, out: (l) => process.stdout.write(`${l}\n`) }).play();
+    return ok ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`simulate: ${(err as Error).message} (is 'npm start' running?)\n`);
+    return 1;
+  } finally {
+    await pubsub.close();
+    await deploy.close();
+    await db.terminate();
+  }
+}
