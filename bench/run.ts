@@ -1,5 +1,7 @@
 import { foldHistory, floorFold, generateHistory } from './decide.js';
 import { machineLines } from './machine.js';
+import { replayRecorded } from '@burnback/cli';
+import { floorReplay, recordedExport } from './replay.js';
 
 /**
  * `npm run bench`: Burnback's benchmarks, each printed with where it ran and a
@@ -47,5 +49,27 @@ function benchDecide(): void {
   );
 }
 
+function benchReplay(): void {
+  const events = arg('replay-events', 200_000);
+  const target = 200_000;
+  const lines = recordedExport(events, 100);
+  replayRecorded(lines.slice(0, 20_000));
+  floorReplay(lines.slice(0, 20_000));
+  const floor = time(() => floorReplay(lines));
+  const run = time(() => replayRecorded(lines));
+  const differing = run.result.decisions.filter((d) => d.differences.length > 0).length;
+  const perSecond = Math.round(lines.length / (run.ms / 1000));
+  const floorPerSecond = Math.round(lines.length / (floor.ms / 1000));
+  process.stdout.write(
+    [
+      `replay (in-process, from each decision's evidence): ${lines.length.toLocaleString('en')} recorded decisions from ${events.toLocaleString('en')} generated events; ${differing} differ`,
+      `  ${perSecond.toLocaleString('en')} decisions/s (${run.ms.toFixed(0)} ms); target ≥ ${target.toLocaleString('en')} events/s: ${perSecond >= target ? 'met' : 'NOT met'}`,
+      `  floor (the same walk, comparing each record with itself, no decide): ${floorPerSecond.toLocaleString('en')} decisions/s (${floor.ms.toFixed(0)} ms); replay costs ${(run.ms / floor.ms).toFixed(1)}× the floor`,
+      '',
+    ].join('\n'),
+  );
+}
+
 process.stdout.write(`${machineLines().join('\n')}\n\n`);
 benchDecide();
+benchReplay();

@@ -10,3 +10,13 @@ export {
   type LocalStack,
   type LocalStackOptions,
 } from './local-stack.js';
+export {
+  replayRecorded,
+  replayWhatIf,
+  sameJson,
+  formatTimeline,
+  formatWhatIf,
+  type ReplayResult,
+  type WhatIfResult,
+} from './replay/engine.js';
+export { readExport, writeExport, type ExportLine } from './replay/format.js';
