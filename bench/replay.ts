@@ -69,7 +69,7 @@ export function recordedExport(count: number, services: number): ExportLine[] {
       confidence: d.confidence,
       cause: d.cause,
       monitoring: null,
-      controls: { pause: null, acknowledgement: null },
+      controls: { pause: null, acknowledgement: null, evaluatedAt: null },
       fleet: null,
       evidence: {
         version: EVIDENCE_VERSION,

@@ -70,7 +70,16 @@ describe('operator controls through the management API', () => {
     const first = await api('POST', path, { 'idempotency-key': 'change-1234' });
     const again = await api('POST', path, { 'idempotency-key': 'change-1234' });
     expect(first.status).toBe(202);
-    expect(again.body).toEqual(first.body);
+    expect(again.body).toEqual({ ...first.body, replayed: true });
+    expect(first.body.replayed).toBe(false);
+    // The same key with another reason is a mistake, not a retry.
+    const reused = await api('POST', '/rollback/manual/api-backend?target_revision=rel-001&reason=other&by=carol', {
+      'idempotency-key': 'change-1234',
+    });
+    expect(reused.status).toBe(409);
+    expect((reused.body.error as { message: string }).message).toMatch(
+      /^Idempotency-Key change-1234 was used for another request \(carol: bad feature flag, to rel-001\); use a new key$/,
+    );
     const decisionId = first.body.decisionId as string;
 
     const status = await waitFor(
@@ -95,7 +104,11 @@ describe('operator controls through the management API', () => {
     expect((await decisionOf(cooled.body.incidentId as string)).reason).toMatch(
       /^no rollback: last rollback .* within the 30 min cooldown$/,
     );
-    const forced = await api('POST', '/rollback/manual/api-backend?reason=on-call%20decision&force=true');
+    // force=true needs a key: a retried forced request must not roll back twice.
+    expect((await api('POST', '/rollback/manual/api-backend?reason=on-call%20decision&force=true')).status).toBe(400);
+    const forced = await api('POST', '/rollback/manual/api-backend?reason=on-call%20decision&force=true', {
+      'idempotency-key': 'oncall-1',
+    });
     const forcedDecision = await decisionOf(forced.body.incidentId as string);
     expect(forcedDecision.action).toBe('rollback');
     expect(forcedDecision.verdicts.find((v) => v.rule === 'cooldown')!.detail).toMatch(
@@ -138,7 +151,7 @@ describe('operator controls through the management API', () => {
     });
     expect((await api('POST', '/services/nope/pause?reason=x')).status).toBe(404);
     expect((await api('POST', '/rollback/manual/api-backend?reason=x&target_revision=Not_A_Release')).status).toBe(400);
-    expect((await api('POST', '/rollback/manual/api-backend?reason=x&force=yes')).status).toBe(400);
+    expect((await api('POST', '/rollback/manual/api-backend?reason=x&force=yes', { 'idempotency-key': 'k' })).status).toBe(400);
     const capped = await api('POST', '/services/api-backend/pause?reason=long&minutes=100000');
     expect(capped.body).toMatchObject({ capped: 'at most 1440 min (pauseMaxMinutes)' });
     expect((await api('POST', '/services/api-backend/resume')).body).toMatchObject({ wasPaused: true });

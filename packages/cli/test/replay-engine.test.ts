@@ -35,7 +35,7 @@ function recorded(incidentId: string, minutes: number, state = initialServiceSta
     confidence: d.confidence,
     cause: d.cause,
     monitoring: null,
-    controls: { pause: null, acknowledgement: null },
+    controls: { pause: null, acknowledgement: null, evaluatedAt: null },
     fleet: null,
     evidence: {
       version: EVIDENCE_VERSION,

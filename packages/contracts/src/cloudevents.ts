@@ -8,6 +8,7 @@ import { EventTypes, type EventType } from './names.js';
 export const EventCatalog = {
   [EventTypes.alert]: AlertEvent,
   [EventTypes.rollbackCommand]: RollbackCommand,
+  [EventTypes.rollbackValidate]: RollbackCommand,
   [EventTypes.rollbackProgress]: RollbackProgress,
   [EventTypes.decision]: DecisionEvent,
 } as const satisfies Record<EventType, z.ZodType>;

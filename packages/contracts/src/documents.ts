@@ -151,6 +151,15 @@ export const ServiceControls = z.object({
 });
 export type ServiceControls = z.infer<typeof ServiceControls>;
 
+/** `fleet/breaker`: recent burns of rollback-bound decisions, and the rollbacks in flight, fleet-wide (bounded, pruned by time). */
+export const BreakerRecord = z.object({
+  burns: z.array(z.object({ service: z.string(), at: IsoTime })).default([]),
+  inFlight: z.array(z.object({ service: z.string(), rollbackId: z.string(), since: IsoTime })).default([]),
+  updatedAt: IsoTime,
+});
+export type BreakerRecord = z.infer<typeof BreakerRecord>;
+export const BREAKER_DOC_ID = 'breaker';
+
 /** `acknowledgements/{incidentId}`: a human has seen the incident; it is never rolled back automatically afterwards. */
 export const Acknowledgement = z.object({
   incidentId: z.string(),
@@ -369,8 +378,15 @@ export const DecisionRecord = z.object({
   cause: Cause.nullable().default(null),
   /** Cloud Monitoring's reading of the SLO before the decision (null when not asked). */
   monitoring: MonitoringCheck.nullable().default(null),
-  /** The operator's controls the decision read: the service's pause and the incident's acknowledgement. */
-  controls: z.object({ pause: Pause.nullable(), acknowledgement: Acknowledgement.nullable() }).nullable().default(null),
+  /**
+   * The operator's controls the decision read (the service's pause, the incident's
+   * acknowledgement), and when the decider evaluated it (its clock: freeze windows
+   * and the breaker are judged at that time, not the alert's).
+   */
+  controls: z
+    .object({ pause: Pause.nullable(), acknowledgement: Acknowledgement.nullable(), evaluatedAt: IsoTime.nullable().default(null) })
+    .nullable()
+    .default(null),
   /** The fleet as the circuit breaker read it (null when not read: nothing could roll back). */
   fleet: FleetView.nullable().default(null),
   /** What the decision read, for replay (null on decisions recorded before evidence was kept). */
@@ -413,6 +429,7 @@ const outboxFields = {
  */
 export const OutboxEntry = z.discriminatedUnion('eventType', [
   z.object({ ...outboxFields, eventType: z.literal(EventTypes.rollbackCommand), data: RollbackCommand }),
+  z.object({ ...outboxFields, eventType: z.literal(EventTypes.rollbackValidate), data: RollbackCommand }),
   z.object({ ...outboxFields, eventType: z.literal(EventTypes.decision), data: DecisionEvent }),
 ]);
 export type OutboxEntry = z.infer<typeof OutboxEntry>;

@@ -42,6 +42,12 @@ export const Collections = {
   controls: 'controls',
   /** One document per incident a human acknowledged: never rolled back automatically afterwards. */
   acknowledgements: 'acknowledgements',
+  /**
+   * `fleet/breaker`: the fleet circuit breaker's exact count, read and written in
+   * the transaction of a decision only when it would roll back (a storm then
+   * serialises on it; ordinary decisions never touch it).
+   */
+  fleet: 'fleet',
   /** Cloud Deploy operation notifications the decider acted on, as received (for export and replay). */
   deployEvents: 'deployEvents',
   /** Rollback progress events the decider recorded, as received (for export and replay). */
@@ -53,6 +59,12 @@ export type CollectionName = (typeof Collections)[keyof typeof Collections];
 export const EventTypes = {
   alert: 'dev.burnback.alert.v1',
   rollbackCommand: 'dev.burnback.rollback.command.v1',
+  /**
+   * A validate-only rollback (mode recommend): the same data as a command, under a
+   * type of its own, so an executor that predates it dead-letters it instead of
+   * reading it as a real rollback.
+   */
+  rollbackValidate: 'dev.burnback.rollback.validate.v1',
   rollbackProgress: 'dev.burnback.rollback.progress.v1',
   decision: 'dev.burnback.decision.v1',
 } as const;

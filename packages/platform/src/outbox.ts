@@ -9,6 +9,8 @@ function eventOf(entry: OutboxEntry): CloudEvent {
   switch (entry.eventType) {
     case EventTypes.rollbackCommand:
       return { ...context, type: entry.eventType, data: entry.data };
+    case EventTypes.rollbackValidate:
+      return { ...context, type: entry.eventType, data: entry.data };
     case EventTypes.decision:
       return { ...context, type: entry.eventType, data: entry.data };
     default: {

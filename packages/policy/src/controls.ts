@@ -3,6 +3,7 @@ import {
   RuleNames,
   Weekdays,
   type Acknowledgement,
+  type BreakerRecord,
   type AlertEvent,
   type FleetView,
   type FreezeWindow,
@@ -19,6 +20,52 @@ export interface DecisionControls {
   acknowledgement?: Acknowledgement | null;
   /** The fleet as the breaker reads it; null = not read (then the breaker cannot trip, and says so). */
   fleet?: FleetView | null;
+  /**
+   * When the decider evaluates the decision (its clock, recorded for replay).
+   * Freeze windows are judged at this time, and the breaker's stamps are this
+   * time: a backlog decided late must not roll back inside a freeze, nor count
+   * its burns as old. Absent: the event's time.
+   */
+  evaluatedAt?: string | null;
+}
+
+const HOUR_MS = 3_600_000;
+/** How long the breaker's document keeps a burn (the longest breaker window it serves is capped by it). */
+export const BREAKER_KEEP_MS = HOUR_MS;
+
+/**
+ * The fleet the breaker counts: what the per-service stamps showed (read before
+ * the transaction), joined with the breaker document's exact record (read in
+ * it), burns within `windowMinutes` and rollbacks in flight for less than an hour.
+ */
+export function mergeFleet(view: FleetView | null, breaker: BreakerRecord | null, at: number, windowMinutes: number): FleetView {
+  const burning = new Set(view?.burningServices ?? []);
+  const inFlight = new Set(view?.inFlight ?? []);
+  for (const b of breaker?.burns ?? []) if (Date.parse(b.at) >= at - windowMinutes * 60_000) burning.add(b.service);
+  for (const f of breaker?.inFlight ?? []) if (Date.parse(f.since) >= at - HOUR_MS) inFlight.add(f.service);
+  return { burningServices: [...burning].sort(), inFlight: [...inFlight].sort(), readAt: new Date(at).toISOString() };
+}
+
+/**
+ * The breaker document after a rollback-bound decision of `service` at `at`: its
+ * burn is recorded (one per service, the latest), a rollback it ordered is in
+ * flight, and whatever is older than the document keeps is dropped.
+ */
+export function recordOnBreaker(breaker: BreakerRecord | null, service: string, at: string, rollbackId: string | null): BreakerRecord {
+  const now = Date.parse(at);
+  const burns = (breaker?.burns ?? []).filter((b) => b.service !== service && Date.parse(b.at) >= now - BREAKER_KEEP_MS);
+  const inFlight = (breaker?.inFlight ?? []).filter((f) => Date.parse(f.since) >= now - HOUR_MS);
+  return {
+    burns: [...burns, { service, at }],
+    inFlight: rollbackId === null ? inFlight : [...inFlight.filter((f) => f.rollbackId !== rollbackId), { service, rollbackId, since: at }],
+    updatedAt: at,
+  };
+}
+
+/** The breaker document once a rollback finished: no longer in flight. Unchanged (the same object) when it was not listed. */
+export function releaseOnBreaker(breaker: BreakerRecord, rollbackId: string): BreakerRecord {
+  if (!breaker.inFlight.some((f) => f.rollbackId === rollbackId)) return breaker;
+  return { ...breaker, inFlight: breaker.inFlight.filter((f) => f.rollbackId !== rollbackId) };
 }
 
 /** The local weekday (0 = Sunday) and minute of the day of `at` in `timeZone`. */

@@ -47,6 +47,8 @@ export interface Decision {
   cause: Cause | null;
   /** The incident's start when this alert shows an open burn over its bar (the serving release is then marked as burned), else null. */
   burnStartedAt: string | null;
+  /** When the decider evaluated it (controls.evaluatedAt, else decidedAt): the time the breaker's stamps carry. */
+  evaluatedAt: string;
 }
 
 const pct = (x: number): string => `${+(x * 100).toFixed(3)} %`;
@@ -327,6 +329,7 @@ export function decide(
     confidence: blame?.confidence ?? null,
     cause: blame?.cause ?? null,
     burnStartedAt: overThreshold && open ? event.startedAt : null,
+    evaluatedAt: controls.evaluatedAt ?? time.time,
   };
 }
 
@@ -374,8 +377,10 @@ function controlVerdicts(
   now: number,
   force: string | null,
 ): { paused: RuleVerdict; verdicts: RuleVerdict[]; escalating: RuleVerdict[]; mode: RuleVerdict } {
+  // A pause is judged at the event's time (a late alert from within a pause holds); a freeze at the decider's clock
+  // (a backlog decided inside a freeze must not roll back).
   const paused = pausedVerdict(state.service, controls.pause, now);
-  const freeze = freezeVerdict(policy, now);
+  const freeze = freezeVerdict(policy, controls.evaluatedAt ? Date.parse(controls.evaluatedAt) : now);
   const breaker = fleetBreakerVerdict(event, policy, controls.fleet);
 
   // One pass over the history: rollbacks ordered in the last hour, and the one the cooldown counts from.
@@ -449,7 +454,17 @@ function decideManual(
   const stage = incident?.rollback?.stage;
   const escalating = new Set<RuleVerdict>([...tail.escalating, ...(stage && isFinalStage(stage) ? [incidentVerdict] : [])]);
   const { action, reason } = verdictOutcome(failed, tail.mode, escalating, false, `manual request: ${request.detail}`);
-  return { action, reason, verdicts, decidedAt: time.time, errorRatio: null, confidence: null, cause: null, burnStartedAt: null };
+  return {
+    action,
+    reason,
+    verdicts,
+    decidedAt: time.time,
+    errorRatio: null,
+    confidence: null,
+    cause: null,
+    burnStartedAt: null,
+    evaluatedAt: controls.evaluatedAt ?? time.time,
+  };
 }
 
 /**
@@ -476,8 +491,9 @@ export function applyDecision(
     recentRollbacks,
     lastDecisionId: decisionId,
     updatedAt: decision.decidedAt,
-    lastBurnAt: decision.burnStartedAt !== null ? decision.decidedAt : state.lastBurnAt,
-    inFlightSince: decision.action === DecisionActions.rollback && rollbackId !== null ? decision.decidedAt : state.inFlightSince,
+    // The breaker's stamps are the decider's clock, which its fleet query compares them with.
+    lastBurnAt: decision.burnStartedAt !== null ? decision.evaluatedAt : state.lastBurnAt,
+    inFlightSince: decision.action === DecisionActions.rollback && rollbackId !== null ? decision.evaluatedAt : state.inFlightSince,
   };
 }
 

@@ -40,3 +40,4 @@ export {
   pausedVerdict,
   type DecisionControls,
 } from './controls.js';
+export { mergeFleet, recordOnBreaker, releaseOnBreaker, BREAKER_KEEP_MS } from './controls.js';

@@ -1,8 +1,7 @@
 import {
-  isFinalStage,
   progressSequence,
+  RollbackOutcome,
   type IncidentRecord,
-  type RollbackOutcome,
   type RollbackProgress,
   type ServiceState,
   type TargetRecord,
@@ -10,8 +9,11 @@ import {
 
 /** The final stage of a progress event, or null while the rollback is still under way. */
 function outcomeOf(progress: RollbackProgress): RollbackOutcome | null {
-  // A validate-only command (mode recommend) rolled nothing back: it has no outcome for the service or the target.
-  return isFinalStage(progress.stage) && !progress.validateOnly ? (progress.stage as RollbackOutcome) : null;
+  // A validate-only command (mode recommend) rolled nothing back: it has no outcome for the service or the target,
+  // and neither has a `validated` stage, however it arrives.
+  if (progress.validateOnly) return null;
+  const parsed = RollbackOutcome.safeParse(progress.stage);
+  return parsed.success ? parsed.data : null;
 }
 
 /**
@@ -25,9 +27,9 @@ export function recordOutcomeOnService(state: ServiceState, progress: RollbackPr
   const index = state.recentRollbacks.findIndex((r) => r.rollbackId === progress.rollbackId && r.outcome === null);
   if (index < 0) return state;
   const recentRollbacks = state.recentRollbacks.map((r, i) => (i === index ? { ...r, outcome, finishedAt: progress.at } : r));
-  // The service's newest rollback finished: none is in flight any more (for the fleet breaker).
-  const newest = index === state.recentRollbacks.length - 1;
-  return { ...state, recentRollbacks, inFlightSince: newest ? null : state.inFlightSince };
+  // No rollback of the service is waiting for its outcome any more: none is in flight (for the fleet breaker).
+  const waiting = recentRollbacks.some((r) => r.outcome === null);
+  return { ...state, recentRollbacks, inFlightSince: waiting ? state.inFlightSince : null };
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   rolloutIdFor,
   decisionIdFor,
   EVIDENCE_VERSION,
+  isFinalStage,
   policyHashOf,
   Topics,
   TransientError,
@@ -17,6 +18,7 @@ import {
   type DecisionEvent,
   type AlertEvent,
   type DecisionRecord,
+  type BreakerRecord,
   type FleetView,
   type MonitoringCheck,
   type OutboxEntry,
@@ -45,6 +47,9 @@ import {
   recordOutcomeOnTarget,
   recordProgressOnIncident,
   recordServingOnTarget,
+  mergeFleet,
+  recordOnBreaker,
+  releaseOnBreaker,
 } from '@burnback/policy';
 import { DecisionStore, type ProgressWrite } from './store.js';
 
@@ -140,7 +145,7 @@ function classifyStoreError(err: unknown, what: string): Error {
 }
 
 /** Command first: the rollback is what is waiting; the decision event is for people. */
-const publishOrder = (entry: OutboxEntry): number => (entry.eventType === EventTypes.rollbackCommand ? 0 : 1);
+const publishOrder = (entry: OutboxEntry): number => (entry.eventType === EventTypes.decision ? 1 : 0);
 
 /**
  * AlertEvent in → decision recorded (with its explanation) and, in the same
@@ -165,13 +170,29 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
     const fleet = await readFleetFor(store, service, alert, now, logger);
     let result;
     try {
-      result = await store.decideOnce(decisionId, alert.service, alert.incidentId, target, (snapshot) => {
+      result = await store.decideOnce(decisionId, alert.service, alert.incidentId, target, async (snapshot) => {
         if (snapshot.existing) return null;
-        const controls = { pause: snapshot.controls?.pause ?? null, acknowledgement: snapshot.acknowledgement };
-        const decision = decide(snapshot.state, alert, service.policy, snapshot.incident, snapshot.target, monitoring, {
-          ...controls,
-          fleet,
-        });
+        const evaluatedAt = now().toISOString();
+        const controls = { pause: snapshot.controls?.pause ?? null, acknowledgement: snapshot.acknowledgement, evaluatedAt };
+        const decideWith = (f: FleetView | null) =>
+          decide(snapshot.state, alert, service.policy, snapshot.incident, snapshot.target, monitoring, { ...controls, fleet: f });
+        // What the breaker saw: the per-service stamps, joined below with the breaker's document (each attempt afresh).
+        let seen = fleet;
+        let decision = decideWith(seen);
+        // Would roll back: count it exactly on the breaker's document, in this transaction, so decisions of many
+        // services at once see each other (the per-service stamps read before it cannot).
+        let breaker: BreakerRecord | undefined;
+        if (decision.action === DecisionActions.rollback) {
+          const known = await snapshot.readBreaker();
+          seen = mergeFleet(fleet, known, Date.parse(evaluatedAt), service.policy.breakerWindowMinutes);
+          decision = decideWith(seen);
+          breaker = recordOnBreaker(
+            known,
+            alert.service,
+            evaluatedAt,
+            decision.action === DecisionActions.rollback ? rollbackIdFor(alert.incidentId) : null,
+          );
+        }
         // Derived from the incident: its one rollback, whichever notification orders it. A recommendation
         // (validate only) is derived from its decision, and never takes the incident's rollback id.
         const rollbackId =
@@ -196,7 +217,7 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
           cause: decision.cause,
           monitoring,
           controls,
-          fleet,
+          fleet: seen,
           evidence: {
             version: EVIDENCE_VERSION,
             alert,
@@ -255,7 +276,10 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
             id: rollbackId,
             topic: Topics.commands,
             orderingKey: alert.service,
-            eventType: EventTypes.rollbackCommand,
+            // A validate-only command goes under its own type: an older executor dead-letters it, never rolls back.
+            ...(decision.action === DecisionActions.recommend
+              ? { eventType: EventTypes.rollbackValidate }
+              : { eventType: EventTypes.rollbackCommand }),
             eventId: rollbackId,
             subject: `services/${alert.service}/rollbacks/${rollbackId}`,
             time: decision.decidedAt,
@@ -272,6 +296,7 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
           // The release serving when the burn started has burned: it never counts as a good one to return to.
           target: snapshot.target && decision.burnStartedAt !== null ? recordBurnOnTarget(snapshot.target, decision.burnStartedAt) : null,
           outbox,
+          breaker,
         };
       });
     } catch (err) {
@@ -289,7 +314,7 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
         action: existing.action,
         republished: unsent.length,
       });
-      return { kind: 'duplicate', decision: existing, republished: unsent.some((e) => e.eventType === EventTypes.rollbackCommand) };
+      return { kind: 'duplicate', decision: existing, republished: unsent.some((e) => e.eventType !== EventTypes.decision) };
     }
 
     const { decision, outbox } = result.written;
@@ -308,8 +333,9 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
       target: decision.target,
     });
     for (const entry of outbox) await publishOutboxEntry(deps.db, publisher, entry, now());
-    const command = outbox.find((e) => e.eventType === EventTypes.rollbackCommand);
-    return { kind: 'decided', decision, command: command?.eventType === EventTypes.rollbackCommand ? command.data : null };
+    let command: RollbackCommand | null = null;
+    for (const e of outbox) if (e.eventType !== EventTypes.decision) command = e.data;
+    return { kind: 'decided', decision, command };
   };
 }
 
@@ -339,6 +365,11 @@ export function createProgressHandler(
         state: recordOutcomeOnService(snapshot.state, progress),
         incident: snapshot.incident ? recordProgressOnIncident(snapshot.incident, progress) : null,
         target: recordOutcomeOnTarget(snapshot.target, progress),
+        // A real rollback's end takes it out of the breaker's in-flight count.
+        breaker:
+          snapshot.breaker && !progress.validateOnly && isFinalStage(progress.stage)
+            ? releaseOnBreaker(snapshot.breaker, progress.rollbackId)
+            : snapshot.breaker,
       }));
     } catch (err) {
       throw classifyStoreError(err, 'progress transaction');

@@ -1,6 +1,8 @@
 import type { Firestore, Transaction } from '@google-cloud/firestore';
 import {
   Acknowledgement,
+  BREAKER_DOC_ID,
+  BreakerRecord,
   Collections,
   DecisionRecord,
   ServiceControls,
@@ -36,6 +38,11 @@ export interface DecisionSnapshot {
   controls: ServiceControls | null;
   /** The incident's acknowledgement, if a human gave one. */
   acknowledgement: Acknowledgement | null;
+  /**
+   * Reads `fleet/breaker` in the same transaction: only for a decision that would
+   * roll back, so a storm serialises on it while ordinary decisions never touch it.
+   */
+  readBreaker(): Promise<BreakerRecord | null>;
 }
 
 /** What one decision writes, all or nothing. */
@@ -47,6 +54,8 @@ export interface DecisionWrite {
   target: TargetRecord | null;
   /** The decision event, and the command when the decision orders a rollback. */
   outbox: OutboxEntry[];
+  /** The breaker document, when the decision read it (it then records its burn, and its rollback in flight). */
+  breaker?: BreakerRecord;
 }
 
 /** What one progress event changed. */
@@ -54,6 +63,8 @@ export interface ProgressWrite {
   state: ServiceState;
   incident: IncidentRecord | null;
   target: TargetRecord;
+  /** The breaker document, when the rollback's end takes it out of flight. */
+  breaker?: BreakerRecord | null;
 }
 
 /**
@@ -79,7 +90,7 @@ export class DecisionStore {
     service: string,
     incidentId: string,
     target: TargetIdentity,
-    decideFn: (snapshot: DecisionSnapshot) => DecisionWrite | null,
+    decideFn: (snapshot: DecisionSnapshot) => Promise<DecisionWrite | null>,
   ): Promise<{ written: DecisionWrite | null; snapshot: DecisionSnapshot }> {
     return this.db.runTransaction(
       async (tx: Transaction) => {
@@ -106,8 +117,13 @@ export class DecisionStore {
         const targetRecord = targetDoc?.exists ? TargetRecord.parse(targetDoc.data()) : null;
         const controls = controlsDoc?.exists ? ServiceControls.parse(controlsDoc.data()) : null;
         const acknowledgement = ackDoc?.exists ? Acknowledgement.parse(ackDoc.data()) : null;
-        const snapshot = { existing, existingOutbox, state, incident, target: targetRecord, controls, acknowledgement };
-        const write = decideFn(snapshot);
+        const breakerRef = this.db.collection(Collections.fleet).doc(BREAKER_DOC_ID);
+        const readBreaker = async () => {
+          const doc = await tx.get(breakerRef);
+          return doc.exists ? BreakerRecord.parse(doc.data()) : null;
+        };
+        const snapshot = { existing, existingOutbox, state, incident, target: targetRecord, controls, acknowledgement, readBreaker };
+        const write = await decideFn(snapshot);
         if (!write) return { written: null, snapshot };
 
         tx.create(decisionRef, toFirestoreData(write.decision));
@@ -115,6 +131,7 @@ export class DecisionStore {
         tx.set(incidentRef, toFirestoreData(write.incident));
         if (write.target !== null && write.target !== targetRecord) tx.set(this.targetRef(target), toFirestoreData(write.target));
         for (const entry of write.outbox) tx.create(this.db.collection(Collections.outbox).doc(entry.id), toFirestoreData(entry));
+        if (write.breaker) tx.set(breakerRef, toFirestoreData(write.breaker));
         return { written: write, snapshot };
       },
       { maxAttempts: 10 },
@@ -175,21 +192,29 @@ export class DecisionStore {
     eventId: string,
     progress: RollbackProgress,
     target: TargetIdentity,
-    applyFn: (snapshot: { state: ServiceState; incident: IncidentRecord | null; target: TargetRecord }) => ProgressWrite,
+    applyFn: (snapshot: {
+      state: ServiceState;
+      incident: IncidentRecord | null;
+      target: TargetRecord;
+      breaker: BreakerRecord | null;
+    }) => ProgressWrite,
   ): Promise<ProgressWrite> {
     return this.db.runTransaction(
       async (tx: Transaction) => {
         const serviceRef = this.db.collection(Collections.services).doc(progress.service);
         const incidentRef = this.db.collection(Collections.incidents).doc(progress.incidentId);
         const targetRef = this.targetRef(target);
-        const [serviceDoc, incidentDoc, targetDoc] = await tx.getAll(serviceRef, incidentRef, targetRef);
+        const breakerRef = this.db.collection(Collections.fleet).doc(BREAKER_DOC_ID);
+        const [serviceDoc, incidentDoc, targetDoc, breakerDoc] = await tx.getAll(serviceRef, incidentRef, targetRef, breakerRef);
         const state = serviceDoc?.exists ? ServiceState.parse(serviceDoc.data()) : initialServiceState(progress.service);
         const incident = incidentDoc?.exists ? IncidentRecord.parse(incidentDoc.data()) : null;
         const targetRecord = targetDoc?.exists ? TargetRecord.parse(targetDoc.data()) : initialTargetRecord(target, progress.at);
-        const write = applyFn({ state, incident, target: targetRecord });
+        const breaker = breakerDoc?.exists ? BreakerRecord.parse(breakerDoc.data()) : null;
+        const write = applyFn({ state, incident, target: targetRecord, breaker });
         tx.set(serviceRef, toFirestoreData(write.state));
         if (write.incident) tx.set(incidentRef, toFirestoreData(write.incident));
         tx.set(targetRef, toFirestoreData(write.target));
+        if (write.breaker && write.breaker !== breaker) tx.set(breakerRef, toFirestoreData(write.breaker));
         // As received, for export and replay (a redelivery writes the same document again).
         tx.set(this.db.collection(Collections.progressEvents).doc(eventId), toFirestoreData({ eventId, progress }));
         return write;

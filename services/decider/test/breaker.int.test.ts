@@ -75,6 +75,18 @@ describe('the fleet circuit breaker', () => {
     expect(rolledBack.sort()).toEqual(['svc-0', 'svc-1', 'svc-2', 'svc-3', 'svc-4']);
   });
 
+  it('eight services burning at the same moment: exactly five roll back, the other three escalate (the breaker document serialises them)', async () => {
+    const services = await fleet({ breakerInFlightRollbacks: 50 });
+    const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => decideFor(services, `svc-${i}`)));
+    const actions = outcomes.map((o) => o.decision.action).sort();
+    expect(actions).toEqual(['escalate', 'escalate', 'escalate', 'rollback', 'rollback', 'rollback', 'rollback', 'rollback']);
+    for (const o of outcomes.filter((x) => x.decision.action === 'escalate'))
+      expect(o.decision.reason).toMatch(/^escalate: [678] services burning within 10 min .* is more than 5/);
+    const breaker = (await env.db.collection(Collections.fleet).doc('breaker').get()).data() as { burns: unknown[]; inFlight: unknown[] };
+    expect(breaker.burns).toHaveLength(8);
+    expect(breaker.inFlight).toHaveLength(5);
+  }, 90_000);
+
   it('at most M rollbacks in flight fleet-wide; a finished one makes room', async () => {
     const services = await fleet({ breakerInFlightRollbacks: 2, breakerBurningServices: 50 });
     expect((await decideFor(services, 'svc-0')).decision.action).toBe('rollback');

@@ -65,6 +65,11 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     if ((err as Error).name !== 'AbortError') throw err;
   });
 
+/** The command an event carries; one of the validate-only type is validate-only whatever its data says. */
+function commandOf(event: CloudEvent<typeof EventTypes.rollbackCommand | typeof EventTypes.rollbackValidate>): RollbackCommand {
+  return event.type === EventTypes.rollbackValidate ? { ...event.data, validateOnly: true } : event.data;
+}
+
 /**
  * RollbackCommand in → one Cloud Deploy rollback, tracked to a terminal state,
  * recorded in `rollbacks/{id}` with its audit trail, progress published
@@ -73,7 +78,7 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
  */
 export function createExecutorHandler(
   deps: ExecutorDeps,
-): (event: CloudEvent<typeof EventTypes.rollbackCommand>) => Promise<ExecutorOutcome> {
+): (event: CloudEvent<typeof EventTypes.rollbackCommand | typeof EventTypes.rollbackValidate>) => Promise<ExecutorOutcome> {
   const { store, deploy, publisher, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const pollIntervalMs = deps.pollIntervalMs ?? 2_000;
@@ -324,8 +329,11 @@ export function createExecutorHandler(
    * fresh message, so a long rollout (an approval, a slow canary) never exhausts
    * the subscription's delivery attempts and lands in the dead-letter topic.
    */
-  const trackRollout = async (event: CloudEvent<typeof EventTypes.rollbackCommand>, record: RollbackRecord): Promise<ExecutorOutcome> => {
-    const cmd = event.data;
+  const trackRollout = async (
+    event: CloudEvent<typeof EventTypes.rollbackCommand | typeof EventTypes.rollbackValidate>,
+    record: RollbackRecord,
+  ): Promise<ExecutorOutcome> => {
+    const cmd = commandOf(event);
     const rolloutName = record.rolloutName!;
     const deadline = Date.now() + trackTimeoutMs;
     let lastState = '';
@@ -408,7 +416,7 @@ export function createExecutorHandler(
   };
 
   return async (event) => {
-    const cmd = event.data;
+    const cmd = commandOf(event);
     const pipelineName = `projects/${cmd.project}/locations/${cmd.region}/deliveryPipelines/${cmd.pipeline}`;
     const begun = await store.begin(cmd, now());
     let record = begun.record;

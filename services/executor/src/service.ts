@@ -56,7 +56,7 @@ export async function startExecutorService(deps: {
     deadLetter: publisher,
     logger,
     metrics,
-    handler: cloudEventHandler([EventTypes.rollbackCommand], handle),
+    handler: cloudEventHandler([EventTypes.rollbackCommand, EventTypes.rollbackValidate], handle),
     onUnexpectedClose: deps.onFatal,
   });
   logger.info(`executor consuming ${Subscriptions.executor.name}`, { event: 'started' });

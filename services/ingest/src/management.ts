@@ -431,6 +431,9 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
     const key = req.headers['idempotency-key'];
     if (key !== undefined && (typeof key !== 'string' || !REQUEST_KEY.test(key)))
       return deps.reject(reply, 400, 'Idempotency-Key must be 1 to 100 letters, digits or ._:-');
+    // A forced request bypasses the cooldown: a client retrying one without a key would roll back twice.
+    if (forceText === 'true' && key === undefined)
+      return deps.reject(reply, 400, 'force=true needs an Idempotency-Key header, so that a retried request cannot roll back twice');
     // The same Idempotency-Key is the same request: the first one's event is published again, so the decider
     // sees the same ids and decides once. Without a key every POST is a new request (the cooldown then applies).
     const requestId = key ?? randomUUID();
@@ -471,6 +474,7 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
     };
     const ref = deps.db.collection(Collections.notifications).doc(notificationId);
     let event = fresh;
+    let replayed = false;
     try {
       await ref.create({
         id: notificationId,
@@ -484,6 +488,21 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
     } catch (err) {
       if ((err as { code?: number }).code !== 6 /* ALREADY_EXISTS */) throw err;
       event = JSON.parse(String((await ref.get()).get('raw'))) as AlertEvent;
+      const asked = fresh.manual!;
+      const first = event.manual!;
+      // The same key with other parameters is a mistake, not a retry: say so rather than replay the first silently.
+      if (
+        first.reason !== asked.reason ||
+        first.force !== asked.force ||
+        first.releaseId !== asked.releaseId ||
+        first.requestedBy !== asked.requestedBy
+      )
+        return deps.reject(
+          reply,
+          409,
+          `Idempotency-Key ${requestId} was used for another request (${first.requestedBy}: ${first.reason}${first.force ? ', force' : ''}${first.releaseId ? `, to ${first.releaseId}` : ''}); use a new key`,
+        );
+      replayed = true;
     }
     await deps.publisher.publishEvent(
       Topics.alerts,
@@ -516,6 +535,8 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
       decisionId,
       force: event.manual!.force,
       releaseId: event.manual!.releaseId,
+      // True when this key was seen before: the first request's event was sent again, nothing new was asked.
+      replayed,
       // The decider judges it like any alert: follow it here.
       statusPath: `/rollback/status/${decisionId}`,
     });

@@ -36,6 +36,7 @@ const decisionsOf = (lines: readonly ExportLine[]) =>
 const controlsOf = (r: DecisionRecord) => ({
   pause: r.controls?.pause ?? null,
   acknowledgement: r.controls?.acknowledgement ?? null,
+  evaluatedAt: r.controls?.evaluatedAt ?? null,
   fleet: r.fleet,
 });
 
@@ -140,11 +141,13 @@ export function replayWhatIf(
     if (i % 1000 === 0) onProgress?.(i, total);
     if (line.kind === 'progress') {
       const p = line.data.progress;
-      if (!ordered.has(p.rollbackId)) return;
+      // A rollback the fold knows (ordered by the what-if, or before the file's range and read by its first
+      // decision) takes its recorded outcome; one the what-if skipped is in neither, and nothing changes.
       const state = states.get(p.service);
       if (state) states.set(p.service, recordOutcomeOnService(state, p));
       const incident = incidents.get(p.incidentId);
-      if (incident) incidents.set(p.incidentId, recordProgressOnIncident(incident, p));
+      if (incident && (incident.rollback === null || incident.rollback.rollbackId === p.rollbackId) && ordered.has(p.rollbackId))
+        incidents.set(p.incidentId, recordProgressOnIncident(incident, p));
       return;
     }
     if (line.kind !== 'decision') return;
