@@ -160,6 +160,12 @@ describe('operator controls through the management API', () => {
       headers: { authorization: `Bearer ${WEBHOOK_TOKEN}` },
     });
     expect(webhookToken.status).toBe(403);
+    // Authentication comes before the body: a caller without the token gets 401 for a body over the 1 MiB limit, not 413.
+    const big = await fetch(`${p.ingest.address}/services/api-backend/pause?reason=x`, {
+      method: 'POST',
+      body: 'x'.repeat(2 * 1024 * 1024),
+    });
+    expect(big.status).toBe(401);
   });
 });
 

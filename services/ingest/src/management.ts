@@ -238,8 +238,13 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
     }
     return null;
   };
+  /** Authentication before fastify reads the body: an unauthenticated caller costs no more than its headers. */
+  const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const refused = denied(req, reply);
+    if (refused) await refused;
+  };
 
-  app.get<{ Params: { id: string } }>('/rollback/status/:id', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/rollback/status/:id', { onRequest: guard }, async (req, reply) => {
     const refused = denied(req, reply);
     if (refused) return refused;
     const found = await rollbackStatus(deps.db, req.params.id);
@@ -247,7 +252,7 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
     return reply.code(200).send(found);
   });
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/rollback/recent', async (req, reply) => {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/rollback/recent', { onRequest: guard }, async (req, reply) => {
     const refused = denied(req, reply);
     if (refused) return refused;
     const hours = Number(req.query.hours ?? '24');
@@ -293,7 +298,7 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
   const serviceOf = (name: string, reply: FastifyReply): ServiceConfig | FastifyReply =>
     deps.services[name] ?? deps.reject(reply, 404, `no service ${JSON.stringify(name.slice(0, 100))} in Burnback's configuration`);
 
-  app.get<{ Querystring: Query }>('/rollback/metrics', async (req, reply) => {
+  app.get<{ Querystring: Query }>('/rollback/metrics', { onRequest: guard }, async (req, reply) => {
     const refused = denied(req, reply);
     if (refused) return refused;
     const hoursText = param(req, reply, 'hours');
@@ -304,7 +309,7 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
     return reply.code(200).send(await rollbackMetrics(deps.db, new Date(now().getTime() - hours * 3_600_000)));
   });
 
-  app.post<{ Params: { service: string }; Querystring: Query }>('/services/:service/pause', async (req, reply) => {
+  app.post<{ Params: { service: string }; Querystring: Query }>('/services/:service/pause', { onRequest: guard }, async (req, reply) => {
     const refused = denied(req, reply);
     if (refused) return refused;
     const service = serviceOf(req.params.service, reply);
@@ -351,7 +356,7 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
     });
   });
 
-  app.post<{ Params: { service: string }; Querystring: Query }>('/services/:service/resume', async (req, reply) => {
+  app.post<{ Params: { service: string }; Querystring: Query }>('/services/:service/resume', { onRequest: guard }, async (req, reply) => {
     const refused = denied(req, reply);
     if (refused) return refused;
     const service = serviceOf(req.params.service, reply);
@@ -376,7 +381,7 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
     return reply.code(200).send({ service: service.name, pause: null, wasPaused });
   });
 
-  app.post<{ Params: { id: string }; Querystring: Query }>('/alerts/:id/acknowledge', async (req, reply) => {
+  app.post<{ Params: { id: string }; Querystring: Query }>('/alerts/:id/acknowledge', { onRequest: guard }, async (req, reply) => {
     const refused = denied(req, reply);
     if (refused) return refused;
     const id = req.params.id;
@@ -411,7 +416,7 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
     });
   });
 
-  app.post<{ Params: { service: string }; Querystring: Query }>('/rollback/manual/:service', async (req, reply) => {
+  app.post<{ Params: { service: string }; Querystring: Query }>('/rollback/manual/:service', { onRequest: guard }, async (req, reply) => {
     const refused = denied(req, reply);
     if (refused) return refused;
     const service = serviceOf(req.params.service, reply);

@@ -111,7 +111,9 @@ export async function runExport(args: string[], env: NodeJS.ProcessEnv = process
     return 2;
   }
   const sinceMs = durationMs(values.since);
-  const until = values.until === undefined ? now : new Date(values.until);
+  // RFC 3339 with a zone only: a local time would select different decisions on machines in other zones.
+  const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+  const until = values.until === undefined ? now : rfc3339.test(values.until) ? new Date(values.until) : new Date(NaN);
   if (sinceMs === null || Number.isNaN(until.getTime())) {
     process.stderr.write(`--since takes 30m, 2h or 7d (got '${values.since}'); --until an RFC 3339 time (got '${values.until}')\n`);
     return 2;

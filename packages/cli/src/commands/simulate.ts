@@ -281,13 +281,13 @@ export async function runSimulate(args: string[], env: NodeJS.ProcessEnv = proce
     await db.terminate();
     return 2;
   }
-  process.env.PUBSUB_EMULATOR_HOST = env.PUBSUB_EMULATOR_HOST ?? '127.0.0.1:8085';
-  const pubsub = new PubSub({ projectId: config.projectId });
-  const deploy = createDeployClient({
-    projectId: config.projectId,
-    cloudDeployEndpoint: env.CLOUD_DEPLOY_ENDPOINT ?? `127.0.0.1:${localPorts(env).gcpSim}`,
-  });
+  const pubsub = new PubSub({ projectId: config.projectId, apiEndpoint: env.PUBSUB_EMULATOR_HOST ?? '127.0.0.1:8085', emulatorMode: true });
+  let deploy: CloudDeployClient | undefined;
   try {
+    deploy = createDeployClient({
+      projectId: config.projectId,
+      cloudDeployEndpoint: env.CLOUD_DEPLOY_ENDPOINT ?? `127.0.0.1:${localPorts(env).gcpSim}`,
+    });
     const run = values.run ?? randomBytes(3).toString('hex');
     const ok = await new Simulation(scenario, service, { db, pubsub, deploy, run, out: (l) => process.stdout.write(`${l}\n`) }).play();
     return ok ? 0 : 1;
@@ -296,7 +296,7 @@ export async function runSimulate(args: string[], env: NodeJS.ProcessEnv = proce
     return 1;
   } finally {
     await pubsub.close();
-    await deploy.close();
+    await deploy?.close();
     await db.terminate();
   }
 }
