@@ -163,6 +163,40 @@ describe('replay', () => {
   });
 });
 
+describe('replay in any time zone', () => {
+  it('a weekly freeze in a zone a day ahead of UTC replays the same in every process time zone', () => {
+    // Thursday 10:00 UTC is Friday 00:00 in Pacific/Kiritimati (UTC+14): frozen there on Fridays.
+    const policy = PolicySettings.parse({
+      ...DEFAULT_POLICY,
+      freeze: [{ days: ['fri'], start: '00:00', end: '06:00', timeZone: 'Pacific/Kiritimati' }],
+    });
+    const base = recorded('0.tz', 0);
+    const d = decide(base.evidence!.state, base.evidence!.alert, policy, null, base.evidence!.target, null, {});
+    expect(d.action).toBe('escalate');
+    const record: DecisionRecord = {
+      ...base,
+      action: d.action,
+      reason: d.reason,
+      verdicts: d.verdicts,
+      rollbackId: null,
+      evidence: { ...base.evidence!, policy },
+    };
+    const saved = process.env.TZ;
+    const outputs: string[] = [];
+    try {
+      for (const tz of ['UTC', 'America/Los_Angeles', 'Pacific/Kiritimati', 'Asia/Kolkata']) {
+        process.env.TZ = tz;
+        outputs.push(formatTimeline(replayRecorded([line(record)])));
+      }
+    } finally {
+      process.env.TZ = saved;
+    }
+    expect(new Set(outputs).size).toBe(1);
+    expect(outputs[0]).toContain('ESCALATE  0.tz  escalate: weekly freeze fri 00:00–06:00 Pacific/Kiritimati is in force');
+    expect(outputs[0]).toContain('0 differ from the recorded ones');
+  });
+});
+
 describe('sameJson', () => {
   it('compares JSON values structurally, ignoring key order and undefined members', () => {
     expect(sameJson({ a: 1, b: [1, { c: 'x' }] }, { b: [1, { c: 'x' }], a: 1 })).toBe(true);
