@@ -11,6 +11,14 @@ module.exports = {
   ...unit,
   displayName: 'mutation',
   rootDir: __dirname,
+  // StrykerJS mutates a copy of the sources (its sandbox), but node_modules/@burnback/* are symlinks to the
+  // original workspaces: a test importing '@burnback/contracts' would read the unmutated code, and every mutant
+  // there would survive. Resolve the workspaces to the sources next to this file (the sandbox's own).
+  moduleNameMapper: {
+    ...unit.moduleNameMapper,
+    '^@burnback/testkit/fixtures$': '<rootDir>/packages/testkit/src/fixtures.ts',
+    '^@burnback/(contracts|policy|platform|testkit)$': '<rootDir>/packages/$1/src/index.ts',
+  },
   testMatch: [
     '<rootDir>/packages/policy/src/**/*.test.ts',
     '<rootDir>/packages/contracts/src/**/*.test.ts',

@@ -3,6 +3,7 @@ import {
   DEFAULT_POLICY,
   PolicySettings,
   type Acknowledgement,
+  type BreakerRecord,
   type AlertEvent,
   type FleetView,
   type FreezeWindow,
@@ -18,6 +19,9 @@ import {
   freezeInForce,
   initialServiceState,
   localTime,
+  mergeFleet,
+  recordOnBreaker,
+  releaseOnBreaker,
   recordOutcomeOnService,
   recordOutcomeOnTarget,
   recordProgressOnIncident,
@@ -369,6 +373,108 @@ describe('manual rollback requests', () => {
   it('a switched-off service refuses a manual request too', () => {
     expect(run({}, { event: manual({ force: true }), policy: { enabled: false } }).reason).toBe(
       'no rollback: automatic rollbacks are switched off for this service',
+    );
+  });
+});
+
+describe('the breaker document', () => {
+  const NOW = Date.parse(T0);
+  const breaker: BreakerRecord = {
+    burns: [
+      { service: 'a', at: at(-10) }, // exactly at the edge of a 10 min window: counted
+      { service: 'b', at: new Date(NOW - 10 * MINUTE - 1).toISOString() }, // a millisecond older: not
+      { service: 'c', at: at(-1) },
+    ],
+    inFlight: [
+      { service: 'x', rollbackId: 'rb-x', since: at(-60) }, // exactly an hour: counted
+      { service: 'y', rollbackId: 'rb-y', since: new Date(NOW - 60 * MINUTE - 1).toISOString() }, // older: not
+    ],
+    updatedAt: at(-1),
+  };
+
+  it('merges with the per-service stamps: burns within the window, rollbacks in flight for at most an hour, sorted, no duplicates', () => {
+    const view: FleetView = { burningServices: ['z', 'c'], inFlight: ['w'], readAt: at(-2) };
+    expect(mergeFleet(view, breaker, NOW, 10)).toEqual({ burningServices: ['a', 'c', 'z'], inFlight: ['w', 'x'], readAt: T0 });
+    expect(mergeFleet(null, null, NOW, 10)).toEqual({ burningServices: [], inFlight: [], readAt: T0 });
+    expect(mergeFleet(null, breaker, NOW, 11).burningServices).toEqual(['a', 'b', 'c']);
+  });
+
+  it('records a burn (one per service, the latest) and a rollback in flight, dropping what is older than an hour', () => {
+    const next = recordOnBreaker(
+      {
+        ...breaker,
+        burns: [...breaker.burns, { service: 'old', at: new Date(NOW - 60 * MINUTE - 1).toISOString() }, { service: 'kept', at: at(-60) }],
+      },
+      'a',
+      T0,
+      'rb-a',
+    );
+    expect(next.burns).toEqual([
+      { service: 'b', at: breaker.burns[1]!.at },
+      { service: 'c', at: at(-1) },
+      { service: 'kept', at: at(-60) },
+      { service: 'a', at: T0 },
+    ]);
+    expect(next.inFlight).toEqual([
+      { service: 'x', rollbackId: 'rb-x', since: at(-60) },
+      { service: 'a', rollbackId: 'rb-a', since: T0 },
+    ]);
+    expect(next.updatedAt).toBe(T0);
+    // No rollback ordered: only the burn. The same rollback again: listed once.
+    expect(recordOnBreaker(null, 'a', T0, null)).toEqual({ burns: [{ service: 'a', at: T0 }], inFlight: [], updatedAt: T0 });
+    expect(recordOnBreaker(next, 'a', T0, 'rb-a').inFlight.filter((f) => f.rollbackId === 'rb-a')).toHaveLength(1);
+  });
+
+  it('releases a finished rollback, and is the same object when the rollback was not in flight', () => {
+    expect(releaseOnBreaker(breaker, 'rb-x').inFlight).toEqual([breaker.inFlight[1]]);
+    expect(releaseOnBreaker(breaker, 'rb-x').burns).toBe(breaker.burns);
+    expect(releaseOnBreaker(breaker, 'rb-none')).toBe(breaker);
+  });
+
+  it('freeze windows are judged at the decider clock when it is given; a pause at the event time', () => {
+    const freeze: FreezeWindow[] = [{ from: at(5), to: at(60) }];
+    // The alert is from before the freeze, but the decider evaluates it inside: escalate.
+    expect(run({ evaluatedAt: at(10) }, { policy: { freeze } }).action).toBe('escalate');
+    expect(run({}, { policy: { freeze } }).action).toBe('rollback');
+    // A pause that ended before the decider's clock but after the alert still holds.
+    expect(run({ pause: pause(5), evaluatedAt: at(10) }).action).toBe('hold');
+    const d = run({ evaluatedAt: at(10) });
+    expect(d.evaluatedAt).toBe(at(10));
+    expect(run({}).evaluatedAt).toBe(T0);
+    expect(applyDecision(stateWith(), d, 'dec', 'rb', DEFAULT_POLICY)).toMatchObject({ lastBurnAt: at(10), inFlightSince: at(10) });
+  });
+
+  it('a weekly window with minutes in its start and end, and an end of 24:00, read to the minute', () => {
+    const evening: FreezeWindow = { days: ['thu'], start: '09:30', end: '10:15', timeZone: 'UTC' };
+    expect(freezeInForce(evening, Date.parse('2026-11-26T09:29:00Z'))).toBe(false);
+    expect(freezeInForce(evening, Date.parse('2026-11-26T09:30:00Z'))).toBe(true);
+    expect(freezeInForce(evening, Date.parse('2026-11-26T10:14:00Z'))).toBe(true);
+    expect(freezeInForce(evening, Date.parse('2026-11-26T10:15:00Z'))).toBe(false);
+    const same: FreezeWindow = { days: ['thu'], start: '10:00', end: '10:00', timeZone: 'UTC' };
+    // A start equal to its end runs a whole day, into the next.
+    expect(freezeInForce(same, Date.parse('2026-11-26T10:00:00Z'))).toBe(true);
+    expect(freezeInForce(same, Date.parse('2026-11-27T09:59:00Z'))).toBe(true);
+    expect(freezeInForce(same, Date.parse('2026-11-26T09:59:00Z'))).toBe(false);
+    expect(describeFreeze(same)).toBe('weekly freeze thu 10:00–10:00 the next day UTC');
+    expect(describeFreeze({ days: ['thu'], start: '09:30', end: '10:15', timeZone: 'UTC', reason: 'standup' })).toBe(
+      'weekly freeze thu 09:30–10:15 UTC (standup)',
+    );
+    expect(describeFreeze({ from: '2026-12-24T00:00:00Z', to: '2026-12-27T00:00:00Z' })).toBe(
+      'freeze from 2026-12-24T00:00:00Z to 2026-12-27T00:00:00Z',
+    );
+    expect(describeFreeze({ days: ['thu'], start: '10:00', end: '24:00', timeZone: 'UTC' })).toBe('weekly freeze thu 10:00–24:00 UTC');
+  });
+
+  it('names at most ten burning services, and says when there are more', () => {
+    expect(run({ fleet: fleet(9, 0) }).reason).toMatch(
+      /\(api-backend, svc-0, svc-1, svc-2, svc-3, svc-4, svc-5, svc-6, svc-7, svc-8\) is more than 5/,
+    );
+    expect(run({ fleet: fleet(10, 0) }).reason).toMatch(/svc-8, …\) is more than 5/);
+  });
+
+  it('an acknowledgement without a reason says who and when only', () => {
+    expect(run({ acknowledgement: { ...ack, reason: '' } }).reason).toBe(
+      `no rollback: incident 0.ctl was acknowledged by bob at ${at(-1)}: a human owns it, no automatic rollback`,
     );
   });
 });
