@@ -65,6 +65,13 @@ export interface DeciderDeps {
   now?: () => Date;
 }
 
+/** An open alert whose value is over its bar: the only kind that could roll back, so the only one worth a read before deciding. */
+function openOverItsBar(alert: AlertEvent, service: ServiceConfig): boolean {
+  const bar = thresholdFor(alert, service.policy);
+  const measured = measuredValue(alert);
+  return alert.state === 'open' && bar !== null && measured !== null && measured > bar.value;
+}
+
 /**
  * Asks Cloud Monitoring whether the service still burns, on the alert policy's
  * two windows, before a decision that could roll back: only for a service that
@@ -80,9 +87,7 @@ export async function checkMonitoring(
 ): Promise<MonitoringCheck | null> {
   if (service.slo === null) return null;
   const windows = confirmationWindows(alert, service.policy);
-  const bar = thresholdFor(alert, service.policy);
-  const measured = measuredValue(alert);
-  if (alert.state !== 'open' || windows === null || bar === null || measured === null || measured <= bar.value) return null;
+  if (windows === null || !openOverItsBar(alert, service)) return null;
   const base = { slo: service.slo, ...windows };
   const unavailable = (error: string): MonitoringCheck => ({
     status: 'unavailable',
@@ -119,11 +124,7 @@ async function readFleetFor(
   now: () => Date,
   logger: Logger,
 ): Promise<FleetView | null> {
-  if (!alert.manual) {
-    const bar = thresholdFor(alert, service.policy);
-    const measured = measuredValue(alert);
-    if (alert.state !== 'open' || bar === null || measured === null || measured <= bar.value) return null;
-  }
+  if (!alert.manual && !openOverItsBar(alert, service)) return null;
   try {
     return await store.readFleet(now(), service.policy.breakerWindowMinutes);
   } catch (err) {

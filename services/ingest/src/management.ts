@@ -245,16 +245,12 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
   };
 
   app.get<{ Params: { id: string } }>('/rollback/status/:id', { onRequest: guard }, async (req, reply) => {
-    const refused = denied(req, reply);
-    if (refused) return refused;
     const found = await rollbackStatus(deps.db, req.params.id);
     if (!found) return deps.reject(reply, 404, `no rollback, decision or incident ${req.params.id}`);
     return reply.code(200).send(found);
   });
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/rollback/recent', { onRequest: guard }, async (req, reply) => {
-    const refused = denied(req, reply);
-    if (refused) return refused;
     const hours = Number(req.query.hours ?? '24');
     const limit = Number(req.query.limit ?? '50');
     if (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 90)
@@ -299,8 +295,6 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
     deps.services[name] ?? deps.reject(reply, 404, `no service ${JSON.stringify(name.slice(0, 100))} in Burnback's configuration`);
 
   app.get<{ Querystring: Query }>('/rollback/metrics', { onRequest: guard }, async (req, reply) => {
-    const refused = denied(req, reply);
-    if (refused) return refused;
     const hoursText = param(req, reply, 'hours');
     if (isReply(hoursText)) return hoursText;
     const hours = Number(hoursText ?? '24');
@@ -310,8 +304,6 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
   });
 
   app.post<{ Params: { service: string }; Querystring: Query }>('/services/:service/pause', { onRequest: guard }, async (req, reply) => {
-    const refused = denied(req, reply);
-    if (refused) return refused;
     const service = serviceOf(req.params.service, reply);
     if (isReply(service)) return service;
     const by = actorOf(req, reply);
@@ -357,8 +349,6 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
   });
 
   app.post<{ Params: { service: string }; Querystring: Query }>('/services/:service/resume', { onRequest: guard }, async (req, reply) => {
-    const refused = denied(req, reply);
-    if (refused) return refused;
     const service = serviceOf(req.params.service, reply);
     if (isReply(service)) return service;
     const by = actorOf(req, reply);
@@ -382,8 +372,6 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
   });
 
   app.post<{ Params: { id: string }; Querystring: Query }>('/alerts/:id/acknowledge', { onRequest: guard }, async (req, reply) => {
-    const refused = denied(req, reply);
-    if (refused) return refused;
     const id = req.params.id;
     if (!/^[\w.:-]{1,200}$/.test(id)) return deps.reject(reply, 400, 'an incident id is 1 to 200 letters, digits or ._:-');
     const by = actorOf(req, reply);
@@ -417,8 +405,6 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
   });
 
   app.post<{ Params: { service: string }; Querystring: Query }>('/rollback/manual/:service', { onRequest: guard }, async (req, reply) => {
-    const refused = denied(req, reply);
-    if (refused) return refused;
     const service = serviceOf(req.params.service, reply);
     if (isReply(service)) return service;
     const by = actorOf(req, reply);

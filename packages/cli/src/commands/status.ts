@@ -87,8 +87,6 @@ export interface ServiceStatus {
   lastDecision: { decisionId: string; action: string; reason: string; decidedAt: string; confidence: number | null } | null;
 }
 
-const cooldownStart = (r: RecentRollback): number => cooldownStartOf(r);
-
 /** One service's status as of `now`, from its documents. */
 export async function serviceStatus(db: Firestore, config: Config, name: string, now: Date): Promise<ServiceStatus> {
   const service = config.services[name]!;
@@ -103,8 +101,8 @@ export async function serviceStatus(db: Firestore, config: Config, name: string,
   const state = stateDoc.exists ? ServiceState.parse(stateDoc.data()) : null;
   const target = targetDoc.exists ? TargetRecord.parse(targetDoc.data()) : null;
   const recent = state?.recentRollbacks ?? [];
-  const latest = recent.reduce<RecentRollback | null>((a, r) => (a === null || cooldownStart(r) > cooldownStart(a) ? r : a), null);
-  const remainingMs = latest ? cooldownStart(latest) + service.policy.cooldownMinutes * 60_000 - now.getTime() : 0;
+  const latest = recent.reduce<RecentRollback | null>((a, r) => (a === null || cooldownStartOf(r) > cooldownStartOf(a) ? r : a), null);
+  const remainingMs = latest ? cooldownStartOf(latest) + service.policy.cooldownMinutes * 60_000 - now.getTime() : 0;
   const inFlight = rollbacks.docs
     .map((d) => RollbackRecord.parse(d.data()))
     .filter((r) => !isFinalStage(r.status) && !r.command.validateOnly)
@@ -120,7 +118,7 @@ export async function serviceStatus(db: Firestore, config: Config, name: string,
     serving: target?.serving ? { releaseId: target.serving.releaseId, since: target.serving.since } : null,
     cooldown:
       latest && remainingMs > 0
-        ? { remainingMinutes: Math.ceil(remainingMs / 60_000), since: new Date(cooldownStart(latest)).toISOString() }
+        ? { remainingMinutes: Math.ceil(remainingMs / 60_000), since: new Date(cooldownStartOf(latest)).toISOString() }
         : null,
     rollbacksLastHour: recent.filter((r) => Date.parse(r.decidedAt) > now.getTime() - HOUR_MS).length,
     maxRollbacksPerHour: service.policy.maxRollbacksPerHour,

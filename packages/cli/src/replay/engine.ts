@@ -1,6 +1,5 @@
 import {
   DecisionActions,
-  recommendationIdFor,
   rollbackIdFor,
   type DecisionAction,
   type DecisionRecord,
@@ -66,6 +65,21 @@ export function sameJson(a: unknown, b: unknown): boolean {
   return count === 0;
 }
 
+/** A replayed decision beside its record, and the parts in which they differ. */
+function replayedOf(recorded: DecisionRecord, d: Decision): ReplayedDecision {
+  return {
+    decisionId: recorded.decisionId,
+    incidentId: recorded.incidentId,
+    service: recorded.service,
+    at: recorded.decidedAt,
+    recorded: { action: recorded.action, reason: recorded.reason },
+    replayed: { action: d.action, reason: d.reason },
+    differences: compare(recorded, d),
+  };
+}
+
+const NO_EVIDENCE = 'recorded before decisions kept their evidence';
+
 function compare(recorded: DecisionRecord, d: Decision): string[] {
   const differences: string[] = [];
   if (d.action !== recorded.action) differences.push('action');
@@ -90,19 +104,11 @@ export function replayRecorded(lines: readonly ExportLine[], onProgress?: (done:
     onProgress?.(i, records.length);
     const ev = r.evidence;
     if (!ev) {
-      result.skipped.push({ decisionId: r.decisionId, why: 'recorded before decisions kept their evidence' });
+      result.skipped.push({ decisionId: r.decisionId, why: NO_EVIDENCE });
       return;
     }
     const d = decide(ev.state, ev.alert, ev.policy, ev.incident, ev.target, r.monitoring, controlsOf(r));
-    result.decisions.push({
-      decisionId: r.decisionId,
-      incidentId: r.incidentId,
-      service: r.service,
-      at: r.decidedAt,
-      recorded: { action: r.action, reason: r.reason },
-      replayed: { action: d.action, reason: d.reason },
-      differences: compare(r, d),
-    });
+    result.decisions.push(replayedOf(r, d));
   });
   onProgress?.(records.length, records.length);
   return result;
@@ -154,31 +160,19 @@ export function replayWhatIf(
     const r = line.data;
     const ev = r.evidence;
     if (!ev) {
-      result.skipped.push({ decisionId: r.decisionId, why: 'recorded before decisions kept their evidence' });
+      result.skipped.push({ decisionId: r.decisionId, why: NO_EVIDENCE });
       return;
     }
     const state = states.get(r.service) ?? ev.state;
     const incident = incidents.has(r.incidentId) ? incidents.get(r.incidentId)! : ev.incident;
     const policy = policyFor(r.service);
     const d = decide(state, ev.alert, policy, incident, ev.target, r.monitoring, controlsOf(r));
-    const rollbackId =
-      d.action === DecisionActions.rollback
-        ? rollbackIdFor(r.incidentId)
-        : d.action === DecisionActions.recommend
-          ? recommendationIdFor(r.decisionId)
-          : null;
-    if (rollbackId && d.action === DecisionActions.rollback) ordered.add(rollbackId);
+    // Only a rollback's id matters to the fold (a recommendation changes neither the service nor the incident).
+    const rollbackId = d.action === DecisionActions.rollback ? rollbackIdFor(r.incidentId) : null;
+    if (rollbackId) ordered.add(rollbackId);
     states.set(r.service, applyDecision(state, d, r.decisionId, rollbackId, policy));
     incidents.set(r.incidentId, applyIncident(incident, ev.alert, d, r.decisionId, rollbackId));
-    const replayed: ReplayedDecision = {
-      decisionId: r.decisionId,
-      incidentId: r.incidentId,
-      service: r.service,
-      at: r.decidedAt,
-      recorded: { action: r.action, reason: r.reason },
-      replayed: { action: d.action, reason: d.reason },
-      differences: compare(r, d),
-    };
+    const replayed = replayedOf(r, d);
     result.decisions.push(replayed);
     const was = r.action === DecisionActions.rollback;
     const now = d.action === DecisionActions.rollback;
