@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '@burnback/cli';
+import { Collections, type TargetRecord } from '@burnback/contracts';
 import { closedIncident, cpuUtilisationIncident, openIncident, waitFor } from '@burnback/testkit';
 import { readExport } from '../src/replay/format';
 import { startPipeline, type Pipeline } from './pipeline-harness';
@@ -25,10 +26,23 @@ describe('burnback export and replay', () => {
     p = await startPipeline('replay', { rolloutStepMs: 40 });
     // A rollback, a refusal (the target now serves the release Burnback returned to), an ignored CPU alert, a close.
     await p.notify(openIncident({ ...p.fixture, incidentId: '0.burn' }));
-    await waitFor(async () => ((await p.rollbacks()).some((r) => r.status === 'succeeded') ? true : undefined), {
+    const rollback = await waitFor(async () => (await p.rollbacks()).find((r) => r.status === 'succeeded'), {
       what: 'the rollback to succeed',
       timeoutMs: 30_000,
     });
+    // The second burn must be judged knowing that production serves rel-001 by Burnback's hand (the ping-pong refusal
+    // this file replays). Progress and Cloud Deploy's notifications arrive on different subscriptions and on a loaded
+    // machine either may be retried seconds later; judged before that, the burn rightly escalates on low confidence.
+    await waitFor(
+      async () =>
+        (await p.env.db.collection(Collections.targets).get()).docs.some((d) => {
+          const t = d.data() as TargetRecord;
+          return t.target === 'production' && t.returnedTo?.rollbackId === rollback.rollbackId;
+        })
+          ? true
+          : undefined,
+      { what: 'the decider to record that the rollback returned production', timeoutMs: 30_000 },
+    );
     await p.notify(openIncident({ ...p.fixture, incidentId: '0.again' }));
     await p.notify(cpuUtilisationIncident({ ...p.fixture, incidentId: '0.cpu' }));
     await p.notify(closedIncident({ ...p.fixture, incidentId: '0.burn', endedAt: p.fixture.startedAt + 600 }));

@@ -196,6 +196,20 @@ export class Simulation {
       this.say(`rollback of ${e.incident} ${e.rollback}: ${line?.detail ?? r.failureReason ?? ''}`);
       if (e.release !== undefined && r.releaseId !== e.release)
         throw new Expectation(`expected the rollback of ${e.incident} to return to ${e.release}, it returns to ${r.releaseId}`);
+      // The executor records the outcome; the decider learns it from progress and Cloud Deploy's notifications, which
+      // may arrive later. The next step (a burn, a ship) is judged on what the decider knows, so wait until it knows.
+      if (e.rollback === 'succeeded' && !r.command.validateOnly) {
+        const ref = this.deps.db.collection(Collections.targets).doc(targetDocIdFor(this.service));
+        await this.until(
+          async () => {
+            const doc = await ref.get();
+            return doc.exists && TargetRecord.parse(doc.data()).returnedTo?.rollbackId === r.rollbackId ? true : undefined;
+          },
+          within,
+          `the decider to record that the rollback of ${e.incident} returned ${this.service.target} to ${r.releaseId}`,
+        );
+        this.say(`the decider knows ${r.releaseId} serves ${this.service.target} again`);
+      }
       return;
     }
     const ids = [...this.incidents.values()].map((i) => i.id);
