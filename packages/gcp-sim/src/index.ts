@@ -35,7 +35,13 @@ export {
   CANARY_STRATEGY,
   STANDARD_STRATEGY,
 } from './cloud-deploy/seed.js';
-export { worldFromServices, servicesFromConfigFile, type WorldService } from './cloud-deploy/world.js';
+export {
+  worldFromServices,
+  worldFromHistory,
+  servicesFromConfigFile,
+  type ServedRelease,
+  type WorldService,
+} from './cloud-deploy/world.js';
 export { Scenario, parseScenario, loadScenarioFile, seedFromScenario } from './cloud-deploy/scenario.js';
 export {
   uniformTimings,

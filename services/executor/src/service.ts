@@ -8,6 +8,7 @@ import {
   PubSubPublisher,
   startHealthServer,
   startSubscriber,
+  type Clock,
   type Logger,
   type Metrics,
 } from '@burnback/platform';
@@ -34,6 +35,8 @@ export async function startExecutorService(deps: {
   port?: number | null;
   pollIntervalMs?: number;
   retry?: ExecutorDeps['retry'];
+  /** Default the wall clock; `burnback replay --through-pipeline` gives the recorded timeline. */
+  clock?: Clock;
 }): Promise<ExecutorService> {
   const { pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('executor');
@@ -49,6 +52,7 @@ export async function startExecutorService(deps: {
     signal: shutdown.signal,
     ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),
     ...(deps.retry ? { retry: deps.retry } : {}),
+    ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
   });
   const subscriber = startSubscriber({
     pubsub,
