@@ -143,7 +143,11 @@ export async function startControlServer(
           ...(query.pipeline ? { pipeline: pipelineName(query.pipeline) } : {}),
           ...(query.target ? { targetId: query.target } : {}),
         });
-        logger.info('rollback faults cleared', { event: 'faults_cleared', faults: cleared.map((f) => f.id), ...query });
+        logger.info(`rollback faults cleared: ${cleared.map((f) => f.id).join(', ') || 'none was pending'}`, {
+          event: 'faults_cleared',
+          faults: cleared.map((f) => f.id),
+          ...query,
+        });
         return send(res, 200, { cleared: cleared.map(viewOf) });
       }
       queryOf(url, []);
@@ -190,7 +194,7 @@ export async function startControlServer(
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof ControlRefusal) {
-        logger.warn('control request refused', {
+        logger.warn(`control request ${req.method} ${(req.url ?? '').split('?')[0]} refused (${err.status}): ${err.message}`, {
           method: req.method,
           path: (req.url ?? '').split('?')[0],
           status: err.status,
@@ -200,7 +204,11 @@ export async function startControlServer(
         req.resume();
         return refuse(res, err);
       }
-      logger.warn('control request failed', { method: req.method, path: (req.url ?? '').split('?')[0], error: String(err) });
+      logger.warn(`control request ${req.method} ${(req.url ?? '').split('?')[0]} failed: ${String(err)}`, {
+        method: req.method,
+        path: (req.url ?? '').split('?')[0],
+        error: String(err),
+      });
       req.resume();
       refuse(res, new ControlRefusal(500, `gcp-sim could not handle the request: ${String(err)}`));
     });
