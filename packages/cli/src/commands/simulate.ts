@@ -58,7 +58,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** An expectation not met, or a step that could not be done (a notification refused, gcp-sim's control unreachable). */
 class Expectation extends Error {}
 
-/** A scenario played against the stack: notifications to Pub/Sub, releases through gcp-sim's Cloud Deploy, answers read from Firestore. */
+/**
+ * A scenario played against the stack: notifications through its channel (Pub/Sub or the webhook), releases through
+ * gcp-sim's Cloud Deploy, failures through gcp-sim's control endpoint, answers read from Firestore.
+ */
 export class Simulation {
   private readonly started = Date.now();
   private readonly incidents = new Map<string, { id: string; startedAt: number }>();
