@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { CloudDeployClient } from '@google-cloud/deploy';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
@@ -12,8 +13,10 @@ import {
   type Metrics,
 } from '@burnback/platform';
 import { CloudDeployPort } from './deploy.js';
-import { createExecutorHandler, type ExecutorDeps } from './handler.js';
+import { createExecutorHandler } from './handler.js';
+import type { RollbackStepsDeps } from './rollback-steps.js';
 import { RollbackStore } from './store.js';
+import { startRolloutTracker, type RolloutTrackerDeps } from './tracker.js';
 
 export interface ExecutorService {
   /** http://host:port of health and metrics, when a port was given. */
@@ -21,7 +24,14 @@ export interface ExecutorService {
   close(): Promise<void>;
 }
 
-/** Wires the executor: burnback-commands in, Cloud Deploy rollbacks, burnback-progress out. */
+/** Commands handled at once: each holds one flow-control slot only while it starts a rollback (seconds), never while it runs. */
+const MAX_COMMANDS_IN_FLIGHT = 20;
+
+/**
+ * Wires the executor: burnback-commands in (each command starts its rollback
+ * and is acked), the rollout tracker following every started rollback from
+ * Firestore, Cloud Deploy rollbacks, burnback-progress out.
+ */
 export async function startExecutorService(deps: {
   pubsub: PubSub;
   db: Firestore;
@@ -33,29 +43,41 @@ export async function startExecutorService(deps: {
   /** Port for health and metrics; null = none (in-process tests). */
   port?: number | null;
   pollIntervalMs?: number;
-  retry?: ExecutorDeps['retry'];
+  maxPollIntervalMs?: number;
+  maxTrackingMs?: number;
+  retry?: RollbackStepsDeps['retry'];
+  /** The tracker's settings (tests shorten the lease and the idle sweep). */
+  tracker?: Pick<RolloutTrackerDeps, 'owner' | 'concurrency' | 'leaseMs' | 'idleSweepMs' | 'drainMs'>;
 }): Promise<ExecutorService> {
   const { pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('executor');
-  // Aborted on close: a rollout being tracked is handed back (nack) instead of holding shutdown for minutes.
+  // Aborted on close: a command still starting its rollback stops retrying Cloud Deploy and is nacked (redelivery resumes it).
   const shutdown = new AbortController();
+  // One retry wait at a time per command in flight may listen to it: a bound, declared.
+  setMaxListeners(MAX_COMMANDS_IN_FLIGHT + 1, shutdown.signal);
   const publisher = new PubSubPublisher(pubsub);
-  const handle = createExecutorHandler({
-    store: new RollbackStore(db),
-    deploy: new CloudDeployPort(deps.deployClient),
+  const store = new RollbackStore(db);
+  const deploy = new CloudDeployPort(deps.deployClient);
+  const shared = {
+    store,
+    deploy,
     publisher,
     logger,
     metrics,
-    signal: shutdown.signal,
     ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),
+    ...(deps.maxPollIntervalMs !== undefined ? { maxPollIntervalMs: deps.maxPollIntervalMs } : {}),
+    ...(deps.maxTrackingMs !== undefined ? { maxTrackingMs: deps.maxTrackingMs } : {}),
     ...(deps.retry ? { retry: deps.retry } : {}),
-  });
+  };
+  const tracker = startRolloutTracker({ ...shared, ...deps.tracker });
+  const handle = createExecutorHandler({ ...shared, signal: shutdown.signal, onTracked: () => tracker.wake() });
   const subscriber = startSubscriber({
     pubsub,
     subscription: Subscriptions.executor.name,
     deadLetter: publisher,
     logger,
     metrics,
+    maxInFlight: MAX_COMMANDS_IN_FLIGHT,
     handler: cloudEventHandler([EventTypes.rollbackCommand, EventTypes.rollbackValidate], handle),
     onUnexpectedClose: deps.onFatal,
   });
@@ -66,7 +88,7 @@ export async function startExecutorService(deps: {
     async close() {
       shutdown.abort();
       await health.close();
-      await subscriber.close();
+      await Promise.all([subscriber.close(), tracker.close()]);
       await publisher.close();
     },
   };
