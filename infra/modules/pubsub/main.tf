@@ -66,6 +66,11 @@ locals {
       ordered  = true
       consumer = "executor"
     }
+    "burnback-executor-deploy-events" = {
+      topic    = "clouddeploy-operations"
+      ordered  = false
+      consumer = "executor"
+    }
   }
 
   # Where dead letters wait for a human (or `burnback replay`). Not read by

@@ -13,6 +13,7 @@ import {
   type Metrics,
 } from '@burnback/platform';
 import { CloudDeployPort } from './deploy.js';
+import { createDeployEventHandler } from './deploy-events.js';
 import { createExecutorHandler } from './handler.js';
 import type { RollbackStepsDeps } from './rollback-steps.js';
 import { RollbackStore } from './store.js';
@@ -30,7 +31,8 @@ const MAX_COMMANDS_IN_FLIGHT = 20;
 /**
  * Wires the executor: burnback-commands in (each command starts its rollback
  * and is acked), the rollout tracker following every started rollback from
- * Firestore, Cloud Deploy rollbacks, burnback-progress out.
+ * Firestore (woken early by Cloud Deploy's notifications of rollouts that
+ * ended), Cloud Deploy rollbacks, burnback-progress out.
  */
 export async function startExecutorService(deps: {
   pubsub: PubSub;
@@ -81,14 +83,28 @@ export async function startExecutorService(deps: {
     handler: cloudEventHandler([EventTypes.rollbackCommand, EventTypes.rollbackValidate], handle),
     onUnexpectedClose: deps.onFatal,
   });
-  logger.info(`executor consuming ${Subscriptions.executor.name}`, { event: 'started' });
+  // A hint only: without it the tracker still finds every ending on its own looks, so losing it is logged, not fatal.
+  const deployEvents = startSubscriber({
+    pubsub,
+    subscription: Subscriptions.executorDeployEvents.name,
+    deadLetter: publisher,
+    logger,
+    metrics,
+    handler: createDeployEventHandler({ store, logger, onNudged: () => tracker.wake() }),
+    onUnexpectedClose: (error) =>
+      logger.error(
+        `${Subscriptions.executorDeployEvents.name} closed: rollout endings are now noticed on the tracker's own looks only (${error.message})`,
+        { event: 'deploy_events_stopped', error },
+      ),
+  });
+  logger.info(`executor consuming ${Subscriptions.executor.name} and ${Subscriptions.executorDeployEvents.name}`, { event: 'started' });
   const health = await startHealthServer({ port: deps.port, metrics, logger });
   return {
     address: health.address,
     async close() {
       shutdown.abort();
       await health.close();
-      await Promise.all([subscriber.close(), tracker.close()]);
+      await Promise.all([subscriber.close(), deployEvents.close(), tracker.close()]);
       await publisher.close();
     },
   };

@@ -230,6 +230,43 @@ export class RollbackStore {
     await this.ref(rollbackId).update({ 'tracking.dueAt': until.toISOString() });
   }
 
+  /** The rollbacks whose own rollout has this id (one, as the id is derived from the rollback id). */
+  async idsByRolloutId(rolloutId: string): Promise<string[]> {
+    const snap = await this.db.collection(Collections.rollbacks).where('command.rolloutId', '==', rolloutId).limit(10).select().get();
+    return snap.docs.map((d) => d.id);
+  }
+
+  /** The rollbacks of this pipeline's target that have not started yet (one may wait for a rollout there to stop). */
+  async idsNotStartedOn(pipeline: string, target: string): Promise<string[]> {
+    const snap = await this.db
+      .collection(Collections.rollbacks)
+      .where('command.pipeline', '==', pipeline)
+      .where('command.target', '==', target)
+      .where('status', '==', 'accepted')
+      .limit(10)
+      .select()
+      .get();
+    return snap.docs.map((d) => d.id);
+  }
+
+  /**
+   * Brings the rollback's next look forward to `now`, as a fresh start of its
+   * backoff. False when there is nothing to bring forward: no tracking, already
+   * due, or a tracker holding it right now (its look, or the next, sees the change).
+   */
+  async nudge(rollbackId: string, now: Date): Promise<boolean> {
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(this.ref(rollbackId));
+      if (!snap.exists) return false;
+      const current = parseRecord(rollbackId, snap.data());
+      const tracking = current.tracking;
+      if (!tracking || tracking.lease || Date.parse(tracking.dueAt) <= now.getTime()) return false;
+      const next: RollbackRecord = { ...current, tracking: { ...tracking, dueAt: now.toISOString(), unchangedChecks: 0 } };
+      tx.set(this.ref(rollbackId), toFirestoreData(next));
+      return true;
+    });
+  }
+
   async get(rollbackId: string): Promise<RollbackRecord | null> {
     const snap = await this.ref(rollbackId).get();
     return snap.exists ? parseRecord(rollbackId, snap.data()) : null;

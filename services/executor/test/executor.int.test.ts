@@ -363,6 +363,36 @@ describe('the executor on the emulators and gcp-sim', () => {
     }
   });
 
+  it('a rollout whose end Cloud Deploy announces is reported at once, before its next scheduled look', async () => {
+    await start({ notifications: { projectId: env.projectId, pubsub: env.pubsub } });
+    // Left to itself, the tracker would look a minute after the rollback started, and then not for another minute.
+    const service = await startExecutorService({
+      pubsub: env.pubsub,
+      db: env.db,
+      deployClient: client,
+      logger: env.logger,
+      pollIntervalMs: 60_000,
+      maxPollIntervalMs: 60_000,
+      retry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
+      tracker: { idleSweepMs: 60_000 },
+    });
+    try {
+      await publisher.publishEvent(Topics.commands, command(env.projectId, 'rb-announced'), 'api-backend');
+      const started = await waitFor(async () => {
+        const record = await store.get('rb-announced');
+        return record?.status === 'started' ? record : undefined;
+      });
+      const firstLook = Date.parse(started.audit.find((a) => a.stage === 'started')!.at) + 60_000;
+      const record = await settled('rb-announced');
+      expect(record.status).toBe('succeeded');
+      // Cloud Deploy's Succeed notification brought the look forward: the outcome came before the first scheduled look.
+      expect(Date.parse(record.audit.find((a) => a.stage === 'succeeded')!.at)).toBeLessThan(firstLook);
+      expect(stagesOf('rb-announced')).toEqual(['accepted', 'started', 'succeeded']);
+    } finally {
+      await service.close();
+    }
+  });
+
   it('a stored rollback record that no longer fits its schema dead-letters the command with the reason, and the executor keeps going', async () => {
     await start();
     const deadLetters = await tapTopic(env.pubsub, Topics.deadLetter);

@@ -27,6 +27,7 @@ import {
   CloudDeployPort,
   createExecutorHandler,
   RollbackStore,
+  startExecutorService,
   startRolloutTracker,
   type DeployPort,
   type ExecutorDeps,
@@ -240,6 +241,34 @@ describe('the executor chooses both releases right, through the real client agai
     // The preflight ran once, before the cancel; the rollback was created once, after it.
     expect(sim.deploy.callsTo('RollbackTarget').map((c) => c.request.validateOnly)).toEqual([true, false]);
     expect(sim.deploy.callsTo('CancelRollout')).toHaveLength(1);
+  });
+
+  it('the cancelled canary\u2019s notification lets the rollback go ahead at once, not at the tracker\u2019s next look', async () => {
+    await start({ notifications: { projectId: env.projectId, pubsub: env.pubsub } });
+    const canary = await ship('rel-003', 'production');
+    await waitUntil(() => sim.deploy.getRollout(canary)?.phases?.[0]?.state === 'SUCCEEDED', 'canary-25 to finish');
+    const pollIntervalMs = 60_000;
+    const service = await startExecutorService({
+      pubsub: env.pubsub,
+      db: env.db,
+      deployClient: client,
+      logger: env.logger,
+      pollIntervalMs,
+      maxPollIntervalMs: pollIntervalMs,
+      retry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
+      tracker: { idleSweepMs: pollIntervalMs },
+    });
+    try {
+      await publisher.publishEvent(Topics.commands, command(env.projectId), 'api-backend');
+      await progress.waitFor(1, (m) => m.json<RollbackProgress>().stage === 'succeeded', 30_000);
+    } finally {
+      await service.close();
+    }
+    const record = (await store.get('rb-case-1'))!;
+    const at = (stage: string) => Date.parse(record.audit.find((a) => a.stage === stage)!.at);
+    expect(record.audit.map((a) => a.stage)).toEqual(['accepted', 'accepted', 'cancelling', 'cancelled', 'started', 'succeeded']);
+    // The first look was scheduled a poll interval after the cancel; the Cancelled and Succeed notifications came first.
+    expect(at('succeeded')).toBeLessThan(at('cancelling') + pollIntervalMs);
   });
 
   it('a release whose verify failed after its deploy succeeded is serving, so it is the one left', async () => {
