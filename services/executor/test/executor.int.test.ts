@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import type { CloudDeployClient } from '@google-cloud/deploy';
 import {
   Collections,
@@ -12,7 +13,7 @@ import {
   type RollbackProgress,
 } from '@burnback/contracts';
 import { defaultDeploySeed, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
-import { createDeployClient, PubSubPublisher } from '@burnback/platform';
+import { createDeployClient, createLogger, PubSubPublisher } from '@burnback/platform';
 import { createTestEnvironment, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
 import {
   CloudDeployPort,
@@ -229,6 +230,41 @@ describe('the executor on the emulators and gcp-sim', () => {
     const events = await progress.waitFor(3);
     expect(events.map((m) => m.json<RollbackProgress>().stage)).toEqual(['accepted', 'started', 'succeeded']);
     expect(rollbacksCreated()).toHaveLength(1);
+  });
+
+  it('a tracked record that no longer fits its schema is logged and put off, and the tracker keeps going', async () => {
+    const handle = await start();
+    const lines: Array<Record<string, unknown>> = [];
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) =>
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      ),
+    );
+    // Written by an older release: a status this one does not know, due for tracking.
+    const legacy = { rollbackId: 'rb-legacy', status: 'exploded', tracking: { dueAt: new Date(Date.now() - 1000).toISOString() } };
+    await env.db.collection(Collections.rollbacks).doc('rb-legacy').set(legacy);
+    track({ logger: createLogger('executor', { stream }) });
+    // Positive control: the same tracker carries a good rollback to its end.
+    await handle(command(env.projectId));
+    expect((await settled('rb-test-1')).status).toBe('succeeded');
+
+    const stored = (await env.db.collection(Collections.rollbacks).doc('rb-legacy').get()).data()!;
+    expect(stored).toMatchObject({ rollbackId: 'rb-legacy', status: 'exploded' });
+    expect(Date.parse((stored.tracking as { dueAt: string }).dueAt)).toBeGreaterThan(Date.parse(legacy.tracking.dueAt));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        severity: 'ERROR',
+        event: 'tracking_unreadable',
+        message: expect.stringMatching(
+          /^rollbacks\/rb-legacy cannot be tracked: rollbacks\/rb-legacy does not fit the RollbackRecord schema/,
+        ),
+      }),
+    );
   });
 
   it('a delivery whose view went stale (another delivery started the rollout) does not fail it on a refusal', async () => {
