@@ -10,7 +10,7 @@ const USAGE = `burnback <command> [options]
 
 Commands:
   dev        run the whole system locally: emulators, topics, gcp-sim, ingest, decider, executor
-  trigger    publish a Cloud Monitoring incident to monitoring-incidents (or the webhook)
+  trigger    = simulate burn (npm run trigger): api-backend burns and is rolled back; --via webhook, --service S
   topology   create Burnback's topics and subscriptions on the Pub/Sub emulator
   status     per service: mode, what serves, cooldown, rollbacks in the last hour, in flight, last decision
   decisions  recent decisions with their verdicts (--service S, --since 2h)

@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import { PubSub } from '@google-cloud/pubsub';
 import { servicesFromConfigFile, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
+import { createLogger } from '@burnback/platform';
 import { EMULATORS, ensureEmulator, ensureTopology, stopEmulator, waitFor, type RunningEmulator } from '@burnback/testkit';
 import { assertPortsFree } from './processes.js';
 
@@ -14,13 +16,21 @@ export const LOCAL_WEBHOOK_TOKEN = 'local-dev-webhook-token';
 export const LOCAL_MANAGEMENT_TOKEN = 'local-dev-management-token';
 
 export const LOCAL_PORTS = { ingest: 8080, decider: 8081, executor: 8082, gcpSim: 8087 } as const;
+/** gcp-sim's control endpoint (HTTP, 127.0.0.1 only) in `npm start`; not a container port: docker compose does not publish it. */
+export const LOCAL_GCP_SIM_CONTROL_PORT = 8088;
 
 /**
  * The ports a local stack uses: the defaults, or BURNBACK_DEV_PORT_BASE (ingest;
- * decider and executor follow) and GCP_SIM_PORT, so a second stack (a test) can
- * run beside a developer's `npm start`.
+ * decider and executor follow), GCP_SIM_PORT and GCP_SIM_CONTROL_PORT, so a
+ * second stack (a test) can run beside a developer's `npm start`.
  */
-export function localPorts(env: NodeJS.ProcessEnv): { ingest: number; decider: number; executor: number; gcpSim: number } {
+export function localPorts(env: NodeJS.ProcessEnv): {
+  ingest: number;
+  decider: number;
+  executor: number;
+  gcpSim: number;
+  gcpSimControl: number;
+} {
   const parse = (name: string, fallback: number): number => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
@@ -29,7 +39,13 @@ export function localPorts(env: NodeJS.ProcessEnv): { ingest: number; decider: n
     return n;
   };
   const base = parse('BURNBACK_DEV_PORT_BASE', LOCAL_PORTS.ingest);
-  return { ingest: base, decider: base + 1, executor: base + 2, gcpSim: parse('GCP_SIM_PORT', LOCAL_PORTS.gcpSim) };
+  return {
+    ingest: base,
+    decider: base + 1,
+    executor: base + 2,
+    gcpSim: parse('GCP_SIM_PORT', LOCAL_PORTS.gcpSim),
+    gcpSimControl: parse('GCP_SIM_CONTROL_PORT', LOCAL_GCP_SIM_CONTROL_PORT),
+  };
 }
 
 const SERVICES = ['ingest', 'decider', 'executor'] as const;
@@ -100,6 +116,17 @@ export function formatLogLine(service: string, line: string, pretty: boolean, co
   } catch {
     return `${service.padEnd(9)} ${line}`;
   }
+}
+
+/** A stream of JSON log lines printed as the services' are (human, or raw with --json). */
+function linesTo(component: string, opts: LocalStackOptions): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line) opts.print(formatLogLine(component, line, opts.pretty, opts.colour ?? false));
+      done();
+    },
+  });
 }
 
 function spawnService(service: ServiceName, env: NodeJS.ProcessEnv, opts: LocalStackOptions): ChildProcess {
@@ -182,6 +209,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       decider: { port: wanted.decider, envVar: 'BURNBACK_DEV_PORT_BASE' },
       executor: { port: wanted.executor, envVar: 'BURNBACK_DEV_PORT_BASE' },
       'gcp-sim': { port: wanted.gcpSim, envVar: 'GCP_SIM_PORT' },
+      'gcp-sim control': { port: wanted.gcpSimControl, envVar: 'GCP_SIM_CONTROL_PORT' },
     });
     for (const spec of [EMULATORS.pubsub, EMULATORS.firestore]) {
       const running = await ensureEmulator(spec, { host: opts.env[spec.envVar] || spec.host, projectId: opts.projectId, log });
@@ -205,6 +233,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       rolloutStepMs: opts.rolloutStepMs ?? 1000,
       services: servicesFromConfigFile(opts.env.BURNBACK_CONFIG ?? resolve(REPO_ROOT, 'config/local.yaml')),
       notifications: { projectId: opts.projectId },
+      // `burnback simulate`'s fail steps reach gcp-sim here; what they set and clear is logged like the services' lines.
+      control: { port: ports.gcpSimControl, logger: createLogger('gcp-sim', { stream: linesTo('gcp-sim', opts) }) },
     });
     sim.deploy.onRolloutChange((rollout, previous) => {
       if (previous) log(`gcp-sim: rollout ${rollout.name} ${previous} -> ${rollout.state}`);
@@ -244,6 +274,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         'Pub/Sub emulator': pubsubHost,
         'Firestore emulator': firestoreHost,
         'gcp-sim (Cloud Deploy gRPC)': sim.address,
+        'gcp-sim control (HTTP)': sim.control!.url,
         'ingest (HTTP front door)': `http://127.0.0.1:${ports.ingest}`,
         'decider (health, metrics)': `http://127.0.0.1:${ports.decider}`,
         'executor (health, metrics)': `http://127.0.0.1:${ports.executor}`,

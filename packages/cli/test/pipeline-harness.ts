@@ -9,10 +9,11 @@ import {
   type RollbackProgress,
   type RollbackRecord,
 } from '@burnback/contracts';
-import { startGcpSim, type GcpSim } from '@burnback/gcp-sim';
+import { GcpSimControl, servicesFromConfigFile, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
 import { createDeployClient, createMetrics, PubSubPublisher, type Config } from '@burnback/platform';
 import {
   createTestEnvironment,
+  LOCAL_CONFIG_PATH,
   notificationBytes,
   type IncidentFixtureOptions,
   tapTopic,
@@ -35,6 +36,8 @@ export interface Pipeline {
   env: TestEnvironment;
   config: Config;
   sim: GcpSim;
+  /** gcp-sim's control endpoint, as `burnback simulate` reaches it in a running stack. */
+  control: GcpSimControl;
   deployClient: CloudDeployClient;
   ingest: IngestService;
   decider: DeciderService;
@@ -76,11 +79,14 @@ export async function startPipeline(
 ): Promise<Pipeline> {
   const env = await createTestEnvironment(suite);
   // Cloud Deploy's notifications on: the decider learns from clouddeploy-operations what serves each target.
+  // As npm start: a pipeline and history for every configured service, and the control endpoint.
   const sim = await startGcpSim({
     projectId: env.projectId,
     rolloutStepMs: options.rolloutStepMs ?? 100,
     port: 0,
+    services: servicesFromConfigFile(options.env?.BURNBACK_CONFIG ?? LOCAL_CONFIG_PATH),
     notifications: { projectId: env.projectId, pubsub: env.pubsub },
+    control: { port: 0 },
   });
   const config = env.config({
     CLOUD_DEPLOY_ENDPOINT: sim.address,
@@ -143,6 +149,7 @@ export async function startPipeline(
     env,
     config,
     sim,
+    control: new GcpSimControl(sim.control!.url),
     deployClient,
     ingest,
     decider,

@@ -151,6 +151,34 @@ describe('burnback export and replay', () => {
     expect(whatIf.stdout).toMatch(/^what-if: 1 rollback\(s\) skipped, 0 added; 2 of 4 decision\(s\) change action$/m);
   }, 60_000);
 
+  it('--through-pipeline: the notifications go through the real services on fresh emulators, and the same decisions and rollbacks come out', async () => {
+    const out = await exportService();
+    const replayed = await cli(['replay', out, '--through-pipeline', '--config', p.config.configPath]);
+    const last = replayed.stdout.trim().split('\n').at(-1);
+    expect({ code: replayed.code, last, stderr: replayed.code === 0 ? '' : replayed.stderr }).toEqual({
+      code: 0,
+      last: 'through the pipeline: 4 decision(s) and 1 rollback(s) replayed, 0 differ from the recorded ones',
+      stderr: '',
+    });
+    expect(replayed.stdout).toMatch(/ROLLBACK +0\.burn {2}roll back: error ratio 2\.5 %/);
+    expect(replayed.stdout).toMatch(/ESCALATE +0\.again {2}escalate: production serves rel-001, the release Burnback returned to/);
+    expect(replayed.stdout).toMatch(/^rollback rb-[0-9a-f]+ of api-backend: succeeded, rel-002 → rel-001$/m);
+    // Fresh emulators: it started its own and stopped them (it says where, on standard error).
+    expect(replayed.stderr).toMatch(/^replay: starting a fresh pubsub emulator on 127\.0\.0\.1:\d+$/m);
+  }, 180_000);
+
+  it('--through-pipeline catches a record the pipeline does not reproduce', async () => {
+    const out = await exportService();
+    const tampered = join(dir, 'tampered-pipeline.ndjson');
+    writeFileSync(tampered, readFileSync(out, 'utf8').replace('"action":"ignore"', '"action":"hold"'));
+    const replayed = await cli(['replay', tampered, '--through-pipeline', '--config', p.config.configPath]);
+    expect(replayed.code).toBe(1);
+    expect(replayed.stdout).toMatch(/^ {2}≠ recorded: HOLD .* \(differs in action\)$/m);
+    expect(replayed.stdout.trim().split('\n').at(-1)).toBe(
+      'through the pipeline: 4 decision(s) and 1 rollback(s) replayed, 1 differ from the recorded ones',
+    );
+  }, 180_000);
+
   it('refuses what is not an export, naming the line', async () => {
     const bad = join(dir, 'bad.ndjson');
     writeFileSync(bad, '{"kind":"something-else"}\n');

@@ -5,6 +5,7 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toEqual({
       host: '127.0.0.1',
       port: 8087,
+      controlPort: null,
       projectId: 'burnback-local',
       region: 'us-central1',
       rolloutStepMs: 1000,
@@ -28,6 +29,7 @@ describe('loadConfig', () => {
       loadConfig({
         GCP_SIM_HOST: '0.0.0.0',
         GCP_SIM_PORT: '0',
+        GCP_SIM_CONTROL_PORT: '8088',
         GOOGLE_CLOUD_PROJECT: 'my-proj-1',
         GCP_SIM_REGION: 'europe-west1',
         GCP_SIM_ROLLOUT_STEP_MS: '20',
@@ -38,6 +40,7 @@ describe('loadConfig', () => {
     ).toEqual({
       host: '0.0.0.0',
       port: 0,
+      controlPort: 8088,
       projectId: 'my-proj-1',
       region: 'europe-west1',
       rolloutStepMs: 20,
@@ -51,6 +54,8 @@ describe('loadConfig', () => {
   it.each([
     ['GCP_SIM_PORT', 'abc'],
     ['GCP_SIM_PORT', '70000'],
+    ['GCP_SIM_CONTROL_PORT', '0'],
+    ['GCP_SIM_CONTROL_PORT', 'http://127.0.0.1:8088'],
     ['GCP_SIM_ROLLOUT_STEP_MS', '-1'],
     ['GCP_SIM_ROLLOUT_STEP_MS', '1.5'],
     ['GOOGLE_CLOUD_PROJECT', 'Bad_Project'],

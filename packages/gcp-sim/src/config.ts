@@ -4,6 +4,8 @@ import { ConfigError } from './errors.js';
 export interface SimConfig {
   host: string;
   port: number;
+  /** The control endpoint's port on 127.0.0.1 (fail the next rollbacks, clear that); null = no control endpoint. */
+  controlPort: number | null;
   projectId: string;
   region: string;
   rolloutStepMs: number;
@@ -54,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SimConfig {
   return {
     host: env.GCP_SIM_HOST || '127.0.0.1',
     port: integer(env, 'GCP_SIM_PORT', 8087, 0, 65535),
+    controlPort: env.GCP_SIM_CONTROL_PORT ? integer(env, 'GCP_SIM_CONTROL_PORT', 0, 1, 65535) : null,
     projectId: matching(env, 'GOOGLE_CLOUD_PROJECT', 'burnback-local', PROJECT_ID, 'a Google Cloud project id'),
     region: matching(env, 'GCP_SIM_REGION', 'us-central1', REGION, 'a region such as us-central1'),
     rolloutStepMs: integer(env, 'GCP_SIM_ROLLOUT_STEP_MS', 1000, 0, 3_600_000),

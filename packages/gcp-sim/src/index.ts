@@ -35,7 +35,13 @@ export {
   CANARY_STRATEGY,
   STANDARD_STRATEGY,
 } from './cloud-deploy/seed.js';
-export { worldFromServices, servicesFromConfigFile, type WorldService } from './cloud-deploy/world.js';
+export {
+  worldFromServices,
+  worldFromHistory,
+  servicesFromConfigFile,
+  type ServedRelease,
+  type WorldService,
+} from './cloud-deploy/world.js';
 export { Scenario, parseScenario, loadScenarioFile, seedFromScenario } from './cloud-deploy/scenario.js';
 export {
   uniformTimings,
@@ -67,6 +73,16 @@ export {
   type DeployAction,
 } from './cloud-deploy/notifications.js';
 export { ApiErrorCodes, DeployApiError, ScenarioError, type ApiErrorCode } from './errors.js';
+export {
+  RollbackFaultKinds,
+  type RollbackFault,
+  type RollbackFaultFilter,
+  type RollbackFaultKind,
+  type RollbackFaultSpec,
+} from './cloud-deploy/rollback-faults.js';
+export { CONTROL_HOST } from './control/server.js';
+export { GcpSimControl, ControlError } from './control/client.js';
+export { RollbackFaultRequest, type RollbackFaultRequestInput, type RollbackFaultView, type ControlErrorBody } from './control/schema.js';
 export { RESOURCE_ID } from './cloud-deploy/resource-names.js';
 export {
   DeployMethods,

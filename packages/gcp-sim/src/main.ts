@@ -1,6 +1,7 @@
 /**
  * Standalone simulator: `node --conditions=@burnback/source --import tsx packages/gcp-sim/src/main.ts`.
- * Env: GCP_SIM_HOST (127.0.0.1), GCP_SIM_PORT (8087), GOOGLE_CLOUD_PROJECT (burnback-local),
+ * Env: GCP_SIM_HOST (127.0.0.1), GCP_SIM_PORT (8087), GCP_SIM_CONTROL_PORT (the control endpoint on
+ * 127.0.0.1, whatever GCP_SIM_HOST says; unset: none), GOOGLE_CLOUD_PROJECT (burnback-local),
  * GCP_SIM_REGION (us-central1), GCP_SIM_ROLLOUT_STEP_MS (1000), GCP_SIM_AUTO_ADVANCE (false),
  * GCP_SIM_SCENARIO (a scenario YAML), else BURNBACK_CONFIG (one pipeline per service), else the default world;
  * Cloud Deploy notifications go to GCP_SIM_NOTIFICATIONS_PROJECT (default: GOOGLE_CLOUD_PROJECT when
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
     timings: { autoAdvance: config.autoAdvance },
     ...world,
     ...(config.notificationsProjectId ? { notifications: { projectId: config.notificationsProjectId } } : {}),
+    ...(config.controlPort !== null ? { control: { port: config.controlPort } } : {}),
     logger,
   });
   state.sim = sim;
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
     rolloutStepMs: config.rolloutStepMs,
     notificationsProjectId: config.notificationsProjectId,
     announcedServing: announced,
+    control: sim.control?.url ?? null,
     services: ['google.cloud.deploy.v1.CloudDeploy', 'google.longrunning.Operations'],
   });
 }

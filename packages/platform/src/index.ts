@@ -10,3 +10,4 @@ export * from './shutdown.js';
 export * from './metrics.js';
 export * from './health.js';
 export * from './monitoring.js';
+export * from './clock.js';

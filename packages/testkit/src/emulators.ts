@@ -72,12 +72,19 @@ const tail = (file: string): string => {
  */
 export async function ensureEmulator(
   spec: EmulatorSpec,
-  opts: { host?: string; projectId: string; timeoutMs?: number; log?: (line: string) => void },
+  opts: {
+    host?: string;
+    projectId: string;
+    timeoutMs?: number;
+    log?: (line: string) => void;
+    /** The output file's name in the emulators' log directory (default `<name>.log`; a second emulator needs its own). */
+    logFile?: string;
+  },
 ): Promise<RunningEmulator> {
   const host = opts.host ?? spec.host;
   if (await isEmulatorUp(host)) return { name: spec.name, host, startedByUs: false, pgid: null };
 
-  const logFile = emulatorLogPath(spec.name);
+  const logFile = opts.logFile ? join(dirname(emulatorLogPath(spec.name)), opts.logFile) : emulatorLogPath(spec.name);
   mkdirSync(dirname(logFile), { recursive: true });
   const out = openSync(logFile, 'w');
   const child: ChildProcess = spawn('gcloud', spec.args(host, opts.projectId), {

@@ -5,7 +5,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { loadConfig, silentLogger, createLogger, type Config, type Logger } from '@burnback/platform';
 import { ensureTopology } from './topology.js';
 
-/** The committed local config: Cloud Run service `api-backend` → api-backend-pipeline / production. */
+/** The committed local config: Cloud Run services `api-backend` and `checkout`, each → its own pipeline's production. */
 export const LOCAL_CONFIG_PATH = resolve(__dirname, '../../../config/local.yaml');
 
 export interface TestEnvironment {

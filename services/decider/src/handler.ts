@@ -27,6 +27,8 @@ import {
 } from '@burnback/contracts';
 import {
   publishOutboxEntry,
+  systemClock,
+  type Clock,
   type Logger,
   type Metrics,
   type MonitoringPort,
@@ -61,8 +63,12 @@ export interface DeciderDeps {
   metrics?: Metrics;
   /** Cloud Monitoring, asked to confirm a burn for services that name their SLO. */
   monitoring?: MonitoringPort | null;
-  /** Wall clock, only for bookkeeping (outbox timestamps, when Monitoring was read); decisions use the event's time. */
-  now?: () => Date;
+  /**
+   * The clock (default the wall clock): when a decision was evaluated (freezes and the fleet breaker are judged
+   * then), when Monitoring was read, outbox timestamps, and what a Cloud Deploy notification's publish time means.
+   * Rate limit and cooldown use the event's own time. A replay through the pipeline gives the recorded timeline.
+   */
+  clock?: Clock;
 }
 
 /** An open alert whose value is over its bar: the only kind that could roll back, so the only one worth a read before deciding. */
@@ -155,7 +161,8 @@ const publishOrder = (entry: OutboxEntry): number => (entry.eventType === EventT
  */
 export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<typeof EventTypes.alert>) => Promise<DeciderOutcome> {
   const { logger, publisher } = deps;
-  const now = deps.now ?? (() => new Date());
+  const clock = deps.clock ?? systemClock;
+  const now = () => clock.now();
   const store = new DecisionStore(deps.db);
 
   return async (cloudEvent) => {
@@ -404,9 +411,10 @@ const ROLLOUT_NAME = /^projects\/([^/]+)\/locations\/([^/]+)\/deliveryPipelines\
  * by location, pipeline and target alone, which the config keeps unique.
  */
 export function createDeployEventHandler(
-  deps: Pick<DeciderDeps, 'db' | 'services' | 'logger'>,
+  deps: Pick<DeciderDeps, 'db' | 'services' | 'logger' | 'clock'>,
 ): (message: Pick<ReceivedMessage, 'attributes' | 'publishTime' | 'id'>) => Promise<void> {
   const store = new DecisionStore(deps.db);
+  const clock = deps.clock ?? systemClock;
   return async (message) => {
     const a = message.attributes;
     if ((a.Action !== 'Succeed' && a.Action !== 'Failure') || a.ResourceType !== 'Rollout' || !a.TargetId) return;
@@ -419,7 +427,7 @@ export function createDeployEventHandler(
     );
     if (!service) return;
     const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
-    const since = message.publishTime.toISOString();
+    const since = clock.at(message.publishTime).toISOString();
     try {
       await store.updateTarget(
         target,

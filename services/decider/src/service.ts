@@ -8,6 +8,7 @@ import {
   startHealthServer,
   startOutboxRelay,
   startSubscriber,
+  type Clock,
   type Config,
   type Logger,
   type Metrics,
@@ -35,11 +36,21 @@ export async function startDeciderService(deps: {
   /** Port for health and metrics; null = none (in-process tests). */
   port?: number | null;
   relayIntervalMs?: number;
+  /** Default the wall clock; `burnback replay --through-pipeline` gives the recorded timeline. */
+  clock?: Clock;
 }): Promise<DeciderService> {
   const { config, pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('decider');
   const publisher = new PubSubPublisher(pubsub);
-  const handle = createDeciderHandler({ db, services: config.services, publisher, logger, metrics, monitoring: deps.monitoring });
+  const handle = createDeciderHandler({
+    db,
+    services: config.services,
+    publisher,
+    logger,
+    metrics,
+    monitoring: deps.monitoring,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
   const subscriber = startSubscriber({
     pubsub,
     subscription: Subscriptions.decider.name,
@@ -65,10 +76,16 @@ export async function startDeciderService(deps: {
     deadLetter: publisher,
     logger,
     metrics,
-    handler: createDeployEventHandler({ db, services: config.services, logger }),
+    handler: createDeployEventHandler({ db, services: config.services, logger, ...(deps.clock ? { clock: deps.clock } : {}) }),
     onUnexpectedClose: deps.onFatal,
   });
-  const relay = startOutboxRelay({ db, publisher, logger, intervalMs: deps.relayIntervalMs ?? 10_000 });
+  const relay = startOutboxRelay({
+    db,
+    publisher,
+    logger,
+    intervalMs: deps.relayIntervalMs ?? 10_000,
+    ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
+  });
   logger.info(
     `decider consuming ${Subscriptions.decider.name}, ${Subscriptions.deciderProgress.name} and ${Subscriptions.deciderDeployEvents.name}`,
     {

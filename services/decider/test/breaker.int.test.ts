@@ -49,7 +49,7 @@ describe('the fleet circuit breaker', () => {
     return services;
   };
   const decideFor = (services: Record<string, ServiceConfig>, name: string) =>
-    createDeciderHandler({ db: env.db, services, publisher, logger: env.logger, now })(
+    createDeciderHandler({ db: env.db, services, publisher, logger: env.logger, clock: { now, at: (t) => t } })(
       alertCloudEvent(`0.${name}`, { service: name, resourceLabels: { service_name: name } }),
     );
 

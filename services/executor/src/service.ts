@@ -9,6 +9,7 @@ import {
   PubSubPublisher,
   startHealthServer,
   startSubscriber,
+  type Clock,
   type Logger,
   type Metrics,
 } from '@burnback/platform';
@@ -50,6 +51,8 @@ export async function startExecutorService(deps: {
   retry?: RollbackStepsDeps['retry'];
   /** The tracker's settings (tests shorten the lease and the idle sweep). */
   tracker?: Pick<RolloutTrackerDeps, 'owner' | 'concurrency' | 'leaseMs' | 'idleSweepMs' | 'drainMs'>;
+  /** Default the wall clock; `burnback replay --through-pipeline` gives the recorded timeline (the tracker's schedule runs on it too). */
+  clock?: Clock;
 }): Promise<ExecutorService> {
   const { pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('executor');
@@ -70,6 +73,7 @@ export async function startExecutorService(deps: {
     ...(deps.maxPollIntervalMs !== undefined ? { maxPollIntervalMs: deps.maxPollIntervalMs } : {}),
     ...(deps.maxTrackingMs !== undefined ? { maxTrackingMs: deps.maxTrackingMs } : {}),
     ...(deps.retry ? { retry: deps.retry } : {}),
+    ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
   };
   const tracker = startRolloutTracker({ ...shared, ...deps.tracker });
   const handle = createExecutorHandler({ ...shared, signal: shutdown.signal, onTracked: () => tracker.wake() });

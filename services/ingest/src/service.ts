@@ -2,7 +2,16 @@ import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import type { FastifyInstance } from 'fastify';
 import { Subscriptions } from '@burnback/contracts';
-import { createMetrics, PubSubPublisher, startSubscriber, type Config, type Logger, type Metrics } from '@burnback/platform';
+import {
+  createMetrics,
+  PubSubPublisher,
+  startSubscriber,
+  systemClock,
+  type Clock,
+  type Config,
+  type Logger,
+  type Metrics,
+} from '@burnback/platform';
 import { createIngestApp } from './app.js';
 import { createIngestHandler } from './handler.js';
 import { createPushTokenVerifier } from './push-auth.js';
@@ -26,9 +35,12 @@ export async function startIngestService(deps: {
   onFatal?: (error: Error) => void;
   /** Overrides config.listenHost. */
   host?: string;
+  /** Default the wall clock; `burnback replay --through-pipeline` gives the recorded timeline. */
+  clock?: Clock;
 }): Promise<IngestService> {
   const { config, pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('ingest');
+  const clock = deps.clock ?? systemClock;
   const publisher = new PubSubPublisher(pubsub);
   const handle = createIngestHandler({ services: config.services, store: new FirestoreNotificationStore(db), publisher, logger });
   const subscriber = startSubscriber({
@@ -37,7 +49,7 @@ export async function startIngestService(deps: {
     deadLetter: publisher,
     logger,
     handler: async (m) => {
-      await handle({ raw: m.data, source: 'pubsub', observedAt: m.publishTime, receivedAt: new Date(), messageId: m.id });
+      await handle({ raw: m.data, source: 'pubsub', observedAt: clock.at(m.publishTime), receivedAt: clock.now(), messageId: m.id });
     },
     metrics,
     onUnexpectedClose: deps.onFatal,
@@ -59,6 +71,7 @@ export async function startIngestService(deps: {
     management: { db: deps.db, token: config.managementToken, services: config.services },
     logger,
     metrics,
+    now: () => clock.now(),
   });
   const address = await app.listen({ host: deps.host ?? config.listenHost, port: config.port });
   logger.info(`ingest listening on ${address}, consuming ${Subscriptions.ingest.name}`, {

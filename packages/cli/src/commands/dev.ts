@@ -6,7 +6,8 @@ const HELP = `burnback dev: run the whole Burnback system locally (what 'npm sta
 
 Starts (or reuses, when PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST answer)
 the gcloud Pub/Sub (8085) and Firestore (8086) emulators, creates the topics and
-subscriptions, starts gcp-sim (Cloud Deploy, 8087) and ingest (8080), decider
+subscriptions, starts gcp-sim (Cloud Deploy, 8087; its control endpoint, through
+which scenarios fail rollbacks, on 127.0.0.1:8088) and ingest (8080), decider
 (8081) and executor (8082). Ctrl-C, SIGTERM or SIGHUP (a closed terminal) stops
 everything it started, and so does the end of the npm that started it. A port
 that is taken is reported with the process that holds it.
@@ -16,8 +17,8 @@ Options:
   --rollout-step-ms N  how long each rollout state lasts in gcp-sim (default 1000)
 
 Environment: GOOGLE_CLOUD_PROJECT (default ${DEFAULT_PROJECT}), BURNBACK_CONFIG
-(default config/local.yaml), BURNBACK_WEBHOOK_TOKEN, GCP_SIM_PORT, BURNBACK_DEV_PORT_BASE
-(ingest's port; decider and executor take the next two).`;
+(default config/local.yaml), BURNBACK_WEBHOOK_TOKEN, GCP_SIM_PORT, GCP_SIM_CONTROL_PORT,
+BURNBACK_DEV_PORT_BASE (ingest's port; decider and executor take the next two).`;
 
 export async function runDev(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -47,7 +48,7 @@ export async function runDev(args: string[]): Promise<number> {
   print(
     `Webhook: POST ${stack.endpoints['ingest (HTTP front door)']}/webhook/error-budget-alert?auth_token=${process.env.BURNBACK_WEBHOOK_TOKEN ? '<BURNBACK_WEBHOOK_TOKEN>' : LOCAL_WEBHOOK_TOKEN}`,
   );
-  print(`Trigger a rollback from another terminal: npm run trigger`);
+  print(`From another terminal: npm run trigger (a rollback), then the README's walk-through; npm run burnback -- simulate --help`);
   print(`Press Ctrl-C to stop everything this started.`);
   print('');
 

@@ -3,6 +3,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@burnback/platform';
 import { formatTimeline, formatWhatIf, replayRecorded, replayWhatIf } from '../replay/engine.js';
 import { readExport } from '../replay/format.js';
+import { differingOf, formatThroughPipeline, replayThroughPipeline } from '../replay/pipeline.js';
+import { REPO_ROOT } from '../local-stack.js';
+import { resolve } from 'node:path';
+import { createLogger } from '@burnback/platform';
 
 const REPLAY_HELP = `burnback replay <file>: re-run an export's decisions through the decision engine
 
@@ -15,6 +19,16 @@ Options:
   --policy FILE   a what-if: replay under the policy of this Burnback config file
                   (same format as config/local.yaml) and print which rollbacks it
                   would have skipped and which added, and why (exits 0)
+  --through-pipeline
+                  replay the raw notifications through the real services (ingest,
+                  decider, executor) on fresh Pub/Sub and Firestore emulators and a
+                  gcp-sim whose deploy history is restored from the file, on the
+                  recorded timeline, and check that the same decisions and rollbacks
+                  come out (exits 1 when they do not); needs the gcloud emulators
+  --config FILE   with --through-pipeline: the Burnback config the recording was made
+                  with (default BURNBACK_CONFIG, else config/local.yaml); each
+                  service's policy comes from the file
+  --verbose       with --through-pipeline: the services' logs on standard error
   --json          one JSON document instead of text
   --progress      report progress on standard error (on by default on a terminal)`;
 
@@ -24,6 +38,9 @@ export async function runReplay(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       policy: { type: 'string' },
+      'through-pipeline': { type: 'boolean', default: false },
+      config: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       progress: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
@@ -55,6 +72,27 @@ export async function runReplay(args: string[]): Promise<number> {
         }
       }
     : undefined;
+
+  if (values['through-pipeline']) {
+    if (values.policy !== undefined) {
+      process.stderr.write('--through-pipeline replays under the recorded policies; a what-if (--policy) runs in-process only\n');
+      return 2;
+    }
+    const configPath = values.config ?? process.env.BURNBACK_CONFIG ?? resolve(REPO_ROOT, 'config/local.yaml');
+    let result;
+    try {
+      result = await replayThroughPipeline(exported.header, exported.lines, {
+        configPath,
+        progress: (line) => process.stderr.write(`replay: ${line}\n`),
+        ...(values.verbose ? { logger: createLogger('replay', { stream: process.stderr }) } : {}),
+      });
+    } catch (err) {
+      process.stderr.write(`cannot replay ${positionals[0]} through the pipeline: ${(err as Error).message}\n`);
+      return 2;
+    }
+    process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatThroughPipeline(result));
+    return differingOf(result) > 0 ? 1 : 0;
+  }
 
   if (values.policy === undefined) {
     const result = replayRecorded(exported.lines, progress);

@@ -1,46 +1,88 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CloudDeployClient } from '@google-cloud/deploy';
 import type { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
-import { Collections, DecisionRecord, RollbackRecord, TargetRecord, Topics, targetDocIdFor } from '@burnback/contracts';
+import { Collections, DecisionRecord, IncidentRecord, RollbackRecord, TargetRecord, targetDocIdFor } from '@burnback/contracts';
+import { ControlError, GcpSimControl } from '@burnback/gcp-sim';
 import { createDeployClient, type ServiceConfig } from '@burnback/platform';
-import { closedIncident, notificationBytes, openIncident } from '@burnback/testkit';
-import { localPorts, REPO_ROOT } from '../local-stack.js';
+import { closedIncident, openIncident } from '@burnback/testkit';
+import { DEFAULT_PROJECT, LOCAL_WEBHOOK_TOKEN, localPorts, REPO_ROOT } from '../local-stack.js';
+import { DeliveryError, pubsubChannel, Vias, webhookChannel, type NotificationChannel, type Via } from '../simulate/channels.js';
 import { durationMsOf, loadScenario, type Scenario, type Step } from '../simulate/scenario.js';
 import { openStore } from './status.js';
 
-const SCENARIOS_DIR = join(REPO_ROOT, 'scenarios');
+export const SCENARIOS_DIR = join(REPO_ROOT, 'scenarios');
 
-const HELP = `burnback simulate <scenario>: play a scenario against a running 'npm start' stack
+/** The committed scenarios, by name, with what each shows (for --help). */
+function committedScenarios(): string {
+  try {
+    return readdirSync(SCENARIOS_DIR)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .map((f) => {
+        const name = f.replace(/\.yaml$/, '');
+        const scenario = loadScenario(join(SCENARIOS_DIR, f));
+        return `  ${name.padEnd(17)} ${scenario.description}${scenario.continues ? ` (after ${scenario.continues})` : ''}`;
+      })
+      .join('\n');
+  } catch (err) {
+    return `  (cannot list scenarios/: ${(err as Error).message})`;
+  }
+}
 
-<scenario> is a name from scenarios/ (bad-release, flapping-alert, old-release-burn,
-no-good-release, alert-storm) or the path of a scenario file of your own (copy one).
-Prints a timeline as it happens; exits 1 when an expectation is not met.
+const help = () => `burnback simulate <scenario>: play a scenario against a running 'npm start' stack
+
+<scenario> is a name from scenarios/ or the path of a scenario file of your own
+(copy one and edit it). Prints a timeline as it happens; exits 1 when an
+expectation is not met. Each expects a fresh stack (restart 'npm start'), except
+one that continues another: play it right after that one.
+
+${committedScenarios()}
 
 Options:
-  --run ID   a name for this run (default: random); incident ids are 0.sim-<run>-<name>
+  --via pubsub|webhook  how notifications reach ingest: Monitoring's Pub/Sub channel (monitoring-incidents,
+                        the default) or its webhook channel (POST /webhook/error-budget-alert)
+  --service NAME        play it on another service of the config (default: the scenario's own)
+  --run ID              a name for this run (default: random); incident ids are 0.sim-<run>-<name>
 
-Environment: GOOGLE_CLOUD_PROJECT (default burnback-local), PUBSUB_EMULATOR_HOST (127.0.0.1:8085),
-FIRESTORE_EMULATOR_HOST (127.0.0.1:8086), CLOUD_DEPLOY_ENDPOINT (127.0.0.1:8087), BURNBACK_CONFIG.`;
+Environment: GOOGLE_CLOUD_PROJECT (default ${DEFAULT_PROJECT}), PUBSUB_EMULATOR_HOST (127.0.0.1:8085),
+FIRESTORE_EMULATOR_HOST (127.0.0.1:8086), CLOUD_DEPLOY_ENDPOINT (127.0.0.1:8087), BURNBACK_CONFIG,
+INGEST_URL (http://127.0.0.1:8080) and BURNBACK_WEBHOOK_TOKEN (${LOCAL_WEBHOOK_TOKEN}) for --via webhook,
+GCP_SIM_CONTROL_URL (http://127.0.0.1:8088, gcp-sim's control endpoint) for fail steps.`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** An expectation not met, or a step that could not be done (a notification refused, gcp-sim's control unreachable). */
 class Expectation extends Error {}
 
-/** A scenario played against the stack: notifications to Pub/Sub, releases through gcp-sim's Cloud Deploy, answers read from Firestore. */
+/**
+ * A scenario played against the stack: notifications through its channel (Pub/Sub or the webhook), releases through
+ * gcp-sim's Cloud Deploy, failures through gcp-sim's control endpoint, answers read from Firestore.
+ */
 export class Simulation {
   private readonly started = Date.now();
   private readonly incidents = new Map<string, { id: string; startedAt: number }>();
   private readonly consumed = new Set<string>();
   private readonly since = new Date().toISOString();
+  /** The gcp-sim faults this run set, cleared when it ends (a failed run must not fail the next one's rollbacks). */
+  private readonly faults: string[] = [];
 
   constructor(
     private readonly scenario: Scenario,
     private readonly service: ServiceConfig,
-    private readonly deps: { db: Firestore; pubsub: PubSub; deploy: CloudDeployClient; run: string; out: (line: string) => void },
+    private readonly deps: {
+      db: Firestore;
+      deploy: CloudDeployClient;
+      /** Where notifications go: ingest's Pub/Sub topic or its webhook. */
+      channel: NotificationChannel;
+      /** gcp-sim's control endpoint, for `fail` steps. */
+      control: GcpSimControl;
+      run: string;
+      out: (line: string) => void;
+    },
   ) {}
 
   private say(text: string): void {
@@ -52,8 +94,12 @@ export class Simulation {
   }
 
   private async publish(notification: unknown, times = 1): Promise<void> {
-    const topic = this.deps.pubsub.topic(Topics.monitoringIncidents);
-    for (let i = 0; i < times; i++) await topic.publishMessage({ data: notificationBytes(notification) });
+    try {
+      for (let i = 0; i < times; i++) await this.deps.channel.send(notification);
+    } catch (err) {
+      if (err instanceof DeliveryError) throw new Expectation(err.message, { cause: err });
+      throw err;
+    }
   }
 
   private get pipelineName(): string {
@@ -131,8 +177,10 @@ export class Simulation {
     }
     if ('burn' in step) {
       const id = this.incidentId(step.burn.incident);
+      // Monitoring notifies an incident again with new figures and the same start: a burn of a known incident keeps it.
+      const known = step.burn.startedAfter === undefined ? this.incidents.get(step.burn.incident) : undefined;
       const offset = step.burn.startedAfter ? durationMsOf(step.burn.startedAfter) : 0;
-      const startedAt = Math.ceil((Date.now() + offset) / 1000);
+      const startedAt = known?.startedAt ?? Math.ceil((Date.now() + offset) / 1000);
       this.incidents.set(step.burn.incident, { id, startedAt });
       await this.publish(this.notification(id, startedAt, step.burn.errorRatio));
       return this.say(
@@ -164,6 +212,27 @@ export class Simulation {
       );
       return this.say(`close ${step.close.incident}`);
     }
+    if ('fail' in step) {
+      const { rollback, reason, count } = step.fail;
+      let fault;
+      try {
+        fault = await this.deps.control.failRollbacks({
+          pipeline: this.pipelineName,
+          target: this.service.target,
+          rollback,
+          reason,
+          count,
+        });
+      } catch (err) {
+        if (err instanceof ControlError) throw new Expectation(`fail: ${err.message}`, { cause: err });
+        throw err;
+      }
+      this.faults.push(fault.id);
+      const how = rollback === 'rollout' ? 'its rollout ends FAILED in Cloud Deploy' : 'Cloud Deploy refuses RollbackTarget';
+      return this.say(
+        `fail: the next ${count === 1 ? 'rollback' : `${count} rollbacks`} of ${this.service.target} (${this.service.pipeline}): ${how}, "${reason}"`,
+      );
+    }
     const e = step.expect;
     const within = durationMsOf(e.within);
     if ('decision' in e) {
@@ -193,9 +262,12 @@ export class Simulation {
           'no rollback',
       );
       const line = [...r.audit].reverse().find((a) => a.stage === e.rollback);
-      this.say(`rollback of ${e.incident} ${e.rollback}: ${line?.detail ?? r.failureReason ?? ''}`);
+      const detail = line?.detail ?? r.failureReason ?? '';
+      this.say(`rollback of ${e.incident} ${e.rollback}: ${detail}`);
       if (e.release !== undefined && r.releaseId !== e.release)
         throw new Expectation(`expected the rollback of ${e.incident} to return to ${e.release}, it returns to ${r.releaseId}`);
+      if (e.reason !== undefined && !new RegExp(e.reason).test(detail))
+        throw new Expectation(`expected the rollback of ${e.incident} ${e.rollback} with a detail matching /${e.reason}/, got: ${detail}`);
       // The executor records the outcome; the decider learns it from progress and Cloud Deploy's notifications, which
       // may arrive later. The next step (a burn, a ship) is judged on what the decider knows, so wait until it knows.
       if (e.rollback === 'succeeded' && !r.command.validateOnly) {
@@ -209,6 +281,19 @@ export class Simulation {
           `the decider to record that the rollback of ${e.incident} returned ${this.service.target} to ${r.releaseId}`,
         );
         this.say(`the decider knows ${r.releaseId} serves ${this.service.target} again`);
+      }
+      // A failed or superseded rollback is final for its incident; the next notification of it is judged on that.
+      if ((e.rollback === 'failed' || e.rollback === 'superseded') && !r.command.validateOnly) {
+        const ref = this.deps.db.collection(Collections.incidents).doc(id);
+        await this.until(
+          async () => {
+            const doc = await ref.get();
+            return doc.exists && IncidentRecord.parse(doc.data()).rollback?.stage === e.rollback ? true : undefined;
+          },
+          within,
+          `the decider to record that the rollback of ${e.incident} ${e.rollback}`,
+        );
+        this.say(`the decider knows the rollback of ${e.incident} ${e.rollback}`);
       }
       return;
     }
@@ -227,9 +312,26 @@ export class Simulation {
       `${e.decisions} decisions`,
       async () => `${(await count()).decisions} decisions`,
     );
-    this.say(`${c.decisions} decisions, ${c.rollbacks} rollback(s)`);
+    // What Cloud Deploy ran: a rollback retried in a loop would show here as more rollback rollouts than rollbacks ordered.
+    const rollouts = await this.rollbackRolloutsSinceStart();
+    this.say(
+      `${c.decisions} decisions, ${c.rollbacks} rollback(s); Cloud Deploy ran ${rollouts} rollback rollout(s) on ${this.service.target}`,
+    );
     if (c.rollbacks !== e.rollbacks || c.decisions !== e.decisions)
       throw new Expectation(`expected ${e.decisions} decisions and ${e.rollbacks} rollback(s), saw ${c.decisions} and ${c.rollbacks}`);
+    if (rollouts > c.rollbacks)
+      throw new Expectation(
+        `Cloud Deploy ran ${rollouts} rollback rollout(s) on ${this.service.target} for ${c.rollbacks} rollback(s) ordered`,
+      );
+  }
+
+  /** Rollback rollouts (rollback_of_rollout set) created on the service's target since the scenario began. */
+  private async rollbackRolloutsSinceStart(): Promise<number> {
+    const [rollouts] = await this.deps.deploy.listRollouts({ parent: `${this.pipelineName}/releases/-` });
+    const createdMs = (r: (typeof rollouts)[number]) =>
+      Number(r.createTime?.seconds ?? 0) * 1000 + Math.floor(Number(r.createTime?.nanos ?? 0) / 1_000_000);
+    return rollouts.filter((r) => r.targetId === this.service.target && Boolean(r.rollbackOfRollout) && createdMs(r) >= this.started)
+      .length;
   }
 
   private get serviceLabel(): string {
@@ -248,35 +350,75 @@ export class Simulation {
 
   /** Plays every step; returns false (having said why) at the first expectation not met. */
   async play(): Promise<boolean> {
-    this.say(`scenario: ${this.scenario.description} (run ${this.deps.run}, since ${this.since})`);
-    for (const step of this.scenario.steps) {
-      try {
-        await this.step(step);
-      } catch (err) {
-        if (!(err instanceof Expectation)) throw err;
-        this.say(`FAILED: ${err.message}`);
-        return false;
+    const via = this.deps.channel.via === Vias.webhook ? ', through the webhook' : '';
+    this.say(`scenario: ${this.scenario.description} (${this.service.name}${via}; run ${this.deps.run}, since ${this.since})`);
+    if (this.scenario.continues) this.say(`it continues '${this.scenario.continues}': it expects the stack as that scenario left it`);
+    try {
+      for (const step of this.scenario.steps) {
+        try {
+          await this.step(step);
+        } catch (err) {
+          if (!(err instanceof Expectation)) throw err;
+          this.say(`FAILED: ${err.message}`);
+          return false;
+        }
       }
+      this.say('scenario done: every expectation met');
+      return true;
+    } finally {
+      await this.clearFaults();
     }
-    this.say('scenario done: every expectation met');
-    return true;
+  }
+
+  /** Clears what this run's fail steps set and no rollback used up, so the stack is left as it was found. */
+  private async clearFaults(): Promise<void> {
+    const ours = this.faults.splice(0);
+    if (ours.length === 0) return;
+    try {
+      const pending = new Set((await this.deps.control.faults()).map((f) => f.id));
+      for (const id of ours.filter((f) => pending.has(f))) {
+        await this.deps.control.clear(id);
+        this.say(`cleared fault ${id}: no rollback came to use it`);
+      }
+    } catch (err) {
+      this.say(
+        `could not clear faults ${ours.join(', ')} (${(err as Error).message}); DELETE ${this.deps.control.url}/faults/<id> clears one`,
+      );
+    }
   }
 }
 
 export async function runSimulate(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { run: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        via: { type: 'string', default: Vias.pubsub },
+        service: { type: 'string' },
+        run: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${help()}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
+    process.stdout.write(`${help()}\n`);
     return 0;
   }
   if (positionals.length !== 1) {
-    process.stderr.write(`give one scenario: burnback simulate <scenario>\n\n${HELP}\n`);
+    process.stderr.write(`give one scenario: burnback simulate <scenario>\n\n${help()}\n`);
     return 2;
   }
+  if (!(values.via in Vias)) {
+    process.stderr.write(`--via must be ${Object.keys(Vias).join(' or ')} (got '${values.via}')\n`);
+    return 2;
+  }
+  const via = values.via as Via;
   const arg = positionals[0]!;
   const path = existsSync(arg) ? arg : join(SCENARIOS_DIR, `${arg}.yaml`);
   let scenario: Scenario;
@@ -287,23 +429,37 @@ export async function runSimulate(args: string[], env: NodeJS.ProcessEnv = proce
     return 2;
   }
   const { config, db } = openStore(env);
-  const service = config.services[scenario.service];
+  const serviceName = values.service ?? scenario.service;
+  const service = config.services[serviceName];
   if (!service) {
     process.stderr.write(
-      `scenario names service ${scenario.service}, which the config does not (it names ${Object.keys(config.services).join(', ')})\n`,
+      `${values.service ? '--service names' : 'the scenario names'} service ${serviceName}, which the config does not (it names ${Object.keys(config.services).join(', ')})\n`,
     );
     await db.terminate();
     return 2;
   }
+  const ports = localPorts(env);
   const pubsub = new PubSub({ projectId: config.projectId, apiEndpoint: env.PUBSUB_EMULATOR_HOST ?? '127.0.0.1:8085', emulatorMode: true });
+  const channel =
+    via === Vias.webhook
+      ? webhookChannel(env.INGEST_URL ?? `http://127.0.0.1:${ports.ingest}`, env.BURNBACK_WEBHOOK_TOKEN ?? LOCAL_WEBHOOK_TOKEN)
+      : pubsubChannel(pubsub);
+  const control = new GcpSimControl(env.GCP_SIM_CONTROL_URL ?? `http://127.0.0.1:${ports.gcpSimControl}`);
   let deploy: CloudDeployClient | undefined;
   try {
     deploy = createDeployClient({
       projectId: config.projectId,
-      cloudDeployEndpoint: env.CLOUD_DEPLOY_ENDPOINT ?? `127.0.0.1:${localPorts(env).gcpSim}`,
+      cloudDeployEndpoint: env.CLOUD_DEPLOY_ENDPOINT ?? `127.0.0.1:${ports.gcpSim}`,
     });
     const run = values.run ?? randomBytes(3).toString('hex');
-    const ok = await new Simulation(scenario, service, { db, pubsub, deploy, run, out: (l) => process.stdout.write(`${l}\n`) }).play();
+    const ok = await new Simulation({ ...scenario, service: serviceName }, service, {
+      db,
+      deploy,
+      channel,
+      control,
+      run,
+      out: (l) => process.stdout.write(`${l}\n`),
+    }).play();
     return ok ? 0 : 1;
   } catch (err) {
     process.stderr.write(`simulate: ${(err as Error).message} (is 'npm start' running?)\n`);

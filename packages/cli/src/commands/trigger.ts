@@ -1,86 +1,47 @@
-import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
-import { PubSub } from '@google-cloud/pubsub';
-import { Topics } from '@burnback/contracts';
-import { belowThresholdIncident, closedIncident, notificationBytes, openIncident } from '@burnback/testkit';
-import { DEFAULT_PROJECT, LOCAL_PORTS, LOCAL_WEBHOOK_TOKEN, localPorts } from '../local-stack.js';
+import { runSimulate } from './simulate.js';
 
-const HELP = `burnback trigger: send a Cloud Monitoring incident (schema 1.2) to the local stack
+/** The scenario `trigger` plays: the simplest one, a burn (scenarios/burn.yaml). */
+export const TRIGGER_SCENARIO = 'burn';
 
-By default publishes an open incident on Cloud Run service api-backend with an
-error ratio of 2.5 % (threshold 1 %) to monitoring-incidents, as Monitoring's
-Pub/Sub channel would, starting now: the burn started after rel-002 (which gcp-sim
-announced as serving production when the stack started), so Burnback blames rel-002
-and rolls production back to rel-001. A burn long after the latest rollout escalates
-instead (see the decision's confidence).
+const HELP = `burnback trigger (npm run trigger): burnback simulate ${TRIGGER_SCENARIO}, the simplest scenario
 
-Options:
-  --state open|closed|below  open (default), the same incident closed, or one below the threshold
-  --incident ID              incident id (default: a new one each time)
-  --service NAME             Cloud Run service_name label (default api-backend)
-  --webhook                  POST to ingest's webhook instead of publishing to Pub/Sub
+Plays scenarios/${TRIGGER_SCENARIO}.yaml against the running 'npm start' stack: api-backend burns its
+error budget now (an open incident, error ratio 2.5 %, threshold 1 %), Burnback blames the
+release serving production (rel-002 on a fresh stack) and rolls production back to rel-001.
+Prints the timeline; exits 1 when Burnback decides otherwise (the timeline says why: on a
+stack that already rolled back, the burn escalates, since production serves the release
+Burnback returned to). What it does lives in the scenario file: edit a copy of it and run
+'burnback simulate ./mine.yaml'.
 
-Environment: GOOGLE_CLOUD_PROJECT (default ${DEFAULT_PROJECT}), PUBSUB_EMULATOR_HOST (default 127.0.0.1:8085),
-BURNBACK_WEBHOOK_TOKEN, INGEST_URL (default http://127.0.0.1:${LOCAL_PORTS.ingest}).`;
+Options (those of burnback simulate):
+  --via pubsub|webhook  Monitoring's Pub/Sub channel (default), or its webhook channel:
+                        POST /webhook/error-budget-alert on ingest
+  --webhook             the same as --via webhook
+  --service NAME        burn another service of the config, e.g. checkout
+  --run ID              incident ids are 0.sim-<run>-burn (default: random)
 
-export async function runTrigger(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      state: { type: 'string', default: 'open' },
-      incident: { type: 'string' },
-      service: { type: 'string', default: 'api-backend' },
-      webhook: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
+Replaced: --state closed|below and --incident ID. A close or a burn under the threshold is a
+step of a scenario ('close: { incident: burn }', 'burn: { incident: burn, errorRatio: 0.005 }'):
+copy scenarios/${TRIGGER_SCENARIO}.yaml, add it, and run 'burnback simulate ./mine.yaml'; --run ID names the incidents.
+
+Environment: as for burnback simulate (burnback simulate --help).`;
+
+/** Options trigger had before it became an alias, and what replaced them. */
+const REPLACED: Record<string, string> = {
+  '--state': `--state is replaced by scenario steps: copy scenarios/${TRIGGER_SCENARIO}.yaml, add '- close: { incident: burn }' (closed) or give the burn 'errorRatio: 0.005' (below), and run 'burnback simulate ./mine.yaml'`,
+  '--incident': `--incident is replaced by --run ID: the incident is 0.sim-<run>-burn`,
+};
+
+/** `burnback trigger [options]` = `burnback simulate burn [options]`; --webhook is kept as --via webhook. */
+export async function runTrigger(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const projectId = process.env.GOOGLE_CLOUD_PROJECT || DEFAULT_PROJECT;
-  const incidentId = values.incident ?? `0.${randomBytes(6).toString('hex')}`;
-  const fixture = { incidentId, service: values.service, projectId, startedAt: Math.ceil(Date.now() / 1000) };
-  const notification =
-    values.state === 'open'
-      ? openIncident(fixture)
-      : values.state === 'closed'
-        ? closedIncident({ ...fixture, endedAt: Math.floor(Date.now() / 1000) })
-        : values.state === 'below'
-          ? belowThresholdIncident(fixture)
-          : null;
-  if (!notification) {
-    process.stderr.write(`--state must be open, closed or below (got '${values.state}')\n`);
+  const replaced = args.map((a) => a.split('=')[0]!).find((a) => a in REPLACED);
+  if (replaced) {
+    process.stderr.write(`${REPLACED[replaced]}\n`);
     return 2;
   }
-
-  if (values.webhook) {
-    const base = process.env.INGEST_URL ?? `http://127.0.0.1:${localPorts(process.env).ingest}`;
-    const token = process.env.BURNBACK_WEBHOOK_TOKEN ?? LOCAL_WEBHOOK_TOKEN;
-    const res = await fetch(`${base}/webhook/error-budget-alert?auth_token=${encodeURIComponent(token)}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(notification),
-    });
-    process.stdout.write(`webhook answered ${res.status}: ${await res.text()}\n`);
-    return res.ok ? 0 : 1;
-  }
-
-  process.env.PUBSUB_EMULATOR_HOST ??= '127.0.0.1:8085';
-  process.env.METADATA_SERVER_DETECTION = 'none';
-  const pubsub = new PubSub({ projectId });
-  try {
-    const id = await pubsub.topic(Topics.monitoringIncidents).publishMessage({ data: notificationBytes(notification) });
-    process.stdout.write(
-      `published ${values.state} incident ${incidentId} (service ${values.service}, error ratio ${notification.incident.observed_value}) to ${Topics.monitoringIncidents} in ${projectId} as message ${id}\n`,
-    );
-    return 0;
-  } catch (err) {
-    process.stderr.write(
-      `cannot publish to ${Topics.monitoringIncidents} on ${process.env.PUBSUB_EMULATOR_HOST} (is 'npm start' running?): ${(err as Error).message}\n`,
-    );
-    return 1;
-  } finally {
-    await pubsub.close();
-  }
+  return runSimulate([TRIGGER_SCENARIO, ...args.flatMap((a) => (a === '--webhook' ? ['--via', 'webhook'] : [a]))], env);
 }

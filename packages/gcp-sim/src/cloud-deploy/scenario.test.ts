@@ -164,17 +164,22 @@ describe('a world from the Burnback config', () => {
     }
   });
 
-  it('reads the services of a BURNBACK_CONFIG file; config/local.yaml gives the default pipeline', () => {
+  it("reads the services of a BURNBACK_CONFIG file; config/local.yaml gives the default pipeline, and checkout's beside it", () => {
     const services = servicesFromConfigFile(join(__dirname, '../../../../config/local.yaml'));
-    expect(services).toEqual([expect.objectContaining({ name: 'api-backend', pipeline: 'api-backend-pipeline', target: 'production' })]);
-    const seed = worldFromServices(services, { projectId: PROJECT, region: REGION });
-    expect(seed.pipelines.map((p) => p.serialPipeline?.stages.map((s) => s.targetId))).toEqual([['staging', 'production']]);
-    expect(seed.rollouts.map((r) => r.name.split('/').pop())).toEqual([
-      'rel-001-to-staging-0001',
-      'rel-001-to-production-0001',
-      'rel-002-to-staging-0001',
-      'rel-002-to-production-0001',
+    expect(services).toEqual([
+      expect.objectContaining({ name: 'api-backend', pipeline: 'api-backend-pipeline', target: 'production' }),
+      expect.objectContaining({ name: 'checkout', pipeline: 'checkout-pipeline', target: 'production' }),
     ]);
+    const seed = worldFromServices(services, { projectId: PROJECT, region: REGION });
+    expect(seed.pipelines.map((p) => [p.name.split('/').pop(), p.serialPipeline?.stages.map((s) => s.targetId)])).toEqual([
+      ['api-backend-pipeline', ['staging', 'production']],
+      ['checkout-pipeline', ['staging', 'production']],
+    ]);
+    // A target is a location's resource: both pipelines deploy to the same staging and production.
+    expect(seed.targets.map((t) => t.targetId)).toEqual(['staging', 'production']);
+    const history = ['rel-001-to-staging-0001', 'rel-001-to-production-0001', 'rel-002-to-staging-0001', 'rel-002-to-production-0001'];
+    for (const pipeline of ['api-backend-pipeline', 'checkout-pipeline'])
+      expect(seed.rollouts.filter((r) => r.name.includes(`/${pipeline}/`)).map((r) => r.name.split('/').pop())).toEqual(history);
   });
 
   it('names the bad key of a config it cannot read for services', () => {

@@ -12,9 +12,10 @@ import {
   type Timestamp,
 } from './resources.js';
 import { DeployState, laneOf, type DeployEvent, type LaneWork, type RolloutFailurePlan } from './state.js';
-import { ApiErrorCodes, DeployApiError, apiErrorCodeOf, notFound, type ApiErrorCode } from '../errors.js';
-import { idOf, parsePipelineName, parseReleaseName, timestampOf } from './resource-names.js';
+import { ApiErrorCodes, DeployApiError, apiErrorCodeOf, invalidArgument, notFound, type ApiErrorCode } from '../errors.js';
+import { idOf, parsePipelineName, parseReleaseName, pipelineOf, timestampOf } from './resource-names.js';
 import { packAny } from './protos.js';
+import { RollbackFaults, type RollbackFault, type RollbackFaultFilter, type RollbackFaultSpec } from './rollback-faults.js';
 
 /** What the simulator logs through (a library never writes to stdout itself). */
 export interface SimLogger {
@@ -147,6 +148,18 @@ export interface DeploySim {
   failNextRollouts(target: string, plan?: RolloutFailurePlan, count?: number): void;
   /** The rollout of this full name (existing, or created later) fails as `plan` says. */
   failRollout(name: string, plan?: RolloutFailurePlan): void;
+  /**
+   * The next `count` rollbacks on one pipeline's target fail: their rollout ends
+   * FAILED (`kind: 'rollout'`), or RollbackTarget answers an error (`'refused'`;
+   * every call counts, validate_only ones too, since Cloud Deploy's check would
+   * refuse as well). Throws NOT_FOUND for an unknown pipeline, INVALID_ARGUMENT
+   * for a target that is not one of its stages. What gcp-sim's control endpoint sets.
+   */
+  addRollbackFault(spec: RollbackFaultSpec): RollbackFault;
+  /** The rollback faults still pending, oldest first. */
+  rollbackFaults(): RollbackFault[];
+  /** Removes the pending rollback faults that match (all without a filter); returns them. */
+  clearRollbackFaults(filter?: RollbackFaultFilter): RollbackFault[];
   /** The next `count` renders of releases in `pipeline` (id or full name) fail: render_state FAILED. */
   failNextRenders(pipeline: string, message: string, count?: number): void;
   /** The next `count` calls of `method` answer this gRPC error (a code name, or its number) without being applied unless told. */
@@ -217,6 +230,7 @@ export class DeploySimulation implements DeploySim {
   private readonly rolloutFailures = new Map<string, RolloutFailurePlan[]>();
   private readonly renderFailures = new Map<string, string[]>();
   private readonly callFaults = new Map<DeployMethod, PendingFault[]>();
+  private readonly rollbackFaultQueue: RollbackFaults;
   /** Rollouts that must fail, and how. */
   private readonly plannedFailures = new Map<string, RolloutFailurePlan>();
   private readonly operations = new Map<string, OperationRecord>();
@@ -226,6 +240,7 @@ export class DeploySimulation implements DeploySim {
 
   constructor(private readonly options: DeploySimulationOptions) {
     this.clock = options.clock ?? (() => new Date());
+    this.rollbackFaultQueue = new RollbackFaults(this.clock);
     this.currentTimings = { ...options.timings };
     this.state = this.freshState();
     this.pumpAll();
@@ -319,6 +334,24 @@ export class DeploySimulation implements DeploySim {
     this.plannedFailures.set(name, { ...plan });
   }
 
+  addRollbackFault(spec: RollbackFaultSpec): RollbackFault {
+    const pipeline = this.state.getDeliveryPipeline({ name: spec.pipeline });
+    const stages = (pipeline.serialPipeline?.stages ?? []).map((s) => s.targetId);
+    if (!stages.includes(spec.targetId))
+      throw invalidArgument(
+        `target "${spec.targetId}" is not a stage of delivery pipeline "${spec.pipeline}" (stages: ${stages.join(', ')})`,
+      );
+    return this.rollbackFaultQueue.add(spec);
+  }
+
+  rollbackFaults(): RollbackFault[] {
+    return this.rollbackFaultQueue.list();
+  }
+
+  clearRollbackFaults(filter: RollbackFaultFilter = {}): RollbackFault[] {
+    return this.rollbackFaultQueue.clear(filter);
+  }
+
   failNextRenders(pipeline: string, message: string, count = 1): void {
     const queue = this.renderFailures.get(idOf(pipeline)) ?? [];
     for (let i = 0; i < count; i++) queue.push(message);
@@ -391,6 +424,7 @@ export class DeploySimulation implements DeploySim {
     this.renderFailures.clear();
     this.callFaults.clear();
     this.plannedFailures.clear();
+    this.rollbackFaultQueue.clear();
     this.operations.clear();
     this.state = this.freshState();
     this.pumpAll();
@@ -481,8 +515,19 @@ export class DeploySimulation implements DeploySim {
         this.clearLane(laneOf(rollout));
         return {};
       }
-      case DeployMethods.RollbackTarget:
-        return this.state.rollbackTarget(request as Rq<'RollbackTarget'>).response;
+      case DeployMethods.RollbackTarget: {
+        const rollback = request as Rq<'RollbackTarget'>;
+        const refusal = this.rollbackFaultQueue.take('refused', rollback.name, rollback.targetId ?? '');
+        if (refusal) {
+          this.options.logger.info('rollback refused (rollback fault)', {
+            fault: refusal.id,
+            pipeline: rollback.name,
+            target: rollback.targetId,
+          });
+          throw new DeployApiError(refusal.code ?? 'FAILED_PRECONDITION', refusal.reason);
+        }
+        return this.state.rollbackTarget(rollback).response;
+      }
       case DeployMethods.GetOperation:
         return this.getOperation(request as Rq<'GetOperation'>);
       default: {
@@ -606,7 +651,16 @@ export class DeploySimulation implements DeploySim {
   private planFailure(rollout: Rollout): void {
     if (this.plannedFailures.has(rollout.name)) return;
     const rollbackReason = rollout.rollbackOfRollout ? this.rollbackFailures.get(rollout.targetId)?.shift() : undefined;
-    const plan = rollbackReason !== undefined ? { reason: rollbackReason } : this.rolloutFailures.get(rollout.targetId)?.shift();
+    const fault =
+      rollbackReason === undefined && rollout.rollbackOfRollout
+        ? this.rollbackFaultQueue.take('rollout', pipelineOf(rollout.name), rollout.targetId)
+        : undefined;
+    const plan: RolloutFailurePlan | undefined =
+      rollbackReason !== undefined
+        ? { reason: rollbackReason }
+        : fault
+          ? { reason: fault.reason, ...(fault.cause ? { cause: fault.cause } : {}) }
+          : this.rolloutFailures.get(rollout.targetId)?.shift();
     if (plan) this.plannedFailures.set(rollout.name, plan);
   }
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { DeploySeed, Target } from './resources.js';
+import type { DeploySeed, Release, Rollout, Target } from './resources.js';
 import { RESOURCE_ID } from './resource-names.js';
-import { mergeSeeds, pipelineWorld, SeedBuilder } from './seed.js';
+import { CANARY_STRATEGY, mergeSeeds, pipelineWorld, SeedBuilder, STANDARD_STRATEGY } from './seed.js';
 import { ScenarioError } from '../errors.js';
 
 /** What gcp-sim needs of one service Burnback protects (a BURNBACK_CONFIG `services` entry). */
@@ -49,6 +49,86 @@ export function worldFromServices(services: WorldService[], defaults: { projectI
         targets.map((t): Target => builder.target(t, { labels: { app } })),
       ),
     ),
+  );
+}
+
+/** A release that served a service's target from `at` on (a SUCCEEDED rollout that ended then). */
+export interface ServedRelease {
+  releaseId: string;
+  at: Date;
+  /** The rollout's id, when the history names it. */
+  rolloutId?: string;
+}
+
+const ROLLOUT_MINUTES = 4;
+
+/**
+ * A world restored from a recorded history (`burnback replay --through-pipeline`):
+ * every service's pipeline and targets as worldFromServices builds them, but
+ * instead of the generated rel-001 and rel-002, exactly the releases the
+ * history says served each target, each with a SUCCEEDED rollout ending at the
+ * recorded time (in the order served; a release may serve again, by a later rollout).
+ */
+export function worldFromHistory(
+  services: Array<WorldService & { served: ServedRelease[] }>,
+  defaults: { projectId: string; region: string; anchor: Date },
+): DeploySeed {
+  const byPipeline = new Map<
+    string,
+    { builder: SeedBuilder; pipeline: string; app: string; targets: string[]; served: Map<string, ServedRelease[]> }
+  >();
+  for (const s of services) {
+    const project = s.project ?? defaults.projectId;
+    const region = s.region ?? defaults.region;
+    const key = `${project}/${region}/${s.pipeline}`;
+    const entry = byPipeline.get(key) ?? {
+      builder: new SeedBuilder(project, region, defaults.anchor),
+      pipeline: s.pipeline,
+      app: s.name,
+      targets: s.target === FIRST_STAGE ? [] : [FIRST_STAGE],
+      served: new Map<string, ServedRelease[]>(),
+    };
+    if (!entry.targets.includes(s.target)) entry.targets.push(s.target);
+    entry.served.set(s.target, [...(entry.served.get(s.target) ?? []), ...s.served]);
+    byPipeline.set(key, entry);
+  }
+  const ago = (at: Date) => Math.max(0, defaults.anchor.getTime() - at.getTime());
+  return mergeSeeds(
+    [...byPipeline.values()].map(({ builder, pipeline: pipelineId, app, targets: targetIds, served }) => {
+      const targets = targetIds.map((t): Target => builder.target(t, { labels: { app } }));
+      const stages = targets.map((t, i) => ({
+        targetId: t.targetId!,
+        strategy: i === targets.length - 1 && targets.length > 1 ? CANARY_STRATEGY : STANDARD_STRATEGY,
+      }));
+      const pipeline = builder.pipeline(pipelineId, stages, { app });
+      const all = [...served.entries()].flatMap(([targetId, list]) => list.map((r) => ({ ...r, targetId })));
+      all.sort((a, b) => a.at.getTime() - b.at.getTime());
+      const releases = new Map<string, Release>();
+      const rollouts: Rollout[] = [];
+      const used = new Set<string>();
+      for (const r of all) {
+        if (!releases.has(r.releaseId))
+          releases.set(r.releaseId, builder.release(pipeline, targets, r.releaseId, ago(r.at) + (ROLLOUT_MINUTES + 60) * 60_000, { app }));
+        let rolloutId = r.rolloutId ?? `${r.releaseId}-to-${r.targetId}-0001`;
+        for (let n = 2; used.has(`${r.releaseId}/${rolloutId}`); n++)
+          rolloutId = `${r.releaseId}-to-${r.targetId}-${String(n).padStart(4, '0')}`;
+        used.add(`${r.releaseId}/${rolloutId}`);
+        const last = r.targetId === stages.at(-1)!.targetId;
+        rollouts.push(
+          builder.rollout({
+            release: releases.get(r.releaseId)!,
+            rolloutId,
+            targetId: r.targetId,
+            strategy: stages.find((st) => st.targetId === r.targetId)?.strategy ?? STANDARD_STRATEGY,
+            state: 'SUCCEEDED',
+            createdAgo: ago(r.at) + ROLLOUT_MINUTES * 60_000,
+            durationMs: ROLLOUT_MINUTES * 60_000,
+            service: last ? app : `${app}-${r.targetId}`,
+          }),
+        );
+      }
+      return { pipelines: [pipeline], targets, releases: [...releases.values()], rollouts };
+    }),
   );
 }
 

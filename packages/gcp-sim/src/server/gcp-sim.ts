@@ -24,6 +24,7 @@ import { createMonitoringHandlers } from '../cloud-monitoring/service.js';
 import { metricServiceDefinition } from '../cloud-monitoring/protos.js';
 import { burnSeedFromScenario } from '../cloud-monitoring/scenario.js';
 import type { BurnSeed } from '../cloud-monitoring/burn-rates.js';
+import { startControlServer, type ControlServer } from '../control/server.js';
 
 export interface GcpSimOptions {
   /** Interface to listen on. Default 127.0.0.1. */
@@ -60,6 +61,13 @@ export interface GcpSimOptions {
    * points of a series (default 60).
    */
   monitoring?: { burnRates?: BurnSeed; sampleSeconds?: number };
+  /**
+   * Serve the control endpoint (HTTP, on 127.0.0.1 only: `src/control/server.ts`)
+   * through which another process fails the next rollbacks on a pipeline's
+   * target and clears that. `port` 0 (the default) takes any free port; its
+   * logger defaults to `logger`. Off when unset.
+   */
+  control?: { port?: number; logger?: SimLogger };
   /** Default: silent. */
   logger?: SimLogger;
   /** Called on every rollout state change (also available as `sim.deploy.onRolloutChange`). */
@@ -76,6 +84,8 @@ export interface GcpSim {
   deploy: DeploySim;
   /** Cloud Monitoring (MetricService.ListTimeSeries for select_slo_burn_rate): burn rates and faults. */
   monitoring: MonitoringSim;
+  /** The control endpoint (`http://127.0.0.1:<port>`), when `control` was asked for; else null. */
+  control: { url: string; port: number } | null;
   /** Stops the timers, flushes notifications and stops the gRPC server. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -144,11 +154,28 @@ export async function startGcpSim(options: GcpSimOptions = {}): Promise<GcpSim> 
     await closeNotifier();
     throw err;
   }
+  let control: ControlServer | undefined;
+  if (options.control) {
+    try {
+      control = await startControlServer(deploy, {
+        ...(options.control.port !== undefined ? { port: options.control.port } : {}),
+        projectId,
+        region,
+        logger: options.control.logger ?? logger,
+      });
+    } catch (err) {
+      deploy.stop();
+      server.forceShutdown();
+      await closeNotifier();
+      throw err;
+    }
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       deploy.stop();
+      await control?.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
         force.unref();
@@ -160,7 +187,17 @@ export async function startGcpSim(options: GcpSimOptions = {}): Promise<GcpSim> 
       await closeNotifier();
     })());
 
-  return { address: `${hostPort}:${port}`, port, projectId, region, projectNumber, deploy, monitoring, stop };
+  return {
+    address: `${hostPort}:${port}`,
+    port,
+    projectId,
+    region,
+    projectNumber,
+    deploy,
+    monitoring,
+    control: control ? { url: control.url, port: control.port } : null,
+    stop,
+  };
 }
 
 /**

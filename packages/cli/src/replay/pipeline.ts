@@ -1,0 +1,541 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Firestore } from '@google-cloud/firestore';
+import { PubSub } from '@google-cloud/pubsub';
+import {
+  Collections,
+  DecisionRecord,
+  EventTypes,
+  RollbackRecord,
+  targetDocIdFor,
+  Topics,
+  type MonitoringCheck,
+  type TargetRecord,
+} from '@burnback/contracts';
+import { startDeciderService } from '@burnback/decider';
+import { startExecutorService } from '@burnback/executor';
+import { startGcpSim, worldFromHistory, type GcpSim, type ServedRelease } from '@burnback/gcp-sim';
+import { startIngestService } from '@burnback/ingest';
+import {
+  createDeployClient,
+  loadConfig,
+  PubSubPublisher,
+  silentLogger,
+  toFirestoreData,
+  type Config,
+  type Logger,
+  type MonitoringPort,
+} from '@burnback/platform';
+import { EMULATORS, ensureEmulator, ensureTopology, freePort, stopEmulator, type RunningEmulator } from '@burnback/testkit';
+import { ReplayClock } from './clock.js';
+import { sameJson } from './engine.js';
+import type { ExportHeader, ExportLine } from './format.js';
+
+type Decision = DecisionRecord;
+type Line<K extends ExportLine['kind']> = Extract<ExportLine, { kind: K }>;
+
+export interface ThroughPipelineOptions {
+  /** The Burnback config the recording was made with (services, their targets and signals); policies come from the file. */
+  configPath: string;
+  /** One line of progress (standard error). */
+  progress?: (line: string) => void;
+  /** The services' logs (default: none). */
+  logger?: Logger;
+  /** How long to wait for the pipeline to produce each recorded effect before calling it missing. Default 60 s. */
+  waitMs?: number;
+  /** gcp-sim's rollout step (default 200 ms: a canary rollback takes a few seconds). */
+  rolloutStepMs?: number;
+}
+
+export interface PipelineDecisionResult {
+  recorded: Decision;
+  replayed: Decision | null;
+  differences: string[];
+}
+
+export interface PipelineRollbackResult {
+  recorded: RollbackRecord;
+  replayed: RollbackRecord | null;
+  differences: string[];
+}
+
+export interface ThroughPipelineResult {
+  project: string;
+  decisions: PipelineDecisionResult[];
+  rollbacks: PipelineRollbackResult[];
+  /** Decisions and rollbacks the pipeline made that the recording does not have. */
+  extra: { decisions: Decision[]; rollbacks: RollbackRecord[] };
+  /** Recorded effects (progress, Cloud Deploy notifications) the pipeline did not produce in time. */
+  missing: string[];
+  /** What this replay could not restore, said once each (e.g. a policy that changed during the recording). */
+  notes: string[];
+}
+
+/** Cloud Monitoring as the recording read it: each decision's recorded figures (the file holds them, as it holds the notifications). */
+class RecordedMonitoring implements MonitoringPort {
+  current: MonitoringCheck | null = null;
+  async readBurnRate(_slo: string, lookbackSeconds: number) {
+    const check = this.current;
+    if (check === null) throw new Error('the recording holds no Cloud Monitoring reading for this decision');
+    if (check.status === 'unavailable') throw new Error(check.error);
+    const value =
+      lookbackSeconds === check.longWindowSeconds ? check.long : lookbackSeconds === check.shortWindowSeconds ? check.short : null;
+    if (value === null) throw new Error(`the recording holds no reading for a ${lookbackSeconds} s window`);
+    return { value, at: check.readAt };
+  }
+  async close() {}
+}
+
+/** The part of a rollout name Cloud Deploy and gcp-sim agree on (the project may be a number or an id). */
+const rolloutKey = (resource: string | undefined) => (resource ?? '').replace(/^projects\/[^/]+\//, '');
+const ROLLOUT = /^projects\/[^/]+\/locations\/([^/]+)\/deliveryPipelines\/([^/]+)\/releases\/([^/]+)\/rollouts\/([^/]+)$/;
+
+/** What must match for a decision to be "the same": its action, every rule's outcome, and the release it blamed. */
+export function decisionDifferences(recorded: Decision, replayed: Decision): string[] {
+  const differences: string[] = [];
+  if (recorded.action !== replayed.action) differences.push('action');
+  const outcomes = (d: Decision) => d.verdicts.map((v) => [v.rule, v.passed]);
+  if (!sameJson(outcomes(recorded), outcomes(replayed))) differences.push('verdicts');
+  if ((recorded.cause?.releaseId ?? null) !== (replayed.cause?.releaseId ?? null)) differences.push('cause');
+  if (recorded.rollbackId !== replayed.rollbackId) differences.push('rollback');
+  return differences;
+}
+
+/** A rollback is "the same" when it ended the same way, returning the target to the same release. */
+export function rollbackDifferences(recorded: RollbackRecord, replayed: RollbackRecord): string[] {
+  const differences: string[] = [];
+  if (recorded.status !== replayed.status) differences.push('status');
+  if (recorded.releaseId !== replayed.releaseId) differences.push('release');
+  if ((recorded.leaving?.releaseId ?? null) !== (replayed.leaving?.releaseId ?? null)) differences.push('leaving');
+  return differences;
+}
+
+/**
+ * `burnback replay --through-pipeline`: the recording's raw notifications go
+ * through the real services again (ingest, decider, executor, in this process)
+ * on fresh Pub/Sub and Firestore emulators and a gcp-sim whose deploy history is
+ * restored from the file, on the recorded timeline; then every recorded decision
+ * and rollback is compared with what the pipeline did.
+ *
+ * Restored from the file before the first line: per service, what its first
+ * decision read (the service's state, the target, an incident already open) and
+ * the releases that had served the target. Then, line by line: a notification
+ * is delivered the way it came (Pub/Sub push with its recorded publish time, or
+ * the webhook; a manual request as the event ingest published), with the
+ * operator's controls and Cloud Monitoring's figures its decision read; a
+ * release someone else shipped is shipped in gcp-sim; each recorded effect
+ * (decision, rollback, progress, Cloud Deploy notification) is waited for
+ * before the next line.
+ */
+export async function replayThroughPipeline(
+  header: ExportHeader,
+  lines: ExportLine[],
+  options: ThroughPipelineOptions,
+): Promise<ThroughPipelineResult> {
+  const say = options.progress ?? (() => undefined);
+  const waitMs = options.waitMs ?? 60_000;
+  const project = header.project;
+  const decisions = lines.filter((l): l is Line<'decision'> => l.kind === 'decision').map((l) => l.data);
+  const recordedRollbacks = lines.filter((l): l is Line<'rollback'> => l.kind === 'rollback').map((l) => l.data);
+  if (decisions.length === 0) throw new Error('the file holds no decision to replay');
+  const missingEvidence = decisions.find((d) => d.evidence === null);
+  if (missingEvidence) throw new Error(`decision ${missingEvidence.decisionId} was recorded without its evidence: it cannot be replayed`);
+  const notes: string[] = [];
+  const missing: string[] = [];
+
+  // The config the recording was made with, with each service's recorded policy.
+  const firstOf = new Map<string, Decision>();
+  for (const d of decisions) if (!firstOf.has(d.service)) firstOf.set(d.service, d);
+  const emulators: RunningEmulator[] = [];
+  const closers: Array<() => Promise<unknown>> = [];
+  // The Google clients read the emulators' hosts from the environment: point it at the fresh ones while the replay runs.
+  const hostsBefore = { pubsub: process.env.PUBSUB_EMULATOR_HOST, firestore: process.env.FIRESTORE_EMULATOR_HOST };
+  try {
+    for (const spec of [EMULATORS.pubsub, EMULATORS.firestore]) {
+      const host = `127.0.0.1:${await freePort()}`;
+      say(`starting a fresh ${spec.name} emulator on ${host}`);
+      emulators.push(await ensureEmulator(spec, { host, projectId: project, logFile: `${spec.name}-replay-${host.split(':')[1]}.log` }));
+    }
+    const [pubsubHost, firestoreHost] = [emulators[0]!.host, emulators[1]!.host];
+    process.env.PUBSUB_EMULATOR_HOST = pubsubHost;
+    process.env.FIRESTORE_EMULATOR_HOST = firestoreHost;
+    const webhookToken = randomBytes(16).toString('hex');
+    const loaded = loadConfig({
+      GOOGLE_CLOUD_PROJECT: project,
+      BURNBACK_CONFIG: options.configPath,
+      PUBSUB_EMULATOR_HOST: pubsubHost,
+      FIRESTORE_EMULATOR_HOST: firestoreHost,
+      PORT: '0',
+      BURNBACK_WEBHOOK_TOKEN: webhookToken,
+      BURNBACK_MANAGEMENT_TOKEN: randomBytes(16).toString('hex'),
+      BURNBACK_PUSH_ALLOW_UNSIGNED: 'true',
+    });
+    const config: Config = { ...loaded, services: { ...loaded.services } };
+    for (const [name, first] of firstOf) {
+      const service = config.services[name];
+      if (!service) throw new Error(`the recording decides for service ${name}, which ${options.configPath} does not configure`);
+      const recordedTarget = first.target;
+      if (
+        recordedTarget &&
+        (recordedTarget.project !== service.project ||
+          recordedTarget.region !== service.region ||
+          recordedTarget.pipeline !== service.pipeline ||
+          recordedTarget.target !== service.target)
+      )
+        throw new Error(
+          `${options.configPath} rolls ${name} back on ${targetDocIdFor(service)}, the recording on ${targetDocIdFor(recordedTarget)}: give the config the recording was made with (--config)`,
+        );
+      config.services[name] = { ...service, policy: first.evidence!.policy };
+      const changed = decisions.find((d) => d.service === name && d.evidence!.policyHash !== first.evidence!.policyHash);
+      if (changed)
+        notes.push(`${name}'s policy changed during the recording (decision ${changed.decisionId}); the pipeline runs with the first one`);
+    }
+
+    const pubsub = new PubSub({ projectId: project });
+    closers.push(() => pubsub.close());
+    const db = new Firestore({ projectId: project, ignoreUndefinedProperties: true });
+    closers.push(() => db.terminate());
+    await ensureTopology(pubsub);
+
+    // Restore what each service's first decision read, and the releases that had served its target.
+    const served: Array<{ name: string; pipeline: string; target: string; project: string; region: string; served: ServedRelease[] }> = [];
+    for (const [name, first] of firstOf) {
+      const evidence = first.evidence!;
+      const service = config.services[name]!;
+      await db.collection(Collections.services).doc(name).set(toFirestoreData(evidence.state));
+      const target = decisions.find((d) => d.service === name && d.evidence!.target !== null)?.evidence!.target ?? null;
+      if (target)
+        await db
+          .collection(Collections.targets)
+          .doc(targetDocIdFor(target))
+          .set(toFirestoreData(evidence.target ?? target));
+      served.push({
+        name,
+        project: service.project,
+        region: service.region,
+        pipeline: service.pipeline,
+        target: service.target,
+        served: restoredHistory(
+          target,
+          recordedRollbacks.filter((r) => r.command.service === name),
+          new Date(lines[0]!.at),
+        ),
+      });
+    }
+    const seenIncidents = new Set<string>();
+    for (const d of decisions) {
+      if (seenIncidents.has(d.incidentId)) continue;
+      seenIncidents.add(d.incidentId);
+      if (d.evidence!.incident) await db.collection(Collections.incidents).doc(d.incidentId).set(toFirestoreData(d.evidence!.incident));
+    }
+
+    const start = new Date(lines[0]!.at);
+    const clock = new ReplayClock(start);
+    const sim: GcpSim = await startGcpSim({
+      projectId: project,
+      port: 0,
+      rolloutStepMs: options.rolloutStepMs ?? 200,
+      seed: worldFromHistory(served, { projectId: project, region: 'us-central1', anchor: start }),
+      notifications: { projectId: project, pubsub },
+    });
+    closers.unshift(() => sim.stop());
+    const deployClient = createDeployClient({ ...config, cloudDeployEndpoint: sim.address });
+    closers.unshift(() => deployClient.close());
+    const logger = options.logger ?? silentLogger();
+    const monitoring = new RecordedMonitoring();
+    const ingest = await startIngestService({ config, pubsub, db, logger, host: '127.0.0.1', clock });
+    closers.unshift(() => ingest.close());
+    const decider = await startDeciderService({ config, pubsub, db, logger, monitoring, relayIntervalMs: 0, clock });
+    closers.unshift(() => decider.close());
+    const executor = await startExecutorService({
+      pubsub,
+      db,
+      deployClient,
+      logger,
+      pollIntervalMs: 100,
+      retry: { retries: 3, minTimeout: 50, maxTimeout: 500 },
+      clock,
+    });
+    closers.unshift(() => executor.close());
+    const publisher = new PubSubPublisher(pubsub);
+    closers.unshift(() => publisher.close());
+    say(`pipeline up: ingest ${ingest.address}, gcp-sim ${sim.address}; replaying ${lines.length} line(s)`);
+
+    const until = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T | undefined> => {
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        const value = await probe();
+        if (value !== undefined) return value;
+        if (Date.now() > deadline) {
+          missing.push(what);
+          say(`not seen within ${waitMs / 1000} s: ${what}`);
+          return undefined;
+        }
+        await sleep(100);
+      }
+    };
+    const decisionOf = (id: string) =>
+      until(`decision ${id}`, async () => {
+        const doc = await db.collection(Collections.decisions).doc(id).get();
+        return doc.exists ? DecisionRecord.parse(doc.data()) : undefined;
+      });
+
+    /** Before a decision: the operator's controls as it read them, and Cloud Monitoring's figures. */
+    const setStage = async (d: Decision) => {
+      monitoring.current = d.monitoring;
+      const controls = d.controls;
+      await db
+        .collection(Collections.controls)
+        .doc(d.service)
+        .set(toFirestoreData({ service: d.service, pause: controls?.pause ?? null, audit: [], updatedAt: clock.now().toISOString() }));
+      if (controls?.acknowledgement)
+        await db.collection(Collections.acknowledgements).doc(d.incidentId).set(toFirestoreData(controls.acknowledgement));
+      clock.moveTo(new Date(controls?.evaluatedAt ?? d.decidedAt));
+    };
+
+    const byAlertEvent = new Map<string, Decision[]>();
+    for (const d of decisions) byAlertEvent.set(d.alertEventId, [...(byAlertEvent.get(d.alertEventId) ?? []), d]);
+    const delivered = new Set<string>();
+    const firstNotificationAt = new Map<string, number>();
+    for (const d of decisions) if (!firstNotificationAt.has(d.service)) firstNotificationAt.set(d.service, Date.parse(d.decidedAt));
+    const ownRollouts = new Set(recordedRollbacks.map((r) => r.command.rolloutId));
+
+    let done = 0;
+    for (const line of lines) {
+      if (++done % 25 === 0) say(`${done} of ${lines.length} line(s)`);
+      if (line.kind === 'notification') {
+        const n = line.data;
+        const its = byAlertEvent.get(n.id) ?? [];
+        if (n.source === 'manual' || its.length === 0) continue; // a manual request goes at its decision; nothing to wait for otherwise
+        await setStage(its[0]!);
+        delivered.add(n.id);
+        if (n.source === 'webhook') {
+          clock.moveTo(new Date(n.receivedAt));
+          const res = await fetch(`${ingest.address}/webhook/error-budget-alert?auth_token=${webhookToken}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: n.raw,
+          });
+          if (!res.ok) missing.push(`notification ${n.id}: the webhook answered ${res.status} ${await res.text()}`);
+        } else {
+          const res = await fetch(`${ingest.address}/pubsub/push`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              message: { data: Buffer.from(n.raw).toString('base64'), messageId: n.messageId ?? n.id, publishTime: n.receivedAt },
+              subscription: `projects/${project}/subscriptions/burnback-replay`,
+            }),
+          });
+          if (!res.ok) missing.push(`notification ${n.id}: the push endpoint answered ${res.status} ${await res.text()}`);
+        }
+        for (const d of its) await decisionOf(d.decisionId);
+      } else if (line.kind === 'decision') {
+        const d = line.data;
+        if (delivered.has(d.alertEventId)) continue;
+        // A manual request (or a notification the file does not hold): the event ingest published, as it was.
+        delivered.add(d.alertEventId);
+        await setStage(d);
+        const alert = d.evidence!.alert;
+        await publisher.publishEvent(
+          Topics.alerts,
+          {
+            id: d.alertEventId,
+            type: EventTypes.alert,
+            source: `//burnback/ingest/${alert.source}`,
+            subject: `services/${alert.service}/incidents/${alert.incidentId}`,
+            time: alert.observedAt,
+            data: alert,
+          },
+          alert.service,
+        );
+        await decisionOf(d.decisionId);
+      } else if (line.kind === 'rollback') {
+        await until(`rollback ${line.data.rollbackId}`, async () =>
+          (await db.collection(Collections.rollbacks).doc(line.data.rollbackId).get()).exists ? true : undefined,
+        );
+      } else if (line.kind === 'progress') {
+        clock.moveTo(new Date(line.data.progress.at));
+        await until(`progress ${line.data.eventId}`, async () =>
+          (await db.collection(Collections.progressEvents).doc(line.data.eventId).get()).exists ? true : undefined,
+        );
+      } else {
+        const e = line.data;
+        const name = ROLLOUT.exec(e.attributes.Resource ?? '');
+        if (!name) continue;
+        const [, , pipeline, releaseId, rolloutId] = name as unknown as [string, string, string, string, string];
+        const own = ownRollouts.has(rolloutId);
+        if (!own && Date.parse(e.publishTime) <= (firstNotificationAt.get(e.service) ?? 0)) continue; // restored already
+        if (!own) {
+          if (rolloutId.startsWith('burnback-rb-')) {
+            notes.push(`rollout ${rolloutId} is a Burnback rollback the file does not hold; not replayed`);
+            continue;
+          }
+          clock.moveTo(new Date(e.publishTime));
+          await ship(sim, deployClient, project, e.attributes, pipeline, releaseId, rolloutId, e.attributes.Action === 'Failure');
+        }
+        const key = rolloutKey(e.attributes.Resource);
+        await until(`Cloud Deploy ${e.attributes.Action} of ${key}`, async () => {
+          const docs = await db.collection(Collections.deployEvents).where('attributes.Action', '==', e.attributes.Action).get();
+          return docs.docs.some((doc) => rolloutKey(doc.get('attributes.Resource') as string) === key) ? true : undefined;
+        });
+      }
+    }
+
+    // Compare.
+    const replayedDecisions = (await db.collection(Collections.decisions).get()).docs.map((doc) => DecisionRecord.parse(doc.data()));
+    const replayedRollbacks = (await db.collection(Collections.rollbacks).get()).docs.map((doc) => RollbackRecord.parse(doc.data()));
+    const decisionById = new Map(replayedDecisions.map((d) => [d.decisionId, d]));
+    const rollbackById = new Map(replayedRollbacks.map((r) => [r.rollbackId, r]));
+    const recordedIds = new Set(decisions.map((d) => d.decisionId));
+    const recordedRollbackIds = new Set(recordedRollbacks.map((r) => r.rollbackId));
+    return {
+      project,
+      decisions: decisions.map((recorded) => {
+        const replayed = decisionById.get(recorded.decisionId) ?? null;
+        return { recorded, replayed, differences: replayed ? decisionDifferences(recorded, replayed) : ['missing'] };
+      }),
+      rollbacks: recordedRollbacks.map((recorded) => {
+        const replayed = rollbackById.get(recorded.rollbackId) ?? null;
+        return { recorded, replayed, differences: replayed ? rollbackDifferences(recorded, replayed) : ['missing'] };
+      }),
+      extra: {
+        decisions: replayedDecisions.filter((d) => !recordedIds.has(d.decisionId)),
+        rollbacks: replayedRollbacks.filter((r) => !recordedRollbackIds.has(r.rollbackId)),
+      },
+      missing,
+      notes: [...new Set(notes)],
+    };
+  } finally {
+    for (const close of closers) await close().catch(() => undefined);
+    await Promise.all(emulators.map((e) => stopEmulator(e)));
+    for (const [name, value] of [
+      ['PUBSUB_EMULATOR_HOST', hostsBefore.pubsub],
+      ['FIRESTORE_EMULATOR_HOST', hostsBefore.firestore],
+    ] as const)
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+  }
+}
+
+/**
+ * The releases a target had served before the recording: the previous and the
+ * serving one, as the decider knew them; and the releases the recorded
+ * rollbacks left and returned to, which Cloud Deploy's history held (the one
+ * returned to had succeeded earlier, the one left served since).
+ */
+function restoredHistory(target: TargetRecord | null, rollbacks: RollbackRecord[], start: Date): ServedRelease[] {
+  const served = servedFrom(target);
+  const earliest = Math.min(start.getTime(), ...served.map((s) => s.at.getTime()));
+  const known = new Set(served.map((s) => s.releaseId));
+  const HOUR = 3_600_000;
+  const add = (releaseId: string | null | undefined, at: number) => {
+    if (!releaseId || known.has(releaseId)) return;
+    known.add(releaseId);
+    served.push({ releaseId, at: new Date(at) });
+  };
+  for (const [i, r] of rollbacks.entries()) add(r.releaseId, earliest - (i + 2) * HOUR);
+  for (const r of rollbacks) add(r.leaving?.releaseId, earliest - HOUR / 2);
+  return served.sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
+/** The releases a target had served, as its record knows them: the previous one, then the serving one. */
+function servedFrom(target: TargetRecord | null): ServedRelease[] {
+  if (!target) return [];
+  const served: ServedRelease[] = [];
+  if (target.previous) served.push({ releaseId: target.previous.releaseId, at: new Date(target.previous.since) });
+  if (target.serving) {
+    const rollout = target.lastRollout?.releaseId === target.serving.releaseId ? ROLLOUT.exec(target.lastRollout.rollout)?.[4] : undefined;
+    served.push({ releaseId: target.serving.releaseId, at: new Date(target.serving.since), ...(rollout ? { rolloutId: rollout } : {}) });
+  }
+  return served;
+}
+
+/**
+ * A release someone shipped during the recording, shipped again in gcp-sim:
+ * the release (if new) and the recorded rollout to the target, every canary
+ * phase advanced, until it succeeds (or fails, as the recording says it did).
+ */
+async function ship(
+  sim: GcpSim,
+  deploy: ReturnType<typeof createDeployClient>,
+  project: string,
+  attributes: Record<string, string>,
+  pipelineId: string,
+  releaseId: string,
+  rolloutId: string,
+  fails: boolean,
+): Promise<void> {
+  const location = ROLLOUT.exec(attributes.Resource ?? '')![1]!;
+  const pipeline = `projects/${project}/locations/${location}/deliveryPipelines/${pipelineId}`;
+  const release = `${pipeline}/releases/${releaseId}`;
+  const targetId = attributes.TargetId!;
+  if (!sim.deploy.getRelease(release)) {
+    const [op] = await deploy.createRelease({ parent: pipeline, releaseId, release: { description: `replayed ${releaseId}` } });
+    await op.promise();
+  }
+  const name = `${release}/rollouts/${rolloutId}`;
+  if (sim.deploy.getRollout(name)) return;
+  if (fails) sim.deploy.failNextRollouts(targetId, { reason: 'failed in the recording' });
+  const [op] = await deploy.createRollout({ parent: release, rolloutId, rollout: { targetId } });
+  await op.promise();
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(100)) {
+    const [r] = await deploy.getRollout({ name });
+    const state = String(r.state);
+    if (state === 'SUCCEEDED' || state === 'FAILED' || state === 'CANCELLED') return;
+    const phases = r.phases ?? [];
+    const next = phases.findIndex((p, i) => i > 0 && String(p.state) === 'PENDING' && String(phases[i - 1]!.state) === 'SUCCEEDED');
+    if (next > 0) await deploy.advanceRollout({ name, phaseId: phases[next]!.id! });
+  }
+  throw new Error(`rollout ${name} did not finish within 120 s in gcp-sim`);
+}
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+
+/** The through-pipeline timeline: each recorded decision and rollback as the pipeline reproduced it, differences marked. */
+export function formatThroughPipeline(result: ThroughPipelineResult): string {
+  const out: string[] = [];
+  for (const { recorded, replayed, differences } of result.decisions) {
+    const shown = replayed ?? recorded;
+    out.push(
+      `${recorded.decidedAt}  ${pad(recorded.service, 14)} ${pad(shown.action.toUpperCase(), 9)} ${recorded.incidentId}  ${shown.reason}`,
+    );
+    if (differences.length > 0)
+      out.push(
+        replayed
+          ? `  ≠ recorded: ${recorded.action.toUpperCase()}  ${recorded.reason}  (differs in ${differences.join(', ')})`
+          : '  ≠ the pipeline made no such decision',
+      );
+  }
+  for (const { recorded, replayed, differences } of result.rollbacks) {
+    const shown = replayed ?? recorded;
+    out.push(
+      `rollback ${recorded.rollbackId} of ${recorded.command.service}: ${shown.status}, ${shown.leaving?.releaseId ?? '?'} → ${shown.releaseId ?? '?'}`,
+    );
+    if (differences.length > 0)
+      out.push(
+        replayed
+          ? `  ≠ recorded: ${recorded.status}, ${recorded.leaving?.releaseId ?? '?'} → ${recorded.releaseId ?? '?'}  (differs in ${differences.join(', ')})`
+          : '  ≠ the pipeline made no such rollback',
+      );
+  }
+  for (const d of result.extra.decisions)
+    out.push(`+ the pipeline also decided ${d.action.toUpperCase()} on ${d.incidentId} (${d.decisionId}): ${d.reason}`);
+  for (const r of result.extra.rollbacks) out.push(`+ the pipeline also rolled back ${r.command.service} (${r.rollbackId}): ${r.status}`);
+  for (const m of result.missing) out.push(`! not seen: ${m}`);
+  for (const n of result.notes) out.push(`note: ${n}`);
+  out.push(
+    `through the pipeline: ${result.decisions.length} decision(s) and ${result.rollbacks.length} rollback(s) replayed, ${differingOf(result)} differ from the recorded ones`,
+  );
+  return out.join('\n') + '\n';
+}
+
+/** How many recorded decisions and rollbacks the pipeline did not reproduce, plus everything it did that was not recorded. */
+export function differingOf(result: ThroughPipelineResult): number {
+  return (
+    result.decisions.filter((d) => d.differences.length > 0).length +
+    result.rollbacks.filter((r) => r.differences.length > 0).length +
+    result.extra.decisions.length +
+    result.extra.rollbacks.length +
+    result.missing.length
+  );
+}
