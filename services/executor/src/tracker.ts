@@ -50,8 +50,11 @@ export function startRolloutTracker(deps: RolloutTrackerDeps): RolloutTracker {
 
   const active = new Map<string, Promise<void>>();
   let stopped = false;
-  let sleeper: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
+  /** The loop's one timer while it sleeps, and when (wall clock, ms) it will wake. */
+  let sleeper: { timer: NodeJS.Timeout; resolve: () => void; until: number } | null = null;
   let woken = false;
+  /** The soonest look a check scheduled while the loop was not asleep (wall clock, ms). */
+  let lookAt = Infinity;
   /** Set while the loop waits for a free slot: a finished check then wakes it. */
   let full = false;
 
@@ -62,34 +65,45 @@ export function startRolloutTracker(deps: RolloutTrackerDeps): RolloutTracker {
         resolve();
         return;
       }
-      const timer = setTimeout(() => {
-        sleeper = null;
-        resolve();
-      }, ms);
-      sleeper = { timer, resolve };
+      const until = Date.now() + ms;
+      sleeper = { timer: setTimeout(() => wakeUp(), ms), resolve, until };
     });
-  const wake = () => {
-    if (!sleeper) {
-      woken = true;
-      return;
-    }
+  const wakeUp = () => {
+    if (!sleeper) return;
     clearTimeout(sleeper.timer);
     const { resolve } = sleeper;
     sleeper = null;
     resolve();
   };
+  const wake = () => {
+    if (sleeper) wakeUp();
+    else woken = true;
+  };
+  /** A check rescheduled a rollback `inMs` from now: the loop looks by then, however long it meant to sleep. */
+  const lookWithin = (inMs: number) => {
+    const at = Date.now() + inMs;
+    if (!sleeper) lookAt = Math.min(lookAt, at);
+    else if (at < sleeper.until) {
+      clearTimeout(sleeper.timer);
+      sleeper.until = at;
+      sleeper.timer = setTimeout(() => wakeUp(), inMs);
+    }
+  };
 
   /** Lets go of the rollback: the next look after an interval that grows with `unchanged` (none once it is final and published). */
-  const release = (ctx: StepContext, record: RollbackRecord, next: { unchanged: number; rolloutState?: string }) =>
-    steps.write(
+  const release = async (ctx: StepContext, record: RollbackRecord, next: { unchanged: number; rolloutState?: string }) => {
+    const inMs = steps.nextCheckInMs(next.unchanged);
+    await steps.write(
       ctx,
       record.rollbackId,
       {
-        tracking: isFinalStage(record.status) ? null : trackingDueIn(now(), steps.nextCheckInMs(next.unchanged), next.unchanged),
+        tracking: isFinalStage(record.status) ? null : trackingDueIn(now(), inMs, next.unchanged),
         ...(next.rolloutState !== undefined ? { rolloutState: next.rolloutState } : {}),
       },
       null,
     );
+    if (!isFinalStage(record.status)) lookWithin(inMs);
+  };
 
   /** Lets go at once, due now: a tracker that is stopping hands the rollback to the next one without waiting for its lease. */
   const handBack = (ctx: StepContext & { lease: NonNullable<StepContext['lease']> }, rollbackId: string) =>
@@ -143,6 +157,7 @@ export function startRolloutTracker(deps: RolloutTrackerDeps): RolloutTracker {
       // Keeps a publish still owed; if even this write fails, the lease ends and the rollback is looked at then.
       const retry = { ...trackingDueIn(now(), retryInMs, unchanged), reportDue: ctx.lease.tracking.reportDue };
       await steps.write(ctx, record.rollbackId, { tracking: retry }, null).catch(() => undefined);
+      lookWithin(retryInMs);
     }
   };
 
@@ -203,7 +218,12 @@ export function startRolloutTracker(deps: RolloutTrackerDeps): RolloutTracker {
           logger.warn('looking for rollbacks to track failed; trying again', { event: 'tracking_sweep_failed', owner, error: err });
         }
       }
-      // When full, a finished check wakes the loop; otherwise the handler's wake() or the timer does.
+      // A check may have rescheduled a rollback sooner while the sweep ran.
+      if (lookAt !== Infinity) {
+        waitMs = Math.min(waitMs, Math.max(0, lookAt - Date.now()));
+        lookAt = Infinity;
+      }
+      // Woken by a finished check when full, by lookWithin() when a check reschedules sooner, by wake() or by the timer.
       if (waitMs > 0 || full) await sleep(waitMs);
     }
   };

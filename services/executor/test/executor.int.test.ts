@@ -70,6 +70,8 @@ describe('the executor on the emulators and gcp-sim', () => {
       logger: env.logger,
       pollIntervalMs: 20,
       retry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
+      // As the service wires them: a rollback left to tracking wakes the trackers.
+      onTracked: () => trackers.forEach((t) => t.wake()),
     });
   };
   /** A rollout tracker on this test's project (closed after the test), as the service runs one. */
@@ -81,7 +83,8 @@ describe('the executor on the emulators and gcp-sim', () => {
       logger: env.logger,
       pollIntervalMs: 20,
       retry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
-      idleSweepMs: 50,
+      // Never in a test: the tracker must follow its own schedule; the idle sweep is for work other replicas schedule.
+      idleSweepMs: 600_000,
       ...over,
     });
     trackers.push(tracker);
@@ -365,7 +368,7 @@ describe('the executor on the emulators and gcp-sim', () => {
       onFatal,
       pollIntervalMs: 50,
       retry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
-      tracker: { idleSweepMs: 100 },
+      tracker: { idleSweepMs: 600_000 },
     });
   const stagesOf = (rollbackId: string) =>
     progress.messages

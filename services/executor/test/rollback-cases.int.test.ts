@@ -136,7 +136,7 @@ describe('the executor chooses both releases right, through the real client agai
   ): Promise<RollbackRecord> => {
     const outcome = await createExecutorHandler(deps(over))(event);
     if (outcome.kind !== 'tracking') return outcome.record;
-    const tracker = startRolloutTracker({ ...deps(over), idleSweepMs: 50 });
+    const tracker = startRolloutTracker({ ...deps(over), idleSweepMs: 600_000 });
     try {
       return await waitFor(
         async () => {
@@ -222,7 +222,7 @@ describe('the executor chooses both releases right, through the real client agai
     expect(sim.deploy.getRollout(canary)?.state).toBe('CANCELLING');
     expect(rollbacksCreated()).toHaveLength(0);
 
-    const tracker = startRolloutTracker({ ...deps(), idleSweepMs: 50 });
+    const tracker = startRolloutTracker({ ...deps(), idleSweepMs: 600_000 });
     try {
       // The tracker keeps looking and rolls nothing back while the canary is still CANCELLING.
       await waitUntil(

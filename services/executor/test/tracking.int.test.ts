@@ -79,7 +79,7 @@ describe('the executor tracks rollouts from Firestore, not from the command subs
       pollIntervalMs: 250,
       maxPollIntervalMs: 2_000,
       retry: { retries: 3, minTimeout: 20, maxTimeout: 200 },
-      tracker: { owner, idleSweepMs: 500 },
+      tracker: { owner, idleSweepMs: 600_000 },
     });
     executors.push(executor);
     return executor;
