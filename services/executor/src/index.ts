@@ -18,5 +18,5 @@ export {
   type HistoryRollout,
   type ReleaseDecision,
 } from './release-choice.js';
-export { RollbackStore, trackingDueIn, type ClaimedRollback, type RollbackChange } from './store.js';
+export { RollbackStore, type ClaimedRollback, type RollbackChange } from './store.js';
 export { startExecutorService, type ExecutorService } from './service.js';

@@ -88,8 +88,6 @@ export const pipelineNameOf = (cmd: RollbackCommand): string =>
 export const lastDetail = (record: RollbackRecord, stage: ProgressStage): string =>
   [...record.audit].reverse().find((a) => a.stage === stage)?.detail ?? stage;
 
-export type RollbackSteps = ReturnType<typeof createRollbackSteps>;
-
 /**
  * The steps of one rollback, none of which waits for Cloud Deploy to move:
  * starting it (choose both releases, check, cancel the serving rollout, create
