@@ -24,13 +24,22 @@ export function createDeployEventHandler(deps: {
   return async (message) => {
     const a = message.attributes;
     if (a.ResourceType !== 'Rollout' || !ROLLOUT_ENDED.has(a.Action ?? '') || !a.RolloutId) return;
-    const ids = new Set(await store.idsByRolloutId(a.RolloutId));
-    // The serving rollout a rollback cancelled before rolling back: the rollback may go ahead now.
-    if (a.Action === 'Cancelled' && a.DeliveryPipelineId && a.TargetId) {
-      for (const id of await store.idsNotStartedOn(a.DeliveryPipelineId, a.TargetId)) ids.add(id);
-    }
     const nudged: string[] = [];
-    for (const id of ids) if (await store.nudge(id, now())) nudged.push(id);
+    try {
+      const ids = new Set(await store.idsByRolloutId(a.RolloutId));
+      // The serving rollout a rollback cancelled before rolling back: the rollback may go ahead now.
+      if (a.Action === 'Cancelled' && a.DeliveryPipelineId && a.TargetId) {
+        for (const id of await store.idsNotStartedOn(a.DeliveryPipelineId, a.TargetId)) ids.add(id);
+      }
+      for (const id of ids) if (await store.nudge(id, now())) nudged.push(id);
+    } catch (err) {
+      // Retrying a hint is not worth a redelivery (nor, in the end, a dead letter): the tracker's own look comes anyway.
+      logger.warn(`rollout ${a.Resource ?? a.RolloutId} ${a.Action}: could not bring its rollback's look forward`, {
+        event: 'tracking_nudge_failed',
+        eventId: message.id,
+        error: err,
+      });
+    }
     if (nudged.length === 0) return;
     deps.onNudged();
     for (const rollbackId of nudged) {
