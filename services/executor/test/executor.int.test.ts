@@ -426,6 +426,11 @@ describe('the executor on the emulators and gcp-sim', () => {
       expect(record.status).toBe('succeeded');
       // Cloud Deploy's Succeed notification brought the look forward: the outcome came before the first scheduled look.
       expect(Date.parse(record.audit.find((a) => a.stage === 'succeeded')!.at)).toBeLessThan(firstLook);
+      // Published before the tracker let go of it; the tap receives it a moment later.
+      await progress.waitFor(
+        1,
+        (m) => m.json<RollbackProgress>().rollbackId === 'rb-announced' && m.json<RollbackProgress>().stage === 'succeeded',
+      );
       expect(stagesOf('rb-announced')).toEqual(['accepted', 'started', 'succeeded']);
     } finally {
       await service.close();
