@@ -92,13 +92,14 @@ describe('the Terraform in infra/', () => {
         'ingest -> burnback-alerts',
         'decider -> burnback-commands',
         'executor -> burnback-progress',
-        'executor -> burnback-commands',
         'ingest -> burnback-dead-letter',
         'decider -> burnback-dead-letter',
         'executor -> burnback-dead-letter',
       ]),
     );
     expect(published).not.toContain('ingest -> burnback-commands');
+    // The executor tracks rollouts from Firestore: it never re-publishes a command.
+    expect(published).not.toContain('executor -> burnback-commands');
   });
 
   const fmt = terraformOnPath ? test : test.skip;
@@ -230,12 +231,12 @@ resource "google_pubsub_subscription" "audit" {
     expect(problems).toContainEqual(expect.stringContaining('the Monitoring notification service agent'));
   });
 
-  test("a service that publishes to a topic without a publisher grant is reported (the executor's hand-off to burnback-commands)", async () => {
+  test("a service that publishes to a topic without a publisher grant is reported (the executor's progress)", async () => {
     const root = copyOfInfra();
-    edit(root, 'modules/pubsub/main.tf', /\n\s*"burnback-commands\/executor"\s*=[^\n]*/, '');
+    edit(root, 'modules/pubsub/main.tf', /\n\s*"burnback-progress\/executor"\s*=[^\n]*/, '');
     expect(await problemsOf(root)).toEqual([
       expect.stringMatching(
-        /^service "executor" publishes to topic "burnback-commands" \(services\/executor\/src\/handler\.ts\) but no google_pubsub_topic_iam_member grants executor roles\/pubsub\.publisher on it$/,
+        /^service "executor" publishes to topic "burnback-progress" \(services\/executor\/src\/[a-z-]+\.ts\) but no google_pubsub_topic_iam_member grants executor roles\/pubsub\.publisher on it$/,
       ),
     ]);
   });

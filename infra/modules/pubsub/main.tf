@@ -22,12 +22,11 @@ locals {
 
   # Which Burnback service publishes to which topic, one literal row per
   # grant; infra/test fails when a service's code publishes to a topic that
-  # has no row here. The executor publishes to burnback-commands too: it
-  # re-publishes its own hand-off of a command it has tracked for too long.
+  # has no row here. Only the decider publishes commands: the executor acks a
+  # command once its rollout exists and tracks the rollout from Firestore.
   publisher_grants = {
     "burnback-alerts/ingest"        = { topic = "burnback-alerts", who = "ingest" }
     "burnback-commands/decider"     = { topic = "burnback-commands", who = "decider" }
-    "burnback-commands/executor"    = { topic = "burnback-commands", who = "executor" }
     "burnback-progress/executor"    = { topic = "burnback-progress", who = "executor" }
     "burnback-decisions/decider"    = { topic = "burnback-decisions", who = "decider" }
     "burnback-dead-letter/ingest"   = { topic = "burnback-dead-letter", who = "ingest" }
@@ -65,6 +64,11 @@ locals {
     "burnback-executor" = {
       topic    = "burnback-commands"
       ordered  = true
+      consumer = "executor"
+    }
+    "burnback-executor-deploy-events" = {
+      topic    = "clouddeploy-operations"
+      ordered  = false
       consumer = "executor"
     }
   }

@@ -451,6 +451,24 @@ export type AuditEntry = z.infer<typeof AuditEntry>;
 export const LeavingRelease = z.object({ releaseId: z.string(), rolloutName: z.string(), state: z.string() });
 export type LeavingRelease = z.infer<typeof LeavingRelease>;
 
+/**
+ * A rollback the executor still owes work on after its command was acked: its
+ * rollout to follow to the end, the serving rollout's cancellation to wait for,
+ * or a progress event to publish. Executor replicas share this work through
+ * `dueAt` (the one field their sweep queries, ascending) and a lease.
+ */
+export const RolloutTracking = z.object({
+  /** When a tracker should next look at the rollback; while leased, when the lease ends. */
+  dueAt: IsoTime,
+  /** The tracker working on it now (a claim sets it and moves dueAt to the lease's end); null between checks. */
+  lease: z.object({ id: z.string().min(1), owner: z.string().min(1) }).nullable(),
+  /** Checks in a row that saw nothing change: the interval to the next check doubles with each, up to a maximum. */
+  unchangedChecks: z.number().int().nonnegative(),
+  /** The progress of the current status is not yet published (a tracker changed the status and may have died since). */
+  reportDue: z.boolean(),
+});
+export type RolloutTracking = z.infer<typeof RolloutTracking>;
+
 /** `rollbacks/{rollbackId}`: the executor's state machine and audit trail for one rollback. */
 export const RollbackRecord = z.object({
   rollbackId: z.string(),
@@ -468,5 +486,7 @@ export const RollbackRecord = z.object({
   audit: z.array(AuditEntry),
   createdAt: IsoTime,
   updatedAt: IsoTime,
+  /** Set while the executor's tracker owes this rollback work; null once it has none (and in records written before it existed). */
+  tracking: RolloutTracking.nullable().default(null),
 });
 export type RollbackRecord = z.infer<typeof RollbackRecord>;

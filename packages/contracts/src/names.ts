@@ -24,6 +24,12 @@ export const Subscriptions = {
     ordered: false,
   },
   executor: { name: 'burnback-executor', topic: Topics.commands, ordered: true },
+  /** Cloud Deploy's operation notifications for the executor: a rollout that ended wakes its tracker at once. */
+  executorDeployEvents: {
+    name: 'burnback-executor-deploy-events',
+    topic: Topics.clouddeployOperations,
+    ordered: false,
+  },
 } as const;
 export type SubscriptionKey = keyof typeof Subscriptions;
 export type SubscriptionName = (typeof Subscriptions)[SubscriptionKey]['name'];

@@ -1,4 +1,6 @@
 export { createExecutorHandler, type ExecutorDeps, type ExecutorOutcome } from './handler.js';
+export type { RollbackStepsDeps } from './rollback-steps.js';
+export { startRolloutTracker, type RolloutTracker, type RolloutTrackerDeps } from './tracker.js';
 export {
   CloudDeployPort,
   historyRollout,
@@ -16,5 +18,5 @@ export {
   type HistoryRollout,
   type ReleaseDecision,
 } from './release-choice.js';
-export { RollbackStore } from './store.js';
+export { RollbackStore, type ClaimedRollback, type RollbackChange } from './store.js';
 export { startExecutorService, type ExecutorService } from './service.js';

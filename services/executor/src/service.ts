@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { CloudDeployClient } from '@google-cloud/deploy';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
@@ -13,8 +14,11 @@ import {
   type Metrics,
 } from '@burnback/platform';
 import { CloudDeployPort } from './deploy.js';
-import { createExecutorHandler, type ExecutorDeps } from './handler.js';
+import { createDeployEventHandler } from './deploy-events.js';
+import { createExecutorHandler } from './handler.js';
+import type { RollbackStepsDeps } from './rollback-steps.js';
 import { RollbackStore } from './store.js';
+import { startRolloutTracker, type RolloutTrackerDeps } from './tracker.js';
 
 export interface ExecutorService {
   /** http://host:port of health and metrics, when a port was given. */
@@ -22,7 +26,15 @@ export interface ExecutorService {
   close(): Promise<void>;
 }
 
-/** Wires the executor: burnback-commands in, Cloud Deploy rollbacks, burnback-progress out. */
+/** Commands handled at once: each holds one flow-control slot only while it starts a rollback (seconds), never while it runs. */
+const MAX_COMMANDS_IN_FLIGHT = 20;
+
+/**
+ * Wires the executor: burnback-commands in (each command starts its rollback
+ * and is acked), the rollout tracker following every started rollback from
+ * Firestore (woken early by Cloud Deploy's notifications of rollouts that
+ * ended), Cloud Deploy rollbacks, burnback-progress out.
+ */
 export async function startExecutorService(deps: {
   pubsub: PubSub;
   db: Firestore;
@@ -34,43 +46,69 @@ export async function startExecutorService(deps: {
   /** Port for health and metrics; null = none (in-process tests). */
   port?: number | null;
   pollIntervalMs?: number;
-  retry?: ExecutorDeps['retry'];
-  /** Default the wall clock; `burnback replay --through-pipeline` gives the recorded timeline. */
+  maxPollIntervalMs?: number;
+  maxTrackingMs?: number;
+  retry?: RollbackStepsDeps['retry'];
+  /** The tracker's settings (tests shorten the lease and the idle sweep). */
+  tracker?: Pick<RolloutTrackerDeps, 'owner' | 'concurrency' | 'leaseMs' | 'idleSweepMs' | 'drainMs'>;
+  /** Default the wall clock; `burnback replay --through-pipeline` gives the recorded timeline (the tracker's schedule runs on it too). */
   clock?: Clock;
 }): Promise<ExecutorService> {
   const { pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('executor');
-  // Aborted on close: a rollout being tracked is handed back (nack) instead of holding shutdown for minutes.
+  // Aborted on close: a command still starting its rollback stops retrying Cloud Deploy and is nacked (redelivery resumes it).
   const shutdown = new AbortController();
+  // One retry wait at a time per command in flight may listen to it: a bound, declared.
+  setMaxListeners(MAX_COMMANDS_IN_FLIGHT + 1, shutdown.signal);
   const publisher = new PubSubPublisher(pubsub);
-  const handle = createExecutorHandler({
-    store: new RollbackStore(db),
-    deploy: new CloudDeployPort(deps.deployClient),
+  const store = new RollbackStore(db);
+  const deploy = new CloudDeployPort(deps.deployClient);
+  const shared = {
+    store,
+    deploy,
     publisher,
     logger,
     metrics,
-    signal: shutdown.signal,
     ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),
+    ...(deps.maxPollIntervalMs !== undefined ? { maxPollIntervalMs: deps.maxPollIntervalMs } : {}),
+    ...(deps.maxTrackingMs !== undefined ? { maxTrackingMs: deps.maxTrackingMs } : {}),
     ...(deps.retry ? { retry: deps.retry } : {}),
     ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
-  });
+  };
+  const tracker = startRolloutTracker({ ...shared, ...deps.tracker });
+  const handle = createExecutorHandler({ ...shared, signal: shutdown.signal, onTracked: () => tracker.wake() });
   const subscriber = startSubscriber({
     pubsub,
     subscription: Subscriptions.executor.name,
     deadLetter: publisher,
     logger,
     metrics,
+    maxInFlight: MAX_COMMANDS_IN_FLIGHT,
     handler: cloudEventHandler([EventTypes.rollbackCommand, EventTypes.rollbackValidate], handle),
     onUnexpectedClose: deps.onFatal,
   });
-  logger.info(`executor consuming ${Subscriptions.executor.name}`, { event: 'started' });
+  // A hint only: without it the tracker still finds every ending on its own looks, so losing it is logged, not fatal.
+  const deployEvents = startSubscriber({
+    pubsub,
+    subscription: Subscriptions.executorDeployEvents.name,
+    deadLetter: publisher,
+    logger,
+    metrics,
+    handler: createDeployEventHandler({ store, logger, onNudged: () => tracker.wake() }),
+    onUnexpectedClose: (error) =>
+      logger.error(
+        `${Subscriptions.executorDeployEvents.name} closed: rollout endings are now noticed on the tracker's own looks only (${error.message})`,
+        { event: 'deploy_events_stopped', error },
+      ),
+  });
+  logger.info(`executor consuming ${Subscriptions.executor.name} and ${Subscriptions.executorDeployEvents.name}`, { event: 'started' });
   const health = await startHealthServer({ port: deps.port, metrics, logger });
   return {
     address: health.address,
     async close() {
       shutdown.abort();
       await health.close();
-      await subscriber.close();
+      await Promise.all([subscriber.close(), deployEvents.close(), tracker.close()]);
       await publisher.close();
     },
   };

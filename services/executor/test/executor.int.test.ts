@@ -1,8 +1,10 @@
+import { PassThrough } from 'node:stream';
 import type { CloudDeployClient } from '@google-cloud/deploy';
 import {
   Collections,
   DeadLetterAttributes,
   EventTypes,
+  isFinalStage,
   rolloutIdFor,
   Topics,
   TransientError,
@@ -11,9 +13,18 @@ import {
   type RollbackProgress,
 } from '@burnback/contracts';
 import { defaultDeploySeed, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
-import { createDeployClient, PubSubPublisher } from '@burnback/platform';
+import { createDeployClient, createLogger, PubSubPublisher } from '@burnback/platform';
 import { createTestEnvironment, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
-import { CloudDeployPort, createExecutorHandler, RollbackStore, startExecutorService, type DeployPort } from '../src/index.js';
+import {
+  CloudDeployPort,
+  createExecutorHandler,
+  RollbackStore,
+  startExecutorService,
+  startRolloutTracker,
+  type DeployPort,
+  type RolloutTracker,
+  type RolloutTrackerDeps,
+} from '../src/index.js';
 
 const command = (projectId: string, rollbackId = 'rb-test-1'): CloudEvent<typeof EventTypes.rollbackCommand> => ({
   id: rollbackId,
@@ -44,6 +55,7 @@ describe('the executor on the emulators and gcp-sim', () => {
   let publisher: PubSubPublisher;
   let progress: TopicTap;
   let store: RollbackStore;
+  let trackers: RolloutTracker[];
 
   /** RollbackTarget calls that create a rollout (not the validate_only preflight). */
   const rollbacksCreated = () => sim.deploy.callsTo('RollbackTarget').filter((c) => !c.request.validateOnly);
@@ -58,16 +70,45 @@ describe('the executor on the emulators and gcp-sim', () => {
       logger: env.logger,
       pollIntervalMs: 20,
       retry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
+      // As the service wires them: a rollback left to tracking wakes the trackers.
+      onTracked: () => trackers.forEach((t) => t.wake()),
     });
   };
+  /** A rollout tracker on this test's project (closed after the test), as the service runs one. */
+  const track = (over: Partial<RolloutTrackerDeps> = {}) => {
+    const tracker = startRolloutTracker({
+      store,
+      deploy: new CloudDeployPort(client),
+      publisher,
+      logger: env.logger,
+      pollIntervalMs: 20,
+      retry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
+      // Never in a test: the tracker must follow its own schedule; the idle sweep is for work other replicas schedule.
+      idleSweepMs: 600_000,
+      ...over,
+    });
+    trackers.push(tracker);
+    return tracker;
+  };
+  /** The record once the rollback is final and the tracker has let go of it (its outcome published). */
+  const settled = (rollbackId: string) =>
+    waitFor(
+      async () => {
+        const record = await store.get(rollbackId);
+        return record && isFinalStage(record.status) && record.tracking === null ? record : undefined;
+      },
+      { what: `rollback ${rollbackId} to end`, timeoutMs: 30_000 },
+    );
 
   beforeEach(async () => {
     env = await createTestEnvironment(expect.getState().currentTestName ?? 'executor');
     publisher = new PubSubPublisher(env.pubsub);
     progress = await tapTopic(env.pubsub, Topics.progress);
     store = new RollbackStore(env.db);
+    trackers = [];
   });
   afterEach(async () => {
+    await Promise.all(trackers.map((t) => t.close()));
     await progress.close();
     await publisher.close();
     await client.close();
@@ -75,84 +116,158 @@ describe('the executor on the emulators and gcp-sim', () => {
     await env.close();
   });
 
-  it('a command redelivered after the rollback finished does nothing', async () => {
-    const handle = await start();
-    expect((await handle(command(env.projectId))).record.status).toBe('succeeded');
-    const again = await handle(command(env.projectId));
-    expect(again.kind).toBe('duplicate');
-    expect(rollbacksCreated()).toHaveLength(1);
-  });
+  it('a command is done once its rollout exists: the handler returns while the rollout runs, and the tracker reports the outcome', async () => {
+    const handle = await start({ rolloutStepMs: 200 });
+    const outcome = await handle(command(env.projectId));
+    expect(outcome.kind).toBe('tracking');
+    expect(outcome.record).toMatchObject({ status: 'started', tracking: { lease: null, reportDue: false } });
+    // Cloud Deploy has not finished it: the delivery did not wait for the rollout.
+    expect(['PENDING', 'IN_PROGRESS']).toContain(sim.deploy.getRollout(outcome.record.rolloutName!)!.state);
 
-  it('a delivery that lost Cloud Deploy while tracking is resumed by the redelivery, without a second RollbackTarget', async () => {
-    await start();
-    const real = new CloudDeployPort(client);
-    // The first delivery loses Cloud Deploy right after RollbackTarget, as a crash mid-rollout would.
-    const broken: DeployPort = {
-      rollbackTarget: (r) => real.rollbackTarget(r),
-      readHistory: (p) => real.readHistory(p),
-      cancelRollout: (n) => real.cancelRollout(n),
-      getRollout: async () => {
-        throw new TransientError('connection reset');
-      },
-    };
-    const deps = { store, publisher, logger: env.logger, pollIntervalMs: 20, retry: { retries: 0 } };
-    await expect(createExecutorHandler({ ...deps, deploy: broken })(command(env.projectId))).rejects.toThrow(/connection reset/);
-    expect((await store.get('rb-test-1'))!.status).toBe('started');
-
-    const outcome = await createExecutorHandler({ ...deps, deploy: real })(command(env.projectId));
-    expect(outcome.record.status).toBe('succeeded');
-    expect(rollbacksCreated()).toHaveLength(1);
-    expect(outcome.record.audit.map((e) => e.stage)).toEqual(['accepted', 'accepted', 'started', 'resumed', 'succeeded']);
-    // The redelivery re-publishes 'started' under the same event id: consumers drop the repeat.
-    const events = await progress.waitFor(4);
-    expect(events.map((m) => m.json<RollbackProgress>().stage)).toEqual(['accepted', 'started', 'started', 'succeeded']);
-    expect(new Set(events.map((m) => m.attributes['ce-id'])).size).toBe(3);
-  });
-
-  it('a terminal progress event whose publish was lost is sent by the redelivered command', async () => {
-    await start();
-    const deploy = new CloudDeployPort(client);
-    let dropSucceeded = true;
-    const lossy: typeof publisher = Object.assign(Object.create(publisher) as PubSubPublisher, {
-      publishEvent: async (...args: Parameters<PubSubPublisher['publishEvent']>) => {
-        if (dropSucceeded && args[1].type === EventTypes.rollbackProgress && (args[1].data as RollbackProgress).stage === 'succeeded') {
-          throw new TransientError('Pub/Sub unavailable');
-        }
-        return publisher.publishEvent(...args);
-      },
-    });
-    const deps = { store, deploy, logger: env.logger, pollIntervalMs: 20, retry: { retries: 0 } };
-    await expect(createExecutorHandler({ ...deps, publisher: lossy })(command(env.projectId))).rejects.toThrow(/Pub\/Sub unavailable/);
-    expect((await store.get('rb-test-1'))!.status).toBe('succeeded');
-    dropSucceeded = false;
-    expect((await createExecutorHandler({ ...deps, publisher })(command(env.projectId))).kind).toBe('duplicate');
+    track();
+    const record = await settled('rb-test-1');
+    expect(record).toMatchObject({ status: 'succeeded', rolloutState: 'SUCCEEDED', tracking: null });
+    expect(record.audit.map((e) => e.stage)).toEqual(['accepted', 'accepted', 'started', 'succeeded']);
     const events = await progress.waitFor(3);
     expect(events.map((m) => m.json<RollbackProgress>().stage)).toEqual(['accepted', 'started', 'succeeded']);
     expect(rollbacksCreated()).toHaveLength(1);
   });
 
-  it('a rollout still running after the tracking window is handed back to the queue, not nacked toward the dead-letter topic', async () => {
-    await start({ rolloutStepMs: 400 });
-    const commands = await tapTopic(env.pubsub, Topics.commands);
-    try {
-      const deps = { store, deploy: new CloudDeployPort(client), publisher, logger: env.logger, pollIntervalMs: 20, trackTimeoutMs: 100 };
-      const first = await createExecutorHandler(deps)(command(env.projectId));
-      expect(first.kind).toBe('handed-off');
-      // A second hand-off of the same, unchanged rollout adds nothing to the audit trail.
-      expect((await createExecutorHandler(deps)(command(env.projectId))).kind).toBe('handed-off');
-      const [requeued] = await commands.waitFor(2);
-      expect(requeued!.orderingKey).toBe('api-backend');
-      expect(requeued!.json<RollbackCommand>().rollbackId).toBe('rb-test-1');
+  it('a command redelivered after the rollback finished does nothing but publish its outcome again, under the same id', async () => {
+    const handle = await start();
+    track();
+    expect((await handle(command(env.projectId))).kind).toBe('tracking');
+    await settled('rb-test-1');
+    const again = await handle(command(env.projectId));
+    expect(again.kind).toBe('duplicate');
+    expect(rollbacksCreated()).toHaveLength(1);
+    const succeeded = await progress.waitFor(2, (m) => m.json<RollbackProgress>().stage === 'succeeded');
+    expect(new Set(succeeded.map((m) => m.attributes['ce-id']))).toEqual(new Set(['rb-test-1.succeeded']));
+  });
 
-      const second = await createExecutorHandler({ ...deps, trackTimeoutMs: 10_000 })(command(env.projectId));
-      expect(second.kind).toBe('finished');
-      expect(second.record.status).toBe('succeeded');
-      expect(second.record.audit.filter((a) => /handed back to the queue/.test(a.detail))).toHaveLength(1);
-      expect(second.record.audit.map((a) => a.stage)).toEqual(['accepted', 'accepted', 'started', 'resumed', 'succeeded']);
-      expect(rollbacksCreated()).toHaveLength(1);
-    } finally {
-      await commands.close();
-    }
+  it('a command redelivered while its rollout is tracked re-publishes its stage and leaves the rollout to the tracker', async () => {
+    const handle = await start({ rolloutStepMs: 200 });
+    await handle(command(env.projectId));
+    const again = await handle(command(env.projectId));
+    expect(again.kind).toBe('tracking');
+    expect(again.record.audit.at(-1)).toMatchObject({ stage: 'resumed', detail: 'redelivered in status started; the tracker follows it' });
+    track();
+    const record = await settled('rb-test-1');
+    expect(record.audit.map((e) => e.stage)).toEqual(['accepted', 'accepted', 'started', 'resumed', 'succeeded']);
+    expect(rollbacksCreated()).toHaveLength(1);
+    // The repeated 'started' carries the same event id: consumers drop it.
+    const events = await progress.waitFor(4);
+    expect(events.map((m) => m.json<RollbackProgress>().stage)).toEqual(['accepted', 'started', 'started', 'succeeded']);
+    expect(new Set(events.map((m) => m.attributes['ce-id'])).size).toBe(3);
+  });
+
+  it('a tracker that loses Cloud Deploy keeps the rollback scheduled, and a later look finishes it without a second RollbackTarget', async () => {
+    const handle = await start();
+    const real = new CloudDeployPort(client);
+    let lost = 0;
+    const broken: DeployPort = {
+      rollbackTarget: (r) => real.rollbackTarget(r),
+      readHistory: (p) => real.readHistory(p),
+      cancelRollout: (n) => real.cancelRollout(n),
+      getRollout: async () => {
+        lost++;
+        throw new TransientError('connection reset');
+      },
+    };
+    await handle(command(env.projectId));
+    const flaky = track({ deploy: broken, retry: { retries: 0 } });
+    await waitFor(() => lost >= 2, { what: 'two failed checks' });
+    await flaky.close();
+    // Still started and scheduled, looked at less often, and held by nobody.
+    const between = (await store.get('rb-test-1'))!;
+    expect(between).toMatchObject({ status: 'started', tracking: { lease: null } });
+    expect(between.tracking!.unchangedChecks).toBeGreaterThanOrEqual(1);
+
+    track();
+    const record = await settled('rb-test-1');
+    expect(record.status).toBe('succeeded');
+    expect(record.audit.map((e) => e.stage)).toEqual(['accepted', 'accepted', 'started', 'succeeded']);
+    expect(rollbacksCreated()).toHaveLength(1);
+  });
+
+  it('a tracker that died holding its lease is taken over once the lease ends, and the outcome is reported once', async () => {
+    const handle = await start();
+    await handle(command(env.projectId));
+    // A replica claims the rollback, then dies: it never checks and never lets go.
+    const dueAt = Date.parse((await store.get('rb-test-1'))!.tracking!.dueAt);
+    const dead = (await store.claim('rb-test-1', 'dead-replica', new Date(Math.max(Date.now(), dueAt)), 400))!;
+    expect(dead).not.toBeNull();
+    track();
+    const record = await settled('rb-test-1');
+    expect(record.status).toBe('succeeded');
+    const resumed = record.audit.find((a) => a.stage === 'resumed')!;
+    expect(resumed.detail).toMatch(/took over in status started: dead-replica did not finish its check/);
+    // Nobody touched it before the dead replica's lease ended.
+    expect(Date.parse(resumed.at)).toBeGreaterThanOrEqual(Date.parse(dead.record.tracking!.dueAt));
+    // Were the dead replica to wake up, it could no longer write.
+    expect(await store.updateLeased('rb-test-1', dead.leaseId, { tracking: null }, null, new Date())).toBeNull();
+    expect(await progress.waitFor(1, (m) => m.json<RollbackProgress>().stage === 'succeeded')).toHaveLength(1);
+    expect(rollbacksCreated()).toHaveLength(1);
+  });
+
+  it('a terminal progress event whose publish failed stays owed, and the tracker\u2019s next look publishes it once', async () => {
+    const handle = await start();
+    let dropped = 0;
+    let dropSucceeded = true;
+    const lossy: typeof publisher = Object.assign(Object.create(publisher) as PubSubPublisher, {
+      publishEvent: async (...args: Parameters<PubSubPublisher['publishEvent']>) => {
+        if (dropSucceeded && args[1].type === EventTypes.rollbackProgress && (args[1].data as RollbackProgress).stage === 'succeeded') {
+          dropped++;
+          throw new TransientError('Pub/Sub unavailable');
+        }
+        return publisher.publishEvent(...args);
+      },
+    });
+    await handle(command(env.projectId));
+    track({ publisher: lossy });
+    await waitFor(() => dropped >= 1, { what: 'the succeeded publish to fail' });
+    // Succeeded in Firestore, still owed to burnback-progress: the tracker has not let go.
+    expect((await store.get('rb-test-1'))!).toMatchObject({ status: 'succeeded', tracking: { reportDue: true } });
+    dropSucceeded = false;
+    await settled('rb-test-1');
+    const events = await progress.waitFor(3);
+    expect(events.map((m) => m.json<RollbackProgress>().stage)).toEqual(['accepted', 'started', 'succeeded']);
+    expect(rollbacksCreated()).toHaveLength(1);
+  });
+
+  it('a tracked record that no longer fits its schema is logged and put off, and the tracker keeps going', async () => {
+    const handle = await start();
+    const lines: Array<Record<string, unknown>> = [];
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) =>
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      ),
+    );
+    // Written by an older release: a status this one does not know, due for tracking.
+    const legacy = { rollbackId: 'rb-legacy', status: 'exploded', tracking: { dueAt: new Date(Date.now() - 1000).toISOString() } };
+    await env.db.collection(Collections.rollbacks).doc('rb-legacy').set(legacy);
+    track({ logger: createLogger('executor', { stream }) });
+    // Positive control: the same tracker carries a good rollback to its end.
+    await handle(command(env.projectId));
+    expect((await settled('rb-test-1')).status).toBe('succeeded');
+
+    const stored = (await env.db.collection(Collections.rollbacks).doc('rb-legacy').get()).data()!;
+    expect(stored).toMatchObject({ rollbackId: 'rb-legacy', status: 'exploded' });
+    expect(Date.parse((stored.tracking as { dueAt: string }).dueAt)).toBeGreaterThan(Date.parse(legacy.tracking.dueAt));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        severity: 'ERROR',
+        event: 'tracking_unreadable',
+        message: expect.stringMatching(
+          /^rollbacks\/rb-legacy cannot be tracked: rollbacks\/rb-legacy does not fit the RollbackRecord schema/,
+        ),
+      }),
+    );
   });
 
   it('a delivery whose view went stale (another delivery started the rollout) does not fail it on a refusal', async () => {
@@ -186,17 +301,10 @@ describe('the executor on the emulators and gcp-sim', () => {
   });
 
   it('a rollout that never finishes is reported failed after the maximum tracking time, not tracked forever', async () => {
-    await start({ rolloutStepMs: 60_000 });
-    const handle = createExecutorHandler({
-      store,
-      deploy: new CloudDeployPort(client),
-      publisher,
-      logger: env.logger,
-      pollIntervalMs: 20,
-      maxTrackingMs: 300,
-    });
-    const outcome = await handle(command(env.projectId));
-    expect(outcome.record).toMatchObject({
+    const handle = await start({ rolloutStepMs: 60_000 });
+    await handle(command(env.projectId));
+    track({ maxTrackingMs: 300 });
+    expect(await settled('rb-test-1')).toMatchObject({
       status: 'failed',
       rolloutState: 'PENDING',
       failureReason: expect.stringMatching(/stopped tracking it/),
@@ -260,6 +368,7 @@ describe('the executor on the emulators and gcp-sim', () => {
       onFatal,
       pollIntervalMs: 50,
       retry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
+      tracker: { idleSweepMs: 600_000 },
     });
   const stagesOf = (rollbackId: string) =>
     progress.messages
@@ -267,32 +376,64 @@ describe('the executor on the emulators and gcp-sim', () => {
       .filter((p) => p.rollbackId === rollbackId)
       .map((p) => p.stage);
 
-  it('an executor shut down while tracking a rollout hands the command back, and a new instance finishes it', async () => {
-    // Each rollout state lasts 2 s: PENDING, IN_PROGRESS, then SUCCEEDED.
+  it('an executor stopped while it tracks a rollout does not wait for it, and a new instance reports the outcome once', async () => {
+    // Each rollout step lasts 2 s: the rollback is still running when the first executor stops.
     await start({ rolloutStepMs: 2_000 });
     const first = await startService();
     await publisher.publishEvent(Topics.commands, command(env.projectId, 'rb-shutdown'), 'api-backend');
-    await waitFor(async () => (await store.get('rb-shutdown'))?.status === 'started' && sim.deploy.callsTo('GetRollout').length > 0, {
-      what: 'the first executor to be tracking the rollout',
-    });
+    await waitFor(async () => (await store.get('rb-shutdown'))?.status === 'started', { what: 'the rollback to start' });
 
     await first.close();
-    // close() did not sit out the rollout: it stopped tracking, and the rollout is still running in Cloud Deploy.
+    // close() did not sit out the rollout: it is still running in Cloud Deploy, scheduled, and held by nobody.
     const atShutdown = (await store.get('rb-shutdown'))!;
-    expect(atShutdown.status).toBe('started');
+    expect(atShutdown).toMatchObject({ status: 'started', tracking: { lease: null } });
     expect(['PENDING', 'IN_PROGRESS']).toContain(sim.deploy.getRollout(atShutdown.rolloutName!)!.state);
 
     const second = await startService();
     try {
       await progress.waitFor(1, (m) => m.json<RollbackProgress>().stage === 'succeeded', 30_000);
-      const record = (await store.get('rb-shutdown'))!;
+      const record = await settled('rb-shutdown');
       expect(record).toMatchObject({ status: 'succeeded', rolloutState: 'SUCCEEDED', rolloutName: atShutdown.rolloutName });
-      expect(record.audit.map((a) => a.stage)).toEqual(['accepted', 'accepted', 'started', 'resumed', 'succeeded']);
-      expect(record.audit[3]!.detail).toMatch(/redelivered in status started; resuming/);
+      expect(record.audit.map((a) => a.stage)).toEqual(['accepted', 'accepted', 'started', 'succeeded']);
       expect(rollbacksCreated()).toHaveLength(1);
-      expect(stagesOf('rb-shutdown')).toEqual(['accepted', 'started', 'started', 'succeeded']);
+      expect(stagesOf('rb-shutdown')).toEqual(['accepted', 'started', 'succeeded']);
     } finally {
       await second.close();
+    }
+  });
+
+  it('a rollout whose end Cloud Deploy announces is reported at once, before its next scheduled look', async () => {
+    await start({ notifications: { projectId: env.projectId, pubsub: env.pubsub } });
+    // Left to itself, the tracker would look a minute after the rollback started, and then not for another minute.
+    const service = await startExecutorService({
+      pubsub: env.pubsub,
+      db: env.db,
+      deployClient: client,
+      logger: env.logger,
+      pollIntervalMs: 60_000,
+      maxPollIntervalMs: 60_000,
+      retry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
+      tracker: { idleSweepMs: 60_000 },
+    });
+    try {
+      await publisher.publishEvent(Topics.commands, command(env.projectId, 'rb-announced'), 'api-backend');
+      const started = await waitFor(async () => {
+        const record = await store.get('rb-announced');
+        return record?.status === 'started' ? record : undefined;
+      });
+      const firstLook = Date.parse(started.audit.find((a) => a.stage === 'started')!.at) + 60_000;
+      const record = await settled('rb-announced');
+      expect(record.status).toBe('succeeded');
+      // Cloud Deploy's Succeed notification brought the look forward: the outcome came before the first scheduled look.
+      expect(Date.parse(record.audit.find((a) => a.stage === 'succeeded')!.at)).toBeLessThan(firstLook);
+      // Published before the tracker let go of it; the tap receives it a moment later.
+      await progress.waitFor(
+        1,
+        (m) => m.json<RollbackProgress>().rollbackId === 'rb-announced' && m.json<RollbackProgress>().stage === 'succeeded',
+      );
+      expect(stagesOf('rb-announced')).toEqual(['accepted', 'started', 'succeeded']);
+    } finally {
+      await service.close();
     }
   });
 

@@ -1,5 +1,14 @@
 import type { CloudDeployClient } from '@google-cloud/deploy';
-import { EventTypes, rolloutIdFor, Topics, type CloudEvent, type RollbackCommand, type RollbackProgress } from '@burnback/contracts';
+import {
+  EventTypes,
+  isFinalStage,
+  rolloutIdFor,
+  Topics,
+  type CloudEvent,
+  type RollbackCommand,
+  type RollbackProgress,
+  type RollbackRecord,
+} from '@burnback/contracts';
 import {
   CANARY_STRATEGY,
   defaultDeploySeed,
@@ -13,8 +22,16 @@ import {
   type RolloutState,
 } from '@burnback/gcp-sim';
 import { createDeployClient, PubSubPublisher } from '@burnback/platform';
-import { createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
-import { CloudDeployPort, createExecutorHandler, RollbackStore, type DeployPort, type ExecutorDeps } from '../src/index.js';
+import { createTestEnvironment, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import {
+  CloudDeployPort,
+  createExecutorHandler,
+  RollbackStore,
+  startExecutorService,
+  startRolloutTracker,
+  type DeployPort,
+  type ExecutorDeps,
+} from '../src/index.js';
 
 const REGION = 'us-central1';
 const MINUTE = 60_000;
@@ -109,6 +126,29 @@ describe('the executor chooses both releases right, through the real client agai
     retry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
     ...over,
   });
+  /**
+   * Runs a command as the executor does: the handler starts the rollback and a
+   * tracker follows it to the end. The record once it is final and let go of.
+   */
+  const rollBack = async (
+    event: CloudEvent<typeof EventTypes.rollbackCommand>,
+    over: Partial<ExecutorDeps> = {},
+  ): Promise<RollbackRecord> => {
+    const outcome = await createExecutorHandler(deps(over))(event);
+    if (outcome.kind !== 'tracking') return outcome.record;
+    const tracker = startRolloutTracker({ ...deps(over), idleSweepMs: 600_000 });
+    try {
+      return await waitFor(
+        async () => {
+          const record = await store.get(event.data.rollbackId);
+          return record && isFinalStage(record.status) && record.tracking === null ? record : undefined;
+        },
+        { what: `rollback ${event.data.rollbackId} to end`, timeoutMs: 30_000 },
+      );
+    } finally {
+      await tracker.close();
+    }
+  };
   const start = async (options: GcpSimOptions = {}) => {
     sim = await startGcpSim({ projectId: env.projectId, rolloutStepMs: 30, port: 0, ...options });
     client = createDeployClient({ projectId: env.projectId, cloudDeployEndpoint: sim.address });
@@ -152,20 +192,83 @@ describe('the executor chooses both releases right, through the real client agai
     await waitUntil(() => sim.deploy.getRollout(canary)?.phases?.[0]?.state === 'SUCCEEDED', 'canary-25 to finish');
     expect(sim.deploy.getRollout(canary)?.state).toBe('IN_PROGRESS');
 
-    const outcome = await createExecutorHandler(deps())(command(env.projectId));
+    const record = await rollBack(command(env.projectId));
 
-    expect(outcome.record).toMatchObject({
+    expect(record).toMatchObject({
       status: 'succeeded',
       releaseId: 'rel-002',
       leaving: { releaseId: 'rel-003', rolloutName: canary, state: 'IN_PROGRESS' },
     });
     expect(sim.deploy.callsTo('CancelRollout').map((c) => c.request.name)).toEqual([canary]);
     expect(sim.deploy.getRollout(canary)?.state).toBe('CANCELLED');
-    const stages = outcome.record.audit.map((a) => a.stage);
+    const stages = record.audit.map((a) => a.stage);
     expect(stages).toEqual(['accepted', 'accepted', 'cancelling', 'cancelled', 'started', 'succeeded']);
     const [rollback] = burnbackRollouts();
     expect(rollback).toMatchObject({ state: 'SUCCEEDED', rollbackOfRollout: canary });
     expect(rollback!.name).toContain('/releases/rel-002/');
+  });
+
+  it('a serving canary whose cancellation takes minutes holds no command: the tracker rolls back once it is CANCELLED', async () => {
+    await start();
+    const canary = await ship('rel-003', 'production');
+    await waitUntil(() => sim.deploy.getRollout(canary)?.phases?.[0]?.state === 'SUCCEEDED', 'canary-25 to finish');
+    // Aborting the canary's deploy takes an hour, as a stuck Cloud Run revision might.
+    sim.deploy.setTimings({ cancelMs: 3_600_000 });
+
+    const outcome = await createExecutorHandler(deps())(command(env.projectId));
+    // The command's delivery is over while the cancellation is under way; the tracker waits for it, not the subscription.
+    expect(outcome.kind).toBe('tracking');
+    expect(outcome.record).toMatchObject({ status: 'accepted', tracking: { lease: null } });
+    expect(sim.deploy.getRollout(canary)?.state).toBe('CANCELLING');
+    expect(rollbacksCreated()).toHaveLength(0);
+
+    const tracker = startRolloutTracker({ ...deps(), idleSweepMs: 600_000 });
+    try {
+      // The tracker keeps looking and rolls nothing back while the canary is still CANCELLING.
+      await waitUntil(
+        () => sim.deploy.callsTo('GetRollout').filter((c) => c.request.name === canary).length >= 4,
+        'the tracker to look again',
+      );
+      expect(rollbacksCreated()).toHaveLength(0);
+      sim.deploy.setTimings({ cancelMs: 10 }, { reschedule: true });
+      await progress.waitFor(1, (m) => m.json<RollbackProgress>().stage === 'succeeded');
+    } finally {
+      await tracker.close();
+    }
+    const record = (await store.get('rb-case-1'))!;
+    expect(record).toMatchObject({ status: 'succeeded', releaseId: 'rel-002' });
+    expect(record.audit.map((a) => a.stage)).toEqual(['accepted', 'accepted', 'cancelling', 'cancelled', 'started', 'succeeded']);
+    // The preflight ran once, before the cancel; the rollback was created once, after it.
+    expect(sim.deploy.callsTo('RollbackTarget').map((c) => c.request.validateOnly)).toEqual([true, false]);
+    expect(sim.deploy.callsTo('CancelRollout')).toHaveLength(1);
+  });
+
+  it('the cancelled canary\u2019s notification lets the rollback go ahead at once, not at the tracker\u2019s next look', async () => {
+    await start({ notifications: { projectId: env.projectId, pubsub: env.pubsub } });
+    const canary = await ship('rel-003', 'production');
+    await waitUntil(() => sim.deploy.getRollout(canary)?.phases?.[0]?.state === 'SUCCEEDED', 'canary-25 to finish');
+    const pollIntervalMs = 60_000;
+    const service = await startExecutorService({
+      pubsub: env.pubsub,
+      db: env.db,
+      deployClient: client,
+      logger: env.logger,
+      pollIntervalMs,
+      maxPollIntervalMs: pollIntervalMs,
+      retry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
+      tracker: { idleSweepMs: pollIntervalMs },
+    });
+    try {
+      await publisher.publishEvent(Topics.commands, command(env.projectId), 'api-backend');
+      await progress.waitFor(1, (m) => m.json<RollbackProgress>().stage === 'succeeded', 30_000);
+    } finally {
+      await service.close();
+    }
+    const record = (await store.get('rb-case-1'))!;
+    const at = (stage: string) => Date.parse(record.audit.find((a) => a.stage === stage)!.at);
+    expect(record.audit.map((a) => a.stage)).toEqual(['accepted', 'accepted', 'cancelling', 'cancelled', 'started', 'succeeded']);
+    // The first look was scheduled a poll interval after the cancel; the Cancelled and Succeed notifications came first.
+    expect(at('succeeded')).toBeLessThan(at('cancelling') + pollIntervalMs);
   });
 
   it('a release whose verify failed after its deploy succeeded is serving, so it is the one left', async () => {
@@ -175,8 +278,8 @@ describe('the executor chooses both releases right, through the real client agai
         h.rollout('rel-003', 'production', 'FAILED', 60, { phaseId: 'stable', failedJob: 'verify', failureReason: 'verify failed' });
       }),
     });
-    const outcome = await createExecutorHandler(deps())(command(env.projectId));
-    expect(outcome.record).toMatchObject({ status: 'succeeded', releaseId: 'rel-002', leaving: { releaseId: 'rel-003', state: 'FAILED' } });
+    const record = await rollBack(command(env.projectId));
+    expect(record).toMatchObject({ status: 'succeeded', releaseId: 'rel-002', leaving: { releaseId: 'rel-003', state: 'FAILED' } });
     expect(sim.deploy.callsTo('CancelRollout')).toHaveLength(0);
   });
 
@@ -197,8 +300,8 @@ describe('the executor chooses both releases right, through the real client agai
       if (r.state === 'PENDING_APPROVAL' && r.name.includes('/rollouts/burnback-rb-'))
         void client.approveRollout({ name: r.name, approved: true }).catch(() => undefined);
     });
-    const outcome = await createExecutorHandler(deps())(command(env.projectId));
-    expect(outcome.record).toMatchObject({ status: 'succeeded', releaseId: 'rel-002', leaving: { releaseId: 'rel-003' } });
+    const record = await rollBack(command(env.projectId));
+    expect(record).toMatchObject({ status: 'succeeded', releaseId: 'rel-002', leaving: { releaseId: 'rel-003' } });
     // rollout_to_roll_back is the target's latest rollout, as Cloud Deploy requires, even though it never served.
     expect(rollbacksCreated()[0]!.request).toMatchObject({ releaseId: 'rel-002', rolloutToRollBack: rel004 });
     expect(sim.deploy.getRollout(rel004)?.state).toBe('PENDING_APPROVAL');
@@ -211,9 +314,9 @@ describe('the executor chooses both releases right, through the real client agai
         h.seed.releases.find((r) => r.name.endsWith('/rel-002'))!.abandoned = true;
       }),
     });
-    const outcome = await createExecutorHandler(deps())(command(env.projectId));
-    expect(outcome.record).toMatchObject({ status: 'succeeded', releaseId: 'rel-001', leaving: { releaseId: 'rel-003' } });
-    expect(outcome.record.audit[1]!.detail).toMatch(/passed over rel-002 \(it is abandoned\)/);
+    const record = await rollBack(command(env.projectId));
+    expect(record).toMatchObject({ status: 'succeeded', releaseId: 'rel-001', leaving: { releaseId: 'rel-003' } });
+    expect(record.audit[1]!.detail).toMatch(/passed over rel-002 \(it is abandoned\)/);
   });
 
   it('60 staging-only releases do not hide production\u2019s last known good release, read in pages without a call per release', async () => {
@@ -222,8 +325,8 @@ describe('the executor chooses both releases right, through the real client agai
         for (let i = 3; i < 63; i++) h.rollout(`rel-${String(i).padStart(3, '0')}`, 'staging', 'SUCCEEDED', 100 - i);
       }),
     });
-    const outcome = await createExecutorHandler(deps({ deploy: new CloudDeployPort(client, { pageSize: 25 }) }))(command(env.projectId));
-    expect(outcome.record).toMatchObject({ status: 'succeeded', releaseId: 'rel-001', leaving: { releaseId: 'rel-002' } });
+    const record = await rollBack(command(env.projectId), { deploy: new CloudDeployPort(client, { pageSize: 25 }) });
+    expect(record).toMatchObject({ status: 'succeeded', releaseId: 'rel-001', leaving: { releaseId: 'rel-002' } });
     const lists = sim.deploy.callsTo('ListRollouts');
     expect(lists.length).toBeGreaterThanOrEqual(3); // 64 rollouts, 25 a page
     expect(lists.every((c) => c.request.parent === `${pipelineName}/releases/-`)).toBe(true);
@@ -235,16 +338,16 @@ describe('the executor chooses both releases right, through the real client agai
     await start({ seed: history(env.projectId, (h) => void h.rollout('rel-003', 'production', 'SUCCEEDED', 60)) });
     // The first rollback (rel-003 → rel-002) fails in Cloud Deploy: rel-003 stays the newest release that succeeded.
     sim.deploy.failNextRollbacks('production', 'deploy job failed');
-    const first = await createExecutorHandler(deps())(command(env.projectId, 'rb-first'));
-    expect(first.record).toMatchObject({ status: 'failed', releaseId: 'rel-002' });
+    const first = await rollBack(command(env.projectId, 'rb-first'));
+    expect(first).toMatchObject({ status: 'failed', releaseId: 'rel-002' });
     // rel-004 ships and succeeds, then burns too.
     sim.deploy.setTimings({ autoAdvance: true });
     const rel004 = await ship('rel-004', 'production');
     expect((await sim.deploy.waitForRollout(rel004)).state).toBe('SUCCEEDED');
 
-    const second = await createExecutorHandler(deps())(command(env.projectId, 'rb-second'));
-    expect(second.record).toMatchObject({ status: 'succeeded', releaseId: 'rel-002', leaving: { releaseId: 'rel-004' } });
-    expect(second.record.audit[1]!.detail).toMatch(/passed over rel-003 \(it was rolled back away from on production\)/);
+    const second = await rollBack(command(env.projectId, 'rb-second'));
+    expect(second).toMatchObject({ status: 'succeeded', releaseId: 'rel-002', leaving: { releaseId: 'rel-004' } });
+    expect(second.audit[1]!.detail).toMatch(/passed over rel-003 \(it was rolled back away from on production\)/);
   });
 
   it('a stale command (a newer rollout reached the target after the decision) is superseded, not failed', async () => {
@@ -262,9 +365,9 @@ describe('the executor chooses both releases right, through the real client agai
       getRollout: (n) => real.getRollout(n),
       cancelRollout: (n) => real.cancelRollout(n),
     };
-    const outcome = await createExecutorHandler(deps({ deploy: racing }))(command(env.projectId));
-    expect(outcome.record).toMatchObject({ status: 'superseded', releaseId: 'rel-002', leaving: { releaseId: 'rel-003' } });
-    expect(outcome.record.failureReason).toContain(`rollout ${shipped}`);
+    const record = await rollBack(command(env.projectId), { deploy: racing });
+    expect(record).toMatchObject({ status: 'superseded', releaseId: 'rel-002', leaving: { releaseId: 'rel-003' } });
+    expect(record.failureReason).toContain(`rollout ${shipped}`);
     expect(sim.deploy.callsTo('RollbackTarget').map((c) => [c.request.validateOnly, c.status])).toEqual([[true, 'FAILED_PRECONDITION']]);
     expect(burnbackRollouts()).toHaveLength(0);
     const events = await progress.waitFor(2);
@@ -281,37 +384,35 @@ describe('the executor chooses both releases right, through the real client agai
 
     // The redelivery's preflight is refused: the rollout to roll back is no longer the latest (ours is).
     sim.deploy.failNextCalls('RollbackTarget', 'FAILED_PRECONDITION', 1, { message: 'rollout_to_roll_back is not the latest rollout' });
-    const outcome = await createExecutorHandler(deps())(command(env.projectId));
-    expect(outcome.record).toMatchObject({ status: 'succeeded', releaseId: 'rel-001' });
-    expect(outcome.record.audit.find((a) => a.stage === 'started')!.detail).toMatch(/already exists/);
+    const record = await rollBack(command(env.projectId));
+    expect(record).toMatchObject({ status: 'succeeded', releaseId: 'rel-001' });
+    expect(record.audit.find((a) => a.stage === 'started')!.detail).toMatch(/already exists/);
     expect(sim.deploy.callsTo('GetRollout')[0]!.request.name).toBe(burnbackRollouts()[0]!.name);
     expect(burnbackRollouts()).toHaveLength(1);
   });
 
   it('two executors with the same command create exactly one rollout', async () => {
     await start();
-    const [a, b] = await Promise.all([
-      createExecutorHandler(deps())(command(env.projectId)),
-      createExecutorHandler(deps())(command(env.projectId)),
-    ]);
-    expect(a.record.status).toBe('succeeded');
-    expect(b.record.status).toBe('succeeded');
+    // Each with its own tracker, as two replicas would.
+    const [a, b] = await Promise.all([rollBack(command(env.projectId)), rollBack(command(env.projectId))]);
+    expect(a.status).toBe('succeeded');
+    expect(b.status).toBe('succeeded');
     expect(burnbackRollouts()).toHaveLength(1);
     expect((await store.get('rb-case-1'))!.releaseId).toBe('rel-001');
   });
 
   it('a rollback still pending approval when tracking gives up is cancelled, so it cannot deploy an old release later', async () => {
     await start({ seed: history(env.projectId, () => undefined, { approval: true }) });
-    const outcome = await createExecutorHandler(deps({ maxTrackingMs: 300 }))(command(env.projectId));
+    const record = await rollBack(command(env.projectId), { maxTrackingMs: 300 });
     const rollout = burnbackRollouts()[0]!;
-    expect(outcome.record).toMatchObject({
+    expect(record).toMatchObject({
       status: 'failed',
       rolloutState: 'PENDING_APPROVAL',
       failureReason: expect.stringMatching(/cancelled it, so it cannot deploy rel-001 later/),
     });
     expect(sim.deploy.callsTo('CancelRollout').map((c) => c.request.name)).toEqual([rollout.name]);
     expect((await sim.deploy.waitForRollout(rollout.name)).state).toBe('CANCELLED');
-    expect(outcome.record.audit.map((a) => a.stage).slice(-3)).toEqual(['cancelling', 'cancelled', 'failed']);
+    expect(record.audit.map((a) => a.stage).slice(-3)).toEqual(['cancelling', 'cancelled', 'failed']);
   });
 });
 

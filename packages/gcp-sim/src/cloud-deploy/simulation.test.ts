@@ -71,6 +71,23 @@ describe('DeploySimulation', () => {
     }
   });
 
+  it('lets a rollout held IN_PROGRESS by an hour-long deploy finish once its timings are rescheduled', async () => {
+    const sim = new DeploySimulation({
+      seed: defaultDeploySeed('sim-test-proj', 'us-central1'),
+      timings: uniformTimings(1, { deployMs: 3_600_000 }),
+      logger: silentLogger,
+    });
+    try {
+      sim.invoke('RollbackTarget', { name: PIPELINE, targetId: 'staging', rolloutId: 'rb-1' });
+      const name = `${PIPELINE}/releases/rel-001/rollouts/rb-1`;
+      expect((await sim.waitForRollout(name, ['IN_PROGRESS'])).state).toBe('IN_PROGRESS');
+      sim.setTimings({ deployMs: 1 }, { reschedule: true });
+      expect((await sim.waitForRollout(name)).state).toBe('SUCCEEDED');
+    } finally {
+      sim.stop();
+    }
+  });
+
   it('stops moving rollouts once stopped', async () => {
     const sim = simulation(5);
     sim.invoke('RollbackTarget', { name: PIPELINE, targetId: 'staging', rolloutId: 'rb-1' });

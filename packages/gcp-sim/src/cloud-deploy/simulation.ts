@@ -178,8 +178,12 @@ export interface DeploySim {
   /** The general form of failNextCalls / delayNextCalls. */
   injectFault(method: DeployMethod, fault: RpcFault): void;
   readonly timings: Readonly<DeployTimings>;
-  /** Changes timings from now on (a step already scheduled keeps its delay). */
-  setTimings(timings: Partial<DeployTimings>): void;
+  /**
+   * Changes timings from now on. A step already scheduled keeps its delay, unless
+   * `reschedule`: then every pending step is scheduled again with the new timings,
+   * counted from now (e.g. rollouts held IN_PROGRESS by an hour-long deployMs finish soon).
+   */
+  setTimings(timings: Partial<DeployTimings>, options?: { reschedule?: boolean }): void;
   /** Subscribes to rollout state changes; returns the unsubscribe. */
   onRolloutChange(listener: RolloutListener): () => void;
   /** Subscribes to every change; returns the unsubscribe. */
@@ -412,8 +416,9 @@ export class DeploySimulation implements DeploySim {
     return at < 0 ? undefined : queue!.splice(at, 1)[0];
   }
 
-  setTimings(timings: Partial<DeployTimings>): void {
+  setTimings(timings: Partial<DeployTimings>, options: { reschedule?: boolean } = {}): void {
     this.currentTimings = uniformTimings(0, { ...this.currentTimings, ...timings });
+    if (options.reschedule) for (const lane of [...this.laneTimers.keys()]) this.clearLane(lane);
     this.pumpAll();
   }
 

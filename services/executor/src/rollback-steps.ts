@@ -1,0 +1,502 @@
+import {
+  errorKind,
+  isFinalStage,
+  ErrorKinds,
+  EventTypes,
+  progressSequence,
+  Topics,
+  TransientError,
+  type AuditStage,
+  type CloudEvent,
+  type ProgressStage,
+  type RollbackCommand,
+  type RollbackRecord,
+  type RolloutTracking,
+} from '@burnback/contracts';
+import { isRetryableGrpcError, withRetry, type Logger, type Metrics, type Publisher } from '@burnback/platform';
+import { TERMINAL_ROLLOUT_STATES, type DeployPort, type RollbackRequest } from './deploy.js';
+import { chooseReleases, latestRolloutOn, RUNNING_ROLLOUT_STATES } from './release-choice.js';
+import { trackingDueIn, type RollbackChange, type RollbackStore, type UpdateOptions } from './store.js';
+
+/** What the command handler and the tracker share: the clients, the clock and the timings. */
+export interface RollbackStepsDeps {
+  store: RollbackStore;
+  deploy: DeployPort;
+  publisher: Publisher;
+  logger: Logger;
+  metrics?: Metrics;
+  now?: () => Date;
+  /** The first check of a rollout comes this long after it started; each check that sees no change doubles the wait. */
+  pollIntervalMs?: number;
+  /** The longest wait between two checks of one rollout (default 15 poll intervals, at most 30 s). */
+  maxPollIntervalMs?: number;
+  /**
+   * After this long since the rollback was ordered, a rollout still not finished is reported failed (default 24 h);
+   * one that never started (waiting for approval, or queued) is cancelled first, so it cannot deploy an old release later.
+   * A serving rollout whose cancellation has not ended by then fails the rollback too (nothing was rolled back).
+   */
+  maxTrackingMs?: number;
+  /** Aborted on shutdown: Cloud Deploy calls stop retrying. */
+  signal?: AbortSignal;
+  /** Retry settings for Cloud Deploy calls (tests shorten them). */
+  retry?: { retries?: number; minTimeout?: number; maxTimeout?: number };
+}
+
+/** Cloud Deploy answered a non-retryable error to a call that starts the rollback: the rollback fails with the reason. */
+export class DeployRefusal extends Error {
+  override name = 'DeployRefusal';
+  constructor(
+    readonly code: number,
+    detail: string,
+  ) {
+    super(`Cloud Deploy refused the rollback (gRPC ${code}): ${detail}`);
+  }
+}
+
+/** A tracker's lease on the rollback ended (another tracker claimed it): this one stops, the holder carries on. */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+  constructor(rollbackId: string) {
+    super(`the lease on rollbacks/${rollbackId} ended before this tracker finished; its new holder carries on`);
+  }
+}
+
+/**
+ * Who is working on a rollback: the command's delivery (`lease` null: Pub/Sub
+ * redelivers the command if it dies), or a tracker holding a lease (the
+ * schedule it claimed; if it dies the lease ends and another tracker resumes).
+ */
+export interface StepContext {
+  /** The tracker's lease and the schedule it holds (reportDue set once this check changed the status). */
+  lease: { id: string; tracking: RolloutTracking } | null;
+}
+export const COMMAND_DELIVERY: StepContext = { lease: null };
+
+const NOT_FOUND = 5;
+/** Rollback rollouts that have deployed nothing yet: cancelled when tracking gives up on them. */
+const NOT_STARTED = new Set(['PENDING_APPROVAL', 'PENDING', 'PENDING_RELEASE']);
+
+/** The command an event carries; one of the validate-only type is validate-only whatever its data says. */
+export function commandOf(event: CloudEvent<typeof EventTypes.rollbackCommand | typeof EventTypes.rollbackValidate>): RollbackCommand {
+  return event.type === EventTypes.rollbackValidate ? { ...event.data, validateOnly: true } : event.data;
+}
+
+export const pipelineNameOf = (cmd: RollbackCommand): string =>
+  `projects/${cmd.project}/locations/${cmd.region}/deliveryPipelines/${cmd.pipeline}`;
+
+/** The detail of the record's latest audit line of `stage`, for re-publishing that stage. */
+export const lastDetail = (record: RollbackRecord, stage: ProgressStage): string =>
+  [...record.audit].reverse().find((a) => a.stage === stage)?.detail ?? stage;
+
+/**
+ * The steps of one rollback, none of which waits for Cloud Deploy to move:
+ * starting it (choose both releases, check, cancel the serving rollout, create
+ * the rollback rollout) and checking its rollout once. Each either ends the
+ * rollback, or leaves it with a tracking schedule for the tracker's next look.
+ * Written for at-least-once: every write is conditional (store.update never goes
+ * backwards; a tracker's writes need its lease), and progress ids are `rollbackId.stage`.
+ */
+export function createRollbackSteps(deps: RollbackStepsDeps) {
+  const { store, deploy, publisher, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const pollIntervalMs = deps.pollIntervalMs ?? 2_000;
+  const maxPollIntervalMs = Math.max(pollIntervalMs, deps.maxPollIntervalMs ?? Math.min(15 * pollIntervalMs, 30_000));
+  const maxTrackingMs = deps.maxTrackingMs ?? 24 * 3_600_000;
+
+  /** How long after a check that saw no change for `unchanged` checks in a row the next one comes. */
+  const nextCheckInMs = (unchanged: number): number => Math.min(pollIntervalMs * 2 ** Math.min(unchanged, 20), maxPollIntervalMs);
+
+  const publishProgress = async (cmd: RollbackCommand, record: RollbackRecord, stage: ProgressStage, detail: string) => {
+    await publisher.publishEvent(
+      Topics.progress,
+      {
+        id: `${cmd.rollbackId}.${stage}`,
+        type: EventTypes.rollbackProgress,
+        source: '//burnback/executor',
+        subject: `services/${cmd.service}/rollbacks/${cmd.rollbackId}`,
+        time: now().toISOString(),
+        data: {
+          rollbackId: cmd.rollbackId,
+          decisionId: cmd.decisionId,
+          incidentId: cmd.incidentId,
+          service: cmd.service,
+          target: cmd.target,
+          stage,
+          sequence: progressSequence[stage],
+          rolloutName: record.rolloutName,
+          releaseId: record.releaseId,
+          fromReleaseId: record.leaving?.releaseId ?? null,
+          detail,
+          at: now().toISOString(),
+          ...(cmd.validateOnly ? { validateOnly: true } : {}),
+        },
+      },
+      cmd.service,
+    );
+    deps.metrics?.rollbackProgress.inc({ service: cmd.service, stage });
+    logger.info(`rollback ${cmd.rollbackId} of ${cmd.service}/${cmd.target}: ${stage}: ${detail}`, {
+      event: 'rollback_progress',
+      stage,
+      rollbackId: cmd.rollbackId,
+      decisionId: cmd.decisionId,
+      incidentId: cmd.incidentId,
+      service: cmd.service,
+      rolloutName: record.rolloutName,
+      releaseId: record.releaseId,
+    });
+  };
+
+  /** Publishes the progress of the record's current status (again: consumers drop a repeat by its id). */
+  const republish = (record: RollbackRecord) => publishProgress(record.command, record, record.status, lastDetail(record, record.status));
+
+  /**
+   * One write in `ctx`: a command delivery writes unconditionally (store.update's
+   * own rules), a tracker only while it holds its lease (else LeaseLostError).
+   */
+  const write = async (
+    ctx: StepContext,
+    rollbackId: string,
+    change: RollbackChange,
+    audit: { stage: AuditStage; detail: string } | null,
+    options: UpdateOptions = {},
+  ): Promise<RollbackRecord> => {
+    if (!ctx.lease) return store.update(rollbackId, change, audit, now(), options);
+    const record = await store.updateLeased(rollbackId, ctx.lease.id, change, audit, now(), options);
+    if (!record) throw new LeaseLostError(rollbackId);
+    return record;
+  };
+
+  /**
+   * The schedule to write with a status change in `ctx`. A tracker keeps its
+   * lease and marks the new status' progress as owed (reportDue) until it has
+   * published it; a command delivery hands a started rollback (or one waiting
+   * for a cancellation) to the tracker, first look after one poll interval, and
+   * leaves a final one without tracking (a redelivery of the command re-publishes it).
+   */
+  const scheduleFor = (ctx: StepContext, next: ProgressStage): RolloutTracking | null | undefined => {
+    if (!ctx.lease) return isFinalStage(next) ? undefined : trackingDueIn(now(), pollIntervalMs);
+    // The context remembers it too: if this check fails from here on, the tracker's reschedule keeps it owed.
+    ctx.lease.tracking = { ...ctx.lease.tracking, reportDue: true };
+    return ctx.lease.tracking;
+  };
+
+  /**
+   * Ends the rollback without rolling back (failed, or superseded by a newer
+   * rollout), but only from `expected`: when a concurrent delivery has moved the
+   * record on (e.g. started the rollout), this view is stale and the caller gets
+   * that record back instead.
+   */
+  const end = async (
+    ctx: StepContext,
+    cmd: RollbackCommand,
+    status: 'failed' | 'superseded',
+    reason: string,
+    expected: ProgressStage,
+    rolloutState: string | null = null,
+  ): Promise<RollbackRecord> => {
+    const record = await write(
+      ctx,
+      cmd.rollbackId,
+      { status, failureReason: reason, rolloutState, tracking: scheduleFor(ctx, status) },
+      { stage: status, detail: reason },
+      { onlyIfStatus: expected },
+    );
+    if (!isFinalStage(record.status))
+      throw new TransientError(`rollback ${cmd.rollbackId} moved to ${record.status} meanwhile; it resumes from there`);
+    // A concurrent delivery may have finished it first: report what the record says.
+    await publishProgress(cmd, record, record.status, record.status === status ? reason : lastDetail(record, record.status));
+    return record;
+  };
+  const fail = (ctx: StepContext, cmd: RollbackCommand, reason: string, expected: ProgressStage, rolloutState: string | null = null) =>
+    end(ctx, cmd, 'failed', reason, expected, rolloutState);
+
+  const callDeploy = <T>(fn: () => Promise<T>) =>
+    withRetry(fn, {
+      grpc: true,
+      retries: deps.retry?.retries ?? 5,
+      minTimeout: deps.retry?.minTimeout ?? 500,
+      maxTimeout: deps.retry?.maxTimeout ?? 10_000,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    });
+
+  /** A Cloud Deploy call whose non-retryable answer is a refusal of the rollback. */
+  const askDeploy = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await callDeploy(fn);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'number' && !isRetryableGrpcError(err)) throw new DeployRefusal(code, (err as Error).message);
+      throw err;
+    }
+  };
+
+  /** The rollout's status, or null when Cloud Deploy has no rollout of that name. */
+  const findRollout = async (name: string) => {
+    try {
+      return await callDeploy(() => deploy.getRollout(name));
+    } catch (err) {
+      if ((err as { code?: unknown }).code === NOT_FOUND) return null;
+      throw err;
+    }
+  };
+
+  const hasAudit = (record: RollbackRecord, stage: AuditStage) => record.audit.some((a) => a.stage === stage);
+
+  /**
+   * The serving rollout is still running (a canary mid-way): Cloud Deploy would
+   * queue the rollback PENDING behind it, and a canary waiting to be advanced
+   * never finishes. So cancel it, with both steps in the audit trail
+   * (`cancelling`, then `cancelled` once it has stopped). Never waits: the
+   * record when the rollback may go ahead, or null while the cancellation is
+   * still under way (the tracker looks again). A rollout that finished meanwhile is left as it is.
+   */
+  const stopServingRollout = async (ctx: StepContext, cmd: RollbackCommand, record: RollbackRecord): Promise<RollbackRecord | null> => {
+    const leaving = record.leaving!;
+    // A rollout that had finished when the releases were chosen never runs again.
+    if (TERMINAL_ROLLOUT_STATES.has(leaving.state)) return record;
+    let current = await callDeploy(() => deploy.getRollout(leaving.rolloutName));
+    if (current.state === 'IN_PROGRESS') {
+      record = await write(
+        ctx,
+        cmd.rollbackId,
+        {},
+        {
+          stage: 'cancelling',
+          detail: `rollout ${leaving.rolloutName} of ${leaving.releaseId} is still IN_PROGRESS on ${cmd.target}: cancelling it first, or Cloud Deploy would queue the rollback behind it`,
+        },
+      );
+      try {
+        await askDeploy(() => deploy.cancelRollout(leaving.rolloutName));
+      } catch (err) {
+        // Another delivery cancelled it, or it finished meanwhile: look again before calling it a refusal.
+        current = await callDeploy(() => deploy.getRollout(leaving.rolloutName));
+        if (current.state === 'IN_PROGRESS') throw err;
+      }
+      current = await callDeploy(() => deploy.getRollout(leaving.rolloutName));
+    } else if (current.state === 'CANCELLING' && !hasAudit(record, 'cancelling')) {
+      record = await write(
+        ctx,
+        cmd.rollbackId,
+        {},
+        {
+          stage: 'cancelling',
+          detail: `rollout ${leaving.rolloutName} of ${leaving.releaseId} is already CANCELLING on ${cmd.target}: waiting for it to stop before rolling back`,
+        },
+      );
+    }
+    if (RUNNING_ROLLOUT_STATES.has(current.state)) return null;
+    if (!hasAudit(record, 'cancelling') || hasAudit(record, 'cancelled')) return record;
+    return write(
+      ctx,
+      cmd.rollbackId,
+      {},
+      {
+        stage: 'cancelled',
+        detail: `rollout ${leaving.rolloutName} of ${leaving.releaseId} is ${current.state}; rolling back`,
+      },
+    );
+  };
+
+  /**
+   * A validate-only command (mode recommend): Cloud Deploy's `validate_only`
+   * RollbackTarget proves the rollback would be accepted, and nothing else is
+   * done: no cancel, no rollout. Accepted: `validated`; refused: `failed` with
+   * Cloud Deploy's reason. Both final; neither changes the target.
+   */
+  const validateOnly = async (
+    ctx: StepContext,
+    cmd: RollbackCommand,
+    request: RollbackRequest,
+    record: RollbackRecord,
+  ): Promise<RollbackRecord> => {
+    try {
+      await askDeploy(() => deploy.rollbackTarget({ ...request, validateOnly: true }));
+    } catch (err) {
+      if (!(err instanceof DeployRefusal)) throw err;
+      return fail(ctx, cmd, `Cloud Deploy would refuse this rollback (validate_only, gRPC ${err.code}): ${err.message}`, 'accepted');
+    }
+    const detail = `validate_only: Cloud Deploy would accept rolling ${cmd.target} back from ${record.leaving!.releaseId} to ${request.releaseId}; nothing was changed (mode recommend)`;
+    record = await write(
+      ctx,
+      cmd.rollbackId,
+      { status: 'validated', tracking: scheduleFor(ctx, 'validated') },
+      { stage: 'validated', detail },
+      { onlyIfStatus: 'accepted' },
+    );
+    await publishProgress(cmd, record, record.status, record.status === 'validated' ? detail : lastDetail(record, record.status));
+    return record;
+  };
+
+  /**
+   * Status accepted: choose both releases from Cloud Deploy's history, check the
+   * rollback (validate_only), cancel the serving rollout if it still runs, and
+   * create the rollback rollout with rollout_to_roll_back = the target's latest
+   * rollout at decision time. Any refusal first asks GetRollout for the derived
+   * rollout (an earlier attempt may have created it: it is tracked); else a newer
+   * rollout on the target means the command is superseded, and anything else
+   * fails it with the reason. Other errors are transient.
+   *
+   * Returns the record: final, `started` (scheduled for the tracker), or still
+   * `accepted` and scheduled while the serving rollout's cancellation runs.
+   */
+  const attemptStart = async (ctx: StepContext, cmd: RollbackCommand, record: RollbackRecord): Promise<RollbackRecord> => {
+    const pipelineName = pipelineNameOf(cmd);
+    if (!record.leaving) {
+      const history = await askDeploy(() => deploy.readHistory(pipelineName));
+      const decision = chooseReleases(history, cmd.target, record.releaseId);
+      if (decision.kind === 'refuse') return fail(ctx, cmd, decision.reason, 'accepted');
+      const { from, to } = decision;
+      record = await write(
+        ctx,
+        cmd.rollbackId,
+        { releaseId: to.releaseId, leaving: from, rolloutToRollBack: decision.latestRolloutName },
+        {
+          stage: 'accepted',
+          detail:
+            `leaving ${from.releaseId} (rollout ${from.rolloutName}, ${from.state}) for ${to.releaseId}, the last known good release of ${cmd.target} (rollout ${to.rolloutName} SUCCEEDED)` +
+            (decision.skipped.length > 0 ? `; passed over ${decision.skipped.join(', ')}` : ''),
+        },
+      );
+      // Another delivery may have chosen first (the stored choice wins), or finished or started it meanwhile.
+      if (record.status !== 'accepted' || !record.leaving) return record;
+    }
+    const request: RollbackRequest = {
+      pipelineName,
+      targetId: cmd.target,
+      rolloutId: cmd.rolloutId,
+      releaseId: record.releaseId!,
+      rolloutToRollBack: record.rolloutToRollBack ?? record.leaving.rolloutName,
+    };
+    const derivedName = `${pipelineName}/releases/${request.releaseId}/rollouts/${cmd.rolloutId}`;
+    let detail: string;
+    if (cmd.validateOnly) return validateOnly(ctx, cmd, request, record);
+    try {
+      // Checked before anything is cancelled; once a cancellation is under way it was.
+      if (!hasAudit(record, 'cancelling')) await askDeploy(() => deploy.rollbackTarget({ ...request, validateOnly: true }));
+      const stopped = await stopServingRollout(ctx, cmd, record);
+      if (!stopped) {
+        const leaving = record.leaving;
+        if (now().getTime() - Date.parse(record.createdAt) > maxTrackingMs) {
+          return fail(
+            ctx,
+            cmd,
+            `rollout ${leaving.rolloutName} of ${leaving.releaseId} was still stopping ${Math.round(maxTrackingMs / 3_600_000)} h after the rollback was ordered; Burnback stopped waiting for it and rolled nothing back (check it in Cloud Deploy)`,
+            'accepted',
+          );
+        }
+        // The cancellation takes its time (a deploy job to abort): the tracker looks again, this delivery lets go.
+        return ctx.lease ? record : write(ctx, cmd.rollbackId, { tracking: trackingDueIn(now(), pollIntervalMs) }, null);
+      }
+      record = stopped;
+      await askDeploy(() => deploy.rollbackTarget(request));
+      detail = `Cloud Deploy rollout ${cmd.rolloutId} created, rolling ${cmd.target} back to ${request.releaseId}`;
+    } catch (err) {
+      if (!(err instanceof DeployRefusal)) throw err;
+      const existing = await findRollout(derivedName);
+      if (!existing) {
+        const latest = latestRolloutOn(await callDeploy(() => deploy.readHistory(pipelineName)), cmd.target);
+        if (latest && latest.name !== request.rolloutToRollBack) {
+          return end(
+            ctx,
+            cmd,
+            'superseded',
+            `superseded: rollout ${latest.name} (${latest.releaseId}, ${latest.state}) reached ${cmd.target} after the decision to roll back ${request.rolloutToRollBack}; Cloud Deploy refused the stale rollback (${err.message})`,
+            'accepted',
+          );
+        }
+        throw err;
+      }
+      detail = `rollout ${cmd.rolloutId} already exists (started by an earlier attempt, Cloud Deploy now answers gRPC ${err.code}); tracking it`;
+    }
+    record = await write(
+      ctx,
+      cmd.rollbackId,
+      { status: 'started', rolloutName: derivedName, tracking: scheduleFor(ctx, 'started') },
+      { stage: 'started', detail },
+    );
+    await publishProgress(cmd, record, record.status, record.status === 'started' ? detail : lastDetail(record, record.status));
+    return record;
+  };
+
+  /** attemptStart, with a refusal of one of the calls that start the rollback failing it with Cloud Deploy's reason. */
+  const start = async (ctx: StepContext, record: RollbackRecord): Promise<RollbackRecord> => {
+    const cmd = record.command;
+    try {
+      return await attemptStart(ctx, cmd, record);
+    } catch (err) {
+      if (err instanceof DeployRefusal) return fail(ctx, cmd, err.message, 'accepted');
+      if (err instanceof LeaseLostError) throw err;
+      // Firestore, Pub/Sub or an unavailable Cloud Deploy: nothing is refused, retry.
+      throw errorKind(err) === ErrorKinds.permanent || err instanceof TransientError
+        ? err
+        : new TransientError(`starting the rollback failed: ${(err as Error).message}`, { cause: err });
+    }
+  };
+
+  /**
+   * Status started: one look at the rollback rollout (never a wait). Ends the
+   * rollback when the rollout has ended, or when it has been tracked for
+   * maxTrackingMs (a rollout that never started is cancelled first). Errors
+   * here never fail the rollback (the rollout keeps running in Cloud Deploy).
+   * Returns the record and the rollout state seen.
+   */
+  const checkRollout = async (ctx: StepContext, record: RollbackRecord): Promise<{ record: RollbackRecord; state: string }> => {
+    const cmd = record.command;
+    const rolloutName = record.rolloutName!;
+    let rollout = await callDeploy(() => deploy.getRollout(rolloutName));
+    if (rollout.state !== record.rolloutState) {
+      logger.info(`rollout ${rolloutName} is ${rollout.state}`, {
+        event: 'rollout_state',
+        rollbackId: cmd.rollbackId,
+        service: cmd.service,
+        state: rollout.state,
+      });
+    }
+    const succeeded = async () => {
+      const detail = `${cmd.target} rolled back to ${record.releaseId} (rollout ${cmd.rolloutId} SUCCEEDED)`;
+      const done = await write(
+        ctx,
+        cmd.rollbackId,
+        { status: 'succeeded', rolloutState: 'SUCCEEDED', tracking: scheduleFor(ctx, 'succeeded') },
+        { stage: 'succeeded', detail },
+      );
+      await publishProgress(cmd, done, done.status, done.status === 'succeeded' ? detail : lastDetail(done, done.status));
+      return { record: done, state: 'SUCCEEDED' };
+    };
+    if (rollout.state === 'SUCCEEDED') return succeeded();
+    if (TERMINAL_ROLLOUT_STATES.has(rollout.state)) {
+      const reason = `rollout ${cmd.rolloutId} ended ${rollout.state}${rollout.failureReason ? `: ${rollout.failureReason}` : ''}`;
+      return { record: await fail(ctx, cmd, reason, 'started', rollout.state), state: rollout.state };
+    }
+    if (now().getTime() - Date.parse(record.createdAt) <= maxTrackingMs) return { record, state: rollout.state };
+
+    let reason = `rollout ${cmd.rolloutId} still ${rollout.state} ${Math.round(maxTrackingMs / 3_600_000)} h after the rollback was ordered; Burnback stopped tracking it`;
+    if (NOT_STARTED.has(rollout.state)) {
+      // Left alone, an approval days later would deploy a release that is no longer the right one.
+      record = await write(
+        ctx,
+        cmd.rollbackId,
+        {},
+        {
+          stage: 'cancelling',
+          detail: `${reason}: cancelling it so it cannot deploy ${record.releaseId} later`,
+        },
+      );
+      try {
+        await askDeploy(() => deploy.cancelRollout(rolloutName));
+        reason += ` and cancelled it, so it cannot deploy ${record.releaseId} later`;
+      } catch (err) {
+        rollout = await callDeploy(() => deploy.getRollout(rolloutName));
+        if (rollout.state === 'SUCCEEDED') return succeeded(); // it went through after all: report that
+        reason += `; cancelling it failed (${(err as Error).message}), check it in Cloud Deploy`;
+      }
+      await write(ctx, cmd.rollbackId, {}, { stage: 'cancelled', detail: reason });
+    } else {
+      reason += ' (check it in Cloud Deploy)';
+    }
+    logger.error(reason, { event: 'rollout_abandoned', rollbackId: cmd.rollbackId, service: cmd.service, state: rollout.state });
+    return { record: await fail(ctx, cmd, reason, 'started', rollout.state), state: rollout.state };
+  };
+
+  return { publishProgress, republish, write, start, checkRollout, nextCheckInMs, pollIntervalMs, maxPollIntervalMs, now };
+}
