@@ -43,7 +43,7 @@ export interface ThroughPipelineOptions {
   logger?: Logger;
   /** How long to wait for the pipeline to produce each recorded effect before calling it missing. Default 60 s. */
   waitMs?: number;
-  /** gcp-sim's rollout step (default 200 ms: a canary rollback takes a few seconds). */
+  /** gcp-sim's rollout step (default 20 ms: a held rollout, once released, ends at once). */
   rolloutStepMs?: number;
 }
 
@@ -259,7 +259,7 @@ export async function replayThroughPipeline(
     const sim: GcpSim = await startGcpSim({
       projectId: project,
       port: 0,
-      rolloutStepMs: options.rolloutStepMs ?? 200,
+      rolloutStepMs: options.rolloutStepMs ?? 20,
       seed: worldFromHistory(served, { projectId: project, region: 'us-central1', anchor: start }),
       notifications: {
         projectId: project,
@@ -405,7 +405,8 @@ export async function replayThroughPipeline(
         );
       } else if (line.kind === 'progress') {
         const ended = ['succeeded', 'failed', 'superseded'].includes(line.data.progress.stage);
-        clock.moveTo(new Date(line.data.progress.at), { frozen: true });
+        // Running, not standing: the executor's tracker looks at the rollout on a schedule, which needs time to pass.
+        clock.moveTo(new Date(line.data.progress.at));
         const recorded = recordedRollbacks.find((r) => r.rollbackId === line.data.progress.rollbackId);
         if (ended && recorded) await releaseRolloutOf(recorded.command.rolloutId);
         await until(`progress ${line.data.eventId}`, async () =>
