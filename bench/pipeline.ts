@@ -92,7 +92,15 @@ async function startStack(label: string, services: number, options: { rolloutSte
   };
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({ projectId, env, print: () => undefined, pretty: false, rolloutStepMs: options.rolloutStepMs ?? 100 });
+    stack = await startLocalStack({
+      projectId,
+      env,
+      print: () => undefined,
+      pretty: false,
+      rolloutStepMs: options.rolloutStepMs ?? 100,
+      // As the containers run them: compiled JavaScript (run.ts builds it first), not TypeScript through tsx.
+      compiled: true,
+    });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;

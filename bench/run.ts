@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { foldHistory, floorFold, generateHistory } from './decide.js';
 import { machineLines } from './machine.js';
 import { replayRecorded } from '@burnback/cli';
@@ -80,6 +82,13 @@ const wanted = (name: string) => only === null || only.has(name);
 
 async function main(): Promise<void> {
   process.stdout.write(`${machineLines().join('\n')}\n\n`);
+  if (['latency', 'storm', 'slow'].some(wanted)) {
+    // The pipeline benches run the services' compiled JavaScript, as the containers do.
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.json'], {
+      cwd: join(__dirname, '..'),
+      stdio: 'inherit',
+    });
+  }
   if (wanted('decide')) benchDecide();
   if (wanted('replay')) benchReplay();
   let floorPathMs: number | null = null;

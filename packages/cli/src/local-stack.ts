@@ -61,6 +61,11 @@ export interface LocalStackOptions {
   /** Colour the severities (a terminal). */
   colour?: boolean;
   rolloutStepMs?: number;
+  /**
+   * Run the services from their compiled JavaScript (`dist/main.js`, after `npm run build`), as the containers do,
+   * instead of from source through tsx (`npm start`). The benchmarks use it: memory and CPU as in production.
+   */
+  compiled?: boolean;
 }
 
 export interface LocalStack {
@@ -132,7 +137,9 @@ function linesTo(component: string, opts: LocalStackOptions): Writable {
 function spawnService(service: ServiceName, env: NodeJS.ProcessEnv, opts: LocalStackOptions): ChildProcess {
   const child = spawn(
     process.execPath,
-    ['--conditions=@burnback/source', '--import', 'tsx', resolve(REPO_ROOT, `services/${service}/src/main.ts`)],
+    opts.compiled
+      ? [resolve(REPO_ROOT, `services/${service}/dist/main.js`)]
+      : ['--conditions=@burnback/source', '--import', 'tsx', resolve(REPO_ROOT, `services/${service}/src/main.ts`)],
     {
       cwd: REPO_ROOT,
       env,

@@ -10,7 +10,6 @@ import {
   rolloutIdFor,
   decisionIdFor,
   EVIDENCE_VERSION,
-  isFinalStage,
   policyHashOf,
   Topics,
   TransientError,
@@ -53,7 +52,7 @@ import {
   recordOnBreaker,
   releaseOnBreaker,
 } from '@burnback/policy';
-import { DecisionStore, type ProgressWrite } from './store.js';
+import { DecisionStore, releasesBreaker, type ProgressWrite } from './store.js';
 
 export interface DeciderDeps {
   db: Firestore;
@@ -375,7 +374,7 @@ export function createProgressHandler(
         target: recordOutcomeOnTarget(snapshot.target, progress),
         // A real rollback's end takes it out of the breaker's in-flight count.
         breaker:
-          snapshot.breaker && !progress.validateOnly && isFinalStage(progress.stage)
+          snapshot.breaker && releasesBreaker(progress)
             ? releaseOnBreaker(snapshot.breaker, progress.rollbackId)
             : snapshot.breaker,
       }));

@@ -13,6 +13,7 @@ import {
   ServiceState,
   TargetRecord,
   targetDocIdFor,
+  isFinalStage,
   type RollbackProgress,
 } from '@burnback/contracts';
 import { toFirestoreData } from '@burnback/platform';
@@ -71,6 +72,11 @@ export interface ProgressWrite {
  * The decider's Firestore documents. One transaction per event, on
  * `services/{service}`, serialises decisions per service across replicas.
  */
+/** Whether a progress event takes a rollback out of the breaker's in-flight count: a real (not validate-only) rollback's end. */
+export function releasesBreaker(progress: RollbackProgress): boolean {
+  return !progress.validateOnly && isFinalStage(progress.stage);
+}
+
 export class DecisionStore {
   constructor(private readonly db: Firestore) {}
 
@@ -205,7 +211,10 @@ export class DecisionStore {
         const incidentRef = this.db.collection(Collections.incidents).doc(progress.incidentId);
         const targetRef = this.targetRef(target);
         const breakerRef = this.db.collection(Collections.fleet).doc(BREAKER_DOC_ID);
-        const [serviceDoc, incidentDoc, targetDoc, breakerDoc] = await tx.getAll(serviceRef, incidentRef, targetRef, breakerRef);
+        // The breaker's document only when this progress can change it (a real rollback's end): every other stage
+        // leaves it unread, so it does not contend with the decisions that count on it.
+        const refs = releasesBreaker(progress) ? [serviceRef, incidentRef, targetRef, breakerRef] : [serviceRef, incidentRef, targetRef];
+        const [serviceDoc, incidentDoc, targetDoc, breakerDoc] = await tx.getAll(...refs);
         const state = serviceDoc?.exists ? ServiceState.parse(serviceDoc.data()) : initialServiceState(progress.service);
         const incident = incidentDoc?.exists ? IncidentRecord.parse(incidentDoc.data()) : null;
         const targetRecord = targetDoc?.exists ? TargetRecord.parse(targetDoc.data()) : initialTargetRecord(target, progress.at);
