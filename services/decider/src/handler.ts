@@ -373,10 +373,7 @@ export function createProgressHandler(
         incident: snapshot.incident ? recordProgressOnIncident(snapshot.incident, progress) : null,
         target: recordOutcomeOnTarget(snapshot.target, progress),
         // A real rollback's end takes it out of the breaker's in-flight count.
-        breaker:
-          snapshot.breaker && releasesBreaker(progress)
-            ? releaseOnBreaker(snapshot.breaker, progress.rollbackId)
-            : snapshot.breaker,
+        breaker: snapshot.breaker && releasesBreaker(progress) ? releaseOnBreaker(snapshot.breaker, progress.rollbackId) : snapshot.breaker,
       }));
     } catch (err) {
       throw classifyStoreError(err, 'progress transaction');
