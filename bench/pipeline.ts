@@ -130,6 +130,20 @@ async function startStack(label: string, services: number, options: { rolloutSte
   return result;
 }
 
+/** The decider's decisions and its decision transactions' attempts, from its /metrics (a retry is contention). */
+async function deciderContention(stack: LocalStack): Promise<string> {
+  const text = await (await fetch(`${stack.endpoints['decider (health, metrics)']}/metrics`)).text();
+  const sum = (name: string, label?: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(name) && (label === undefined || l.includes(label)))
+      .reduce((total, l) => total + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  const decisions = sum('burnback_decisions_total');
+  const attempts = sum('burnback_transaction_attempts_total', 'transaction="decision"');
+  const progress = sum('burnback_transaction_attempts_total', 'transaction="progress"');
+  return `decision transactions: ${attempts} attempts for ${decisions} decisions (${attempts - decisions} retries after contention); progress transaction attempts ${progress}`;
+}
+
 /** When gcp-sim first received RollbackTarget (validate_only or not) for a pipeline, after `since`. */
 function rollbackTargetAt(stack: LocalStack, pipelineId: string, since: number, real = false): number | undefined {
   for (const call of stack.sim.deploy.callsTo('RollbackTarget')) {
@@ -209,6 +223,7 @@ export async function benchLatency(incidents: number): Promise<{ lines: string[]
       `  floor: a bare publish → receive hop ${fmt(floor.hop)}; a bare Firestore transaction (a read, two writes) ${fmt(floor.tx)}`,
       `  floor path (3 hops + 1 transaction, at p50): ${ms(floorPath)}; p50 is ${ratio.toFixed(2)}× the floor path; target ≤ 1.3×: ${ratio <= 1.3 ? 'met' : 'NOT met'}`,
     ];
+    lines.push(`  ${await deciderContention(s.stack)}`);
     return { lines, floorPathMs: floorPath };
   } finally {
     await s.close();
@@ -285,6 +300,7 @@ export async function benchStorm(total: number, services: number, burning: numbe
       `  everything settled (${validIds.size.toLocaleString('en')} decisions, ${burning} rollbacks finished) after ${((settled ?? 0) / 1000).toFixed(1)} s`,
       `  peak RSS: ${rss.join(', ')}; target decider ≤ 150 MB: ${deciderRss !== null && deciderRss * 1.048576 <= 150 ? 'met' : 'NOT met'}`,
       `  rollbacks per burning service: ${exactlyOne ? 'exactly one each' : `NOT one each (${[...perPipeline.values()].join(', ')})`}`,
+      `  ${await deciderContention(s.stack)}`,
     ];
   } finally {
     await s.close();
@@ -302,12 +318,17 @@ export async function benchSlowRollouts(inFlight: number, floorPathMs: number | 
     const t0 = Date.now();
     for (let i = 0; i < inFlight; i++)
       await publishNotification(s, openIncident({ incidentId: `0.slow-${i}`, service: serviceName(i), projectId: s.projectId, startedAt }));
+    let allStarted: number | null = null;
     for (const deadline = t0 + 5 * 60_000; ; await sleep(200)) {
       const started = Array.from({ length: inFlight }, (_, i) => rollbackTargetAt(s.stack, `${serviceName(i)}-pipeline`, t0, true)).filter(
         (x) => x !== undefined,
       ).length;
-      if (started === inFlight) break;
-      if (Date.now() > deadline) throw new Error(`only ${started} of ${inFlight} slow rollbacks started within 5 min`);
+      if (started === inFlight) {
+        allStarted = Date.now() - t0;
+        break;
+      }
+      // Measured as far as it got: the new burn then goes in beside the ones still waiting.
+      if (Date.now() > deadline) break;
     }
     const running = s.stack.sim.deploy.listRollouts().filter((r) => r.rollbackOfRollout && r.state !== 'SUCCEEDED').length;
     const name = serviceName(inFlight);
@@ -318,7 +339,8 @@ export async function benchSlowRollouts(inFlight: number, floorPathMs: number | 
       if (Date.now() > deadline) throw new Error(`the new burn's rollback did not start within 5 min`);
     const latency = at - sent;
     return [
-      `slow rollouts: ${inFlight} rollbacks in flight (${running} still running in gcp-sim, each step 60 s), then a new burn`,
+      `slow rollouts: ${inFlight} burns at once, ${allStarted === null ? `NOT all started within 5 min (${running} rollbacks running)` : `all started after ${(allStarted / 1000).toFixed(1)} s`} in gcp-sim (each step 60 s), then a new burn`,
+      `  ${await deciderContention(s.stack)}`,
       `  its RollbackTarget after ${ms(latency)}${floorPathMs !== null ? ` (${(latency / floorPathMs).toFixed(2)}× the floor path of the latency bench; target ≤ 1.3×: ${latency / floorPathMs <= 1.3 ? 'met' : 'NOT met'})` : ''}`,
     ];
   } finally {

@@ -13,6 +13,11 @@ export interface Metrics {
   notificationsAccepted: Counter<'source'>;
   /** Requests the front door refused, by source and a reason from a fixed set (bounded cardinality; never free text). */
   notificationsRejected: Counter<'source' | 'reason'>;
+  /**
+   * Attempts of Firestore transactions, by transaction kind (decision, progress, target): more attempts than
+   * transactions means contention, each retry costing the client's backoff (a second or more).
+   */
+  transactionAttempts: Counter<'transaction'>;
 }
 
 export function createMetrics(component: string): Metrics {
@@ -49,5 +54,11 @@ export function createMetrics(component: string): Metrics {
     labelNames: ['source', 'reason'] as const,
     registers: [registry],
   });
-  return { registry, messages, decisions, rollbackProgress, notificationsAccepted, notificationsRejected };
+  const transactionAttempts = new Counter({
+    name: 'burnback_transaction_attempts_total',
+    help: 'Attempts of Firestore transactions, by kind (decision, progress, target); above the number of transactions means contention and retries.',
+    labelNames: ['transaction'] as const,
+    registers: [registry],
+  });
+  return { registry, messages, decisions, rollbackProgress, notificationsAccepted, notificationsRejected, transactionAttempts };
 }

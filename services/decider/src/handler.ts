@@ -68,6 +68,24 @@ export interface DeciderDeps {
    * Rate limit and cooldown use the event's own time. A replay through the pipeline gives the recorded timeline.
    */
   clock?: Clock;
+  /**
+   * Takes turns for the transactions that may touch the fleet breaker's document (a decision that could roll back,
+   * a real rollback's end): one at a time in this process, so they do not contend with each other, each contention
+   * costing a Firestore retry of a second or more. Shared by the decider's handlers (startDeciderService does).
+   */
+  breakerTurn?: Serializer;
+}
+
+/** Runs tasks one at a time, in the order they arrive; a failed task does not stop the next. */
+export type Serializer = <T>(task: () => Promise<T>) => Promise<T>;
+
+export function createSerializer(): Serializer {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(task: () => Promise<T>): Promise<T> => {
+    const run = tail.then(task, task);
+    tail = run.catch(() => undefined);
+    return run;
+  };
 }
 
 /** An open alert whose value is over its bar: the only kind that could roll back, so the only one worth a read before deciding. */
@@ -162,7 +180,7 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
   const { logger, publisher } = deps;
   const clock = deps.clock ?? systemClock;
   const now = () => clock.now();
-  const store = new DecisionStore(deps.db);
+  const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
 
   return async (cloudEvent) => {
     const alert = cloudEvent.data;
@@ -177,135 +195,139 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
     const fleet = await readFleetFor(store, service, alert, now, logger);
     let result;
     try {
-      result = await store.decideOnce(decisionId, alert.service, alert.incidentId, target, async (snapshot) => {
-        if (snapshot.existing) return null;
-        const evaluatedAt = now().toISOString();
-        const controls = { pause: snapshot.controls?.pause ?? null, acknowledgement: snapshot.acknowledgement, evaluatedAt };
-        const decideWith = (f: FleetView | null) =>
-          decide(snapshot.state, alert, service.policy, snapshot.incident, snapshot.target, monitoring, { ...controls, fleet: f });
-        // What the breaker saw: the per-service stamps, joined below with the breaker's document (each attempt afresh).
-        let seen = fleet;
-        let decision = decideWith(seen);
-        // Would roll back: count it exactly on the breaker's document, in this transaction, so decisions of many
-        // services at once see each other (the per-service stamps read before it cannot).
-        let breaker: BreakerRecord | undefined;
-        if (decision.action === DecisionActions.rollback) {
-          const known = await snapshot.readBreaker();
-          seen = mergeFleet(fleet, known, Date.parse(evaluatedAt), service.policy.breakerWindowMinutes);
-          decision = decideWith(seen);
-          breaker = recordOnBreaker(
-            known,
-            alert.service,
-            evaluatedAt,
-            decision.action === DecisionActions.rollback ? rollbackIdFor(alert.incidentId) : null,
-          );
-        }
-        // Derived from the incident: its one rollback, whichever notification orders it. A recommendation
-        // (validate only) is derived from its decision, and never takes the incident's rollback id.
-        const rollbackId =
-          decision.action === DecisionActions.rollback
-            ? rollbackIdFor(alert.incidentId)
-            : decision.action === DecisionActions.recommend
-              ? recommendationIdFor(decisionId)
-              : null;
-        const record: DecisionRecord = {
-          decisionId,
-          incidentId: alert.incidentId,
-          service: alert.service,
-          incidentState: alert.state,
-          action: decision.action,
-          reason: decision.reason,
-          verdicts: decision.verdicts,
-          decidedAt: decision.decidedAt,
-          alertEventId: cloudEvent.id,
-          rollbackId,
-          target,
-          confidence: decision.confidence,
-          cause: decision.cause,
-          monitoring,
-          controls,
-          fleet: seen,
-          evidence: {
-            version: EVIDENCE_VERSION,
-            alert,
-            notificationId: alert.notificationId,
-            policy: service.policy,
-            policyHash: policyHashOf(service.policy),
-            state: snapshot.state,
-            incident: snapshot.incident,
-            target: snapshot.target,
-          },
-        };
-        const createdAt = now().toISOString();
-        const decisionEvent: DecisionEvent = {
-          decisionId,
-          incidentId: alert.incidentId,
-          service: alert.service,
-          action: decision.action,
-          reason: decision.reason,
-          verdicts: decision.verdicts,
-          decidedAt: decision.decidedAt,
-          rollbackId,
-          target,
-          confidence: decision.confidence,
-          cause: decision.cause,
-        };
-        const outbox: OutboxEntry[] = [
-          {
-            id: decisionId,
-            topic: Topics.decisions,
-            orderingKey: alert.service,
-            eventType: EventTypes.decision,
-            eventId: decisionId,
-            subject: `services/${alert.service}/decisions/${decisionId}`,
-            time: decision.decidedAt,
-            data: decisionEvent,
-            createdAt,
-            sentAt: null,
-            attempts: 0,
-          },
-        ];
-        if (rollbackId) {
-          const command: RollbackCommand = {
-            rollbackId,
+      const mayTouchBreaker = Boolean(alert.manual) || openOverItsBar(alert, service);
+      const turn = mayTouchBreaker && deps.breakerTurn ? deps.breakerTurn : <T>(task: () => Promise<T>) => task();
+      result = await turn(() =>
+        store.decideOnce(decisionId, alert.service, alert.incidentId, target, async (snapshot) => {
+          if (snapshot.existing) return null;
+          const evaluatedAt = now().toISOString();
+          const controls = { pause: snapshot.controls?.pause ?? null, acknowledgement: snapshot.acknowledgement, evaluatedAt };
+          const decideWith = (f: FleetView | null) =>
+            decide(snapshot.state, alert, service.policy, snapshot.incident, snapshot.target, monitoring, { ...controls, fleet: f });
+          // What the breaker saw: the per-service stamps, joined below with the breaker's document (each attempt afresh).
+          let seen = fleet;
+          let decision = decideWith(seen);
+          // Would roll back: count it exactly on the breaker's document, in this transaction, so decisions of many
+          // services at once see each other (the per-service stamps read before it cannot).
+          let breaker: BreakerRecord | undefined;
+          if (decision.action === DecisionActions.rollback) {
+            const known = await snapshot.readBreaker();
+            seen = mergeFleet(fleet, known, Date.parse(evaluatedAt), service.policy.breakerWindowMinutes);
+            decision = decideWith(seen);
+            breaker = recordOnBreaker(
+              known,
+              alert.service,
+              evaluatedAt,
+              decision.action === DecisionActions.rollback ? rollbackIdFor(alert.incidentId) : null,
+            );
+          }
+          // Derived from the incident: its one rollback, whichever notification orders it. A recommendation
+          // (validate only) is derived from its decision, and never takes the incident's rollback id.
+          const rollbackId =
+            decision.action === DecisionActions.rollback
+              ? rollbackIdFor(alert.incidentId)
+              : decision.action === DecisionActions.recommend
+                ? recommendationIdFor(decisionId)
+                : null;
+          const record: DecisionRecord = {
             decisionId,
             incidentId: alert.incidentId,
             service: alert.service,
-            ...target,
-            rolloutId: rolloutIdFor(rollbackId),
-            // A manual request may name the release to return to; otherwise the executor chooses the last good one.
-            releaseId: alert.manual?.releaseId ?? null,
+            incidentState: alert.state,
+            action: decision.action,
             reason: decision.reason,
-            requestedAt: decision.decidedAt,
-            ...(decision.action === DecisionActions.recommend ? { validateOnly: true } : {}),
+            verdicts: decision.verdicts,
+            decidedAt: decision.decidedAt,
+            alertEventId: cloudEvent.id,
+            rollbackId,
+            target,
+            confidence: decision.confidence,
+            cause: decision.cause,
+            monitoring,
+            controls,
+            fleet: seen,
+            evidence: {
+              version: EVIDENCE_VERSION,
+              alert,
+              notificationId: alert.notificationId,
+              policy: service.policy,
+              policyHash: policyHashOf(service.policy),
+              state: snapshot.state,
+              incident: snapshot.incident,
+              target: snapshot.target,
+            },
           };
-          outbox.unshift({
-            id: rollbackId,
-            topic: Topics.commands,
-            orderingKey: alert.service,
-            // A validate-only command goes under its own type: an older executor dead-letters it, never rolls back.
-            ...(decision.action === DecisionActions.recommend
-              ? { eventType: EventTypes.rollbackValidate }
-              : { eventType: EventTypes.rollbackCommand }),
-            eventId: rollbackId,
-            subject: `services/${alert.service}/rollbacks/${rollbackId}`,
-            time: decision.decidedAt,
-            data: command,
-            createdAt,
-            sentAt: null,
-            attempts: 0,
-          });
-        }
-        return {
-          decision: record,
-          state: applyDecision(snapshot.state, decision, decisionId, rollbackId, service.policy),
-          incident: applyIncident(snapshot.incident, alert, decision, decisionId, rollbackId),
-          // The release serving when the burn started has burned: it never counts as a good one to return to.
-          target: snapshot.target && decision.burnStartedAt !== null ? recordBurnOnTarget(snapshot.target, decision.burnStartedAt) : null,
-          outbox,
-          breaker,
-        };
-      });
+          const createdAt = now().toISOString();
+          const decisionEvent: DecisionEvent = {
+            decisionId,
+            incidentId: alert.incidentId,
+            service: alert.service,
+            action: decision.action,
+            reason: decision.reason,
+            verdicts: decision.verdicts,
+            decidedAt: decision.decidedAt,
+            rollbackId,
+            target,
+            confidence: decision.confidence,
+            cause: decision.cause,
+          };
+          const outbox: OutboxEntry[] = [
+            {
+              id: decisionId,
+              topic: Topics.decisions,
+              orderingKey: alert.service,
+              eventType: EventTypes.decision,
+              eventId: decisionId,
+              subject: `services/${alert.service}/decisions/${decisionId}`,
+              time: decision.decidedAt,
+              data: decisionEvent,
+              createdAt,
+              sentAt: null,
+              attempts: 0,
+            },
+          ];
+          if (rollbackId) {
+            const command: RollbackCommand = {
+              rollbackId,
+              decisionId,
+              incidentId: alert.incidentId,
+              service: alert.service,
+              ...target,
+              rolloutId: rolloutIdFor(rollbackId),
+              // A manual request may name the release to return to; otherwise the executor chooses the last good one.
+              releaseId: alert.manual?.releaseId ?? null,
+              reason: decision.reason,
+              requestedAt: decision.decidedAt,
+              ...(decision.action === DecisionActions.recommend ? { validateOnly: true } : {}),
+            };
+            outbox.unshift({
+              id: rollbackId,
+              topic: Topics.commands,
+              orderingKey: alert.service,
+              // A validate-only command goes under its own type: an older executor dead-letters it, never rolls back.
+              ...(decision.action === DecisionActions.recommend
+                ? { eventType: EventTypes.rollbackValidate }
+                : { eventType: EventTypes.rollbackCommand }),
+              eventId: rollbackId,
+              subject: `services/${alert.service}/rollbacks/${rollbackId}`,
+              time: decision.decidedAt,
+              data: command,
+              createdAt,
+              sentAt: null,
+              attempts: 0,
+            });
+          }
+          return {
+            decision: record,
+            state: applyDecision(snapshot.state, decision, decisionId, rollbackId, service.policy),
+            incident: applyIncident(snapshot.incident, alert, decision, decisionId, rollbackId),
+            // The release serving when the burn started has burned: it never counts as a good one to return to.
+            target: snapshot.target && decision.burnStartedAt !== null ? recordBurnOnTarget(snapshot.target, decision.burnStartedAt) : null,
+            outbox,
+            breaker,
+          };
+        }),
+      );
     } catch (err) {
       throw classifyStoreError(err, 'decision transaction');
     }
@@ -354,9 +376,9 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
  * on it escalates). Idempotent: stages only move forward, the first final one wins.
  */
 export function createProgressHandler(
-  deps: Pick<DeciderDeps, 'db' | 'services' | 'logger'>,
+  deps: Pick<DeciderDeps, 'db' | 'services' | 'logger' | 'metrics' | 'breakerTurn'>,
 ): (event: CloudEvent<typeof EventTypes.rollbackProgress>) => Promise<ProgressWrite> {
-  const store = new DecisionStore(deps.db);
+  const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
   return async (cloudEvent) => {
     const progress: RollbackProgress = cloudEvent.data;
     const service = deps.services[progress.service];
@@ -368,13 +390,17 @@ export function createProgressHandler(
     const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
     let write: ProgressWrite;
     try {
-      write = await store.recordProgress(cloudEvent.id, progress, target, (snapshot) => ({
-        state: recordOutcomeOnService(snapshot.state, progress),
-        incident: snapshot.incident ? recordProgressOnIncident(snapshot.incident, progress) : null,
-        target: recordOutcomeOnTarget(snapshot.target, progress),
-        // A real rollback's end takes it out of the breaker's in-flight count.
-        breaker: snapshot.breaker && releasesBreaker(progress) ? releaseOnBreaker(snapshot.breaker, progress.rollbackId) : snapshot.breaker,
-      }));
+      const turn = releasesBreaker(progress) && deps.breakerTurn ? deps.breakerTurn : <T>(task: () => Promise<T>) => task();
+      write = await turn(() =>
+        store.recordProgress(cloudEvent.id, progress, target, (snapshot) => ({
+          state: recordOutcomeOnService(snapshot.state, progress),
+          incident: snapshot.incident ? recordProgressOnIncident(snapshot.incident, progress) : null,
+          target: recordOutcomeOnTarget(snapshot.target, progress),
+          // A real rollback's end takes it out of the breaker's in-flight count.
+          breaker:
+            snapshot.breaker && releasesBreaker(progress) ? releaseOnBreaker(snapshot.breaker, progress.rollbackId) : snapshot.breaker,
+        })),
+      );
     } catch (err) {
       throw classifyStoreError(err, 'progress transaction');
     }
@@ -407,9 +433,9 @@ const ROLLOUT_NAME = /^projects\/([^/]+)\/locations\/([^/]+)\/deliveryPipelines\
  * by location, pipeline and target alone, which the config keeps unique.
  */
 export function createDeployEventHandler(
-  deps: Pick<DeciderDeps, 'db' | 'services' | 'logger' | 'clock'>,
+  deps: Pick<DeciderDeps, 'db' | 'services' | 'logger' | 'clock' | 'metrics'>,
 ): (message: Pick<ReceivedMessage, 'attributes' | 'publishTime' | 'id'>) => Promise<void> {
-  const store = new DecisionStore(deps.db);
+  const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
   const clock = deps.clock ?? systemClock;
   return async (message) => {
     const a = message.attributes;

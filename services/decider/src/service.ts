@@ -14,7 +14,7 @@ import {
   type Metrics,
   type MonitoringPort,
 } from '@burnback/platform';
-import { createDeciderHandler, createDeployEventHandler, createProgressHandler } from './handler.js';
+import { createDeciderHandler, createDeployEventHandler, createProgressHandler, createSerializer } from './handler.js';
 
 export interface DeciderService {
   /** http://host:port of health and metrics, when a port was given. */
@@ -42,6 +42,8 @@ export async function startDeciderService(deps: {
   const { config, pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('decider');
   const publisher = new PubSubPublisher(pubsub);
+  // One turn at a time, across this process's handlers, for the transactions that may touch the breaker's document.
+  const breakerTurn = createSerializer();
   const handle = createDeciderHandler({
     db,
     services: config.services,
@@ -49,6 +51,7 @@ export async function startDeciderService(deps: {
     logger,
     metrics,
     monitoring: deps.monitoring,
+    breakerTurn,
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
   const subscriber = startSubscriber({
@@ -60,7 +63,7 @@ export async function startDeciderService(deps: {
     handler: cloudEventHandler([EventTypes.alert], handle),
     onUnexpectedClose: deps.onFatal,
   });
-  const handleProgress = createProgressHandler({ db, services: config.services, logger });
+  const handleProgress = createProgressHandler({ db, services: config.services, logger, metrics, breakerTurn });
   const progressSubscriber = startSubscriber({
     pubsub,
     subscription: Subscriptions.deciderProgress.name,
@@ -76,7 +79,7 @@ export async function startDeciderService(deps: {
     deadLetter: publisher,
     logger,
     metrics,
-    handler: createDeployEventHandler({ db, services: config.services, logger, ...(deps.clock ? { clock: deps.clock } : {}) }),
+    handler: createDeployEventHandler({ db, services: config.services, logger, metrics, ...(deps.clock ? { clock: deps.clock } : {}) }),
     onUnexpectedClose: deps.onFatal,
   });
   const relay = startOutboxRelay({

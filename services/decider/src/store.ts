@@ -78,7 +78,11 @@ export function releasesBreaker(progress: RollbackProgress): boolean {
 }
 
 export class DecisionStore {
-  constructor(private readonly db: Firestore) {}
+  constructor(
+    private readonly db: Firestore,
+    /** Counts each attempt of a transaction (a retry after contention counts again). */
+    private readonly onAttempt: (transaction: 'decision' | 'progress' | 'target') => void = () => undefined,
+  ) {}
 
   private targetRef(target: TargetIdentity) {
     return this.db.collection(Collections.targets).doc(targetDocIdFor(target));
@@ -100,6 +104,7 @@ export class DecisionStore {
   ): Promise<{ written: DecisionWrite | null; snapshot: DecisionSnapshot }> {
     return this.db.runTransaction(
       async (tx: Transaction) => {
+        this.onAttempt('decision');
         const decisionRef = this.db.collection(Collections.decisions).doc(decisionId);
         const serviceRef = this.db.collection(Collections.services).doc(service);
         const incidentRef = this.db.collection(Collections.incidents).doc(incidentId);
@@ -179,6 +184,7 @@ export class DecisionStore {
     received?: StoredDeployEvent,
   ): Promise<TargetRecord> {
     return this.db.runTransaction(async (tx: Transaction) => {
+      this.onAttempt('target');
       const ref = this.targetRef(target);
       const doc = await tx.get(ref);
       const current = doc.exists ? TargetRecord.parse(doc.data()) : initialTargetRecord(target, at);
@@ -207,6 +213,7 @@ export class DecisionStore {
   ): Promise<ProgressWrite> {
     return this.db.runTransaction(
       async (tx: Transaction) => {
+        this.onAttempt('progress');
         const serviceRef = this.db.collection(Collections.services).doc(progress.service);
         const incidentRef = this.db.collection(Collections.incidents).doc(progress.incidentId);
         const targetRef = this.targetRef(target);
