@@ -18,15 +18,12 @@ export interface WorldService {
 /** The target every generated pipeline deploys to first, unless a service names it as its own. */
 const FIRST_STAGE = 'staging';
 
-/**
- * A world where every service has its pipeline, targets and a history: each
- * pipeline goes `staging` (standard) then the services' targets (the last one
- * with a 25/50 canary and verify), with `rel-001` and `rel-002` succeeded on
- * every target. Services that name the same pipeline share it. For
- * config/local.yaml that is the default seed's pipeline, targets and history.
- */
-export function worldFromServices(services: WorldService[], defaults: { projectId: string; region: string; anchor?: Date }): DeploySeed {
-  const byPipeline = new Map<string, { builder: SeedBuilder; pipeline: string; app: string; targets: string[] }>();
+/** The services grouped by pipeline (services naming the same one share it): its builder, id, app and targets in stage order. */
+function pipelinesOf<S extends WorldService>(
+  services: S[],
+  defaults: { projectId: string; region: string; anchor?: Date | undefined },
+): Map<string, { builder: SeedBuilder; pipeline: string; app: string; targets: string[]; services: S[] }> {
+  const byPipeline = new Map<string, { builder: SeedBuilder; pipeline: string; app: string; targets: string[]; services: S[] }>();
   for (const s of services) {
     const project = s.project ?? defaults.projectId;
     const region = s.region ?? defaults.region;
@@ -36,10 +33,24 @@ export function worldFromServices(services: WorldService[], defaults: { projectI
       pipeline: s.pipeline,
       app: s.name,
       targets: s.target === FIRST_STAGE ? [] : [FIRST_STAGE],
+      services: [],
     };
     if (!entry.targets.includes(s.target)) entry.targets.push(s.target);
+    entry.services.push(s);
     byPipeline.set(key, entry);
   }
+  return byPipeline;
+}
+
+/**
+ * A world where every service has its pipeline, targets and a history: each
+ * pipeline goes `staging` (standard) then the services' targets (the last one
+ * with a 25/50 canary and verify), with `rel-001` and `rel-002` succeeded on
+ * every target. Services that name the same pipeline share it. For
+ * config/local.yaml that is the default seed's pipeline, targets and history.
+ */
+export function worldFromServices(services: WorldService[], defaults: { projectId: string; region: string; anchor?: Date }): DeploySeed {
+  const byPipeline = pipelinesOf(services, defaults);
   return mergeSeeds(
     [...byPipeline.values()].map(({ builder, pipeline, app, targets }) =>
       pipelineWorld(
@@ -73,35 +84,17 @@ export function worldFromHistory(
   services: Array<WorldService & { served: ServedRelease[] }>,
   defaults: { projectId: string; region: string; anchor: Date },
 ): DeploySeed {
-  const byPipeline = new Map<
-    string,
-    { builder: SeedBuilder; pipeline: string; app: string; targets: string[]; served: Map<string, ServedRelease[]> }
-  >();
-  for (const s of services) {
-    const project = s.project ?? defaults.projectId;
-    const region = s.region ?? defaults.region;
-    const key = `${project}/${region}/${s.pipeline}`;
-    const entry = byPipeline.get(key) ?? {
-      builder: new SeedBuilder(project, region, defaults.anchor),
-      pipeline: s.pipeline,
-      app: s.name,
-      targets: s.target === FIRST_STAGE ? [] : [FIRST_STAGE],
-      served: new Map<string, ServedRelease[]>(),
-    };
-    if (!entry.targets.includes(s.target)) entry.targets.push(s.target);
-    entry.served.set(s.target, [...(entry.served.get(s.target) ?? []), ...s.served]);
-    byPipeline.set(key, entry);
-  }
+  const byPipeline = pipelinesOf(services, defaults);
   const ago = (at: Date) => Math.max(0, defaults.anchor.getTime() - at.getTime());
   return mergeSeeds(
-    [...byPipeline.values()].map(({ builder, pipeline: pipelineId, app, targets: targetIds, served }) => {
+    [...byPipeline.values()].map(({ builder, pipeline: pipelineId, app, targets: targetIds, services: members }) => {
       const targets = targetIds.map((t): Target => builder.target(t, { labels: { app } }));
       const stages = targets.map((t, i) => ({
         targetId: t.targetId!,
         strategy: i === targets.length - 1 && targets.length > 1 ? CANARY_STRATEGY : STANDARD_STRATEGY,
       }));
       const pipeline = builder.pipeline(pipelineId, stages, { app });
-      const all = [...served.entries()].flatMap(([targetId, list]) => list.map((r) => ({ ...r, targetId })));
+      const all = members.flatMap((m) => m.served.map((r) => ({ ...r, targetId: m.target })));
       all.sort((a, b) => a.at.getTime() - b.at.getTime());
       const releases = new Map<string, Release>();
       const rollouts: Rollout[] = [];
