@@ -16,5 +16,8 @@ export function machineLines(): string[] {
   return [
     `machine: ${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}`,
     `node: ${process.version}`,
+    `libraries: ${['@google-cloud/pubsub', '@google-cloud/firestore', '@google-cloud/deploy', '@google-cloud/monitoring']
+      .map((name) => `${name} ${versionOf(name)}`)
+      .join(', ')}`,
   ];
 }

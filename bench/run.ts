@@ -2,6 +2,7 @@ import { foldHistory, floorFold, generateHistory } from './decide.js';
 import { machineLines } from './machine.js';
 import { replayRecorded } from '@burnback/cli';
 import { floorReplay, recordedExport } from './replay.js';
+import { benchLatency, benchSlowRollouts, benchStorm } from './pipeline.js';
 
 /**
  * `npm run bench`: Burnback's benchmarks, each printed with where it ran and a
@@ -70,6 +71,32 @@ function benchReplay(): void {
   );
 }
 
-process.stdout.write(`${machineLines().join('\n')}\n\n`);
-benchDecide();
-benchReplay();
+/** `--only decide,replay,latency,storm,slow`: a subset (default: all, in that order). */
+const only = (() => {
+  const i = process.argv.indexOf('--only');
+  return i >= 0 ? new Set(process.argv[i + 1]!.split(',')) : null;
+})();
+const wanted = (name: string) => only === null || only.has(name);
+
+async function main(): Promise<void> {
+  process.stdout.write(`${machineLines().join('\n')}\n\n`);
+  if (wanted('decide')) benchDecide();
+  if (wanted('replay')) benchReplay();
+  let floorPathMs: number | null = null;
+  const print = (lines: string[]) => process.stdout.write(`${lines.join('\n')}\n\n`);
+  if (wanted('latency')) {
+    const latency = await benchLatency(arg('incidents', 200));
+    floorPathMs = latency.floorPathMs;
+    print(latency.lines);
+  }
+  if (wanted('storm')) print(await benchStorm(arg('storm', 10_000), arg('storm-services', 100), arg('storm-burning', 40)));
+  if (wanted('slow')) print(await benchSlowRollouts(arg('slow', 100), floorPathMs));
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

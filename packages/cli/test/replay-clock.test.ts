@@ -51,4 +51,15 @@ describe('ReplayClock', () => {
     c.moveTo(at('2026-11-26T10:20:00.000Z'));
     expect(c.now().toISOString()).toBe('2026-11-26T10:20:00.000Z');
   });
+
+  it('frozen: stands at the recorded time until the next move, for a wall time inside the stretch too', () => {
+    const c = clock();
+    c.moveTo(at('2026-11-26T10:05:00.000Z'), { frozen: true });
+    wall += 700;
+    expect(c.now().toISOString()).toBe('2026-11-26T10:05:00.000Z');
+    expect(c.at(new Date(wall - 100)).toISOString()).toBe('2026-11-26T10:05:00.000Z');
+    c.moveTo(at('2026-11-26T10:06:00.000Z'));
+    wall += 10;
+    expect(c.now().toISOString()).toBe('2026-11-26T10:06:00.010Z');
+  });
 });

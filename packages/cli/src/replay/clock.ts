@@ -11,14 +11,14 @@ import type { Clock } from '@burnback/platform';
  * at that moment, so a message published before a move keeps its earlier time.
  */
 export class ReplayClock implements Clock {
-  /** From `wall` on, the clock read `timeline` and ran on from there. Ascending in both. */
-  private readonly moves: Array<{ wall: number; timeline: number }> = [];
+  /** From `wall` on, the clock read `timeline` and ran on from there (or stood still, `frozen`). Ascending in both. */
+  private readonly moves: Array<{ wall: number; timeline: number; frozen: boolean }> = [];
 
   constructor(
     start: Date,
     private readonly wallNow: () => number = Date.now,
   ) {
-    this.moves.push({ wall: this.wallNow(), timeline: start.getTime() });
+    this.moves.push({ wall: this.wallNow(), timeline: start.getTime(), frozen: false });
   }
 
   now(): Date {
@@ -29,11 +29,15 @@ export class ReplayClock implements Clock {
     return new Date(this.timelineAt(wallTime.getTime()));
   }
 
-  /** From now on the clock reads `time`, or what it reads already if that is later. Returns what it reads. */
-  moveTo(time: Date): Date {
+  /**
+   * From now on the clock reads `time`, or what it reads already if that is
+   * later; `frozen`, it stands there until the next move (while the replay waits
+   * for an effect the recording timed exactly). Returns what it reads.
+   */
+  moveTo(time: Date, options: { frozen?: boolean } = {}): Date {
     const wall = this.wallNow();
     const timeline = Math.max(time.getTime(), this.timelineAt(wall));
-    this.moves.push({ wall, timeline });
+    this.moves.push({ wall, timeline, frozen: options.frozen ?? false });
     return new Date(timeline);
   }
 
@@ -41,7 +45,7 @@ export class ReplayClock implements Clock {
     // Most reads are of the latest move: search from the end.
     for (let i = this.moves.length - 1; i >= 0; i--) {
       const move = this.moves[i]!;
-      if (move.wall <= wall) return move.timeline + (wall - move.wall);
+      if (move.wall <= wall) return move.frozen ? move.timeline : move.timeline + (wall - move.wall);
     }
     const first = this.moves[0]!;
     return first.timeline - (first.wall - wall);

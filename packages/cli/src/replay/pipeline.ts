@@ -96,7 +96,8 @@ export function decisionDifferences(recorded: Decision, replayed: Decision): str
   if (recorded.action !== replayed.action) differences.push('action');
   const outcomes = (d: Decision) => d.verdicts.map((v) => [v.rule, v.passed]);
   if (!sameJson(outcomes(recorded), outcomes(replayed))) differences.push('verdicts');
-  if ((recorded.cause?.releaseId ?? null) !== (replayed.cause?.releaseId ?? null)) differences.push('cause');
+  const [was, is] = [recorded.cause?.releaseId ?? 'none', replayed.cause?.releaseId ?? 'none'];
+  if (was !== is) differences.push(`cause (${was} recorded, ${is} now)`);
   if (recorded.rollbackId !== replayed.rollbackId) differences.push('rollback');
   return differences;
 }
@@ -230,15 +231,60 @@ export async function replayThroughPipeline(
     }
 
     const start = new Date(lines[0]!.at);
+    // The clock stands at the recorded time of the line being replayed while the pipeline does what that line
+    // caused: what the pipeline stamps then is stamped with the recording's time, however slow the replay runs.
     const clock = new ReplayClock(start);
+    clock.moveTo(start, { frozen: true });
+    // Cloud Deploy's notification that a Burnback rollout ended waits until the replay reaches it in the file, and is
+    // then published with the clock standing at its recorded time: the decider learns what serves exactly when it did.
+    const ownRollouts = new Set(recordedRollbacks.map((r) => r.command.rolloutId));
+    const gateKey = (a: Record<string, string | undefined>) => `${a.Action}|${rolloutKey(a.Resource)}`;
+    const gated = new Set(
+      lines
+        .filter((l): l is Line<'deploy-event'> => l.kind === 'deploy-event')
+        .filter((l) => ownRollouts.has(ROLLOUT.exec(l.data.attributes.Resource ?? '')?.[4] ?? ''))
+        .map((l) => gateKey(l.data.attributes)),
+    );
+    const gates = new Map<string, { open: Promise<void>; release: () => void }>();
+    const gateOf = (key: string) => {
+      let gate = gates.get(key);
+      if (!gate) {
+        let release!: () => void;
+        const open = new Promise<void>((resolve) => (release = resolve));
+        gate = { open, release };
+        gates.set(key, gate);
+      }
+      return gate;
+    };
     const sim: GcpSim = await startGcpSim({
       projectId: project,
       port: 0,
       rolloutStepMs: options.rolloutStepMs ?? 200,
       seed: worldFromHistory(served, { projectId: project, region: 'us-central1', anchor: start }),
-      notifications: { projectId: project, pubsub },
+      notifications: {
+        projectId: project,
+        pubsub,
+        before: async (n) => {
+          const key = gateKey(n.attributes);
+          if (n.topic === Topics.clouddeployOperations && gated.has(key)) await gateOf(key).open;
+        },
+      },
     });
     closers.unshift(() => sim.stop());
+    // Whatever the file did not reach is let through, so gcp-sim can stop.
+    closers.unshift(async () => gates.forEach((g) => g.release()));
+    // Burnback's own rollback rollouts wait in gcp-sim until the replay reaches the moment the recording saw them end,
+    // so a notification that came while a rollback ran comes while it runs in the replay too.
+    const releasedRollouts = new Set<string>();
+    sim.deploy.holdRollouts((name) => {
+      const id = name.slice(name.lastIndexOf('/') + 1);
+      return ownRollouts.has(id) && !releasedRollouts.has(id);
+    });
+    const releaseRolloutOf = async (rolloutId: string) => {
+      releasedRollouts.add(rolloutId);
+      const rollout = sim.deploy.listRollouts().find((r) => r.name.endsWith(`/rollouts/${rolloutId}`));
+      if (rollout) sim.deploy.releaseRollout(rollout.name);
+    };
     const deployClient = createDeployClient({ ...config, cloudDeployEndpoint: sim.address });
     closers.unshift(() => deployClient.close());
     const logger = options.logger ?? silentLogger();
@@ -290,15 +336,15 @@ export async function replayThroughPipeline(
         .set(toFirestoreData({ service: d.service, pause: controls?.pause ?? null, audit: [], updatedAt: clock.now().toISOString() }));
       if (controls?.acknowledgement)
         await db.collection(Collections.acknowledgements).doc(d.incidentId).set(toFirestoreData(controls.acknowledgement));
-      clock.moveTo(new Date(controls?.evaluatedAt ?? d.decidedAt));
     };
+    /** When the decider evaluated the decision (its clock): freezes and the breaker are judged then. */
+    const evaluatedAtOf = (d: Decision) => new Date(d.controls?.evaluatedAt ?? d.decidedAt);
 
     const byAlertEvent = new Map<string, Decision[]>();
     for (const d of decisions) byAlertEvent.set(d.alertEventId, [...(byAlertEvent.get(d.alertEventId) ?? []), d]);
     const delivered = new Set<string>();
     const firstNotificationAt = new Map<string, number>();
     for (const d of decisions) if (!firstNotificationAt.has(d.service)) firstNotificationAt.set(d.service, Date.parse(d.decidedAt));
-    const ownRollouts = new Set(recordedRollbacks.map((r) => r.command.rolloutId));
 
     let done = 0;
     for (const line of lines) {
@@ -310,14 +356,17 @@ export async function replayThroughPipeline(
         await setStage(its[0]!);
         delivered.add(n.id);
         if (n.source === 'webhook') {
-          clock.moveTo(new Date(n.receivedAt));
+          // Ingest stamps a webhook notification with its own clock: the recorded receipt, then the decider's time.
+          clock.moveTo(new Date(n.receivedAt), { frozen: true });
           const res = await fetch(`${ingest.address}/webhook/error-budget-alert?auth_token=${webhookToken}`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: n.raw,
           });
           if (!res.ok) missing.push(`notification ${n.id}: the webhook answered ${res.status} ${await res.text()}`);
+          clock.moveTo(evaluatedAtOf(its[0]!), { frozen: true });
         } else {
+          clock.moveTo(evaluatedAtOf(its[0]!), { frozen: true });
           const res = await fetch(`${ingest.address}/pubsub/push`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
@@ -335,6 +384,7 @@ export async function replayThroughPipeline(
         // A manual request (or a notification the file does not hold): the event ingest published, as it was.
         delivered.add(d.alertEventId);
         await setStage(d);
+        clock.moveTo(evaluatedAtOf(d), { frozen: true });
         const alert = d.evidence!.alert;
         await publisher.publishEvent(
           Topics.alerts,
@@ -354,7 +404,10 @@ export async function replayThroughPipeline(
           (await db.collection(Collections.rollbacks).doc(line.data.rollbackId).get()).exists ? true : undefined,
         );
       } else if (line.kind === 'progress') {
-        clock.moveTo(new Date(line.data.progress.at));
+        const ended = ['succeeded', 'failed', 'superseded'].includes(line.data.progress.stage);
+        clock.moveTo(new Date(line.data.progress.at), { frozen: true });
+        const recorded = recordedRollbacks.find((r) => r.rollbackId === line.data.progress.rollbackId);
+        if (ended && recorded) await releaseRolloutOf(recorded.command.rolloutId);
         await until(`progress ${line.data.eventId}`, async () =>
           (await db.collection(Collections.progressEvents).doc(line.data.eventId).get()).exists ? true : undefined,
         );
@@ -364,13 +417,18 @@ export async function replayThroughPipeline(
         if (!name) continue;
         const [, , pipeline, releaseId, rolloutId] = name as unknown as [string, string, string, string, string];
         const own = ownRollouts.has(rolloutId);
+        if (own) {
+          clock.moveTo(new Date(e.publishTime), { frozen: true });
+          await releaseRolloutOf(rolloutId);
+          gateOf(gateKey(e.attributes)).release();
+        }
         if (!own && Date.parse(e.publishTime) <= (firstNotificationAt.get(e.service) ?? 0)) continue; // restored already
         if (!own) {
           if (rolloutId.startsWith('burnback-rb-')) {
             notes.push(`rollout ${rolloutId} is a Burnback rollback the file does not hold; not replayed`);
             continue;
           }
-          clock.moveTo(new Date(e.publishTime));
+          clock.moveTo(new Date(e.publishTime), { frozen: true });
           await ship(sim, deployClient, project, e.attributes, pipeline, releaseId, rolloutId, e.attributes.Action === 'Failure');
         }
         const key = rolloutKey(e.attributes.Resource);

@@ -37,6 +37,25 @@ describe('DeploySimulation', () => {
     }
   });
 
+  it('a held rollout takes no step until released, while one on another target runs to the end', async () => {
+    const sim = simulation(5);
+    sim.holdRollouts((name) => name.endsWith('/rb-held'));
+    const held = `${PIPELINE}/releases/rel-001/rollouts/rb-held`;
+    const free = `${PIPELINE}/releases/rel-001/rollouts/rb-free`;
+    try {
+      sim.invoke('RollbackTarget', { name: PIPELINE, targetId: 'production', rolloutId: 'rb-held' });
+      sim.invoke('RollbackTarget', { name: PIPELINE, targetId: 'staging', rolloutId: 'rb-free' });
+      // The positive control: the free one, created after, finishes.
+      for (let i = 0; i < 1000 && sim.getRollout(free)?.state !== 'SUCCEEDED'; i++) await settle(5);
+      expect([sim.getRollout(free)?.state, sim.getRollout(held)?.state]).toEqual(['SUCCEEDED', 'PENDING']);
+      sim.releaseRollout(held);
+      for (let i = 0; i < 1000 && sim.getRollout(held)?.state !== 'SUCCEEDED'; i++) await settle(5);
+      expect(sim.getRollout(held)?.state).toBe('SUCCEEDED');
+    } finally {
+      sim.stop();
+    }
+  });
+
   it('keeps rollouts moving when a listener throws', async () => {
     const sim = simulation(1);
     sim.onRolloutChange(() => {

@@ -156,6 +156,15 @@ export interface DeploySim {
    * for a target that is not one of its stages. What gcp-sim's control endpoint sets.
    */
   addRollbackFault(spec: RollbackFaultSpec): RollbackFault;
+  /**
+   * Rollouts whose full name `hold` matches (existing, or created later) take no
+   * step until released: they wait where they are (PENDING when not yet
+   * started). How a replay keeps a rollout from finishing before the recording
+   * says it did. A later call replaces the predicate.
+   */
+  holdRollouts(hold: (rolloutName: string) => boolean): void;
+  /** A held rollout goes on from where it waits. */
+  releaseRollout(name: string): void;
   /** The rollback faults still pending, oldest first. */
   rollbackFaults(): RollbackFault[];
   /** Removes the pending rollback faults that match (all without a filter); returns them. */
@@ -236,6 +245,8 @@ export class DeploySimulation implements DeploySim {
   private readonly operations = new Map<string, OperationRecord>();
   private currentTimings: DeployTimings;
   private stopped = false;
+  private hold: ((rolloutName: string) => boolean) | null = null;
+  private readonly released = new Set<string>();
   private readonly clock: () => Date;
 
   constructor(private readonly options: DeploySimulationOptions) {
@@ -334,6 +345,15 @@ export class DeploySimulation implements DeploySim {
     this.plannedFailures.set(name, { ...plan });
   }
 
+  holdRollouts(hold: (rolloutName: string) => boolean): void {
+    this.hold = hold;
+  }
+
+  releaseRollout(name: string): void {
+    this.released.add(name);
+    this.pumpAll();
+  }
+
   addRollbackFault(spec: RollbackFaultSpec): RollbackFault {
     const pipeline = this.state.getDeliveryPipeline({ name: spec.pipeline });
     const stages = (pipeline.serialPipeline?.stages ?? []).map((s) => s.targetId);
@@ -426,6 +446,8 @@ export class DeploySimulation implements DeploySim {
     this.plannedFailures.clear();
     this.rollbackFaultQueue.clear();
     this.operations.clear();
+    this.hold = null;
+    this.released.clear();
     this.state = this.freshState();
     this.pumpAll();
   }
@@ -719,6 +741,7 @@ export class DeploySimulation implements DeploySim {
     if (this.laneTimers.has(lane)) return;
     const work = this.state.nextWork(lane, this.currentTimings.autoAdvance);
     if (!work) return;
+    if (this.hold?.(work.rollout) && !this.released.has(work.rollout)) return;
     this.laneTimers.set(
       lane,
       this.timer(this.delayOf(work), () => {

@@ -54,7 +54,15 @@ export interface GcpSimOptions {
    * -approvals, -advances, -resources) into this project, with this client or
    * `new PubSub({ projectId })` (PUBSUB_EMULATOR_HOST for the emulator). Off when unset.
    */
-  notifications?: { projectId: string; pubsub?: PubSub };
+  notifications?: {
+    projectId: string;
+    pubsub?: PubSub;
+    /**
+     * Awaited before each notification is published (later ones wait behind it):
+     * how a replay holds a rollout's outcome until the moment the recording saw it.
+     */
+    before?: (notification: { topic: string; attributes: Record<string, string> }) => Promise<void>;
+  };
   /**
    * Cloud Monitoring: SLO burn-rate timelines to start from (and `reset()` back
    * to), added to a scenario's `monitoring` section; and the seconds between the
@@ -117,7 +125,7 @@ export async function startGcpSim(options: GcpSimOptions = {}): Promise<GcpSim> 
   let notifier: DeployNotifier | undefined;
   if (options.notifications) {
     const pubsub = options.notifications.pubsub ?? (ownPubSub = new PubSub({ projectId: options.notifications.projectId }));
-    notifier = new PubSubDeployNotifier(pubsub, projectNumber, logger);
+    notifier = new PubSubDeployNotifier(pubsub, projectNumber, logger, options.notifications.before);
   }
 
   const deploy = new DeploySimulation({
