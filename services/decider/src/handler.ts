@@ -26,9 +26,11 @@ import {
   type RollbackProgress,
 } from '@burnback/contracts';
 import {
+  CrashPoints,
   publishOutboxEntry,
   systemClock,
   type Clock,
+  type CrashHook,
   type Logger,
   type Metrics,
   type MonitoringPort,
@@ -69,6 +71,8 @@ export interface DeciderDeps {
    * Rate limit and cooldown use the event's own time. A replay through the pipeline gives the recorded timeline.
    */
   clock?: Clock;
+  /** Test-only fault injection (`npm run test:chaos`): may kill the process between the commit and the outbox's publish. */
+  crash?: CrashHook;
 }
 
 /** An open alert whose value is over its bar: the only kind that could roll back, so the only one worth a read before deciding. */
@@ -340,6 +344,8 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
       rollbackId: decision.rollbackId ?? undefined,
       target: decision.target,
     });
+    // Committed, nothing published: a crash here leaves the outbox to the alert's redelivery (or the relay).
+    deps.crash?.(CrashPoints.decidedBeforePublish, { decisionId, incidentId: alert.incidentId, service: alert.service });
     for (const entry of outbox) await publishOutboxEntry(deps.db, publisher, entry, now());
     let command: RollbackCommand | null = null;
     for (const e of outbox) if (e.eventType !== EventTypes.decision) command = e.data;

@@ -10,6 +10,7 @@ import {
   startSubscriber,
   type Clock,
   type Config,
+  type CrashHook,
   type Logger,
   type Metrics,
   type MonitoringPort,
@@ -38,6 +39,8 @@ export async function startDeciderService(deps: {
   relayIntervalMs?: number;
   /** Default the wall clock; `burnback replay --through-pipeline` gives the recorded timeline. */
   clock?: Clock;
+  /** Test-only crash points (main.ts builds it from BURNBACK_CHAOS_CRASH_AT); none by default. */
+  crash?: CrashHook;
 }): Promise<DeciderService> {
   const { config, pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('decider');
@@ -50,6 +53,7 @@ export async function startDeciderService(deps: {
     metrics,
     monitoring: deps.monitoring,
     ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.crash ? { crash: deps.crash } : {}),
   });
   const subscriber = startSubscriber({
     pubsub,
