@@ -299,6 +299,7 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
             createdAt,
             sentAt: null,
             attempts: 0,
+            confirmedAt: null,
           });
         }
         return {

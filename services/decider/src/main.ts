@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     logger,
     port: config.port,
     crash: createCrashHook(config.chaosCrashAt, logger),
+    commandResendMs: config.commandResendMs,
   });
   onShutdown([() => service.close(), async () => monitoring?.close(), () => pubsub.close(), () => db.terminate()], logger);
 }

@@ -41,6 +41,8 @@ export async function startDeciderService(deps: {
   clock?: Clock;
   /** Test-only crash points (main.ts builds it from BURNBACK_CHAOS_CRASH_AT); none by default. */
   crash?: CrashHook;
+  /** An unconfirmed command is sent again this long after its last send (config.commandResendMs; default 120 s). */
+  commandResendMs?: number;
 }): Promise<DeciderService> {
   const { config, pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('decider');
@@ -88,6 +90,7 @@ export async function startDeciderService(deps: {
     publisher,
     logger,
     intervalMs: deps.relayIntervalMs ?? 10_000,
+    ...(deps.commandResendMs !== undefined ? { resendAfterMs: deps.commandResendMs } : {}),
     ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
   });
   logger.info(
