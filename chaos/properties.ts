@@ -1,4 +1,6 @@
 import { rollbackIdFor, rolloutIdFor } from '@burnback/contracts';
+import { CrashPoints, type CrashPoint } from '@burnback/platform';
+import type { WorkerExit } from './supervisor.js';
 
 /**
  * What the chaos suite promises, checked from the outside once a run has
@@ -323,6 +325,40 @@ function deadLettersExact(inputs: readonly ChaosInput[], observed: Observed): Pr
     name: 'the dead-letter topic holds exactly the invalid inputs',
     passed: violations.length === 0,
     summary: `${invalid.length} invalid input(s), ${observed.deadLetters.length} dead letter(s) (one per copy delivered)`,
+    violations,
+  };
+}
+
+/** The chaos did happen: every crash point killed a process, and every process that ended was ended on purpose. */
+export function chaosHappened(exits: readonly WorkerExit[], restart: { from: number; to: number }, crashesWanted: boolean): PropertyResult {
+  const violations: string[] = [];
+  const points = Object.values(CrashPoints) as CrashPoint[];
+  const kills = points.map((p) => [p, exits.filter((e) => e.cause === 'chaos' && e.point === p).length] as const);
+  if (crashesWanted)
+    for (const [point, n] of kills) if (n === 0) violations.push(`no process was killed at ${point}: that boundary went untested`);
+  // A worker whose subscription vanished with the emulator exits on purpose (exitOnFatal); up to a minute after it came back.
+  const graceMs = 60_000;
+  for (const e of exits) {
+    const inRestart = e.at >= restart.from && e.at <= restart.to + graceMs;
+    if (e.cause === 'unexplained' || (e.cause === 'fatal' && !inRestart))
+      violations.push(
+        `${e.worker} (pid ${e.pid}) exited (${e.signal ?? `code ${e.code}`}) with no kill and no emulator restart to explain it; its last lines: ${e.lastLines.join(' | ')}`,
+      );
+  }
+  return {
+    name: 'the chaos happened: a kill at every crash point, and no worker died unexplained',
+    passed: violations.length === 0,
+    summary: `kills: ${kills.map(([p, n]) => `${p} ${n}`).join(', ')}; exits on the emulator restart: ${exits.filter((e) => e.cause === 'fatal').length}`,
+    violations,
+  };
+}
+
+export function settledProperty(unmet: readonly string[], markersOk: boolean): PropertyResult {
+  const violations = [...unmet, ...(markersOk ? [] : ['the markers sent behind every service did not all come out'])];
+  return {
+    name: 'the run settled: nothing owed, nothing queued',
+    passed: violations.length === 0,
+    summary: markersOk ? 'every queue drained behind a marker' : 'queues not drained',
     violations,
   };
 }
