@@ -339,6 +339,7 @@ export function chaosHappened(exits: readonly WorkerExit[], restart: { from: num
   // A worker whose subscription vanished with the emulator exits on purpose (exitOnFatal); up to a minute after it came back.
   const graceMs = 60_000;
   for (const e of exits) {
+    if (e.cause === 'stopped-by-suite' || e.cause === 'killed-by-suite' || e.cause === 'chaos') continue;
     const inRestart = e.at >= restart.from && e.at <= restart.to + graceMs;
     if (e.cause === 'unexplained' || (e.cause === 'fatal' && !inRestart))
       violations.push(

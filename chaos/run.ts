@@ -22,7 +22,9 @@ const options: ChaosOptions = bounded
       killsPerPoint: 1,
       maxCrashAt: 1,
       randomKills: 0,
-      settleTimeoutMs: 90_000,
+      restartAtShare: 0.25,
+      chaosAfterRestart: false,
+      settleTimeoutMs: 120_000,
       print,
     }
   : {
@@ -33,6 +35,8 @@ const options: ChaosOptions = bounded
       killsPerPoint: 3,
       maxCrashAt: 3,
       randomKills: 4,
+      restartAtShare: 0.5,
+      chaosAfterRestart: true,
       settleTimeoutMs: 300_000,
       print,
     };

@@ -20,6 +20,8 @@ export type ExitCause =
   | 'chaos'
   /** The suite sent it SIGKILL (an arbitrary moment). */
   | 'killed-by-suite'
+  /** The suite stopped it with SIGTERM (it drained) to restart it unarmed. */
+  | 'stopped-by-suite'
   /** It exited non-zero saying why (`event: fatal`), e.g. its subscription vanished with the Pub/Sub emulator. */
   | 'fatal'
   /** Anything else: a crash nobody planned. */
@@ -76,6 +78,8 @@ export class Supervisor {
   readonly exits: WorkerExit[] = [];
   private readonly workers = new Map<string, Worker>();
   private readonly suiteKills = new Set<number>();
+  private readonly suiteStops = new Set<number>();
+  private armed = true;
   private readonly logs = new Map<string, WriteStream>();
   private stopping = false;
 
@@ -118,6 +122,7 @@ export class Supervisor {
   }
 
   private plansFor(role: Role): CrashPlan[] {
+    if (!this.armed) return [];
     return POINTS_OF[role]
       .filter((point) => this.crashes(point) < (this.options.crashBudget[point] ?? 0))
       .map((point) => ({ point, at: this.options.crashAt() }));
@@ -163,9 +168,11 @@ export class Supervisor {
         ? 'chaos'
         : this.suiteKills.has(pid)
           ? 'killed-by-suite'
-          : code !== 0 && worker.fatal
-            ? 'fatal'
-            : 'unexplained';
+          : this.suiteStops.has(pid)
+            ? 'stopped-by-suite'
+            : code !== 0 && worker.fatal
+              ? 'fatal'
+              : 'unexplained';
     if (this.stopping && cause === 'unexplained') return; // stopped by stop()
     const exit: WorkerExit = {
       worker: worker.name,
@@ -179,7 +186,7 @@ export class Supervisor {
     };
     this.exits.push(exit);
     this.options.print(
-      `  ${worker.name} (pid ${pid}) ${cause === 'chaos' ? `killed itself at ${exit.point}` : cause === 'killed-by-suite' ? 'killed -9 by the suite' : `exited (${signal ?? `code ${code}`}, ${cause})`}`,
+      `  ${worker.name} (pid ${pid}) ${cause === 'chaos' ? `killed itself at ${exit.point}` : cause === 'killed-by-suite' ? 'killed -9 by the suite' : cause === 'stopped-by-suite' ? 'stopped by the suite, to come back unarmed' : `exited (${signal ?? `code ${code}`}, ${cause})`}`,
     );
     if (this.stopping) return;
     // A process that dies right after starting (its subscription not there yet) waits longer each time.
@@ -188,6 +195,27 @@ export class Supervisor {
     setTimeout(() => {
       if (!this.stopping) void this.spawn(worker);
     }, backoffMs).unref();
+  }
+
+  /**
+   * From now on no process is armed: each one still armed is stopped with
+   * SIGTERM (it drains: what it holds goes back to Pub/Sub at once) and comes
+   * back without crash points. Resolves once each of those has exited.
+   */
+  async disarm(): Promise<void> {
+    this.armed = false;
+    await Promise.all(
+      [...this.workers.values()].map(
+        (w) =>
+          new Promise<void>((done) => {
+            const child = w.child;
+            if (w.plans.length === 0 || !child?.pid || child.exitCode !== null || child.signalCode !== null) return done();
+            this.suiteStops.add(child.pid);
+            child.once('close', () => done());
+            killGroup(child.pid, 'SIGTERM');
+          }),
+      ),
+    );
   }
 
   /** SIGKILL to a worker at an arbitrary moment (it is restarted like any other). */
