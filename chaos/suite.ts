@@ -291,6 +291,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await supervisor.disarm();
       phase('every crash point has killed; processes still armed restarted without crash points');
     }
+    // Some notifications are accepted by Pub/Sub just before it goes: in flight when it dies, lost with it.
+    const inFlight = wave2.slice(0, Math.ceil(wave2.length / 2));
+    await Promise.all(inFlight.map((c) => publish(c.input)));
     const restartStart = Date.now();
     await tap.close();
     // Killed, not drained: the emulator goes as a crashed one would (SIGTERM, then SIGKILL at once).
@@ -305,13 +308,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const decided = new Set((await db.collection(Collections.decisions).select().get()).docs.map((d) => d.id));
     const deadLettered = new Set(tap.received.map((d) => d.input));
     const lost = inputs.filter((i) => (i.decisionId !== null ? !decided.has(i.decisionId) : !deadLettered.has(i.id)));
-    const alreadyOut = new Set(wave1.map((c) => c.input.id));
+    const alreadyOut = new Set([...wave1, ...inFlight].map((c) => c.input.id));
     const again = lost.filter((i) => alreadyOut.has(i.id));
     await Promise.all(again.map(publish));
     counts.republished = again.length;
-    await Promise.all(wave2.map((c) => publish(c.input)));
+    const afterRestart = wave2.slice(inFlight.length);
+    await Promise.all(afterRestart.map((c) => publish(c.input)));
     counts.published += wave2.length;
-    phase(`re-published ${again.length} notification(s) with no decision or dead letter yet; published wave 2 (${wave2.length} copies)`);
+    phase(
+      `re-published ${again.length} notification(s) with no decision or dead letter yet; wave 2: ${inFlight.length} copies just before the restart, ${afterRestart.length} after`,
+    );
     await killer;
 
     // Settled: every input has its effect, every rollback is final, nothing is owed, every worker is up.
