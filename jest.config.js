@@ -27,7 +27,7 @@ module.exports = {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{packages,services,infra}/**/*.test.ts'],
+      testMatch: ['<rootDir>/{packages,services,infra,chaos}/**/*.test.ts'],
       testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.int\\.test\\.ts$'],
     },
     {

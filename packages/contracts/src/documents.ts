@@ -420,6 +420,14 @@ const outboxFields = {
   createdAt: IsoTime,
   sentAt: IsoTime.nullable(),
   attempts: z.number().int().nonnegative(),
+  /**
+   * A command only: when its executor reported it past `accepted` (started, or
+   * ended), so it needs no more sending; null until then, and the relay sends
+   * it again meanwhile (a command Pub/Sub lost, or dead-lettered after its
+   * delivery attempts, would otherwise never roll back). Absent on decision
+   * events and on entries written before this field existed.
+   */
+  confirmedAt: IsoTime.nullable().optional(),
 };
 
 /**

@@ -209,6 +209,9 @@ describe('loadConfig, edge by edge', () => {
       port: 8080,
       logLevel: 'info',
       pollIntervalMs: 2000,
+      trackerLeaseMs: 60_000,
+      commandResendMs: 120_000,
+      chaosCrashAt: [],
       configPath: good,
     });
   });
@@ -223,6 +226,9 @@ describe('loadConfig, edge by edge', () => {
         BURNBACK_MANAGEMENT_TOKEN: 'a-management-token',
         LOG_LEVEL: 'debug',
         BURNBACK_POLL_INTERVAL_MS: '250',
+        BURNBACK_TRACKER_LEASE_MS: '5000',
+        BURNBACK_COMMAND_RESEND_MS: '15000',
+        BURNBACK_CHAOS_CRASH_AT: 'decided-before-publish:2,tracking-before-record',
         PORT: '0',
       }),
     );
@@ -234,6 +240,12 @@ describe('loadConfig, edge by edge', () => {
       managementToken: 'a-management-token',
       logLevel: 'debug',
       pollIntervalMs: 250,
+      trackerLeaseMs: 5000,
+      commandResendMs: 15000,
+      chaosCrashAt: [
+        { point: 'decided-before-publish', at: 2 },
+        { point: 'tracking-before-record', at: 1 },
+      ],
       port: 0,
     });
   });
@@ -263,6 +275,13 @@ describe('loadConfig, edge by edge', () => {
     ['PORT', '65536'],
     ['BURNBACK_POLL_INTERVAL_MS', '9'],
     ['BURNBACK_POLL_INTERVAL_MS', '60001'],
+    ['BURNBACK_TRACKER_LEASE_MS', '999'],
+    ['BURNBACK_TRACKER_LEASE_MS', '600001'],
+    ['BURNBACK_TRACKER_LEASE_MS', '1500.5'],
+    ['BURNBACK_COMMAND_RESEND_MS', '999'],
+    ['BURNBACK_COMMAND_RESEND_MS', '3600001'],
+    ['BURNBACK_COMMAND_RESEND_MS', '2000.5'],
+    ['BURNBACK_CHAOS_CRASH_AT', 'decided-after-publish'],
     ['LOG_LEVEL', 'verbose'],
     ['CLOUD_DEPLOY_ENDPOINT', 'http://127.0.0.1:8087'],
     ['FIRESTORE_EMULATOR_HOST', '127.0.0.1:'],
@@ -274,6 +293,10 @@ describe('loadConfig, edge by edge', () => {
     ['PORT', '65535', 'port', 65535],
     ['BURNBACK_POLL_INTERVAL_MS', '10', 'pollIntervalMs', 10],
     ['BURNBACK_POLL_INTERVAL_MS', '60000', 'pollIntervalMs', 60000],
+    ['BURNBACK_TRACKER_LEASE_MS', '1000', 'trackerLeaseMs', 1000],
+    ['BURNBACK_TRACKER_LEASE_MS', '600000', 'trackerLeaseMs', 600000],
+    ['BURNBACK_COMMAND_RESEND_MS', '1000', 'commandResendMs', 1000],
+    ['BURNBACK_COMMAND_RESEND_MS', '3600000', 'commandResendMs', 3600000],
   ])('%s=%s is the edge that is still accepted', (key, value, field, expected) => {
     expect(loadConfig(env({ [key]: value }))[field as 'port']).toBe(expected);
   });

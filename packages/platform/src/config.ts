@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CLOUD_DEPLOY_ID, PolicyOverrides, PolicySettings, type PolicySettingsInput } from '@burnback/contracts';
+import { parseCrashPlans, type CrashPlan } from './chaos.js';
 import { ConfigError } from './errors.js';
 
 const HostPort = z.string().regex(/^[^:\s/]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8085');
@@ -132,6 +133,12 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** How often the executor polls GetRollout. */
   pollIntervalMs: number;
+  /** How long a tracker's claim holds a rollback: a tracker that dies holding it delays that rollback by at most this. */
+  trackerLeaseMs: number;
+  /** The decider re-sends a rollback command this long after its last send while no progress beyond `accepted` came back. */
+  commandResendMs: number;
+  /** Test-only crash points (BURNBACK_CHAOS_CRASH_AT, see chaos.ts); empty in every deployment. */
+  chaosCrashAt: CrashPlan[];
   configPath: string;
   policy: PolicySettings;
   services: Record<string, ServiceConfig>;
@@ -158,6 +165,9 @@ const Env = z.object({
   BURNBACK_PUSH_ALLOW_UNSIGNED: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   BURNBACK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(2_000),
+  BURNBACK_TRACKER_LEASE_MS: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
+  BURNBACK_COMMAND_RESEND_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),
+  BURNBACK_CHAOS_CRASH_AT: z.string().optional(),
 });
 
 const firstIssue = (error: z.ZodError, prefix: string): ConfigError => {
@@ -213,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsedEnv.data;
   const pushAuth = pushAuthOf(e);
+  const chaosCrashAt = parseCrashPlans(e.BURNBACK_CHAOS_CRASH_AT);
 
   let text: string;
   try {
@@ -280,6 +291,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pushAuth,
     logLevel: e.LOG_LEVEL,
     pollIntervalMs: e.BURNBACK_POLL_INTERVAL_MS,
+    trackerLeaseMs: e.BURNBACK_TRACKER_LEASE_MS,
+    commandResendMs: e.BURNBACK_COMMAND_RESEND_MS,
+    chaosCrashAt,
     configPath: e.BURNBACK_CONFIG,
     policy,
     services,

@@ -11,3 +11,4 @@ export * from './metrics.js';
 export * from './health.js';
 export * from './monitoring.js';
 export * from './clock.js';
+export * from './chaos.js';

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { Collections, EventTypes, Topics, type OutboxEntry, type RollbackCommand } from '@burnback/contracts';
 import { createTestEnvironment, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
-import { createLogger, PubSubPublisher, startOutboxRelay, toFirestoreData, type OutboxRelay } from './index.js';
+import { createLogger, MAX_COMMAND_SENDS, PubSubPublisher, startOutboxRelay, toFirestoreData, type OutboxRelay } from './index.js';
 
 /** An outbox entry as the decider writes it, left unsent (a crash between commit and publish). */
 const unsentEntry = (rollbackId: string, createdAt: Date): OutboxEntry => {
@@ -79,6 +79,80 @@ describe('the outbox relay on the emulators', () => {
     await commands.waitFor(1, (m) => m.attributes['ce-id'] === 'rb-marker');
     expect(sentIds()).toEqual(['rb-old', 'rb-young', 'rb-marker']);
     expect((await read('rb-young')).attempts).toBe(1);
+  });
+
+  it('sends a command again while nothing confirms it, one resend interval after its last send; never a confirmed one', async () => {
+    commands = await tapTopic(env.pubsub, Topics.commands);
+    const created = new Date(Date.now() - 600_000);
+    const sentAt = Date.parse(created.toISOString()) + 1_000;
+    const sent = (id: string, confirmedAt?: string | null): OutboxEntry => ({
+      ...unsentEntry(id, created),
+      sentAt: new Date(sentAt).toISOString(),
+      attempts: 1,
+      ...(confirmedAt !== undefined ? { confirmedAt } : {}),
+    });
+    await write(sent('rb-lost', null));
+    await write(sent('rb-confirmed', new Date(sentAt + 2_000).toISOString()));
+    // Written before commands were confirmed: no field, never sent again (the relay cannot tell).
+    await write(sent('rb-legacy'));
+    let clock = sentAt + 9_999;
+    relay = startOutboxRelay({
+      db: env.db,
+      publisher,
+      logger: env.logger,
+      intervalMs: 0,
+      minAgeMs: 0,
+      resendAfterMs: 10_000,
+      now: () => new Date(clock),
+    });
+    expect(await relay.runOnce()).toBe(0);
+    clock = sentAt + 10_000;
+    expect(await relay.runOnce()).toBe(1);
+    await commands.waitFor(1, (m) => m.attributes['ce-id'] === 'rb-lost');
+    expect(await read('rb-lost')).toMatchObject({ attempts: 2, sentAt: new Date(clock).toISOString(), confirmedAt: null });
+    // Just sent: the next send waits for another interval from now.
+    clock += 9_999;
+    expect(await relay.runOnce()).toBe(0);
+
+    // Positive control before "nothing else was sent": an unsent entry, sent by the same scan, arrives after them.
+    await write(unsentEntry('rb-marker', created));
+    expect(await relay.runOnce()).toBe(1);
+    await commands.waitFor(1, (m) => m.attributes['ce-id'] === 'rb-marker');
+    expect(sentIds()).toEqual(['rb-lost', 'rb-marker']);
+  });
+
+  it(`stops sending an unconfirmed command after ${MAX_COMMAND_SENDS} sends, saying so at error`, async () => {
+    commands = await tapTopic(env.pubsub, Topics.commands);
+    const lines: Array<{ severity: string; message: string; event?: string }> = [];
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) =>
+      lines.push(
+        ...chunk
+          .toString()
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as (typeof lines)[0]),
+      ),
+    );
+    const created = new Date(Date.now() - 600_000);
+    await write({ ...unsentEntry('rb-last', created), sentAt: created.toISOString(), attempts: MAX_COMMAND_SENDS - 1, confirmedAt: null });
+    relay = startOutboxRelay({
+      db: env.db,
+      publisher,
+      logger: createLogger('decider', { stream }),
+      intervalMs: 0,
+      minAgeMs: 0,
+      resendAfterMs: 1_000,
+    });
+    expect(await relay.runOnce()).toBe(1);
+    await commands.waitFor(1, (m) => m.attributes['ce-id'] === 'rb-last');
+    await waitFor(() => lines.find((l) => l.event === 'outbox_resent'), { what: 'the last resend to be logged' });
+    expect(lines.find((l) => l.event === 'outbox_resent')).toMatchObject({
+      severity: 'ERROR',
+      message: expect.stringMatching(/^command rb-last sent again: .*that was its last automatic send \(20\): look at the executor$/),
+    });
+    await write({ ...(await read('rb-last')), sentAt: created.toISOString() });
+    expect(await relay.runOnce()).toBe(0);
   });
 
   it('a relay publish that fails leaves the entry unsent and counts the attempt; it goes out once the topic exists', async () => {

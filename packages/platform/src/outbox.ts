@@ -39,10 +39,16 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
+/** A command is sent again at most this many times while unconfirmed; then it is left to a human, loudly. */
+export const MAX_COMMAND_SENDS = 20;
+
 /**
- * Re-publishes outbox entries a crash left unsent between commit and publish.
- * Only entries older than `minAgeMs` are taken, so the relay does not race the
- * decider's own publish right after commit.
+ * Re-publishes outbox entries a crash left unsent between commit and publish,
+ * and commands sent but never confirmed (no progress past `accepted` came back
+ * within `resendAfterMs` of their last send: Pub/Sub lost them, or dead-lettered
+ * them after their delivery attempts). Only unsent entries older than `minAgeMs`
+ * are taken, so the relay does not race the decider's own publish right after commit.
+ * Sending a command again is harmless: the executor is idempotent on its rollback id.
  */
 export function startOutboxRelay(options: {
   db: Firestore;
@@ -50,17 +56,25 @@ export function startOutboxRelay(options: {
   logger: Logger;
   intervalMs?: number;
   minAgeMs?: number;
+  /** An unconfirmed command is sent again this long after its last send (default 120 s). */
+  resendAfterMs?: number;
   now?: () => Date;
 }): OutboxRelay {
   const { db, publisher, logger } = options;
   const now = options.now ?? (() => new Date());
   const minAgeMs = options.minAgeMs ?? 15_000;
+  const resendAfterMs = options.resendAfterMs ?? 120_000;
   let running: Promise<number> | null = null;
 
   const runOnce = async (): Promise<number> => {
-    const snap = await db.collection(Collections.outbox).where('sentAt', '==', null).limit(100).get();
+    const [unsent, unconfirmed] = await Promise.all([
+      db.collection(Collections.outbox).where('sentAt', '==', null).limit(100).get(),
+      // Only commands carry confirmedAt; confirmed ones and decision events never match.
+      db.collection(Collections.outbox).where('confirmedAt', '==', null).limit(100).get(),
+    ]);
     const cutoff = now().getTime() - minAgeMs;
-    const due = snap.docs
+    const resendCutoff = now().getTime() - resendAfterMs;
+    const due = [...unsent.docs, ...unconfirmed.docs.filter((d) => !unsent.docs.some((u) => u.id === d.id))]
       .flatMap((d) => {
         const parsed = OutboxEntry.safeParse(d.data());
         if (parsed.success) return [parsed.data];
@@ -71,18 +85,37 @@ export function startOutboxRelay(options: {
         });
         return [];
       })
-      .filter((e) => Date.parse(e.createdAt) <= cutoff)
+      .filter((e) =>
+        e.sentAt === null
+          ? Date.parse(e.createdAt) <= cutoff
+          : e.confirmedAt === null && Date.parse(e.sentAt) <= resendCutoff && e.attempts < MAX_COMMAND_SENDS,
+      )
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     let sent = 0;
     for (const entry of due) {
       try {
         await publishOutboxEntry(db, publisher, entry, now());
         sent++;
-        logger.warn('outbox entry relayed after a missed publish', {
-          event: 'outbox_relayed',
-          eventType: entry.eventType,
-          eventId: entry.eventId,
-        });
+        if (entry.sentAt === null)
+          logger.warn('outbox entry relayed after a missed publish', {
+            event: 'outbox_relayed',
+            eventType: entry.eventType,
+            eventId: entry.eventId,
+          });
+        else
+          logger[entry.attempts + 1 >= MAX_COMMAND_SENDS ? 'error' : 'warn'](
+            `command ${entry.eventId} sent again: no progress past accepted came back ${Math.round((now().getTime() - Date.parse(entry.sentAt)) / 1000)} s after its last send` +
+              (entry.attempts + 1 >= MAX_COMMAND_SENDS
+                ? `; that was its last automatic send (${MAX_COMMAND_SENDS}): look at the executor`
+                : ''),
+            {
+              event: 'outbox_resent',
+              eventType: entry.eventType,
+              eventId: entry.eventId,
+              rollbackId: entry.eventId,
+              attempts: entry.attempts + 1,
+            },
+          );
       } catch (err) {
         logger.error('outbox relay publish failed; will retry', { eventId: entry.eventId, attempts: entry.attempts + 1, error: err });
         // Count the failed attempt: an entry that never gets out shows in outbox/ as its attempts grow.

@@ -16,7 +16,14 @@ const ignoreExists = async (fn: () => Promise<unknown>): Promise<void> => {
  * project): ordering where the code relies on it, a dead-letter policy to
  * burnback-dead-letter and a retry backoff on each subscription. Idempotent.
  */
-export async function ensureTopology(pubsub: PubSub, options: { maxDeliveryAttempts?: number } = {}): Promise<void> {
+export async function ensureTopology(
+  pubsub: PubSub,
+  options: {
+    maxDeliveryAttempts?: number;
+    /** How long Pub/Sub waits for an ack before redelivering (default 60 s, as Terraform sets; 10 s is Pub/Sub's minimum). */
+    ackDeadlineSeconds?: number;
+  } = {},
+): Promise<void> {
   await Promise.all(Object.values(Topics).map((name) => ignoreExists(() => pubsub.createTopic(name))));
   const deadLetterTopic = pubsub.topic(Topics.deadLetter).name; // projects/{project}/topics/burnback-dead-letter
   await Promise.all(
@@ -24,7 +31,7 @@ export async function ensureTopology(pubsub: PubSub, options: { maxDeliveryAttem
       ignoreExists(() =>
         pubsub.topic(s.topic).createSubscription(s.name, {
           enableMessageOrdering: s.ordered,
-          ackDeadlineSeconds: 60,
+          ackDeadlineSeconds: options.ackDeadlineSeconds ?? 60,
           deadLetterPolicy: { deadLetterTopic, maxDeliveryAttempts: options.maxDeliveryAttempts ?? 10 },
           retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 60 } },
         }),

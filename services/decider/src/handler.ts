@@ -25,9 +25,11 @@ import {
   type RollbackProgress,
 } from '@burnback/contracts';
 import {
+  CrashPoints,
   publishOutboxEntry,
   systemClock,
   type Clock,
+  type CrashHook,
   type Logger,
   type Metrics,
   type MonitoringPort,
@@ -74,6 +76,8 @@ export interface DeciderDeps {
    * costing a Firestore retry of a second or more. Shared by the decider's handlers (startDeciderService does).
    */
   breakerTurn?: Serializer;
+  /** Test-only fault injection (`npm run test:chaos`): may kill the process between the commit and the outbox's publish. */
+  crash?: CrashHook;
 }
 
 /** Runs tasks one at a time, in the order they arrive; a failed task does not stop the next. */
@@ -315,6 +319,7 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
               createdAt,
               sentAt: null,
               attempts: 0,
+              confirmedAt: null,
             });
           }
           return {
@@ -361,6 +366,8 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
       rollbackId: decision.rollbackId ?? undefined,
       target: decision.target,
     });
+    // Committed, nothing published: a crash here leaves the outbox to the alert's redelivery (or the relay).
+    deps.crash?.(CrashPoints.decidedBeforePublish, { decisionId, incidentId: alert.incidentId, service: alert.service });
     for (const entry of outbox) await publishOutboxEntry(deps.db, publisher, entry, now());
     let command: RollbackCommand | null = null;
     for (const e of outbox) if (e.eventType !== EventTypes.decision) command = e.data;

@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  createCrashHook,
   createFirestore,
   createLogger,
   createMonitoringClient,
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
     db,
     logger,
     port: config.port,
+    crash: createCrashHook(config.chaosCrashAt, logger),
+    commandResendMs: config.commandResendMs,
   });
   onShutdown([() => service.close(), async () => monitoring?.close(), () => pubsub.close(), () => db.terminate()], logger);
 }

@@ -10,6 +10,7 @@ import {
   startSubscriber,
   type Clock,
   type Config,
+  type CrashHook,
   type Logger,
   type Metrics,
   type MonitoringPort,
@@ -38,6 +39,10 @@ export async function startDeciderService(deps: {
   relayIntervalMs?: number;
   /** Default the wall clock; `burnback replay --through-pipeline` gives the recorded timeline. */
   clock?: Clock;
+  /** Test-only crash points (main.ts builds it from BURNBACK_CHAOS_CRASH_AT); none by default. */
+  crash?: CrashHook;
+  /** An unconfirmed command is sent again this long after its last send (config.commandResendMs; default 120 s). */
+  commandResendMs?: number;
 }): Promise<DeciderService> {
   const { config, pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('decider');
@@ -53,6 +58,7 @@ export async function startDeciderService(deps: {
     monitoring: deps.monitoring,
     breakerTurn,
     ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.crash ? { crash: deps.crash } : {}),
   });
   const subscriber = startSubscriber({
     pubsub,
@@ -87,6 +93,7 @@ export async function startDeciderService(deps: {
     publisher,
     logger,
     intervalMs: deps.relayIntervalMs ?? 10_000,
+    ...(deps.commandResendMs !== undefined ? { resendAfterMs: deps.commandResendMs } : {}),
     ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
   });
   logger.info(

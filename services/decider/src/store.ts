@@ -218,10 +218,11 @@ export class DecisionStore {
         const incidentRef = this.db.collection(Collections.incidents).doc(progress.incidentId);
         const targetRef = this.targetRef(target);
         const breakerRef = this.db.collection(Collections.fleet).doc(BREAKER_DOC_ID);
+        const commandRef = this.db.collection(Collections.outbox).doc(progress.rollbackId);
         // The breaker's document only when this progress can change it (a real rollback's end): every other stage
         // leaves it unread, so it does not contend with the decisions that count on it.
-        const refs = releasesBreaker(progress) ? [serviceRef, incidentRef, targetRef, breakerRef] : [serviceRef, incidentRef, targetRef];
-        const [serviceDoc, incidentDoc, targetDoc, breakerDoc] = await tx.getAll(...refs);
+        const [serviceDoc, incidentDoc, targetDoc, commandDoc] = await tx.getAll(serviceRef, incidentRef, targetRef, commandRef);
+        const breakerDoc = releasesBreaker(progress) ? await tx.get(breakerRef) : undefined;
         const state = serviceDoc?.exists ? ServiceState.parse(serviceDoc.data()) : initialServiceState(progress.service);
         const incident = incidentDoc?.exists ? IncidentRecord.parse(incidentDoc.data()) : null;
         const targetRecord = targetDoc?.exists ? TargetRecord.parse(targetDoc.data()) : initialTargetRecord(target, progress.at);
@@ -231,6 +232,10 @@ export class DecisionStore {
         if (write.incident) tx.set(incidentRef, toFirestoreData(write.incident));
         tx.set(targetRef, toFirestoreData(write.target));
         if (write.breaker && write.breaker !== breaker) tx.set(breakerRef, toFirestoreData(write.breaker));
+        // Past accepted, the executor has the command for good (started, or ended): the relay stops sending it.
+        // `accepted` alone is not enough: a command whose executor died before `started` is resumed only by its redelivery.
+        if (progress.stage !== 'accepted' && commandDoc?.exists && commandDoc.get('confirmedAt') === null)
+          tx.update(commandRef, { confirmedAt: progress.at });
         // As received, for export and replay (a redelivery writes the same document again).
         tx.set(this.db.collection(Collections.progressEvents).doc(eventId), toFirestoreData({ eventId, progress }));
         return write;

@@ -80,6 +80,23 @@ describe('the decider closes the loop on the emulators', () => {
     });
   };
 
+  it('a command counts as delivered once its rollback is past accepted: until then the relay sends it again', async () => {
+    const first = await handle(alertCloudEvent('0.confirm', { observedAt: at(0), receivedAt: at(0) }));
+    const rollbackId = first.decision.rollbackId!;
+    const command = () => env.db.collection(Collections.outbox).doc(rollbackId).get();
+    expect((await command()).get('confirmedAt')).toBeNull();
+    // accepted: the executor may yet die before it starts the rollout, and only a new delivery would resume it.
+    await progress('0.confirm', rollbackId, 'accepted');
+    expect((await command()).get('confirmedAt')).toBeNull();
+    await progress('0.confirm', rollbackId, 'started', { at: at(1) });
+    expect((await command()).get('confirmedAt')).toBe(at(1));
+    // A later stage keeps the first confirmation.
+    await progress('0.confirm', rollbackId, 'succeeded', { at: at(4) });
+    expect((await command()).get('confirmedAt')).toBe(at(1));
+    // The decision event is never confirmed (nothing reports on it), so the relay never sends it again.
+    expect((await env.db.collection(Collections.outbox).doc(first.decision.decisionId).get()).get('confirmedAt')).toBeUndefined();
+  });
+
   it('a rollback finishing late restarts the cooldown from its finish time', async () => {
     const first = await handle(alertCloudEvent('0.a', { observedAt: at(0), receivedAt: at(0) }));
     expect(first.decision.action).toBe('rollback');

@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  createCrashHook,
   exitOnFatal,
   createDeployClient,
   createFirestore,
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
     logger,
     pollIntervalMs: config.pollIntervalMs,
     port: config.port,
+    tracker: { leaseMs: config.trackerLeaseMs },
+    crash: createCrashHook(config.chaosCrashAt, logger),
   });
   logger.info(`Cloud Deploy at ${config.cloudDeployEndpoint ?? 'clouddeploy.googleapis.com'}`, { event: 'started' });
   onShutdown([() => service.close(), () => deployClient.close(), () => pubsub.close(), () => db.terminate()], logger);

@@ -13,7 +13,15 @@ import {
   type RollbackRecord,
   type RolloutTracking,
 } from '@burnback/contracts';
-import { isRetryableGrpcError, withRetry, type Logger, type Metrics, type Publisher } from '@burnback/platform';
+import {
+  CrashPoints,
+  isRetryableGrpcError,
+  withRetry,
+  type CrashHook,
+  type Logger,
+  type Metrics,
+  type Publisher,
+} from '@burnback/platform';
 import { TERMINAL_ROLLOUT_STATES, type DeployPort, type RollbackRequest } from './deploy.js';
 import { chooseReleases, latestRolloutOn, RUNNING_ROLLOUT_STATES } from './release-choice.js';
 import { trackingDueIn, type RollbackChange, type RollbackStore, type UpdateOptions } from './store.js';
@@ -40,6 +48,8 @@ export interface RollbackStepsDeps {
   signal?: AbortSignal;
   /** Retry settings for Cloud Deploy calls (tests shorten them). */
   retry?: { retries?: number; minTimeout?: number; maxTimeout?: number };
+  /** Test-only fault injection (`npm run test:chaos`): may kill the process between a Cloud Deploy call and its record. */
+  crash?: CrashHook;
 }
 
 /** Cloud Deploy answered a non-retryable error to a call that starts the rollback: the rollback fails with the reason. */
@@ -389,6 +399,8 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
       }
       record = stopped;
       await askDeploy(() => deploy.rollbackTarget(request));
+      // The rollout exists, the record does not say so: a crash here is resumed by GetRollout of the derived name.
+      deps.crash?.(CrashPoints.rollbackTargetBeforeRecord, { rollbackId: cmd.rollbackId, service: cmd.service });
       detail = `Cloud Deploy rollout ${cmd.rolloutId} created, rolling ${cmd.target} back to ${request.releaseId}`;
     } catch (err) {
       if (!(err instanceof DeployRefusal)) throw err;
@@ -444,6 +456,8 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
     const cmd = record.command;
     const rolloutName = record.rolloutName!;
     let rollout = await callDeploy(() => deploy.getRollout(rolloutName));
+    // Seen, not recorded, lease held: a crash here leaves the rollback to the next tracker once the lease ends.
+    deps.crash?.(CrashPoints.trackingBeforeRecord, { rollbackId: cmd.rollbackId, service: cmd.service });
     if (rollout.state !== record.rolloutState) {
       logger.info(`rollout ${rolloutName} is ${rollout.state}`, {
         event: 'rollout_state',

@@ -10,6 +10,7 @@ import {
   startHealthServer,
   startSubscriber,
   type Clock,
+  type CrashHook,
   type Logger,
   type Metrics,
 } from '@burnback/platform';
@@ -53,6 +54,8 @@ export async function startExecutorService(deps: {
   tracker?: Pick<RolloutTrackerDeps, 'owner' | 'concurrency' | 'leaseMs' | 'idleSweepMs' | 'drainMs'>;
   /** Default the wall clock; `burnback replay --through-pipeline` gives the recorded timeline (the tracker's schedule runs on it too). */
   clock?: Clock;
+  /** Test-only crash points (main.ts builds it from BURNBACK_CHAOS_CRASH_AT); none by default. */
+  crash?: CrashHook;
 }): Promise<ExecutorService> {
   const { pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('executor');
@@ -74,6 +77,7 @@ export async function startExecutorService(deps: {
     ...(deps.maxTrackingMs !== undefined ? { maxTrackingMs: deps.maxTrackingMs } : {}),
     ...(deps.retry ? { retry: deps.retry } : {}),
     ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
+    ...(deps.crash ? { crash: deps.crash } : {}),
   };
   const tracker = startRolloutTracker({ ...shared, ...deps.tracker });
   const handle = createExecutorHandler({ ...shared, signal: shutdown.signal, onTracked: () => tracker.wake() });
