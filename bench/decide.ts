@@ -1,3 +1,4 @@
+import { seededRandom } from '@burnback/testkit';
 import {
   DEFAULT_POLICY,
   decisionIdFor,
@@ -32,18 +33,6 @@ export type HistoryEvent =
   | { kind: 'deploy'; service: string; releaseId: string; rollout: string; at: string }
   | { kind: 'progress'; progress: RollbackProgress };
 
-/** mulberry32: a small seeded PRNG, so the history is the same on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const START = Date.parse('2026-11-01T00:00:00.000Z');
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -53,7 +42,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * events do not sit in memory (the decider does not hold its history either).
  */
 export function* generateHistory(count: number, services: number, seed = 42): Generator<HistoryEvent> {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const release = new Array<number>(services).fill(2);
   let t = START;
   for (let i = 0; i < count; i++) {

@@ -24,6 +24,7 @@ import {
   freePort,
   stopEmulator,
   type RunningEmulator,
+  seededRandom,
 } from '@burnback/testkit';
 import {
   chaosHappened,
@@ -36,7 +37,7 @@ import {
   type PropertyResult,
 } from './properties.js';
 import { killGroup, Supervisor, type WorkerExit } from './supervisor.js';
-import { chaosInputs, seededRandom, shuffled, writeChaosConfig, type ChaosShape } from './world.js';
+import { chaosInputs, shuffled, writeChaosConfig, type ChaosShape } from './world.js';
 
 export const REPO_ROOT = resolve(__dirname, '..');
 /** The attribute naming the input a published notification is (a dead letter keeps its attributes). */

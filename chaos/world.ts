@@ -20,18 +20,6 @@ export interface ChaosShape {
   maxCopies: number;
 }
 
-/** A seeded generator (mulberry32): the same seed, the same inputs, copies and crash plan. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export const serviceName = (i: number): string => `chaos-${String(i).padStart(2, '0')}`;
 
 /**

@@ -5,3 +5,4 @@ export * from './ports.js';
 export * from './tap.js';
 export * from './fixtures.js';
 export * from './environment.js';
+export * from './random.js';

@@ -13,7 +13,7 @@ import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Topics, type AlertEvent } from '@burnback/contracts';
 import { createMetrics, PubSubPublisher } from '@burnback/platform';
-import { createTestEnvironment, openIncident, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { createTestEnvironment, openIncident, seededRandom, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
 import { createIngestApp, createIngestHandler, createPushTokenVerifier, FirestoreNotificationStore } from '../src/index.js';
 import { createTestSigner, PUSH_AUDIENCE, PUSH_SERVICE_ACCOUNT, pushClaims } from './oidc.js';
 
@@ -25,16 +25,9 @@ const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31)
 const VALID_EVERY = 50;
 const CONCURRENCY = 8;
 
-/** mulberry32: small, fast, and the same sequence for the same seed. */
+/** The seeded generator, with the helpers the fuzzer draws with. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
   const chance = (p: number) => next() < p;
