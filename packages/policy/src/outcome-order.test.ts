@@ -1,5 +1,6 @@
 import type { RollbackProgress } from '@burnback/contracts';
-import { initialTargetRecord, recordOutcomeOnTarget, recordServingOnTarget } from './index.js';
+import fc from 'fast-check';
+import { initialTargetRecord, recordFailedRolloutOnTarget, recordOutcomeOnTarget, recordServingOnTarget } from './index.js';
 
 /**
  * Rollback progress (burnback-progress) and Cloud Deploy's notifications
@@ -62,5 +63,79 @@ describe('the order of progress and Cloud Deploy notifications', () => {
     expect(recordOutcomeOnTarget(later, succeeded(10)).previous).toEqual(later.previous);
     const same = { ...shipped, previous: { releaseId: 'rel-005', since: at(10), until: at(20), burnedAt: null } };
     expect(recordOutcomeOnTarget(same, succeeded(10)).previous).toEqual(same.previous);
+  });
+});
+
+describe("a rollback's own reports: its progress and Cloud Deploy's notification of its rollout, in either order", () => {
+  // rel-002 served, rel-003 shipped at 5 and burned; the rollback back to rel-002 finished.
+  const shipped = recordServingOnTarget(
+    recordServingOnTarget(initialTargetRecord(identity, at(0)), 'rel-002', at(1), 'rollouts/rel-002'),
+    'rel-003',
+    at(5),
+    'rollouts/rel-003',
+  );
+  const rollout = 'rollouts/burnback-rb-1';
+  const bothOrders = (progressAt: number, deployAt: number) => ({
+    progressFirst: recordServingOnTarget(recordOutcomeOnTarget(shipped, succeeded(progressAt)), 'rel-002', at(deployAt), rollout),
+    deployFirst: recordOutcomeOnTarget(recordServingOnTarget(shipped, 'rel-002', at(deployAt), rollout), succeeded(progressAt)),
+  });
+
+  it.each([
+    ['progress stamped before the notification', 10, 10.25],
+    ['progress stamped after the notification', 10.25, 10],
+  ])('%s: the same target either way; rel-002 serves from the earlier report, rel-003 before it', (_, progressAt, deployAt) => {
+    const { progressFirst, deployFirst } = bothOrders(progressAt, deployAt);
+    expect(deployFirst).toEqual(progressFirst);
+    const from = at(Math.min(progressAt, deployAt));
+    expect(progressFirst.serving).toEqual({ releaseId: 'rel-002', since: from, burnedAt: null });
+    expect(progressFirst.previous).toEqual({ releaseId: 'rel-003', since: at(5), until: from, burnedAt: null });
+    expect(progressFirst.lastRollout).toEqual({ releaseId: 'rel-002', rollout, outcome: 'succeeded', at: at(deployAt) });
+    expect(progressFirst.quarantined.map((q) => q.releaseId)).toEqual(['rel-003']);
+    expect(progressFirst.returnedTo).toMatchObject({ releaseId: 'rel-002', rollbackId: 'rb-1', at: at(progressAt) });
+  });
+
+  it('any two report times give the same target in both orders', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 6 * 60, max: 60 * 60 }), fc.integer({ min: 6 * 60, max: 60 * 60 }), (p, d) => {
+        const { progressFirst, deployFirst } = bothOrders(p / 60, d / 60);
+        expect(deployFirst).toEqual(progressFirst);
+        expect(progressFirst.serving!.since).toBe(at(Math.min(p, d) / 60));
+      }),
+    );
+  });
+
+  it('a report of the same release from before the release recorded as previous began serving changes nothing', () => {
+    // rel-002 serving since 10, rel-003 before it since 5: a report that rel-002 served from 4 is older than rel-003's ship.
+    const rolledBack = recordOutcomeOnTarget(shipped, succeeded(10));
+    expect(recordServingOnTarget(rolledBack, 'rel-002', at(4), rollout)).toBe(rolledBack);
+    expect(recordServingOnTarget(rolledBack, 'rel-002', at(5), rollout)).toBe(rolledBack);
+    const deployed = recordServingOnTarget(shipped, 'rel-002', at(10), rollout);
+    expect(recordOutcomeOnTarget(deployed, succeeded(5)).serving).toEqual(deployed.serving);
+    // A late report of another release is older news: rel-002 serves on from 10.
+    expect(recordServingOnTarget(rolledBack, 'rel-005', at(8), 'rollouts/rel-005')).toBe(rolledBack);
+    // A previous release the serving one did not directly follow keeps its end.
+    const gap = { ...rolledBack, previous: { ...rolledBack.previous!, until: at(9) } };
+    expect(recordServingOnTarget(gap, 'rel-002', at(8), rollout).previous).toEqual(gap.previous);
+  });
+});
+
+describe("Cloud Deploy's reports of one rollout, and of two at once", () => {
+  const shipped = recordServingOnTarget(initialTargetRecord(identity, at(0)), 'rel-002', at(1), 'rollouts/rel-002');
+
+  it('a rollout reported failed, then succeeded (a retried job), serves from its success', () => {
+    const failed = recordFailedRolloutOnTarget(shipped, 'rel-003', at(5), 'rollouts/rel-003');
+    expect(failed.serving).toEqual(shipped.serving);
+    const retried = recordServingOnTarget(failed, 'rel-003', at(7), 'rollouts/rel-003');
+    expect(retried.serving).toEqual({ releaseId: 'rel-003', since: at(7), burnedAt: null });
+    expect(retried.lastRollout).toEqual({ releaseId: 'rel-003', rollout: 'rollouts/rel-003', outcome: 'succeeded', at: at(7) });
+    // Reported succeeded again (a redelivery): nothing changes.
+    expect(recordServingOnTarget(retried, 'rel-003', at(8), 'rollouts/rel-003')).toBe(retried);
+  });
+
+  it('two rollouts reported at the same instant: the one recorded second serves', () => {
+    const first = recordServingOnTarget(shipped, 'rel-003', at(5), 'rollouts/rel-003');
+    const second = recordServingOnTarget(first, 'rel-004', at(5), 'rollouts/rel-004');
+    expect(second.serving).toEqual({ releaseId: 'rel-004', since: at(5), burnedAt: null });
+    expect(second.lastRollout).toMatchObject({ rollout: 'rollouts/rel-004' });
   });
 });

@@ -90,6 +90,10 @@ export function recordOutcomeOnTarget(target: TargetRecord, progress: RollbackPr
       // Progress and Cloud Deploy's notifications come on different subscriptions: a rollout reported later
       // than this rollback's finish (a release shipped since) keeps serving.
       const stale = target.serving !== null && Date.parse(target.serving.since) > Date.parse(progress.at);
+      if (stale && target.serving!.releaseId === progress.releaseId && servedBefore(target, progress.at))
+        // Cloud Deploy's own notification of this rollback (or a rollout of the same release since) came first: the
+        // release returned to has served since the rollback finished, whichever of the two reports arrives first.
+        return { ...servingEarlier(target, progress.at), quarantined, returnedTo: { releaseId: progress.releaseId, ...mark } };
       // Stale: the release returned to served from the rollback's finish until that rollout, so it is the previous one
       // (unless what is recorded as previous began serving later still).
       const returnedServedBefore =
@@ -142,9 +146,32 @@ function handOver(target: TargetRecord, releaseId: string, at: string): TargetRe
  */
 export function recordServingOnTarget(target: TargetRecord, releaseId: string, since: string, rollout: string): TargetRecord {
   if (target.lastRollout !== null && Date.parse(target.lastRollout.at) > Date.parse(since)) return target;
-  if (target.serving !== null && Date.parse(target.serving.since) > Date.parse(since)) return target;
+  const lastRollout = { releaseId, rollout, outcome: 'succeeded' as const, at: since };
+  if (target.serving !== null && Date.parse(target.serving.since) > Date.parse(since)) {
+    // The same release, recorded as serving from later (a rollback's progress came first, stamped with when the executor
+    // saw it finish): it has served since this report, as if the reports had come the other way round.
+    if (target.serving.releaseId !== releaseId || !servedBefore(target, since)) return target;
+    return { ...servingEarlier(target, since), lastRollout };
+  }
   if (target.lastRollout?.rollout === rollout && target.lastRollout.outcome === 'succeeded') return target;
-  return { ...handOver(target, releaseId, since), lastRollout: { releaseId, rollout, outcome: 'succeeded', at: since }, updatedAt: since };
+  return { ...handOver(target, releaseId, since), lastRollout, updatedAt: since };
+}
+
+/** Whether the release recorded as previous began serving before `at`, so the serving one can have served since then. */
+function servedBefore(target: TargetRecord, at: string): boolean {
+  return target.previous === null || Date.parse(target.previous.since) < Date.parse(at);
+}
+
+/**
+ * The serving release has served since `at`, earlier than recorded; the release
+ * before it served until then. The record was updated later than `at`, so its
+ * update time stays.
+ */
+function servingEarlier(target: TargetRecord, at: string): TargetRecord {
+  const serving = target.serving!;
+  const previous =
+    target.previous !== null && target.previous.until === serving.since ? { ...target.previous, until: at } : target.previous;
+  return { ...target, serving: { ...serving, since: at }, previous };
 }
 
 /** The target once Cloud Deploy reports a rollout to it failed: what serves is unchanged; the attempt is recorded. */

@@ -55,6 +55,20 @@ GCP_SIM_CONTROL_URL (http://127.0.0.1:8088, gcp-sim's control endpoint) for fail
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * A burn's start, in the whole seconds Monitoring gives (`started_at`): the
+ * next second boundary, once it has passed. So the burn starts after everything
+ * before the step (a release shipped in the same second), and before everything
+ * after it (the rollback it causes): never in the future of its own
+ * notification, as a rounded-up start would be. A replay judges the same start
+ * against the same order of events, whatever its pace.
+ */
+async function startingNow(): Promise<number> {
+  const second = Math.ceil(Date.now() / 1000);
+  await sleep(second * 1000 + 1 - Date.now());
+  return second;
+}
+
 /** An expectation not met, or a step that could not be done (a notification refused, gcp-sim's control unreachable). */
 class Expectation extends Error {}
 
@@ -180,7 +194,7 @@ export class Simulation {
       // Monitoring notifies an incident again with new figures and the same start: a burn of a known incident keeps it.
       const known = step.burn.startedAfter === undefined ? this.incidents.get(step.burn.incident) : undefined;
       const offset = step.burn.startedAfter ? durationMsOf(step.burn.startedAfter) : 0;
-      const startedAt = known?.startedAt ?? Math.ceil((Date.now() + offset) / 1000);
+      const startedAt = known?.startedAt ?? (offset > 0 ? Math.ceil((Date.now() + offset) / 1000) : await startingNow());
       this.incidents.set(step.burn.incident, { id, startedAt });
       await this.publish(this.notification(id, startedAt, step.burn.errorRatio));
       return this.say(
@@ -189,10 +203,10 @@ export class Simulation {
     }
     if ('storm' in step) {
       const n = step.storm.incidents;
+      const startedAt = await startingNow();
       for (let i = 0; i < n; i++) {
         const name = `storm-${i}`;
         const id = this.incidentId(name);
-        const startedAt = Math.ceil(Date.now() / 1000);
         this.incidents.set(name, { id, startedAt });
         await this.publish(this.notification(id, startedAt, step.storm.errorRatio), step.storm.deliveries);
       }
