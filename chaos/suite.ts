@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,6 +37,7 @@ import {
   type PropertyResult,
 } from './properties.js';
 import { killGroup, Supervisor, type WorkerExit } from './supervisor.js';
+import { troubleLines } from './trouble.js';
 import { chaosInputs, shuffled, writeChaosConfig, type ChaosShape } from './world.js';
 
 export const REPO_ROOT = resolve(__dirname, '..');
@@ -533,6 +534,13 @@ function printReport(
     for (const v of result.violations) print(`     - ${v}`);
   }
   const failed = r.results.filter((x) => !x.passed).length;
-  if (failed > 0) print(`worker logs: ${r.logDir}`);
+  if (failed > 0) {
+    // The folder does not outlive a CI machine: each worker's last warnings and errors, here.
+    print(`worker logs: ${r.logDir}; their last warnings and errors:`);
+    for (const file of readdirSync(r.logDir)
+      .filter((f) => f.endsWith('.log'))
+      .sort())
+      for (const line of troubleLines(file.replace(/\.log$/, ''), readFileSync(join(r.logDir, file), 'utf8'), 15)) print(`  ${line}`);
+  }
   print(`chaos: ${r.results.length - failed} passed, ${failed} failed`);
 }
