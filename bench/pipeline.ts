@@ -1,13 +1,14 @@
-import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { Collections, Topics } from '@burnback/contracts';
-import { startLocalStack, type LocalStack } from '@burnback/cli';
+import { REPO_ROOT, startLocalStack, type LocalStack } from '@burnback/cli';
 import { belowThresholdIncident, closedIncident, freePortRange, notificationBytes, openIncident } from '@burnback/testkit';
 
 /**
@@ -55,11 +56,16 @@ const serviceName = (i: number) => `svc-${String(i).padStart(3, '0')}`;
 
 /** Peak resident set (VmHWM) of a process, in MiB; null when it cannot be read. */
 function peakRssMb(pid: number | undefined): number | null {
+  return statusMb(pid, 'VmHWM');
+}
+
+/** A memory figure of /proc/<pid>/status (VmHWM peak, VmRSS now), in MiB; null when it cannot be read. */
+function statusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number | null {
   if (pid === undefined) return null;
   try {
     const line = readFileSync(`/proc/${pid}/status`, 'utf8')
       .split('\n')
-      .find((l) => l.startsWith('VmHWM:'));
+      .find((l) => l.startsWith(`${field}:`));
     return line ? Number(line.replace(/\D+/g, '')) / 1024 : null;
   } catch {
     return null;
@@ -73,6 +79,11 @@ interface Stack {
   projectId: string;
   close(): Promise<void>;
 }
+
+const serviceNodeOptions = (() => {
+  const i = process.argv.indexOf('--service-node-options');
+  return i >= 0 ? process.argv[i + 1] : undefined;
+})();
 
 /** `npm start`'s stack for `services` services on a project of its own, with the decider knowing what serves each target. */
 async function startStack(label: string, services: number, options: { rolloutStepMs?: number; policy?: Record<string, number> } = {}) {
@@ -89,13 +100,16 @@ async function startStack(label: string, services: number, options: { rolloutSte
     BURNBACK_DEV_PORT_BASE: String(base),
     GCP_SIM_PORT: String(simPort),
     GCP_SIM_CONTROL_PORT: String(controlPort),
+    // `--service-node-options "--max-old-space-size=96"`: the services' Node flags (the heap cap a container's memory sets).
+    ...(serviceNodeOptions ? { NODE_OPTIONS: serviceNodeOptions } : {}),
   };
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
       projectId,
       env,
-      print: () => undefined,
+      // BENCH_SERVICE_LOG=<file>: the services' log lines, for a closer look at a figure.
+      print: process.env.BENCH_SERVICE_LOG ? (line) => appendFileSync(process.env.BENCH_SERVICE_LOG!, `${line}\n`) : () => undefined,
       pretty: false,
       rolloutStepMs: options.rolloutStepMs ?? 100,
       // As the containers run them: compiled JavaScript (run.ts builds it first), not TypeScript through tsx.
@@ -152,6 +166,59 @@ function rollbackTargetAt(stack: LocalStack, pipelineId: string, since: number, 
     return call.at.getTime();
   }
   return undefined;
+}
+
+/** When the burning services' rollbacks were decided, accepted by the executor and started, after `t0`: median / last, in seconds. */
+async function burningStages(s: Stack, pipelines: string[], t0: number) {
+  // A decision's decidedAt is event time (the notification's); the command's outbox entry is stamped by the decider's
+  // clock inside the decision's transaction, and again when it was published.
+  const commands = (await s.db.collection(Collections.outbox).where('topic', '==', Topics.commands).get()).docs;
+  const decisions = commands.map((d) => Date.parse(d.get('createdAt') as string));
+  const sent = commands.map((d) => Date.parse(d.get('sentAt') as string));
+  const received = (await s.db.collection(Collections.decisions).where('action', '==', 'rollback').get()).docs.map((d) =>
+    Date.parse(d.get('decidedAt') as string),
+  );
+  const accepted = (await s.db.collection(Collections.rollbacks).get()).docs.map((d) => Date.parse(d.get('createdAt') as string));
+  const started = pipelines.map((p) => rollbackTargetAt(s.stack, p, t0, true) ?? Number.NaN);
+  const span = (times: number[]) => {
+    const sorted = times.map((t) => (t - t0) / 1000).sort((a, b) => a - b);
+    return sorted.length === 0 ? '-' : `${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} / ${sorted.at(-1)!.toFixed(1)}`;
+  };
+  return { received: span(received), decided: span(decisions), sent: span(sent), accepted: span(accepted), started: span(started) };
+}
+
+/**
+ * Bare Firestore transactions shaped like a decision (7 reads, 4 writes, on
+ * documents of their own), `concurrency` at once: committed per second.
+ */
+async function transactionThroughput(s: Stack, count: number, concurrency: number): Promise<number> {
+  const col = s.db.collection(`benchTx${randomBytes(3).toString('hex')}`);
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        await s.db.runTransaction(async (tx) => {
+          const reads = Array.from({ length: 7 }, (_, r) => col.doc(`t${i}-r${r}`));
+          await tx.getAll(...reads);
+          for (let w = 0; w < 4; w++) tx.set(reads[w]!, { i, w });
+        });
+      }
+    }),
+  );
+  return count / ((performance.now() - t0) / 1000);
+}
+
+/** RSS of a bare Node process that loads the decider's Google client libraries and nothing else, in MiB. */
+function libraryFloorMb(): number | null {
+  const script = [
+    "require('@google-cloud/firestore');",
+    "require('@google-cloud/pubsub');",
+    "require('@google-cloud/monitoring');",
+    'process.stdout.write(String(process.memoryUsage().rss));',
+  ].join('');
+  const out = spawnSync(process.execPath, ['-e', script], { cwd: join(REPO_ROOT, 'services/decider'), encoding: 'utf8' });
+  return out.status === 0 ? Number(out.stdout) / 1048576 : null;
 }
 
 /** The floor: one bare publish → streaming-pull receive, and one bare Firestore transaction (a read, two writes). */
@@ -238,6 +305,13 @@ export async function benchLatency(incidents: number): Promise<{ lines: string[]
 export async function benchStorm(total: number, services: number, burning: number): Promise<string[]> {
   const s = await startStack('storm', services);
   try {
+    // Floors of this run: what the services hold at rest, what their client libraries alone cost a process, and how
+    // many decision-shaped transactions the Firestore emulator commits per second with the decider's concurrency.
+    const atRest = (['ingest', 'decider', 'executor'] as const).map(
+      (name) => `${name} ${statusMb(s.stack.children.get(name)?.pid, 'VmRSS')?.toFixed(0) ?? '?'} MiB`,
+    );
+    const librariesMb = libraryFloorMb();
+    const txFloor = await transactionThroughput(s, 1000, 20);
     const startedAt = Math.ceil(Date.now() / 1000) + 1;
     await sleep(1100);
     const messages: Array<{ bytes: Buffer; key: string | undefined }> = [];
@@ -290,6 +364,7 @@ export async function benchStorm(total: number, services: number, burning: numbe
     for (const c of real) perPipeline.set(c.request.name, (perPipeline.get(c.request.name) ?? 0) + 1);
     const exactlyOne =
       pipelines.every((p) => [...perPipeline].some(([name, n]) => name.endsWith(`/${p}`) && n === 1)) && perPipeline.size === burning;
+    const stages = await burningStages(s, pipelines, t0);
     const rss = ['ingest', 'decider', 'executor'].map(
       (name) => `${name} ${peakRssMb(s.stack.children.get(name as 'ingest')?.pid)?.toFixed(0) ?? '?'} MiB`,
     );
@@ -297,8 +372,11 @@ export async function benchStorm(total: number, services: number, burning: numbe
     return [
       `storm: ${messages.length.toLocaleString('en')} notifications over ${services} services (${burning} burning, each delivered 3 times; below-threshold, closed and garbage mixed in), published in ${published} ms`,
       `  every burning service's rollback started (RollbackTarget) after ${((allStarted ?? 0) / 1000).toFixed(1)} s; target ≤ 60 s: ${(allStarted ?? Infinity) <= 60_000 ? 'met' : 'NOT met'}`,
+      `  the burning services, seconds after publishing (median / last): notification received ${stages.received}; rollback decided ${stages.decided}; command published ${stages.sent}; executor accepted the command ${stages.accepted}; RollbackTarget ${stages.started}`,
       `  everything settled (${validIds.size.toLocaleString('en')} decisions, ${burning} rollbacks finished) after ${((settled ?? 0) / 1000).toFixed(1)} s`,
-      `  peak RSS: ${rss.join(', ')}; target decider ≤ 150 MB: ${deciderRss !== null && deciderRss * 1.048576 <= 150 ? 'met' : 'NOT met'}`,
+      `  decisions per second over the storm: ${(validIds.size / ((settled ?? 1) / 1000)).toFixed(0)}; floor: ${txFloor.toFixed(0)} bare decision-shaped transactions per second (7 reads, 4 writes, 20 at once) on the same emulator, so ${validIds.size.toLocaleString('en')} decisions need at least ${(validIds.size / txFloor).toFixed(1)} s`,
+      `  peak RSS: ${rss.join(', ')}; target decider ≤ 150 MB: ${deciderRss !== null && deciderRss * 1.048576 <= 150 ? 'met' : 'NOT met'}${serviceNodeOptions ? ` (services run with NODE_OPTIONS=${serviceNodeOptions})` : ''}`,
+      `  RSS floors: at rest before the storm ${atRest.join(', ')}; a bare Node process with the decider's client libraries loaded (Firestore, Pub/Sub, Monitoring) ${librariesMb?.toFixed(0) ?? '?'} MiB`,
       `  rollbacks per burning service: ${exactlyOne ? 'exactly one each' : `NOT one each (${[...perPipeline.values()].join(', ')})`}`,
       `  ${await deciderContention(s.stack)}`,
     ];
