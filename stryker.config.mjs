@@ -15,6 +15,7 @@ export default {
     'services/ingest/src/parse.ts',
     'services/ingest/src/signal.ts',
     'packages/contracts/src/ids.ts',
+    'packages/contracts/src/rollout-name.ts',
     'packages/contracts/src/cloudevents.ts',
     'packages/contracts/src/monitoring.ts',
     'packages/contracts/src/policy-settings.ts',

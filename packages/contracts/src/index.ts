@@ -1,5 +1,6 @@
 export * from './names.js';
 export * from './ids.js';
+export * from './rollout-name.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './cloudevents.js';

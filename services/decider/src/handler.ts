@@ -5,6 +5,7 @@ import {
   ErrorKinds,
   EventTypes,
   PermanentError,
+  parseRolloutName,
   rollbackIdFor,
   recommendationIdFor,
   rolloutIdFor,
@@ -425,9 +426,6 @@ export function createProgressHandler(
   };
 }
 
-/** `projects/{p}/locations/{l}/deliveryPipelines/{pipeline}/releases/{r}/rollouts/{id}` */
-const ROLLOUT_NAME = /^projects\/([^/]+)\/locations\/([^/]+)\/deliveryPipelines\/([^/]+)\/releases\/([^/]+)\/rollouts\/[^/]+$/;
-
 /**
  * Cloud Deploy's operation notifications (clouddeploy-operations; everything is
  * in the attributes) in → what serves each configured target since when, what
@@ -447,9 +445,9 @@ export function createDeployEventHandler(
   return async (message) => {
     const a = message.attributes;
     if ((a.Action !== 'Succeed' && a.Action !== 'Failure') || a.ResourceType !== 'Rollout' || !a.TargetId) return;
-    const name = ROLLOUT_NAME.exec(a.Resource ?? '');
+    const name = parseRolloutName(a.Resource);
     if (!name) return;
-    const [, project, location, pipeline, releaseId] = name as unknown as [string, string, string, string, string];
+    const { project, location, pipeline, releaseId } = name;
     const service = Object.values(deps.services).find(
       (s) =>
         s.region === location && s.pipeline === pipeline && s.target === a.TargetId && (s.project === project || /^\d+$/.test(project)),

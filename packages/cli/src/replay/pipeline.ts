@@ -6,6 +6,7 @@ import {
   Collections,
   DecisionRecord,
   EventTypes,
+  parseRolloutName,
   RollbackRecord,
   targetDocIdFor,
   Topics,
@@ -88,7 +89,6 @@ class RecordedMonitoring implements MonitoringPort {
 
 /** The part of a rollout name Cloud Deploy and gcp-sim agree on (the project may be a number or an id). */
 const rolloutKey = (resource: string | undefined) => (resource ?? '').replace(/^projects\/[^/]+\//, '');
-const ROLLOUT = /^projects\/[^/]+\/locations\/([^/]+)\/deliveryPipelines\/([^/]+)\/releases\/([^/]+)\/rollouts\/([^/]+)$/;
 
 /** What must match for a decision to be "the same": its action, every rule's outcome, and the release it blamed. */
 export function decisionDifferences(recorded: Decision, replayed: Decision): string[] {
@@ -242,7 +242,7 @@ export async function replayThroughPipeline(
     const gated = new Set(
       lines
         .filter((l): l is Line<'deploy-event'> => l.kind === 'deploy-event')
-        .filter((l) => ownRollouts.has(ROLLOUT.exec(l.data.attributes.Resource ?? '')?.[4] ?? ''))
+        .filter((l) => ownRollouts.has(parseRolloutName(l.data.attributes.Resource)?.rolloutId ?? ''))
         .map((l) => gateKey(l.data.attributes)),
     );
     const gates = new Map<string, { open: Promise<void>; release: () => void }>();
@@ -414,9 +414,9 @@ export async function replayThroughPipeline(
         );
       } else {
         const e = line.data;
-        const name = ROLLOUT.exec(e.attributes.Resource ?? '');
+        const name = parseRolloutName(e.attributes.Resource);
         if (!name) continue;
-        const [, , pipeline, releaseId, rolloutId] = name as unknown as [string, string, string, string, string];
+        const { pipeline, releaseId, rolloutId } = name;
         const own = ownRollouts.has(rolloutId);
         if (own) {
           clock.moveTo(new Date(e.publishTime), { frozen: true });
@@ -503,7 +503,8 @@ function servedFrom(target: TargetRecord | null): ServedRelease[] {
   const served: ServedRelease[] = [];
   if (target.previous) served.push({ releaseId: target.previous.releaseId, at: new Date(target.previous.since) });
   if (target.serving) {
-    const rollout = target.lastRollout?.releaseId === target.serving.releaseId ? ROLLOUT.exec(target.lastRollout.rollout)?.[4] : undefined;
+    const rollout =
+      target.lastRollout?.releaseId === target.serving.releaseId ? parseRolloutName(target.lastRollout.rollout)?.rolloutId : undefined;
     served.push({ releaseId: target.serving.releaseId, at: new Date(target.serving.since), ...(rollout ? { rolloutId: rollout } : {}) });
   }
   return served;
@@ -524,7 +525,7 @@ async function ship(
   rolloutId: string,
   fails: boolean,
 ): Promise<void> {
-  const location = ROLLOUT.exec(attributes.Resource ?? '')![1]!;
+  const location = parseRolloutName(attributes.Resource)!.location;
   const pipeline = `projects/${project}/locations/${location}/deliveryPipelines/${pipelineId}`;
   const release = `${pipeline}/releases/${releaseId}`;
   const targetId = attributes.TargetId!;

@@ -1,0 +1,23 @@
+/** A Cloud Deploy rollout's resource name, in parts. */
+export interface RolloutName {
+  /** A project id, or the project number Cloud Deploy's notifications sometimes carry. */
+  project: string;
+  location: string;
+  pipeline: string;
+  releaseId: string;
+  rolloutId: string;
+}
+
+const ROLLOUT = /^projects\/([^/]+)\/locations\/([^/]+)\/deliveryPipelines\/([^/]+)\/releases\/([^/]+)\/rollouts\/([^/]+)$/;
+
+/**
+ * `projects/{p}/locations/{l}/deliveryPipelines/{pipeline}/releases/{r}/rollouts/{id}`
+ * in parts; null for anything else (another resource, a name cut short or with
+ * more segments), so a notification about something else is told apart.
+ */
+export function parseRolloutName(name: string | undefined): RolloutName | null {
+  const m = ROLLOUT.exec(name ?? '');
+  if (!m) return null;
+  const [, project, location, pipeline, releaseId, rolloutId] = m as unknown as [string, string, string, string, string, string];
+  return { project, location, pipeline, releaseId, rolloutId };
+}
