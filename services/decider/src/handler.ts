@@ -196,8 +196,11 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
     const meta = { eventId: cloudEvent.id, incidentId: alert.incidentId, decisionId, service: alert.service };
     const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
 
-    const monitoring = alert.manual ? null : await checkMonitoring(service, alert, deps.monitoring, now);
-    const fleet = await readFleetFor(store, service, alert, now, logger);
+    // Independent reads, both before the transaction: at once, so the alert waits for the slower one only.
+    const [monitoring, fleet] = await Promise.all([
+      alert.manual ? null : checkMonitoring(service, alert, deps.monitoring, now),
+      readFleetFor(store, service, alert, now, logger),
+    ]);
     let result;
     try {
       const mayTouchBreaker = Boolean(alert.manual) || openOverItsBar(alert, service);
