@@ -1,17 +1,6 @@
-import { PassThrough } from 'node:stream';
+import { capturedLogger } from '@burnback/testkit';
 import { CrashPoints, createCrashHook, noCrash, parseCrashPlans } from './chaos.js';
 import { ConfigError } from './errors.js';
-import { createLogger } from './logger.js';
-
-/** A logger whose JSON lines the test reads back. */
-function capturedLogger() {
-  const stream = new PassThrough();
-  const lines: Array<Record<string, unknown>> = [];
-  stream.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  return { logger: createLogger('chaos-test', { stream }), lines };
-}
 
 describe('parseCrashPlans', () => {
   it.each([
@@ -55,7 +44,7 @@ describe('parseCrashPlans', () => {
 
 describe('createCrashHook', () => {
   it('without plans is the no-op hook and logs nothing', () => {
-    const { logger, lines } = capturedLogger();
+    const { logger, lines } = capturedLogger('chaos-test');
     const kill = jest.fn();
     expect(createCrashHook([], logger, kill)).toBe(noCrash);
     noCrash(CrashPoints.decidedBeforePublish);
@@ -64,7 +53,7 @@ describe('createCrashHook', () => {
   });
 
   it('kills at the planned time of its point only, after saying where', () => {
-    const { logger, lines } = capturedLogger();
+    const { logger, lines } = capturedLogger('chaos-test');
     const kill = jest.fn();
     const crash = createCrashHook([{ point: CrashPoints.trackingBeforeRecord, at: 2 }], logger, kill);
     expect(lines[0]).toMatchObject({ severity: 'WARNING', event: 'chaos_armed' });

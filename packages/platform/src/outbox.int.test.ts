@@ -1,7 +1,6 @@
-import { PassThrough } from 'node:stream';
 import { Collections, EventTypes, Topics, type OutboxEntry, type RollbackCommand } from '@burnback/contracts';
-import { createTestEnvironment, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
-import { createLogger, MAX_COMMAND_SENDS, PubSubPublisher, startOutboxRelay, toFirestoreData, type OutboxRelay } from './index.js';
+import { capturedLogger, createTestEnvironment, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { MAX_COMMAND_SENDS, PubSubPublisher, startOutboxRelay, toFirestoreData, type OutboxRelay } from './index.js';
 
 /** An outbox entry as the decider writes it, left unsent (a crash between commit and publish). */
 const unsentEntry = (rollbackId: string, createdAt: Date): OutboxEntry => {
@@ -123,23 +122,13 @@ describe('the outbox relay on the emulators', () => {
 
   it(`stops sending an unconfirmed command after ${MAX_COMMAND_SENDS} sends, saying so at error`, async () => {
     commands = await tapTopic(env.pubsub, Topics.commands);
-    const lines: Array<{ severity: string; message: string; event?: string }> = [];
-    const stream = new PassThrough();
-    stream.on('data', (chunk: Buffer) =>
-      lines.push(
-        ...chunk
-          .toString()
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as (typeof lines)[0]),
-      ),
-    );
+    const { logger, lines } = capturedLogger('decider');
     const created = new Date(Date.now() - 600_000);
     await write({ ...unsentEntry('rb-last', created), sentAt: created.toISOString(), attempts: MAX_COMMAND_SENDS - 1, confirmedAt: null });
     relay = startOutboxRelay({
       db: env.db,
       publisher,
-      logger: createLogger('decider', { stream }),
+      logger,
       intervalMs: 0,
       minAgeMs: 0,
       resendAfterMs: 1_000,
@@ -186,18 +175,7 @@ describe('the outbox relay on the emulators', () => {
 
   it('an entry that no longer fits its schema is reported by name and does not hold up the others', async () => {
     commands = await tapTopic(env.pubsub, Topics.commands);
-    const lines: Array<{ severity: string; message: string; event?: string }> = [];
-    const stream = new PassThrough();
-    stream.on('data', (chunk: Buffer) =>
-      lines.push(
-        ...chunk
-          .toString()
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as (typeof lines)[0]),
-      ),
-    );
-    const logger = createLogger('decider', { stream });
+    const { logger, lines } = capturedLogger('decider');
     // Written by an older release: no command data, a numeric createdAt.
     await env.db
       .collection(Collections.outbox)

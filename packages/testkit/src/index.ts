@@ -6,3 +6,4 @@ export * from './tap.js';
 export * from './fixtures.js';
 export * from './environment.js';
 export * from './random.js';
+export * from './logs.js';

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import type { CloudDeployClient } from '@google-cloud/deploy';
 import {
   Collections,
@@ -13,8 +12,8 @@ import {
   type RollbackProgress,
 } from '@burnback/contracts';
 import { defaultDeploySeed, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
-import { createDeployClient, createLogger, PubSubPublisher } from '@burnback/platform';
-import { createTestEnvironment, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { createDeployClient, PubSubPublisher } from '@burnback/platform';
+import { capturedLogger, createTestEnvironment, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
 import {
   CloudDeployPort,
   createExecutorHandler,
@@ -237,21 +236,11 @@ describe('the executor on the emulators and gcp-sim', () => {
 
   it('a tracked record that no longer fits its schema is logged and put off, and the tracker keeps going', async () => {
     const handle = await start();
-    const lines: Array<Record<string, unknown>> = [];
-    const stream = new PassThrough();
-    stream.on('data', (chunk: Buffer) =>
-      lines.push(
-        ...chunk
-          .toString('utf8')
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as Record<string, unknown>),
-      ),
-    );
+    const { logger, lines } = capturedLogger('executor');
     // Written by an older release: a status this one does not know, due for tracking.
     const legacy = { rollbackId: 'rb-legacy', status: 'exploded', tracking: { dueAt: new Date(Date.now() - 1000).toISOString() } };
     await env.db.collection(Collections.rollbacks).doc('rb-legacy').set(legacy);
-    track({ logger: createLogger('executor', { stream }) });
+    track({ logger });
     // Positive control: the same tracker carries a good rollback to its end.
     await handle(command(env.projectId));
     expect((await settled('rb-test-1')).status).toBe('succeeded');
