@@ -204,18 +204,9 @@ export class Supervisor {
    */
   async disarm(): Promise<void> {
     this.armed = false;
-    await Promise.all(
-      [...this.workers.values()].map(
-        (w) =>
-          new Promise<void>((done) => {
-            const child = w.child;
-            if (w.plans.length === 0 || !child?.pid || child.exitCode !== null || child.signalCode !== null) return done();
-            this.suiteStops.add(child.pid);
-            child.once('close', () => done());
-            killGroup(child.pid, 'SIGTERM');
-          }),
-      ),
-    );
+    const armed = [...this.workers.values()].flatMap((w) => (w.plans.length > 0 ? (liveChild(w) ?? []) : []));
+    for (const child of armed) this.suiteStops.add(child.pid);
+    await Promise.all(armed.map((child) => terminate(child, null)));
   }
 
   /** SIGKILL to a worker at an arbitrary moment (it is restarted like any other). */
@@ -247,26 +238,36 @@ export class Supervisor {
   /** SIGTERM to every worker (each drains), SIGKILL after 10 s. */
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all(
-      [...this.workers.values()].map(
-        (w) =>
-          new Promise<void>((done) => {
-            const child = w.child;
-            if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return done();
-            const timer = setTimeout(() => {
-              killGroup(child.pid!, 'SIGKILL');
-              done();
-            }, 10_000);
-            child.once('close', () => {
-              clearTimeout(timer);
-              done();
-            });
-            killGroup(child.pid, 'SIGTERM');
-          }),
-      ),
-    );
+    const running = [...this.workers.values()].flatMap((w) => liveChild(w) ?? []);
+    await Promise.all(running.map((child) => terminate(child, 10_000)));
     await Promise.all([...this.logs.values()].map((log) => new Promise<void>((done) => log.end(() => done()))));
   }
+}
+
+/** The worker's process while it runs (started, not yet exited or signalled). */
+function liveChild(w: Worker): RunningChild | undefined {
+  const child = w.child;
+  return child?.pid && child.exitCode === null && child.signalCode === null ? (child as RunningChild) : undefined;
+}
+
+type RunningChild = ChildProcess & { pid: number };
+
+/** SIGTERM to a running worker's group (it drains); SIGKILL after `killAfterMs` unless null. Resolves once it closed (or was killed). */
+function terminate(child: RunningChild, killAfterMs: number | null): Promise<void> {
+  return new Promise<void>((done) => {
+    const timer =
+      killAfterMs === null
+        ? undefined
+        : setTimeout(() => {
+            killGroup(child.pid, 'SIGKILL');
+            done();
+          }, killAfterMs);
+    child.once('close', () => {
+      clearTimeout(timer);
+      done();
+    });
+    killGroup(child.pid, 'SIGTERM');
+  });
 }
 
 /** Signals a process group the suite started; gone already is fine. */
