@@ -9,7 +9,14 @@ import { Firestore } from '@google-cloud/firestore';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { Collections, Topics } from '@burnback/contracts';
 import { REPO_ROOT, startLocalStack, type LocalStack } from '@burnback/cli';
-import { belowThresholdIncident, closedIncident, freePortRange, notificationBytes, openIncident } from '@burnback/testkit';
+import {
+  belowThresholdIncident,
+  closedIncident,
+  freePortRange,
+  generatedServiceEntry,
+  notificationBytes,
+  openIncident,
+} from '@burnback/testkit';
 
 /**
  * The pipeline's figures, measured from outside on the real emulators with the
@@ -37,16 +44,7 @@ const fmt = (p: Percentiles) => `p50 ${ms(p.p50)}, p95 ${ms(p.p95)}, p99 ${ms(p.
 function configWith(count: number, dir: string, policy: Record<string, number> = {}): string {
   const local = parseYaml(readFileSync(join(__dirname, '../config/local.yaml'), 'utf8')) as { policy: Record<string, unknown> };
   const services: Record<string, unknown> = {};
-  for (let i = 0; i < count; i++) {
-    const name = serviceName(i);
-    services[name] = {
-      region: 'us-central1',
-      pipeline: `${name}-pipeline`,
-      target: 'production',
-      match: { resourceType: 'cloud_run_revision', resourceLabels: { service_name: name } },
-      signals: { errorRatio: { metricTypes: ['run.googleapis.com/request_count'] } },
-    };
-  }
+  for (let i = 0; i < count; i++) services[serviceName(i)] = generatedServiceEntry(serviceName(i));
   const path = join(dir, `bench-${count}.yaml`);
   writeFileSync(path, stringifyYaml({ policy: { ...local.policy, ...policy }, services }));
   return path;

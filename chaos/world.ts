@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { decisionIdFor } from '@burnback/contracts';
 import { notificationIdFor } from '@burnback/ingest';
-import { closedIncident, cpuUtilisationIncident, notificationBytes, openIncident } from '@burnback/testkit';
+import { closedIncident, cpuUtilisationIncident, generatedServiceEntry, notificationBytes, openIncident } from '@burnback/testkit';
 import { InputKinds, type ChaosInput, type ChaosService, type InputKind } from './properties.js';
 
 /** How big a run is. */
@@ -39,14 +39,7 @@ export function writeChaosConfig(shape: ChaosShape, dir: string, repoRoot: strin
     const name = serviceName(i);
     const contended = i >= shape.soleServices;
     const overrides = contended ? { cooldownMinutes: 0, maxRollbacksPerHour: 1 } : {};
-    file[name] = {
-      region: 'us-central1',
-      pipeline: `${name}-pipeline`,
-      target: 'production',
-      match: { resourceType: 'cloud_run_revision', resourceLabels: { service_name: name } },
-      signals: { errorRatio: { metricTypes: ['run.googleapis.com/request_count'] } },
-      ...(contended ? { policy: overrides } : {}),
-    };
+    file[name] = { ...generatedServiceEntry(name), ...(contended ? { policy: overrides } : {}) };
     services.push({
       name,
       pipeline: `${name}-pipeline`,

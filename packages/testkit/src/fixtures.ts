@@ -48,6 +48,22 @@ export function serviceConfig(name: string = DEFAULTS.service, overrides: Partia
 }
 
 /**
+ * One service of a generated config file (`BURNBACK_CONFIG` YAML) as the
+ * benchmarks and the chaos suite write them: its own Cloud Run service
+ * `name`, pipeline `{name}-pipeline` and `production` target, its error
+ * ratio read from Cloud Run's request count.
+ */
+export function generatedServiceEntry(name: string): Record<string, unknown> {
+  return {
+    region: 'us-central1',
+    pipeline: `${name}-pipeline`,
+    target: 'production',
+    match: { resourceType: 'cloud_run_revision', resourceLabels: { service_name: name } },
+    signals: { errorRatio: { metricTypes: ['run.googleapis.com/request_count'] } },
+  };
+}
+
+/**
  * A Cloud Monitoring notification, schema version 1.2, as the Pub/Sub channel
  * and the webhook deliver it (GCP-NOTES §1): an error-ratio threshold policy
  * on a `cloud_run_revision`, mixed snake_case / camelCase as Google sends it.
