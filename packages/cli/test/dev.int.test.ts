@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LOCAL_MANAGEMENT_TOKEN, REPO_ROOT } from '@burnback/cli';
 import { freePort, freePortRange, uniqueProjectId, waitFor } from '@burnback/testkit';
+import { DEV_READY_LINE } from '../src/commands/dev';
 import type { ServiceStatus } from '../src/commands/status';
 
 const run = promisify(execFile);
@@ -67,7 +68,8 @@ describe('npm start (burnback dev)', () => {
     });
     dev.stdout!.on('data', (b: Buffer) => (output += b.toString()));
     dev.stderr!.on('data', (b: Buffer) => (output += b.toString()));
-    await waitFor(() => output.includes('Burnback is running locally'), {
+    // The banner comes in more than one chunk: wait for its last line, not its first.
+    await waitFor(() => output.includes(DEV_READY_LINE), {
       timeoutMs: 90_000,
       what: `burnback dev to start; output so far:\n${output}`,
     });
@@ -219,7 +221,8 @@ describe('npm start stops when what started it is gone', () => {
     });
     shell.stdout.on('data', (b: Buffer) => (output += b.toString()));
     shell.stderr.on('data', (b: Buffer) => (output += b.toString()));
-    await waitFor(() => output.includes('Burnback is running locally'), { timeoutMs: 90_000, what: `the stack to start:\n${output}` });
+    // The banner comes in more than one chunk: wait for its last line, not its first.
+    await waitFor(() => output.includes(DEV_READY_LINE), { timeoutMs: 90_000, what: `the stack to start:\n${output}` });
     // Piped, the log stays human (no --json): the decider's start line is not JSON.
     expect(output).toMatch(/^decider +INFO +decider consuming/m);
     expect(await portAnswers(portBase)).toBe(true);

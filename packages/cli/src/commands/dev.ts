@@ -2,6 +2,9 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_PROJECT, LOCAL_WEBHOOK_TOKEN, startLocalStack } from '../local-stack.js';
 import { watchStarters } from '../processes.js';
 
+/** The last line of the banner `burnback dev` prints once everything listens: who waits for the stack waits for this line. */
+export const DEV_READY_LINE = 'Press Ctrl-C to stop everything this started.';
+
 const HELP = `burnback dev: run the whole Burnback system locally (what 'npm start' runs)
 
 Starts (or reuses, when PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST answer)
@@ -49,7 +52,7 @@ export async function runDev(args: string[]): Promise<number> {
     `Webhook: POST ${stack.endpoints['ingest (HTTP front door)']}/webhook/error-budget-alert?auth_token=${process.env.BURNBACK_WEBHOOK_TOKEN ? '<BURNBACK_WEBHOOK_TOKEN>' : LOCAL_WEBHOOK_TOKEN}`,
   );
   print(`From another terminal: npm run trigger (a rollback), then the README's walk-through; npm run burnback -- simulate --help`);
-  print(`Press Ctrl-C to stop everything this started.`);
+  print(DEV_READY_LINE);
   print('');
 
   return new Promise<number>((resolve) => {
