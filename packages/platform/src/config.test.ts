@@ -92,7 +92,7 @@ describe('loadConfig', () => {
       { BURNBACK_CONFIG: file('sp.yaml', 'services:\n  a:\n    pipeline: p\n    target: t\n    policy: { cooldownMinutes: -1 }\n') },
       'services.a.policy.cooldownMinutes',
     ],
-  ])('%s is a ConfigError naming %s', (_name, extra, key) => {
+  ])('%s is a ConfigError naming the key', (_name, extra, key) => {
     const err = errorOf(() => loadConfig(env(extra)));
     expect(err.key).toContain(key);
     expect(err.message).toContain(key);
