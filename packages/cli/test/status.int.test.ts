@@ -16,8 +16,7 @@ describe('burnback status and decisions', () => {
   let p: Pipeline;
   let configPath: string | undefined;
   beforeAll(async () => {
-    // Slow rollouts, so the rollback is seen in flight.
-    p = await startPipeline('status-cli', { rolloutStepMs: 1500 });
+    p = await startPipeline('status-cli');
   }, 60_000);
   afterAll(async () => {
     await p.close();
@@ -46,12 +45,17 @@ describe('burnback status and decisions', () => {
       serving: { releaseId: 'rel-002' },
     });
 
+    // Burnback's rollback rollout waits in gcp-sim until the in-flight view is read, however slow this machine is.
+    p.sim.deploy.holdRollouts((name) => name.includes('/rollouts/burnback-rb-'));
     await p.notify(openIncident({ ...p.fixture, incidentId: '0.status' }));
     await waitFor(async () => (await p.rollbacks()).some((r) => r.status === 'started'), { what: 'the rollback to start' });
     const during = await status();
     expect(during.inFlight).toMatchObject({ status: 'started', releaseId: 'rel-001' });
     expect(during.lastDecision).toMatchObject({ action: 'rollback', confidence: 0.85 });
     expect(during.lastDecision!.reason).toMatch(/^roll back: error ratio 2\.5 % exceeds the threshold of 1 %; caused by rel-002/);
+    const held = p.sim.deploy.listRollouts().filter((r) => r.name.includes('/rollouts/burnback-rb-'));
+    expect(held).toHaveLength(1);
+    p.sim.deploy.releaseRollout(held[0]!.name);
 
     await waitFor(async () => (await p.rollbacks()).some((r) => r.status === 'succeeded'), {
       what: 'the rollback to succeed',
