@@ -188,15 +188,33 @@ export async function startPipeline(
     decisions: () => all<DecisionRecord>(Collections.decisions),
     rollbacks: () => all<RollbackRecord>(Collections.rollbacks),
     async close() {
-      await ingest.close();
-      await decider.close();
-      await executor.close();
-      await progress.close();
-      await deadLetters.close();
-      await publisher.close();
-      await deployClient.close();
-      await sim.stop();
-      await env.close();
+      // Each part in turn; one that takes long is named on stderr while it is awaited, so a hung close says which.
+      const steps: Array<[string, () => Promise<unknown>]> = [
+        ['ingest', () => ingest.close()],
+        ['decider', () => decider.close()],
+        ['executor', () => executor.close()],
+        ['progress tap', () => progress.close()],
+        ['dead-letter tap', () => deadLetters.close()],
+        ['publisher', () => publisher.close()],
+        ['Cloud Deploy client', () => deployClient.close()],
+        ['gcp-sim', () => sim.stop()],
+        ['test environment', () => env.close()],
+      ];
+      for (const [part, stop] of steps) {
+        const started = Date.now();
+        const slow = setInterval(
+          () =>
+            process.stderr.write(
+              `[pipeline ${suite}] closing ${part}: still waiting after ${Math.round((Date.now() - started) / 1000)} s\n`,
+            ),
+          10_000,
+        );
+        try {
+          await stop();
+        } finally {
+          clearInterval(slow);
+        }
+      }
     },
   };
 }
