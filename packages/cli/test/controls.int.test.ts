@@ -160,12 +160,16 @@ describe('operator controls through the management API', () => {
       headers: { authorization: `Bearer ${WEBHOOK_TOKEN}` },
     });
     expect(webhookToken.status).toBe(403);
+    await webhookToken.arrayBuffer();
     // Authentication comes before the body: a caller without the token gets 401 for a body over the 1 MiB limit, not 413.
     const big = await fetch(`${p.ingest.address}/services/api-backend/pause?reason=x`, {
       method: 'POST',
       body: 'x'.repeat(2 * 1024 * 1024),
     });
     expect(big.status).toBe(401);
+    // Answered before its body was read: the connection ends with the answer, so the server's close never waits on it.
+    expect(big.headers.get('connection')).toBe('close');
+    await big.arrayBuffer();
   });
 });
 

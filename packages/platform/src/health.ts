@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { listenHostFrom } from './config.js';
+import { closeHttpServer } from './http-server.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -27,5 +28,10 @@ export async function startHealthServer(options: {
   registerHealthRoutes(app, options.metrics);
   const address = await app.listen({ host: options.host ?? listenHostFrom(process.env), port: options.port });
   options.logger.info(`health and metrics on ${address}`, { event: 'http_listening' });
-  return { address, close: () => app.close() };
+  return {
+    address,
+    close: async () => {
+      await closeHttpServer(app);
+    },
+  };
 }

@@ -9,6 +9,7 @@ export * from './retry.js';
 export * from './shutdown.js';
 export * from './metrics.js';
 export * from './health.js';
+export * from './http-server.js';
 export * from './monitoring.js';
 export * from './clock.js';
 export * from './chaos.js';

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { errorKind, ErrorKinds, Topics } from '@burnback/contracts';
 import {
+  closeConnectionsWithUnreadBodies,
   deadLetterAttributes,
   registerHealthRoutes,
   type Logger,
@@ -146,6 +147,7 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
   const { logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  closeConnectionsWithUnreadBodies(app);
   const { onRoute } = deps;
   if (onRoute) app.addHook('onRoute', (route) => onRoute({ method: route.method, url: route.url }));
   app.removeAllContentTypeParsers();

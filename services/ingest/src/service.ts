@@ -3,6 +3,7 @@ import type { PubSub } from '@google-cloud/pubsub';
 import type { FastifyInstance } from 'fastify';
 import { Subscriptions } from '@burnback/contracts';
 import {
+  closeHttpServer,
   createMetrics,
   PubSubPublisher,
   startSubscriber,
@@ -82,7 +83,8 @@ export async function startIngestService(deps: {
     app,
     address,
     async close() {
-      await app.close();
+      const { forced } = await closeHttpServer(app);
+      if (forced) logger.warn('HTTP requests still open at shutdown were cut off', { event: 'http_close_forced' });
       await subscriber.close();
       await publisher.close();
     },
