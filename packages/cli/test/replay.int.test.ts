@@ -155,9 +155,12 @@ describe('burnback export and replay', () => {
     const out = await exportService();
     const replayed = await cli(['replay', out, '--through-pipeline', '--config', p.config.configPath]);
     const last = replayed.stdout.trim().split('\n').at(-1);
-    expect({ code: replayed.code, last, stderr: replayed.code === 0 ? '' : replayed.stderr }).toEqual({
+    // On a difference, the whole report and the replay's standard error are in the failure.
+    const failed = replayed.code !== 0;
+    expect({ code: replayed.code, last, stdout: failed ? replayed.stdout : '', stderr: failed ? replayed.stderr : '' }).toEqual({
       code: 0,
       last: 'through the pipeline: 4 decision(s) and 1 rollback(s) replayed, 0 differ from the recorded ones',
+      stdout: '',
       stderr: '',
     });
     expect(replayed.stdout).toMatch(/ROLLBACK +0\.burn {2}roll back: error ratio 2\.5 %/);
