@@ -14,7 +14,6 @@ export {
   parseNotification,
   toAlertEvent,
   mapToService,
-  burnRateLookbackSeconds,
   parseValue,
   valuesOf,
   notificationIdFor,

@@ -10,7 +10,7 @@ import {
   type MonitoringIncident,
 } from '@burnback/contracts';
 import type { ServiceConfig } from '@burnback/platform';
-import { classifySignal, durationSeconds, sloSelectorsOf, type SignalValues } from './signal.js';
+import { classifySignal, sloSelectorsOf, type SignalValues } from './signal.js';
 
 /** Thrown for a console "Send test notification": valid, but not an incident to act on. */
 export class TestNotification extends Error {
@@ -113,18 +113,6 @@ export function valuesOf(incident: MonitoringIncident): SignalValues {
     observed: parseValue(incident.observed_value, 'observed_value'),
     threshold: parseValue(incident.threshold_value, 'threshold_value') ?? incident.condition?.conditionThreshold?.thresholdValue ?? null,
   };
-}
-
-/**
- * The lookback of a `select_slo_burn_rate("…", "3600s")` condition, in seconds
- * (the longer one when the filter has two windows); null when absent or unreadable.
- */
-export function burnRateLookbackSeconds(incident: MonitoringIncident): number | null {
-  const lookbacks = sloSelectorsOf(incident.condition?.conditionThreshold?.filter ?? '')
-    .filter((s) => s.selector === 'select_slo_burn_rate' && s.lookback !== null)
-    .map((s) => durationSeconds(s.lookback!))
-    .filter((s): s is number => s !== null);
-  return lookbacks.length > 0 ? Math.max(...lookbacks) : null;
 }
 
 /** The SLOs a condition's filter selects (`select_slo_*("projects/…/serviceLevelObjectives/…")`). */

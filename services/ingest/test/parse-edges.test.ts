@@ -3,7 +3,6 @@ import { PermanentError, type MonitoringNotification } from '@burnback/contracts
 import type { ServiceConfig } from '@burnback/platform';
 import { closedIncident, notificationBytes, openIncident, serviceConfig } from '@burnback/testkit/fixtures';
 import {
-  burnRateLookbackSeconds,
   isWellFormedJson,
   mapToService,
   notificationIdFor,
@@ -13,6 +12,7 @@ import {
   rejectionReasonOf,
   toAlertEvent,
 } from '../src/parse.js';
+import { durationSeconds, sloSelectorsOf } from '../src/signal.js';
 
 /** The edges of notification parsing: what a value is, which time is which, what maps where. */
 const service = (name: string, labels: Record<string, string>, resourceType: string | null): ServiceConfig =>
@@ -35,6 +35,10 @@ describe('values', () => {
     ['0.025', 0.025],
     [' 0.5 ', 0.5],
     ['1e-3', 0.001],
+    ['1e3', 1000],
+    ['2.5E+2', 250],
+    ['.25', 0.25],
+    ['-.5', -0.5],
     [7, 7],
     [0, 0],
     ['0', 0],
@@ -104,32 +108,33 @@ describe('burn-rate lookbacks', () => {
     ['60m', 3600],
     ['1h', 3600],
     ['1.5h', 5400],
+    ['1.25h', 4500],
     ['300s', 300],
     ['30m', 1800],
   ])('"%s" is %i s', (lookback, seconds) => {
     const n = openIncident();
     n.incident.condition!.conditionThreshold!.filter = burnFilter(lookback);
-    expect(burnRateLookbackSeconds(parseNotification(notificationBytes(n)).incident)).toBeCloseTo(seconds, 9);
+    const [selector] = sloSelectorsOf(parseNotification(notificationBytes(n)).incident.condition!.conditionThreshold!.filter!);
+    expect(selector).toMatchObject({ selector: 'select_slo_burn_rate', lookback });
+    expect(durationSeconds(lookback)).toBeCloseTo(seconds, 9);
   });
 
-  it.each(['3600', '60 m', '1d', 'h'])('an unreadable lookback "%s" is unknown, not guessed', (lookback) => {
+  it.each(['3600', '60 m', '1d', 'h', 'x1h', '1hx'])('an unreadable lookback "%s" is unknown, not guessed', (lookback) => {
     const n = openIncident();
     n.incident.condition!.conditionThreshold!.filter = burnFilter(lookback);
-    expect(burnRateLookbackSeconds(parseNotification(notificationBytes(n)).incident)).toBeNull();
+    expect(durationSeconds(lookback)).toBeNull();
     expect(event(notificationBytes(n))).toMatchObject({ signal: 'unsupported', lookbackSeconds: null });
   });
 
   it('tolerates white space inside the selector', () => {
-    const n = openIncident();
-    n.incident.condition!.conditionThreshold!.filter =
-      'select_slo_burn_rate (  "projects/p/services/s/serviceLevelObjectives/a" ,  "6h"  )';
-    expect(burnRateLookbackSeconds(parseNotification(notificationBytes(n)).incident)).toBe(21600);
+    expect(sloSelectorsOf('select_slo_burn_rate (  "projects/p/services/s/serviceLevelObjectives/a" ,  "6h"  )')).toEqual([
+      { selector: 'select_slo_burn_rate', slo: 'projects/p/services/s/serviceLevelObjectives/a', lookback: '6h' },
+    ]);
   });
 
   it('an incident without a condition measures nothing Burnback acts on and has no lookback', () => {
     const n = openIncident();
     n.incident.condition = undefined;
-    expect(burnRateLookbackSeconds(parseNotification(notificationBytes(n)).incident)).toBeNull();
     expect(event(notificationBytes(n))).toMatchObject({ signal: 'unsupported', lookbackSeconds: null });
   });
 });
