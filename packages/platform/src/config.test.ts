@@ -522,3 +522,67 @@ describe('the front door settings: listen address and push authentication', () =
     expect([err.key, err.message]).toEqual([key, message]);
   });
 });
+
+/**
+ * Values that only look right: each pattern must hold for the whole value, not a
+ * part of it, or a typo (a scheme, a trailing word) would be taken and fail later,
+ * far from its cause.
+ */
+describe('loadConfig takes a value only when all of it fits', () => {
+  it.each([
+    ['PUBSUB_EMULATOR_HOST', 'http://127.0.0.1:8085', 'expected host:port, e.g. 127.0.0.1:8085'],
+    ['FIRESTORE_EMULATOR_HOST', '127.0.0.1:8086/v1', 'expected host:port, e.g. 127.0.0.1:8085'],
+    ['CLOUD_DEPLOY_ENDPOINT', '127.0.0.1:8087x', 'expected host:port, e.g. 127.0.0.1:8085'],
+    [
+      'BURNBACK_PUSH_SERVICE_ACCOUNT',
+      'the burnback-push@shop-prod.iam.gserviceaccount.com',
+      'expected the push subscription service account email, e.g. push@PROJECT.iam.gserviceaccount.com',
+    ],
+    [
+      'BURNBACK_PUSH_SERVICE_ACCOUNT',
+      'burnback-push@shop-prod.iam.gserviceaccount.com,other@x.com',
+      'expected the push subscription service account email, e.g. push@PROJECT.iam.gserviceaccount.com',
+    ],
+  ])('%s=%s is refused with what it expects', (key, value, message) => {
+    const extra = key === 'BURNBACK_PUSH_SERVICE_ACCOUNT' ? { BURNBACK_PUSH_AUDIENCE: 'https://ingest.example/pubsub/push' } : {};
+    const err = errorOf(() => loadConfig(env({ ...extra, [key]: value })));
+    expect([err.key, err.message]).toEqual([key, `${key}: ${message}`]);
+  });
+
+  it('an environment error names the variable itself, with no prefix', () => {
+    const err = errorOf(() => loadConfig(env({ PORT: 'eighty' })));
+    expect(err.key).toBe('PORT');
+  });
+
+  const serviceFile = (name: string, lines: string) =>
+    file(`whole-${name}.yaml`, `services:\n  a:\n    pipeline: p\n    target: t\n${lines}`);
+
+  it.each([
+    ['words before it', 'see projects/shop/services/checkout/serviceLevelObjectives/availability'],
+    ['a path after it', 'projects/shop/services/checkout/serviceLevelObjectives/availability/extra'],
+  ])('an SLO name with %s is refused', (what, slo) => {
+    const err = errorOf(() => loadConfig(env({ BURNBACK_CONFIG: serviceFile(`slo-${what.replace(/ /g, '-')}`, `    slo: ${slo}\n`) })));
+    expect(err.key).toMatch(/\.services\.a\.slo$/);
+    expect(err.message).toBe(`${err.key}: expected projects/PROJECT/services/SERVICE/serviceLevelObjectives/SLO`);
+  });
+
+  it.each([
+    ['a prefix', 'metric:run.googleapis.com/request_count'],
+    ['a trailing word', 'run.googleapis.com/request_count?x'],
+  ])('an error-ratio metric type with %s is refused', (what, metric) => {
+    const path = serviceFile(`metric-${what.replace(/ /g, '-')}`, `    signals: { errorRatio: { metricTypes: ['${metric}'] } }\n`);
+    const err = errorOf(() => loadConfig(env({ BURNBACK_CONFIG: path })));
+    expect(err.key).toMatch(/\.services\.a\.signals\.errorRatio\.metricTypes\.0$/);
+    expect(err.message).toBe(`${err.key}: expected a metric type such as run.googleapis.com/request_count`);
+  });
+
+  it('a service name with an upper-case letter after the first is refused', () => {
+    const path = file('whole-name.yaml', 'services:\n  api-Backend:\n    pipeline: p\n    target: t\n');
+    const err = errorOf(() => loadConfig(env({ BURNBACK_CONFIG: path })));
+    expect(err.message).toContain('service names are lowercase');
+  });
+
+  it('BURNBACK_LISTEN_HOST takes a host name whose labels are one character', () => {
+    expect(listenHostFrom({ BURNBACK_LISTEN_HOST: 'a.b.c' })).toBe('a.b.c');
+  });
+});
