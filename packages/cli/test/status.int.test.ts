@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '@burnback/cli';
+import { rollbackIdFor, rolloutIdFor } from '@burnback/contracts';
 import { openIncident, waitFor } from '@burnback/testkit';
 import type { ServiceStatus } from '../src/commands/status';
 import { MANAGEMENT_TOKEN, startPipeline, WEBHOOK_TOKEN, type Pipeline } from './pipeline-harness';
@@ -46,14 +47,15 @@ describe('burnback status and decisions', () => {
     });
 
     // Burnback's rollback rollout waits in gcp-sim until the in-flight view is read, however slow this machine is.
-    p.sim.deploy.holdRollouts((name) => name.includes('/rollouts/burnback-rb-'));
+    const rollout = `/rollouts/${rolloutIdFor(rollbackIdFor('0.status'))}`;
+    p.sim.deploy.holdRollouts((name) => name.endsWith(rollout));
     await p.notify(openIncident({ ...p.fixture, incidentId: '0.status' }));
     await waitFor(async () => (await p.rollbacks()).some((r) => r.status === 'started'), { what: 'the rollback to start' });
     const during = await status();
     expect(during.inFlight).toMatchObject({ status: 'started', releaseId: 'rel-001' });
     expect(during.lastDecision).toMatchObject({ action: 'rollback', confidence: 0.85 });
     expect(during.lastDecision!.reason).toMatch(/^roll back: error ratio 2\.5 % exceeds the threshold of 1 %; caused by rel-002/);
-    const held = p.sim.deploy.listRollouts().filter((r) => r.name.includes('/rollouts/burnback-rb-'));
+    const held = p.sim.deploy.listRollouts().filter((r) => r.name.endsWith(rollout));
     expect(held).toHaveLength(1);
     p.sim.deploy.releaseRollout(held[0]!.name);
 
