@@ -1,6 +1,6 @@
 import { Collections, DeadLetterAttributes, Topics, TransientError, type OutboxEntry } from '@burnback/contracts';
 import { PubSubPublisher, startOutboxRelay, type Publisher } from '@burnback/platform';
-import { alertCloudEvent, createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { alertCloudEvent, createTestEnvironment, redelivering, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
 import { createDeciderHandler, startDeciderService } from '../src/index.js';
 import { shipped } from './shipped.js';
 
@@ -38,7 +38,8 @@ describe('the decider on the Firestore emulator', () => {
   });
 
   it('two incidents of one service decided at the same moment yield exactly one rollback', async () => {
-    const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger });
+    // Racing transactions may fail transiently: each call is redelivered as its subscriber's event would be.
+    const handle = redelivering(createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger }));
     const outcomes = await Promise.all([handle(alert('0.one')), handle(alert('0.two')), handle(alert('0.three'))]);
     const actions = outcomes.map((o) => o.decision.action).sort();
     expect(actions).toEqual(['hold', 'hold', 'rollback']);

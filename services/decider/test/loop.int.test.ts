@@ -11,7 +11,15 @@ import {
   type TargetRecord,
 } from '@burnback/contracts';
 import { PubSubPublisher } from '@burnback/platform';
-import { alertCloudEvent, createTestEnvironment, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import {
+  alertCloudEvent,
+  createTestEnvironment,
+  redelivering,
+  tapTopic,
+  waitFor,
+  type TestEnvironment,
+  type TopicTap,
+} from '@burnback/testkit';
 import { createDeciderHandler, startDeciderService, type DeciderService } from '../src/index.js';
 import { shipped } from './shipped.js';
 
@@ -225,12 +233,13 @@ describe('the decider closes the loop on the emulators', () => {
       relayIntervalMs: 0,
     });
     const otherHandler = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger });
+    // Racing transactions may fail transiently: each call is redelivered as its subscriber's event would be.
     try {
       // Two handler instances at once on notifications of one incident and of another.
       const direct = await Promise.all([
-        handle(alertCloudEvent('0.race', { notificationId: 'ntf-r1', observedAt: at(0) })),
-        otherHandler(alertCloudEvent('0.race', { notificationId: 'ntf-r2', observedValue: 0.3, observedAt: at(0) })),
-        otherHandler(alertCloudEvent('0.race-b', { observedAt: at(0) })),
+        redelivering(handle)(alertCloudEvent('0.race', { notificationId: 'ntf-r1', observedAt: at(0) })),
+        redelivering(otherHandler)(alertCloudEvent('0.race', { notificationId: 'ntf-r2', observedValue: 0.3, observedAt: at(0) })),
+        redelivering(otherHandler)(alertCloudEvent('0.race-b', { observedAt: at(0) })),
       ]);
       expect(direct.filter((o) => o.decision.action === 'rollback')).toHaveLength(1);
       // And two subscribers of burnback-decider, fed through Pub/Sub.
