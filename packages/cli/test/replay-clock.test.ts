@@ -10,39 +10,44 @@ describe('ReplayClock', () => {
     wall = 1_000_000;
   });
 
-  it('starts at the recorded start and runs at the wall clock’s pace', () => {
+  it('stands at the recorded start however much wall time passes', () => {
     const c = clock();
     expect(c.now().toISOString()).toBe('2026-11-26T10:00:00.000Z');
     wall += 1_500;
-    expect(c.now().toISOString()).toBe('2026-11-26T10:00:01.500Z');
+    expect(c.now().toISOString()).toBe('2026-11-26T10:00:00.000Z');
   });
 
-  it('moves forward to a recorded time, and keeps running from there', () => {
+  it('moves to a recorded time, and stands there until the next move', () => {
     const c = clock();
     wall += 100;
     expect(c.moveTo(at('2026-11-26T10:30:00.000Z')).toISOString()).toBe('2026-11-26T10:30:00.000Z');
     wall += 250;
-    expect(c.now().toISOString()).toBe('2026-11-26T10:30:00.250Z');
+    expect(c.now().toISOString()).toBe('2026-11-26T10:30:00.000Z');
+    expect(c.moveTo(at('2026-11-26T10:30:00.001Z')).toISOString()).toBe('2026-11-26T10:30:00.001Z');
   });
 
   it('never runs backwards: a recorded time already passed leaves it where it is', () => {
     const c = clock();
-    wall += 5_000;
+    c.moveTo(at('2026-11-26T10:00:05.000Z'));
+    wall += 10;
     expect(c.moveTo(at('2026-11-26T10:00:02.000Z')).toISOString()).toBe('2026-11-26T10:00:05.000Z');
     expect(c.now().toISOString()).toBe('2026-11-26T10:00:05.000Z');
   });
 
-  it('maps a wall time onto the timeline in force then, so a message published before a move keeps its earlier time', () => {
+  it('maps a wall time onto the recorded time in force then, so a message published before a move keeps its time', () => {
     const c = clock();
     wall += 200;
-    const published = new Date(wall); // 200 ms into the first stretch
+    const published = new Date(wall);
     wall += 100;
     c.moveTo(at('2026-11-26T11:00:00.000Z'));
+    const after = new Date(wall);
     wall += 50;
-    expect(c.at(published).toISOString()).toBe('2026-11-26T10:00:00.200Z');
-    expect(c.at(new Date(wall)).toISOString()).toBe('2026-11-26T11:00:00.050Z');
-    // Before the replay started: counted back from the start.
-    expect(c.at(new Date(1_000_000 - 1_000)).toISOString()).toBe('2026-11-26T09:59:59.000Z');
+    c.moveTo(at('2026-11-26T11:00:01.000Z'));
+    expect(c.at(published).toISOString()).toBe('2026-11-26T10:00:00.000Z');
+    expect(c.at(after).toISOString()).toBe('2026-11-26T11:00:00.000Z');
+    expect(c.at(new Date(wall)).toISOString()).toBe('2026-11-26T11:00:01.000Z');
+    // Before the replay started: its start.
+    expect(c.at(new Date(1_000_000 - 1_000)).toISOString()).toBe('2026-11-26T10:00:00.000Z');
   });
 
   it('two moves in the same millisecond: the later one holds', () => {
@@ -50,16 +55,6 @@ describe('ReplayClock', () => {
     c.moveTo(at('2026-11-26T10:10:00.000Z'));
     c.moveTo(at('2026-11-26T10:20:00.000Z'));
     expect(c.now().toISOString()).toBe('2026-11-26T10:20:00.000Z');
-  });
-
-  it('frozen: stands at the recorded time until the next move, for a wall time inside the stretch too', () => {
-    const c = clock();
-    c.moveTo(at('2026-11-26T10:05:00.000Z'), { frozen: true });
-    wall += 700;
-    expect(c.now().toISOString()).toBe('2026-11-26T10:05:00.000Z');
-    expect(c.at(new Date(wall - 100)).toISOString()).toBe('2026-11-26T10:05:00.000Z');
-    c.moveTo(at('2026-11-26T10:06:00.000Z'));
-    wall += 10;
-    expect(c.now().toISOString()).toBe('2026-11-26T10:06:00.010Z');
+    expect(c.at(new Date(wall)).toISOString()).toBe('2026-11-26T10:20:00.000Z');
   });
 });

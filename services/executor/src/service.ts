@@ -24,6 +24,14 @@ import { startRolloutTracker, type RolloutTrackerDeps } from './tracker.js';
 export interface ExecutorService {
   /** http://host:port of health and metrics, when a port was given. */
   address: string | null;
+  /**
+   * Looks at a rollback now instead of at its next scheduled look, as a Cloud
+   * Deploy notification that its rollout ended makes it: how a replay has the
+   * executor see a rollout end at the moment the recording saw it. True when the
+   * look was brought forward; false when the rollback is unknown, no longer
+   * tracked, already due, or being looked at.
+   */
+  lookNow(rollbackId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -107,8 +115,14 @@ export async function startExecutorService(deps: {
   });
   logger.info(`executor consuming ${Subscriptions.executor.name} and ${Subscriptions.executorDeployEvents.name}`, { event: 'started' });
   const health = await startHealthServer({ port: deps.port, metrics, logger });
+  const now = () => deps.clock?.now() ?? new Date();
   return {
     address: health.address,
+    async lookNow(rollbackId) {
+      const nudged = await store.nudge(rollbackId, now());
+      if (nudged) tracker.wake();
+      return nudged;
+    },
     async close() {
       shutdown.abort();
       await health.close();

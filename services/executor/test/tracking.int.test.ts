@@ -244,4 +244,36 @@ describe('the executor tracks rollouts from Firestore, not from the command subs
     await expectEachSucceededOnce(services);
     expect(rollbacksCreated()).toHaveLength(services.length);
   });
+
+  it('lookNow has a rollback looked at at once instead of at its next scheduled look', async () => {
+    const [service] = serviceNames(1, 'look');
+    await start([service!]);
+    // An hour between looks, and no Cloud Deploy notifications: only lookNow can have the end seen within the test.
+    const executor = await startExecutorService({
+      pubsub: env.pubsub,
+      db: env.db,
+      deployClient: client,
+      logger: env.logger,
+      pollIntervalMs: HELD_MS,
+      retry: { retries: 3, minTimeout: 20, maxTimeout: 200 },
+      tracker: { owner: 'look', idleSweepMs: 600_000 },
+    });
+    executors.push(executor);
+    await publisher.publishEvent(Topics.commands, commandFor(env.projectId, service!), service);
+    const [started] = await waitFor(
+      async () => {
+        const all = (await records()).filter((r) => r.status === 'started' && r.tracking !== null);
+        return all.length === 1 ? all : undefined;
+      },
+      { what: 'the rollback to start', timeoutMs: 30_000 },
+    );
+    sim.deploy.setTimings({ deployMs: 20 }, { reschedule: true });
+    await sim.deploy.waitForRollout(started!.rolloutName!);
+    expect(await executor.lookNow('rb-nobody')).toBe(false);
+    expect(await executor.lookNow(started!.rollbackId)).toBe(true);
+    await allSettled([service!], 30_000);
+    await expectEachSucceededOnce([service!]);
+    // Ended and let go: there is nothing left to look at.
+    expect(await executor.lookNow(started!.rollbackId)).toBe(false);
+  });
 });

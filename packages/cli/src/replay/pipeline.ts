@@ -23,6 +23,7 @@ import {
   PubSubPublisher,
   silentLogger,
   toFirestoreData,
+  type Clock,
   type Config,
   type Logger,
   type MonitoringPort,
@@ -234,28 +235,17 @@ export async function replayThroughPipeline(
     // The clock stands at the recorded time of the line being replayed while the pipeline does what that line
     // caused: what the pipeline stamps then is stamped with the recording's time, however slow the replay runs.
     const clock = new ReplayClock(start);
-    clock.moveTo(start, { frozen: true });
-    // Cloud Deploy's notification that a Burnback rollout ended waits until the replay reaches it in the file, and is
-    // then published with the clock standing at its recorded time: the decider learns what serves exactly when it did.
+    // Ingest stamps a notification's receipt, the decider its evaluation a little later: ingest reads a clock of its own,
+    // set to the recorded receipt of the notification going in (receipts of notifications pulled at once need not be in
+    // file order), so the decider's can stand at the recorded evaluation before the notification goes in (moving it
+    // after would race the decider). Only pushed and webhook notifications reach ingest here: none is pulled.
+    let receipt = start;
+    const receiptClock: Clock = { now: () => receipt, at: () => receipt };
+    // Burnback's own rollback rollouts wait in gcp-sim until the replay reaches the moment the recording saw them end
+    // (their final progress line), so a notification that came while a rollback ran comes while it runs in the replay
+    // too. Cloud Deploy's notifications of them are the recorded ones, published by the replay at their recorded time:
+    // gcp-sim's own are left out, so the decider learns what serves exactly when it did.
     const ownRollouts = new Set(recordedRollbacks.map((r) => r.command.rolloutId));
-    const gateKey = (a: Record<string, string | undefined>) => `${a.Action}|${rolloutKey(a.Resource)}`;
-    const gated = new Set(
-      lines
-        .filter((l): l is Line<'deploy-event'> => l.kind === 'deploy-event')
-        .filter((l) => ownRollouts.has(parseRolloutName(l.data.attributes.Resource)?.rolloutId ?? ''))
-        .map((l) => gateKey(l.data.attributes)),
-    );
-    const gates = new Map<string, { open: Promise<void>; release: () => void }>();
-    const gateOf = (key: string) => {
-      let gate = gates.get(key);
-      if (!gate) {
-        let release!: () => void;
-        const open = new Promise<void>((resolve) => (release = resolve));
-        gate = { open, release };
-        gates.set(key, gate);
-      }
-      return gate;
-    };
     const sim: GcpSim = await startGcpSim({
       projectId: project,
       port: 0,
@@ -264,32 +254,17 @@ export async function replayThroughPipeline(
       notifications: {
         projectId: project,
         pubsub,
-        before: async (n) => {
-          const key = gateKey(n.attributes);
-          if (n.topic === Topics.clouddeployOperations && gated.has(key)) await gateOf(key).open;
-        },
+        suppress: (n) => n.topic === Topics.clouddeployOperations && ownRollouts.has(n.attributes.RolloutId ?? ''),
       },
     });
     closers.unshift(() => sim.stop());
-    // Whatever the file did not reach is let through, so gcp-sim can stop.
-    closers.unshift(async () => gates.forEach((g) => g.release()));
-    // Burnback's own rollback rollouts wait in gcp-sim until the replay reaches the moment the recording saw them end,
-    // so a notification that came while a rollback ran comes while it runs in the replay too.
-    const releasedRollouts = new Set<string>();
-    sim.deploy.holdRollouts((name) => {
-      const id = name.slice(name.lastIndexOf('/') + 1);
-      return ownRollouts.has(id) && !releasedRollouts.has(id);
-    });
-    const releaseRolloutOf = async (rolloutId: string) => {
-      releasedRollouts.add(rolloutId);
-      const rollout = sim.deploy.listRollouts().find((r) => r.name.endsWith(`/rollouts/${rolloutId}`));
-      if (rollout) sim.deploy.releaseRollout(rollout.name);
-    };
+    sim.deploy.holdRollouts((name) => ownRollouts.has(name.slice(name.lastIndexOf('/') + 1)));
+    const rolloutNamed = (rolloutId: string) => sim.deploy.listRollouts().find((r) => r.name.endsWith(`/rollouts/${rolloutId}`))?.name;
     const deployClient = createDeployClient({ ...config, cloudDeployEndpoint: sim.address });
     closers.unshift(() => deployClient.close());
     const logger = options.logger ?? silentLogger();
     const monitoring = new RecordedMonitoring();
-    const ingest = await startIngestService({ config, pubsub, db, logger, host: '127.0.0.1', clock });
+    const ingest = await startIngestService({ config, pubsub, db, logger, host: '127.0.0.1', clock: receiptClock });
     closers.unshift(() => ingest.close());
     const decider = await startDeciderService({ config, pubsub, db, logger, monitoring, relayIntervalMs: 0, clock });
     closers.unshift(() => decider.close());
@@ -319,6 +294,18 @@ export async function replayThroughPipeline(
         }
         await sleep(100);
       }
+    };
+    /**
+     * The clock to a recorded effect's time. Already later (a decision the recording evaluated after the effect was
+     * stamped, which the replay has made already): the effect is stamped then, and the replay says so, since the file
+     * does not tell whether the recording's decision had seen it.
+     */
+    const stampAt = (what: string, at: string) => {
+      const reads = clock.moveTo(new Date(at));
+      if (reads.getTime() !== Date.parse(at))
+        notes.push(
+          `${what} was stamped ${at} in the recording, after a decision the replay had already made at ${reads.toISOString()}: it is stamped then`,
+        );
     };
     const decisionOf = (id: string) =>
       until(`decision ${id}`, async () => {
@@ -355,18 +342,16 @@ export async function replayThroughPipeline(
         if (n.source === 'manual' || its.length === 0) continue; // a manual request goes at its decision; nothing to wait for otherwise
         await setStage(its[0]!);
         delivered.add(n.id);
+        receipt = new Date(its[0]!.evidence!.alert.receivedAt ?? n.receivedAt);
+        clock.moveTo(evaluatedAtOf(its[0]!));
         if (n.source === 'webhook') {
-          // Ingest stamps a webhook notification with its own clock: the recorded receipt, then the decider's time.
-          clock.moveTo(new Date(n.receivedAt), { frozen: true });
           const res = await fetch(`${ingest.address}/webhook/error-budget-alert?auth_token=${webhookToken}`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: n.raw,
           });
           if (!res.ok) missing.push(`notification ${n.id}: the webhook answered ${res.status} ${await res.text()}`);
-          clock.moveTo(evaluatedAtOf(its[0]!), { frozen: true });
         } else {
-          clock.moveTo(evaluatedAtOf(its[0]!), { frozen: true });
           const res = await fetch(`${ingest.address}/pubsub/push`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
@@ -384,7 +369,7 @@ export async function replayThroughPipeline(
         // A manual request (or a notification the file does not hold): the event ingest published, as it was.
         delivered.add(d.alertEventId);
         await setStage(d);
-        clock.moveTo(evaluatedAtOf(d), { frozen: true });
+        clock.moveTo(evaluatedAtOf(d));
         const alert = d.evidence!.alert;
         await publisher.publishEvent(
           Topics.alerts,
@@ -404,34 +389,43 @@ export async function replayThroughPipeline(
           (await db.collection(Collections.rollbacks).doc(line.data.rollbackId).get()).exists ? true : undefined,
         );
       } else if (line.kind === 'progress') {
-        const ended = ['succeeded', 'failed', 'superseded'].includes(line.data.progress.stage);
-        // Running, not standing: the executor's tracker looks at the rollout on a schedule, which needs time to pass.
-        clock.moveTo(new Date(line.data.progress.at));
-        const recorded = recordedRollbacks.find((r) => r.rollbackId === line.data.progress.rollbackId);
-        if (ended && recorded) await releaseRolloutOf(recorded.command.rolloutId);
-        await until(`progress ${line.data.eventId}`, async () =>
-          (await db.collection(Collections.progressEvents).doc(line.data.eventId).get()).exists ? true : undefined,
-        );
+        const { progress, eventId } = line.data;
+        stampAt(`progress ${eventId}`, progress.at);
+        const recorded = recordedRollbacks.find((r) => r.rollbackId === progress.rollbackId);
+        const rollout = recorded ? rolloutNamed(recorded.command.rolloutId) : undefined;
+        const ended = ['succeeded', 'failed', 'superseded'].includes(progress.stage);
+        if (ended && rollout) {
+          // The rollout ends now, as it did in the recording, and the executor looks at it now: it stamps the outcome
+          // with the recorded time.
+          if (progress.stage === 'failed') sim.deploy.failRollout(rollout, { reason: `failed in the recording: ${progress.detail}` });
+          sim.deploy.releaseRollout(rollout);
+          await sim.deploy.waitForRollout(rollout, undefined, waitMs).catch(() => undefined);
+        }
+        await until(`progress ${eventId}`, async () => {
+          if ((await db.collection(Collections.progressEvents).doc(eventId).get()).exists) return true;
+          // Again on each try: a look already under way may have read the rollout just before it ended.
+          if (ended) await executor.lookNow(progress.rollbackId);
+          return undefined;
+        });
       } else {
         const e = line.data;
         const name = parseRolloutName(e.attributes.Resource);
         if (!name) continue;
         const { pipeline, releaseId, rolloutId } = name;
         const own = ownRollouts.has(rolloutId);
-        if (own) {
-          clock.moveTo(new Date(e.publishTime), { frozen: true });
-          await releaseRolloutOf(rolloutId);
-          gateOf(gateKey(e.attributes)).release();
-        }
         if (!own && Date.parse(e.publishTime) <= (firstNotificationAt.get(e.service) ?? 0)) continue; // restored already
-        if (!own) {
-          if (rolloutId.startsWith('burnback-rb-')) {
-            notes.push(`rollout ${rolloutId} is a Burnback rollback the file does not hold; not replayed`);
-            continue;
-          }
-          clock.moveTo(new Date(e.publishTime), { frozen: true });
-          await ship(sim, deployClient, project, e.attributes, pipeline, releaseId, rolloutId, e.attributes.Action === 'Failure');
+        if (!own && rolloutId.startsWith('burnback-rb-')) {
+          notes.push(`rollout ${rolloutId} is a Burnback rollback the file does not hold; not replayed`);
+          continue;
         }
+        stampAt(`Cloud Deploy's ${e.attributes.Action} of ${rolloutId}`, e.publishTime);
+        if (own)
+          await publisher.publishRaw(
+            Topics.clouddeployOperations,
+            Buffer.from(`replayed: ${e.attributes.Action} of ${e.attributes.Resource}`),
+            e.attributes,
+          );
+        else await ship(sim, deployClient, project, e.attributes, pipeline, releaseId, rolloutId, e.attributes.Action === 'Failure');
         const key = rolloutKey(e.attributes.Resource);
         await until(`Cloud Deploy ${e.attributes.Action} of ${key}`, async () => {
           const docs = await db.collection(Collections.deployEvents).where('attributes.Action', '==', e.attributes.Action).get();

@@ -148,4 +148,32 @@ describe('Cloud Deploy notifications from gcp-sim on the Pub/Sub emulator', () =
     ]);
     await operations.close();
   });
+
+  it('leaves out the notifications the suppress filter names, and only those', async () => {
+    const operations = await tap(pubsub, DeployNotificationTopics.operations);
+    const suppress = ({ topic, attributes }: { topic: string; attributes: Record<string, string> }) =>
+      topic === DeployNotificationTopics.operations && attributes.RolloutId === 'quiet';
+    sim = await startGcpSim({
+      projectId,
+      region: REGION,
+      rolloutStepMs: 20,
+      timings: { autoAdvance: true },
+      notifications: { projectId, pubsub, suppress },
+    });
+    client = new CloudDeployClient(cloudDeployClientOptions(sim));
+    const release = `projects/${projectId}/locations/${REGION}/deliveryPipelines/api-backend-pipeline/releases/rel-002`;
+    try {
+      for (const rolloutId of ['quiet', 'heard']) {
+        const [op] = await client.createRollout({ parent: release, rolloutId, rollout: { targetId: 'production' } });
+        await op.promise();
+        await sim.deploy.waitForRollout(`${release}/rollouts/${rolloutId}`);
+      }
+      await sim.deploy.flushNotifications();
+      // The later rollout's notifications are the positive control: they came, and none of the first one's did.
+      await until(() => operations.messages.some((m) => m.attributes.RolloutId === 'heard' && m.attributes.Action === 'Succeed'), 'heard');
+      expect(operations.messages.map((m) => `${m.attributes.RolloutId} ${m.attributes.Action}`)).toEqual(['heard Start', 'heard Succeed']);
+    } finally {
+      await operations.close();
+    }
+  });
 });

@@ -193,8 +193,8 @@ export class PubSubDeployNotifier implements DeployNotifier {
     private readonly pubsub: PubSub,
     private readonly projectNumber: string,
     private readonly logger: SimLogger,
-    /** Awaited before each notification is published; later ones wait behind it (order is kept). */
-    private readonly before?: (notification: { topic: string; attributes: Record<string, string> }) => Promise<void>,
+    /** Notifications it answers true for are not published. */
+    private readonly suppress?: (notification: { topic: string; attributes: Record<string, string> }) => boolean,
   ) {}
 
   notify(event: DeployEvent): void {
@@ -213,7 +213,7 @@ export class PubSubDeployNotifier implements DeployNotifier {
   }
 
   private async publish(m: DeployNotification): Promise<void> {
-    await this.before?.({ topic: m.topic, attributes: { ...m.attributes } });
+    if (this.suppress?.({ topic: m.topic, attributes: { ...m.attributes } })) return;
     let topic = this.topics.get(m.topic);
     if (!topic) {
       topic = this.pubsub.topic(m.topic, { batching: { maxMessages: 1, maxMilliseconds: 0 } });

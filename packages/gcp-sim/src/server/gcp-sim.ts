@@ -58,10 +58,11 @@ export interface GcpSimOptions {
     projectId: string;
     pubsub?: PubSub;
     /**
-     * Awaited before each notification is published (later ones wait behind it):
-     * how a replay holds a rollout's outcome until the moment the recording saw it.
+     * Notifications it answers true for are not published: how a replay keeps
+     * Cloud Deploy's notifications of Burnback's own rollouts out, and publishes
+     * the recorded ones itself at the moment the recording saw them.
      */
-    before?: (notification: { topic: string; attributes: Record<string, string> }) => Promise<void>;
+    suppress?: (notification: { topic: string; attributes: Record<string, string> }) => boolean;
   };
   /**
    * Cloud Monitoring: SLO burn-rate timelines to start from (and `reset()` back
@@ -125,7 +126,7 @@ export async function startGcpSim(options: GcpSimOptions = {}): Promise<GcpSim> 
   let notifier: DeployNotifier | undefined;
   if (options.notifications) {
     const pubsub = options.notifications.pubsub ?? (ownPubSub = new PubSub({ projectId: options.notifications.projectId }));
-    notifier = new PubSubDeployNotifier(pubsub, projectNumber, logger, options.notifications.before);
+    notifier = new PubSubDeployNotifier(pubsub, projectNumber, logger, options.notifications.suppress);
   }
 
   const deploy = new DeploySimulation({
