@@ -33,15 +33,21 @@ describe('burnback export and replay', () => {
     // The second burn must be judged knowing that production serves rel-001 by Burnback's hand (the ping-pong refusal
     // this file replays). Progress and Cloud Deploy's notifications arrive on different subscriptions and on a loaded
     // machine either may be retried seconds later; judged before that, the burn rightly escalates on low confidence.
+    // Both reports are in before it: a report applied after a decision but stamped before it is the one order a file
+    // cannot tell, and this recording is one the pipeline must reproduce exactly.
     await waitFor(
       async () =>
         (await p.env.db.collection(Collections.targets).get()).docs.some((d) => {
           const t = d.data() as TargetRecord;
-          return t.target === 'production' && t.returnedTo?.rollbackId === rollback.rollbackId;
+          return (
+            t.target === 'production' &&
+            t.returnedTo?.rollbackId === rollback.rollbackId &&
+            t.lastRollout?.rollout.endsWith(`/rollouts/${rollback.command.rolloutId}`) === true
+          );
         })
           ? true
           : undefined,
-      { what: 'the decider to record that the rollback returned production', timeoutMs: 30_000 },
+      { what: 'the decider to record that the rollback returned production, from its progress and from Cloud Deploy', timeoutMs: 30_000 },
     );
     await p.notify(openIncident({ ...p.fixture, incidentId: '0.again' }));
     await p.notify(cpuUtilisationIncident({ ...p.fixture, incidentId: '0.cpu' }));
@@ -165,6 +171,11 @@ describe('burnback export and replay', () => {
     });
     expect(replayed.stdout).toMatch(/ROLLBACK +0\.burn {2}roll back: error ratio 2\.5 %/);
     expect(replayed.stdout).toMatch(/ESCALATE +0\.again {2}escalate: production serves rel-001, the release Burnback returned to/);
+    // Its reason names when the rollback returned production, to the millisecond: the replayed executor reported the
+    // rollback's end at the recorded time, however slowly the replay ran.
+    const again = readExport(readFileSync(out, 'utf8')).lines.find((l) => l.kind === 'decision' && l.data.incidentId === '0.again');
+    expect(again?.kind === 'decision' && again.data.reason).toMatch(/ at \d{4}-\d\d-\d\dT[\d:.]+Z\)/);
+    expect(replayed.stdout).toContain(`0.again  ${again?.kind === 'decision' ? again.data.reason : '?'}\n`);
     expect(replayed.stdout).toMatch(/^rollback rb-[0-9a-f]+ of api-backend: succeeded, rel-002 → rel-001$/m);
     // Fresh emulators: it started its own and stopped them (it says where, on standard error).
     expect(replayed.stderr).toMatch(/^replay: starting a fresh pubsub emulator on 127\.0\.0\.1:\d+$/m);

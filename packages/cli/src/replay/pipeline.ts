@@ -103,6 +103,30 @@ export function decisionDifferences(recorded: Decision, replayed: Decision): str
   return differences;
 }
 
+/** When the decider evaluated a decision (its clock): freezes and the breaker are judged then. */
+const evaluatedAtOf = (d: Decision): Date => new Date(d.controls?.evaluatedAt ?? d.decidedAt);
+
+/**
+ * The order the pipeline met the lines in: a notification when the decider
+ * evaluated its decision (notifications received together may be decided in
+ * another order than they came, and the decisions read each other's effects),
+ * a manual request's decision likewise, and every other line at its recorded
+ * time; the file's order breaks ties.
+ */
+export function replayOrder(lines: ExportLine[]): ExportLine[] {
+  const firstDecision = new Map<string, Decision>();
+  for (const l of lines)
+    if (l.kind === 'decision' && !firstDecision.has(l.data.alertEventId)) firstDecision.set(l.data.alertEventId, l.data);
+  const keyOf = (line: ExportLine): number => {
+    const decision = line.kind === 'notification' ? firstDecision.get(line.data.id) : line.kind === 'decision' ? line.data : undefined;
+    return (decision ? evaluatedAtOf(decision) : new Date(line.at)).getTime();
+  };
+  return lines
+    .map((line, index) => ({ line, index, key: keyOf(line) }))
+    .sort((a, b) => a.key - b.key || a.index - b.index)
+    .map((x) => x.line);
+}
+
 /** A rollback is "the same" when it ended the same way, returning the target to the same release. */
 export function rollbackDifferences(recorded: RollbackRecord, replayed: RollbackRecord): string[] {
   const differences: string[] = [];
@@ -121,9 +145,10 @@ export function rollbackDifferences(recorded: RollbackRecord, replayed: Rollback
  *
  * Restored from the file before the first line: per service, what its first
  * decision read (the service's state, the target, an incident already open) and
- * the releases that had served the target. Then, line by line: a notification
- * is delivered the way it came (Pub/Sub push with its recorded publish time, or
- * the webhook; a manual request as the event ingest published), with the
+ * the releases that had served the target. Then, line by line in the order the
+ * pipeline met them (replayOrder): a notification is delivered the way it came
+ * (Pub/Sub push with its recorded publish time, or the webhook; a manual
+ * request as the event ingest published), with the
  * operator's controls and Cloud Monitoring's figures its decision read; a
  * release someone else shipped is shipped in gcp-sim; each recorded effect
  * (decision, rollback, progress, Cloud Deploy notification) is waited for
@@ -295,18 +320,6 @@ export async function replayThroughPipeline(
         await sleep(100);
       }
     };
-    /**
-     * The clock to a recorded effect's time. Already later (a decision the recording evaluated after the effect was
-     * stamped, which the replay has made already): the effect is stamped then, and the replay says so, since the file
-     * does not tell whether the recording's decision had seen it.
-     */
-    const stampAt = (what: string, at: string) => {
-      const reads = clock.moveTo(new Date(at));
-      if (reads.getTime() !== Date.parse(at))
-        notes.push(
-          `${what} was stamped ${at} in the recording, after a decision the replay had already made at ${reads.toISOString()}: it is stamped then`,
-        );
-    };
     const decisionOf = (id: string) =>
       until(`decision ${id}`, async () => {
         const doc = await db.collection(Collections.decisions).doc(id).get();
@@ -324,8 +337,6 @@ export async function replayThroughPipeline(
       if (controls?.acknowledgement)
         await db.collection(Collections.acknowledgements).doc(d.incidentId).set(toFirestoreData(controls.acknowledgement));
     };
-    /** When the decider evaluated the decision (its clock): freezes and the breaker are judged then. */
-    const evaluatedAtOf = (d: Decision) => new Date(d.controls?.evaluatedAt ?? d.decidedAt);
 
     const byAlertEvent = new Map<string, Decision[]>();
     for (const d of decisions) byAlertEvent.set(d.alertEventId, [...(byAlertEvent.get(d.alertEventId) ?? []), d]);
@@ -334,7 +345,7 @@ export async function replayThroughPipeline(
     for (const d of decisions) if (!firstNotificationAt.has(d.service)) firstNotificationAt.set(d.service, Date.parse(d.decidedAt));
 
     let done = 0;
-    for (const line of lines) {
+    for (const line of replayOrder(lines)) {
       if (++done % 25 === 0) say(`${done} of ${lines.length} line(s)`);
       if (line.kind === 'notification') {
         const n = line.data;
@@ -390,7 +401,7 @@ export async function replayThroughPipeline(
         );
       } else if (line.kind === 'progress') {
         const { progress, eventId } = line.data;
-        stampAt(`progress ${eventId}`, progress.at);
+        clock.moveTo(new Date(progress.at));
         const recorded = recordedRollbacks.find((r) => r.rollbackId === progress.rollbackId);
         const rollout = recorded ? rolloutNamed(recorded.command.rolloutId) : undefined;
         const ended = ['succeeded', 'failed', 'superseded'].includes(progress.stage);
@@ -418,7 +429,7 @@ export async function replayThroughPipeline(
           notes.push(`rollout ${rolloutId} is a Burnback rollback the file does not hold; not replayed`);
           continue;
         }
-        stampAt(`Cloud Deploy's ${e.attributes.Action} of ${rolloutId}`, e.publishTime);
+        clock.moveTo(new Date(e.publishTime));
         if (own)
           await publisher.publishRaw(
             Topics.clouddeployOperations,
