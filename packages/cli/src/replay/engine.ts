@@ -65,6 +65,22 @@ export function sameJson(a: unknown, b: unknown): boolean {
   return count === 0;
 }
 
+/**
+ * Where two JSON values differ, as paths (`target.serving.since`, `state.recentRollbacks.0`):
+ * the first place down each branch, in key order; `undefined` members count as absent.
+ */
+export function jsonDifferences(a: unknown, b: unknown, path = ''): string[] {
+  if (sameJson(a, b)) return [];
+  const bothObjects = a !== null && b !== null && typeof a === 'object' && typeof b === 'object';
+  if (!bothObjects || Array.isArray(a) !== Array.isArray(b)) return [path || '(the whole value)'];
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(ao), ...Object.keys(bo)])].sort((x, y) =>
+    Array.isArray(a) ? Number(x) - Number(y) : x < y ? -1 : x > y ? 1 : 0,
+  );
+  return keys.flatMap((k) => jsonDifferences(ao[k], bo[k], path ? `${path}.${k}` : k));
+}
+
 /** A replayed decision beside its record, and the parts in which they differ. */
 function replayedOf(recorded: DecisionRecord, d: Decision): ReplayedDecision {
   return {
