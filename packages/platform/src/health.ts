@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { listenHostFrom } from './config.js';
-import { closeHttpServer } from './http-server.js';
+import { closeConnectionsWithUnreadBodies, closeHttpServer } from './http-server.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -22,16 +22,22 @@ export async function startHealthServer(options: {
   host?: string;
   metrics: Metrics;
   logger: Logger;
+  /** How long close() lets requests in flight finish before cutting them off (default 5 s). */
+  closeGraceMs?: number;
 }): Promise<{ address: string | null; close(): Promise<void> }> {
   if (options.port === null || options.port === undefined) return { address: null, close: async () => undefined };
   const app = Fastify({ logger: false });
+  // A request refused before its body is read (an unknown route) ends its connection, so close() never waits on it.
+  closeConnectionsWithUnreadBodies(app);
   registerHealthRoutes(app, options.metrics);
   const address = await app.listen({ host: options.host ?? listenHostFrom(process.env), port: options.port });
   options.logger.info(`health and metrics on ${address}`, { event: 'http_listening' });
   return {
     address,
     close: async () => {
-      await closeHttpServer(app);
+      const { forced } = await closeHttpServer(app, options.closeGraceMs);
+      if (forced)
+        options.logger.warn('health or metrics requests still open at shutdown were cut off', { event: 'http_close_forced', address });
     },
   };
 }
