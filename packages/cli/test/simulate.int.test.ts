@@ -14,16 +14,24 @@ import { loadScenario, type Scenario } from '../src/simulate/scenario';
 import { startPipeline, WEBHOOK_TOKEN, type Pipeline } from './pipeline-harness';
 
 const SCENARIOS = join(REPO_ROOT, 'scenarios');
-/** The scenario whose export also goes through the real services again (`replay --through-pipeline`). */
-const THROUGH_PIPELINE = 'bad-release';
+/**
+ * The scenarios whose export also goes through the real services again (`replay --through-pipeline`), each with
+ * how its one rollback ended: a rollback that succeeds, one whose rollout fails in Cloud Deploy (failed again in
+ * gcp-sim with the recorded reason), and a burn refused by the cooldown that rollback's end started.
+ */
+const THROUGH_PIPELINE: Record<string, string> = {
+  'bad-release': 'succeeded, rel-003 → rel-002',
+  'rollback-fails': 'failed, rel-008 → rel-002',
+  cooldown: 'succeeded, rel-002 → rel-001',
+};
 
 /**
  * `burnback replay --through-pipeline` on a scenario's export, as a user runs it
- * (its own process: it starts fresh emulators): rel-003 is shipped through the
- * canary again in a gcp-sim restored from the file, burns, is rolled back, and
- * the same decisions and rollback come out.
+ * (its own process: it starts fresh emulators): the releases the scenario shipped
+ * are shipped again in a gcp-sim restored from the file, and the same decisions
+ * (with the same evidence) and the same rollback come out.
  */
-async function throughPipeline(exported: string, p: Pipeline, decisions: number): Promise<void> {
+async function throughPipeline(exported: string, p: Pipeline, decisions: number, rollback: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'burnback-through-'));
   try {
     const file = join(dir, 'scenario.ndjson');
@@ -46,7 +54,7 @@ async function throughPipeline(exported: string, p: Pipeline, decisions: number)
       ),
       stderr: '',
     });
-    expect(result.stdout).toMatch(/^rollback rb-[0-9a-f]+ of api-backend: succeeded, rel-003 → rel-002$/m);
+    expect(result.stdout).toMatch(new RegExp(`^rollback rb-[0-9a-f]+ of api-backend: ${rollback}$`, 'm'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -137,7 +145,7 @@ describe('burnback simulate: every scenario, then export → replay', () => {
       expect(summary).toBe(`${decisions} decision(s) replayed, 0 differ from the recorded ones`);
       // A fail step's fault was used up by the rollback it was for: nothing is left to fail a later one.
       expect(await p.control.faults()).toEqual([]);
-      if (name === THROUGH_PIPELINE) await throughPipeline(text, p, decisions);
+      if (THROUGH_PIPELINE[name]) await throughPipeline(text, p, decisions, THROUGH_PIPELINE[name]);
     }, 300_000);
   });
 });

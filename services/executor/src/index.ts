@@ -1,5 +1,5 @@
 export { createExecutorHandler, type ExecutorDeps, type ExecutorOutcome } from './handler.js';
-export type { RollbackStepsDeps } from './rollback-steps.js';
+export { cloudDeployReasonOf, rolloutEndedReason, type RollbackStepsDeps } from './rollback-steps.js';
 export { startRolloutTracker, type RolloutTracker, type RolloutTrackerDeps } from './tracker.js';
 export {
   CloudDeployPort,

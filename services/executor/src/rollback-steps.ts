@@ -479,7 +479,7 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
     };
     if (rollout.state === 'SUCCEEDED') return succeeded();
     if (TERMINAL_ROLLOUT_STATES.has(rollout.state)) {
-      const reason = `rollout ${cmd.rolloutId} ended ${rollout.state}${rollout.failureReason ? `: ${rollout.failureReason}` : ''}`;
+      const reason = rolloutEndedReason(cmd.rolloutId, rollout.state, rollout.failureReason ?? '');
       return { record: await fail(ctx, cmd, reason, 'started', rollout.state), state: rollout.state };
     }
     if (now().getTime() - Date.parse(record.createdAt) <= maxTrackingMs) return { record, state: rollout.state };
@@ -513,4 +513,20 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
   };
 
   return { publishProgress, republish, write, start, checkRollout, nextCheckInMs, pollIntervalMs, maxPollIntervalMs, now };
+}
+
+/** How a rollback reports that its rollout ended in `state` (FAILED, CANCELLED, HALTED), with Cloud Deploy's reason. */
+export function rolloutEndedReason(rolloutId: string, state: string, cloudDeployReason: string): string {
+  return `rollout ${rolloutId} ended ${state}${cloudDeployReason ? `: ${cloudDeployReason}` : ''}`;
+}
+
+/**
+ * Cloud Deploy's own reason inside a rollback's failure reason (rolloutEndedReason's
+ * inverse: '' when Cloud Deploy gave none), or null when the rollback did not fail
+ * that way (it was refused, or timed out).
+ */
+export function cloudDeployReasonOf(reason: string, rolloutId: string, state: string): string | null {
+  const bare = rolloutEndedReason(rolloutId, state, '');
+  if (reason === bare) return '';
+  return reason.startsWith(`${bare}: `) ? reason.slice(bare.length + 2) : null;
 }

@@ -14,7 +14,7 @@ import {
   type TargetRecord,
 } from '@burnback/contracts';
 import { startDeciderService } from '@burnback/decider';
-import { startExecutorService } from '@burnback/executor';
+import { cloudDeployReasonOf, startExecutorService } from '@burnback/executor';
 import { startGcpSim, worldFromHistory, type GcpSim, type ServedRelease } from '@burnback/gcp-sim';
 import { startIngestService } from '@burnback/ingest';
 import {
@@ -422,7 +422,12 @@ export async function replayThroughPipeline(
         if (ended && rollout) {
           // The rollout ends now, as it did in the recording, and the executor looks at it now: it stamps the outcome
           // with the recorded time.
-          if (progress.stage === 'failed') sim.deploy.failRollout(rollout, { reason: `failed in the recording: ${progress.detail}` });
+          if (progress.stage === 'failed') {
+            // Failed with Cloud Deploy's reason, as the recording's rollout did (or, had it failed otherwise, saying so).
+            const recordedReason = recorded!.failureReason ?? progress.detail;
+            const cloudDeploy = cloudDeployReasonOf(recordedReason, recorded!.command.rolloutId, 'FAILED');
+            sim.deploy.failRollout(rollout, { reason: cloudDeploy ?? `failed in the recording: ${recordedReason}` });
+          }
           sim.deploy.releaseRollout(rollout);
           await sim.deploy.waitForRollout(rollout, undefined, waitMs).catch(() => undefined);
         }
