@@ -194,7 +194,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const { path: configPath, services } = writeChaosConfig(shape, dir, REPO_ROOT);
     sim = await startGcpSim({
       projectId,
-      port: await freePort(),
+      port: 0, // bound at once: a port picked beforehand could be taken by then
       rolloutStepMs: 200,
       services: servicesFromConfigFile(configPath),
       notifications: { projectId },

@@ -3,7 +3,6 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CHAOS_ENV, CrashPoints, type CrashPlan, type CrashPoint } from '@burnback/platform';
-import { freePort } from '@burnback/testkit';
 
 export type Role = 'ingest' | 'decider' | 'executor';
 
@@ -44,6 +43,7 @@ interface Worker {
   name: string;
   role: Role;
   child: ChildProcess | null;
+  /** Where its health server listens, as its log says (0 until then). */
   port: number;
   plans: CrashPlan[];
   startedAt: number;
@@ -129,14 +129,16 @@ export class Supervisor {
   }
 
   private async spawn(worker: Worker): Promise<void> {
-    worker.port = await freePort();
+    // Port 0: the worker binds a free port itself and logs its address (a port picked here beforehand could be
+    // taken by any outgoing connection before the worker listens: EADDRINUSE, seen in CI). Unknown until then (0).
+    worker.port = 0;
     worker.plans = this.plansFor(worker.role);
     worker.crashedAt = null;
     worker.fatal = false;
     worker.startedAt = Date.now();
     const env: NodeJS.ProcessEnv = {
       ...this.options.env,
-      PORT: String(worker.port),
+      PORT: '0',
       [CHAOS_ENV]: worker.plans.map((p) => `${p.point}:${p.at}`).join(','),
     };
     const child = spawn(
@@ -147,13 +149,15 @@ export class Supervisor {
     );
     worker.child = child;
     const log = this.logs.get(worker.name)!;
-    log.write(`--- ${new Date().toISOString()} started pid ${child.pid} port ${worker.port} armed [${env[CHAOS_ENV]}]\n`);
+    log.write(`--- ${new Date().toISOString()} started pid ${child.pid} armed [${env[CHAOS_ENV]}]\n`);
     for (const stream of [child.stdout, child.stderr])
       createInterface({ input: stream }).on('line', (line) => {
         log.write(`${line}\n`);
         worker.lastLines = [...worker.lastLines.slice(-11), line];
         if (line.includes('"event":"chaos_crash"')) worker.crashedAt = pointIn(line);
         if (line.includes('"event":"fatal"')) worker.fatal = true;
+        const listening = /"address":"http:\/\/[^"]*:(\d+)"/.exec(line);
+        if (listening && worker.child === child) worker.port = Number(listening[1]);
       });
     // 'close', not 'exit': the crash line must have been read from the pipe before the exit is classified.
     child.once('close', (code, signal) => this.onExit(worker, child, code, signal));
@@ -222,7 +226,7 @@ export class Supervisor {
   async healthy(): Promise<boolean> {
     const answers = await Promise.all(
       [...this.workers.values()].map(async (w) => {
-        if (!w.child || w.child.exitCode !== null) return false;
+        if (!w.child || w.child.exitCode !== null || w.port === 0) return false; // not listening yet
         try {
           const res = await fetch(`http://127.0.0.1:${w.port}/healthz`, { signal: AbortSignal.timeout(1000) });
           await res.text();

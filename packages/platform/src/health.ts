@@ -31,7 +31,7 @@ export async function startHealthServer(options: {
   closeConnectionsWithUnreadBodies(app);
   registerHealthRoutes(app, options.metrics);
   const address = await app.listen({ host: options.host ?? listenHostFrom(process.env), port: options.port });
-  options.logger.info(`health and metrics on ${address}`, { event: 'http_listening' });
+  options.logger.info(`health and metrics on ${address}`, { event: 'http_listening', address });
   return {
     address,
     close: async () => {

@@ -77,6 +77,7 @@ export async function startIngestService(deps: {
   const address = await app.listen({ host: deps.host ?? config.listenHost, port: config.port });
   logger.info(`ingest listening on ${address}, consuming ${Subscriptions.ingest.name}`, {
     event: 'started',
+    address,
     services: Object.keys(config.services),
   });
   return {
