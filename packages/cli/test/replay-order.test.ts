@@ -16,7 +16,10 @@ describe('replayOrder', () => {
         controls: evaluatedAt === undefined ? null : { evaluatedAt: t(evaluatedAt) },
       },
     }) as unknown as ExportLine;
-  const progress = (id: string, at: number) => ({ kind: 'progress', at: t(at), id, data: {} }) as unknown as ExportLine;
+  const progress = (id: string, at: number, appliedAt?: number) =>
+    ({ kind: 'progress', at: t(at), id, data: appliedAt === undefined ? {} : { appliedAt: t(appliedAt) } }) as unknown as ExportLine;
+  const deployEvent = (id: string, at: number, appliedAt: number) =>
+    ({ kind: 'deploy-event', at: t(at), id, data: { appliedAt: t(appliedAt) } }) as unknown as ExportLine;
   const ids = (lines: ExportLine[]) => replayOrder(lines).map((l) => l.id);
 
   it('delivers notifications in the order their decisions were evaluated, not the order they came', () => {
@@ -29,6 +32,14 @@ describe('replayOrder', () => {
     expect(ids(lines)).toEqual(['p', 'a', 'dec-a']);
     // Stamped after the evaluation: after it, as in the file.
     expect(ids([notification('a', 1), decision('a', 1, 4), progress('p', 5)])).toEqual(['a', 'dec-a', 'p']);
+  });
+
+  it('puts a report where the decider applied it, when the file says: after a decision it came too late for', () => {
+    // Stamped at 2, before the decision evaluated at 4, but applied at 6: the decision had not seen it.
+    expect(ids([notification('a', 1), progress('p', 2, 6), decision('a', 1, 4)])).toEqual(['a', 'dec-a', 'p']);
+    expect(ids([deployEvent('d', 2, 6), notification('a', 3), decision('a', 3, 4)])).toEqual(['a', 'dec-a', 'd']);
+    // Applied at 3, before the evaluation: first.
+    expect(ids([notification('a', 1), progress('p', 2, 3), decision('a', 1, 4)])).toEqual(['p', 'a', 'dec-a']);
   });
 
   it('keeps the file order on equal times, and reads a decision with no controls at its decision time', () => {

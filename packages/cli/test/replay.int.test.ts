@@ -92,6 +92,9 @@ describe('burnback export and replay', () => {
     expect(header.counts['deploy-event']).toBeGreaterThanOrEqual(1);
     const times = lines.map((l) => l.at);
     expect(times).toEqual([...times].sort());
+    // Each report carries when the decider applied it (the replay's order), never before it was stamped.
+    const reports = lines.flatMap((l) => (l.kind === 'progress' || l.kind === 'deploy-event' ? [l] : []));
+    expect(reports.filter((l) => !(Date.parse(l.data.appliedAt ?? '') >= Date.parse(l.at)))).toEqual([]);
     const decision = lines.find((l) => l.kind === 'decision' && l.data.action === 'rollback');
     expect(decision?.kind === 'decision' && decision.data.evidence).toMatchObject({
       version: 1,

@@ -315,11 +315,17 @@ export const StoredDeployEvent = z.object({
   publishTime: IsoTime,
   attributes: z.record(z.string(), z.string()),
   service: z.string(),
+  /**
+   * When the decider applied it, by its clock (inside the transaction, as a
+   * decision's evaluatedAt): a replay puts it in that order among the decisions.
+   * Absent in records written before it was kept.
+   */
+  appliedAt: IsoTime.optional(),
 });
 export type StoredDeployEvent = z.infer<typeof StoredDeployEvent>;
 
-/** `progressEvents/{eventId}`: a rollback progress event the decider recorded, as it arrived. */
-export const StoredProgressEvent = z.object({ eventId: z.string(), progress: RollbackProgressSchema });
+/** `progressEvents/{eventId}`: a rollback progress event the decider recorded, as it arrived, and when it applied it (as above). */
+export const StoredProgressEvent = z.object({ eventId: z.string(), progress: RollbackProgressSchema, appliedAt: IsoTime.optional() });
 export type StoredProgressEvent = z.infer<typeof StoredProgressEvent>;
 
 /** JSON with object keys sorted at every level: the same value always gives the same bytes. */

@@ -387,9 +387,10 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
  * on it escalates). Idempotent: stages only move forward, the first final one wins.
  */
 export function createProgressHandler(
-  deps: Pick<DeciderDeps, 'db' | 'services' | 'logger' | 'metrics' | 'breakerTurn'>,
+  deps: Pick<DeciderDeps, 'db' | 'services' | 'logger' | 'metrics' | 'breakerTurn' | 'clock'>,
 ): (event: CloudEvent<typeof EventTypes.rollbackProgress>) => Promise<ProgressWrite> {
   const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
+  const clock = deps.clock ?? systemClock;
   return async (cloudEvent) => {
     const progress: RollbackProgress = cloudEvent.data;
     const service = deps.services[progress.service];
@@ -403,14 +404,20 @@ export function createProgressHandler(
     try {
       const turn = releasesBreaker(progress) && deps.breakerTurn ? deps.breakerTurn : <T>(task: () => Promise<T>) => task();
       write = await turn(() =>
-        store.recordProgress(cloudEvent.id, progress, target, (snapshot) => ({
-          state: recordOutcomeOnService(snapshot.state, progress),
-          incident: snapshot.incident ? recordProgressOnIncident(snapshot.incident, progress) : null,
-          target: recordOutcomeOnTarget(snapshot.target, progress),
-          // A real rollback's end takes it out of the breaker's in-flight count.
-          breaker:
-            snapshot.breaker && releasesBreaker(progress) ? releaseOnBreaker(snapshot.breaker, progress.rollbackId) : snapshot.breaker,
-        })),
+        store.recordProgress(
+          cloudEvent.id,
+          progress,
+          target,
+          () => clock.now(),
+          (snapshot) => ({
+            state: recordOutcomeOnService(snapshot.state, progress),
+            incident: snapshot.incident ? recordProgressOnIncident(snapshot.incident, progress) : null,
+            target: recordOutcomeOnTarget(snapshot.target, progress),
+            // A real rollback's end takes it out of the breaker's in-flight count.
+            breaker:
+              snapshot.breaker && releasesBreaker(progress) ? releaseOnBreaker(snapshot.breaker, progress.rollbackId) : snapshot.breaker,
+          }),
+        ),
       );
     } catch (err) {
       throw classifyStoreError(err, 'progress transaction');
@@ -466,7 +473,7 @@ export function createDeployEventHandler(
           a.Action === 'Succeed'
             ? recordServingOnTarget(current, releaseId, since, a.Resource!)
             : recordFailedRolloutOnTarget(current, releaseId, since, a.Resource!),
-        { messageId: message.id, publishTime: since, attributes: { ...a }, service: service.name },
+        { event: { messageId: message.id, publishTime: since, attributes: { ...a }, service: service.name }, now: () => clock.now() },
       );
     } catch (err) {
       throw classifyStoreError(err, 'target transaction');

@@ -69,7 +69,14 @@ export async function startDeciderService(deps: {
     handler: cloudEventHandler([EventTypes.alert], handle),
     onUnexpectedClose: deps.onFatal,
   });
-  const handleProgress = createProgressHandler({ db, services: config.services, logger, metrics, breakerTurn });
+  const handleProgress = createProgressHandler({
+    db,
+    services: config.services,
+    logger,
+    metrics,
+    breakerTurn,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
   const progressSubscriber = startSubscriber({
     pubsub,
     subscription: Subscriptions.deciderProgress.name,

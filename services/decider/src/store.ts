@@ -8,6 +8,7 @@ import {
   ServiceControls,
   type FleetView,
   type StoredDeployEvent,
+  type StoredProgressEvent,
   IncidentRecord,
   OutboxEntry,
   ServiceState,
@@ -181,7 +182,7 @@ export class DecisionStore {
     target: TargetIdentity,
     at: string,
     applyFn: (current: TargetRecord) => TargetRecord,
-    received?: StoredDeployEvent,
+    received?: { event: Omit<StoredDeployEvent, 'appliedAt'>; now: () => Date },
   ): Promise<TargetRecord> {
     return this.db.runTransaction(async (tx: Transaction) => {
       this.onAttempt('target');
@@ -190,7 +191,10 @@ export class DecisionStore {
       const current = doc.exists ? TargetRecord.parse(doc.data()) : initialTargetRecord(target, at);
       const next = applyFn(current);
       if (next !== current) tx.set(ref, toFirestoreData(next));
-      if (received) tx.set(this.db.collection(Collections.deployEvents).doc(received.messageId), toFirestoreData(received));
+      if (received) {
+        const stored: StoredDeployEvent = { ...received.event, appliedAt: received.now().toISOString() };
+        tx.set(this.db.collection(Collections.deployEvents).doc(stored.messageId), toFirestoreData(stored));
+      }
       return next;
     });
   }
@@ -204,6 +208,7 @@ export class DecisionStore {
     eventId: string,
     progress: RollbackProgress,
     target: TargetIdentity,
+    now: () => Date,
     applyFn: (snapshot: {
       state: ServiceState;
       incident: IncidentRecord | null;
@@ -236,8 +241,9 @@ export class DecisionStore {
         // `accepted` alone is not enough: a command whose executor died before `started` is resumed only by its redelivery.
         if (progress.stage !== 'accepted' && commandDoc?.exists && commandDoc.get('confirmedAt') === null)
           tx.update(commandRef, { confirmedAt: progress.at });
-        // As received, for export and replay (a redelivery writes the same document again).
-        tx.set(this.db.collection(Collections.progressEvents).doc(eventId), toFirestoreData({ eventId, progress }));
+        // As received, for export and replay (a redelivery writes it again, with when it was applied again).
+        const stored: StoredProgressEvent = { eventId, progress, appliedAt: now().toISOString() };
+        tx.set(this.db.collection(Collections.progressEvents).doc(eventId), toFirestoreData(stored));
         return write;
       },
       { maxAttempts: 10 },

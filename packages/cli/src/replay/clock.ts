@@ -5,14 +5,14 @@ import type { Clock } from '@burnback/platform';
  * stands at the recorded time of the line being replayed, and the replay moves
  * it to each line's time as it reaches that line. While it stands, whatever the
  * services stamp is stamped with the recording's time, however slow the replay
- * runs. It never runs backwards: a recorded time earlier than what it already
- * reads leaves it where it is.
+ * runs. A move may go back: lines come in the order the recording applied
+ * them, and a report applied after a decision may have been stamped before it.
  *
  * `at` maps a wall-clock time (a Pub/Sub publish time) to the recorded time in
  * force at that moment, so a message published before a move keeps its time.
  */
 export class ReplayClock implements Clock {
-  /** From `wall` on, the clock read `timeline`. Ascending in both. */
+  /** From `wall` on, the clock read `timeline`. Ascending in `wall`. */
   private readonly moves: Array<{ wall: number; timeline: number }> = [];
 
   constructor(
@@ -30,12 +30,9 @@ export class ReplayClock implements Clock {
     return new Date(this.timelineAt(wallTime.getTime()));
   }
 
-  /** From now on the clock reads `time`, or what it reads already if that is later. Returns what it reads. */
-  moveTo(time: Date): Date {
-    const wall = this.wallNow();
-    const timeline = Math.max(time.getTime(), this.timelineAt(wall));
-    this.moves.push({ wall, timeline });
-    return new Date(timeline);
+  /** From now on the clock reads `time`. */
+  moveTo(time: Date): void {
+    this.moves.push({ wall: this.wallNow(), timeline: time.getTime() });
   }
 
   private timelineAt(wall: number): number {

@@ -121,17 +121,20 @@ export function decisionDifferences(recorded: Decision, replayed: Decision): str
 const evaluatedAtOf = (d: Decision): Date => new Date(d.controls?.evaluatedAt ?? d.decidedAt);
 
 /**
- * The order the pipeline met the lines in: a notification when the decider
- * evaluated its decision (notifications received together may be decided in
- * another order than they came, and the decisions read each other's effects),
- * a manual request's decision likewise, and every other line at its recorded
- * time; the file's order breaks ties.
+ * The order the decider met the lines in: a notification when it evaluated its
+ * decision (notifications received together may be decided in another order
+ * than they came, and the decisions read each other's effects), a manual
+ * request's decision likewise, a progress event or Cloud Deploy notification
+ * when it applied it (it may have come late, after a decision evaluated since
+ * it was stamped; a file written before that time was kept: when stamped), and
+ * every other line at its recorded time; the file's order breaks ties.
  */
 export function replayOrder(lines: ExportLine[]): ExportLine[] {
   const firstDecision = new Map<string, Decision>();
   for (const l of lines)
     if (l.kind === 'decision' && !firstDecision.has(l.data.alertEventId)) firstDecision.set(l.data.alertEventId, l.data);
   const keyOf = (line: ExportLine): number => {
+    if (line.kind === 'progress' || line.kind === 'deploy-event') return Date.parse(line.data.appliedAt ?? line.at);
     const decision = line.kind === 'notification' ? firstDecision.get(line.data.id) : line.kind === 'decision' ? line.data : undefined;
     return (decision ? evaluatedAtOf(decision) : new Date(line.at)).getTime();
   };
@@ -280,6 +283,9 @@ export async function replayThroughPipeline(
     // after would race the decider). Only pushed and webhook notifications reach ingest here: none is pulled.
     let receipt = start;
     const receiptClock: Clock = { now: () => receipt, at: () => receipt };
+    // The executor's clock too: it stamps a rollback's outcome with the recorded time, while the decider's stands at
+    // the line it applies (a progress event may have been applied after a decision evaluated since it was stamped).
+    const executorClock = new ReplayClock(start);
     // Burnback's own rollback rollouts wait in gcp-sim until the replay reaches the moment the recording saw them end
     // (their final progress line), so a notification that came while a rollback ran comes while it runs in the replay
     // too. Cloud Deploy's notifications of them are the recorded ones, published by the replay at their recorded time:
@@ -314,7 +320,7 @@ export async function replayThroughPipeline(
       logger,
       pollIntervalMs: 100,
       retry: { retries: 3, minTimeout: 50, maxTimeout: 500 },
-      clock,
+      clock: executorClock,
     });
     closers.unshift(() => executor.close());
     const publisher = new PubSubPublisher(pubsub);
@@ -369,6 +375,7 @@ export async function replayThroughPipeline(
         delivered.add(n.id);
         receipt = new Date(its[0]!.evidence!.alert.receivedAt ?? n.receivedAt);
         clock.moveTo(evaluatedAtOf(its[0]!));
+        executorClock.moveTo(evaluatedAtOf(its[0]!)); // a rollback it orders is taken at once
         if (n.source === 'webhook') {
           const res = await fetch(`${ingest.address}/webhook/error-budget-alert?auth_token=${webhookToken}`, {
             method: 'POST',
@@ -395,6 +402,7 @@ export async function replayThroughPipeline(
         delivered.add(d.alertEventId);
         await setStage(d);
         clock.moveTo(evaluatedAtOf(d));
+        executorClock.moveTo(evaluatedAtOf(d));
         const alert = d.evidence!.alert;
         await publisher.publishEvent(
           Topics.alerts,
@@ -415,7 +423,8 @@ export async function replayThroughPipeline(
         );
       } else if (line.kind === 'progress') {
         const { progress, eventId } = line.data;
-        clock.moveTo(new Date(progress.at));
+        executorClock.moveTo(new Date(progress.at));
+        clock.moveTo(new Date(line.data.appliedAt ?? progress.at));
         const recorded = recordedRollbacks.find((r) => r.rollbackId === progress.rollbackId);
         const rollout = recorded ? rolloutNamed(recorded.command.rolloutId) : undefined;
         const ended = ['succeeded', 'failed', 'superseded'].includes(progress.stage);
