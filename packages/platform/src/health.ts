@@ -35,9 +35,7 @@ export async function startHealthServer(options: {
   return {
     address,
     close: async () => {
-      const { forced } = await closeHttpServer(app, options.closeGraceMs);
-      if (forced)
-        options.logger.warn('health or metrics requests still open at shutdown were cut off', { event: 'http_close_forced', address });
+      await closeHttpServer(app, { logger: options.logger, graceMs: options.closeGraceMs });
     },
   };
 }

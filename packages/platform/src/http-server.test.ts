@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { capturedLogger } from '@burnback/testkit';
 import { closeConnectionsWithUnreadBodies, closeHttpServer } from './http-server.js';
 
 /** A raw client: what it sends is exactly what the test writes, and it never gives up on its own. */
@@ -20,6 +21,10 @@ const until = async (check: () => boolean) => {
 
 describe('HTTP server close', () => {
   let app: FastifyInstance;
+  let log: ReturnType<typeof capturedLogger>;
+  beforeEach(() => {
+    log = capturedLogger('test');
+  });
   afterEach(async () => {
     app.server.closeAllConnections();
     await app.close();
@@ -42,16 +47,21 @@ describe('HTTP server close', () => {
     expect(client.received()).toMatch(/^HTTP\/1\.1 401 /);
     expect(client.received().toLowerCase()).toContain('connection: close');
     await client.ended;
-    expect(await closeHttpServer(app, 60_000)).toEqual({ forced: false });
+    expect(await closeHttpServer(app, { logger: log.logger, graceMs: 60_000 })).toEqual({ forced: false });
   });
 
   it('without it the connection stays open, and close() cuts it after the grace period', async () => {
-    const client = await rawClient(await refusingApp(false));
+    const address = await refusingApp(false);
+    const client = await rawClient(address);
     client.socket.write(halfSentPost);
     await until(() => client.received().includes('\r\n\r\n'));
     expect(client.received().toLowerCase()).toContain('connection: keep-alive');
-    expect(await closeHttpServer(app, 50)).toEqual({ forced: true });
+    const { port } = new URL(address);
+    expect(await closeHttpServer(app, { logger: log.logger, graceMs: 50 })).toEqual({ forced: true });
     await client.ended;
+    expect(log.lines).toEqual([
+      expect.objectContaining({ severity: 'WARNING', event: 'http_close_forced', address: `http://127.0.0.1:${port}` }),
+    ]);
   });
 
   it('a request that completes keeps its connection for the next one', async () => {
@@ -64,7 +74,7 @@ describe('HTTP server close', () => {
     expect(client.received().toLowerCase()).toContain('connection: keep-alive');
     client.socket.end();
     await client.ended;
-    expect(await closeHttpServer(app)).toEqual({ forced: false });
+    expect(await closeHttpServer(app, { logger: log.logger })).toEqual({ forced: false });
   });
 
   it('waits for a request in flight that finishes within the grace period', async () => {
@@ -80,7 +90,7 @@ describe('HTTP server close', () => {
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     const response = fetch(`${address}/slow`).then(async (r) => r.json());
     await started;
-    const closing = closeHttpServer(app, 60_000);
+    const closing = closeHttpServer(app, { logger: log.logger, graceMs: 60_000 });
     finish();
     expect(await response).toEqual({ done: true });
     expect(await closing).toEqual({ forced: false });

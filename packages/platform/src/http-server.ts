@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from './logger.js';
 
 /** How long close() lets requests in flight finish before it cuts their connections. */
 export const HTTP_CLOSE_GRACE_MS = 5_000;
@@ -20,19 +21,26 @@ export function closeConnectionsWithUnreadBodies(app: FastifyInstance): void {
 /**
  * Stops listening and waits for the requests in flight, at most `graceMs`; then
  * closes whatever connections are left (a client that never finishes its
- * request). Shutdown has a deadline (Cloud Run: 10 s after SIGTERM) and the
- * subscriptions still have to drain after the HTTP server.
+ * request), and says so in the log (`http_close_forced`). Shutdown has a
+ * deadline (Cloud Run: 10 s after SIGTERM) and the subscriptions still have to
+ * drain after the HTTP server.
  */
-export async function closeHttpServer(app: FastifyInstance, graceMs = HTTP_CLOSE_GRACE_MS): Promise<{ forced: boolean }> {
+export async function closeHttpServer(app: FastifyInstance, options: { logger: Logger; graceMs?: number }): Promise<{ forced: boolean }> {
+  const bound = app.server.address();
+  const address =
+    bound !== null && typeof bound === 'object'
+      ? `http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`
+      : bound;
   let forced = false;
   const timer = setTimeout(() => {
     forced = true;
     app.server.closeAllConnections();
-  }, graceMs);
+  }, options.graceMs ?? HTTP_CLOSE_GRACE_MS);
   try {
     await app.close();
   } finally {
     clearTimeout(timer);
   }
+  if (forced) options.logger.warn('HTTP requests still open at shutdown were cut off', { event: 'http_close_forced', address });
   return { forced };
 }

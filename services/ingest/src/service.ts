@@ -84,8 +84,7 @@ export async function startIngestService(deps: {
     app,
     address,
     async close() {
-      const { forced } = await closeHttpServer(app);
-      if (forced) logger.warn('HTTP requests still open at shutdown were cut off', { event: 'http_close_forced' });
+      await closeHttpServer(app, { logger });
       await subscriber.close();
       await publisher.close();
     },
