@@ -1,19 +1,6 @@
-import { connect, type Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { capturedLogger } from '@burnback/testkit';
+import { capturedLogger, rawHttpClient, waitFor } from '@burnback/testkit';
 import { closeConnectionsWithUnreadBodies, closeHttpServer } from './http-server.js';
-
-/** A raw client: what it sends is exactly what the test writes, and it never gives up on its own. */
-async function rawClient(address: string): Promise<{ socket: Socket; received: () => string; ended: Promise<void> }> {
-  const { hostname, port } = new URL(address);
-  const socket = connect(Number(port), hostname);
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  let text = '';
-  socket.on('data', (b: Buffer) => (text += b.toString('latin1')));
-  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  socket.on('error', () => undefined);
-  return { socket, received: () => text, ended };
-}
 
 const until = async (check: () => boolean) => {
   while (!check()) await new Promise((resolve) => setImmediate(resolve));
@@ -41,7 +28,7 @@ describe('HTTP server close', () => {
   const halfSentPost = 'POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-length: 1000000\r\n\r\n' + 'x'.repeat(1000);
 
   it('a refusal before the body is read closes the connection, so close() does not wait for the rest of the body', async () => {
-    const client = await rawClient(await refusingApp(true));
+    const client = await rawHttpClient(await refusingApp(true));
     client.socket.write(halfSentPost);
     await until(() => client.received().includes('\r\n\r\n'));
     expect(client.received()).toMatch(/^HTTP\/1\.1 401 /);
@@ -52,13 +39,14 @@ describe('HTTP server close', () => {
 
   it('without it the connection stays open, and close() cuts it after the grace period', async () => {
     const address = await refusingApp(false);
-    const client = await rawClient(address);
+    const client = await rawHttpClient(address);
     client.socket.write(halfSentPost);
     await until(() => client.received().includes('\r\n\r\n'));
     expect(client.received().toLowerCase()).toContain('connection: keep-alive');
     const { port } = new URL(address);
     expect(await closeHttpServer(app, { logger: log.logger, graceMs: 50 })).toEqual({ forced: true });
     await client.ended;
+    await waitFor(() => log.lines.length > 0, { what: 'the forced close to be logged' });
     expect(log.lines).toEqual([
       expect.objectContaining({ severity: 'WARNING', event: 'http_close_forced', address: `http://127.0.0.1:${port}` }),
     ]);
@@ -68,7 +56,7 @@ describe('HTTP server close', () => {
     app = Fastify({ logger: false });
     closeConnectionsWithUnreadBodies(app);
     app.post('/webhook', async () => ({ ok: true }));
-    const client = await rawClient(await app.listen({ host: '127.0.0.1', port: 0 }));
+    const client = await rawHttpClient(await app.listen({ host: '127.0.0.1', port: 0 }));
     client.socket.write('POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}');
     await until(() => client.received().includes('{"ok":true}'));
     expect(client.received().toLowerCase()).toContain('connection: keep-alive');

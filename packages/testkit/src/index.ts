@@ -7,3 +7,4 @@ export * from './fixtures.js';
 export * from './environment.js';
 export * from './random.js';
 export * from './logs.js';
+export * from './raw-http.js';
