@@ -70,9 +70,8 @@ export function sameJson(a: unknown, b: unknown): boolean {
  * the first place down each branch, in key order; `undefined` members count as absent.
  */
 export function jsonDifferences(a: unknown, b: unknown, path = ''): string[] {
-  if (sameJson(a, b)) return [];
   const bothObjects = a !== null && b !== null && typeof a === 'object' && typeof b === 'object';
-  if (!bothObjects || Array.isArray(a) !== Array.isArray(b)) return [path || '(the whole value)'];
+  if (!bothObjects || Array.isArray(a) !== Array.isArray(b)) return sameJson(a, b) ? [] : [path || '(the whole value)'];
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;
   const keys = [...new Set([...Object.keys(ao), ...Object.keys(bo)])].sort((x, y) =>

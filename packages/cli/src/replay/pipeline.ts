@@ -23,7 +23,6 @@ import {
   PubSubPublisher,
   silentLogger,
   toFirestoreData,
-  type Clock,
   type Config,
   type Logger,
   type MonitoringPort,
@@ -280,9 +279,8 @@ export async function replayThroughPipeline(
     // Ingest stamps a notification's receipt, the decider its evaluation a little later: ingest reads a clock of its own,
     // set to the recorded receipt of the notification going in (receipts of notifications pulled at once need not be in
     // file order), so the decider's can stand at the recorded evaluation before the notification goes in (moving it
-    // after would race the decider). Only pushed and webhook notifications reach ingest here: none is pulled.
-    let receipt = start;
-    const receiptClock: Clock = { now: () => receipt, at: () => receipt };
+    // after would race the decider).
+    const receiptClock = new ReplayClock(start);
     // The executor's clock too: it stamps a rollback's outcome with the recorded time, while the decider's stands at
     // the line it applies (a progress event may have been applied after a decision evaluated since it was stamped).
     const executorClock = new ReplayClock(start);
@@ -373,9 +371,10 @@ export async function replayThroughPipeline(
         if (n.source === 'manual' || its.length === 0) continue; // a manual request goes at its decision; nothing to wait for otherwise
         await setStage(its[0]!);
         delivered.add(n.id);
-        receipt = new Date(its[0]!.evidence!.alert.receivedAt ?? n.receivedAt);
-        clock.moveTo(evaluatedAtOf(its[0]!));
-        executorClock.moveTo(evaluatedAtOf(its[0]!)); // a rollback it orders is taken at once
+        receiptClock.moveTo(new Date(its[0]!.evidence!.alert.receivedAt ?? n.receivedAt));
+        const evaluatedAt = evaluatedAtOf(its[0]!);
+        clock.moveTo(evaluatedAt);
+        executorClock.moveTo(evaluatedAt); // a rollback it orders is taken at once
         if (n.source === 'webhook') {
           const res = await fetch(`${ingest.address}/webhook/error-budget-alert?auth_token=${webhookToken}`, {
             method: 'POST',
@@ -401,8 +400,9 @@ export async function replayThroughPipeline(
         // A manual request (or a notification the file does not hold): the event ingest published, as it was.
         delivered.add(d.alertEventId);
         await setStage(d);
-        clock.moveTo(evaluatedAtOf(d));
-        executorClock.moveTo(evaluatedAtOf(d));
+        const evaluatedAt = evaluatedAtOf(d);
+        clock.moveTo(evaluatedAt);
+        executorClock.moveTo(evaluatedAt);
         const alert = d.evidence!.alert;
         await publisher.publishEvent(
           Topics.alerts,
