@@ -74,6 +74,7 @@ export async function startExecutorService(deps: {
   const publisher = new PubSubPublisher(pubsub);
   const store = new RollbackStore(db);
   const deploy = new CloudDeployPort(deps.deployClient);
+  const now = () => deps.clock?.now() ?? new Date();
   const shared = {
     store,
     deploy,
@@ -84,7 +85,7 @@ export async function startExecutorService(deps: {
     ...(deps.maxPollIntervalMs !== undefined ? { maxPollIntervalMs: deps.maxPollIntervalMs } : {}),
     ...(deps.maxTrackingMs !== undefined ? { maxTrackingMs: deps.maxTrackingMs } : {}),
     ...(deps.retry ? { retry: deps.retry } : {}),
-    ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
+    now,
     ...(deps.crash ? { crash: deps.crash } : {}),
   };
   const tracker = startRolloutTracker({ ...shared, ...deps.tracker });
@@ -106,7 +107,7 @@ export async function startExecutorService(deps: {
     deadLetter: publisher,
     logger,
     metrics,
-    handler: createDeployEventHandler({ store, logger, onNudged: () => tracker.wake() }),
+    handler: createDeployEventHandler({ store, logger, now, onNudged: () => tracker.wake() }),
     onUnexpectedClose: (error) =>
       logger.error(
         `${Subscriptions.executorDeployEvents.name} closed: rollout endings are now noticed on the tracker's own looks only (${error.message})`,
@@ -115,7 +116,6 @@ export async function startExecutorService(deps: {
   });
   logger.info(`executor consuming ${Subscriptions.executor.name} and ${Subscriptions.executorDeployEvents.name}`, { event: 'started' });
   const health = await startHealthServer({ port: deps.port, metrics, logger });
-  const now = () => deps.clock?.now() ?? new Date();
   return {
     address: health.address,
     async lookNow(rollbackId) {
