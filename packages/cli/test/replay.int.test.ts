@@ -33,8 +33,8 @@ describe('burnback export and replay', () => {
     // The second burn must be judged knowing that production serves rel-001 by Burnback's hand (the ping-pong refusal
     // this file replays). Progress and Cloud Deploy's notifications arrive on different subscriptions and on a loaded
     // machine either may be retried seconds later; judged before that, the burn rightly escalates on low confidence.
-    // Both reports are in before it: a report applied after a decision but stamped before it is the one order a file
-    // cannot tell, and this recording is one the pipeline must reproduce exactly.
+    // Both reports are in before it, so in every run the burn is judged on a target whose serving release and its
+    // time came from both (the recorded appliedAt lets a replay reproduce either order; this test fixes one).
     await waitFor(
       async () =>
         (await p.env.db.collection(Collections.targets).get()).docs.some((d) => {
