@@ -47,8 +47,10 @@ export default tseslint.config(
   restrict(['packages/platform/src/**'], ours('contracts')),
   restrict(['packages/gcp-sim/src/**'], ours('contracts')),
   restrict(['packages/testkit/src/**'], ours('contracts', 'platform', 'gcp-sim')),
-  restrict(['services/ingest/src/**', 'services/executor/src/**'], ours('contracts', 'platform')),
-  restrict(['services/decider/src/**'], ours('contracts', 'platform', 'policy')),
+  restrict(['services/ingest/src/**'], ours('contracts', 'platform')),
+  // The decider decides with the policy; the executor reads Cloud Deploy's history with the same pure functions
+  // (which release serves, which one to return to), so the two can never disagree on what serves.
+  restrict(['services/decider/src/**', 'services/executor/src/**'], ours('contracts', 'platform', 'policy')),
   {
     // Decisions are a pure function of (state, event): no I/O, no clock, no environment.
     files: ['packages/policy/src/**'],

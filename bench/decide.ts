@@ -19,8 +19,27 @@ import {
   recordOutcomeOnService,
   recordOutcomeOnTarget,
   recordProgressOnIncident,
-  recordServingOnTarget,
+  servingOf,
+  withSpan,
 } from '@burnback/policy';
+
+/**
+ * The target once `releaseId` started deploying there at `at` (its rollout's first deploy job), as the decider
+ * records it from Cloud Deploy's history: one span more on the timeline, what serves derived from it.
+ */
+export function deployedOn(target: TargetRecord, releaseId: string, at: string, rollout: string): TargetRecord {
+  const timeline = withSpan(target.timeline, {
+    releaseId,
+    rollout,
+    from: at,
+    stoppedAt: null,
+    state: 'SUCCEEDED',
+    phase: null,
+    rollback: false,
+    burnedAt: null,
+  });
+  return { ...target, timeline, ...servingOf(timeline), historyReadAt: at, updatedAt: at };
+}
 
 /**
  * decide() over a generated history, folded as the decider folds it (the same
@@ -123,7 +142,7 @@ export function foldHistory(history: Iterable<HistoryEvent>): World {
     const now = event.kind === 'alert' ? event.alert.observedAt : event.kind === 'deploy' ? event.at : event.progress.at;
     while (pending.length > 0 && pending[0]!.at <= now) progress(pending.shift()!);
     if (event.kind === 'deploy') {
-      world.targets.set(event.service, recordServingOnTarget(targetOf(event.service, event.at), event.releaseId, event.at, event.rollout));
+      world.targets.set(event.service, deployedOn(targetOf(event.service, event.at), event.releaseId, event.at, event.rollout));
       continue;
     }
     if (event.kind === 'progress') {

@@ -10,16 +10,8 @@ import {
   type TargetRecord,
 } from '@burnback/contracts';
 import { sameJson, type ExportLine } from '@burnback/cli';
-import {
-  applyDecision,
-  applyIncident,
-  decide,
-  initialServiceState,
-  initialTargetRecord,
-  recordBurnOnTarget,
-  recordServingOnTarget,
-} from '@burnback/policy';
-import { generateHistory } from './decide.js';
+import { applyDecision, applyIncident, decide, initialServiceState, initialTargetRecord, recordBurnOnTarget } from '@burnback/policy';
+import { deployedOn, generateHistory } from './decide.js';
 
 /**
  * An export's decision lines, as the decider would have recorded them for the
@@ -41,7 +33,7 @@ export function recordedExport(count: number, services: number): ExportLine[] {
           { project: 'bench', region: 'us-central1', pipeline: `${event.service}-pipeline`, target: 'production' },
           event.at,
         );
-      targets.set(event.service, recordServingOnTarget(t, event.releaseId, event.at, event.rollout));
+      targets.set(event.service, deployedOn(t, event.releaseId, event.at, event.rollout));
       continue;
     }
     if (event.kind !== 'alert') continue;
@@ -71,6 +63,8 @@ export function recordedExport(count: number, services: number): ExportLine[] {
       monitoring: null,
       controls: { pause: null, acknowledgement: null, evaluatedAt: null },
       fleet: null,
+      redecisionOf: null,
+      redecideAt: null,
       evidence: {
         version: EVIDENCE_VERSION,
         alert,

@@ -233,8 +233,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await waitUntil('every worker to answer its health check', () => supervisor!.healthy(), 90_000);
     phase(`workers up: ${supervisor.names().join(', ')} (logs in ${logDir})`);
 
-    // The seeded releases were shipped before Burnback listened: gcp-sim announces them, the decider records them.
-    await sim.deploy.announceServing();
+    // The seeded releases were shipped before Burnback listened: the deciders read what serves from Cloud Deploy at start.
     const servingSince = await waitUntil(
       'the decider to record what serves each target',
       async () => {

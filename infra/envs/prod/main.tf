@@ -61,6 +61,7 @@ module "delivery_pipeline" {
   releasers                    = var.releasers
 
   rollback_operator = module.identities.members["executor"]
+  history_reader    = module.identities.members["decider"]
   operations_topic  = module.pubsub.topic_ids["clouddeploy-operations"]
   approvals_topic   = module.pubsub.topic_ids["clouddeploy-approvals"]
 

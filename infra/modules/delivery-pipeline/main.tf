@@ -196,6 +196,19 @@ resource "google_service_account_iam_member" "rollback_operator_acts_as_runtime"
   member             = var.rollback_operator
 }
 
+# --- Burnback's decider: read the history, nothing else ------------------------------
+
+# Viewer on this pipeline: the decider reads its rollouts (ListRollouts,
+# GetRollout) and releases to know what serves each target since when. It never
+# changes anything in Cloud Deploy.
+resource "google_clouddeploy_delivery_pipeline_iam_member" "history_reader" {
+  project  = var.project_id
+  location = var.region
+  name     = google_clouddeploy_delivery_pipeline.pipeline.name
+  role     = "roles/clouddeploy.viewer"
+  member   = var.history_reader
+}
+
 # --- Cloud Deploy's own notifications ----------------------------------------------
 
 # Cloud Deploy publishes operation notifications to the project's topic named

@@ -66,6 +66,11 @@ variable "rollback_operator" {
   type        = string
 }
 
+variable "history_reader" {
+  description = "IAM member allowed to read the pipeline's releases and rollouts (Burnback's decider, serviceAccount:<email>): what serves each target comes from Cloud Deploy's history."
+  type        = string
+}
+
 variable "rollback_targets" {
   description = "Targets the rollback operator may roll back (staging and/or production)."
   type        = list(string)

@@ -20,3 +20,37 @@ resource "google_firestore_database" "default" {
   # audit trail; delete it by hand if you really mean it.
   deletion_policy = "ABANDON"
 }
+
+# The outbox relay's two queries: unsent entries oldest first, and commands sent
+# but not yet confirmed, oldest send first (platform/src/outbox.ts). An equality
+# on one field ordered by another needs a composite index; every other query
+# Burnback makes is on one field (single-field indexes, which Firestore keeps).
+resource "google_firestore_index" "outbox_unsent" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "outbox"
+
+  fields {
+    field_path = "sentAt"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "createdAt"
+    order      = "ASCENDING"
+  }
+}
+
+resource "google_firestore_index" "outbox_unconfirmed" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "outbox"
+
+  fields {
+    field_path = "confirmedAt"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "sentAt"
+    order      = "ASCENDING"
+  }
+}

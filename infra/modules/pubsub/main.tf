@@ -28,6 +28,7 @@ locals {
     "burnback-alerts/ingest"        = { topic = "burnback-alerts", who = "ingest" }
     "burnback-commands/decider"     = { topic = "burnback-commands", who = "decider" }
     "burnback-progress/executor"    = { topic = "burnback-progress", who = "executor" }
+    "burnback-progress/decider"     = { topic = "burnback-progress", who = "decider" }
     "burnback-decisions/decider"    = { topic = "burnback-decisions", who = "decider" }
     "burnback-dead-letter/ingest"   = { topic = "burnback-dead-letter", who = "ingest" }
     "burnback-dead-letter/decider"  = { topic = "burnback-dead-letter", who = "decider" }

@@ -265,10 +265,6 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       children.set(service, spawnService(service, { ...baseEnv, PORT: String(ports[service]) }, opts));
     }
     await Promise.all(SERVICES.map((s) => waitForHealth(`http://127.0.0.1:${ports[s]}/healthz`, children.get(s)!)));
-    // The seeded releases were shipped before Burnback listened: gcp-sim announces what serves each target,
-    // so the decider can blame a burn on the serving release (a burn before any known rollout escalates).
-    const announced = await sim.deploy.announceServing();
-    log(`gcp-sim announced what serves ${announced} target(s) on clouddeploy-operations`);
 
     const crashed = new Promise<{ service: ServiceName; code: number | null }>((resolveCrash) => {
       for (const [service, child] of children) child.once('exit', (code) => resolveCrash({ service, code }));

@@ -100,7 +100,7 @@ describe('npm start (burnback dev)', () => {
       (stdout) => {
         expect(stdout).toMatch(/\(api-backend; run [0-9a-f]+, since /);
         expect(stdout).toMatch(
-          /decision ROLLBACK on burn: roll back: error ratio 2\.5 % exceeds the threshold of 1 %; caused by rel-002 \(confidence 0\.85\)/,
+          /decision ROLLBACK on burn: roll back: error ratio 2\.5 % exceeds the threshold of 1 %; caused by rel-002 \(confidence 0\.925\)/,
         );
         expect(stdout).toMatch(/rollback of burn succeeded: production rolled back to rel-001 \(rollout burnback-rb-[0-9a-f]+ SUCCEEDED\)/);
       },

@@ -10,7 +10,14 @@ import {
   type RollbackRecord,
 } from '@burnback/contracts';
 import { GcpSimControl, servicesFromConfigFile, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
-import { createDeployClient, createMetrics, PubSubPublisher, type Config } from '@burnback/platform';
+import {
+  CloudDeployHistory,
+  createDeployClient,
+  createMetrics,
+  createMonitoringClient,
+  PubSubPublisher,
+  type Config,
+} from '@burnback/platform';
 import {
   createTestEnvironment,
   LOCAL_CONFIG_PATH,
@@ -41,14 +48,19 @@ export interface Pipeline {
   deployClient: CloudDeployClient;
   ingest: IngestService;
   decider: DeciderService;
-  executor: ExecutorService;
+  /** The executor now running (null while stopped). */
+  executor: ExecutorService | null;
+  /** Starts the executor (again): commands published meanwhile wait in its subscription until then. */
+  startExecutor(): Promise<ExecutorService>;
+  /** Stops the executor: commands wait in its subscription until startExecutor. */
+  stopExecutor(): Promise<void>;
   publisher: PubSubPublisher;
   progress: TopicTap;
   deadLetters: TopicTap;
   /**
    * Options for testkit's incident fixtures: this test's project, and a start
-   * time after the seeded releases were announced as serving (an incident that
-   * started before the serving release blames something else and escalates).
+   * time after the seeded releases began serving (an incident that started
+   * before the serving release blames something else and escalates).
    */
   fixture: Required<Pick<IncidentFixtureOptions, 'projectId' | 'startedAt'>>;
   /** What reached burnback-dead-letter, without drain()'s markers. */
@@ -75,6 +87,10 @@ export async function startPipeline(
   options: {
     rolloutStepMs?: number;
     /** Extra environment for loadConfig, e.g. a BURNBACK_CONFIG of the test's own. */ env?: Record<string, string>;
+    /** Start the executor with the rest (default); false: the test starts it (commands wait meanwhile). */
+    executor?: boolean;
+    /** gcp-sim's Cloud Monitoring sample interval, when a test moves burn rates within seconds. */
+    monitoringSampleSeconds?: number;
   } = {},
 ): Promise<Pipeline> {
   const env = await createTestEnvironment(suite);
@@ -97,6 +113,7 @@ export async function startPipeline(
     ...options.env,
   });
   const deployClient = createDeployClient(config);
+  const monitoring = createMonitoringClient({ projectId: env.projectId, cloudMonitoringEndpoint: sim.address }, { timeoutMs: 3000 });
   const progress = await tapTopic(env.pubsub, Topics.progress);
   const deadLetters = await tapTopic(env.pubsub, Topics.deadLetter);
   const ingestMetrics = createMetrics('ingest');
@@ -108,18 +125,31 @@ export async function startPipeline(
     host: '127.0.0.1',
     metrics: ingestMetrics,
   });
-  const decider = await startDeciderService({ config, pubsub: env.pubsub, db: env.db, logger: env.logger, relayIntervalMs: 0 });
-  const executor = await startExecutorService({
+  const decider = await startDeciderService({
+    config,
     pubsub: env.pubsub,
     db: env.db,
-    deployClient,
     logger: env.logger,
-    pollIntervalMs: 50,
-    retry: { retries: 3, minTimeout: 20, maxTimeout: 100 },
+    relayIntervalMs: 0,
+    deploy: new CloudDeployHistory(deployClient),
+    // Cloud Monitoring is gcp-sim's, for the services that name their SLO.
+    monitoring,
+    redecisions: { idleSweepMs: 500 },
   });
+  const newExecutor = () =>
+    startExecutorService({
+      pubsub: env.pubsub,
+      db: env.db,
+      deployClient,
+      logger: env.logger,
+      pollIntervalMs: 50,
+      retry: { retries: 3, minTimeout: 20, maxTimeout: 100 },
+      services: config.services,
+    });
+  let executor: ExecutorService | null = options.executor === false ? null : await newExecutor();
   const publisher = new PubSubPublisher(env.pubsub);
-  // What serves each target was shipped before the test: gcp-sim announces it, and the decider records it.
-  await sim.deploy.announceServing();
+  // What serves each target was shipped before the test: the decider read it from Cloud Deploy at start.
+  await decider.ready;
   const servingSince = await waitFor(
     async () => {
       const docs = (await env.db.collection(Collections.targets).get()).docs.map((d) => TargetRecord.parse(d.data()));
@@ -153,7 +183,17 @@ export async function startPipeline(
     deployClient,
     ingest,
     decider,
-    executor,
+    get executor() {
+      return executor;
+    },
+    async startExecutor() {
+      if (!executor) executor = await newExecutor();
+      return executor;
+    },
+    async stopExecutor() {
+      await executor?.close();
+      executor = null;
+    },
     publisher,
     progress,
     deadLetters,
@@ -192,11 +232,12 @@ export async function startPipeline(
       const steps: Array<[string, () => Promise<unknown>]> = [
         ['ingest', () => ingest.close()],
         ['decider', () => decider.close()],
-        ['executor', () => executor.close()],
+        ['executor', async () => executor?.close()],
         ['progress tap', () => progress.close()],
         ['dead-letter tap', () => deadLetters.close()],
         ['publisher', () => publisher.close()],
         ['Cloud Deploy client', () => deployClient.close()],
+        ['Cloud Monitoring client', () => monitoring.close()],
         ['gcp-sim', () => sim.stop()],
         ['test environment', () => env.close()],
       ];

@@ -105,8 +105,8 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
 
   it('a CPU alert on the service is recorded as ignore with its reason, and a burn that began before the serving release escalates', async () => {
     await p.notify(cpuUtilisationIncident({ ...p.fixture, incidentId: '0.cpu' }));
-    // The burn started an hour before rel-002 was announced as serving: it blames something else.
-    await p.notify(openIncident({ ...p.fixture, incidentId: '0.before', startedAt: p.fixture.startedAt - 3600 }));
+    // The burn started ten minutes before rel-002's first deploy job: it blames something else.
+    await p.notify(openIncident({ ...p.fixture, incidentId: '0.before', startedAt: p.fixture.startedAt - 600 }));
     const decisions = await waitFor(
       async () => {
         const d = await p.decisions();

@@ -37,6 +37,8 @@ function recorded(incidentId: string, minutes: number, state = initialServiceSta
     monitoring: null,
     controls: { pause: null, acknowledgement: null, evaluatedAt: null },
     fleet: null,
+    redecisionOf: null,
+    redecideAt: null,
     evidence: {
       version: EVIDENCE_VERSION,
       alert,

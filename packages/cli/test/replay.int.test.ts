@@ -42,7 +42,9 @@ describe('burnback export and replay', () => {
           return (
             t.target === 'production' &&
             t.returnedTo?.rollbackId === rollback.rollbackId &&
-            t.lastRollout?.rollout.endsWith(`/rollouts/${rollback.command.rolloutId}`) === true
+            t.serving?.rollout?.endsWith(`/rollouts/${rollback.command.rolloutId}`) === true &&
+            t.historyReadAt !== null &&
+            t.timeline.some((s) => s.rollout.endsWith(`/rollouts/${rollback.command.rolloutId}`) && s.state === 'SUCCEEDED')
           );
         })
           ? true

@@ -53,7 +53,7 @@ describe('burnback status and decisions', () => {
     await waitFor(async () => (await p.rollbacks()).some((r) => r.status === 'started'), { what: 'the rollback to start' });
     const during = await status();
     expect(during.inFlight).toMatchObject({ status: 'started', releaseId: 'rel-001' });
-    expect(during.lastDecision).toMatchObject({ action: 'rollback', confidence: 0.85 });
+    expect(during.lastDecision).toMatchObject({ action: 'rollback', confidence: 0.925 });
     expect(during.lastDecision!.reason).toMatch(/^roll back: error ratio 2\.5 % exceeds the threshold of 1 %; caused by rel-002/);
     const held = p.sim.deploy.listRollouts().filter((r) => r.name.endsWith(rollout));
     expect(held).toHaveLength(1);
@@ -90,8 +90,8 @@ describe('burnback status and decisions', () => {
     const text = await cli('decisions');
     expect(text).toContain('api-backend  ROLLBACK  incident 0.status');
     expect(text).toContain('✓ enabled, ✓ incident-open, ✓ error-ratio');
-    expect(text).toContain('confidence 0.85 (cause rel-002)');
-    expect(JSON.parse(await cli('decisions', '--json', '--service', 'billing'))).toEqual({ decisions: [] });
+    expect(text).toContain('confidence 0.925 (cause rel-002)');
+    expect(JSON.parse(await cli('decisions', '--json', '--service', 'billing'))).toEqual({ decisions: [], pending: [] });
     await expect(cli('decisions', '--since', 'yesterday')).rejects.toMatchObject({ code: 2 });
   }, 60_000);
 
@@ -107,7 +107,7 @@ describe('burnback status and decisions', () => {
       status: 'succeeded',
       releases: { from: 'rel-002', to: 'rel-001' },
       rollout: { state: 'SUCCEEDED' },
-      decision: { action: 'rollback', confidence: { value: 0.85 }, cause: { releaseId: 'rel-002' } },
+      decision: { action: 'rollback', confidence: { value: 0.925 }, cause: { releaseId: 'rel-002' } },
     });
     const stages = (byRollback.timeline as Array<{ stage: string }>).map((t) => t.stage);
     expect(stages[0]).toBe('decided: rollback');

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { createHash } from 'node:crypto';
-import { AlertEvent, ProgressStage, RollbackCommand, RollbackProgress as RollbackProgressSchema } from './events.js';
+import { AlertEvent, ProgressStage, RedecisionTrigger, RollbackCommand, RollbackProgress as RollbackProgressSchema } from './events.js';
+import { HistoryRollout } from './deploy-history.js';
 import { PolicySettings } from './policy-settings.js';
 import { EventTypes } from './names.js';
 
@@ -214,16 +215,56 @@ export const IncidentRecord = z.object({
   decisionIds: z.array(z.string()),
   /** The incident's one rollback, once ordered, and how far it got (from burnback-progress). */
   rollback: IncidentRollback.nullable().default(null),
+  /**
+   * Rollbacks of this incident that were superseded before they rolled anything
+   * back (the world changed between decision and command): the next rollback of
+   * the incident is attempt `supersededRollbacks.length` (ids.ts, rollbackIdFor).
+   */
+  supersededRollbacks: z.array(z.string()).default([]),
+  /** Since when Cloud Monitoring could not answer for this incident (null once it answered): the retry window counts from it. */
+  monitoringUnavailableSince: IsoTime.nullable().default(null),
 });
 export type IncidentRecord = z.infer<typeof IncidentRecord>;
 
-/** A release serving a target: since when, and when a burn on it was first seen (incident start), if ever. */
+/**
+ * A release serving a target: since when (the start of its rollout's first
+ * deploy job there), and when a burn on it was first seen (incident start), if
+ * ever; the rollout that put it there (the newest, when the release was
+ * redeployed) and, while that rollout is in a canary phase, the phase.
+ */
 export const ServingRelease = z.object({
   releaseId: z.string(),
   since: IsoTime,
   burnedAt: IsoTime.nullable().default(null),
+  /** Full rollout name; null in records written before it was kept. */
+  rollout: z.string().nullable().default(null),
+  /** The phase the rollout is in while it has not finished (`canary-25`), else null. */
+  phase: z.string().nullable().default(null),
 });
 export type ServingRelease = z.infer<typeof ServingRelease>;
+
+/**
+ * One stretch of a target's serving history, from Cloud Deploy's rollouts: a
+ * release serves from its rollout's first deploy job until a newer release's
+ * first deploy job, and stops earlier when its rollout is cancelled (then the
+ * release before it serves again). A redeploy of the serving release extends
+ * its span. `burnedAt` is Burnback's own: when a burn on it was first seen.
+ */
+export const ServingSpan = z.object({
+  releaseId: z.string(),
+  /** The newest rollout of the span (a redeploy replaces it; `from` stays). */
+  rollout: z.string(),
+  from: IsoTime,
+  /** When its rollout was cancelled or halted after deploying (null while it may serve). */
+  stoppedAt: IsoTime.nullable(),
+  /** The rollout's state and, when it has not finished, the phase it is in. */
+  state: z.string(),
+  phase: z.string().nullable(),
+  /** A Burnback rollback (or anyone's): the rollout rolled another back. */
+  rollback: z.boolean(),
+  burnedAt: IsoTime.nullable().default(null),
+});
+export type ServingSpan = z.infer<typeof ServingSpan>;
 
 /** The four factors of a decision's confidence that the burn is the serving release's fault. */
 export const ConfidenceFactorNames = {
@@ -277,8 +318,14 @@ export const MonitoringCheck = z.discriminatedUnion('status', [
     shortWindowSeconds: z.number().positive(),
     threshold: z.number().positive(),
     error: z.string(),
-    /** The service's onMonitoringUnavailable. */
-    onUnavailable: z.enum(['hold', 'decide-without']),
+    /** The service's onMonitoringUnavailable: what applies once Cloud Monitoring has been asked for long enough. */
+    onUnavailable: z.enum(['escalate', 'hold', 'decide-without']),
+    /**
+     * Since when Cloud Monitoring has not answered for this incident: until
+     * policy.monitoringRetryMinutes after it, the decision holds and asks again.
+     * Absent in decisions recorded before the retry existed (then onUnavailable applied at once).
+     */
+    since: IsoTime.optional(),
   }),
 ]);
 export type MonitoringCheck = z.infer<typeof MonitoringCheck>;
@@ -298,13 +345,18 @@ export const TargetRecord = z.object({
   quarantined: z.array(z.object({ releaseId: z.string(), rollbackId: z.string(), incidentId: z.string(), at: IsoTime })).default([]),
   returnedTo: z.object({ releaseId: z.string(), rollbackId: z.string(), incidentId: z.string(), at: IsoTime }).nullable().default(null),
   serving: ServingRelease.nullable().default(null),
-  /** The release that served before `serving` (from Cloud Deploy's notifications), and until when. */
+  /** The release that served before `serving`, and until when. */
   previous: ServingRelease.extend({ until: IsoTime }).nullable().default(null),
-  /** The latest rollout to the target Cloud Deploy reported, and how it went. */
-  lastRollout: z
-    .object({ releaseId: z.string(), rollout: z.string(), outcome: z.enum(['succeeded', 'failed']), at: IsoTime })
-    .nullable()
-    .default(null),
+  /**
+   * The target's serving history, oldest first and bounded (policy's
+   * TIMELINE_KEPT): what `serving` and `previous` are derived from, rebuilt from
+   * Cloud Deploy's rollouts whenever one of its notifications arrives.
+   */
+  timeline: z.array(ServingSpan).default([]),
+  /** The target's newest rollout in any state when the history was read (it may wait for approval, or be queued). */
+  latestRollout: z.object({ name: z.string(), releaseId: z.string(), state: z.string() }).nullable().default(null),
+  /** When the Cloud Deploy history behind `timeline` was read (the decider's clock); a read older than this changes nothing. */
+  historyReadAt: IsoTime.nullable().default(null),
   updatedAt: IsoTime,
 });
 export type TargetRecord = z.infer<typeof TargetRecord>;
@@ -315,6 +367,12 @@ export const StoredDeployEvent = z.object({
   publishTime: IsoTime,
   attributes: z.record(z.string(), z.string()),
   service: z.string(),
+  /**
+   * The target's rollouts as the decider read them from Cloud Deploy for this
+   * notification (newest first, bounded): a replay answers the decider's read
+   * with them. Absent in records written before the history was read.
+   */
+  read: z.array(HistoryRollout).optional(),
   /**
    * When the decider applied it, by its clock (inside the transaction, as a
    * decision's evaluatedAt): a replay puts it in that order among the decisions.
@@ -327,6 +385,36 @@ export type StoredDeployEvent = z.infer<typeof StoredDeployEvent>;
 /** `progressEvents/{eventId}`: a rollback progress event the decider recorded, as it arrived, and when it applied it (as above). */
 export const StoredProgressEvent = z.object({ eventId: z.string(), progress: RollbackProgressSchema, appliedAt: IsoTime.optional() });
 export type StoredProgressEvent = z.infer<typeof StoredProgressEvent>;
+
+/** When an incident will be decided again, the rule whose cause lapses then, and the words for it. */
+export const RedecideAt = z.object({ at: IsoTime, rule: z.string(), detail: z.string() });
+export type RedecideAt = z.infer<typeof RedecideAt>;
+
+/**
+ * `redecisions/{incidentId}`: the incident is decided again at `dueAt` (its last
+ * decision's hold or escalation lapses, or its rollback was superseded or
+ * failed). Written and removed in the decisions' and progress transactions;
+ * deciders share the sweep through `dueAt` (the one field it queries) and a
+ * lease, as the executor's tracker shares rollbacks.
+ */
+export const Redecision = z.object({
+  incidentId: z.string(),
+  service: z.string(),
+  /** The decision to decide again: if the incident has a newer one, this schedule is stale and dropped. */
+  afterDecisionId: z.string(),
+  dueAt: IsoTime,
+  trigger: RedecisionTrigger,
+  /** The rule whose cause lapses (null for a rollback that ended). */
+  rule: z.string().nullable(),
+  detail: z.string(),
+  /** The decider holding it now (a claim moves dueAt to the lease's end); null between attempts. */
+  lease: z.object({ id: z.string().min(1), owner: z.string().min(1) }).nullable(),
+  /** Failed attempts in a row (each waits longer). */
+  attempts: z.number().int().nonnegative(),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+});
+export type Redecision = z.infer<typeof Redecision>;
 
 /** JSON with object keys sorted at every level: the same value always gives the same bytes. */
 export function canonicalJson(value: unknown): string {
@@ -397,6 +485,10 @@ export const DecisionRecord = z.object({
   fleet: FleetView.nullable().default(null),
   /** What the decision read, for replay (null on decisions recorded before evidence was kept). */
   evidence: DecisionEvidence.nullable().default(null),
+  /** A re-decision: the decision it decided again (null for a decision on a notification). */
+  redecisionOf: z.string().nullable().default(null),
+  /** When the incident will be decided again, and why: the cause of this hold or escalation lapses then (null when it does not). */
+  redecideAt: RedecideAt.nullable().default(null),
 });
 export type DecisionRecord = z.infer<typeof DecisionRecord>;
 
@@ -413,6 +505,8 @@ export const DecisionEvent = z.object({
   target: DecisionRecord.shape.target,
   confidence: Confidence.nullable().default(null),
   cause: Cause.nullable().default(null),
+  redecisionOf: z.string().nullable().default(null),
+  redecideAt: RedecideAt.nullable().default(null),
 });
 export type DecisionEvent = z.infer<typeof DecisionEvent>;
 
@@ -434,6 +528,12 @@ const outboxFields = {
    * events and on entries written before this field existed.
    */
   confirmedAt: IsoTime.nullable().optional(),
+  /**
+   * A command only: when the relay stopped sending it (never confirmed after its
+   * last automatic send) and failed its rollback; confirmedAt is set then too, so
+   * the relay's query for unconfirmed commands no longer returns it.
+   */
+  gaveUpAt: IsoTime.nullable().optional(),
 };
 
 /**
@@ -449,12 +549,15 @@ export const OutboxEntry = z.discriminatedUnion('eventType', [
 export type OutboxEntry = z.infer<typeof OutboxEntry>;
 
 /**
- * Audit lines that are not progress stages: a redelivery resuming, and the
+ * Audit lines that are not progress stages: a redelivery resuming, the
  * executor cancelling a rollout (the bad release's still-running rollout before
- * rolling back, or its own rollback left waiting for approval when it gives up).
+ * rolling back, or its own rollback left waiting for approval when it gives up),
+ * and waiting for Cloud Deploy to allow a call (a permission still propagating).
  */
-export const AuditOnlyStages = { resumed: 'resumed', cancelling: 'cancelling', cancelled: 'cancelled' } as const;
-export const AuditStage = ProgressStage.or(z.enum([AuditOnlyStages.resumed, AuditOnlyStages.cancelling, AuditOnlyStages.cancelled]));
+export const AuditOnlyStages = { resumed: 'resumed', cancelling: 'cancelling', cancelled: 'cancelled', waiting: 'waiting' } as const;
+export const AuditStage = ProgressStage.or(
+  z.enum([AuditOnlyStages.resumed, AuditOnlyStages.cancelling, AuditOnlyStages.cancelled, AuditOnlyStages.waiting]),
+);
 export type AuditStage = z.infer<typeof AuditStage>;
 
 /** One line of a rollback's audit trail. */
@@ -502,5 +605,9 @@ export const RollbackRecord = z.object({
   updatedAt: IsoTime,
   /** Set while the executor's tracker owes this rollback work; null once it has none (and in records written before it existed). */
   tracking: RolloutTracking.nullable().default(null),
+  /** Succeeded: when the rollback rollout started deploying, from which the release returned to serves again. */
+  servingSince: IsoTime.nullable().default(null),
+  /** Superseded: by a newer rollout on the target, or by a control set since the decision. */
+  supersededBy: z.enum(['rollout', 'control']).nullable().default(null),
 });
 export type RollbackRecord = z.infer<typeof RollbackRecord>;

@@ -10,6 +10,15 @@ export type IncidentState = z.infer<typeof IncidentState>;
 
 export const AlertSources = { pubsub: 'pubsub', webhook: 'webhook', manual: 'manual' } as const;
 export const AlertSource = z.enum([AlertSources.pubsub, AlertSources.webhook, AlertSources.manual]);
+
+/**
+ * Why the decider decided an incident again without a new notification: the
+ * cause of its last hold or escalation lapsed (`lapsed`), or its rollback was
+ * superseded before it rolled anything back, or failed (`rollback-ended`).
+ */
+export const RedecisionTriggers = { lapsed: 'lapsed', rollbackEnded: 'rollback-ended' } as const;
+export const RedecisionTrigger = z.enum([RedecisionTriggers.lapsed, RedecisionTriggers.rollbackEnded]);
+export type RedecisionTrigger = z.infer<typeof RedecisionTrigger>;
 export type AlertSource = z.infer<typeof AlertSource>;
 
 /**
@@ -157,6 +166,15 @@ export const AlertEvent = z.object({
     })
     .nullable()
     .optional(),
+  /**
+   * Set on the alert of a re-decision: the decision it decides again and why. The
+   * alert is otherwise that decision's, with observedAt and receivedAt moved to
+   * when it was decided again.
+   */
+  redecision: z
+    .object({ of: NonEmpty, trigger: RedecisionTrigger, rule: z.string().min(1).nullable() })
+    .nullable()
+    .optional(),
 });
 export type AlertEvent = z.infer<typeof AlertEvent>;
 export type AlertEventInput = z.input<typeof AlertEvent>;
@@ -176,12 +194,25 @@ export const RollbackCommand = z.object({
   /** Release to roll back to; null means the last release that succeeded on the target before the current one. */
   releaseId: z.string().min(1).nullable(),
   reason: z.string(),
+  /** The decision's time (its event time). */
   requestedAt: IsoTime,
   /**
    * Mode recommend: only Cloud Deploy's `validate_only` RollbackTarget, proving the
    * rollback would be accepted; nothing changes on the target.
    */
   validateOnly: z.boolean().optional(),
+  /**
+   * What the decision saw, so the executor acts on that world or not at all
+   * (absent from commands of deciders that predate them): the release it blamed,
+   * the rollout that served the target when it decided (RollbackTarget's
+   * rollout_to_roll_back; a newer one makes the command `superseded`), and when
+   * the decider evaluated it (a control set after that supersedes it).
+   */
+  blamedReleaseId: z.string().min(1).nullable().optional(),
+  servingRollout: z.string().min(1).nullable().optional(),
+  evaluatedAt: IsoTime.optional(),
+  /** A manual request: `force` bypassed pause and freeze, so the executor's re-read of the controls does too. */
+  manual: z.object({ force: z.boolean(), requestedBy: NonEmpty }).nullable().optional(),
 });
 export type RollbackCommand = z.infer<typeof RollbackCommand>;
 
@@ -244,5 +275,15 @@ export const RollbackProgress = z.object({
   at: IsoTime,
   /** Progress of a validate-only command (mode recommend): it never changes the incident, the service or the target. */
   validateOnly: z.boolean().optional(),
+  /**
+   * `succeeded`: when the rollback rollout started deploying (Cloud Deploy's
+   * deploy_start_time), from which the release returned to serves the target again.
+   */
+  servingSince: IsoTime.nullable().optional(),
+  /**
+   * `superseded`: what made the command stale: a rollout newer than the one the
+   * decision saw (`rollout`), or an operator's control set since (`control`).
+   */
+  supersededBy: z.enum(['rollout', 'control']).optional(),
 });
 export type RollbackProgress = z.infer<typeof RollbackProgress>;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { CLOUD_DEPLOY_ID, decisionIdFor, rollbackIdFor, rolloutIdFor, targetDocIdFor } from './index.js';
+import { CLOUD_DEPLOY_ID, decisionIdFor, redecisionIdFor, rollbackIdFor, rolloutIdFor, targetDocIdFor } from './index.js';
 
 describe('deterministic ids', () => {
   it('the same notification of an incident always gives the same decision id', () => {
@@ -85,5 +85,29 @@ describe('ids are stable across releases', () => {
     expect(d).toBe(GOLDEN.decision);
     expect(rollbackIdFor('0.nx8k2f1q7d3a')).toBe(GOLDEN.rollback);
     expect(rolloutIdFor(GOLDEN.rollback)).toBe(GOLDEN.rollout);
+  });
+});
+
+describe('rollback attempts and re-decisions', () => {
+  it("an incident's first rollback keeps the id every earlier release derived", () => {
+    expect(rollbackIdFor('0.nx8k2f1q7d3a', 0)).toBe(GOLDEN.rollback);
+  });
+
+  it('each later attempt of one incident has an id of its own, and never another incident’s', () => {
+    const ids = [0, 1, 2, 3].map((n) => rollbackIdFor('0.x', n));
+    expect(new Set(ids).size).toBe(4);
+    for (const id of ids) expect(id).toMatch(/^rb-[0-9a-f]{24}$/);
+    expect(rollbackIdFor('0.x', 1)).toBe(rollbackIdFor('0.x', 1));
+    expect(rollbackIdFor('0.x', 1)).not.toBe(rollbackIdFor('0.y', 1));
+    // The attempt is a field of its own: it cannot be spelled into the incident id.
+    expect(rollbackIdFor('0.x1', 0)).not.toBe(rollbackIdFor('0.x', 1));
+  });
+
+  it('a re-decision has one id per decision it re-decides, unlike any notification decision', () => {
+    const again = redecisionIdFor('dec-1');
+    expect(again).toMatch(/^dec-[0-9a-f]{24}$/);
+    expect(redecisionIdFor('dec-1')).toBe(again);
+    expect(redecisionIdFor('dec-2')).not.toBe(again);
+    expect(again).not.toBe(decisionIdFor('redecision', 'dec-1', '', ''));
   });
 });

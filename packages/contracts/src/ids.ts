@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BURNBACK_ROLLOUT_PREFIX } from './deploy-history.js';
 
 const digest = (parts: readonly string[], length: number): string =>
   createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, length);
@@ -14,12 +15,25 @@ export function decisionIdFor(incidentId: string, state: string, startedAt: stri
 }
 
 /**
+ * A re-decision's id: one per decision it re-decides (a hold whose cause lapsed,
+ * a rollback superseded or failed), so a re-decision retried after a crash finds
+ * the decision it already made.
+ */
+export function redecisionIdFor(previousDecisionId: string): string {
+  return `dec-${digest(['redecision', previousDecisionId], 24)}`;
+}
+
+/**
  * Rollback id: derived from the incident, not the decision, so an incident can
  * have at most one rollback: a second one, even from a racing replica, would
- * need the same outbox document and cannot be created.
+ * need the same outbox document and cannot be created. `attempt` counts the
+ * incident's rollbacks that were superseded before they rolled anything back
+ * (the world changed between decision and command): only then may the incident
+ * be decided, and rolled back, again. The first attempt's id is the id every
+ * earlier release derived.
  */
-export function rollbackIdFor(incidentId: string): string {
-  return `rb-${digest(['rollback', incidentId], 24)}`;
+export function rollbackIdFor(incidentId: string, attempt = 0): string {
+  return `rb-${digest(attempt === 0 ? ['rollback', incidentId] : ['rollback', incidentId, String(attempt)], 24)}`;
 }
 
 /**
@@ -41,7 +55,7 @@ export function targetDocIdFor(target: { project: string; region: string; pipeli
  * repeated RollbackTarget answers ALREADY_EXISTS instead of rolling back twice.
  */
 export function rolloutIdFor(rollbackId: string): string {
-  return `burnback-rb-${digest(['rollout', rollbackId], 20)}`;
+  return `${BURNBACK_ROLLOUT_PREFIX}${digest(['rollout', rollbackId], 20)}`;
 }
 
 /** Cloud Deploy's rule for resource ids (rollouts, releases, targets, pipelines). */

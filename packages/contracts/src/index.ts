@@ -6,4 +6,5 @@ export * from './events.js';
 export * from './cloudevents.js';
 export * from './monitoring.js';
 export * from './policy-settings.js';
+export * from './deploy-history.js';
 export * from './documents.js';

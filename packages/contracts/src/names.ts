@@ -58,6 +58,13 @@ export const Collections = {
   deployEvents: 'deployEvents',
   /** Rollback progress events the decider recorded, as received (for export and replay). */
   progressEvents: 'progressEvents',
+  /**
+   * `redecisions/{incidentId}`: an incident to decide again when the cause of its
+   * last hold or escalation lapses (a pause ends, a cooldown runs out, Cloud
+   * Monitoring answers again), or once its rollback was superseded or failed.
+   * Written in the decision's transaction, swept and leased by the decider.
+   */
+  redecisions: 'redecisions',
 } as const;
 export type CollectionName = (typeof Collections)[keyof typeof Collections];
 

@@ -73,6 +73,17 @@ const policyFields = {
   pauseDefaultMinutes: z.number().positive(),
   /** The longest pause the management API grants. */
   pauseMaxMinutes: z.number().positive(),
+  /**
+   * How long Cloud Monitoring is asked again (with backoff) when it cannot answer
+   * before a rollback; after that the service's onMonitoringUnavailable applies.
+   */
+  monitoringRetryMinutes: z.number().positive(),
+  /**
+   * For a service without an SLO (nothing to confirm the burn with), an open
+   * alert decided longer than this after its incident started escalates instead
+   * of rolling back: the notification may describe a world that has moved on.
+   */
+  maxAlertAgeMinutes: z.number().positive(),
 };
 
 /** Defaults from the original runbook. */
@@ -92,6 +103,8 @@ const policyDefaults = {
   breakerInFlightRollbacks: 5,
   pauseDefaultMinutes: 60,
   pauseMaxMinutes: 24 * 60,
+  monitoringRetryMinutes: 5,
+  maxAlertAgeMinutes: 60,
 } satisfies { [K in keyof typeof policyFields]: z.infer<(typeof policyFields)[K]> };
 
 export const PolicySettings = z
@@ -111,6 +124,8 @@ export const PolicySettings = z
     breakerInFlightRollbacks: policyFields.breakerInFlightRollbacks.default(policyDefaults.breakerInFlightRollbacks),
     pauseDefaultMinutes: policyFields.pauseDefaultMinutes.default(policyDefaults.pauseDefaultMinutes),
     pauseMaxMinutes: policyFields.pauseMaxMinutes.default(policyDefaults.pauseMaxMinutes),
+    monitoringRetryMinutes: policyFields.monitoringRetryMinutes.default(policyDefaults.monitoringRetryMinutes),
+    maxAlertAgeMinutes: policyFields.maxAlertAgeMinutes.default(policyDefaults.maxAlertAgeMinutes),
   })
   .refine((p) => p.pauseDefaultMinutes <= p.pauseMaxMinutes, {
     message: 'pauseDefaultMinutes must not exceed pauseMaxMinutes',

@@ -9,6 +9,8 @@ export interface RolloutName {
 }
 
 const ROLLOUT = /^projects\/([^/]+)\/locations\/([^/]+)\/deliveryPipelines\/([^/]+)\/releases\/([^/]+)\/rollouts\/([^/]+)$/;
+/** A job run's name is its rollout's, then `/jobRuns/{uuid}`. */
+const JOB_RUN = /^(projects\/[^/]+\/locations\/[^/]+\/deliveryPipelines\/[^/]+\/releases\/[^/]+\/rollouts\/[^/]+)\/jobRuns\/[^/]+$/;
 
 /**
  * `projects/{p}/locations/{l}/deliveryPipelines/{pipeline}/releases/{r}/rollouts/{id}`
@@ -20,4 +22,14 @@ export function parseRolloutName(name: string | undefined): RolloutName | null {
   if (!m) return null;
   const [, project, location, pipeline, releaseId, rolloutId] = m as unknown as [string, string, string, string, string, string];
   return { project, location, pipeline, releaseId, rolloutId };
+}
+
+/**
+ * The rollout a Cloud Deploy notification is about: its `Resource` when that is
+ * a rollout, the rollout above it when it is a job run (`…/rollouts/{id}/jobRuns/{uuid}`);
+ * null for anything else (a release, a target).
+ */
+export function rolloutOfResource(resource: string | undefined): RolloutName | null {
+  const jobRun = JOB_RUN.exec(resource ?? '');
+  return parseRolloutName(jobRun ? jobRun[1] : resource);
 }

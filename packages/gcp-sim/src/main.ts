@@ -78,15 +78,12 @@ async function main(): Promise<void> {
   });
   state.sim = sim;
   if (state.stopping) return stop(sim);
-  // The seeded world was shipped before anyone listened: say what serves each target, as Cloud Deploy did then.
-  const announced = await sim.deploy.announceServing();
   line('INFO', 'gcp-sim listening', {
     address: sim.address,
     projectId: sim.projectId,
     region: sim.region,
     rolloutStepMs: config.rolloutStepMs,
     notificationsProjectId: config.notificationsProjectId,
-    announcedServing: announced,
     control: sim.control?.url ?? null,
     services: ['google.cloud.deploy.v1.CloudDeploy', 'google.longrunning.Operations'],
   });

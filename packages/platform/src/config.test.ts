@@ -101,22 +101,29 @@ describe('loadConfig', () => {
   const serviceYaml = (name: string, extra: string) => file(name, `services:\n  a:\n    pipeline: p\n    target: t\n${extra}`);
   const SLO = 'projects/shop-prod/services/checkout/serviceLevelObjectives/availability-99';
 
-  it('a service without slo, signals or onMonitoringUnavailable has none, and would hold', () => {
+  it('a service without slo, signals or onMonitoringUnavailable has none, and would escalate', () => {
     expect(loadConfig(env()).services['api-backend']).toMatchObject({
       slo: null,
-      onMonitoringUnavailable: 'hold',
+      onMonitoringUnavailable: 'escalate',
       signals: { errorRatio: null },
     });
   });
 
   it.each([
-    ['an SLO, holding by default', `    slo: ${SLO}\n`, { slo: SLO, onMonitoringUnavailable: 'hold' }],
+    ['an SLO, escalating by default', `    slo: ${SLO}\n`, { slo: SLO, onMonitoringUnavailable: 'escalate' }],
     [
       'an SLO that decides without Monitoring',
       `    slo: ${SLO}\n    onMonitoringUnavailable: decide-without\n`,
       { onMonitoringUnavailable: 'decide-without' },
     ],
     ['an SLO that holds explicitly', `    slo: ${SLO}\n    onMonitoringUnavailable: hold\n`, { onMonitoringUnavailable: 'hold' }],
+    [
+      'an SLO that escalates explicitly',
+      `    slo: ${SLO}\n    onMonitoringUnavailable: escalate\n`,
+      { onMonitoringUnavailable: 'escalate' },
+    ],
+    ['a project number', '    projectNumber: 123456789012\n', { projectNumber: '123456789012' }],
+    ['a project number in quotes', "    projectNumber: '123456789012'\n", { projectNumber: '123456789012' }],
     [
       'the metrics read as error ratios',
       '    signals:\n      errorRatio:\n        metricTypes: [run.googleapis.com/request_count, custom.googleapis.com/checkout/errors]\n',
@@ -193,6 +200,8 @@ describe('loadConfig, edge by edge', () => {
       breakerInFlightRollbacks: 5,
       pauseDefaultMinutes: 60,
       pauseMaxMinutes: 1440,
+      monitoringRetryMinutes: 5,
+      maxAlertAgeMinutes: 60,
     });
   });
 
@@ -414,10 +423,41 @@ describe('one service per Cloud Deploy target', () => {
     ['another target', '    pipeline: p\n    target: staging\n'],
     ['another pipeline', '    pipeline: q\n    target: prod\n'],
     ['another region', '    region: europe-west1\n    pipeline: p\n    target: prod\n'],
-    ['another project', '    project: other-project\n    pipeline: p\n    target: prod\n'],
   ])('services on %s are accepted', (name, web) => {
     const config = loadConfig(env({ BURNBACK_CONFIG: file(`${name.replace(/ /g, '-')}.yaml`, services(web)) }));
     expect(Object.keys(config.services)).toEqual(['api', 'web']);
+  });
+
+  it('services on one region, pipeline and target in two projects need both project numbers, naming the one missing', () => {
+    const both = (api: string, web: string) =>
+      `services:\n  api:\n    pipeline: p\n    target: prod\n${api}  web:\n    project: other-project\n    pipeline: p\n    target: prod\n${web}`;
+    const refused = errorOf(() => loadConfig(env({ BURNBACK_CONFIG: file('two-projects.yaml', both('', '')) })));
+    expect(refused.key).toContain('services.api.projectNumber');
+    expect(refused.message).toContain(
+      'services "api" (project burnback-local) and "web" (project other-project) both roll back us-central1/p/prod: Cloud Deploy\'s notifications may name a project by its number, so name projectNumber for both',
+    );
+    const oneNumber = errorOf(() =>
+      loadConfig(env({ BURNBACK_CONFIG: file('one-number.yaml', both('    projectNumber: 111111111111\n', '')) })),
+    );
+    expect(oneNumber.key).toContain('services.web.projectNumber');
+    const config = loadConfig(
+      env({
+        BURNBACK_CONFIG: file('numbers.yaml', both('    projectNumber: 111111111111\n', '    projectNumber: 222222222222\n')),
+      }),
+    );
+    expect(Object.values(config.services).map((s) => s.projectNumber)).toEqual(['111111111111', '222222222222']);
+  });
+
+  it('a project number is digits', () => {
+    const err = errorOf(() =>
+      loadConfig(
+        env({
+          BURNBACK_CONFIG: file('bad-number.yaml', 'services:\n  api:\n    pipeline: p\n    target: prod\n    projectNumber: shop-prod\n'),
+        }),
+      ),
+    );
+    expect(err.key).toContain('services.api.projectNumber');
+    expect(err.message).toContain('expected the project number (digits)');
   });
 });
 

@@ -14,7 +14,7 @@ export const SLO_NAME = /^projects\/[^/\s"]+\/services\/[^/\s"]+\/serviceLevelOb
 const METRIC_TYPE = /^[a-z0-9-]+(\.[a-z0-9-]+)+\/[A-Za-z0-9_./-]+$/;
 
 /** What a service does when Cloud Monitoring cannot answer before a rollback (see onMonitoringUnavailable). */
-export const MonitoringUnavailableActions = { decideWithout: 'decide-without', hold: 'hold' } as const;
+export const MonitoringUnavailableActions = { escalate: 'escalate', decideWithout: 'decide-without', hold: 'hold' } as const;
 export type MonitoringUnavailableAction = (typeof MonitoringUnavailableActions)[keyof typeof MonitoringUnavailableActions];
 
 /**
@@ -39,6 +39,14 @@ const SignalsFile = z
 const ServiceFile = z
   .object({
     project: z.string().min(1).optional(),
+    /**
+     * The project's number: Cloud Deploy's notifications may name the project by it. Needed only when two services
+     * share a region, pipeline and target in different projects; otherwise learned from Cloud Deploy at start.
+     */
+    projectNumber: z
+      .union([z.string().regex(/^\d{6,20}$/, 'expected the project number (digits)'), z.number().int().positive()])
+      .transform(String)
+      .optional(),
     region: z.string().min(1).default('us-central1'),
     pipeline: ResourceId,
     target: ResourceId,
@@ -53,8 +61,13 @@ const ServiceFile = z
     policy: PolicyOverrides.default({}),
     /** The SLO whose burn rate the decider reads from Cloud Monitoring before it rolls back. */
     slo: z.string().regex(SLO_NAME, 'expected projects/PROJECT/services/SERVICE/serviceLevelObjectives/SLO').optional(),
-    /** When Cloud Monitoring cannot answer: `hold` (default; a wrong rollback is worse than a late one) or `decide-without`. */
-    onMonitoringUnavailable: z.enum([MonitoringUnavailableActions.decideWithout, MonitoringUnavailableActions.hold]).optional(),
+    /**
+     * When Cloud Monitoring still cannot answer after policy.monitoringRetryMinutes: `escalate` (default; the burn
+     * cannot be confirmed, so a human hears of it), `hold`, or `decide-without`.
+     */
+    onMonitoringUnavailable: z
+      .enum([MonitoringUnavailableActions.escalate, MonitoringUnavailableActions.decideWithout, MonitoringUnavailableActions.hold])
+      .optional(),
     signals: SignalsFile.optional(),
   })
   .strict()
@@ -78,6 +91,8 @@ const ConfigFile = z
 export interface ServiceConfig {
   name: string;
   project: string;
+  /** The project's number from the config; null = not given (the decider learns it from Cloud Deploy at start). */
+  projectNumber: string | null;
   region: string;
   pipeline: string;
   target: string;
@@ -85,7 +100,7 @@ export interface ServiceConfig {
   policy: PolicySettings;
   /** `projects/P/services/S/serviceLevelObjectives/O`: the SLO to confirm a burn on; null = no confirmation. */
   slo: string | null;
-  /** What to do when Cloud Monitoring cannot answer (only with `slo`); default `hold`. */
+  /** What to do when Cloud Monitoring still cannot answer after the retry window (only with `slo`); default `escalate`. */
   onMonitoringUnavailable: MonitoringUnavailableAction;
   /** Alert metrics this service reads as an error ratio (none by default: only SLO burn rates count). */
   signals: { errorRatio: { metricTypes: string[] } | null };
@@ -251,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     services[name] = {
       name,
       project: s.project ?? e.GOOGLE_CLOUD_PROJECT,
+      projectNumber: s.projectNumber ?? null,
       region: s.region,
       pipeline: s.pipeline,
       target: s.target,
@@ -260,7 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
       policy: mergePolicy(policy, s.policy, `${e.BURNBACK_CONFIG}.services.${name}.policy`),
       slo: s.slo ?? null,
-      onMonitoringUnavailable: s.onMonitoringUnavailable ?? MonitoringUnavailableActions.hold,
+      onMonitoringUnavailable: s.onMonitoringUnavailable ?? MonitoringUnavailableActions.escalate,
       signals: { errorRatio: s.signals?.errorRatio ? { metricTypes: [...s.signals.errorRatio.metricTypes] } : null },
     };
   }
@@ -276,6 +292,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         `services "${other}" and "${s.name}" share the Cloud Deploy target ${key}; each target may be rolled back by one service only`,
       );
     byTarget.set(key, s.name);
+  }
+  // Cloud Deploy's notifications may name a project by its number: two projects with one region, pipeline and target
+  // are told apart only by their numbers, so both must be given (else one project's rollouts would teach the other's).
+  const byPipelineTarget = new Map<string, ServiceConfig>();
+  for (const s of Object.values(services)) {
+    const key = `${s.region}/${s.pipeline}/${s.target}`;
+    const other = byPipelineTarget.get(key);
+    if (other !== undefined && other.project !== s.project && (other.projectNumber === null || s.projectNumber === null))
+      throw new ConfigError(
+        `${e.BURNBACK_CONFIG}.services.${(other.projectNumber === null ? other : s).name}.projectNumber`,
+        `services "${other.name}" (project ${other.project}) and "${s.name}" (project ${s.project}) both roll back ${key}: Cloud Deploy's notifications may name a project by its number, so name projectNumber for both`,
+      );
+    if (other === undefined) byPipelineTarget.set(key, s);
   }
 
   return {

@@ -4,6 +4,7 @@ export * from './logger.js';
 export * from './pubsub.js';
 export * from './firestore.js';
 export * from './deploy.js';
+export * from './deploy-history.js';
 export * from './outbox.js';
 export * from './retry.js';
 export * from './shutdown.js';

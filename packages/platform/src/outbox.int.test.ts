@@ -120,11 +120,12 @@ describe('the outbox relay on the emulators', () => {
     expect(sentIds()).toEqual(['rb-lost', 'rb-marker']);
   });
 
-  it(`stops sending an unconfirmed command after ${MAX_COMMAND_SENDS} sends, saying so at error`, async () => {
+  it(`stops sending an unconfirmed command after ${MAX_COMMAND_SENDS} sends and hands it over to be failed, saying so at error`, async () => {
     commands = await tapTopic(env.pubsub, Topics.commands);
     const { logger, lines } = capturedLogger('decider');
     const created = new Date(Date.now() - 600_000);
     await write({ ...unsentEntry('rb-last', created), sentAt: created.toISOString(), attempts: MAX_COMMAND_SENDS - 1, confirmedAt: null });
+    const givenUp: string[] = [];
     relay = startOutboxRelay({
       db: env.db,
       publisher,
@@ -132,16 +133,60 @@ describe('the outbox relay on the emulators', () => {
       intervalMs: 0,
       minAgeMs: 0,
       resendAfterMs: 1_000,
+      onGiveUp: async (entry) => void givenUp.push(entry.id),
     });
     expect(await relay.runOnce()).toBe(1);
     await commands.waitFor(1, (m) => m.attributes['ce-id'] === 'rb-last');
     await waitFor(() => lines.find((l) => l.event === 'outbox_resent'), { what: 'the last resend to be logged' });
     expect(lines.find((l) => l.event === 'outbox_resent')).toMatchObject({
       severity: 'ERROR',
-      message: expect.stringMatching(/^command rb-last sent again: .*that was its last automatic send \(20\): look at the executor$/),
+      message: expect.stringMatching(
+        /^command rb-last sent again: .*that was its last automatic send \(20\): unconfirmed after the next interval, its rollback is failed$/,
+      ),
     });
+    // Still unconfirmed a resend interval after that last send: handed over to be failed, and never sent again.
     await write({ ...(await read('rb-last')), sentAt: created.toISOString() });
     expect(await relay.runOnce()).toBe(0);
+    expect(givenUp).toEqual(['rb-last']);
+    const entry = await read('rb-last');
+    expect(entry.gaveUpAt).toEqual(expect.any(String));
+    expect(entry.confirmedAt).toBe(entry.gaveUpAt);
+    await waitFor(() => lines.find((l) => l.event === 'outbox_given_up'), { what: 'the give-up to be logged' });
+    expect(lines.find((l) => l.event === 'outbox_given_up')).toMatchObject({
+      severity: 'ERROR',
+      message:
+        'command rb-last was sent 20 times and never confirmed: Burnback stopped sending it and failed its rollback (look at the executor)',
+    });
+    // A newer command behind it is not crowded out: it goes out, and the given-up one is neither sent nor handed over again.
+    await write({ ...unsentEntry('rb-newer', created), sentAt: created.toISOString(), attempts: 1, confirmedAt: null });
+    expect(await relay.runOnce()).toBe(1);
+    await commands.waitFor(1, (m) => m.attributes['ce-id'] === 'rb-newer');
+    expect(givenUp).toEqual(['rb-last']);
+    expect(commands.messages.filter((m) => m.attributes['ce-id'] === 'rb-last')).toHaveLength(1);
+  });
+
+  it('a give-up that fails is tried again on the next run, and the entry is not marked meanwhile', async () => {
+    const created = new Date(Date.now() - 600_000);
+    await write({ ...unsentEntry('rb-flaky', created), sentAt: created.toISOString(), attempts: MAX_COMMAND_SENDS, confirmedAt: null });
+    let failures = 1;
+    const givenUp: string[] = [];
+    relay = startOutboxRelay({
+      db: env.db,
+      publisher,
+      logger: env.logger,
+      intervalMs: 0,
+      minAgeMs: 0,
+      resendAfterMs: 1_000,
+      onGiveUp: async (entry) => {
+        if (failures-- > 0) throw new Error('Firestore unavailable');
+        givenUp.push(entry.id);
+      },
+    });
+    expect(await relay.runOnce()).toBe(0);
+    expect((await read('rb-flaky')).gaveUpAt ?? null).toBeNull();
+    expect(await relay.runOnce()).toBe(0);
+    expect(givenUp).toEqual(['rb-flaky']);
+    expect((await read('rb-flaky')).gaveUpAt).toEqual(expect.any(String));
   });
 
   it('a relay publish that fails leaves the entry unsent and counts the attempt; it goes out once the topic exists', async () => {

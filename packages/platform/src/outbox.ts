@@ -59,6 +59,11 @@ export function startOutboxRelay(options: {
   /** An unconfirmed command is sent again this long after its last send (default 120 s). */
   resendAfterMs?: number;
   now?: () => Date;
+  /**
+   * A command sent MAX_COMMAND_SENDS times and still unconfirmed a resend interval after its last send: the relay
+   * stops sending it and hands it here (the decider fails its rollback, so its incident escalates), then marks it given up.
+   */
+  onGiveUp?: (entry: OutboxEntry) => Promise<void>;
 }): OutboxRelay {
   const { db, publisher, logger } = options;
   const now = options.now ?? (() => new Date());
@@ -67,10 +72,11 @@ export function startOutboxRelay(options: {
   let running: Promise<number> | null = null;
 
   const runOnce = async (): Promise<number> => {
+    // Oldest first, so entries that will never go out (given up, below) cannot crowd the ones behind them out of a page.
     const [unsent, unconfirmed] = await Promise.all([
-      db.collection(Collections.outbox).where('sentAt', '==', null).limit(100).get(),
-      // Only commands carry confirmedAt; confirmed ones and decision events never match.
-      db.collection(Collections.outbox).where('confirmedAt', '==', null).limit(100).get(),
+      db.collection(Collections.outbox).where('sentAt', '==', null).orderBy('createdAt').limit(100).get(),
+      // Only commands carry confirmedAt; confirmed ones, given-up ones and decision events never match.
+      db.collection(Collections.outbox).where('confirmedAt', '==', null).orderBy('sentAt').limit(100).get(),
     ]);
     const cutoff = now().getTime() - minAgeMs;
     const resendCutoff = now().getTime() - resendAfterMs;
@@ -86,13 +92,15 @@ export function startOutboxRelay(options: {
         return [];
       })
       .filter((e) =>
-        e.sentAt === null
-          ? Date.parse(e.createdAt) <= cutoff
-          : e.confirmedAt === null && Date.parse(e.sentAt) <= resendCutoff && e.attempts < MAX_COMMAND_SENDS,
+        e.sentAt === null ? Date.parse(e.createdAt) <= cutoff : e.confirmedAt === null && Date.parse(e.sentAt) <= resendCutoff,
       )
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     let sent = 0;
     for (const entry of due) {
+      if (entry.sentAt !== null && entry.attempts >= MAX_COMMAND_SENDS) {
+        await giveUp(entry);
+        continue;
+      }
       try {
         await publishOutboxEntry(db, publisher, entry, now());
         sent++;
@@ -106,7 +114,7 @@ export function startOutboxRelay(options: {
           logger[entry.attempts + 1 >= MAX_COMMAND_SENDS ? 'error' : 'warn'](
             `command ${entry.eventId} sent again: no progress past accepted came back ${Math.round((now().getTime() - Date.parse(entry.sentAt)) / 1000)} s after its last send` +
               (entry.attempts + 1 >= MAX_COMMAND_SENDS
-                ? `; that was its last automatic send (${MAX_COMMAND_SENDS}): look at the executor`
+                ? `; that was its last automatic send (${MAX_COMMAND_SENDS}): unconfirmed after the next interval, its rollback is failed`
                 : ''),
             {
               event: 'outbox_resent',
@@ -129,6 +137,27 @@ export function startOutboxRelay(options: {
       }
     }
     return sent;
+  };
+
+  /** Stops sending a command no executor ever confirmed: its rollback is failed (onGiveUp), then the entry is marked. */
+  const giveUp = async (entry: OutboxEntry): Promise<void> => {
+    try {
+      await options.onGiveUp?.(entry);
+      const at = now().toISOString();
+      await db.collection(Collections.outbox).doc(entry.id).update({ gaveUpAt: at, confirmedAt: at });
+      logger.error(
+        `command ${entry.eventId} was sent ${entry.attempts} times and never confirmed: Burnback stopped sending it and failed its rollback (look at the executor)`,
+        {
+          event: 'outbox_given_up',
+          eventType: entry.eventType,
+          eventId: entry.eventId,
+          rollbackId: entry.eventId,
+          attempts: entry.attempts,
+        },
+      );
+    } catch (err) {
+      logger.error('giving up on an unconfirmed command failed; will retry', { eventId: entry.eventId, error: err });
+    }
   };
 
   const tick = () => {

@@ -41,11 +41,18 @@ const fastBurn = (value: number, overrides: Partial<AlertEvent> = {}): AlertEven
 /** rel-003 serving since `since` (minutes from T0); rel-002 before it for `previousRanMinutes`, burned or not. */
 const target = (since: number, previous: { ranMinutes: number; burnedAt?: string } | null = null): TargetRecord => ({
   ...blamedTarget(T0),
-  serving: { releaseId: 'rel-003', since: at(since), burnedAt: null },
+  serving: { releaseId: 'rel-003', since: at(since), burnedAt: null, rollout: null, phase: null },
   previous:
     previous === null
       ? null
-      : { releaseId: 'rel-002', since: at(since - previous.ranMinutes), until: at(since), burnedAt: previous.burnedAt ?? null },
+      : {
+          releaseId: 'rel-002',
+          since: at(since - previous.ranMinutes),
+          until: at(since),
+          burnedAt: previous.burnedAt ?? null,
+          rollout: null,
+          phase: null,
+        },
 });
 
 const read = (long: number, short: number, threshold = 14.4): MonitoringCheck => ({

@@ -100,7 +100,7 @@ function timingFactor(event: AlertEvent, target: ConfidenceTarget | null): { fac
       name,
       value,
       weight,
-      detail: `the burn started ${duration(delayMs)} after ${serving.releaseId} began serving (${serving.since}); full blame within ${duration(windowS * 1000)}`,
+      detail: `the burn started ${duration(delayMs)} after ${serving.releaseId} began serving (${serving.since}${serving.phase ? `; its rollout is in ${serving.phase}` : ''}); full blame within ${duration(windowS * 1000)}`,
     },
   };
 }

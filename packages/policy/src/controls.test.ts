@@ -22,6 +22,7 @@ import {
   mergeFleet,
   recordOnBreaker,
   releaseOnBreaker,
+  supersedingControl,
   recordOutcomeOnService,
   recordOutcomeOnTarget,
   recordProgressOnIncident,
@@ -260,6 +261,8 @@ describe('safety controls in the decision', () => {
       lastDecisionId: 'dec-1',
       decisionIds: ['dec-1'],
       rollback: null,
+      supersededRollbacks: [],
+      monitoringUnavailableSince: null,
     };
     expect(recordProgressOnIncident(incident, validated)).toBe(incident);
     expect(recordOutcomeOnTarget(target, { ...validated, stage: 'succeeded' })).toBe(target);
@@ -476,5 +479,63 @@ describe('the breaker document', () => {
     expect(run({ acknowledgement: { ...ack, reason: '' } }).reason).toBe(
       `no rollback: incident 0.ctl was acknowledged by bob at ${at(-1)}: a human owns it, no automatic rollback`,
     );
+  });
+});
+
+describe('a command re-read against the controls right before it rolls back', () => {
+  const command = { incidentId: '0.ctl', service: 'api-backend' };
+  const now = Date.parse(T0);
+  const none = { pause: null, acknowledgement: null, policy: DEFAULT_POLICY };
+
+  it('goes ahead when nothing was set since the decision', () => {
+    expect(supersedingControl(command, now, none)).toBeNull();
+    expect(supersedingControl(command, now, { ...none, pause: pause(0) })).toBeNull();
+    expect(supersedingControl(command, now, { ...none, policy: null })).toBeNull();
+  });
+
+  it('is stopped by a pause in force, an acknowledgement, a freeze or a mode other than auto, and says which', () => {
+    expect(supersedingControl(command, now, { ...none, pause: pause(1) })).toBe(
+      `api-backend was paused until ${at(1)} by alice at ${at(-30)} (migration)`,
+    );
+    expect(supersedingControl(command, now, { ...none, acknowledgement: ack })).toBe(
+      `incident 0.ctl was acknowledged by bob at ${at(-1)} (I have it)`,
+    );
+    expect(supersedingControl(command, now, { ...none, acknowledgement: { ...ack, reason: '' } })).toBe(
+      `incident 0.ctl was acknowledged by bob at ${at(-1)}`,
+    );
+    const frozen = policy({ freeze: [{ from: at(-1), to: at(10), reason: 'release day' }] });
+    expect(supersedingControl(command, now, { ...none, policy: frozen })).toBe(
+      `freeze from ${at(-1)} to ${at(10)} (release day) is in force`,
+    );
+    expect(supersedingControl(command, now, { ...none, policy: policy({ freeze: [{ from: at(-10), to: at(0) }] }) })).toBeNull();
+    expect(supersedingControl(command, now, { ...none, policy: policy({ mode: 'observe' }) })).toBe('api-backend is in mode observe');
+    expect(supersedingControl(command, now, { ...none, policy: policy({ mode: 'recommend' }) })).toBe('api-backend is in mode recommend');
+  });
+
+  it('the pause comes first, then the acknowledgement, the freeze and the mode', () => {
+    const all = { pause: pause(5), acknowledgement: ack, policy: policy({ mode: 'observe', freeze: [{ from: at(-1), to: at(1) }] }) };
+    expect(supersedingControl(command, now, all)).toMatch(/paused/);
+    expect(supersedingControl(command, now, { ...all, pause: null })).toMatch(/acknowledged/);
+    expect(supersedingControl(command, now, { ...all, pause: null, acknowledgement: null })).toMatch(/freeze/);
+  });
+
+  it('a manual request skips the acknowledgement; forced, the pause and the freeze too; never the mode', () => {
+    const all = { pause: pause(5), acknowledgement: ack, policy: policy({ freeze: [{ from: at(-1), to: at(1) }] }) };
+    expect(supersedingControl({ ...command, manual: { force: false } }, now, { ...all, pause: null })).toMatch(/freeze/);
+    expect(supersedingControl({ ...command, manual: { force: false } }, now, all)).toMatch(/paused/);
+    expect(supersedingControl({ ...command, manual: { force: true } }, now, all)).toBeNull();
+    expect(supersedingControl({ ...command, manual: { force: true } }, now, { ...all, policy: policy({ mode: 'observe' }) })).toMatch(
+      /mode observe/,
+    );
+  });
+
+  it('a validate-only command changes nothing, and is never stopped', () => {
+    expect(
+      supersedingControl({ ...command, validateOnly: true }, now, {
+        pause: pause(5),
+        acknowledgement: ack,
+        policy: policy({ mode: 'recommend' }),
+      }),
+    ).toBeNull();
   });
 });

@@ -102,6 +102,29 @@ export function freezeInForce(window: FreezeWindow, at: number): boolean {
   return (on(day) && minute >= start) || (on((day + 6) % 7) && minute < end);
 }
 
+/** How far ahead freezeEndsAt looks: a week and a day covers every weekly window and its overnight tail. */
+const FREEZE_HORIZON_MS = 8 * 24 * HOUR_MS;
+const MINUTE_MS = 60_000;
+
+/**
+ * The first moment at or after `at` when none of the policy's freeze windows is
+ * in force (epoch ms): `at` itself when none is; null when they stay in force
+ * for longer than eight days (windows back to back). Weekly windows start and
+ * end on whole minutes of local time, so minutes are enough; a range ends at its `to`.
+ */
+export function freezeEndsAt(policy: PolicySettings, at: number): number | null {
+  const inForce = (t: number) => policy.freeze.some((w) => freezeInForce(w, t));
+  if (!inForce(at)) return at;
+  let t = at;
+  while (t - at <= FREEZE_HORIZON_MS) {
+    // Jump over a range in force to its end; otherwise to the next whole minute.
+    const range = policy.freeze.find((w) => 'from' in w && freezeInForce(w, t));
+    t = range && 'to' in range ? Date.parse(range.to) : (Math.floor(t / MINUTE_MS) + 1) * MINUTE_MS;
+    if (!inForce(t)) return t;
+  }
+  return null;
+}
+
 /** A freeze window in words, for the decision's trace. */
 export function describeFreeze(window: FreezeWindow): string {
   const why = window.reason ? ` (${window.reason})` : '';
@@ -189,4 +212,41 @@ export function modeVerdict(policy: PolicySettings): RuleVerdict {
       throw new Error(`unknown mode ${String(never)}`);
     }
   }
+}
+
+/** What the executor knows of a command when it re-reads the controls right before it rolls back. */
+export interface CommandControls {
+  incidentId: string;
+  service: string;
+  /** A manual request bypasses the acknowledgement (a human asked); with force, the pause and the freeze too. */
+  manual?: { force: boolean } | null;
+  validateOnly?: boolean;
+}
+
+/**
+ * Why a command must not be carried out now, or null: an operator paused the
+ * service, acknowledged the incident, a freeze window began, or the service's
+ * mode is no longer `auto`, since the decision (a decision made under any of
+ * them would not have ordered a rollback, unless a manual request forced it).
+ * `policy` null: the executor does not know the service's settings, so only
+ * the pause and the acknowledgement are checked. A validate-only command
+ * changes nothing and is never stopped.
+ */
+export function supersedingControl(
+  command: CommandControls,
+  now: number,
+  controls: { pause: Pause | null; acknowledgement: Acknowledgement | null; policy: PolicySettings | null },
+): string | null {
+  if (command.validateOnly) return null;
+  const force = command.manual?.force === true;
+  const { pause, acknowledgement, policy } = controls;
+  if (!force && pause && Date.parse(pause.until) > now)
+    return `${command.service} was paused until ${pause.until} by ${pause.by} at ${pause.at} (${pause.reason})`;
+  if (!command.manual && acknowledgement)
+    return `incident ${command.incidentId} was acknowledged by ${acknowledgement.by} at ${acknowledgement.at}${acknowledgement.reason ? ` (${acknowledgement.reason})` : ''}`;
+  if (policy === null) return null;
+  const freeze = force ? undefined : policy.freeze.find((w) => freezeInForce(w, now));
+  if (freeze) return `${describeFreeze(freeze)} is in force`;
+  if (policy.mode !== Modes.auto) return `${command.service} is in mode ${policy.mode}`;
+  return null;
 }

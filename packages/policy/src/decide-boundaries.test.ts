@@ -253,7 +253,8 @@ describe('the whole decision', () => {
       {
         rule: 'burning-now',
         passed: true,
-        detail: 'Cloud Monitoring was not asked (no SLO is configured for this service, or there is no burn to confirm)',
+        detail:
+          'Cloud Monitoring was not asked (no SLO is configured for this service); the alert is decided 5 min after its incident started',
       },
       {
         rule: 'confidence',
@@ -442,7 +443,13 @@ describe('decide, over generated policies', () => {
       e,
       null,
       blamedTarget(e.startedAt, {
-        serving: { releaseId: 'rel-002', since: new Date(Date.parse(e.startedAt) + MINUTE).toISOString(), burnedAt: null },
+        serving: {
+          releaseId: 'rel-002',
+          since: new Date(Date.parse(e.startedAt) + MINUTE).toISOString(),
+          burnedAt: null,
+          rollout: null,
+          phase: null,
+        },
       }),
     ],
     'Cloud Monitoring reading a recovery': (c, e) => [

@@ -282,7 +282,8 @@ describe('applyDecision', () => {
 
   it('keeps a bounded number of rollbacks, newest last', () => {
     let state = initialServiceState('api-backend');
-    const policy = PolicySettings.parse({ cooldownMinutes: 0, maxRollbacksPerHour: 100 });
+    // Alerts three hours after their incident started: the age rule would escalate them, so it is set out of the way.
+    const policy = PolicySettings.parse({ cooldownMinutes: 0, maxRollbacksPerHour: 100, maxAlertAgeMinutes: 24 * 60 });
     for (let i = 0; i < 150; i++) {
       const d = decide(state, alert({ observedAt: new Date(Date.parse(T0) + i * 60_000).toISOString() }), policy);
       state = applyDecision(state, d, `dec-${i}`, `rb-${i}`, policy);

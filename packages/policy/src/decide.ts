@@ -13,12 +13,21 @@ import {
   Modes,
   type PolicySettings,
   type RecentRollback,
+  type RedecideAt,
   type RuleVerdict,
   type ServiceState,
   type TargetRecord,
 } from '@burnback/contracts';
 import { burnPolicyOf, confidenceOf } from './confidence.js';
-import { acknowledgedVerdict, fleetBreakerVerdict, freezeVerdict, modeVerdict, pausedVerdict, type DecisionControls } from './controls.js';
+import {
+  acknowledgedVerdict,
+  fleetBreakerVerdict,
+  freezeEndsAt,
+  freezeVerdict,
+  modeVerdict,
+  pausedVerdict,
+  type DecisionControls,
+} from './controls.js';
 
 const HOUR_MS = 3_600_000;
 /**
@@ -49,6 +58,13 @@ export interface Decision {
   burnStartedAt: string | null;
   /** When the decider evaluated it (controls.evaluatedAt, else decidedAt): the time the breaker's stamps carry. */
   evaluatedAt: string;
+  /**
+   * When the incident is to be decided again: the cause of this hold or
+   * escalation lapses then (a pause ends, a cooldown or rate-limit hour runs
+   * out, a freeze or the breaker clears, Cloud Monitoring is asked again). Null
+   * when nothing that can lapse refused it, or the incident is closed.
+   */
+  redecideAt: RedecideAt | null;
 }
 
 const pct = (x: number): string => `${+(x * 100).toFixed(3)} %`;
@@ -125,7 +141,18 @@ function notABurn(event: AlertEvent): string {
 }
 
 /** What `decide` needs to know of the incident: closed is final; its one rollback, if any. */
-export type IncidentView = Pick<IncidentRecord, 'state' | 'endedAt'> & { rollback?: IncidentRollback | null };
+export type IncidentView = Pick<IncidentRecord, 'state' | 'endedAt'> & {
+  rollback?: IncidentRollback | null;
+  /** The incident's earlier rollbacks that were superseded before they rolled anything back. */
+  supersededRollbacks?: readonly string[];
+};
+
+/**
+ * How many times an incident's rollback may be superseded (the world changed
+ * between decision and command) before Burnback stops trying on its own: a
+ * target that keeps changing under it needs a human.
+ */
+export const MAX_SUPERSEDED_ROLLBACKS = 3;
 /** What `decide` needs to know of the Cloud Deploy target. */
 export type TargetView = Pick<TargetRecord, 'target' | 'quarantined' | 'returnedTo' | 'serving' | 'previous'>;
 
@@ -153,8 +180,9 @@ function eventTimeVerdict(event: AlertEvent): { verdict: RuleVerdict; time: stri
  * (failed, superseded, or succeeded and still burning): escalate, because the
  * automatic path has been tried; it is never retried for the same incident.
  */
-function incidentRollbackVerdict(event: AlertEvent, rollback: IncidentRollback | null | undefined): RuleVerdict {
+function incidentRollbackVerdict(event: AlertEvent, incident: IncidentView | null): RuleVerdict {
   const rule = RuleNames.oneRollbackPerIncident;
+  const rollback = incident?.rollback;
   if (!rollback) return { rule, passed: true, detail: `incident ${event.incidentId} has not been rolled back` };
   const head = `incident ${event.incidentId} already has its one rollback ${rollback.rollbackId}`;
   switch (rollback.stage) {
@@ -164,8 +192,22 @@ function incidentRollbackVerdict(event: AlertEvent, rollback: IncidentRollback |
         passed: false,
         detail: `${head}, which failed${rollback.finishedAt ? ` at ${rollback.finishedAt}` : ''}: a failed rollback is never retried automatically`,
       };
-    case 'superseded':
-      return { rule, passed: false, detail: `${head}, superseded by a newer rollout: it is not retried automatically` };
+    case 'superseded': {
+      // Superseded before it rolled anything back (a newer rollout, or a control set since the decision): the
+      // incident is decided again on the world as it is now, and may be rolled back by a new attempt.
+      const times = (incident?.supersededRollbacks?.length ?? 0) + 1;
+      if (times >= MAX_SUPERSEDED_ROLLBACKS)
+        return {
+          rule,
+          passed: false,
+          detail: `incident ${event.incidentId}'s rollbacks were superseded ${times} times (the last, ${rollback.rollbackId}: ${rollback.detail ?? 'the world changed since its decision'}): the target keeps changing under Burnback, a human must decide`,
+        };
+      return {
+        rule,
+        passed: true,
+        detail: `incident ${event.incidentId}'s rollback ${rollback.rollbackId} was superseded before it rolled anything back (${rollback.detail ?? 'the world changed since its decision'}): decided again on the world as it is now`,
+      };
+    }
     case 'succeeded':
       return {
         rule,
@@ -204,31 +246,115 @@ function returnedReleaseVerdict(target: TargetView | null): RuleVerdict {
   return { rule, passed: true, detail: `the target does not serve a release Burnback returned to${quarantined}` };
 }
 
+const minutes = (ms: number): number => Math.round(ms / MINUTE_MS);
+
 /**
  * Cloud Monitoring's confirmation, when the service names its SLO: both windows
  * must still burn over the bar (a recovered service is not rolled back by a
- * late, redelivered or replayed alert). When Monitoring could not answer, the
- * service's config says whether to hold or to decide without it.
+ * late, redelivered or replayed alert). When Monitoring cannot answer, the
+ * decision holds and asks again (with backoff) until `monitoringRetryMinutes`
+ * after it first could not; then the service's onMonitoringUnavailable applies
+ * (default escalate: never a silent hold). Without an SLO there is nothing to
+ * confirm with, so an open alert decided more than `maxAlertAgeMinutes` after
+ * its incident started escalates: it may describe a world that has moved on.
+ * `escalates` says whether the failure needs a human; `lapsesAt` when asking
+ * again could change it.
  */
-function burningNowVerdict(check: MonitoringCheck | null): RuleVerdict {
+function burningNowVerdict(
+  event: AlertEvent,
+  check: MonitoringCheck | null,
+  policy: PolicySettings,
+  burning: boolean,
+  evaluatedAt: number,
+): { verdict: RuleVerdict; escalates: boolean; lapsesAt: number | null } {
   const rule = RuleNames.burningNow;
-  if (check === null)
+  if (check === null) {
+    const age = evaluatedAt - Date.parse(event.startedAt);
+    if (burning && age > policy.maxAlertAgeMinutes * MINUTE_MS)
+      return {
+        verdict: {
+          rule,
+          passed: false,
+          detail: `no SLO is configured to confirm the burn with Cloud Monitoring, and this open alert is decided ${minutes(age)} min after its incident started (more than maxAlertAgeMinutes, ${policy.maxAlertAgeMinutes} min): it may describe a world that has moved on; name the service's slo so Burnback can confirm a late burn`,
+        },
+        escalates: true,
+        lapsesAt: null,
+      };
     return {
-      rule,
-      passed: true,
-      detail: 'Cloud Monitoring was not asked (no SLO is configured for this service, or there is no burn to confirm)',
-    };
-  if (check.status === 'unavailable') {
-    const without = check.onUnavailable === 'decide-without';
-    return {
-      rule,
-      passed: without,
-      detail: `Cloud Monitoring could not answer (${check.error}): ${without ? 'decided without it (onMonitoringUnavailable: decide-without)' : 'held (onMonitoringUnavailable: hold)'}`,
+      verdict: {
+        rule,
+        passed: true,
+        detail: burning
+          ? `Cloud Monitoring was not asked (no SLO is configured for this service); the alert is decided ${minutes(Math.max(0, age))} min after its incident started`
+          : 'Cloud Monitoring was not asked (no SLO is configured for this service, or there is no burn to confirm)',
+      },
+      escalates: false,
+      lapsesAt: null,
     };
   }
-  const burning = check.long > check.threshold && check.short > check.threshold;
+  if (check.status === 'unavailable') {
+    const since = check.since === undefined ? null : Date.parse(check.since);
+    const retryUntil = since === null ? null : since + policy.monitoringRetryMinutes * MINUTE_MS;
+    if (retryUntil !== null && evaluatedAt < retryUntil) {
+      // Asked again sooner at first, then less often: 15 s, 30 s, 1 min, 2 min, never past the retry window.
+      const delay = Math.min(2 * MINUTE_MS, Math.max(15_000, evaluatedAt - since!));
+      return {
+        verdict: {
+          rule,
+          passed: false,
+          detail: `Cloud Monitoring could not answer (${check.error}) since ${check.since}: asking again until ${new Date(retryUntil).toISOString()} (monitoringRetryMinutes ${policy.monitoringRetryMinutes}), then onMonitoringUnavailable: ${check.onUnavailable} applies`,
+        },
+        escalates: false,
+        lapsesAt: Math.min(evaluatedAt + delay, retryUntil),
+      };
+    }
+    const tried = since === null ? '' : ` for ${minutes(evaluatedAt - since)} min`;
+    const again = evaluatedAt + policy.monitoringRetryMinutes * MINUTE_MS;
+    switch (check.onUnavailable) {
+      case 'decide-without':
+        return {
+          verdict: {
+            rule,
+            passed: true,
+            detail: `Cloud Monitoring could not answer (${check.error})${tried}: decided without it (onMonitoringUnavailable: decide-without)`,
+          },
+          escalates: false,
+          lapsesAt: null,
+        };
+      case 'hold':
+        return {
+          verdict: {
+            rule,
+            passed: false,
+            detail: `Cloud Monitoring could not answer (${check.error})${tried}: held (onMonitoringUnavailable: hold)`,
+          },
+          escalates: false,
+          lapsesAt: again,
+        };
+      case 'escalate':
+        return {
+          verdict: {
+            rule,
+            passed: false,
+            detail: `Cloud Monitoring could not answer (${check.error})${tried}: the burn cannot be confirmed, a human must look (onMonitoringUnavailable: escalate)`,
+          },
+          escalates: true,
+          lapsesAt: again,
+        };
+      default: {
+        const never: never = check.onUnavailable;
+        // Stryker disable next-line StringLiteral: unreachable; the compiler proves the switch exhaustive
+        throw new Error(`unknown onUnavailable ${String(never)}`);
+      }
+    }
+  }
+  const still = check.long > check.threshold && check.short > check.threshold;
   const figures = `Cloud Monitoring reads ${check.long}× over ${check.longWindowSeconds} s and ${check.short}× over ${check.shortWindowSeconds} s at ${check.readAt} (bar ${check.threshold}×)`;
-  return { rule, passed: burning, detail: burning ? `${figures}: still burning` : `${figures}: the service has recovered` };
+  return {
+    verdict: { rule, passed: still, detail: still ? `${figures}: still burning` : `${figures}: the service has recovered` },
+    escalates: false,
+    lapsesAt: null,
+  };
 }
 
 /**
@@ -290,9 +416,11 @@ export function decide(
   const tail = controlVerdicts(state, event, policy, controls, now, null);
   verdicts.push(burnVerdict, acknowledgedVerdict(event, controls.acknowledgement), tail.paused);
 
-  const incidentVerdict = incidentRollbackVerdict(event, incident?.rollback);
+  const incidentVerdict = incidentRollbackVerdict(event, incident);
   const targetVerdict = returnedReleaseVerdict(target);
-  verdicts.push(incidentVerdict, targetVerdict, burningNowVerdict(monitoring));
+  const evaluatedAt = controls.evaluatedAt ? Date.parse(controls.evaluatedAt) : now;
+  const burningNow = burningNowVerdict(event, monitoring, policy, overThreshold && open, evaluatedAt);
+  verdicts.push(incidentVerdict, targetVerdict, burningNow.verdict);
 
   const blame = bar !== null && measured !== null ? confidenceOf(event, policy, bar, measured, target, monitoring) : null;
   const confident = blame !== null && blame.confidence.value >= policy.minConfidence;
@@ -312,6 +440,7 @@ export function decide(
     targetVerdict,
     confidenceVerdict,
     ...tail.escalating,
+    ...(burningNow.escalates ? [burningNow.verdict] : []),
     ...(stage && isFinalStage(stage) ? [incidentVerdict] : []),
   ]);
 
@@ -320,6 +449,9 @@ export function decide(
   const ignored = failed === burnVerdict && bar === null;
   const wouldRollBack = `${burnVerdict.detail}; ${blame?.cause ? `caused by ${blame.cause.releaseId}` : 'no release to blame'} (confidence ${blame?.confidence.value}); rate limit and cooldown clear`;
   const { action, reason } = verdictOutcome(failed, tail.mode, escalating, ignored, wouldRollBack);
+  // A hold or escalation whose cause lapses is decided again then, while the incident is open.
+  const lapses = new Map<RuleVerdict, number | null>([...tail.lapses, [burningNow.verdict, burningNow.lapsesAt]]);
+  const lapsesAt = failed && open && action !== DecisionActions.ignore ? (lapses.get(failed) ?? null) : null;
   return {
     action,
     reason,
@@ -330,7 +462,13 @@ export function decide(
     cause: blame?.cause ?? null,
     burnStartedAt: overThreshold && open ? event.startedAt : null,
     evaluatedAt: controls.evaluatedAt ?? time.time,
+    redecideAt: lapsesAt === null ? null : redecideAt(failed!, lapsesAt),
   };
+}
+
+/** When and why an incident is decided again: the failed rule, and the moment its cause lapses (never before it was decided). */
+function redecideAt(failed: RuleVerdict, at: number): RedecideAt {
+  return { at: new Date(at).toISOString(), rule: failed.rule, detail: failed.detail };
 }
 
 function enabledVerdict(policy: PolicySettings): RuleVerdict {
@@ -376,19 +514,32 @@ function controlVerdicts(
   controls: DecisionControls,
   now: number,
   force: string | null,
-): { paused: RuleVerdict; verdicts: RuleVerdict[]; escalating: RuleVerdict[]; mode: RuleVerdict } {
+): {
+  paused: RuleVerdict;
+  verdicts: RuleVerdict[];
+  escalating: RuleVerdict[];
+  mode: RuleVerdict;
+  /** When each refusal that can lapse does (epoch ms; null: not within reach). */
+  lapses: Array<[RuleVerdict, number | null]>;
+} {
   // A pause is judged at the event's time (a late alert from within a pause holds); a freeze at the decider's clock
   // (a backlog decided inside a freeze must not roll back).
   const paused = pausedVerdict(state.service, controls.pause, now);
-  const freeze = freezeVerdict(policy, controls.evaluatedAt ? Date.parse(controls.evaluatedAt) : now);
+  const evaluatedAt = controls.evaluatedAt ? Date.parse(controls.evaluatedAt) : now;
+  const freeze = freezeVerdict(policy, evaluatedAt);
   const breaker = fleetBreakerVerdict(event, policy, controls.fleet);
 
   // One pass over the history: rollbacks ordered in the last hour, and the one the cooldown counts from.
   let inLastHour = 0;
+  const orderedInHour: number[] = [];
   let latest: RecentRollback | null = null;
   let latestStart = 0;
   for (const r of state.recentRollbacks) {
-    if (Date.parse(r.decidedAt) > now - HOUR_MS) inLastHour++;
+    const decidedAt = Date.parse(r.decidedAt);
+    if (decidedAt > now - HOUR_MS) {
+      inLastHour++;
+      orderedInHour.push(decidedAt);
+    }
     const start = cooldownStartOf(r);
     if (latest === null || start > latestStart) {
       latest = r;
@@ -422,8 +573,26 @@ function controlVerdicts(
     force !== null && !v.passed ? { ...v, passed: true, detail: `bypassed by force (${force}): ${v.detail}` } : v,
   );
   const [p, f, b, r, c] = bypassable as [RuleVerdict, RuleVerdict, RuleVerdict, RuleVerdict, RuleVerdict];
+  // When each refusal lapses: the pause's end; the end of the freeze in force; the breaker's window (burns age out
+  // of it; rollbacks in flight end sooner); the hour of the oldest rollback that keeps the count at the limit; the
+  // cooldown's end.
+  orderedInHour.sort((x, y) => x - y);
+  const overLimit = inLastHour - policy.maxRollbacksPerHour;
+  const lapses: Array<[RuleVerdict, number | null]> = [
+    [p, controls.pause ? Date.parse(controls.pause.until) : null],
+    [f, freezeEndsAt(policy, evaluatedAt)],
+    [b, breakerLapse(b, evaluatedAt, policy)],
+    [r, policy.maxRollbacksPerHour > 0 && overLimit >= 0 ? orderedInHour[overLimit]! + HOUR_MS : null],
+    [c, latest === null ? null : latestStart + cooldownMs],
+  ];
   // A freeze or a tripped breaker needs a human: escalate. A pause, the rate limit or the cooldown: hold.
-  return { paused: p, verdicts: [f, b, r, c, mode], escalating: [f, b], mode };
+  return { paused: p, verdicts: [f, b, r, c, mode], escalating: [f, b], mode, lapses };
+}
+
+/** When to ask the fleet breaker again: after its window for too many burns; a minute on for rollbacks in flight (they end). */
+function breakerLapse(verdict: RuleVerdict, evaluatedAt: number, policy: PolicySettings): number | null {
+  if (verdict.passed) return null;
+  return evaluatedAt + (verdict.detail.includes('in flight') ? MINUTE_MS : policy.breakerWindowMinutes * MINUTE_MS);
 }
 
 /**
@@ -447,7 +616,7 @@ function decideManual(
     passed: true,
     detail: `${manual.requestedBy} asked to roll ${state.service} back${manual.releaseId ? ` to ${manual.releaseId}` : ''}: ${manual.reason}${manual.force ? ' (force)' : ''}`,
   };
-  const incidentVerdict = incidentRollbackVerdict(event, incident?.rollback);
+  const incidentVerdict = incidentRollbackVerdict(event, incident);
   const tail = controlVerdicts(state, event, policy, controls, now, manual.force ? manual.reason : null);
   const verdicts = [time.verdict, enabledVerdict(policy), request, incidentVerdict, tail.paused, ...tail.verdicts];
   const failed = verdicts.find((v) => !v.passed);
@@ -464,6 +633,8 @@ function decideManual(
     cause: null,
     burnStartedAt: null,
     evaluatedAt: controls.evaluatedAt ?? time.time,
+    // A held request is not carried out later on its own: the person who asked hears why, and asks again (or forces).
+    redecideAt: null,
   };
 }
 
@@ -520,12 +691,17 @@ export function applyIncident(
   decision: Decision,
   decisionId: string,
   rollbackId: string | null,
+  monitoring: MonitoringCheck | null = null,
 ): IncidentRecord {
   const closed = known?.state === 'closed' || event.state === 'closed';
   const ordered =
     decision.action === DecisionActions.rollback && rollbackId !== null
       ? { rollbackId, decisionId, stage: null, finishedAt: null, releaseId: null, fromReleaseId: null, detail: null }
       : null;
+  const previous = known?.rollback ?? null;
+  // A rollback superseded before it rolled anything back gives way to the incident's next one; it is remembered, so
+  // the next rollback's id is a new attempt.
+  const replaces = previous !== null && previous.stage === 'superseded' && ordered !== null;
   return {
     incidentId: event.incidentId,
     service: event.service,
@@ -535,6 +711,37 @@ export function applyIncident(
     observedAt: known && Date.parse(known.observedAt) > Date.parse(decision.decidedAt) ? known.observedAt : decision.decidedAt,
     lastDecisionId: decisionId,
     decisionIds: [...(known?.decisionIds ?? []), decisionId],
-    rollback: known?.rollback ?? ordered,
+    rollback: replaces ? ordered : (previous ?? ordered),
+    supersededRollbacks: replaces ? [...(known?.supersededRollbacks ?? []), previous.rollbackId] : (known?.supersededRollbacks ?? []),
+    // Cloud Monitoring not answering counts from the first time; an answer ends it; not asking leaves it as it was.
+    monitoringUnavailableSince:
+      monitoring === null
+        ? (known?.monitoringUnavailableSince ?? null)
+        : monitoring.status === 'unavailable'
+          ? (known?.monitoringUnavailableSince ?? monitoring.since ?? decision.evaluatedAt)
+          : null,
   };
+}
+
+/**
+ * Which attempt the incident's next rollback is (ids.ts, rollbackIdFor): one
+ * more than the rollbacks of it that were superseded before rolling anything back.
+ */
+export function rollbackAttemptOf(incident: Pick<IncidentRecord, 'rollback' | 'supersededRollbacks'> | null): number {
+  if (incident === null) return 0;
+  return incident.supersededRollbacks.length + (incident.rollback?.stage === 'superseded' ? 1 : 0);
+}
+
+/**
+ * A Cloud Monitoring reading as the decision weighs it: when Monitoring could not
+ * answer, since when it has not for this incident (the first time, or now), so
+ * the retry window counts from there.
+ */
+export function withUnavailableSince(
+  check: MonitoringCheck | null,
+  incident: Pick<IncidentRecord, 'monitoringUnavailableSince'> | null,
+  evaluatedAt: string,
+): MonitoringCheck | null {
+  if (check === null || check.status !== 'unavailable') return check;
+  return { ...check, since: incident?.monitoringUnavailableSince ?? check.since ?? evaluatedAt };
 }

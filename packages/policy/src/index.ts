@@ -2,6 +2,8 @@ export {
   decide,
   applyDecision,
   applyIncident,
+  rollbackAttemptOf,
+  withUnavailableSince,
   initialServiceState,
   errorRatioOf,
   measuredValue,
@@ -15,8 +17,6 @@ export {
   recordOutcomeOnService,
   recordProgressOnIncident,
   recordOutcomeOnTarget,
-  recordServingOnTarget,
-  recordFailedRolloutOnTarget,
   recordBurnOnTarget,
   initialTargetRecord,
 } from './outcome.js';
@@ -33,11 +33,34 @@ export {
   acknowledgedVerdict,
   describeFreeze,
   fleetBreakerVerdict,
+  freezeEndsAt,
   freezeInForce,
   freezeVerdict,
   localTime,
   modeVerdict,
   pausedVerdict,
+  supersedingControl,
+  type CommandControls,
   type DecisionControls,
 } from './controls.js';
 export { mergeFleet, recordOnBreaker, releaseOnBreaker, BREAKER_KEEP_MS } from './controls.js';
+export {
+  chooseReleases,
+  isOwnSuccessfulRollback,
+  latestRolloutOn,
+  reachedTraffic,
+  RUNNING_ROLLOUT_STATES,
+  type ReleaseDecision,
+} from './release-choice.js';
+export {
+  HISTORY_READ_KEPT,
+  newestRolloutsOn,
+  phaseOf,
+  rebuildTarget,
+  servingAt,
+  servingOf,
+  servingTimeline,
+  shareOf,
+  TIMELINE_KEPT,
+  withSpan,
+} from './serving.js';

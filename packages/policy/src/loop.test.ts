@@ -12,7 +12,7 @@ import {
   type ServiceState,
   type TargetRecord,
 } from '@burnback/contracts';
-import { alertEvent, blamedTarget, withBlamedTarget } from '@burnback/testkit/fixtures';
+import { alertEvent, blamedTarget, historyRollout, withBlamedTarget } from '@burnback/testkit/fixtures';
 import {
   applyDecision,
   applyIncident,
@@ -23,9 +23,8 @@ import {
   recordOutcomeOnService,
   recordOutcomeOnTarget,
   recordProgressOnIncident,
-  recordServingOnTarget,
-  recordFailedRolloutOnTarget,
   recordBurnOnTarget,
+  rebuildTarget,
   type Decision,
 } from './index.js';
 
@@ -109,7 +108,12 @@ describe('one rollback per incident; a failed one is never retried automatically
       `which failed at ${at(-2)}: a failed rollback is never retried automatically`,
     ],
     ['a failed rollback, time unknown', rollbackOf('failed'), 'escalate', 'rb-1, which failed: a failed rollback'],
-    ['a superseded rollback', rollbackOf('superseded'), 'escalate', 'superseded by a newer rollout: it is not retried automatically'],
+    [
+      'a superseded rollback: decided again on the new world',
+      rollbackOf('superseded'),
+      'rollback',
+      'was superseded before it rolled anything back',
+    ],
     ['a succeeded rollback still burning', rollbackOf('succeeded', at(-2)), 'escalate', `which succeeded at ${at(-2)}, and it still burns`],
     ['a succeeded rollback, time unknown', rollbackOf('succeeded'), 'escalate', 'rb-1, which succeeded, and it still burns'],
   ])('%s → %s', (_name, rollback, action, detail) => {
@@ -143,7 +147,7 @@ describe('no ping-pong: a burn on the release Burnback returned to escalates', (
     target: 'production',
     quarantined: quarantined.map((releaseId) => ({ releaseId, rollbackId: 'rb-0', incidentId: '0.old', at: at(-40) })),
     returnedTo: returnedTo === null ? null : { releaseId: returnedTo, rollbackId: 'rb-0', incidentId: '0.old', at: at(-40) },
-    serving: serving === null ? null : { releaseId: serving, since: at(-40), burnedAt: null },
+    serving: serving === null ? null : { releaseId: serving, since: at(-40), burnedAt: null, rollout: null, phase: null },
     previous: null,
   });
 
@@ -287,6 +291,8 @@ describe('recording progress', () => {
     lastDecisionId: 'dec-1',
     decisionIds: ['dec-1'],
     rollback,
+    supersededRollbacks: [],
+    monitoringUnavailableSince: null,
   });
 
   it('the incident follows its rollback forward, and keeps a final stage', () => {
@@ -323,14 +329,27 @@ describe('recording progress', () => {
   });
 
   it('a succeeded rollback quarantines the release it left and remembers the one it returned to', () => {
-    const t = recordOutcomeOnTarget(initialTargetRecord(identity, at(0)), progress('succeeded'));
+    const t = recordOutcomeOnTarget(initialTargetRecord(identity, at(0)), progress('succeeded', { servingSince: at(10) }));
     expect(t).toEqual({
       ...identity,
       quarantined: [{ releaseId: 'rel-003', rollbackId: 'rb-1', incidentId: '0.loop', at: at(12) }],
       returnedTo: { releaseId: 'rel-002', rollbackId: 'rb-1', incidentId: '0.loop', at: at(12) },
-      serving: { releaseId: 'rel-002', since: at(12), burnedAt: null },
+      serving: { releaseId: 'rel-002', since: at(10), burnedAt: null, rollout: 'r', phase: null },
       previous: null,
-      lastRollout: null,
+      timeline: [
+        {
+          releaseId: 'rel-002',
+          rollout: 'r',
+          from: at(10),
+          stoppedAt: null,
+          state: 'SUCCEEDED',
+          phase: null,
+          rollback: true,
+          burnedAt: null,
+        },
+      ],
+      latestRollout: null,
+      historyReadAt: null,
       updatedAt: at(12),
     });
     expect(recordOutcomeOnTarget(t, progress('succeeded', { at: at(30) }))).toBe(t);
@@ -347,12 +366,12 @@ describe('recording progress', () => {
     expect(t.quarantined.map((q) => q.releaseId)).toEqual(Array.from({ length: 20 }, (_, i) => `rel-bad-${i + 6}`));
   });
 
-  it('a succeeded rollback away from the known serving release makes it the previous one, burned as recorded', () => {
-    const shipped = recordServingOnTarget(initialTargetRecord(identity, at(0)), 'rel-003', at(1), 'rollouts/rel-003');
+  it('a succeeded rollback away from the serving release makes it the previous one, burned as recorded', () => {
+    const shipped = rebuildTarget(initialTargetRecord(identity, at(0)), [historyRollout('rel-003', at(1), 'SUCCEEDED')], at(2));
     const burned = recordBurnOnTarget(shipped, at(3));
-    const t = recordOutcomeOnTarget(burned, progress('succeeded'));
-    expect(t.serving).toEqual({ releaseId: 'rel-002', since: at(12), burnedAt: null });
-    expect(t.previous).toEqual({ releaseId: 'rel-003', since: at(1), until: at(12), burnedAt: at(3) });
+    const t = recordOutcomeOnTarget(burned, progress('succeeded', { servingSince: at(11) }));
+    expect(t.serving).toMatchObject({ releaseId: 'rel-002', since: at(11), burnedAt: null });
+    expect(t.previous).toMatchObject({ releaseId: 'rel-003', since: at(1), until: at(11), burnedAt: at(3) });
   });
 
   it('a release already quarantined, or left unknown, is not quarantined twice', () => {
@@ -366,83 +385,26 @@ describe('recording progress', () => {
     expect(same.quarantined).toEqual([]);
   });
 
-  it('a succeeded rollback without a release, a failure and earlier stages change nothing on the target', () => {
+  it('a succeeded rollback without a release, a failure, a supersession and earlier stages change nothing on the target', () => {
     const t: TargetRecord = initialTargetRecord(identity, at(0));
     expect(recordOutcomeOnTarget(t, progress('succeeded', { releaseId: null }))).toBe(t);
-    for (const stage of ['accepted', 'started', 'failed'] as const) expect(recordOutcomeOnTarget(t, progress(stage))).toBe(t);
-  });
-
-  it('a superseded rollback means someone else now serves: the serving release is forgotten, unless it came later', () => {
-    const t = recordOutcomeOnTarget(initialTargetRecord(identity, at(0)), progress('succeeded'));
-    expect(recordOutcomeOnTarget(t, progress('superseded', { rollbackId: 'rb-2', at: at(20) }))).toEqual({
-      ...t,
-      serving: null,
-      updatedAt: at(20),
-    });
-    expect(recordOutcomeOnTarget(t, progress('superseded', { rollbackId: 'rb-2', at: at(12) }))).toBe(t);
-    const empty = initialTargetRecord(identity, at(0));
-    expect(recordOutcomeOnTarget(empty, progress('superseded'))).toBe(empty);
+    for (const stage of ['accepted', 'started', 'failed', 'superseded'] as const) expect(recordOutcomeOnTarget(t, progress(stage))).toBe(t);
+    expect(recordOutcomeOnTarget(t, progress('succeeded', { validateOnly: true }))).toBe(t);
   });
 });
 
 describe('what serves a target, from Cloud Deploy', () => {
-  const rollout = (release: string, n = 1) =>
-    `projects/p/locations/us-central1/deliveryPipelines/api-backend-pipeline/releases/${release}/rollouts/r-${n}`;
-
-  it('a later successful rollout serves, and the release before it becomes the previous one', () => {
-    const t = recordOutcomeOnTarget(initialTargetRecord(identity, at(0)), progress('succeeded'));
-    const shipped = recordServingOnTarget(t, 'rel-004', at(30), rollout('rel-004'));
-    expect(shipped).toEqual({
-      ...t,
-      serving: { releaseId: 'rel-004', since: at(30), burnedAt: null },
-      previous: { releaseId: 'rel-002', since: at(12), until: at(30), burnedAt: null },
-      lastRollout: { releaseId: 'rel-004', rollout: rollout('rel-004'), outcome: 'succeeded', at: at(30) },
-      updatedAt: at(30),
-    });
-    // An older report, or the same rollout redelivered, changes nothing.
-    expect(recordServingOnTarget(shipped, 'rel-002', at(20), rollout('rel-002', 2))).toBe(shipped);
-    expect(recordServingOnTarget(shipped, 'rel-004', at(30), rollout('rel-004'))).toBe(shipped);
-    const fresh = initialTargetRecord(identity, at(0));
-    const first = recordServingOnTarget(fresh, 'rel-001', at(1), rollout('rel-001'));
-    expect(first.serving).toEqual({ releaseId: 'rel-001', since: at(1), burnedAt: null });
-    expect(first.previous).toBeNull();
-  });
-
-  it('a second rollout of the serving release keeps its first serving time', () => {
-    const first = recordServingOnTarget(initialTargetRecord(identity, at(0)), 'rel-001', at(1), rollout('rel-001'));
-    const again = recordServingOnTarget(first, 'rel-001', at(50), rollout('rel-001', 2));
-    expect(again.serving).toEqual(first.serving);
-    expect(again.lastRollout).toEqual({ releaseId: 'rel-001', rollout: rollout('rel-001', 2), outcome: 'succeeded', at: at(50) });
-  });
-
-  it('a failed rollout is recorded and changes nothing about what serves', () => {
-    const first = recordServingOnTarget(initialTargetRecord(identity, at(0)), 'rel-001', at(1), rollout('rel-001'));
-    const failed = recordFailedRolloutOnTarget(first, 'rel-002', at(20), rollout('rel-002'));
-    expect(failed).toEqual({
-      ...first,
-      lastRollout: { releaseId: 'rel-002', rollout: rollout('rel-002'), outcome: 'failed', at: at(20) },
-      updatedAt: at(20),
-    });
-    expect(recordFailedRolloutOnTarget(failed, 'rel-002', at(20), rollout('rel-002'))).toBe(failed);
-    expect(recordFailedRolloutOnTarget(failed, 'rel-003', at(10), rollout('rel-003'))).toBe(failed);
-    // A success reported before the failure (older) changes nothing either.
-    expect(recordServingOnTarget(failed, 'rel-009', at(15), rollout('rel-009'))).toBe(failed);
-  });
+  const history = [historyRollout('rel-001', at(1), 'SUCCEEDED'), historyRollout('rel-002', at(30), 'SUCCEEDED')];
 
   it('a burn marks the release that served when it started: the serving one, or the previous one', () => {
-    const t = recordServingOnTarget(
-      recordServingOnTarget(initialTargetRecord(identity, at(0)), 'rel-001', at(1), rollout('rel-001')),
-      'rel-002',
-      at(30),
-      rollout('rel-002'),
-    );
+    const t = rebuildTarget(initialTargetRecord(identity, at(0)), history, at(31));
     const onServing = recordBurnOnTarget(t, at(40));
-    expect(onServing.serving).toEqual({ releaseId: 'rel-002', since: at(30), burnedAt: at(40) });
+    expect(onServing.serving).toMatchObject({ releaseId: 'rel-002', since: at(30), burnedAt: at(40) });
     expect(recordBurnOnTarget(onServing, at(45))).toBe(onServing);
     expect(recordBurnOnTarget(onServing, at(35)).serving!.burnedAt).toBe(at(35));
     expect(recordBurnOnTarget(t, at(30)).serving!.burnedAt).toBe(at(30));
     const onPrevious = recordBurnOnTarget(t, at(10));
-    expect(onPrevious.previous).toEqual({ releaseId: 'rel-001', since: at(1), until: at(30), burnedAt: at(10) });
+    expect(onPrevious.previous).toMatchObject({ releaseId: 'rel-001', since: at(1), until: at(30), burnedAt: at(10) });
     expect(onPrevious.serving!.burnedAt).toBeNull();
     expect(recordBurnOnTarget(onPrevious, at(20))).toBe(onPrevious);
     expect(recordBurnOnTarget(t, at(0))).toBe(t);
@@ -450,17 +412,47 @@ describe('what serves a target, from Cloud Deploy', () => {
     expect(recordBurnOnTarget(empty, at(10))).toBe(empty);
   });
 
+  it('a record without a timeline marks its serving or previous release as before', () => {
+    const legacy: TargetRecord = {
+      ...initialTargetRecord(identity, at(0)),
+      serving: { releaseId: 'rel-002', since: at(30), burnedAt: null, rollout: null, phase: null },
+      previous: { releaseId: 'rel-001', since: at(1), until: at(30), burnedAt: null, rollout: null, phase: null },
+    };
+    expect(recordBurnOnTarget(legacy, at(40)).serving!.burnedAt).toBe(at(40));
+    expect(recordBurnOnTarget(legacy, at(10)).previous!.burnedAt).toBe(at(10));
+    expect(recordBurnOnTarget(legacy, at(0))).toBe(legacy);
+  });
+
   it('once another release serves, a burn that starts after it rolls back again instead of escalating', () => {
-    const t = recordServingOnTarget(
-      recordOutcomeOnTarget(initialTargetRecord(identity, at(0)), progress('succeeded')),
-      'rel-004',
-      at(30),
-      rollout('rel-004'),
+    const rolledBack = recordOutcomeOnTarget(initialTargetRecord(identity, at(0)), progress('succeeded', { servingSince: at(10) }));
+    const t = rebuildTarget(
+      rolledBack,
+      [historyRollout('rel-002', at(10), 'SUCCEEDED', { id: 'r' }), historyRollout('rel-004', at(30), 'SUCCEEDED')],
+      at(31),
     );
     const next = alertEvent('0.next', { startedAt: at(40), observedAt: at(60) });
     const d = decide(initialServiceState('api-backend'), next, DEFAULT_POLICY, null, t);
     expect(d.action).toBe('rollback');
     expect(d.cause).toEqual({ releaseId: 'rel-004', servingSince: at(30) });
+  });
+
+  it('a burn that began during a canary is blamed on the canary, and rolls back', () => {
+    const canary = historyRollout('rel-005', at(30), 'IN_PROGRESS', { phase: 'canary-25' });
+    const t = rebuildTarget(
+      initialTargetRecord(identity, at(0)),
+      [...history.slice(0, 1), historyRollout('rel-002', at(5), 'SUCCEEDED'), canary],
+      at(33),
+    );
+    const d = decide(
+      initialServiceState('api-backend'),
+      alertEvent('0.canary', { startedAt: at(32), observedAt: at(34) }),
+      DEFAULT_POLICY,
+      null,
+      t,
+    );
+    expect(d.action).toBe('rollback');
+    expect(d.cause).toEqual({ releaseId: 'rel-005', servingSince: at(30) });
+    expect(rule(d, 'confidence').detail).toContain('rel-005');
   });
 });
 

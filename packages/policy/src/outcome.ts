@@ -6,6 +6,7 @@ import {
   type ServiceState,
   type TargetRecord,
 } from '@burnback/contracts';
+import { servingAt, servingOf, withSpan } from './serving.js';
 
 /** The final stage of a progress event, or null while the rollback is still under way. */
 function outcomeOf(progress: RollbackProgress): RollbackOutcome | null {
@@ -65,16 +66,27 @@ export const QUARANTINE_KEPT = 20;
 
 /** A target nothing has been recorded for yet. */
 export function initialTargetRecord(target: Pick<TargetRecord, 'project' | 'region' | 'pipeline' | 'target'>, at: string): TargetRecord {
-  return { ...target, quarantined: [], returnedTo: null, serving: null, previous: null, lastRollout: null, updatedAt: at };
+  return {
+    ...target,
+    quarantined: [],
+    returnedTo: null,
+    serving: null,
+    previous: null,
+    timeline: [],
+    latestRollout: null,
+    historyReadAt: null,
+    updatedAt: at,
+  };
 }
 
 /**
  * The target once a rollback of it finished. Succeeded: the release it left is
- * quarantined, and the release it returned to is serving and remembered as
- * Burnback's own (a burn on it escalates instead of rolling back again),
- * unless a later rollout is already recorded as serving.
- * Superseded: someone else's rollout is serving now, so Burnback no longer
- * knows what serves. Failed: nothing changed on the target.
+ * quarantined, and the release it returned to serves from the rollback
+ * rollout's first deploy job and is remembered as Burnback's own (a burn on it
+ * escalates instead of rolling back again). Cloud Deploy's history says the
+ * same when it is read, from the same deploy start time, whichever comes first.
+ * Failed or superseded: nothing changed on the target (what serves comes from
+ * Cloud Deploy's history, which the notification of any newer rollout brings).
  */
 export function recordOutcomeOnTarget(target: TargetRecord, progress: RollbackProgress): TargetRecord {
   if (progress.validateOnly) return target;
@@ -87,32 +99,32 @@ export function recordOutcomeOnTarget(target: TargetRecord, progress: RollbackPr
         leaving === null || leaving === progress.releaseId || target.quarantined.some((q) => q.releaseId === leaving)
           ? target.quarantined
           : [...target.quarantined, { releaseId: leaving, ...mark }].slice(-QUARANTINE_KEPT);
-      // Progress and Cloud Deploy's notifications come on different subscriptions: a rollout reported later
-      // than this rollback's finish (a release shipped since) keeps serving.
-      const stale = target.serving !== null && Date.parse(target.serving.since) > Date.parse(progress.at);
-      if (stale && target.serving!.releaseId === progress.releaseId && servedBefore(target, progress.at))
-        // Cloud Deploy's own notification of this rollback (or a rollout of the same release since) came first: the
-        // release returned to has served since the rollback finished, whichever of the two reports arrives first.
-        return { ...servingEarlier(target, progress.at), quarantined, returnedTo: { releaseId: progress.releaseId, ...mark } };
-      // Stale: the release returned to served from the rollback's finish until that rollout, so it is the previous one
-      // (unless what is recorded as previous began serving later still).
-      const returnedServedBefore =
-        stale && (target.previous === null || Date.parse(target.previous.since) < Date.parse(progress.at))
-          ? { previous: { releaseId: progress.releaseId, since: progress.at, until: target.serving!.since, burnedAt: null } }
-          : {};
+      const timeline =
+        progress.rolloutName === null
+          ? target.timeline
+          : withSpan(target.timeline, {
+              releaseId: progress.releaseId,
+              rollout: progress.rolloutName,
+              from: progress.servingSince ?? progress.at,
+              stoppedAt: null,
+              state: 'SUCCEEDED',
+              phase: null,
+              rollback: true,
+              burnedAt: null,
+            });
       return {
-        ...(stale ? { ...target, ...returnedServedBefore } : handOver(target, progress.releaseId, progress.at)),
+        ...target,
+        timeline,
+        ...(timeline.length > 0 ? servingOf(timeline) : legacyHandOver(target, progress.releaseId, progress.at)),
         quarantined,
         returnedTo: { releaseId: progress.releaseId, ...mark },
-        updatedAt: progress.at,
+        updatedAt: Date.parse(progress.at) > Date.parse(target.updatedAt) ? progress.at : target.updatedAt,
       };
     }
-    case 'superseded':
-      if (target.serving === null || Date.parse(target.serving.since) >= Date.parse(progress.at)) return target;
-      return { ...target, serving: null, updatedAt: progress.at };
     case 'accepted':
     case 'started':
     case 'failed':
+    case 'superseded':
     case 'validated':
       return target;
     default: {
@@ -123,61 +135,14 @@ export function recordOutcomeOnTarget(target: TargetRecord, progress: RollbackPr
   }
 }
 
-/**
- * `releaseId` serves from `at`: the release serving until then becomes the
- * previous one (with whether it burned). A rollout of the release already
- * serving changes nothing: it has served since its first rollout.
- */
-function handOver(target: TargetRecord, releaseId: string, at: string): TargetRecord {
+/** A record that has no timeline (written before it was kept, or before any history was read): the release serves from `at`. */
+function legacyHandOver(target: TargetRecord, releaseId: string, at: string): Pick<TargetRecord, 'serving' | 'previous'> {
   const current = target.serving;
-  if (current?.releaseId === releaseId) return target;
+  if (current?.releaseId === releaseId) return { serving: current, previous: target.previous };
   return {
-    ...target,
-    serving: { releaseId, since: at, burnedAt: null },
+    serving: { releaseId, since: at, burnedAt: null, rollout: null, phase: null },
     previous: current === null ? target.previous : { ...current, until: at },
   };
-}
-
-/**
- * The target once Cloud Deploy reports a rollout to it succeeded: that release
- * serves now (whoever shipped it), and the one before becomes the previous
- * release; unless a later report is already recorded. `rollout` is the
- * rollout's resource name.
- */
-export function recordServingOnTarget(target: TargetRecord, releaseId: string, since: string, rollout: string): TargetRecord {
-  if (target.lastRollout !== null && Date.parse(target.lastRollout.at) > Date.parse(since)) return target;
-  const lastRollout = { releaseId, rollout, outcome: 'succeeded' as const, at: since };
-  if (target.serving !== null && Date.parse(target.serving.since) > Date.parse(since)) {
-    // The same release, recorded as serving from later (a rollback's progress came first, stamped with when the executor
-    // saw it finish): it has served since this report, as if the reports had come the other way round.
-    if (target.serving.releaseId !== releaseId || !servedBefore(target, since)) return target;
-    return { ...servingEarlier(target, since), lastRollout };
-  }
-  if (target.lastRollout?.rollout === rollout && target.lastRollout.outcome === 'succeeded') return target;
-  return { ...handOver(target, releaseId, since), lastRollout, updatedAt: since };
-}
-
-/** Whether the release recorded as previous began serving before `at`, so the serving one can have served since then. */
-function servedBefore(target: TargetRecord, at: string): boolean {
-  return target.previous === null || Date.parse(target.previous.since) < Date.parse(at);
-}
-
-/**
- * The serving release has served since `at`, earlier than recorded; the release
- * before it served until then. The record was updated later than `at`, so its
- * update time stays.
- */
-function servingEarlier(target: TargetRecord, at: string): TargetRecord {
-  const serving = target.serving!;
-  const previous =
-    target.previous !== null && target.previous.until === serving.since ? { ...target.previous, until: at } : target.previous;
-  return { ...target, serving: { ...serving, since: at }, previous };
-}
-
-/** The target once Cloud Deploy reports a rollout to it failed: what serves is unchanged; the attempt is recorded. */
-export function recordFailedRolloutOnTarget(target: TargetRecord, releaseId: string, at: string, rollout: string): TargetRecord {
-  if (target.lastRollout !== null && Date.parse(target.lastRollout.at) >= Date.parse(at)) return target;
-  return { ...target, lastRollout: { releaseId, rollout, outcome: 'failed', at }, updatedAt: at };
 }
 
 /**
@@ -188,6 +153,14 @@ export function recordFailedRolloutOnTarget(target: TargetRecord, releaseId: str
 export function recordBurnOnTarget(target: TargetRecord, startedAt: string): TargetRecord {
   const start = Date.parse(startedAt);
   const earlier = (known: string | null): string => (known !== null && Date.parse(known) <= start ? known : startedAt);
+  if (target.timeline.length > 0) {
+    const span = servingAt(target.timeline, start);
+    if (span === null) return target;
+    const burnedAt = earlier(span.burnedAt);
+    if (burnedAt === span.burnedAt) return target;
+    const timeline = target.timeline.map((s) => (s === span ? { ...s, burnedAt } : s));
+    return { ...target, timeline, ...servingOf(timeline) };
+  }
   const { serving, previous } = target;
   if (serving !== null && start >= Date.parse(serving.since)) {
     const burnedAt = earlier(serving.burnedAt);

@@ -1,4 +1,5 @@
 import {
+  type HistoryRollout,
   DEFAULT_POLICY,
   EventTypes,
   type AlertEvent,
@@ -35,13 +36,14 @@ export function serviceConfig(name: string = DEFAULTS.service, overrides: Partia
   return {
     name,
     project: DEFAULTS.projectId,
+    projectNumber: null,
     region: 'us-central1',
     pipeline: `${name}-pipeline`,
     target: 'production',
     match: { resourceType: 'cloud_run_revision', resourceLabels: { service_name: name } },
     policy: DEFAULT_POLICY,
     slo: null,
-    onMonitoringUnavailable: 'hold',
+    onMonitoringUnavailable: 'escalate',
     signals: { errorRatio: { metricTypes: ['run.googleapis.com/request_count'] } },
     ...overrides,
   };
@@ -564,6 +566,19 @@ const minutesBeforeIso = (iso: string, minutes: number): string => new Date(Date
  */
 export function blamedTarget(burnStartedAt: string, overrides: Partial<TargetRecord> = {}): TargetRecord {
   const since = minutesBeforeIso(burnStartedAt, 10);
+  const before = minutesBeforeIso(since, 2 * 24 * 60);
+  const pipeline = 'projects/burnback-local/locations/us-central1/deliveryPipelines/api-backend-pipeline';
+  const rollout = (release: string) => `${pipeline}/releases/${release}/rollouts/${release}-to-production-0001`;
+  const span = (releaseId: string, from: string) => ({
+    releaseId,
+    rollout: rollout(releaseId),
+    from,
+    stoppedAt: null,
+    state: 'SUCCEEDED',
+    phase: null,
+    rollback: false,
+    burnedAt: null,
+  });
   return {
     project: 'burnback-local',
     region: 'us-central1',
@@ -571,9 +586,11 @@ export function blamedTarget(burnStartedAt: string, overrides: Partial<TargetRec
     target: 'production',
     quarantined: [],
     returnedTo: null,
-    serving: { releaseId: 'rel-002', since, burnedAt: null },
-    previous: { releaseId: 'rel-001', since: minutesBeforeIso(since, 2 * 24 * 60), until: since, burnedAt: null },
-    lastRollout: { releaseId: 'rel-002', rollout: 'rollouts/rel-002-to-production-0001', outcome: 'succeeded', at: since },
+    serving: { releaseId: 'rel-002', since, burnedAt: null, rollout: rollout('rel-002'), phase: null },
+    previous: { releaseId: 'rel-001', since: before, until: since, burnedAt: null, rollout: rollout('rel-001'), phase: null },
+    timeline: [span('rel-001', before), span('rel-002', since)],
+    latestRollout: { name: rollout('rel-002'), releaseId: 'rel-002', state: 'SUCCEEDED' },
+    historyReadAt: since,
     updatedAt: since,
     ...overrides,
   };
@@ -590,4 +607,51 @@ export function withBlamedTarget<S, P, I, T, M, R>(
 ): (state: S, event: AlertEvent, policy: P, incident?: I | null, target?: T | null, monitoring?: M | null) => R {
   return (state, event, policy, incident = null, target, monitoring = null) =>
     decide(state, event, policy, incident, target === undefined ? (blamedTarget(event.startedAt) as T) : target, monitoring);
+}
+
+/** The pipeline of the default local world, for fixture rollout names. */
+export const FIXTURE_PIPELINE = 'projects/burnback-local/locations/us-central1/deliveryPipelines/api-backend-pipeline';
+
+/**
+ * A rollout of Cloud Deploy's history as Burnback reads it. `start` (ISO) is
+ * when it started deploying; it was created a second before. A rollout that
+ * never deployed (pending, waiting for approval, rejected) has no deploy start,
+ * and one that failed before deploying says so with `deployed: false`.
+ */
+export function historyRollout(
+  releaseId: string,
+  start: string,
+  state: string,
+  options: {
+    id?: string;
+    target?: string;
+    deployed?: boolean;
+    /** When it stopped deploying: ended, failed, or was cancelled. */
+    end?: string;
+    /** The phase in progress (a canary phase), for an unfinished rollout. */
+    phase?: string;
+    rollbackOf?: string;
+    rolledBackBy?: string[];
+  } = {},
+): HistoryRollout {
+  const deployed = options.deployed ?? !['PENDING', 'PENDING_APPROVAL', 'PENDING_RELEASE', 'APPROVAL_REJECTED'].includes(state);
+  const name = `${FIXTURE_PIPELINE}/releases/${releaseId}/rollouts/${options.id ?? `${releaseId}-to-${options.target ?? 'production'}-0001`}`;
+  const phases = ['canary-25', 'canary-50', 'stable'];
+  const at = phases.indexOf(options.phase ?? 'stable');
+  const here = state === 'IN_PROGRESS' ? 'IN_PROGRESS' : state === 'FAILED' ? 'FAILED' : 'ABORTED';
+  const phaseState = (i: number): string =>
+    !deployed ? 'PENDING' : state === 'SUCCEEDED' || i < at ? 'SUCCEEDED' : i === at ? here : 'PENDING';
+  return {
+    name,
+    releaseId,
+    targetId: options.target ?? 'production',
+    state,
+    createTime: Date.parse(start) - 1000,
+    deployStartTime: deployed ? Date.parse(start) : 0,
+    deployEndTime: options.end ? Date.parse(options.end) : 0,
+    phases: phases.map((id, i) => ({ id, state: phaseState(i), deployJobState: phaseState(i) })),
+    rollbackOfRollout: options.rollbackOf ?? '',
+    rolledBackByRollouts: options.rolledBackBy ?? [],
+    approvalState: 'DOES_NOT_NEED_APPROVAL',
+  };
 }

@@ -8,3 +8,4 @@ export * from './environment.js';
 export * from './random.js';
 export * from './logs.js';
 export * from './raw-http.js';
+export * from './clock.js';

@@ -5,11 +5,12 @@ import {
   ErrorKinds,
   EventTypes,
   PermanentError,
-  parseRolloutName,
   rollbackIdFor,
   recommendationIdFor,
   rolloutIdFor,
   decisionIdFor,
+  redecisionIdFor,
+  RedecisionTriggers,
   EVIDENCE_VERSION,
   policyHashOf,
   Topics,
@@ -22,8 +23,8 @@ import {
   type FleetView,
   type MonitoringCheck,
   type OutboxEntry,
+  type Redecision,
   type RollbackCommand,
-  type RollbackProgress,
 } from '@burnback/contracts';
 import {
   CrashPoints,
@@ -35,7 +36,6 @@ import {
   type Metrics,
   type MonitoringPort,
   type Publisher,
-  type ReceivedMessage,
   type ServiceConfig,
 } from '@burnback/platform';
 import {
@@ -45,17 +45,13 @@ import {
   decide,
   measuredValue,
   recordBurnOnTarget,
-  recordFailedRolloutOnTarget,
+  rollbackAttemptOf,
   thresholdFor,
-  recordOutcomeOnService,
-  recordOutcomeOnTarget,
-  recordProgressOnIncident,
-  recordServingOnTarget,
+  withUnavailableSince,
   mergeFleet,
   recordOnBreaker,
-  releaseOnBreaker,
 } from '@burnback/policy';
-import { DecisionStore, releasesBreaker, type ProgressWrite } from './store.js';
+import { DecisionStore } from './store.js';
 
 export interface DeciderDeps {
   db: Firestore;
@@ -79,6 +75,8 @@ export interface DeciderDeps {
   breakerTurn?: Serializer;
   /** Test-only fault injection (`npm run test:chaos`): may kill the process between the commit and the outbox's publish. */
   crash?: CrashHook;
+  /** Told when a decision scheduled its incident to be decided again (the redecider then looks sooner). */
+  onScheduled?: (dueAt: Date) => void;
 }
 
 /** Runs tasks one at a time, in the order they arrive; a failed task does not stop the next. */
@@ -94,7 +92,7 @@ export function createSerializer(): Serializer {
 }
 
 /** An open alert whose value is over its bar: the only kind that could roll back, so the only one worth a read before deciding. */
-function openOverItsBar(alert: AlertEvent, service: ServiceConfig): boolean {
+export function openOverItsBar(alert: AlertEvent, service: ServiceConfig): boolean {
   const bar = thresholdFor(alert, service.policy);
   const measured = measuredValue(alert);
   return alert.state === 'open' && bar !== null && measured !== null && measured > bar.value;
@@ -165,8 +163,18 @@ export type DeciderOutcome =
   | { kind: 'decided'; decision: DecisionRecord; command: RollbackCommand | null }
   | { kind: 'duplicate'; decision: DecisionRecord; republished: boolean };
 
+/** What a re-decision adds to deciding an alert: the decision it decides again, which must still be the incident's latest. */
+export interface RedecisionOf {
+  previous: DecisionRecord;
+  trigger: Redecision['trigger'];
+  rule: string | null;
+}
+
+/** A re-decision whose incident has a newer decision (or none any more) since it was scheduled: nothing to do. */
+export type RedecideOutcome = DeciderOutcome | { kind: 'stale'; reason: string };
+
 /** Maps a failed transaction to ack or retry: a stored document that no longer fits will not fit on retry either. */
-function classifyStoreError(err: unknown, what: string): Error {
+export function classifyStoreError(err: unknown, what: string): Error {
   if (errorKind(err) === ErrorKinds.permanent) return err as Error;
   if ((err as Error).name === 'ZodError')
     return new PermanentError(`a stored document is invalid: ${(err as Error).message}`, { cause: err });
@@ -182,18 +190,31 @@ const publishOrder = (entry: OutboxEntry): number => (entry.eventType === EventT
  * when the rules allow, a RollbackCommand; both are published after commit.
  */
 export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<typeof EventTypes.alert>) => Promise<DeciderOutcome> {
+  const core = createDecisionCore(deps);
+  return (cloudEvent) => core.decideAlert(cloudEvent.data, cloudEvent.id) as Promise<DeciderOutcome>;
+}
+
+/**
+ * Deciding one alert, for a notification (createDeciderHandler) or again for an
+ * incident whose hold lapsed or whose rollback was superseded or failed
+ * (`redecide`, the redecider's): the same reads, the same transaction, the same
+ * record. A re-decision's alert is the decision's own, observed now, and its
+ * decision id is derived from the decision it decides again.
+ */
+export function createDecisionCore(deps: DeciderDeps) {
   const { logger, publisher } = deps;
   const clock = deps.clock ?? systemClock;
   const now = () => clock.now();
   const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
 
-  return async (cloudEvent) => {
-    const alert = cloudEvent.data;
+  const decideAlert = async (alert: AlertEvent, alertEventId: string, again?: RedecisionOf): Promise<RedecideOutcome> => {
     const service = deps.services[alert.service];
     if (!service) throw new PermanentError(`alert names service "${alert.service}", which is not in the decider's configuration`);
     // A redelivery of the same bytes has the same notification id, so the same decision id: it changes nothing.
-    const decisionId = decisionIdFor(alert.incidentId, alert.state, alert.startedAt, alert.notificationId);
-    const meta = { eventId: cloudEvent.id, incidentId: alert.incidentId, decisionId, service: alert.service };
+    const decisionId = again
+      ? redecisionIdFor(again.previous.decisionId)
+      : decisionIdFor(alert.incidentId, alert.state, alert.startedAt, alert.notificationId);
+    const meta = { eventId: alertEventId, incidentId: alert.incidentId, decisionId, service: alert.service };
     const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
 
     // Independent reads, both before the transaction: at once, so the alert waits for the slower one only.
@@ -201,6 +222,7 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
       alert.manual ? null : checkMonitoring(service, alert, deps.monitoring, now),
       readFleetFor(store, service, alert, now, logger),
     ]);
+    let stale: string | null = null;
     let result;
     try {
       const mayTouchBreaker = Boolean(alert.manual) || openOverItsBar(alert, service);
@@ -208,16 +230,29 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
       result = await turn(() =>
         store.decideOnce(decisionId, alert.service, alert.incidentId, target, async (snapshot) => {
           if (snapshot.existing) return null;
-          const evaluatedAt = now().toISOString();
+          // A re-decision decides the incident's latest decision again, or nothing: a newer one has decided since.
+          if (again && snapshot.incident?.lastDecisionId !== again.previous.decisionId) {
+            stale = snapshot.incident
+              ? `incident ${alert.incidentId} was decided since (${snapshot.incident.lastDecisionId})`
+              : `incident ${alert.incidentId} is not on record`;
+            return null;
+          }
+          // A re-decision's alert is observed at the moment it is decided again: one time for both, which a replay sets.
+          const evaluatedAt = again ? alert.observedAt : now().toISOString();
           const controls = { pause: snapshot.controls?.pause ?? null, acknowledgement: snapshot.acknowledgement, evaluatedAt };
+          // Cloud Monitoring that could not answer: the retry window counts from the first time it could not.
+          const reading = withUnavailableSince(monitoring, snapshot.incident, evaluatedAt);
           const decideWith = (f: FleetView | null) =>
-            decide(snapshot.state, alert, service.policy, snapshot.incident, snapshot.target, monitoring, { ...controls, fleet: f });
+            decide(snapshot.state, alert, service.policy, snapshot.incident, snapshot.target, reading, { ...controls, fleet: f });
           // What the breaker saw: the per-service stamps, joined below with the breaker's document (each attempt afresh).
           let seen = fleet;
           let decision = decideWith(seen);
           // Would roll back: count it exactly on the breaker's document, in this transaction, so decisions of many
           // services at once see each other (the per-service stamps read before it cannot).
           let breaker: BreakerRecord | undefined;
+          // Derived from the incident: its one rollback, whichever notification orders it (a new attempt only after
+          // one was superseded). A recommendation (validate only) is derived from its decision.
+          const incidentRollbackId = rollbackIdFor(alert.incidentId, rollbackAttemptOf(snapshot.incident));
           if (decision.action === DecisionActions.rollback) {
             const known = await snapshot.readBreaker();
             seen = mergeFleet(fleet, known, Date.parse(evaluatedAt), service.policy.breakerWindowMinutes);
@@ -226,17 +261,16 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
               known,
               alert.service,
               evaluatedAt,
-              decision.action === DecisionActions.rollback ? rollbackIdFor(alert.incidentId) : null,
+              decision.action === DecisionActions.rollback ? incidentRollbackId : null,
             );
           }
-          // Derived from the incident: its one rollback, whichever notification orders it. A recommendation
-          // (validate only) is derived from its decision, and never takes the incident's rollback id.
           const rollbackId =
             decision.action === DecisionActions.rollback
-              ? rollbackIdFor(alert.incidentId)
+              ? incidentRollbackId
               : decision.action === DecisionActions.recommend
                 ? recommendationIdFor(decisionId)
                 : null;
+          const redecideAt = decision.redecideAt;
           const record: DecisionRecord = {
             decisionId,
             incidentId: alert.incidentId,
@@ -246,12 +280,12 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
             reason: decision.reason,
             verdicts: decision.verdicts,
             decidedAt: decision.decidedAt,
-            alertEventId: cloudEvent.id,
+            alertEventId,
             rollbackId,
             target,
             confidence: decision.confidence,
             cause: decision.cause,
-            monitoring,
+            monitoring: reading,
             controls,
             fleet: seen,
             evidence: {
@@ -264,6 +298,8 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
               incident: snapshot.incident,
               target: snapshot.target,
             },
+            redecisionOf: again?.previous.decisionId ?? null,
+            redecideAt,
           };
           const createdAt = now().toISOString();
           const decisionEvent: DecisionEvent = {
@@ -278,6 +314,8 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
             target,
             confidence: decision.confidence,
             cause: decision.cause,
+            redecisionOf: record.redecisionOf,
+            redecideAt,
           };
           const outbox: OutboxEntry[] = [
             {
@@ -307,6 +345,11 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
               reason: decision.reason,
               requestedAt: decision.decidedAt,
               ...(decision.action === DecisionActions.recommend ? { validateOnly: true } : {}),
+              // The world the decision saw: the executor acts on it, or ends the rollback superseded.
+              blamedReleaseId: decision.cause?.releaseId ?? null,
+              servingRollout: snapshot.target?.serving?.rollout ?? null,
+              evaluatedAt,
+              manual: alert.manual ? { force: alert.manual.force, requestedBy: alert.manual.requestedBy } : null,
             };
             outbox.unshift({
               id: rollbackId,
@@ -326,14 +369,32 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
               confirmedAt: null,
             });
           }
+          const redecision: Redecision | null =
+            redecideAt === null
+              ? null
+              : {
+                  incidentId: alert.incidentId,
+                  service: alert.service,
+                  afterDecisionId: decisionId,
+                  // Never before the decision: a cause that lapsed while it was decided is looked at again at once.
+                  dueAt: Date.parse(redecideAt.at) > Date.parse(evaluatedAt) ? redecideAt.at : evaluatedAt,
+                  trigger: RedecisionTriggers.lapsed,
+                  rule: redecideAt.rule,
+                  detail: redecideAt.detail,
+                  lease: null,
+                  attempts: 0,
+                  createdAt,
+                  updatedAt: createdAt,
+                };
           return {
             decision: record,
             state: applyDecision(snapshot.state, decision, decisionId, rollbackId, service.policy),
-            incident: applyIncident(snapshot.incident, alert, decision, decisionId, rollbackId),
+            incident: applyIncident(snapshot.incident, alert, decision, decisionId, rollbackId, reading),
             // The release serving when the burn started has burned: it never counts as a good one to return to.
             target: snapshot.target && decision.burnStartedAt !== null ? recordBurnOnTarget(snapshot.target, decision.burnStartedAt) : null,
             outbox,
             breaker,
+            redecision,
           };
         }),
       );
@@ -341,6 +402,7 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
       throw classifyStoreError(err, 'decision transaction');
     }
 
+    if (!result.written && stale !== null) return { kind: 'stale', reason: stale };
     if (!result.written) {
       const existing = result.snapshot.existing!;
       // A crash between commit and publish leaves entries unsent: send them now.
@@ -369,7 +431,10 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
       monitoring: decision.monitoring ?? undefined,
       rollbackId: decision.rollbackId ?? undefined,
       target: decision.target,
+      redecisionOf: decision.redecisionOf ?? undefined,
+      redecideAt: decision.redecideAt ?? undefined,
     });
+    if (result.written.redecision) deps.onScheduled?.(new Date(result.written.redecision.dueAt));
     // Committed, nothing published: a crash here leaves the outbox to the alert's redelivery (or the relay).
     deps.crash?.(CrashPoints.decidedBeforePublish, { decisionId, incidentId: alert.incidentId, service: alert.service });
     for (const entry of outbox) await publishOutboxEntry(deps.db, publisher, entry, now());
@@ -377,117 +442,27 @@ export function createDeciderHandler(deps: DeciderDeps): (event: CloudEvent<type
     for (const e of outbox) if (e.eventType !== EventTypes.decision) command = e.data;
     return { kind: 'decided', decision, command };
   };
-}
 
-/**
- * RollbackProgress in → the rollback's real outcome recorded: on the service
- * state (the cooldown counts from the finish), on the incident (its one
- * rollback, never retried automatically once failed) and on the target (the
- * release left is quarantined; the release returned to is remembered, so a burn
- * on it escalates). Idempotent: stages only move forward, the first final one wins.
- */
-export function createProgressHandler(
-  deps: Pick<DeciderDeps, 'db' | 'services' | 'logger' | 'metrics' | 'breakerTurn' | 'clock'>,
-): (event: CloudEvent<typeof EventTypes.rollbackProgress>) => Promise<ProgressWrite> {
-  const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
-  const clock = deps.clock ?? systemClock;
-  return async (cloudEvent) => {
-    const progress: RollbackProgress = cloudEvent.data;
-    const service = deps.services[progress.service];
-    if (!service) throw new PermanentError(`progress names service "${progress.service}", which is not in the decider's configuration`);
-    if (service.target !== progress.target)
+  /**
+   * Decides an incident again on the world as it is now: its latest decision's
+   * alert, observed now (so the rate limit, the cooldown, a pause and a freeze
+   * are judged now), Cloud Monitoring read again.
+   */
+  const redecide = (again: RedecisionOf): Promise<RedecideOutcome> => {
+    const evidence = again.previous.evidence;
+    if (evidence === null)
       throw new PermanentError(
-        `progress of ${progress.service} names target "${progress.target}", but the service rolls back "${service.target}"`,
+        `decision ${again.previous.decisionId} was recorded without its evidence: its incident cannot be decided again`,
       );
-    const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
-    let write: ProgressWrite;
-    try {
-      const turn = releasesBreaker(progress) && deps.breakerTurn ? deps.breakerTurn : <T>(task: () => Promise<T>) => task();
-      write = await turn(() =>
-        store.recordProgress(
-          cloudEvent.id,
-          progress,
-          target,
-          () => clock.now(),
-          (snapshot) => ({
-            state: recordOutcomeOnService(snapshot.state, progress),
-            incident: snapshot.incident ? recordProgressOnIncident(snapshot.incident, progress) : null,
-            target: recordOutcomeOnTarget(snapshot.target, progress),
-            // A real rollback's end takes it out of the breaker's in-flight count.
-            breaker:
-              snapshot.breaker && releasesBreaker(progress) ? releaseOnBreaker(snapshot.breaker, progress.rollbackId) : snapshot.breaker,
-          }),
-        ),
-      );
-    } catch (err) {
-      throw classifyStoreError(err, 'progress transaction');
-    }
-    deps.logger.info(`rollback ${progress.rollbackId} of ${progress.service}: ${progress.stage} recorded`, {
-      event: 'rollback_progress_recorded',
-      eventId: cloudEvent.id,
-      rollbackId: progress.rollbackId,
-      incidentId: progress.incidentId,
-      service: progress.service,
-      stage: progress.stage,
-      quarantined: write.target.quarantined.map((q) => q.releaseId),
-      returnedTo: write.target.returnedTo?.releaseId,
-    });
-    return write;
+    const at = now().toISOString();
+    const alert: AlertEvent = {
+      ...evidence.alert,
+      observedAt: at,
+      receivedAt: at,
+      redecision: { of: again.previous.decisionId, trigger: again.trigger, rule: again.rule },
+    };
+    return decideAlert(alert, `redecision-${redecisionIdFor(again.previous.decisionId)}`, again);
   };
-}
 
-/**
- * Cloud Deploy's operation notifications (clouddeploy-operations; everything is
- * in the attributes) in → what serves each configured target since when, what
- * served before it, and how the latest rollout went: a rollout that succeeded
- * on it, whoever shipped it, or one that failed. This is what lets a release shipped after
- * Burnback's rollback be rolled back in turn, while a burn on the release
- * Burnback returned to escalates. Other notifications, and targets no service
- * rolls back, are acknowledged and ignored. The project in the rollout name may
- * be the project number (real Cloud Deploy) or id (gcp-sim): a number matches
- * by location, pipeline and target alone, which the config keeps unique.
- */
-export function createDeployEventHandler(
-  deps: Pick<DeciderDeps, 'db' | 'services' | 'logger' | 'clock' | 'metrics'>,
-): (message: Pick<ReceivedMessage, 'attributes' | 'publishTime' | 'id'>) => Promise<void> {
-  const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
-  const clock = deps.clock ?? systemClock;
-  return async (message) => {
-    const a = message.attributes;
-    if ((a.Action !== 'Succeed' && a.Action !== 'Failure') || a.ResourceType !== 'Rollout' || !a.TargetId) return;
-    const name = parseRolloutName(a.Resource);
-    if (!name) return;
-    const { project, location, pipeline, releaseId } = name;
-    const service = Object.values(deps.services).find(
-      (s) =>
-        s.region === location && s.pipeline === pipeline && s.target === a.TargetId && (s.project === project || /^\d+$/.test(project)),
-    );
-    if (!service) return;
-    const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
-    const since = clock.at(message.publishTime).toISOString();
-    try {
-      await store.updateTarget(
-        target,
-        since,
-        (current) =>
-          a.Action === 'Succeed'
-            ? recordServingOnTarget(current, releaseId, since, a.Resource!)
-            : recordFailedRolloutOnTarget(current, releaseId, since, a.Resource!),
-        { event: { messageId: message.id, publishTime: since, attributes: { ...a }, service: service.name }, now: () => clock.now() },
-      );
-    } catch (err) {
-      throw classifyStoreError(err, 'target transaction');
-    }
-    const text =
-      a.Action === 'Succeed'
-        ? `${service.target} of ${service.pipeline} serves ${releaseId}`
-        : `a rollout of ${releaseId} to ${service.target} of ${service.pipeline} failed`;
-    deps.logger.info(text, {
-      event: a.Action === 'Succeed' ? 'target_serving' : 'target_rollout_failed',
-      eventId: message.id,
-      service: service.name,
-      releaseId,
-      rollout: a.Resource,
-    });
-  };
+  return { decideAlert, redecide, store };
 }

@@ -1,6 +1,8 @@
 import {
+  CloudDeployHistory,
   ConfigError,
   createCrashHook,
+  createDeployClient,
   createFirestore,
   createLogger,
   createMonitoringClient,
@@ -18,8 +20,11 @@ async function main(): Promise<void> {
   const db = createFirestore(config);
   // Only services that name their SLO ask Cloud Monitoring; without one, no client (and no credentials) is needed.
   const monitoring = Object.values(config.services).some((s) => s.slo !== null) ? createMonitoringClient(config) : null;
+  // Cloud Deploy's history, read only: what serves each target, from the start of its first deploy job.
+  const deployClient = createDeployClient(config);
   const service = await startDeciderService({
     monitoring,
+    deploy: new CloudDeployHistory(deployClient),
     onFatal: (error) => exitOnFatal(logger, error),
     config,
     pubsub,
@@ -29,7 +34,10 @@ async function main(): Promise<void> {
     crash: createCrashHook(config.chaosCrashAt, logger),
     commandResendMs: config.commandResendMs,
   });
-  onShutdown([() => service.close(), async () => monitoring?.close(), () => pubsub.close(), () => db.terminate()], logger);
+  onShutdown(
+    [() => service.close(), async () => monitoring?.close(), () => deployClient.close(), () => pubsub.close(), () => db.terminate()],
+    logger,
+  );
 }
 
 main().catch((err: unknown) => {

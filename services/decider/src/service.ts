@@ -11,19 +11,33 @@ import {
   type Clock,
   type Config,
   type CrashHook,
+  type DeployHistoryReader,
   type Logger,
   type Metrics,
   type MonitoringPort,
 } from '@burnback/platform';
-import { createDeciderHandler, createDeployEventHandler, createProgressHandler, createSerializer } from './handler.js';
+import { createDecisionCore, createSerializer } from './handler.js';
+import { createProgressHandler } from './progress-handler.js';
+import { createDeployEventHandler, createTargetHistory, learnProjectNumbers } from './deploy-events.js';
+import { failAbandonedCommand } from './abandoned-commands.js';
+import { startRedecider, type Redecider } from './redecider.js';
 
 export interface DeciderService {
   /** http://host:port of health and metrics, when a port was given. */
   address: string | null;
+  /** Decides an incident again now, as its schedule would when due (a replay at the recorded moment). */
+  redecideNow: Redecider['redecideNow'];
+  /** Resolves once what serves every configured target was read from Cloud Deploy at start (or could not be). */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
-/** Wires the decider: burnback-alerts, burnback-progress and Cloud Deploy operations in, decisions (commands and decision events) out via the outbox. */
+/**
+ * Wires the decider: burnback-alerts, burnback-progress and Cloud Deploy
+ * operations in, decisions (commands and decision events) out via the outbox;
+ * what serves every target read from Cloud Deploy at start and on each of its
+ * notifications; incidents whose holds lapse decided again.
+ */
 export async function startDeciderService(deps: {
   config: Pick<Config, 'services'>;
   pubsub: PubSub;
@@ -32,6 +46,11 @@ export async function startDeciderService(deps: {
   metrics?: Metrics;
   /** Cloud Monitoring, for services that name their SLO (see main.ts); without it their burns cannot be confirmed. */
   monitoring?: MonitoringPort | null;
+  /**
+   * Cloud Deploy's history (what serves each target). Without it the decider learns only from its own rollbacks'
+   * progress: every burn on a release it has not seen escalates.
+   */
+  deploy?: DeployHistoryReader | null;
   /** Called when the worker can no longer consume (its subscription stream closed on its own). */
   onFatal?: (error: Error) => void;
   /** Port for health and metrics; null = none (in-process tests). */
@@ -43,13 +62,24 @@ export async function startDeciderService(deps: {
   crash?: CrashHook;
   /** An unconfirmed command is sent again this long after its last send (config.commandResendMs; default 120 s). */
   commandResendMs?: number;
+  /** Read what serves every target from Cloud Deploy at start (default); a replay restores it from the recording instead. */
+  readTargetsAtStart?: boolean;
+  /**
+   * The redecider's settings: `sweep: false` leaves re-decisions to redecideNow (a replay); `readTargets: false`
+   * decides again on the target as recorded instead of reading Cloud Deploy first (a replay restores what was read);
+   * tests shorten the idle sweep.
+   */
+  redecisions?: { sweep?: boolean; readTargets?: boolean; idleSweepMs?: number; leaseMs?: number };
 }): Promise<DeciderService> {
   const { config, pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('decider');
   const publisher = new PubSubPublisher(pubsub);
+  const clock = deps.clock ? { clock: deps.clock } : {};
   // One turn at a time, across this process's handlers, for the transactions that may touch the breaker's document.
   const breakerTurn = createSerializer();
-  const handle = createDeciderHandler({
+  let redecider: Redecider | null = null;
+  const onScheduled = (dueAt: Date) => redecider?.wake(dueAt);
+  const core = createDecisionCore({
     db,
     services: config.services,
     publisher,
@@ -57,26 +87,26 @@ export async function startDeciderService(deps: {
     metrics,
     monitoring: deps.monitoring,
     breakerTurn,
-    ...(deps.clock ? { clock: deps.clock } : {}),
+    onScheduled,
+    ...clock,
     ...(deps.crash ? { crash: deps.crash } : {}),
   });
+  const projectNumbers = deps.deploy
+    ? await learnProjectNumbers(Object.values(config.services), deps.deploy, logger)
+    : new Map<string, string>();
+  const history = deps.deploy
+    ? createTargetHistory({ db, services: config.services, logger, metrics, deploy: deps.deploy, projectNumbers, ...clock })
+    : null;
   const subscriber = startSubscriber({
     pubsub,
     subscription: Subscriptions.decider.name,
     deadLetter: publisher,
     logger,
     metrics,
-    handler: cloudEventHandler([EventTypes.alert], handle),
+    handler: cloudEventHandler([EventTypes.alert], (event) => core.decideAlert(event.data, event.id)),
     onUnexpectedClose: deps.onFatal,
   });
-  const handleProgress = createProgressHandler({
-    db,
-    services: config.services,
-    logger,
-    metrics,
-    breakerTurn,
-    ...(deps.clock ? { clock: deps.clock } : {}),
-  });
+  const handleProgress = createProgressHandler({ db, services: config.services, logger, metrics, breakerTurn, onScheduled, ...clock });
   const progressSubscriber = startSubscriber({
     pubsub,
     subscription: Subscriptions.deciderProgress.name,
@@ -92,7 +122,9 @@ export async function startDeciderService(deps: {
     deadLetter: publisher,
     logger,
     metrics,
-    handler: createDeployEventHandler({ db, services: config.services, logger, metrics, ...(deps.clock ? { clock: deps.clock } : {}) }),
+    handler: deps.deploy
+      ? createDeployEventHandler({ db, services: config.services, logger, metrics, deploy: deps.deploy, projectNumbers, ...clock })
+      : async () => undefined,
     onUnexpectedClose: deps.onFatal,
   });
   const relay = startOutboxRelay({
@@ -102,6 +134,18 @@ export async function startDeciderService(deps: {
     intervalMs: deps.relayIntervalMs ?? 10_000,
     ...(deps.commandResendMs !== undefined ? { resendAfterMs: deps.commandResendMs } : {}),
     ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
+    onGiveUp: (entry) => failAbandonedCommand({ db, publisher, logger, ...clock }, entry),
+  });
+  redecider = startRedecider({
+    db,
+    services: config.services,
+    logger,
+    core,
+    history: deps.redecisions?.readTargets === false ? null : history,
+    ...clock,
+    ...(deps.redecisions?.sweep !== undefined ? { sweep: deps.redecisions.sweep } : {}),
+    ...(deps.redecisions?.idleSweepMs !== undefined ? { idleSweepMs: deps.redecisions.idleSweepMs } : {}),
+    ...(deps.redecisions?.leaseMs !== undefined ? { leaseMs: deps.redecisions.leaseMs } : {}),
   });
   logger.info(
     `decider consuming ${Subscriptions.decider.name}, ${Subscriptions.deciderProgress.name} and ${Subscriptions.deciderDeployEvents.name}`,
@@ -110,14 +154,24 @@ export async function startDeciderService(deps: {
       services: Object.keys(config.services),
     },
   );
+  if (!deps.deploy)
+    logger.warn('no Cloud Deploy client: what serves each target is known only from Burnback’s own rollbacks', {
+      event: 'no_deploy_history',
+    });
+  // A fresh install protects production at once: what serves every target, from Cloud Deploy's own record.
+  const ready = history && deps.readTargetsAtStart !== false ? history.rebuildAll().then(() => undefined) : Promise.resolve();
   const health = await startHealthServer({ port: deps.port, metrics, logger });
   return {
     address: health.address,
+    redecideNow: (incidentId) => redecider.redecideNow(incidentId),
+    ready,
     async close() {
       await health.close();
+      await ready.catch(() => undefined);
       await subscriber.close();
       await progressSubscriber.close();
       await deployEvents.close();
+      await redecider.close();
       await relay.stop();
       await publisher.close();
     },

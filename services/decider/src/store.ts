@@ -11,6 +11,7 @@ import {
   type StoredProgressEvent,
   IncidentRecord,
   OutboxEntry,
+  Redecision,
   ServiceState,
   TargetRecord,
   targetDocIdFor,
@@ -58,6 +59,8 @@ export interface DecisionWrite {
   outbox: OutboxEntry[];
   /** The breaker document, when the decision read it (it then records its burn, and its rollback in flight). */
   breaker?: BreakerRecord;
+  /** `redecisions/{incidentId}`: when the incident is decided again (its hold lapses), or null: not again (removed). */
+  redecision: Redecision | null;
 }
 
 /** What one progress event changed. */
@@ -67,6 +70,8 @@ export interface ProgressWrite {
   target: TargetRecord;
   /** The breaker document, when the rollback's end takes it out of flight. */
   breaker?: BreakerRecord | null;
+  /** The incident to decide again (its rollback was superseded, or failed); undefined: nothing to schedule. */
+  redecision?: Redecision;
 }
 
 /**
@@ -144,6 +149,10 @@ export class DecisionStore {
         if (write.target !== null && write.target !== targetRecord) tx.set(this.targetRef(target), toFirestoreData(write.target));
         for (const entry of write.outbox) tx.create(this.db.collection(Collections.outbox).doc(entry.id), toFirestoreData(entry));
         if (write.breaker) tx.set(breakerRef, toFirestoreData(write.breaker));
+        // The incident's schedule follows its latest decision: a new hold that lapses replaces it, anything else ends it.
+        const redecisionRef = this.db.collection(Collections.redecisions).doc(incidentId);
+        if (write.redecision) tx.set(redecisionRef, toFirestoreData(write.redecision));
+        else tx.delete(redecisionRef);
         return { written: write, snapshot };
       },
       { maxAttempts: 10 },
@@ -178,6 +187,12 @@ export class DecisionStore {
    * own notifications), and keeps the notification in `deployEvents/` for export
    * and replay, in the same transaction.
    */
+  /** `targets/{id}` as it stands, or null when nothing was recorded for the target yet. */
+  async readTarget(target: TargetIdentity): Promise<TargetRecord | null> {
+    const doc = await this.targetRef(target).get();
+    return doc.exists ? TargetRecord.parse(doc.data()) : null;
+  }
+
   async updateTarget(
     target: TargetIdentity,
     at: string,
@@ -241,6 +256,8 @@ export class DecisionStore {
         // `accepted` alone is not enough: a command whose executor died before `started` is resumed only by its redelivery.
         if (progress.stage !== 'accepted' && commandDoc?.exists && commandDoc.get('confirmedAt') === null)
           tx.update(commandRef, { confirmedAt: progress.at });
+        if (write.redecision)
+          tx.set(this.db.collection(Collections.redecisions).doc(progress.incidentId), toFirestoreData(write.redecision));
         // As received, for export and replay (a redelivery writes it again, with when it was applied again).
         const stored: StoredProgressEvent = { eventId, progress, appliedAt: now().toISOString() };
         tx.set(this.db.collection(Collections.progressEvents).doc(eventId), toFirestoreData(stored));

@@ -1,7 +1,8 @@
 import { Collections, DecisionRecord, PolicySettings, rollbackIdFor, Topics, type RollbackProgress } from '@burnback/contracts';
 import { PubSubPublisher, type ServiceConfig } from '@burnback/platform';
 import { alertCloudEvent, createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
-import { createDeciderHandler, createDeployEventHandler, createProgressHandler } from '../src/index.js';
+import { createDeciderHandler, createProgressHandler } from '../src/index.js';
+import { shipped } from './shipped.js';
 
 /**
  * The fleet circuit breaker on the Firestore emulator: many services burning at
@@ -34,18 +35,7 @@ describe('the fleet circuit breaker', () => {
       const name = `svc-${i}`;
       services[name] = { ...base, name, target: `prod-${i}`, policy: PolicySettings.parse({ ...base.policy, ...policy }) };
     }
-    const deployEvents = createDeployEventHandler({ db: env.db, services, logger: env.logger });
-    for (const s of Object.values(services))
-      await deployEvents({
-        id: `succeed-${s.name}`,
-        publishTime: new Date('2026-11-26T09:50:00.000Z'),
-        attributes: {
-          Action: 'Succeed',
-          ResourceType: 'Rollout',
-          TargetId: s.target,
-          Resource: `projects/${s.project}/locations/${s.region}/deliveryPipelines/${s.pipeline}/releases/rel-002/rollouts/rel-002-to-${s.target}`,
-        },
-      });
+    for (const s of Object.values(services)) await shipped(env, 'rel-002', '2026-11-26T09:50:00.000Z', s);
     return services;
   };
   const decideFor = (services: Record<string, ServiceConfig>, name: string) =>

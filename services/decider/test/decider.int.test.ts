@@ -1,10 +1,21 @@
-import { Collections, DeadLetterAttributes, Topics, TransientError, type OutboxEntry } from '@burnback/contracts';
-import { PubSubPublisher, startOutboxRelay, type Publisher } from '@burnback/platform';
-import { alertCloudEvent, createTestEnvironment, redelivering, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { Collections, DeadLetterAttributes, Topics, TransientError, type OutboxEntry, type RollbackRecord } from '@burnback/contracts';
+import { MAX_COMMAND_SENDS, PubSubPublisher, startOutboxRelay, type Publisher } from '@burnback/platform';
+import {
+  alertCloudEvent,
+  createTestEnvironment,
+  ManualClock,
+  redelivering,
+  tapTopic,
+  waitFor,
+  type TestEnvironment,
+  type TopicTap,
+} from '@burnback/testkit';
 import { createDeciderHandler, startDeciderService } from '../src/index.js';
 import { shipped } from './shipped.js';
 
 const alert = alertCloudEvent;
+/** The fixtures' burns are observed at 10:05; the decider evaluates them a second later, as if they had just arrived. */
+const clock = new ManualClock('2026-11-26T10:05:01.000Z');
 
 /** A publisher whose publishes fail while `down` is set: a crash between commit and publish. */
 class FlakyPublisher implements Publisher {
@@ -39,7 +50,9 @@ describe('the decider on the Firestore emulator', () => {
 
   it('two incidents of one service decided at the same moment yield exactly one rollback', async () => {
     // Racing transactions may fail transiently: each call is redelivered as its subscriber's event would be.
-    const handle = redelivering(createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger }));
+    const handle = redelivering(
+      createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger, clock }),
+    );
     const outcomes = await Promise.all([handle(alert('0.one')), handle(alert('0.two')), handle(alert('0.three'))]);
     const actions = outcomes.map((o) => o.decision.action).sort();
     expect(actions).toEqual(['hold', 'hold', 'rollback']);
@@ -51,7 +64,7 @@ describe('the decider on the Firestore emulator', () => {
 
   it('a command whose publish was lost is sent by the relay, once', async () => {
     const flaky = new FlakyPublisher(publisher);
-    const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher: flaky, logger: env.logger });
+    const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher: flaky, logger: env.logger, clock });
     flaky.down = true;
     await expect(handle(alert('0.lost'))).rejects.toThrow(/Pub\/Sub unavailable/);
     const entries = (await env.db.collection(Collections.outbox).get()).docs.map((d) => d.data() as OutboxEntry);
@@ -83,7 +96,7 @@ describe('the decider on the Firestore emulator', () => {
 
   it('a redelivered alert whose command was never published publishes it instead of deciding again', async () => {
     const flaky = new FlakyPublisher(publisher);
-    const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher: flaky, logger: env.logger });
+    const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher: flaky, logger: env.logger, clock });
     flaky.down = true;
     await expect(handle(alert('0.redelivered'))).rejects.toThrow();
     flaky.down = false;
@@ -96,7 +109,7 @@ describe('the decider on the Firestore emulator', () => {
   });
 
   it('an open notification delivered after its closed one does not roll back a recovered service', async () => {
-    const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger });
+    const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger, clock });
     const closed = await handle(
       alert('0.late', {
         state: 'closed',
@@ -118,7 +131,7 @@ describe('the decider on the Firestore emulator', () => {
   });
 
   it('an alert for a service the decider does not know is a permanent error naming it', async () => {
-    const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger });
+    const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger, clock });
     await expect(handle(alert('0.ghost', { service: 'ghost' }))).rejects.toMatchObject({
       kind: 'permanent',
       message: expect.stringMatching(/"ghost"/),
@@ -128,7 +141,7 @@ describe('the decider on the Firestore emulator', () => {
   it('mode observe records the decision with what it would have done and orders nothing', async () => {
     const services = env.config().services;
     services['api-backend']!.policy = { ...services['api-backend']!.policy, mode: 'observe' };
-    const handle = createDeciderHandler({ db: env.db, services, publisher, logger: env.logger });
+    const handle = createDeciderHandler({ db: env.db, services, publisher, logger: env.logger, clock });
     const outcome = await handle(alert('0.dry'));
     expect(outcome.decision).toMatchObject({
       action: 'hold',
@@ -146,6 +159,7 @@ describe('the decider on the Firestore emulator', () => {
       db: env.db,
       logger: env.logger,
       relayIntervalMs: 0,
+      clock,
       onFatal: (err) => fatal.push(err),
     });
     try {
@@ -168,6 +182,44 @@ describe('the decider on the Firestore emulator', () => {
     } finally {
       await decider.close();
       await deadLetters.close();
+    }
+  });
+
+  it('a command no executor ever took is failed when the relay gives up on it, and its incident escalates without a new notification', async () => {
+    const handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger, clock });
+    const decided = await handle(alert('0.abandoned'));
+    const rollbackId = decided.decision.rollbackId!;
+    // Sent the most times the relay sends a command, long ago, never confirmed.
+    await env.db.collection(Collections.outbox).doc(rollbackId).update({ attempts: MAX_COMMAND_SENDS, sentAt: '2026-11-26T10:00:00.000Z' });
+    const decider = await startDeciderService({
+      config: env.config(),
+      pubsub: env.pubsub,
+      db: env.db,
+      logger: env.logger,
+      relayIntervalMs: 200,
+      clock,
+      redecisions: { idleSweepMs: 200 },
+    });
+    try {
+      // The rollback is failed where the executor would keep it, so a late delivery of the command does nothing.
+      const record = await waitFor(async () => {
+        const doc = await env.db.collection(Collections.rollbacks).doc(rollbackId).get();
+        return doc.exists ? (doc.data() as RollbackRecord) : undefined;
+      });
+      expect(record).toMatchObject({
+        status: 'failed',
+        failureReason: expect.stringMatching(/^the command was sent 20 times .* and no executor took it/),
+      });
+      const escalation = await waitFor(
+        async () => (await env.db.collection(Collections.decisions).where('redecisionOf', '==', decided.decision.decisionId).get()).docs[0],
+        { what: 'the incident to be decided again' },
+      );
+      expect(escalation.data()).toMatchObject({ action: 'escalate', incidentId: '0.abandoned' });
+      expect(escalation.get('reason')).toMatch(/which failed at .*: a failed rollback is never retried automatically/);
+      const outbox = (await env.db.collection(Collections.outbox).doc(rollbackId).get()).data() as OutboxEntry;
+      expect(outbox.gaveUpAt).toEqual(expect.any(String));
+    } finally {
+      await decider.close();
     }
   });
 });

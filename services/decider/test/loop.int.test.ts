@@ -13,7 +13,9 @@ import {
 import { PubSubPublisher } from '@burnback/platform';
 import {
   alertCloudEvent,
+  arrivalOf,
   createTestEnvironment,
+  ManualClock,
   redelivering,
   tapTopic,
   waitFor,
@@ -38,14 +40,28 @@ describe('the decider closes the loop on the emulators', () => {
   let decisions: TopicTap;
   let decider: DeciderService;
   let handle: ReturnType<typeof createDeciderHandler>;
+  // The fixtures' incidents are from November 2026: each is decided as if it had just arrived.
+  let clock: ManualClock;
 
   beforeEach(async () => {
     env = await createTestEnvironment(expect.getState().currentTestName ?? 'decider-loop');
     publisher = new PubSubPublisher(env.pubsub);
     commands = await tapTopic(env.pubsub, Topics.commands);
     decisions = await tapTopic(env.pubsub, Topics.decisions);
-    decider = await startDeciderService({ config: env.config(), pubsub: env.pubsub, db: env.db, logger: env.logger, relayIntervalMs: 0 });
-    handle = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger });
+    clock = new ManualClock(at(0));
+    decider = await startDeciderService({
+      config: env.config(),
+      pubsub: env.pubsub,
+      db: env.db,
+      logger: env.logger,
+      relayIntervalMs: 0,
+      clock,
+    });
+    const decideNow = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger, clock });
+    handle = (event) => {
+      clock.set(arrivalOf(event.data));
+      return decideNow(event);
+    };
     // rel-002 has served production since 10 min before the fixtures' burns start.
     await shipped(env, 'rel-002', '2026-11-26T09:50:00.000Z');
   });
@@ -119,7 +135,7 @@ describe('the decider closes the loop on the emulators', () => {
     const next = await handle(alertCloudEvent('0.b', { observedAt: at(35), receivedAt: at(35) }));
     expect(next.decision.action).toBe('hold');
     expect(next.decision.reason).toBe('no rollback: last rollback failed 10 min ago is within the 30 min cooldown');
-    const after = await handle(alertCloudEvent('0.c', { observedAt: at(56), receivedAt: at(56) }));
+    const after = await handle(alertCloudEvent('0.c', { startedAt: at(50), observedAt: at(56), receivedAt: at(56) }));
     expect(after.decision.action).toBe('rollback');
   });
 
@@ -195,17 +211,26 @@ describe('the decider closes the loop on the emulators', () => {
   it('every decision, rollback or refusal, arrives on burnback-decisions as dev.burnback.decision.v1', async () => {
     const rollback = await handle(alertCloudEvent('0.ev1', { observedAt: at(0) }));
     const hold = await handle(alertCloudEvent('0.ev2', { observedAt: at(5) }));
+    // The failed rollback: the open incident is decided again at once, and escalates without waiting for a notification.
+    clock.set(at(6));
     await progress('0.ev1', rollback.decision.rollbackId!, 'failed', { at: at(6) });
-    const escalate = await handle(alertCloudEvent('0.ev1', { notificationId: 'ntf-0.ev1-2', observedAt: at(70) }));
-    const events = await decisions.waitFor(3);
-    expect(events.map((m) => m.attributes['ce-type'])).toEqual(Array(3).fill(EventTypes.decision));
-    expect(events.map((m) => m.orderingKey)).toEqual(Array(3).fill('api-backend'));
+    const [, , again] = await decisions.waitFor(3);
+    const escalate = await handle(alertCloudEvent('0.ev1', { notificationId: 'ntf-0.ev1-2', startedAt: at(0), observedAt: at(50) }));
+    const events = await decisions.waitFor(4);
+    expect(events.map((m) => m.attributes['ce-type'])).toEqual(Array(4).fill(EventTypes.decision));
+    expect(events.map((m) => m.orderingKey)).toEqual(Array(4).fill('api-backend'));
     const data = events.map((m) => m.json<DecisionEvent>());
     expect(data.map((d) => [d.decisionId, d.action])).toEqual([
       [rollback.decision.decisionId, 'rollback'],
       [hold.decision.decisionId, 'hold'],
+      [again!.attributes['ce-id'], 'escalate'],
       [escalate.decision.decisionId, 'escalate'],
     ]);
+    expect(data[2]).toMatchObject({
+      redecisionOf: rollback.decision.decisionId,
+      reason: expect.stringContaining('which failed at'),
+      redecideAt: null,
+    });
     expect(data[0]).toEqual({
       decisionId: rollback.decision.decisionId,
       incidentId: '0.ev1',
@@ -218,8 +243,11 @@ describe('the decider closes the loop on the emulators', () => {
       target: { project: service().project, region: 'us-central1', pipeline: 'api-backend-pipeline', target: 'production' },
       confidence: rollback.decision.confidence,
       cause: { releaseId: 'rel-002', servingSince: '2026-11-26T09:50:00.000Z' },
+      redecisionOf: null,
+      redecideAt: null,
     });
-    expect(data[0]!.confidence).toMatchObject({ value: 0.85, threshold: 0.8 });
+    // Burn 1, timing 1, rel-001 ran a day clean before rel-002 (1), no SLO (0.5).
+    expect(data[0]!.confidence).toMatchObject({ value: 0.925, threshold: 0.8 });
     const entries = (await env.db.collection(Collections.outbox).get()).docs.map((d) => d.data());
     expect(entries.every((e) => e.sentAt !== null)).toBe(true);
   });
@@ -231,8 +259,9 @@ describe('the decider closes the loop on the emulators', () => {
       db: env.db,
       logger: env.logger,
       relayIntervalMs: 0,
+      clock,
     });
-    const otherHandler = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger });
+    const otherHandler = createDeciderHandler({ db: env.db, services: env.config().services, publisher, logger: env.logger, clock });
     // Racing transactions may fail transiently: each call is redelivered as its subscriber's event would be.
     try {
       // Two handler instances at once on notifications of one incident and of another.

@@ -1,5 +1,6 @@
 import { protos, type CloudDeployClient } from '@google-cloud/deploy';
-import type { DeployHistory, HistoryRollout } from './release-choice.js';
+import type { DeployHistory } from '@burnback/contracts';
+import { CloudDeployHistory, enumName, millisOf } from '@burnback/platform';
 
 /**
  * The subset of Cloud Deploy the executor uses. Leaves out approvals,
@@ -35,54 +36,21 @@ export interface RolloutStatus {
   name: string;
   state: string;
   failureReason: string;
+  /** When it started deploying (0 until it has): from then its release serves the target. */
+  deployStartTime: number;
 }
-
-/** Rollout states after which nothing more happens (GCP-NOTES §2). */
-export const TERMINAL_ROLLOUT_STATES = new Set(['SUCCEEDED', 'FAILED', 'APPROVAL_REJECTED', 'CANCELLED', 'HALTED']);
-
-/** An int64 as the client decodes it: a string, a number, or a Long. */
-type Int64 = string | number | { toString(): string } | null | undefined;
-const int64 = (v: Int64): number => (v === null || v === undefined ? 0 : Number(typeof v === 'object' ? v.toString() : v));
-
-/** Milliseconds of a protobuf Timestamp (0 when unset). */
-const millis = (t: { seconds?: Int64; nanos?: number | null } | null | undefined): number =>
-  t ? int64(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
-
-/** An enum as a name: unary answers carry names, protobufjs messages (LRO results) numbers. */
-const enumName = (values: Record<string, number | string>, v: unknown, fallback: string): string =>
-  typeof v === 'number' ? String((values as Record<number, string>)[v] ?? fallback) : typeof v === 'string' && v ? v : fallback;
 
 const v1 = protos.google.cloud.deploy.v1;
-const releaseIdOf = (name: string): string => name.split('/releases/')[1]?.split('/')[0] ?? '';
-
-/** A Cloud Deploy Rollout as the executor's history sees it. */
-export function historyRollout(r: protos.google.cloud.deploy.v1.IRollout): HistoryRollout {
-  const name = r.name ?? '';
-  return {
-    name,
-    releaseId: releaseIdOf(name),
-    targetId: r.targetId ?? '',
-    state: enumName(v1.Rollout.State, r.state, 'STATE_UNSPECIFIED'),
-    createTime: millis(r.createTime),
-    deployStartTime: millis(r.deployStartTime),
-    deployEndTime: millis(r.deployEndTime),
-    phases: (r.phases ?? []).map((p) => ({
-      id: p.id ?? '',
-      state: enumName(v1.Phase.State, p.state, 'STATE_UNSPECIFIED'),
-      deployJobState: p.deploymentJobs?.deployJob ? enumName(v1.Job.State, p.deploymentJobs.deployJob.state, 'STATE_UNSPECIFIED') : '',
-    })),
-    rollbackOfRollout: r.rollbackOfRollout ?? '',
-    rolledBackByRollouts: [...(r.rolledBackByRollouts ?? [])],
-    approvalState: enumName(v1.Rollout.ApprovalState, r.approvalState, 'APPROVAL_STATE_UNSPECIFIED'),
-  };
-}
 
 /** The real Cloud Deploy API (or gcp-sim, through the same client). */
 export class CloudDeployPort implements DeployPort {
+  private readonly history: CloudDeployHistory;
   constructor(
     private readonly client: CloudDeployClient,
-    private readonly options: { pageSize?: number } = {},
-  ) {}
+    options: { pageSize?: number } = {},
+  ) {
+    this.history = new CloudDeployHistory(client, options);
+  }
 
   async rollbackTarget(req: RollbackRequest) {
     const [response] = await this.client.rollbackTarget({
@@ -103,6 +71,7 @@ export class CloudDeployPort implements DeployPort {
       name: rollout.name ?? name,
       state: enumName(v1.Rollout.State, rollout.state, 'STATE_UNSPECIFIED'),
       failureReason: rollout.failureReason ?? '',
+      deployStartTime: millisOf(rollout.deployStartTime),
     };
   }
 
@@ -110,20 +79,7 @@ export class CloudDeployPort implements DeployPort {
     await this.client.cancelRollout({ name });
   }
 
-  /**
-   * Two paginated reads: ListRollouts on `{pipeline}/releases/-` (AIP-159: the
-   * rollouts of every release at once) and ListReleases for the abandoned flags.
-   */
-  async readHistory(pipelineName: string): Promise<DeployHistory> {
-    const pageSize = this.options.pageSize ?? 1000;
-    const rollouts: HistoryRollout[] = [];
-    for await (const rollout of this.client.listRolloutsAsync({ parent: `${pipelineName}/releases/-`, pageSize })) {
-      rollouts.push(historyRollout(rollout));
-    }
-    const releases: DeployHistory['releases'] = [];
-    for await (const release of this.client.listReleasesAsync({ parent: pipelineName, pageSize })) {
-      releases.push({ releaseId: (release.name ?? '').split('/').pop() ?? '', abandoned: release.abandoned === true });
-    }
-    return { releases, rollouts };
+  readHistory(pipelineName: string): Promise<DeployHistory> {
+    return this.history.readHistory(pipelineName);
   }
 }

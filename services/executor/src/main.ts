@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     pollIntervalMs: config.pollIntervalMs,
     port: config.port,
     tracker: { leaseMs: config.trackerLeaseMs },
+    services: config.services,
     crash: createCrashHook(config.chaosCrashAt, logger),
   });
   logger.info(`Cloud Deploy at ${config.cloudDeployEndpoint ?? 'clouddeploy.googleapis.com'}`, { event: 'started' });

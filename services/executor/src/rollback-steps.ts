@@ -4,12 +4,18 @@ import {
   ErrorKinds,
   EventTypes,
   progressSequence,
+  TerminalRolloutStates,
   Topics,
   TransientError,
+  type DeployHistory,
+  type PolicySettings,
+  type Acknowledgement,
   type AuditStage,
   type CloudEvent,
+  type Pause,
   type ProgressStage,
   type RollbackCommand,
+  type RollbackProgress,
   type RollbackRecord,
   type RolloutTracking,
 } from '@burnback/contracts';
@@ -22,8 +28,8 @@ import {
   type Metrics,
   type Publisher,
 } from '@burnback/platform';
-import { TERMINAL_ROLLOUT_STATES, type DeployPort, type RollbackRequest } from './deploy.js';
-import { chooseReleases, latestRolloutOn, RUNNING_ROLLOUT_STATES } from './release-choice.js';
+import { chooseReleases, latestRolloutOn, RUNNING_ROLLOUT_STATES, servingOf, servingTimeline, supersedingControl } from '@burnback/policy';
+import type { DeployPort, RollbackRequest } from './deploy.js';
 import { trackingDueIn, type RollbackChange, type RollbackStore, type UpdateOptions } from './store.js';
 
 /** What the command handler and the tracker share: the clients, the clock and the timings. */
@@ -50,6 +56,18 @@ export interface RollbackStepsDeps {
   retry?: { retries?: number; minTimeout?: number; maxTimeout?: number };
   /** Test-only fault injection (`npm run test:chaos`): may kill the process between a Cloud Deploy call and its record. */
   crash?: CrashHook;
+  /**
+   * The operator's controls of a command's service and incident, re-read right before the executor cancels anything
+   * and right before RollbackTarget: a pause, an acknowledgement, a freeze or a mode set since the decision supersedes it.
+   */
+  controls?: (command: RollbackCommand) => Promise<{ pause: Pause | null; acknowledgement: Acknowledgement | null }>;
+  /** Each service's policy (mode, freeze windows), from the same config as the decider's; a service not in it is checked for pause and acknowledgement only. */
+  policies?: Record<string, PolicySettings>;
+  /**
+   * How long Cloud Deploy's PERMISSION_DENIED or UNAUTHENTICATED is waited out (an IAM grant still propagating) before
+   * the rollback fails naming the permission (default 10 min, counted from when the rollback was ordered).
+   */
+  permissionWaitMs?: number;
 }
 
 /** Cloud Deploy answered a non-retryable error to a call that starts the rollback: the rollback fails with the reason. */
@@ -61,6 +79,42 @@ export class DeployRefusal extends Error {
   ) {
     super(`Cloud Deploy refused the rollback (gRPC ${code}): ${detail}`);
   }
+}
+
+/** gRPC PERMISSION_DENIED and UNAUTHENTICATED: an IAM grant still propagating, or missing for good. */
+const PERMISSION_CODES: ReadonlyMap<number, string> = new Map([
+  [7, 'PERMISSION_DENIED'],
+  [16, 'UNAUTHENTICATED'],
+]);
+
+/**
+ * Cloud Deploy denied a call the executor needs (PERMISSION_DENIED,
+ * UNAUTHENTICATED). Waited out for a while, since a grant can take minutes to
+ * propagate; then the rollback fails naming the permission.
+ */
+export class DeployPermissionDenied extends Error {
+  override name = 'DeployPermissionDenied';
+  constructor(
+    readonly code: number,
+    /** The permission the call needs: the one Cloud Deploy named, else the call's own. */
+    readonly permission: string,
+    detail: string,
+  ) {
+    super(`Cloud Deploy denied ${permission} (gRPC ${code} ${PERMISSION_CODES.get(code) ?? ''}): ${detail}`);
+  }
+}
+
+/** What each Cloud Deploy call the executor makes needs (https://cloud.google.com/iam/docs/roles-permissions/clouddeploy). */
+export const CallPermissions = {
+  readHistory: 'clouddeploy.rollouts.list',
+  rollbackTarget: 'clouddeploy.rollouts.rollback',
+  cancelRollout: 'clouddeploy.rollouts.cancel',
+  getRollout: 'clouddeploy.rollouts.get',
+} as const;
+
+/** The permission a denial names (`Permission 'x' denied …`), else the one the call needs. */
+export function deniedPermission(message: string, call: keyof typeof CallPermissions): string {
+  return /[Pp]ermission '([a-z][a-zA-Z0-9_.]+)'/.exec(message)?.[1] ?? CallPermissions[call];
 }
 
 /** A tracker's lease on the rollback ended (another tracker claimed it): this one stops, the holder carries on. */
@@ -112,11 +166,17 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
   const pollIntervalMs = deps.pollIntervalMs ?? 2_000;
   const maxPollIntervalMs = Math.max(pollIntervalMs, deps.maxPollIntervalMs ?? Math.min(15 * pollIntervalMs, 30_000));
   const maxTrackingMs = deps.maxTrackingMs ?? 24 * 3_600_000;
+  const permissionWaitMs = deps.permissionWaitMs ?? 10 * 60_000;
 
   /** How long after a check that saw no change for `unchanged` checks in a row the next one comes. */
   const nextCheckInMs = (unchanged: number): number => Math.min(pollIntervalMs * 2 ** Math.min(unchanged, 20), maxPollIntervalMs);
 
   const publishProgress = async (cmd: RollbackCommand, record: RollbackRecord, stage: ProgressStage, detail: string) => {
+    // What the decider needs besides the stage: since when the release returned to serves; what made a command stale.
+    const extra: Pick<RollbackProgress, 'servingSince' | 'supersededBy'> = {
+      ...(stage === 'succeeded' && record.servingSince ? { servingSince: record.servingSince } : {}),
+      ...(stage === 'superseded' && record.supersededBy ? { supersededBy: record.supersededBy } : {}),
+    };
     await publisher.publishEvent(
       Topics.progress,
       {
@@ -139,6 +199,7 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
           detail,
           at: now().toISOString(),
           ...(cmd.validateOnly ? { validateOnly: true } : {}),
+          ...extra,
         },
       },
       cmd.service,
@@ -203,11 +264,12 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
     reason: string,
     expected: ProgressStage,
     rolloutState: string | null = null,
+    supersededBy: 'rollout' | 'control' | null = null,
   ): Promise<RollbackRecord> => {
     const record = await write(
       ctx,
       cmd.rollbackId,
-      { status, failureReason: reason, rolloutState, tracking: scheduleFor(ctx, status) },
+      { status, failureReason: reason, rolloutState, tracking: scheduleFor(ctx, status), ...(supersededBy ? { supersededBy } : {}) },
       { stage: status, detail: reason },
       { onlyIfStatus: expected },
     );
@@ -229,12 +291,20 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
       ...(deps.signal ? { signal: deps.signal } : {}),
     });
 
-  /** A Cloud Deploy call whose non-retryable answer is a refusal of the rollback. */
-  const askDeploy = async <T>(fn: () => Promise<T>): Promise<T> => {
+  /**
+   * A Cloud Deploy call whose non-retryable answer is a refusal of the rollback, except: a shutdown that stops its
+   * retries (the command is redelivered and resumes), and a denied permission (waited out; see `start`).
+   */
+  const askDeploy = async <T>(call: keyof typeof CallPermissions, fn: () => Promise<T>): Promise<T> => {
     try {
       return await callDeploy(fn);
     } catch (err) {
+      // p-retry rejects with the signal's reason, a DOMException whose legacy code (20) is no gRPC answer.
+      if (deps.signal?.aborted || (err as Error)?.name === 'AbortError')
+        throw new TransientError(`stopped by the executor's shutdown during ${call}; the command's redelivery resumes it`, { cause: err });
       const code = (err as { code?: unknown }).code;
+      if (typeof code === 'number' && PERMISSION_CODES.has(code))
+        throw new DeployPermissionDenied(code, deniedPermission((err as Error).message, call), (err as Error).message);
       if (typeof code === 'number' && !isRetryableGrpcError(err)) throw new DeployRefusal(code, (err as Error).message);
       throw err;
     }
@@ -263,7 +333,7 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
   const stopServingRollout = async (ctx: StepContext, cmd: RollbackCommand, record: RollbackRecord): Promise<RollbackRecord | null> => {
     const leaving = record.leaving!;
     // A rollout that had finished when the releases were chosen never runs again.
-    if (TERMINAL_ROLLOUT_STATES.has(leaving.state)) return record;
+    if (TerminalRolloutStates.has(leaving.state)) return record;
     let current = await callDeploy(() => deploy.getRollout(leaving.rolloutName));
     if (current.state === 'IN_PROGRESS') {
       record = await write(
@@ -276,7 +346,7 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
         },
       );
       try {
-        await askDeploy(() => deploy.cancelRollout(leaving.rolloutName));
+        await askDeploy('cancelRollout', () => deploy.cancelRollout(leaving.rolloutName));
       } catch (err) {
         // Another delivery cancelled it, or it finished meanwhile: look again before calling it a refusal.
         current = await callDeploy(() => deploy.getRollout(leaving.rolloutName));
@@ -320,7 +390,7 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
     record: RollbackRecord,
   ): Promise<RollbackRecord> => {
     try {
-      await askDeploy(() => deploy.rollbackTarget({ ...request, validateOnly: true }));
+      await askDeploy('rollbackTarget', () => deploy.rollbackTarget({ ...request, validateOnly: true }));
     } catch (err) {
       if (!(err instanceof DeployRefusal)) throw err;
       return fail(ctx, cmd, `Cloud Deploy would refuse this rollback (validate_only, gRPC ${err.code}): ${err.message}`, 'accepted');
@@ -338,6 +408,33 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
   };
 
   /**
+   * What changed since the decision, or null: the rollout serving the target (by
+   * the decider's own model, policy's servingTimeline) is no longer the one the
+   * decision saw. A hotfix shipped, a human rolled back, another release is in
+   * its canary: the decision judged another world. Commands of deciders that
+   * predate `servingRollout` are not checked.
+   */
+  const worldChange = (cmd: RollbackCommand, history: DeployHistory): string | null => {
+    if (!cmd.servingRollout) return null;
+    const { serving } = servingOf(servingTimeline(history.rollouts, cmd.target));
+    if (serving?.rollout === cmd.servingRollout) return null;
+    const now = serving
+      ? `${serving.releaseId} serves ${cmd.target} now (rollout ${serving.rollout}${serving.phase ? `, in ${serving.phase}` : ''}, since ${serving.since})`
+      : `nothing serves ${cmd.target} now`;
+    return `superseded: ${now}, not rollout ${cmd.servingRollout}${cmd.blamedReleaseId ? ` of ${cmd.blamedReleaseId}, which the decision blamed` : ''}; the world changed since the decision, so nothing was rolled back and the incident is decided again`;
+  };
+
+  /** A control set since the decision that stops the command (supersedingControl), or null. */
+  const controlChange = async (cmd: RollbackCommand): Promise<string | null> => {
+    if (!deps.controls || cmd.validateOnly) return null;
+    const { pause, acknowledgement } = await deps.controls(cmd);
+    const reason = supersedingControl(cmd, now().getTime(), { pause, acknowledgement, policy: deps.policies?.[cmd.service] ?? null });
+    return reason === null
+      ? null
+      : `superseded: ${reason} since the decision${cmd.evaluatedAt ? ` (${cmd.evaluatedAt})` : ''}; nothing was rolled back`;
+  };
+
+  /**
    * Status accepted: choose both releases from Cloud Deploy's history, check the
    * rollback (validate_only), cancel the serving rollout if it still runs, and
    * create the rollback rollout with rollout_to_roll_back = the target's latest
@@ -352,8 +449,16 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
   const attemptStart = async (ctx: StepContext, cmd: RollbackCommand, record: RollbackRecord): Promise<RollbackRecord> => {
     const pipelineName = pipelineNameOf(cmd);
     if (!record.leaving) {
-      const history = await askDeploy(() => deploy.readHistory(pipelineName));
-      const decision = chooseReleases(history, cmd.target, record.releaseId);
+      const history = await askDeploy('readHistory', () => deploy.readHistory(pipelineName));
+      // The command acts on the world it was decided on, or not at all.
+      const changed = worldChange(cmd, history);
+      if (changed) return end(ctx, cmd, 'superseded', changed, 'accepted', null, 'rollout');
+      const control = await controlChange(cmd);
+      if (control) return end(ctx, cmd, 'superseded', control, 'accepted', null, 'control');
+      const decision = chooseReleases(history, cmd.target, record.releaseId, {
+        allowLeavingOwnRollback: Boolean(cmd.manual),
+        blamedReleaseId: cmd.blamedReleaseId ?? null,
+      });
       if (decision.kind === 'refuse') return fail(ctx, cmd, decision.reason, 'accepted');
       const { from, to } = decision;
       record = await write(
@@ -382,7 +487,8 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
     if (cmd.validateOnly) return validateOnly(ctx, cmd, request, record);
     try {
       // Checked before anything is cancelled; once a cancellation is under way it was.
-      if (!hasAudit(record, 'cancelling')) await askDeploy(() => deploy.rollbackTarget({ ...request, validateOnly: true }));
+      if (!hasAudit(record, 'cancelling'))
+        await askDeploy('rollbackTarget', () => deploy.rollbackTarget({ ...request, validateOnly: true }));
       const stopped = await stopServingRollout(ctx, cmd, record);
       if (!stopped) {
         const leaving = record.leaving;
@@ -398,7 +504,10 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
         return ctx.lease ? record : write(ctx, cmd.rollbackId, { tracking: trackingDueIn(now(), pollIntervalMs) }, null);
       }
       record = stopped;
-      await askDeploy(() => deploy.rollbackTarget(request));
+      // Right before the rollback: a control set while the serving rollout was being cancelled still stops it.
+      const control = await controlChange(cmd);
+      if (control) return end(ctx, cmd, 'superseded', control, 'accepted', null, 'control');
+      await askDeploy('rollbackTarget', () => deploy.rollbackTarget(request));
       // The rollout exists, the record does not say so: a crash here is resumed by GetRollout of the derived name.
       deps.crash?.(CrashPoints.rollbackTargetBeforeRecord, { rollbackId: cmd.rollbackId, service: cmd.service });
       detail = `Cloud Deploy rollout ${cmd.rolloutId} created, rolling ${cmd.target} back to ${request.releaseId}`;
@@ -414,6 +523,8 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
             'superseded',
             `superseded: rollout ${latest.name} (${latest.releaseId}, ${latest.state}) reached ${cmd.target} after the decision to roll back ${request.rolloutToRollBack}; Cloud Deploy refused the stale rollback (${err.message})`,
             'accepted',
+            null,
+            'rollout',
           );
         }
         throw err;
@@ -430,12 +541,44 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
     return record;
   };
 
+  /**
+   * Cloud Deploy denied a call the rollback needs. An IAM grant takes minutes to
+   * propagate, so until permissionWaitMs after the rollback was ordered it is
+   * tried again from the tracker's schedule (said once in the audit trail); then
+   * it fails, naming the permission the executor's service account lacks.
+   */
+  const waitForPermission = async (ctx: StepContext, record: RollbackRecord, err: DeployPermissionDenied): Promise<RollbackRecord> => {
+    const cmd = record.command;
+    const waitedMs = now().getTime() - Date.parse(record.createdAt);
+    if (waitedMs >= permissionWaitMs)
+      return fail(
+        ctx,
+        cmd,
+        `${err.message}; still denied ${Math.round(waitedMs / 60_000)} min after the rollback was ordered: grant the executor's service account ${err.permission} (roles/clouddeploy.operator has it) and order the rollback again`,
+        'accepted',
+      );
+    const until = new Date(Date.parse(record.createdAt) + permissionWaitMs).toISOString();
+    const said = record.audit.at(-1)?.stage === 'waiting';
+    const audit = said
+      ? null
+      : { stage: 'waiting' as const, detail: `${err.message}; trying again until ${until} (an IAM grant can take minutes to propagate)` };
+    logger.warn(`rollback ${cmd.rollbackId}: ${err.message}; trying again until ${until}`, {
+      event: 'rollback_permission_denied',
+      rollbackId: cmd.rollbackId,
+      service: cmd.service,
+      permission: err.permission,
+    });
+    // A tracker's release reschedules with its backoff; a command delivery hands it to the tracker.
+    return write(ctx, cmd.rollbackId, ctx.lease ? {} : { tracking: trackingDueIn(now(), pollIntervalMs) }, audit);
+  };
+
   /** attemptStart, with a refusal of one of the calls that start the rollback failing it with Cloud Deploy's reason. */
   const start = async (ctx: StepContext, record: RollbackRecord): Promise<RollbackRecord> => {
     const cmd = record.command;
     try {
       return await attemptStart(ctx, cmd, record);
     } catch (err) {
+      if (err instanceof DeployPermissionDenied) return waitForPermission(ctx, record, err);
       if (err instanceof DeployRefusal) return fail(ctx, cmd, err.message, 'accepted');
       if (err instanceof LeaseLostError) throw err;
       // Firestore, Pub/Sub or an unavailable Cloud Deploy: nothing is refused, retry.
@@ -468,17 +611,18 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
     }
     const succeeded = async () => {
       const detail = `${cmd.target} rolled back to ${record.releaseId} (rollout ${cmd.rolloutId} SUCCEEDED)`;
+      const servingSince = rollout.deployStartTime > 0 ? new Date(rollout.deployStartTime).toISOString() : null;
       const done = await write(
         ctx,
         cmd.rollbackId,
-        { status: 'succeeded', rolloutState: 'SUCCEEDED', tracking: scheduleFor(ctx, 'succeeded') },
+        { status: 'succeeded', rolloutState: 'SUCCEEDED', tracking: scheduleFor(ctx, 'succeeded'), servingSince },
         { stage: 'succeeded', detail },
       );
       await publishProgress(cmd, done, done.status, done.status === 'succeeded' ? detail : lastDetail(done, done.status));
       return { record: done, state: 'SUCCEEDED' };
     };
     if (rollout.state === 'SUCCEEDED') return succeeded();
-    if (TERMINAL_ROLLOUT_STATES.has(rollout.state)) {
+    if (TerminalRolloutStates.has(rollout.state)) {
       const reason = rolloutEndedReason(cmd.rolloutId, rollout.state, rollout.failureReason ?? '');
       return { record: await fail(ctx, cmd, reason, 'started', rollout.state), state: rollout.state };
     }
@@ -497,7 +641,7 @@ export function createRollbackSteps(deps: RollbackStepsDeps) {
         },
       );
       try {
-        await askDeploy(() => deploy.cancelRollout(rolloutName));
+        await askDeploy('cancelRollout', () => deploy.cancelRollout(rolloutName));
         reason += ` and cancelled it, so it cannot deploy ${record.releaseId} later`;
       } catch (err) {
         rollout = await callDeploy(() => deploy.getRollout(rolloutName));

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { CloudDeployClient } from '@google-cloud/deploy';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
-import { EventTypes, Subscriptions } from '@burnback/contracts';
+import { EventTypes, Subscriptions, type RollbackCommand } from '@burnback/contracts';
 import {
   cloudEventHandler,
   createMetrics,
@@ -13,6 +13,7 @@ import {
   type CrashHook,
   type Logger,
   type Metrics,
+  type ServiceConfig,
 } from '@burnback/platform';
 import { CloudDeployPort } from './deploy.js';
 import { createDeployEventHandler } from './deploy-events.js';
@@ -64,6 +65,13 @@ export async function startExecutorService(deps: {
   clock?: Clock;
   /** Test-only crash points (main.ts builds it from BURNBACK_CHAOS_CRASH_AT); none by default. */
   crash?: CrashHook;
+  /**
+   * The services' policies (mode, freeze windows), from the config the decider reads too: a command is re-checked
+   * against them right before it rolls back. Without them only the pause and the acknowledgement are re-checked.
+   */
+  services?: Record<string, Pick<ServiceConfig, 'policy'>>;
+  /** How long a denied permission is waited out before a rollback fails (default 10 min). */
+  permissionWaitMs?: number;
 }): Promise<ExecutorService> {
   const { pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('executor');
@@ -87,6 +95,9 @@ export async function startExecutorService(deps: {
     ...(deps.retry ? { retry: deps.retry } : {}),
     now,
     ...(deps.crash ? { crash: deps.crash } : {}),
+    controls: (command: RollbackCommand) => store.controlsOf(command),
+    ...(deps.services ? { policies: Object.fromEntries(Object.entries(deps.services).map(([name, s]) => [name, s.policy])) } : {}),
+    ...(deps.permissionWaitMs !== undefined ? { permissionWaitMs: deps.permissionWaitMs } : {}),
   };
   const tracker = startRolloutTracker({ ...shared, ...deps.tracker });
   const handle = createExecutorHandler({ ...shared, signal: shutdown.signal, onTracked: () => tracker.wake() });

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Firestore, Transaction } from '@google-cloud/firestore';
 import {
+  Acknowledgement,
   Collections,
   PermanentError,
   RollbackRecord,
+  ServiceControls,
   type AuditEntry,
   type AuditStage,
   type ProgressStage,
@@ -32,7 +34,16 @@ function parseRecord(rollbackId: string, data: unknown): RollbackRecord {
 export type RollbackChange = Partial<
   Pick<
     RollbackRecord,
-    'status' | 'releaseId' | 'leaving' | 'rolloutToRollBack' | 'rolloutName' | 'rolloutState' | 'failureReason' | 'tracking'
+    | 'status'
+    | 'releaseId'
+    | 'leaving'
+    | 'rolloutToRollBack'
+    | 'rolloutName'
+    | 'rolloutState'
+    | 'failureReason'
+    | 'tracking'
+    | 'servingSince'
+    | 'supersededBy'
   >
 >;
 
@@ -75,6 +86,8 @@ export class RollbackStore {
         createdAt: at,
         updatedAt: at,
         tracking: null,
+        servingSince: null,
+        supersededBy: null,
       };
       tx.create(this.ref(command.rollbackId), toFirestoreData(record));
       return { record, created: true };
@@ -265,6 +278,26 @@ export class RollbackStore {
       tx.set(this.ref(rollbackId), toFirestoreData(next));
       return true;
     });
+  }
+
+  /**
+   * The operator's controls of a command's service and incident (the management
+   * API writes them, the decider reads them in its transaction): read, never
+   * written, right before the executor acts. A document that no longer fits its
+   * schema reads as no control, and is said in the error log by the caller's error.
+   */
+  async controlsOf(command: Pick<RollbackCommand, 'service' | 'incidentId'>): Promise<{
+    pause: ServiceControls['pause'];
+    acknowledgement: Acknowledgement | null;
+  }> {
+    const [controls, ack] = await this.db.getAll(
+      this.db.collection(Collections.controls).doc(command.service),
+      this.db.collection(Collections.acknowledgements).doc(command.incidentId),
+    );
+    return {
+      pause: controls?.exists ? ServiceControls.parse(controls.data()).pause : null,
+      acknowledgement: ack?.exists ? Acknowledgement.parse(ack.data()) : null,
+    };
   }
 
   async get(rollbackId: string): Promise<RollbackRecord | null> {

@@ -461,4 +461,93 @@ describe('the executor on the emulators and gcp-sim', () => {
       await deadLetters.close();
     }
   });
+
+  it('Cloud Deploy denying a permission (an IAM grant still propagating) is waited out, said once, and the rollback goes ahead', async () => {
+    const handle = await start();
+    sim.deploy.failNextCalls('ListRollouts', 'PERMISSION_DENIED', 3, {
+      message:
+        "Permission 'clouddeploy.rollouts.list' denied on resource projects/p/locations/us-central1/deliveryPipelines/api-backend-pipeline",
+    });
+    const outcome = await handle(command(env.projectId));
+    // Not failed: left to the tracker's schedule, still accepted.
+    expect(outcome).toMatchObject({ kind: 'tracking', record: { status: 'accepted', tracking: { lease: null } } });
+    expect(outcome.record.audit.at(-1)).toMatchObject({
+      stage: 'waiting',
+      detail: expect.stringMatching(
+        /^Cloud Deploy denied clouddeploy\.rollouts\.list \(gRPC 7 PERMISSION_DENIED\): .*; trying again until /,
+      ),
+    });
+    track();
+    const record = await settled('rb-test-1');
+    expect(record.status).toBe('succeeded');
+    expect(record.audit.filter((a) => a.stage === 'waiting')).toHaveLength(1);
+    expect(rollbacksCreated()).toHaveLength(1);
+  });
+
+  it('a permission still denied after the wait fails the rollback for good, naming the permission the executor lacks', async () => {
+    sim = await startGcpSim({ projectId: env.projectId, rolloutStepMs: 30 });
+    client = createDeployClient({ projectId: env.projectId, cloudDeployEndpoint: sim.address });
+    const handle = createExecutorHandler({
+      store,
+      deploy: new CloudDeployPort(client),
+      publisher,
+      logger: env.logger,
+      retry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
+      permissionWaitMs: 0,
+    });
+    sim.deploy.failNextCalls('RollbackTarget', 'UNAUTHENTICATED', 10, { message: 'Request had invalid authentication credentials.' });
+    const outcome = await handle(command(env.projectId));
+    expect(outcome.kind).toBe('finished');
+    expect(outcome.record.status).toBe('failed');
+    expect(outcome.record.failureReason).toMatch(
+      /^Cloud Deploy denied clouddeploy\.rollouts\.rollback \(gRPC 16 UNAUTHENTICATED\): .*still denied 0 min after the rollback was ordered: grant the executor's service account clouddeploy\.rollouts\.rollback/,
+    );
+    expect(rollbacksCreated()).toHaveLength(0);
+  });
+
+  it('a shutdown during the history read leaves the rollback to its redelivery, never failed as a refusal', async () => {
+    sim = await startGcpSim({ projectId: env.projectId, rolloutStepMs: 30 });
+    client = createDeployClient({ projectId: env.projectId, cloudDeployEndpoint: sim.address });
+    const shutdown = new AbortController();
+    const stopping = createExecutorHandler({
+      store,
+      deploy: new CloudDeployPort(client),
+      publisher,
+      logger: env.logger,
+      retry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
+      signal: shutdown.signal,
+    });
+    sim.deploy.delayNextCalls('ListRollouts', 3_000, 1);
+    const pending = stopping(command(env.projectId));
+    // The record is created (accepted) right before the history is read, which Cloud Deploy answers 3 s late.
+    await waitFor(async () => ((await store.get('rb-test-1')) ? true : undefined), { what: 'the rollback to be accepted' });
+    shutdown.abort();
+    await expect(pending).rejects.toMatchObject({ name: 'TransientError', message: expect.stringContaining('stopped by the executor') });
+    expect(await store.get('rb-test-1')).toMatchObject({ status: 'accepted', failureReason: null });
+    // The command comes again to an executor that is not stopping: carried out.
+    const handle = await start();
+    track();
+    await handle(command(env.projectId));
+    expect((await settled('rb-test-1')).status).toBe('succeeded');
+  });
+
+  it("the executor refuses to leave what Burnback's own successful rollback returned to, unless a human asks", async () => {
+    const handle = await start();
+    track();
+    await handle(command(env.projectId, 'rb-first'));
+    await settled('rb-first');
+    // A second command for the same target, from a decider that never learnt of the first rollback.
+    const outcome = await handle(command(env.projectId, 'rb-second'));
+    expect(outcome.record).toMatchObject({ status: 'failed' });
+    expect(outcome.record.failureReason).toMatch(/serves rel-001 through Burnback's own rollback .*ping-pong; a human must decide/);
+    // A human's request may leave it: it gets past that refusal to the release choice (here nothing is left to return to,
+    // rel-002 having been rolled back away from).
+    const manual = command(env.projectId, 'rb-manual');
+    manual.data.manual = { force: false, requestedBy: 'carol' };
+    const asked = await handle(manual);
+    expect(asked.record.failureReason).toMatch(
+      /^no last known good release on production: .*passed over rel-002 \(it was rolled back away from on production\)/,
+    );
+    expect(rollbacksCreated()).toHaveLength(1);
+  });
 });

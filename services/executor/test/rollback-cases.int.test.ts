@@ -274,8 +274,8 @@ describe('the executor chooses both releases right, through the real client agai
   it('a release whose verify failed after its deploy succeeded is serving, so it is the one left', async () => {
     await start({
       seed: history(env.projectId, (h) => {
-        h.rollout('rel-003', 'staging', 'SUCCEEDED', 90);
-        h.rollout('rel-003', 'production', 'FAILED', 60, { phaseId: 'stable', failedJob: 'verify', failureReason: 'verify failed' });
+        h.rollout('rel-003', 'staging', 'SUCCEEDED', 14);
+        h.rollout('rel-003', 'production', 'FAILED', 10, { phaseId: 'stable', failedJob: 'verify', failureReason: 'verify failed' });
       }),
     });
     const record = await rollBack(command(env.projectId));
@@ -289,8 +289,8 @@ describe('the executor chooses both releases right, through the real client agai
       seed: history(
         env.projectId,
         (h) => {
-          h.rollout('rel-003', 'production', 'SUCCEEDED', 60);
-          rel004 = h.rollout('rel-004', 'production', 'PENDING_APPROVAL', 30).name;
+          h.rollout('rel-003', 'production', 'SUCCEEDED', 10);
+          rel004 = h.rollout('rel-004', 'production', 'PENDING_APPROVAL', 5).name;
         },
         { approval: true },
       ),
@@ -310,7 +310,7 @@ describe('the executor chooses both releases right, through the real client agai
   it('an abandoned middle release is passed over', async () => {
     await start({
       seed: history(env.projectId, (h) => {
-        h.rollout('rel-003', 'production', 'SUCCEEDED', 60);
+        h.rollout('rel-003', 'production', 'SUCCEEDED', 10);
         h.seed.releases.find((r) => r.name.endsWith('/rel-002'))!.abandoned = true;
       }),
     });
@@ -335,7 +335,7 @@ describe('the executor chooses both releases right, through the real client agai
   });
 
   it('a second rollback after an earlier one never returns to the release rolled back from', async () => {
-    await start({ seed: history(env.projectId, (h) => void h.rollout('rel-003', 'production', 'SUCCEEDED', 60)) });
+    await start({ seed: history(env.projectId, (h) => void h.rollout('rel-003', 'production', 'SUCCEEDED', 10)) });
     // The first rollback (rel-003 → rel-002) fails in Cloud Deploy: rel-003 stays the newest release that succeeded.
     sim.deploy.failNextRollbacks('production', 'deploy job failed');
     const first = await rollBack(command(env.projectId, 'rb-first'));
@@ -351,7 +351,7 @@ describe('the executor chooses both releases right, through the real client agai
   });
 
   it('a stale command (a newer rollout reached the target after the decision) is superseded, not failed', async () => {
-    await start({ seed: history(env.projectId, (h) => void h.rollout('rel-003', 'production', 'SUCCEEDED', 60)) });
+    await start({ seed: history(env.projectId, (h) => void h.rollout('rel-003', 'production', 'SUCCEEDED', 10)) });
     const real = new CloudDeployPort(client);
     let shipped = '';
     const racing: DeployPort = {

@@ -10,6 +10,7 @@ import {
   EventTypes,
   IncidentRecord,
   isFinalStage,
+  Redecision,
   RollbackRecord,
   ServiceControls,
   Topics,
@@ -31,6 +32,8 @@ export interface RollbackStatus {
   failureReason: string | null;
   timeline: Array<{ at: string; stage: string; detail: string }>;
   decision: Pick<DecisionRecord, 'decisionId' | 'action' | 'reason' | 'verdicts' | 'decidedAt' | 'confidence' | 'cause'> | null;
+  /** The incident is to be decided again (its hold lapses, or its rollback ended): when, and why; null when not. */
+  redecision: { dueAt: string; trigger: string; rule: string | null; detail: string; afterDecisionId: string } | null;
 }
 
 const decisionView = (d: DecisionRecord): RollbackStatus['decision'] => ({
@@ -69,6 +72,9 @@ export async function rollbackStatus(db: Firestore, id: string): Promise<Rollbac
     decision = doc.exists ? DecisionRecord.parse(doc.data()) : null;
   }
   if (!rollback && !decision) return null;
+  const incidentOf = rollback?.command.incidentId ?? decision!.incidentId;
+  const scheduleDoc = await db.collection(Collections.redecisions).doc(incidentOf).get();
+  const schedule = scheduleDoc.exists ? Redecision.parse(scheduleDoc.data()) : null;
   return {
     rollbackId,
     incidentId: rollback?.command.incidentId ?? decision!.incidentId,
@@ -91,6 +97,15 @@ export async function rollbackStatus(db: Firestore, id: string): Promise<Rollbac
       ...(rollback?.audit ?? []),
     ],
     decision: decision ? decisionView(decision) : null,
+    redecision: schedule
+      ? {
+          dueAt: schedule.dueAt,
+          trigger: schedule.trigger,
+          rule: schedule.rule,
+          detail: schedule.detail,
+          afterDecisionId: schedule.afterDecisionId,
+        }
+      : null,
   };
 }
 

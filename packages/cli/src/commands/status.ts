@@ -6,6 +6,7 @@ import {
   DecisionRecord,
   RollbackRecord,
   ServiceControls,
+  Redecision,
   ServiceState,
   TargetRecord,
   isFinalStage,
@@ -85,6 +86,14 @@ export interface ServiceStatus {
   maxRollbacksPerHour: number;
   inFlight: { rollbackId: string; status: string; releaseId: string | null; since: string } | null;
   lastDecision: { decisionId: string; action: string; reason: string; decidedAt: string; confidence: number | null } | null;
+  /** The service's next incident to decide again (a hold whose cause lapses, a rollback that ended), soonest first. */
+  redecision: Pick<Redecision, 'incidentId' | 'dueAt' | 'trigger' | 'rule' | 'detail'> | null;
+}
+
+/** The pending re-decisions of one service, soonest first (one per incident: a handful). */
+export async function pendingRedecisions(db: Firestore, service: string): Promise<Redecision[]> {
+  const snap = await db.collection(Collections.redecisions).where('service', '==', service).get();
+  return snap.docs.map((d) => Redecision.parse(d.data())).sort((a, b) => a.dueAt.localeCompare(b.dueAt));
 }
 
 /** One service's status as of `now`, from its documents. */
@@ -109,6 +118,7 @@ export async function serviceStatus(db: Firestore, config: Config, name: string,
     .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0];
   const lastDoc = state?.lastDecisionId ? await db.collection(Collections.decisions).doc(state.lastDecisionId).get() : null;
   const last = lastDoc?.exists ? DecisionRecord.parse(lastDoc.data()) : null;
+  const [next] = await pendingRedecisions(db, name);
   return {
     service: name,
     mode: !service.policy.enabled ? 'off' : service.policy.mode,
@@ -134,6 +144,9 @@ export async function serviceStatus(db: Firestore, config: Config, name: string,
           confidence: last.confidence?.value ?? null,
         }
       : null,
+    redecision: next
+      ? { incidentId: next.incidentId, dueAt: next.dueAt, trigger: next.trigger, rule: next.rule, detail: next.detail }
+      : null,
   };
 }
 
@@ -147,14 +160,32 @@ export function formatStatus(s: ServiceStatus): string {
     `  last hour    ${s.rollbacksLastHour} of ${s.maxRollbacksPerHour} rollbacks`,
     `  in flight    ${s.inFlight ? `${s.inFlight.rollbackId} ${s.inFlight.status}${s.inFlight.releaseId ? ` → ${s.inFlight.releaseId}` : ''} since ${s.inFlight.since}` : 'none'}`,
     `  last decision ${s.lastDecision ? `${s.lastDecision.action} at ${s.lastDecision.decidedAt}: ${s.lastDecision.reason}` : 'none yet'}`,
+    ...(s.redecision
+      ? [`  decided again at ${s.redecision.dueAt}: incident ${s.redecision.incidentId} (${redecisionWhy(s.redecision)})`]
+      : []),
   ];
   return lines.join('\n');
 }
 
-export function formatDecision(d: DecisionRecord): string {
+/** Why an incident is decided again, in a few words. */
+function redecisionWhy(r: Pick<Redecision, 'trigger' | 'rule'>): string {
+  return r.trigger === 'lapsed' ? `when ${r.rule ?? 'its hold'} lapses` : 'its rollback ended';
+}
+
+/**
+ * A decision for the terminal: when, what, why, every verdict, the confidence,
+ * and whether it re-decides an earlier one or its incident is to be decided again
+ * (`pending`: the schedule still stands, from `redecisions/`).
+ */
+export function formatDecision(d: DecisionRecord, pending: Redecision | null = null): string {
   const verdicts = d.verdicts.map((v) => `${v.passed ? '✓' : '✗'} ${v.rule}`).join(', ');
   const confidence = d.confidence ? `  confidence ${d.confidence.value}${d.cause ? ` (cause ${d.cause.releaseId})` : ''}\n` : '';
-  return `${d.decidedAt}  ${d.service}  ${d.action.toUpperCase()}  incident ${d.incidentId}\n  ${d.reason}\n  ${verdicts}\n${confidence}`;
+  const again = d.redecisionOf ? `  decided again: ${d.redecisionOf} (${d.evidence?.alert.redecision?.trigger ?? 'lapsed'})\n` : '';
+  const next =
+    pending && pending.afterDecisionId === d.decisionId
+      ? `  next: decided again at ${pending.dueAt} (${redecisionWhy(pending)}), if the incident is still open\n`
+      : '';
+  return `${d.decidedAt}  ${d.service}  ${d.action.toUpperCase()}  incident ${d.incidentId}\n  ${d.reason}\n  ${verdicts}\n${confidence}${again}${next}`;
 }
 
 export async function runStatus(args: string[], env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<number> {
@@ -210,10 +241,16 @@ export async function runDecisions(args: string[], env: NodeJS.ProcessEnv = proc
   const { db } = openStore(env);
   try {
     const { decisions } = await recentDecisions(db, { since: new Date(now.getTime() - sinceMs), service: values.service, limit });
-    if (values.json) process.stdout.write(`${JSON.stringify({ decisions }, null, 2)}\n`);
+    // The schedules still standing for these decisions' incidents: a pending re-decision and when it is due.
+    const incidents = [...new Set(decisions.map((d) => d.incidentId))];
+    const docs = incidents.length === 0 ? [] : await db.getAll(...incidents.map((i) => db.collection(Collections.redecisions).doc(i)));
+    const pending = new Map(docs.filter((d) => d.exists).map((d) => [d.id, Redecision.parse(d.data())]));
+    if (values.json) process.stdout.write(`${JSON.stringify({ decisions, pending: [...pending.values()] }, null, 2)}\n`);
     else
       process.stdout.write(
-        decisions.length === 0 ? `no decisions in the last ${values.since}\n` : `${decisions.map(formatDecision).join('\n')}`,
+        decisions.length === 0
+          ? `no decisions in the last ${values.since}\n`
+          : `${decisions.map((d) => formatDecision(d, pending.get(d.incidentId) ?? null)).join('\n')}`,
       );
     return 0;
   } finally {

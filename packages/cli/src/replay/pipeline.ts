@@ -8,8 +8,10 @@ import {
   EventTypes,
   parseRolloutName,
   RollbackRecord,
+  rolloutOfResource,
   targetDocIdFor,
   Topics,
+  type HistoryRollout,
   type MonitoringCheck,
   type TargetRecord,
 } from '@burnback/contracts';
@@ -18,12 +20,14 @@ import { cloudDeployReasonOf, startExecutorService } from '@burnback/executor';
 import { startGcpSim, worldFromHistory, type GcpSim, type ServedRelease } from '@burnback/gcp-sim';
 import { startIngestService } from '@burnback/ingest';
 import {
+  CloudDeployHistory,
   createDeployClient,
   loadConfig,
   PubSubPublisher,
   silentLogger,
   toFirestoreData,
   type Config,
+  type DeployHistoryReader,
   type Logger,
   type MonitoringPort,
 } from '@burnback/platform';
@@ -70,6 +74,26 @@ export interface ThroughPipelineResult {
   missing: string[];
   /** What this replay could not restore, said once each (e.g. a policy that changed during the recording). */
   notes: string[];
+}
+
+/**
+ * Cloud Deploy's history as the recording's decider read it: for each Cloud
+ * Deploy notification, the target's rollouts it read then (kept with the
+ * notification, `read`). The replay sets what the line being replayed read; a
+ * line recorded before reads were kept falls back to gcp-sim's restored history.
+ */
+class RecordedDeploy implements DeployHistoryReader {
+  current: HistoryRollout[] | null = null;
+  constructor(private readonly fallback: DeployHistoryReader) {}
+  readHistory(pipelineName: string) {
+    return this.fallback.readHistory(pipelineName);
+  }
+  async rolloutsOnTarget(pipelineName: string, targetId: string) {
+    return this.current ?? this.fallback.rolloutsOnTarget(pipelineName, targetId);
+  }
+  async projectNumberOf() {
+    return null;
+  }
 }
 
 /** Cloud Monitoring as the recording read it: each decision's recorded figures (the file holds them, as it holds the notifications). */
@@ -284,20 +308,29 @@ export async function replayThroughPipeline(
     // The executor's clock too: it stamps a rollback's outcome with the recorded time, while the decider's stands at
     // the line it applies (a progress event may have been applied after a decision evaluated since it was stamped).
     const executorClock = new ReplayClock(start);
+    // gcp-sim's own times (a rollout's create and deploy start) follow the executor's, except that a rollback rollout
+    // the replay lets go deploys at the moment the recording's did: its progress then carries the recorded start.
+    const simClock = new ReplayClock(start);
+    const moveExecutor = (to: Date) => {
+      executorClock.moveTo(to);
+      simClock.moveTo(to);
+    };
     // Burnback's own rollback rollouts wait in gcp-sim until the replay reaches the moment the recording saw them end
     // (their final progress line), so a notification that came while a rollback ran comes while it runs in the replay
-    // too. Cloud Deploy's notifications of them are the recorded ones, published by the replay at their recorded time:
-    // gcp-sim's own are left out, so the decider learns what serves exactly when it did.
+    // too. Cloud Deploy's notifications are the recorded ones, published by the replay at their recorded time, each
+    // with the history the recording's decider read for it: gcp-sim's own are left out, so the decider learns what
+    // serves exactly as it did.
     const ownRollouts = new Set(recordedRollbacks.map((r) => r.command.rolloutId));
     const sim: GcpSim = await startGcpSim({
       projectId: project,
       port: 0,
       rolloutStepMs: options.rolloutStepMs ?? 20,
       seed: worldFromHistory(served, { projectId: project, region: 'us-central1', anchor: start }),
+      clock: () => simClock.now(),
       notifications: {
         projectId: project,
         pubsub,
-        suppress: (n) => n.topic === Topics.clouddeployOperations && ownRollouts.has(n.attributes.RolloutId ?? ''),
+        suppress: (n) => n.topic === Topics.clouddeployOperations,
       },
     });
     closers.unshift(() => sim.stop());
@@ -309,7 +342,21 @@ export async function replayThroughPipeline(
     const monitoring = new RecordedMonitoring();
     const ingest = await startIngestService({ config, pubsub, db, logger, host: '127.0.0.1', clock: receiptClock });
     closers.unshift(() => ingest.close());
-    const decider = await startDeciderService({ config, pubsub, db, logger, monitoring, relayIntervalMs: 0, clock });
+    const recordedDeploy = new RecordedDeploy(new CloudDeployHistory(deployClient));
+    // What serves each target is restored from the recording, not read at start; incidents are decided again when the
+    // recording did (redecideNow at the recorded moment), on the target the re-decision read (restored from its evidence).
+    const decider = await startDeciderService({
+      config,
+      pubsub,
+      db,
+      logger,
+      monitoring,
+      deploy: recordedDeploy,
+      relayIntervalMs: 0,
+      clock,
+      readTargetsAtStart: false,
+      redecisions: { sweep: false, readTargets: false },
+    });
     closers.unshift(() => decider.close());
     const executor = await startExecutorService({
       pubsub,
@@ -362,6 +409,14 @@ export async function replayThroughPipeline(
     const firstNotificationAt = new Map<string, number>();
     for (const d of decisions) if (!firstNotificationAt.has(d.service)) firstNotificationAt.set(d.service, Date.parse(d.decidedAt));
 
+    // Someone else's rollouts the recording saw fail: shipped again in gcp-sim, they fail too.
+    const failedRollouts = new Set(
+      lines.flatMap((l) =>
+        l.kind === 'deploy-event' && l.data.attributes.ResourceType === 'Rollout' && l.data.attributes.Action === 'Failure'
+          ? [l.data.attributes.RolloutId ?? '']
+          : [],
+      ),
+    );
     let done = 0;
     for (const line of replayOrder(lines)) {
       if (++done % 25 === 0) say(`${done} of ${lines.length} line(s)`);
@@ -374,7 +429,7 @@ export async function replayThroughPipeline(
         receiptClock.moveTo(new Date(its[0]!.evidence!.alert.receivedAt ?? n.receivedAt));
         const evaluatedAt = evaluatedAtOf(its[0]!);
         clock.moveTo(evaluatedAt);
-        executorClock.moveTo(evaluatedAt); // a rollback it orders is taken at once
+        moveExecutor(evaluatedAt); // a rollback it orders is taken at once
         if (n.source === 'webhook') {
           const res = await fetch(`${ingest.address}/webhook/error-budget-alert?auth_token=${webhookToken}`, {
             method: 'POST',
@@ -394,6 +449,22 @@ export async function replayThroughPipeline(
           if (!res.ok) missing.push(`notification ${n.id}: the push endpoint answered ${res.status} ${await res.text()}`);
         }
         for (const d of its) await decisionOf(d.decisionId);
+      } else if (line.kind === 'decision' && line.data.redecisionOf !== null && !delivered.has(line.data.alertEventId)) {
+        // A re-decision: the recording's decider decided the incident again on its own (a hold that lapsed, a rollback
+        // that ended); the replay's does so at the recorded moment, on the world the recorded one read.
+        const d = line.data;
+        delivered.add(d.alertEventId);
+        await setStage(d);
+        if (d.evidence!.target)
+          await db.collection(Collections.targets).doc(targetDocIdFor(d.evidence!.target)).set(toFirestoreData(d.evidence!.target));
+        const evaluatedAt = evaluatedAtOf(d);
+        clock.moveTo(evaluatedAt);
+        moveExecutor(evaluatedAt);
+        const outcome = await until(
+          `the schedule to decide incident ${d.incidentId} again`,
+          async () => (await decider.redecideNow(d.incidentId)) ?? undefined,
+        );
+        if (outcome) await decisionOf(d.decisionId);
       } else if (line.kind === 'decision') {
         const d = line.data;
         if (delivered.has(d.alertEventId)) continue;
@@ -402,7 +473,7 @@ export async function replayThroughPipeline(
         await setStage(d);
         const evaluatedAt = evaluatedAtOf(d);
         clock.moveTo(evaluatedAt);
-        executorClock.moveTo(evaluatedAt);
+        moveExecutor(evaluatedAt);
         const alert = d.evidence!.alert;
         await publisher.publishEvent(
           Topics.alerts,
@@ -423,7 +494,7 @@ export async function replayThroughPipeline(
         );
       } else if (line.kind === 'progress') {
         const { progress, eventId } = line.data;
-        executorClock.moveTo(new Date(progress.at));
+        moveExecutor(new Date(progress.at));
         clock.moveTo(new Date(line.data.appliedAt ?? progress.at));
         const recorded = recordedRollbacks.find((r) => r.rollbackId === progress.rollbackId);
         const rollout = recorded ? rolloutNamed(recorded.command.rolloutId) : undefined;
@@ -437,8 +508,10 @@ export async function replayThroughPipeline(
             const cloudDeploy = cloudDeployReasonOf(recordedReason, recorded!.command.rolloutId, 'FAILED');
             sim.deploy.failRollout(rollout, { reason: cloudDeploy ?? `failed in the recording: ${recordedReason}` });
           }
+          if (recorded?.servingSince) simClock.moveTo(new Date(recorded.servingSince));
           sim.deploy.releaseRollout(rollout);
           await sim.deploy.waitForRollout(rollout, undefined, waitMs).catch(() => undefined);
+          simClock.moveTo(new Date(progress.at));
         }
         await until(`progress ${eventId}`, async () => {
           if ((await db.collection(Collections.progressEvents).doc(eventId).get()).exists) return true;
@@ -448,7 +521,7 @@ export async function replayThroughPipeline(
         });
       } else {
         const e = line.data;
-        const name = parseRolloutName(e.attributes.Resource);
+        const name = rolloutOfResource(e.attributes.Resource);
         if (!name) continue;
         const { pipeline, releaseId, rolloutId } = name;
         const own = ownRollouts.has(rolloutId);
@@ -457,19 +530,29 @@ export async function replayThroughPipeline(
           notes.push(`rollout ${rolloutId} is a Burnback rollback the file does not hold; not replayed`);
           continue;
         }
-        clock.moveTo(new Date(e.publishTime));
-        if (own)
-          await publisher.publishRaw(
-            Topics.clouddeployOperations,
-            Buffer.from(`replayed: ${e.attributes.Action} of ${e.attributes.Resource}`),
-            e.attributes,
+        clock.moveTo(new Date(e.appliedAt ?? e.publishTime));
+        // Someone else's rollout exists in gcp-sim (for the executor's own reads of the history); the decider reads
+        // what the recording's decider read for this notification.
+        if (!own) {
+          simClock.moveTo(new Date(e.publishTime));
+          await ship(sim, deployClient, project, e.attributes, pipeline, releaseId, rolloutId, failedRollouts.has(rolloutId));
+        }
+        recordedDeploy.current = e.read ?? null;
+        if (e.read === undefined)
+          notes.push(
+            "a Cloud Deploy notification was recorded without the history the decider read for it: gcp-sim's restored history stands in",
           );
-        else await ship(sim, deployClient, project, e.attributes, pipeline, releaseId, rolloutId, e.attributes.Action === 'Failure');
+        await publisher.publishRaw(
+          Topics.clouddeployOperations,
+          Buffer.from(`replayed: ${e.attributes.Action} of ${e.attributes.Resource}`),
+          e.attributes,
+        );
         const key = rolloutKey(e.attributes.Resource);
         await until(`Cloud Deploy ${e.attributes.Action} of ${key}`, async () => {
           const docs = await db.collection(Collections.deployEvents).where('attributes.Action', '==', e.attributes.Action).get();
           return docs.docs.some((doc) => rolloutKey(doc.get('attributes.Resource') as string) === key) ? true : undefined;
         });
+        recordedDeploy.current = null;
       }
     }
 
@@ -536,8 +619,7 @@ function servedFrom(target: TargetRecord | null): ServedRelease[] {
   const served: ServedRelease[] = [];
   if (target.previous) served.push({ releaseId: target.previous.releaseId, at: new Date(target.previous.since) });
   if (target.serving) {
-    const rollout =
-      target.lastRollout?.releaseId === target.serving.releaseId ? parseRolloutName(target.lastRollout.rollout)?.rolloutId : undefined;
+    const rollout = target.serving.rollout ? parseRolloutName(target.serving.rollout)?.rolloutId : undefined;
     served.push({ releaseId: target.serving.releaseId, at: new Date(target.serving.since), ...(rollout ? { rolloutId: rollout } : {}) });
   }
   return served;
@@ -558,7 +640,7 @@ async function ship(
   rolloutId: string,
   fails: boolean,
 ): Promise<void> {
-  const location = parseRolloutName(attributes.Resource)!.location;
+  const location = rolloutOfResource(attributes.Resource)!.location;
   const pipeline = `projects/${project}/locations/${location}/deliveryPipelines/${pipelineId}`;
   const release = `${pipeline}/releases/${releaseId}`;
   const targetId = attributes.TargetId!;

@@ -83,15 +83,34 @@ describe('Cloud Deploy notifications from gcp-sim on the Pub/Sub emulator', () =
     await sim.deploy.waitForRollout(rollout);
     await sim.deploy.flushNotifications();
 
-    await until(() => operations.messages.length >= 4 && approvals.messages.length >= 2, 'the notifications');
+    // A canary 25/50 with verify: three phases of a deploy job and a verify job each, every job run started and succeeded.
+    const jobRuns = ['canary-25', 'canary-50', 'stable']
+      .flatMap(() => ['deploy', 'verify'])
+      .flatMap(() => ['JobRun Start', 'JobRun Succeed']);
+    await until(() => operations.messages.length >= 4 + jobRuns.length && approvals.messages.length >= 2, 'the notifications');
     const ops = operations.messages.map((m) => m.attributes);
     expect(ops.map((a) => `${a.ResourceType} ${a.Action}`)).toEqual([
       'Release Start',
       'Release Succeed',
       'Rollout Start',
+      ...jobRuns,
       'Rollout Succeed',
     ]);
+    // A job run names itself in Resource, below its rollout, with the rollout's attributes.
+    const firstJobRun = sim.deploy.getRollout(rollout)!.phases![0]!.deploymentJobs!.deployJob!.jobRun!;
+    expect(firstJobRun).toMatch(new RegExp(`^${rollout}/jobRuns/[0-9a-f-]+$`));
     expect(ops[3]).toEqual({
+      Action: 'Start',
+      Resource: firstJobRun,
+      ResourceType: 'JobRun',
+      Location: REGION,
+      ProjectNumber: sim.projectNumber,
+      DeliveryPipelineId: 'api-backend-pipeline',
+      ReleaseId: 'rel-003',
+      RolloutId: 'r1',
+      TargetId: 'production',
+    });
+    expect(ops.at(-1)).toEqual({
       Action: 'Succeed',
       Resource: rollout,
       ResourceType: 'Rollout',
@@ -139,12 +158,17 @@ describe('Cloud Deploy notifications from gcp-sim on the Pub/Sub emulator', () =
     await client.cancelRollout({ name: again });
     await sim.deploy.waitForRollout(again);
     await sim.deploy.flushNotifications();
-    await until(() => operations.messages.length >= 4, 'the notifications');
-    expect(operations.messages.map((m) => `${m.attributes.RolloutId} ${m.attributes.Action}`)).toEqual([
-      'rb-1 Start',
-      'rb-1 Failure',
-      'again Start',
-      'again Cancelled',
+    await until(() => operations.messages.length >= 8, 'the notifications');
+    expect(operations.messages.map((m) => `${m.attributes.RolloutId} ${m.attributes.ResourceType} ${m.attributes.Action}`)).toEqual([
+      'rb-1 Rollout Start',
+      'rb-1 JobRun Start',
+      'rb-1 JobRun Failure',
+      'rb-1 Rollout Failure',
+      'again Rollout Start',
+      'again JobRun Start',
+      // The deploy job running when the rollout was cancelled ends Terminated, then the rollout Cancelled.
+      'again JobRun Terminated',
+      'again Rollout Cancelled',
     ]);
     await operations.close();
   });
@@ -170,8 +194,18 @@ describe('Cloud Deploy notifications from gcp-sim on the Pub/Sub emulator', () =
       }
       await sim.deploy.flushNotifications();
       // The later rollout's notifications are the positive control: they came, and none of the first one's did.
-      await until(() => operations.messages.some((m) => m.attributes.RolloutId === 'heard' && m.attributes.Action === 'Succeed'), 'heard');
-      expect(operations.messages.map((m) => `${m.attributes.RolloutId} ${m.attributes.Action}`)).toEqual(['heard Start', 'heard Succeed']);
+      await until(
+        () =>
+          operations.messages.some(
+            (m) => m.attributes.RolloutId === 'heard' && m.attributes.ResourceType === 'Rollout' && m.attributes.Action === 'Succeed',
+          ),
+        'heard',
+      );
+      expect(operations.messages.map((m) => m.attributes.RolloutId)).toEqual(operations.messages.map(() => 'heard'));
+      expect(operations.messages.filter((m) => m.attributes.ResourceType === 'Rollout').map((m) => m.attributes.Action)).toEqual([
+        'Start',
+        'Succeed',
+      ]);
     } finally {
       await operations.close();
     }

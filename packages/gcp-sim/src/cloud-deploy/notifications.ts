@@ -11,7 +11,9 @@ import type { DeployEvent } from './state.js';
  * describes them:
  * - `clouddeploy-resources`: "an operation (create, update, delete) against any Cloud Deploy core resource";
  * - `clouddeploy-operations`: "when Cloud Deploy renders the Skaffold configuration" and "when Cloud Deploy
- *   deploys to a target (Start, Succeed, Failure, Terminated (job run), Cancelled (rollout))";
+ *   deploys to a target (Start, Succeed, Failure, Terminated (job run), Cancelled (rollout))": a rollout's
+ *   Start, Succeed, Failure and Cancelled, and each of its job runs' Start, Succeed, Failure and Terminated
+ *   (ResourceType `JobRun`, the page's "Field values": DeliveryPipeline, Target, Release, Rollout, JobRun);
  * - `clouddeploy-approvals`: "when Cloud Deploy needs an approval (or rejection) of a rollout" and "when a
  *   rollout has been approved or rejected";
  * - `clouddeploy-advances`: "when a rollout has been advanced from one phase to the next" and "when a rollout
@@ -39,6 +41,7 @@ export const DeployActions = {
   start: 'Start',
   succeed: 'Succeed',
   failure: 'Failure',
+  terminated: 'Terminated',
   cancelled: 'Cancelled',
   required: 'Required',
   approved: 'Approved',
@@ -83,6 +86,11 @@ function rolloutAttributes(rollout: Rollout, projectNumber: string): Record<stri
     RolloutId: ref.rollout,
     TargetId: rollout.targetId,
   };
+}
+
+/** A job run's messages: the job run's name in `Resource`, ResourceType `JobRun`, and the rollout's own attributes. */
+function jobRunAttributes(rollout: Rollout, jobRun: string, projectNumber: string): Record<string, string> {
+  return { ...rolloutAttributes(rollout, projectNumber), Resource: jobRun, ResourceType: 'JobRun' };
 }
 
 /** Approval and advance messages name the rollout in `Rollout` (not `Resource`), and carry no ResourceType. */
@@ -170,6 +178,24 @@ export function notificationsOf(event: DeployEvent, projectNumber: string): Depl
           `Rollout ${event.rollout.name}: ${event.action === 'Required' ? 'ready to advance to' : 'advanced to'} phase ${event.phaseId}`,
         ),
       ];
+    case 'job-run': {
+      const attrs = jobRunAttributes(event.rollout, event.jobRun, projectNumber);
+      const text = `Job run ${event.jobRun} (${event.jobId} job of phase ${event.phaseId}): ${event.action}`;
+      const action =
+        DeployActions[
+          event.action === 'Start'
+            ? 'start'
+            : event.action === 'Succeed'
+              ? 'succeed'
+              : event.action === 'Failure'
+                ? 'failure'
+                : 'terminated'
+        ];
+      return [
+        message(resources, event.action === 'Start' ? DeployActions.create : DeployActions.update, attrs, text),
+        message(operations, action, attrs, text),
+      ];
+    }
     default: {
       const never: never = event;
       throw new Error(`unknown event ${JSON.stringify(never)}`);

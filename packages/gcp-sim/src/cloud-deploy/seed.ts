@@ -293,8 +293,10 @@ export function pipelineWorld(builder: SeedBuilder, pipelineId: string, app: str
           targetId: stage.targetId,
           strategy: stage.strategy,
           state: 'SUCCEEDED',
-          // The last stage goes out well after the first (a day later for rel-001, 22 h for rel-002).
-          createdAgo: last && stages.length > 1 ? (r === 0 ? 2 * DAY : 2 * HOUR) : base - 2 * MINUTE - i * MINUTE,
+          // The last stage goes out well after the first: a day later for rel-001; for rel-002, its canary started
+          // deploying 20 minutes before the world's anchor (a release shipped just before Burnback started watching,
+          // which Burnback reads from Cloud Deploy's history at start) and finished 5 minutes before it.
+          createdAgo: last && stages.length > 1 ? (r === 0 ? 2 * DAY : 20 * MINUTE) : base - 2 * MINUTE - i * MINUTE,
           durationMs: last && stages.length > 1 ? 15 * MINUTE : 4 * MINUTE,
           service: serviceOn(stage.targetId, i),
         }),

@@ -133,13 +133,6 @@ export interface DeploySim {
   listRollouts(): Rollout[];
   /** Rollouts on a target (id or full name), newest first. */
   rolloutsOnTarget(target: string): Rollout[];
-  /**
-   * Publishes, for every target of every pipeline, the Succeed notification of
-   * its latest successful rollout, as if it had just been shipped: how a world
-   * seeded before Burnback listened tells Burnback what serves. Resolves once
-   * published, with how many were; 0 without notifications.
-   */
-  announceServing(): Promise<number>;
   /** Resolves with the rollout once it is in one of `states` (default: any terminal state); rejects after `timeoutMs`. */
   waitForRollout(name: string, states?: readonly RolloutState[], timeoutMs?: number): Promise<Rollout>;
   /** The next `count` rollback rollouts on `target` (id or full name) fail in their first deploy job with `reason` (EXECUTION_FAILED). */
@@ -283,19 +276,6 @@ export class DeploySimulation implements DeploySim {
 
   rolloutsOnTarget(target: string): Rollout[] {
     return this.state.rolloutsOnTarget(idOf(target));
-  }
-
-  async announceServing(): Promise<number> {
-    const notifier = this.options.notifier;
-    if (!notifier) return 0;
-    const latest = new Map<string, Rollout>();
-    for (const rollout of this.state.allRollouts()) {
-      const key = `${rollout.name.split('/releases/')[0]}/${rollout.targetId}`;
-      if (rollout.state === 'SUCCEEDED' && !latest.has(key)) latest.set(key, rollout);
-    }
-    for (const rollout of latest.values()) notifier.notify({ type: 'rollout-state', rollout, previousState: 'IN_PROGRESS' });
-    await notifier.flush();
-    return latest.size;
   }
 
   waitForRollout(
@@ -711,6 +691,9 @@ export class DeploySimulation implements DeploySim {
         break;
       case 'advance':
         logger.info(`advance ${event.action.toLowerCase()}`, { rollout: event.rollout.name, phase: event.phaseId });
+        break;
+      case 'job-run':
+        logger.info(`job run ${event.action.toLowerCase()}`, { rollout: event.rollout.name, phase: event.phaseId, job: event.jobId });
         break;
       default: {
         const never: never = event;

@@ -84,7 +84,16 @@ export type DeployEvent =
   | { type: 'rollout-created'; rollout: Rollout }
   | { type: 'rollout-state'; rollout: Rollout; previousState: RolloutState }
   | { type: 'approval'; rollout: Rollout; action: 'Required' | 'Approved' | 'Rejected' }
-  | { type: 'advance'; rollout: Rollout; phaseId: string; action: 'Required' | 'Advanced' };
+  | { type: 'advance'; rollout: Rollout; phaseId: string; action: 'Required' | 'Advanced' }
+  /** A job run of a rollout started, succeeded, failed, or was terminated (its rollout cancelled or failed elsewhere). */
+  | {
+      type: 'job-run';
+      rollout: Rollout;
+      jobRun: string;
+      phaseId: string;
+      jobId: string;
+      action: 'Start' | 'Succeed' | 'Failure' | 'Terminated';
+    };
 
 /** The next thing that happens on a pipeline's target, and what it waits for. */
 export type LaneWork =
@@ -539,7 +548,7 @@ export class DeployState {
     if (!CANCELLABLE.has(rollout.state)) {
       throw failedPrecondition(`rollout "${request.name}" is ${rollout.state}; only a pending or in-progress rollout can be cancelled`);
     }
-    abortRemaining(rollout);
+    for (const { phase, job } of abortRemaining(rollout)) this.emitJobRun(rollout, phase, job, 'Terminated');
     return this.transition(rollout, 'CANCELLING');
   }
 
@@ -621,6 +630,7 @@ export class DeployState {
 
     if (failure && (failure.phaseId === undefined || failure.phaseId === phase.id) && (failure.jobId ?? 'deploy') === job.id) {
       job.state = 'FAILED';
+      this.emitJobRun(rollout, phase, job, 'Failure');
       for (const other of jobs) if (other.state === 'PENDING') other.state = 'ABORTED';
       phase.state = 'FAILED';
       abortRemaining(rollout);
@@ -631,6 +641,7 @@ export class DeployState {
     }
 
     job.state = 'SUCCEEDED';
+    this.emitJobRun(rollout, phase, job, 'Succeed');
     const nextJob = jobs.find((j) => j.state === 'PENDING');
     if (nextJob) {
       this.startJob(rollout, phase, nextJob);
@@ -677,6 +688,13 @@ export class DeployState {
   private startJob(rollout: Rollout, phase: Phase, job: Job): void {
     job.state = 'IN_PROGRESS';
     job.jobRun = `${rollout.name}/jobRuns/${stableId([rollout.name, phase.id, job.id, 'run'], 36)}`;
+    this.emitJobRun(rollout, phase, job, 'Start');
+  }
+
+  /** Cloud Deploy reports each job run's start and end on clouddeploy-operations (ResourceType JobRun). */
+  private emitJobRun(rollout: Rollout, phase: Phase, job: Job, action: 'Start' | 'Succeed' | 'Failure' | 'Terminated'): void {
+    if (!job.jobRun) return;
+    this.emit({ type: 'job-run', rollout: clone(rollout), jobRun: job.jobRun, phaseId: phase.id, jobId: job.id ?? '', action });
   }
 
   private requireFreeRolloutId(pipelineName: string, rolloutId: string): void {
@@ -847,13 +865,18 @@ function awaitingAdvance(rollout: Rollout): Phase | undefined {
   return next > 0 && phases.slice(0, next).some((p) => p.state === 'SUCCEEDED') ? phases[next] : undefined;
 }
 
-/** Everything not finished in a rollout stops: running and pending phases and jobs end ABORTED. */
-function abortRemaining(rollout: Rollout): void {
+/** Everything not finished in a rollout stops: running and pending phases and jobs end ABORTED. Returns the jobs that were running. */
+function abortRemaining(rollout: Rollout): Array<{ phase: Phase; job: Job }> {
+  const terminated: Array<{ phase: Phase; job: Job }> = [];
   for (const phase of rollout.phases ?? []) {
     if (phase.state !== 'IN_PROGRESS' && phase.state !== 'PENDING') continue;
     phase.state = 'ABORTED';
-    for (const job of jobsOf(phase)) if (job.state === 'IN_PROGRESS' || job.state === 'PENDING') job.state = 'ABORTED';
+    for (const job of jobsOf(phase)) {
+      if (job.state === 'IN_PROGRESS') terminated.push({ phase, job });
+      if (job.state === 'IN_PROGRESS' || job.state === 'PENDING') job.state = 'ABORTED';
+    }
   }
+  return terminated;
 }
 
 function normalizePipeline(p: DeliveryPipeline): DeliveryPipeline {

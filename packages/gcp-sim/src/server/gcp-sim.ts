@@ -39,6 +39,12 @@ export interface GcpSimOptions {
   projectNumber?: string;
   /** Every duration of `timings` not given there. Default 1000 ms. */
   rolloutStepMs?: number;
+  /**
+   * What Cloud Deploy's own times read (a rollout's create, deploy start and end
+   * times): the wall clock by default. A replay gives a recorded timeline, so a
+   * rollout it lets go deploys at the moment the recording said it did.
+   */
+  clock?: () => Date;
   /** How long renders, rollout starts, deploy and verify jobs, cancels and operations take; see DeployTimings. */
   timings?: Partial<DeployTimings>;
   /**
@@ -133,6 +139,7 @@ export async function startGcpSim(options: GcpSimOptions = {}): Promise<GcpSim> 
     seed: seedOf(options, scenario, projectId, region),
     timings,
     logger,
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(notifier ? { notifier } : {}),
   });
   if (options.onRolloutChange) deploy.onRolloutChange(options.onRolloutChange);
@@ -143,7 +150,7 @@ export async function startGcpSim(options: GcpSimOptions = {}): Promise<GcpSim> 
   });
 
   const server = new Server();
-  server.addService(cloudDeployServiceDefinition(), createCloudDeployHandlers(deploy, logger, 'deploy'));
+  server.addService(cloudDeployServiceDefinition(), createCloudDeployHandlers(deploy, logger, 'deploy', { projectId, projectNumber }));
   server.addService(operationsServiceDefinition(), createCloudDeployHandlers(deploy, logger, 'operations'));
   server.addService(metricServiceDefinition(), createMonitoringHandlers(monitoring, logger));
   const hostPort = `${host.includes(':') ? `[${host}]` : host}`;

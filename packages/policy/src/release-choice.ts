@@ -10,42 +10,7 @@
  * (succeeded here, not abandoned, never rolled back away from).
  */
 
-/** A job or phase as Cloud Deploy reports it (state names as in the v1 API). */
-export interface HistoryPhase {
-  id: string;
-  state: string;
-  /** The phase's deploy job state ('' when the phase has none, e.g. child rollouts). */
-  deployJobState: string;
-}
-
-export interface HistoryRollout {
-  /** Full name: `{pipeline}/releases/{release}/rollouts/{rollout}`. */
-  name: string;
-  releaseId: string;
-  targetId: string;
-  /** Rollout.State name, e.g. SUCCEEDED, IN_PROGRESS, PENDING_APPROVAL. */
-  state: string;
-  /** Milliseconds since the epoch (0 when unset). */
-  createTime: number;
-  deployStartTime: number;
-  deployEndTime: number;
-  phases: HistoryPhase[];
-  /** The rollout this one rolled back ('' when it is not a rollback). */
-  rollbackOfRollout: string;
-  rolledBackByRollouts: string[];
-  approvalState: string;
-}
-
-export interface HistoryRelease {
-  releaseId: string;
-  abandoned: boolean;
-}
-
-/** A pipeline's whole history: every release and every rollout, on every target. */
-export interface DeployHistory {
-  releases: HistoryRelease[];
-  rollouts: HistoryRollout[];
-}
+import { BURNBACK_ROLLOUT_PREFIX, type DeployHistory, type HistoryRollout } from '@burnback/contracts';
 
 export type ReleaseDecision =
   | {
@@ -107,7 +72,17 @@ const releaseOfName = (rolloutName: string): string => rolloutName.split('/relea
  * `requestedReleaseId` (a command that names its release) is checked against
  * the same rules instead of being chosen.
  */
-export function chooseReleases(history: DeployHistory, targetId: string, requestedReleaseId: string | null = null): ReleaseDecision {
+export function chooseReleases(
+  history: DeployHistory,
+  targetId: string,
+  requestedReleaseId: string | null = null,
+  options: {
+    /** A human asked (a manual request): they may leave what Burnback's own rollback returned to. */
+    allowLeavingOwnRollback?: boolean;
+    /** The release the decision blamed for the burn: never returned to, whatever Cloud Deploy's history says of it. */
+    blamedReleaseId?: string | null;
+  } = {},
+): ReleaseDecision {
   const onTarget = history.rollouts.filter((r) => r.targetId === targetId).sort(newestFirst);
   const latest = onTarget[0];
   if (!latest) return { kind: 'refuse', reason: `no last known good release on ${targetId}: no rollout was ever made to ${targetId}` };
@@ -127,6 +102,14 @@ export function chooseReleases(history: DeployHistory, targetId: string, request
       reason: `a rollback to ${serving.releaseId} (rollout ${lastSegment(serving.name)}) is still ${serving.state} on ${targetId}; not rolling back on top of it`,
     };
   }
+  // No ping-pong, whatever the decider knew: what serves is Burnback's own rollback, which succeeded. Only a human
+  // (a manual request) may ask to leave it.
+  if (isOwnSuccessfulRollback(serving) && !options.allowLeavingOwnRollback) {
+    return {
+      kind: 'refuse',
+      reason: `${targetId} serves ${serving.releaseId} through Burnback's own rollback (rollout ${lastSegment(serving.name)} SUCCEEDED): rolling it back would ping-pong; a human must decide`,
+    };
+  }
 
   // Releases someone rolled back away from on this target, whoever did it and however it ended.
   const byName = new Map(history.rollouts.map((r) => [r.name, r]));
@@ -143,6 +126,7 @@ export function chooseReleases(history: DeployHistory, targetId: string, request
   /** Why a release cannot be returned to, or null when it can. */
   const unfit = (releaseId: string): string | null => {
     if (releaseId === serving.releaseId) return 'it is the release being left';
+    if (releaseId === options.blamedReleaseId) return 'it is the release blamed for the burn';
     if (!known.has(releaseId)) return 'it is not among the pipeline releases';
     if (abandoned.has(releaseId)) return 'it is abandoned';
     if (rolledBackFrom.has(releaseId)) return `it was rolled back away from on ${targetId}`;
@@ -185,3 +169,8 @@ export function chooseReleases(history: DeployHistory, targetId: string, request
 }
 
 const lastSegment = (name: string): string => name.split('/').pop() ?? name;
+
+/** A rollout Burnback created to roll a target back (its derived id), and that succeeded. */
+export function isOwnSuccessfulRollback(rollout: HistoryRollout): boolean {
+  return rollout.state === 'SUCCEEDED' && rollout.rollbackOfRollout !== '' && lastSegment(rollout.name).startsWith(BURNBACK_ROLLOUT_PREFIX);
+}

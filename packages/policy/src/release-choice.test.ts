@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { chooseReleases, reachedTraffic, type DeployHistory, type HistoryRollout } from './release-choice.js';
+import type { DeployHistory, HistoryRollout } from '@burnback/contracts';
+import { chooseReleases, isOwnSuccessfulRollback, reachedTraffic } from './release-choice.js';
 
 const PIPELINE = 'projects/p/locations/us-central1/deliveryPipelines/api';
 const nameOf = (releaseId: string, rolloutId: string) => `${PIPELINE}/releases/${releaseId}/rollouts/${rolloutId}`;
@@ -114,13 +115,22 @@ describe('chooseReleases', () => {
       { from: 'rel-004', to: 'rel-002' },
     ],
     [
-      'after a successful rollback the rollback release is serving and the rolled-back one is skipped',
+      "after someone's successful rollback the rollback release is serving and the rolled-back one is skipped",
+      history([
+        ...base,
+        rollout('rel-003', 3, 'SUCCEEDED', { id: 'r3', rolledBackBy: [nameOf('rel-002', 'console-rollback')] }),
+        rollout('rel-002', 4, 'SUCCEEDED', { id: 'console-rollback', rollbackOf: nameOf('rel-003', 'r3') }),
+      ]),
+      { from: 'rel-002', to: 'rel-001' },
+    ],
+    [
+      "Burnback's own successful rollback is never rolled back automatically (ping-pong)",
       history([
         ...base,
         rollout('rel-003', 3, 'SUCCEEDED', { id: 'r3', rolledBackBy: [rb] }),
         rollout('rel-002', 4, 'SUCCEEDED', { id: 'burnback-rb-1', rollbackOf: nameOf('rel-003', 'r3') }),
       ]),
-      { from: 'rel-002', to: 'rel-001' },
+      /serves rel-002 through Burnback's own rollback .*ping-pong/,
     ],
     [
       'ties on create time are broken by name',
@@ -166,6 +176,39 @@ describe('chooseReleases', () => {
     } else {
       expect(decision).toMatchObject({ kind: 'rollback', from: { releaseId: expected.from }, to: { releaseId: expected.to } });
     }
+  });
+
+  it("a human may ask to leave Burnback's own rollback; a rollback still failing or running is not Burnback's success", () => {
+    const own = [
+      ...base,
+      rollout('rel-003', 3, 'SUCCEEDED', { id: 'r3', rolledBackBy: [rb] }),
+      rollout('rel-002', 4, 'SUCCEEDED', { id: 'burnback-rb-1', rollbackOf: nameOf('rel-003', 'r3') }),
+    ];
+    expect(chooseReleases(history(own), 'production', null, { allowLeavingOwnRollback: true })).toMatchObject({
+      kind: 'rollback',
+      from: { releaseId: 'rel-002', rolloutName: rb },
+      to: { releaseId: 'rel-001' },
+    });
+    expect(isOwnSuccessfulRollback(own[3]!)).toBe(true);
+    expect(isOwnSuccessfulRollback({ ...own[3]!, state: 'FAILED' })).toBe(false);
+    expect(isOwnSuccessfulRollback({ ...own[3]!, rollbackOfRollout: '' })).toBe(false);
+    expect(isOwnSuccessfulRollback({ ...own[3]!, name: nameOf('rel-002', 'console-burnback-rb-1') })).toBe(false);
+  });
+
+  it('never returns to the release the decision blamed, even when Cloud Deploy knows nothing against it', () => {
+    // A canary of rel-003 was cancelled; rel-002 served on and burned. Leaving the canary must not mean returning to rel-002.
+    const h = history([...base, rollout('rel-003', 3, 'CANCELLED')]);
+    expect(chooseReleases(h, 'production')).toMatchObject({ from: { releaseId: 'rel-003' }, to: { releaseId: 'rel-002' } });
+    expect(chooseReleases(h, 'production', null, { blamedReleaseId: 'rel-002' })).toMatchObject({
+      kind: 'rollback',
+      from: { releaseId: 'rel-003' },
+      to: { releaseId: 'rel-001' },
+      skipped: ['rel-002 (it is the release blamed for the burn)'],
+    });
+    expect(chooseReleases(history(base), 'production', 'rel-001', { blamedReleaseId: 'rel-001' })).toMatchObject({
+      kind: 'refuse',
+      reason: expect.stringContaining('it is the release blamed for the burn'),
+    });
   });
 
   it('names the target latest rollout as rollout_to_roll_back, even when it is not the serving one', () => {

@@ -1,0 +1,162 @@
+import { systemClock, type DeployHistoryReader, type Logger, type ReceivedMessage, type ServiceConfig } from '@burnback/platform';
+import { newestRolloutsOn, rebuildTarget } from '@burnback/policy';
+import type { TargetRecord } from '@burnback/contracts';
+import { classifyStoreError, type DeciderDeps } from './handler.js';
+import { serviceOfNotification } from './pure/deploy-notifications.js';
+import { DecisionStore, type TargetIdentity } from './store.js';
+
+/** Where a service's target is, in Cloud Deploy's names. */
+export const pipelineNameOf = (s: TargetIdentity): string => `projects/${s.project}/locations/${s.region}/deliveryPipelines/${s.pipeline}`;
+const identityOf = (s: ServiceConfig): TargetIdentity => ({ project: s.project, region: s.region, pipeline: s.pipeline, target: s.target });
+
+export interface TargetHistoryDeps extends Pick<DeciderDeps, 'db' | 'services' | 'logger' | 'clock' | 'metrics'> {
+  /** Cloud Deploy's history, read whenever it may have changed (a replay answers from the recording). */
+  deploy: DeployHistoryReader;
+  /** Project numbers learned at start (service name → number), for notifications whose names carry the number. */
+  projectNumbers?: ReadonlyMap<string, string>;
+}
+
+/**
+ * What serves each configured target, from Cloud Deploy's own record: the
+ * target's rollouts are read (ListRollouts, every page) and folded by the pure
+ * `rebuildTarget` into `targets/{id}`. One read at a time per target in this
+ * process (notifications of one rollout come in bursts); across replicas a read
+ * older than the one recorded changes nothing.
+ */
+export function createTargetHistory(deps: TargetHistoryDeps) {
+  const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
+  const clock = deps.clock ?? systemClock;
+  const turns = new Map<string, Promise<unknown>>();
+  const inTurn = <T>(key: string, task: () => Promise<T>): Promise<T> => {
+    const run = (turns.get(key) ?? Promise.resolve()).then(task, task);
+    const settled = run.catch(() => undefined);
+    turns.set(key, settled);
+    void settled.then(() => {
+      if (turns.get(key) === settled) turns.delete(key);
+    });
+    return run;
+  };
+
+  /**
+   * Reads the service's target history now and records what serves it. `event`:
+   * the notification that asked, kept in `deployEvents/` with what was read
+   * (export and replay); none for a rebuild at start or before a re-decision.
+   */
+  const rebuild = (
+    service: ServiceConfig,
+    event?: { messageId: string; publishTime: string; attributes: Record<string, string> },
+  ): Promise<TargetRecord> => {
+    const target = identityOf(service);
+    return inTurn(pipelineNameOf(target) + '|' + target.target, async () => {
+      const readAt = clock.now().toISOString();
+      const rollouts = newestRolloutsOn(await deps.deploy.rolloutsOnTarget(pipelineNameOf(target), target.target), target.target);
+      try {
+        return await store.updateTarget(
+          target,
+          readAt,
+          (current) => rebuildTarget(current, rollouts, readAt),
+          // Applied when read: one time, so a replay that sets the clock to when the notification was applied reads then.
+          event ? { event: { ...event, service: service.name, read: rollouts }, now: () => new Date(readAt) } : undefined,
+        );
+      } catch (err) {
+        throw classifyStoreError(err, 'target transaction');
+      }
+    });
+  };
+
+  /** Every configured target, at start: a fresh install protects production at once. Failures are logged, not fatal. */
+  const rebuildAll = async (): Promise<number> => {
+    let rebuilt = 0;
+    for (const service of Object.values(deps.services)) {
+      try {
+        const record = await rebuild(service);
+        rebuilt++;
+        deps.logger.info(
+          record.serving
+            ? `${service.target} of ${service.pipeline} serves ${record.serving.releaseId} since ${record.serving.since}`
+            : `${service.target} of ${service.pipeline} serves nothing Cloud Deploy has on record`,
+          { event: 'target_history_read', service: service.name, serving: record.serving?.releaseId, since: record.serving?.since },
+        );
+      } catch (err) {
+        deps.logger.error(
+          `cannot read what serves ${service.target} of ${service.pipeline} from Cloud Deploy; its next notification will`,
+          {
+            event: 'target_history_unreadable',
+            service: service.name,
+            error: err,
+          },
+        );
+      }
+    }
+    return rebuilt;
+  };
+
+  return { rebuild, rebuildAll, store };
+}
+
+/**
+ * Cloud Deploy's operation notifications (clouddeploy-operations; everything is
+ * in the attributes) in → the target they name is read again from Cloud Deploy
+ * and what serves it recorded: a rollout or one of its job runs started (a
+ * canary's first deploy job serves its share from then), ended, failed, or was
+ * cancelled. Every notification reads the whole history of the target, so one
+ * that is missing or comes out of order is mended by the next. Notifications
+ * of other resources, topics and targets are acknowledged and ignored.
+ */
+export function createDeployEventHandler(
+  deps: TargetHistoryDeps,
+): (message: Pick<ReceivedMessage, 'attributes' | 'publishTime' | 'id'>) => Promise<void> {
+  const history = createTargetHistory(deps);
+  const clock = deps.clock ?? systemClock;
+  const services = Object.values(deps.services);
+  return async (message) => {
+    const a = message.attributes;
+    const service = serviceOfNotification(services, a, deps.projectNumbers);
+    if (!service) return;
+    const record = await history.rebuild(service, {
+      messageId: message.id,
+      publishTime: clock.at(message.publishTime).toISOString(),
+      attributes: { ...a },
+    });
+    deps.logger.info(
+      record.serving
+        ? `${a.ResourceType} ${a.Action}: ${service.target} of ${service.pipeline} serves ${record.serving.releaseId}${record.serving.phase ? ` (${record.serving.phase})` : ''} since ${record.serving.since}`
+        : `${a.ResourceType} ${a.Action}: nothing serves ${service.target} of ${service.pipeline}`,
+      {
+        event: 'target_serving',
+        eventId: message.id,
+        service: service.name,
+        releaseId: record.serving?.releaseId,
+        since: record.serving?.since,
+        rollout: a.Resource,
+        action: a.Action,
+      },
+    );
+  };
+}
+
+/** The project numbers Cloud Deploy writes in each service's resource names, learned at start (service name → number). */
+export async function learnProjectNumbers(
+  services: ServiceConfig[],
+  deploy: DeployHistoryReader,
+  logger: Logger,
+): Promise<Map<string, string>> {
+  const numbers = new Map<string, string>();
+  for (const s of services) {
+    if (s.projectNumber) continue;
+    try {
+      const number = await deploy.projectNumberOf(pipelineNameOf(identityOf(s)));
+      if (number) numbers.set(s.name, number);
+    } catch (err) {
+      logger.warn(
+        `cannot learn the project number of ${s.project} from Cloud Deploy; notifications naming a number match by pipeline and target`,
+        {
+          event: 'project_number_unknown',
+          service: s.name,
+          error: err,
+        },
+      );
+    }
+  }
+  return numbers;
+}

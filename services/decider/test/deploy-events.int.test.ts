@@ -1,0 +1,150 @@
+import type { CloudDeployClient } from '@google-cloud/deploy';
+import { Collections, StoredDeployEvent, TargetRecord, targetDocIdFor } from '@burnback/contracts';
+import { servicesFromConfigFile, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
+import { CloudDeployHistory, createDeployClient, type ServiceConfig } from '@burnback/platform';
+import { createTestEnvironment, LOCAL_CONFIG_PATH, ManualClock, waitFor, type TestEnvironment } from '@burnback/testkit';
+import { createDeployEventHandler, createTargetHistory, learnProjectNumbers } from '../src/index.js';
+
+/**
+ * What serves each target, read from Cloud Deploy's history through the real
+ * client against gcp-sim: at start, and on each of Cloud Deploy's notifications
+ * of a rollout or job run on a configured target, matched by project id or number.
+ */
+describe('the decider reads what serves from Cloud Deploy', () => {
+  let env: TestEnvironment;
+  let sim: GcpSim;
+  let client: CloudDeployClient;
+  let services: Record<string, ServiceConfig>;
+  const clock = new ManualClock('2026-11-26T10:00:00.000Z');
+
+  beforeEach(async () => {
+    env = await createTestEnvironment(expect.getState().currentTestName ?? 'deploy-events');
+    sim = await startGcpSim({ projectId: env.projectId, port: 0, rolloutStepMs: 20, services: servicesFromConfigFile(LOCAL_CONFIG_PATH) });
+    client = createDeployClient({ projectId: env.projectId, cloudDeployEndpoint: sim.address });
+    services = env.config().services;
+  });
+  afterEach(async () => {
+    await client.close();
+    await sim.stop();
+    await env.close();
+  });
+
+  const pipelineOf = (s: ServiceConfig) => `projects/${s.project}/locations/${s.region}/deliveryPipelines/${s.pipeline}`;
+  const targetOf = async (s: ServiceConfig) => {
+    const doc = await env.db.collection(Collections.targets).doc(targetDocIdFor(s)).get();
+    return doc.exists ? TargetRecord.parse(doc.data()) : null;
+  };
+  const seededRel002 = (s: ServiceConfig) =>
+    sim.deploy
+      .rolloutsOnTarget('production')
+      .find((r) => r.name === `${pipelineOf(s)}/releases/rel-002/rollouts/rel-002-to-production-0001`)!;
+  const seconds = (t: { seconds?: string | number | null } | null | undefined) => new Date(Number(t?.seconds ?? 0) * 1000).toISOString();
+
+  it('at start, every configured target is read: what serves it since its first deploy job, and what served before', async () => {
+    const history = createTargetHistory({ db: env.db, services, logger: env.logger, deploy: new CloudDeployHistory(client), clock });
+    expect(await history.rebuildAll()).toBe(2);
+    for (const s of Object.values(services)) {
+      const t = (await targetOf(s))!;
+      const rel002 = seededRel002(s);
+      expect(t.serving).toEqual({
+        releaseId: 'rel-002',
+        since: seconds(rel002.deployStartTime),
+        burnedAt: null,
+        rollout: rel002.name,
+        phase: null,
+      });
+      expect(t.previous).toMatchObject({ releaseId: 'rel-001', until: seconds(rel002.deployStartTime) });
+      expect(t.latestRollout).toEqual({ name: rel002.name, releaseId: 'rel-002', state: 'SUCCEEDED' });
+      expect(t.historyReadAt).toBe('2026-11-26T10:00:00.000Z');
+    }
+  });
+
+  it('a job run starting is read at once, kept with what was read, and applied when read', async () => {
+    const handle = createDeployEventHandler({ db: env.db, services, logger: env.logger, deploy: new CloudDeployHistory(client), clock });
+    const s = services['api-backend']!;
+    const [op] = await client.createRollout({
+      parent: `${pipelineOf(s)}/releases/rel-002`,
+      rolloutId: 'again',
+      rollout: { targetId: 'production' },
+    });
+    await op.promise();
+    const again = `${pipelineOf(s)}/releases/rel-002/rollouts/again`;
+    await sim.deploy.waitForRollout(again, ['IN_PROGRESS']);
+    const jobRun = sim.deploy.getRollout(again)!.phases![0]!.deploymentJobs!.deployJob!.jobRun!;
+    clock.set('2026-11-26T10:01:00.000Z');
+    await handle({
+      id: 'm-1',
+      publishTime: new Date('2026-11-26T10:00:59.000Z'),
+      attributes: { Action: 'Start', ResourceType: 'JobRun', Resource: jobRun, TargetId: 'production', RolloutId: 'again' },
+    });
+    const t = (await targetOf(s))!;
+    // A redeploy of the release already serving: it has served since its first rollout, and the newest rollout is named.
+    expect(t.serving).toMatchObject({
+      releaseId: 'rel-002',
+      since: seconds(seededRel002(s).deployStartTime),
+      rollout: again,
+      phase: 'canary-25',
+    });
+    const stored = StoredDeployEvent.parse((await env.db.collection(Collections.deployEvents).doc('m-1').get()).data());
+    expect(stored).toMatchObject({
+      service: 'api-backend',
+      appliedAt: '2026-11-26T10:01:00.000Z',
+      publishTime: '2026-11-26T10:00:59.000Z',
+    });
+    expect(stored.read!.map((r) => r.name)).toEqual(expect.arrayContaining([again, seededRel002(s).name]));
+    expect(stored.read!.every((r) => r.targetId === 'production' && r.name.startsWith(pipelineOf(s)))).toBe(true);
+    expect(t.historyReadAt).toBe(stored.appliedAt);
+  });
+
+  it('a notification naming the project by number is matched by the number, and another project’s is ignored', async () => {
+    const numbers = await learnProjectNumbers(Object.values(services), new CloudDeployHistory(client), env.logger);
+    // gcp-sim writes the number in release snapshots' names, as Cloud Deploy's own names carry it.
+    expect(numbers.get('api-backend')).toBe(sim.projectNumber);
+    const handle = createDeployEventHandler({
+      db: env.db,
+      services,
+      logger: env.logger,
+      deploy: new CloudDeployHistory(client),
+      projectNumbers: numbers,
+      clock,
+    });
+    const s = services['api-backend']!;
+    const byNumber = (number: string) => seededRel002(s).name.replace(`projects/${env.projectId}/`, `projects/${number}/`);
+    const notify = (id: string, resource: string) =>
+      handle({
+        id,
+        publishTime: new Date(),
+        attributes: { Action: 'Succeed', ResourceType: 'Rollout', Resource: resource, TargetId: 'production' },
+      });
+    await notify('other-project', byNumber('999999999999'));
+    await notify('ours', byNumber(sim.projectNumber));
+    expect((await env.db.collection(Collections.deployEvents).doc('ours').get()).exists).toBe(true);
+    expect((await env.db.collection(Collections.deployEvents).doc('other-project').get()).exists).toBe(false);
+    expect((await targetOf(s))!.serving).toMatchObject({ releaseId: 'rel-002' });
+  });
+
+  it('a notification of a release render, another topic’s action or a target no service rolls back changes nothing', async () => {
+    const handle = createDeployEventHandler({ db: env.db, services, logger: env.logger, deploy: new CloudDeployHistory(client), clock });
+    const s = services['api-backend']!;
+    const release = `${pipelineOf(s)}/releases/rel-002`;
+    for (const [id, attributes] of [
+      ['render', { Action: 'Succeed', ResourceType: 'Release', Resource: release }],
+      ['approval', { Action: 'Required', ResourceType: 'Rollout', Resource: seededRel002(s).name, TargetId: 'production' }],
+      [
+        'staging',
+        { Action: 'Succeed', ResourceType: 'Rollout', Resource: `${release}/rollouts/rel-002-to-staging-0001`, TargetId: 'staging' },
+      ],
+    ] as const)
+      await handle({ id, publishTime: new Date(), attributes });
+    // The positive control: a notification that does concern a target is applied.
+    await handle({
+      id: 'real',
+      publishTime: new Date(),
+      attributes: { Action: 'Succeed', ResourceType: 'Rollout', Resource: seededRel002(s).name, TargetId: 'production' },
+    });
+    await waitFor(async () => ((await env.db.collection(Collections.deployEvents).doc('real').get()).exists ? true : undefined), {
+      what: 'the real notification to be applied',
+    });
+    expect((await env.db.collection(Collections.deployEvents).get()).docs.map((d) => d.id)).toEqual(['real']);
+  });
+});
