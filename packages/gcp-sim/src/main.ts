@@ -5,8 +5,8 @@
  * GCP_SIM_REGION (us-central1), GCP_SIM_ROLLOUT_STEP_MS (1000), GCP_SIM_AUTO_ADVANCE (false),
  * GCP_SIM_SCENARIO (a scenario YAML), else BURNBACK_CONFIG (one pipeline per service), else the default world;
  * Cloud Deploy notifications go to GCP_SIM_NOTIFICATIONS_PROJECT (default: GOOGLE_CLOUD_PROJECT when
- * PUBSUB_EMULATOR_HOST is set; `none` turns them off). With notifications on, it announces at start
- * what serves each target (the Succeed notification of its latest successful rollout).
+ * PUBSUB_EMULATOR_HOST is set; `none` turns them off). Nothing is announced at start: the decider reads
+ * what serves each target from the rollouts themselves, as it does from Cloud Deploy.
  */
 import { loadConfig } from './config.js';
 import type { SimLogger } from './cloud-deploy/simulation.js';
