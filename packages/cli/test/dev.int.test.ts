@@ -151,6 +151,10 @@ describe('npm start (burnback dev)', () => {
     expect(apiBackend).toMatchObject({ service: 'api-backend', serving: { releaseId: 'rel-003' }, lastDecision: { action: 'hold' } });
     expect(checkout).toMatchObject({ service: 'checkout', serving: { releaseId: 'rel-001' }, lastDecision: { action: 'rollback' } });
     for (const s of [apiBackend!, checkout!]) expect(s.cooldown!.remainingMinutes).toBeGreaterThanOrEqual(29);
+    // The held burn is decided again when the cooldown ends; checkout's incident was rolled back and has nothing pending.
+    expect(apiBackend!.redecision).toMatchObject({ trigger: 'lapsed', rule: 'cooldown' });
+    expect(Date.parse(apiBackend!.redecision!.dueAt) - Date.now()).toBeGreaterThan(28 * 60_000);
+    expect(checkout!.redecision).toBeNull();
 
     const { decisions } = JSON.parse(await cli('decisions', '--json', '--service', 'api-backend')) as {
       decisions: Array<{ decisionId: string; action: string }>;
