@@ -524,6 +524,9 @@ describe('the executor on the emulators and gcp-sim', () => {
     shutdown.abort();
     await expect(pending).rejects.toMatchObject({ name: 'TransientError', message: expect.stringContaining('stopped by the executor') });
     expect(await store.get('rb-test-1')).toMatchObject({ status: 'accepted', failureReason: null });
+    // The stopped executor's Cloud Deploy goes away with it (start() below opens a fresh pair that afterEach closes).
+    await client.close();
+    await sim.stop();
     // The command comes again to an executor that is not stopping: carried out.
     const handle = await start();
     track();
