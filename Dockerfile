@@ -25,6 +25,7 @@ COPY packages/contracts/package.json packages/contracts/
 COPY packages/policy/package.json packages/policy/
 COPY packages/platform/package.json packages/platform/
 COPY packages/gcp-sim/package.json packages/gcp-sim/
+COPY packages/emulators/package.json packages/emulators/
 COPY packages/testkit/package.json packages/testkit/
 COPY services/ingest/package.json services/ingest/
 COPY services/decider/package.json services/decider/
@@ -56,6 +57,8 @@ COPY --from=build /app/packages/platform/package.json packages/platform/
 COPY --from=build /app/packages/platform/dist/ packages/platform/dist/
 COPY --from=build /app/packages/gcp-sim/package.json packages/gcp-sim/
 COPY --from=build /app/packages/gcp-sim/dist/ packages/gcp-sim/dist/
+COPY --from=build /app/packages/emulators/package.json packages/emulators/
+COPY --from=build /app/packages/emulators/dist/ packages/emulators/dist/
 COPY --from=build /app/packages/testkit/package.json packages/testkit/
 COPY --from=build /app/packages/testkit/dist/ packages/testkit/dist/
 COPY --from=build /app/services/ingest/package.json services/ingest/

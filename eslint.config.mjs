@@ -12,10 +12,11 @@ const ours = (...allowed) => ({
   group: ['@burnback/*', ...allowed.map((a) => `!@burnback/${a}`)],
   message: `this package may import only ${allowed.length ? allowed.map((a) => `@burnback/${a}`).join(', ') : 'none of our packages'} (CONVENTIONS.md: the package graph is the architecture)`,
 });
-// `@burnback/testkit/fixtures` is a published entry point (package.json "exports"), not a deep import:
-// pure-core tests use it so they do not load the Google clients the rest of testkit needs.
+// `@burnback/testkit/fixtures` and `@burnback/gcp-sim/notifications` are published entry points (package.json
+// "exports"), not deep imports: pure-core tests use the first so they do not load the Google clients the rest of
+// testkit needs, and it takes its notification builders from the second for the same reason.
 const noDeepImports = {
-  group: ['@burnback/*/*', '!@burnback/testkit/fixtures'],
+  group: ['@burnback/*/*', '!@burnback/testkit/fixtures', '!@burnback/gcp-sim/notifications'],
   message: 'use the package through its index.ts (or an entry its package.json exports), never its src/ or dist/',
 };
 const restrict = (files, ...patterns) => ({
@@ -41,16 +42,33 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowNullish: true }],
       'import-x/no-cycle': 'error',
       'no-restricted-imports': ['error', { patterns: [noDeepImports] }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          // Configured services are a Map (a name from outside never reaches Object.prototype); Object.keys/values/
+          // entries of a Map is silently empty, so it is refused wherever the argument is called `services`.
+          selector:
+            "CallExpression[callee.object.name='Object'][callee.property.name=/^(keys|values|entries)$/]:matches([arguments.0.name='services'], [arguments.0.property.name='services'])",
+          message: 'services is a Map: use services.keys(), .values() or .entries() (Object.* of a Map is empty)',
+        },
+      ],
     },
   },
   restrict(['packages/contracts/src/**'], ours()),
   restrict(['packages/platform/src/**'], ours('contracts')),
   restrict(['packages/gcp-sim/src/**'], ours('contracts')),
-  restrict(['packages/testkit/src/**'], ours('contracts', 'platform', 'gcp-sim')),
+  restrict(['packages/emulators/src/**'], ours('contracts')),
+  restrict(['packages/testkit/src/**'], ours('contracts', 'platform', 'gcp-sim', 'emulators')),
   restrict(['services/ingest/src/**'], ours('contracts', 'platform')),
   // The decider decides with the policy; the executor reads Cloud Deploy's history with the same pure functions
   // (which release serves, which one to return to), so the two can never disagree on what serves.
   restrict(['services/decider/src/**', 'services/executor/src/**'], ours('contracts', 'platform', 'policy')),
+  // The CLI ships (`npm start`, the cli image); the test kit does not. What the CLI needs from the emulators
+  // (start, reuse, stop, topics) is @burnback/emulators, and the notifications it simulates are gcp-sim's.
+  restrict(['packages/cli/src/**'], ours('contracts', 'policy', 'platform', 'gcp-sim', 'emulators', 'ingest', 'decider', 'executor'), {
+    group: ['@burnback/testkit', '@burnback/testkit/*'],
+    message: 'the shipped CLI never imports the test kit: what it needs belongs in a package named for it (e.g. @burnback/emulators)',
+  }),
   {
     // Decisions are a pure function of (state, event): no I/O, no clock, no environment.
     files: ['packages/policy/src/**'],

@@ -17,6 +17,7 @@ module.exports = {
   moduleNameMapper: {
     ...unit.moduleNameMapper,
     '^@burnback/testkit/fixtures$': '<rootDir>/packages/testkit/src/fixtures.ts',
+    '^@burnback/gcp-sim/notifications$': '<rootDir>/packages/gcp-sim/src/cloud-monitoring/notifications.ts',
     '^@burnback/(contracts|policy|platform|testkit)$': '<rootDir>/packages/$1/src/index.ts',
   },
   testMatch: [
@@ -25,5 +26,8 @@ module.exports = {
     '<rootDir>/services/ingest/test/parse*.test.ts',
     '<rootDir>/services/ingest/test/signal.test.ts',
     '<rootDir>/packages/platform/src/config.test.ts',
+    '<rootDir>/services/decider/src/pure/**/*.test.ts',
+    '<rootDir>/services/ingest/src/pure/**/*.test.ts',
+    '<rootDir>/services/ingest/test/adversarial-input.test.ts',
   ],
 };

@@ -37,6 +37,7 @@ const inputs: ChaosInput[] = [
   input('contended/burn-0', InputKinds.burn, 'contended', '0.c-0'),
   input('contended/burn-1', InputKinds.burn, 'contended', '0.c-1'),
   input('invalid-0/invalid-json', InputKinds.invalidJson, null, null),
+  input('invalid-1/unmapped', InputKinds.unmapped, null, '0.nobody-1'),
 ];
 const decision = (inputId: string, action: string, reason = 'because'): ObservedDecision => {
   const i = inputs.find((x) => x.id === inputId)!;
@@ -86,7 +87,7 @@ describe('the chaos properties', () => {
       [true, 'most rollbacks in any hour, per service: sole 1/3, contended 1/1'],
       [true, '5 distinct valid notification(s), 5 decision(s): 3 hold, 2 rollback'],
       [true, '2 rollback record(s): 2 succeeded'],
-      [true, '1 invalid input(s), 2 dead letter(s) (one per copy delivered)'],
+      [true, '1 unreadable input(s), 2 dead letter(s) (one per copy delivered)'],
     ]);
   });
 
@@ -167,7 +168,7 @@ describe('the chaos properties', () => {
     [InputKinds.unsupported, ['ignore']],
     [InputKinds.invalidJson, []],
     [InputKinds.notANotification, []],
-    [InputKinds.unknownService, []],
+    [InputKinds.unmapped, []],
   ])('a %s notification may be decided %j', (kind, actions) => {
     expect(expectedActions(kind)).toEqual(actions);
   });
@@ -186,11 +187,13 @@ describe('the chaos properties', () => {
     observed.deadLetters = [
       { input: 'sole/calm', reason: 'a stored document is invalid', source: 'burnback-decider' },
       { input: null, reason: 'unknown event type', source: 'burnback-executor' },
+      { input: 'invalid-1/unmapped', reason: 'no configured service', source: 'burnback-ingest' },
     ];
     expect(violationsOf(observed, 4)).toEqual([
       'invalid-json input invalid-0/invalid-json was never dead-lettered',
       'valid calm notification sole/calm (incident 0.sole-calm, service sole) was dead-lettered by burnback-decider: a stored document is invalid',
       'a message of no input the suite sent was dead-lettered by burnback-executor: unknown event type',
+      'readable unmapped notification invalid-1/unmapped (incident 0.nobody-1, service null) was dead-lettered by burnback-ingest: no configured service',
     ]);
   });
 });

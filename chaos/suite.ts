@@ -29,6 +29,8 @@ import {
 import {
   chaosHappened,
   checkProperties,
+  InputKinds,
+  isUnreadableKind,
   isValidKind,
   settledProperty,
   type ChaosInput,
@@ -263,7 +265,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(wave1.map((c) => publish(c.input)));
     counts.published += wave1.length;
     phase(
-      `published ${wave1.length} of ${copies.length} copies of ${inputs.length} notifications (${inputs.filter((i) => isValidKind(i.kind)).length} valid, ${inputs.filter((i) => !isValidKind(i.kind)).length} invalid) over ${services.length} services`,
+      `published ${wave1.length} of ${copies.length} copies of ${inputs.length} notifications (${inputs.filter((i) => isValidKind(i.kind)).length} valid, ${inputs.filter((i) => i.kind === InputKinds.unmapped).length} for no configured service, ${inputs.filter((i) => isUnreadableKind(i.kind)).length} unreadable) over ${services.length} services`,
     );
 
     // Random SIGKILLs at arbitrary moments, besides the crash points (full runs).
@@ -411,8 +413,9 @@ async function settle(
       if (undecided.length > 0)
         unmet.push(`${undecided.length} notification(s) without a decision (${undecided.map((i) => i.id).join(', ')})`);
       const seen = new Set(tap.received.map((d) => d.input));
-      const missing = inputs.filter((i) => i.decisionId === null && !seen.has(i.id));
-      if (missing.length > 0) unmet.push(`${missing.length} invalid input(s) not dead-lettered (${missing.map((i) => i.id).join(', ')})`);
+      const missing = inputs.filter((i) => isUnreadableKind(i.kind) && !seen.has(i.id));
+      if (missing.length > 0)
+        unmet.push(`${missing.length} unreadable input(s) not dead-lettered (${missing.map((i) => i.id).join(', ')})`);
       const rollbacks = (await db.collection(Collections.rollbacks).get()).docs.map((d) => d.data() as RollbackRecord);
       const open = rollbacks.filter((r) => r.tracking !== null || !['succeeded', 'failed', 'superseded', 'validated'].includes(r.status));
       if (open.length > 0)

@@ -92,7 +92,7 @@ export function chaosInputs(
         valid(`${s.name}/burn-${b}`, InputKinds.burn, s.name, openIncident({ ...at, incidentId: `0.${s.name}-burn-${b}` }));
     }
   });
-  const invalidKinds = [InputKinds.invalidJson, InputKinds.notANotification, InputKinds.unknownService] as const;
+  const invalidKinds = [InputKinds.invalidJson, InputKinds.notANotification, InputKinds.unmapped] as const;
   for (let k = 0; k < shape.invalidInputs; k++) {
     const kind = invalidKinds[k % invalidKinds.length]!;
     const bytes =
@@ -101,7 +101,8 @@ export function chaosInputs(
         : kind === InputKinds.notANotification
           ? Buffer.from(JSON.stringify({ hello: `not a notification ${k}` }))
           : notificationBytes(openIncident({ service: `nobody-runs-${k}`, projectId, startedAt, incidentId: `0.nobody-${k}` }));
-    inputs.push({ id: `invalid-${k}/${kind}`, kind, service: null, incidentId: null, decisionId: null, bytes, copies: copies() });
+    const incidentId = kind === InputKinds.unmapped ? `0.nobody-${k}` : null;
+    inputs.push({ id: `invalid-${k}/${kind}`, kind, service: null, incidentId, decisionId: null, bytes, copies: copies() });
   }
   return inputs;
 }

@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { BurnRateWindows, DEFAULT_POLICY, PolicyUserLabels, Subscriptions, Topics } from '@burnback/contracts';
+import { BurnRateWindows, DEFAULT_POLICY, FirestoreIndexes, PolicyUserLabels, Subscriptions, Topics } from '@burnback/contracts';
 
 // @cdktf/hcl2json runs a Go wasm runtime whose timers are never unref'd, so a
 // process that loaded it lingers after its work is done (jest: "did not exit").
@@ -131,6 +131,8 @@ export interface InfraExpectations {
   pipeline: { name: string; targets: string[]; canaryPercentages: number[] } | null;
   /** Every topic each Burnback service's code publishes to, with where the code says so. */
   publishers: Array<{ service: string; topic: string; source: string }>;
+  /** The composite Firestore indexes the code's queries need. */
+  firestoreIndexes: ReadonlyArray<{ name: string; collection: string; fields: ReadonlyArray<readonly [string, string]> }>;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -202,6 +204,7 @@ export function contractExpectations(): InfraExpectations {
     policyUserLabelKeys: Object.values(PolicyUserLabels),
     pipeline: API_PIPELINE,
     publishers: publishersFromCode(),
+    firestoreIndexes: FirestoreIndexes,
   };
 }
 
@@ -799,6 +802,28 @@ function scanStrings(value: unknown, at: string, visit: (text: string, at: strin
   }
 }
 
+/** Every composite index the code needs exists in Terraform, on the same collection with the same fields in the same order. */
+function checkFirestoreIndexes(parsed: ParsedTf, x: InfraExpectations, problems: string[]): void {
+  const declared = instances(parsed, 'google_firestore_index').map((instance) => ({
+    label: label(instance),
+    collection: attribute(instance, 'collection'),
+    fields: allNested(instance.block.body, 'fields').map((f) => [
+      evaluate(f.field_path, instance.scope),
+      evaluate(f.order, instance.scope),
+    ]),
+  }));
+  const shape = (collection: unknown, fields: ReadonlyArray<readonly unknown[]>) =>
+    `${String(collection)}(${fields.map(([path, order]) => `${String(path)} ${String(order)}`).join(', ')})`;
+  for (const index of x.firestoreIndexes) {
+    const wanted = shape(index.collection, index.fields);
+    if (!declared.some((d) => shape(d.collection, d.fields) === wanted))
+      problems.push(
+        `Firestore index ${index.name} ${wanted} is needed by the code (packages/contracts FirestoreIndexes) but no google_firestore_index in Terraform has it` +
+          (declared.length ? ` (Terraform has: ${declared.map((d) => shape(d.collection, d.fields)).join('; ')})` : ''),
+      );
+  }
+}
+
 function checkRoles(parsed: ParsedTf, problems: string[]): void {
   const report = (text: string, at: string): void => {
     const m = PRIMITIVE_ROLE.exec(text);
@@ -852,6 +877,7 @@ export function checkInfra(parsed: ParsedTf, expectations: InfraExpectations = c
   checkPublishers(parsed, expectations, problems);
   checkMonitoring(parsed, expectations, problems);
   checkPipeline(parsed, expectations, problems);
+  checkFirestoreIndexes(parsed, expectations, problems);
   checkRoles(parsed, problems);
   checkVariables(parsed, problems);
   return problems;

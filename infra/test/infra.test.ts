@@ -126,6 +126,21 @@ describe('the checks fail when code and Terraform disagree', () => {
     );
   });
 
+  test('a composite index the code needs that Terraform lacks, or orders differently, is reported', async () => {
+    const root = copyOfInfra();
+    edit(
+      root,
+      'modules/firestore/main.tf',
+      /field_path = "decidedAt"\n(\s*)order(\s*)= "DESCENDING"/,
+      'field_path = "decidedAt"\n$1order$2= "ASCENDING"',
+    );
+    expect(await problemsOf(root)).toEqual([
+      expect.stringMatching(
+        /^Firestore index decisions_by_service decisions\(service ASCENDING, decidedAt DESCENDING, __name__ DESCENDING\) is needed by the code/,
+      ),
+    ]);
+  });
+
   test('a topic renamed in the code only is reported too', async () => {
     const expectations = contractExpectations();
     expectations.topics = expectations.topics.map((t) => (t === Topics.alerts ? 'burnback-alert-events' : t));

@@ -23,8 +23,10 @@ resource "google_firestore_database" "default" {
 
 # The outbox relay's two queries: unsent entries oldest first, and commands sent
 # but not yet confirmed, oldest send first (platform/src/outbox.ts). An equality
-# on one field ordered by another needs a composite index; every other query
-# Burnback makes is on one field (single-field indexes, which Firestore keeps).
+# on one field ordered by another needs a composite index (packages/contracts
+# FirestoreIndexes lists them; a test checks they agree); every other query
+# Burnback makes but decisions_by_service (below) is on one field or on equalities
+# only (single-field indexes, which Firestore keeps, serve them).
 resource "google_firestore_index" "outbox_unsent" {
   project    = var.project_id
   database   = google_firestore_database.default.name
@@ -52,5 +54,26 @@ resource "google_firestore_index" "outbox_unconfirmed" {
   fields {
     field_path = "sentAt"
     order      = "ASCENDING"
+  }
+}
+
+# GET /rollback/recent?service=…: one service's decisions newest first, a page
+# at a time, the cursor on (decidedAt, document id) (services/ingest/src/management-reads.ts).
+resource "google_firestore_index" "decisions_by_service" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "decisions"
+
+  fields {
+    field_path = "service"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "decidedAt"
+    order      = "DESCENDING"
+  }
+  fields {
+    field_path = "__name__"
+    order      = "DESCENDING"
   }
 }

@@ -3,9 +3,9 @@ import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { PubSub } from '@google-cloud/pubsub';
+import { EMULATORS, ensureEmulator, ensureTopology, stopEmulator, waitFor, type RunningEmulator } from '@burnback/emulators';
 import { servicesFromConfigFile, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
 import { createLogger } from '@burnback/platform';
-import { EMULATORS, ensureEmulator, ensureTopology, stopEmulator, waitFor, type RunningEmulator } from '@burnback/testkit';
 import { assertPortsFree } from './processes.js';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -57,6 +57,14 @@ describe('the package boundaries are enforced by the linter', () => {
         'export const probe = [createDeciderHandler, decide, loadConfig];',
         '',
       ].join('\n'),
+      'packages/cli/src/zz-probe-testkit.ts': [
+        "import { ensureEmulator } from '@burnback/testkit';",
+        "import { openIncident } from '@burnback/testkit/fixtures';",
+        "import { EMULATORS } from '@burnback/emulators';",
+        "import { closedIncident } from '@burnback/gcp-sim';",
+        'export const probe = [ensureEmulator, openIncident, EMULATORS, closedIncident];',
+        '',
+      ].join('\n'),
       'packages/contracts/src/zz-probe-floating.ts': [
         'async function ack(): Promise<void> {}',
         'export function probe(): void {',
@@ -86,7 +94,28 @@ describe('the package boundaries are enforced by the linter', () => {
     expect(found).toMatch(/@burnback\/platform\/src\/config.*through its index/);
   });
 
+  it('keeps the test kit out of the shipped CLI: emulators and notifications come from their own packages', () => {
+    const found = messages['packages/cli/src/zz-probe-testkit.ts']!;
+    const about = (module: string) => found.filter((m) => m.message.includes(`'${module}'`)).map((m) => `${m.ruleId}: ${m.message}`);
+    expect(about('@burnback/testkit').join('\n')).toMatch(/no-restricted-imports: .*the shipped CLI never imports the test kit/);
+    expect(about('@burnback/testkit/fixtures').join('\n')).toMatch(/no-restricted-imports: .*the shipped CLI never imports the test kit/);
+    expect(about('@burnback/emulators')).toEqual([]);
+    expect(about('@burnback/gcp-sim')).toEqual([]);
+  });
+
   it('flags a floating promise (a lost await is a lost ack)', () => {
     expect(rules('packages/contracts/src/zz-probe-floating.ts')).toMatch(/@typescript-eslint\/no-floating-promises/);
+  });
+});
+
+describe('the shipped CLI does not depend on the test kit', () => {
+  const json = (path: string) => JSON.parse(readFileSync(join(REPO_ROOT, path), 'utf8')) as Record<string, unknown>;
+
+  it('neither as a dependency nor as a TypeScript project reference', () => {
+    const pkg = json('packages/cli/package.json') as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+    expect(Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })).not.toContain('@burnback/testkit');
+    expect(Object.keys(pkg.dependencies ?? {})).toContain('@burnback/emulators');
+    const tsconfig = json('packages/cli/tsconfig.json') as { references?: Array<{ path: string }> };
+    expect((tsconfig.references ?? []).map((r) => r.path)).not.toContain('../testkit');
   });
 });

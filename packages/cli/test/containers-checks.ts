@@ -468,7 +468,7 @@ export function checkComposeBuilds(compose: Record<string, ComposeService>, dock
 }
 
 export interface EmulatorFacts {
-  /** The gcloud arguments the testkit starts it with (EMULATORS[name].args). */
+  /** The gcloud arguments @burnback/emulators starts it with (EMULATORS[name].args), for npm start and the tests. */
   args: (hostPort: string, projectId: string) => string[];
   port: number;
 }

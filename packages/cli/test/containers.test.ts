@@ -12,7 +12,7 @@ import { dirname, join, posix, relative } from 'node:path';
 import ts from 'typescript';
 import { DEFAULT_PROJECT, LOCAL_PORTS, LOCAL_WEBHOOK_TOKEN, REPO_ROOT } from '@burnback/cli';
 import { ConfigError, loadConfig } from '@burnback/platform';
-import { EMULATORS } from '@burnback/testkit';
+import { EMULATORS } from '@burnback/emulators';
 import {
   checkAddresses,
   checkBuildStage,

@@ -65,6 +65,8 @@ export interface Pipeline {
   fixture: Required<Pick<IncidentFixtureOptions, 'projectId' | 'startedAt'>>;
   /** What reached burnback-dead-letter, without drain()'s markers. */
   deadLettered(): TappedMessage[];
+  /** Notifications ingest read but mapped to no configured service (burnback_notifications_unmapped_total), by project. */
+  unmapped(): Promise<Record<string, number>>;
   /** Publishes a notification to monitoring-incidents as Cloud Monitoring's Pub/Sub channel does. */
   notify(notification: unknown, orderingKey?: string): Promise<string>;
   /**
@@ -153,9 +155,7 @@ export async function startPipeline(
   const servingSince = await waitFor(
     async () => {
       const docs = (await env.db.collection(Collections.targets).get()).docs.map((d) => TargetRecord.parse(d.data()));
-      const known = Object.values(config.services).map(
-        (s) => docs.find((t) => t.pipeline === s.pipeline && t.target === s.target)?.serving,
-      );
+      const known = [...config.services.values()].map((s) => docs.find((t) => t.pipeline === s.pipeline && t.target === s.target)?.serving);
       return known.every((k) => k) ? Math.max(...known.map((k) => Date.parse(k!.since))) : undefined;
     },
     { what: 'the decider to record what serves each target', timeoutMs: 30_000 },
@@ -199,6 +199,8 @@ export async function startPipeline(
     deadLetters,
     fixture: { projectId: env.projectId, startedAt: Math.ceil(servingSince / 1000) },
     deadLettered: () => deadLetters.messages.filter((m) => !(MARKER_ATTRIBUTE in m.attributes)),
+    unmapped: async () =>
+      Object.fromEntries((await ingestMetrics.notificationsUnmapped.get()).values.map((v) => [String(v.labels.project), v.value])),
     notify: (notification, orderingKey) => {
       notified++;
       return publisher.publishRaw(

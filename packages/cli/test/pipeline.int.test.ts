@@ -1,5 +1,13 @@
-import { Collections, DeadLetterAttributes, Topics, type RollbackProgress } from '@burnback/contracts';
-import { belowThresholdIncident, closedIncident, cpuUtilisationIncident, openIncident, testNotification, waitFor } from '@burnback/testkit';
+import { Collections, DeadLetterAttributes, encodeCloudEvent, Topics, type RollbackProgress } from '@burnback/contracts';
+import {
+  alertCloudEvent,
+  belowThresholdIncident,
+  closedIncident,
+  cpuUtilisationIncident,
+  openIncident,
+  testNotification,
+  waitFor,
+} from '@burnback/testkit';
 import { MARKER_ATTRIBUTE, startPipeline, WEBHOOK_TOKEN, type Pipeline } from './pipeline-harness';
 
 const stages = (progress: RollbackProgress[]) => progress.map((p) => p.stage);
@@ -149,13 +157,80 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     expect(rollbacksCreated(p)).toHaveLength(1);
   });
 
-  it('an incident on a service Burnback does not know is dead-lettered, not guessed', async () => {
+  it('an incident on a service Burnback does not know is answered and counted, never guessed, never dead-lettered', async () => {
     await p.notify(openIncident({ ...p.fixture, service: 'billing' }));
-    const [dead] = await p.deadLetters.waitFor(1);
-    expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(
-      /no configured service matches incident 0\.nx8k2f1q7d3a on resource cloud_run_revision .*"service_name":"billing"/,
+    // An alert from a project Burnback does not manage, on a service name it does: counted under that project.
+    await p.notify(openIncident({ ...p.fixture, incidentId: '0.elsewhere', projectId: 'someone-elses-project' }));
+    await waitFor(
+      async () => {
+        const counts = await p.unmapped();
+        return counts[p.env.projectId] === 1 && counts['someone-elses-project'] === 1 ? true : undefined;
+      },
+      { what: 'ingest to count both notifications as mapped to no service' },
     );
     await p.drain();
+    // Read and understood, just not Burnback's: no decision, no rollback, and the dead-letter topic (for input Burnback
+    // cannot read) holds nothing of it.
+    expect(p.deadLettered()).toEqual([]);
+    expect(await p.decisions()).toEqual([]);
+    expect(rollbacksCreated(p)).toHaveLength(0);
+  });
+
+  it('a notification whose incident id cannot be stored (x/y) is dead-lettered with the reason, and the burn right behind it rolls back', async () => {
+    await p.notify(openIncident({ ...p.fixture, incidentId: 'x/y' }));
+    await p.notify(openIncident({ ...p.fixture, incidentId: '0.behind' }));
+    expect((await waitForTerminal()).stage).toBe('succeeded');
+    const [dead] = await p.deadLetters.waitFor(1);
+    expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(/incident id "x\/y" holds a "\/", which Firestore reads as a path/);
+    expect(dead!.attributes[DeadLetterAttributes.source]).toBe('burnback-ingest');
+    await p.drain();
+    expect((await p.decisions()).map((d) => [d.incidentId, d.action])).toEqual([['0.behind', 'rollback']]);
+  });
+
+  it('an alert event with an id that cannot be stored, published past ingest, is dead-lettered by the decider and never holds its key', async () => {
+    // As an older ingest, or a hand-made replay, might publish it: straight to burnback-alerts on the service's key.
+    const poison = alertCloudEvent('0.placeholder', { service: 'api-backend' });
+    const { data, attributes } = encodeCloudEvent(poison);
+    const bytes = Buffer.from(data.toString('utf8').replaceAll('0.placeholder', 'a/b/c'));
+    await p.publisher.publishRaw(Topics.alerts, bytes, attributes, 'api-backend');
+    await p.notify(openIncident({ ...p.fixture, incidentId: '0.after-poison' }));
+    expect((await waitForTerminal()).stage).toBe('succeeded');
+    const dead = await p.deadLetters.waitFor(1, (m) => m.attributes[DeadLetterAttributes.source] === 'burnback-decider');
+    expect(dead[0]!.attributes[DeadLetterAttributes.reason]).toMatch(/incidentId.*holds a "\/"/);
+    await p.drain();
+    expect((await p.decisions()).map((d) => [d.incidentId, d.action])).toEqual([['0.after-poison', 'rollback']]);
+  });
+
+  it('a burn whose metric, summary and resource_display_name Monitoring left null is decided from its condition, and rolls back', async () => {
+    const n = openIncident({ ...p.fixture, incidentId: '0.nulls' }) as unknown as { incident: Record<string, unknown> };
+    n.incident.metric = null;
+    n.incident.summary = null;
+    n.incident.resource_display_name = null;
+    delete n.incident.documentation;
+    await p.notify(n);
+    expect((await waitForTerminal()).stage).toBe('succeeded');
+    await p.drain();
+    expect(p.deadLettered()).toEqual([]);
+    expect((await p.decisions()).map((d) => [d.incidentId, d.action])).toEqual([['0.nulls', 'rollback']]);
+  });
+
+  it('a ratio alert whose numerator selects 4xx (a client-error share, 7 %) is ignored with the reason, never rolled back', async () => {
+    const n = openIncident({ ...p.fixture, incidentId: '0.4xx', observedValue: '0.07' }) as unknown as {
+      incident: { metric: { labels: Record<string, string> }; condition: { conditionThreshold: { filter: string } } };
+    };
+    n.incident.metric.labels.response_code_class = '4xx';
+    n.incident.condition.conditionThreshold.filter = n.incident.condition.conditionThreshold.filter.replace('"5xx"', '"4xx"');
+    await p.notify(n);
+    const [decision] = await waitFor(
+      async () => {
+        const d = await p.decisions();
+        return d.length === 1 ? d : undefined;
+      },
+      { what: 'the decision on the 4xx share' },
+    );
+    await p.drain();
+    expect(decision).toMatchObject({ incidentId: '0.4xx', action: 'ignore', rollbackId: null });
+    expect(decision!.reason).toMatch(/^ignore: .*response_code_class.*5xx/);
     expect(rollbacksCreated(p)).toHaveLength(0);
   });
 

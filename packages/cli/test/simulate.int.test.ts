@@ -75,7 +75,7 @@ async function play(p: Pipeline, names: string[], options: { channel?: Notificat
     const scenario = scenarioNamed(name);
     const service = options.service ?? scenario.service;
     const timeline: string[] = [];
-    const ok = await new Simulation({ ...scenario, service }, p.config.services[service]!, {
+    const ok = await new Simulation({ ...scenario, service }, p.config.services.get(service)!, {
       db: p.env.db,
       deploy: p.deployClient,
       channel: options.channel ?? pubsubChannel(p.env.pubsub),

@@ -1,8 +1,19 @@
 import { z } from 'zod';
 import { CLOUD_DEPLOY_ID } from './ids.js';
+import { incidentIdProblem, serviceNameProblem } from './storable.js';
 
 const IsoTime = z.iso.datetime({ offset: true });
 const NonEmpty = z.string().min(1);
+/** An id that becomes a Firestore document id and part of Pub/Sub attributes: refused with the reason when it cannot. */
+const storable = (problem: (id: string) => string | null) =>
+  z.string().superRefine((id, ctx) => {
+    const why = problem(id);
+    if (why !== null) ctx.addIssue({ code: 'custom', message: why });
+  });
+/** An incident id Burnback can store and send (storable.ts). */
+export const IncidentId = storable(incidentIdProblem);
+/** A service name Burnback can store and send. */
+export const ServiceName = storable(serviceNameProblem);
 
 export const IncidentStates = { open: 'open', closed: 'closed' } as const;
 export const IncidentState = z.enum([IncidentStates.open, IncidentStates.closed]);
@@ -97,8 +108,8 @@ export type BurnWindows = z.infer<typeof BurnWindows>;
 
 /** A Cloud Monitoring incident, normalised by ingest and mapped to a Burnback service. */
 export const AlertEvent = z.object({
-  incidentId: NonEmpty,
-  service: NonEmpty,
+  incidentId: IncidentId,
+  service: ServiceName,
   state: IncidentState,
   startedAt: IsoTime,
   endedAt: IsoTime.nullable(),
@@ -183,8 +194,8 @@ export type AlertEventInput = z.input<typeof AlertEvent>;
 export const RollbackCommand = z.object({
   rollbackId: NonEmpty,
   decisionId: NonEmpty,
-  incidentId: NonEmpty,
-  service: NonEmpty,
+  incidentId: IncidentId,
+  service: ServiceName,
   project: NonEmpty,
   region: NonEmpty,
   pipeline: NonEmpty,
@@ -261,8 +272,8 @@ export function isFinalStage(stage: ProgressStage): boolean {
 export const RollbackProgress = z.object({
   rollbackId: NonEmpty,
   decisionId: NonEmpty,
-  incidentId: NonEmpty,
-  service: NonEmpty,
+  incidentId: IncidentId,
+  service: ServiceName,
   target: NonEmpty,
   stage: ProgressStage,
   sequence: z.number().int().positive(),

@@ -8,3 +8,6 @@ export * from './monitoring.js';
 export * from './policy-settings.js';
 export * from './deploy-history.js';
 export * from './documents.js';
+export * from './monitoring-filter.js';
+export * from './bad-requests.js';
+export * from './storable.js';

@@ -66,6 +66,45 @@ export const Collections = {
    */
   redecisions: 'redecisions',
 } as const;
+
+/**
+ * The composite indexes Burnback's queries need (an equality on one field
+ * ordered by another, or an order on two fields): infra/ creates each, and a
+ * test checks the two agree. `__name__` is the document id.
+ */
+export const FirestoreIndexes = [
+  // The outbox relay: unsent entries oldest first; commands sent but not yet confirmed, oldest send first.
+  {
+    name: 'outbox_unsent',
+    collection: Collections.outbox,
+    fields: [
+      ['sentAt', 'ASCENDING'],
+      ['createdAt', 'ASCENDING'],
+    ],
+  },
+  {
+    name: 'outbox_unconfirmed',
+    collection: Collections.outbox,
+    fields: [
+      ['confirmedAt', 'ASCENDING'],
+      ['sentAt', 'ASCENDING'],
+    ],
+  },
+  // GET /rollback/recent?service=…: one service's decisions newest first, a page at a time.
+  {
+    name: 'decisions_by_service',
+    collection: Collections.decisions,
+    fields: [
+      ['service', 'ASCENDING'],
+      ['decidedAt', 'DESCENDING'],
+      ['__name__', 'DESCENDING'],
+    ],
+  },
+] as const satisfies ReadonlyArray<{
+  name: string;
+  collection: string;
+  fields: ReadonlyArray<readonly [string, 'ASCENDING' | 'DESCENDING']>;
+}>;
 export type CollectionName = (typeof Collections)[keyof typeof Collections];
 
 /** CloudEvents `type` of each Burnback event. */

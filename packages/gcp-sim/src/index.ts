@@ -4,7 +4,9 @@
  * Cloud Deploy v1 (google.cloud.deploy.v1.CloudDeploy plus
  * google.longrunning.Operations for its long-running operations), with Cloud
  * Deploy's Pub/Sub notifications, and Cloud Monitoring's
- * MetricService.ListTimeSeries for SLO burn rates; each simulated API lives in a
+ * MetricService.ListTimeSeries for SLO burn rates and its incident notifications
+ * (openIncident, closedIncident: what `burnback simulate` publishes; also the
+ * entry `@burnback/gcp-sim/notifications`, which loads no client); each simulated API lives in a
  * folder of its own (src/cloud-deploy/, src/cloud-monitoring/), the gRPC plumbing in src/server/.
  */
 export {
@@ -26,6 +28,13 @@ export {
 } from './cloud-monitoring/simulation.js';
 export { BurnRates, type BurnPoint, type BurnSeed } from './cloud-monitoring/burn-rates.js';
 export { MonitoringScenario, burnSeedFromScenario } from './cloud-monitoring/scenario.js';
+export {
+  openIncident,
+  closedIncident,
+  notificationBytes,
+  INCIDENT_DEFAULTS,
+  type IncidentFixtureOptions,
+} from './cloud-monitoring/notifications.js';
 export {
   defaultDeploySeed,
   mergeSeeds,

@@ -49,24 +49,24 @@ describe('loadConfig', () => {
     const config = loadConfig(env({ PORT: '9090', CLOUD_DEPLOY_ENDPOINT: '127.0.0.1:8087' }));
     expect(config.port).toBe(9090);
     expect(config.cloudDeployEndpoint).toBe('127.0.0.1:8087');
-    expect(config.services['api-backend']).toMatchObject({
+    expect(config.services.get('api-backend')).toMatchObject({
       project: 'burnback-local',
       region: 'us-central1',
       target: 'production',
       match: { resourceLabels: { service_name: 'api-backend' } },
     });
-    expect(config.services['api-backend']!.policy).toMatchObject({
+    expect(config.services.get('api-backend')!.policy).toMatchObject({
       cooldownMinutes: 20,
       maxRollbacksPerHour: 3,
       errorRatioThreshold: 0.01,
       mode: 'auto',
     });
-    expect(config.services.checkout).toMatchObject({
+    expect(config.services.get('checkout')).toMatchObject({
       project: 'shop-prod',
       region: 'europe-west1',
       match: { resourceLabels: { service_name: 'checkout-svc' } },
     });
-    expect(config.services.checkout!.policy).toMatchObject({ mode: 'observe', cooldownMinutes: 20 });
+    expect(config.services.get('checkout')!.policy).toMatchObject({ mode: 'observe', cooldownMinutes: 20 });
   });
 
   it.each([
@@ -102,7 +102,7 @@ describe('loadConfig', () => {
   const SLO = 'projects/shop-prod/services/checkout/serviceLevelObjectives/availability-99';
 
   it('a service without slo, signals or onMonitoringUnavailable has none, and would escalate', () => {
-    expect(loadConfig(env()).services['api-backend']).toMatchObject({
+    expect(loadConfig(env()).services.get('api-backend')).toMatchObject({
       slo: null,
       onMonitoringUnavailable: 'escalate',
       signals: { errorRatio: null },
@@ -125,13 +125,60 @@ describe('loadConfig', () => {
     ['a project number', '    projectNumber: 123456789012\n', { projectNumber: '123456789012' }],
     ['a project number in quotes', "    projectNumber: '123456789012'\n", { projectNumber: '123456789012' }],
     [
-      'the metrics read as error ratios',
-      '    signals:\n      errorRatio:\n        metricTypes: [run.googleapis.com/request_count, custom.googleapis.com/checkout/errors]\n',
-      { signals: { errorRatio: { metricTypes: ['run.googleapis.com/request_count', 'custom.googleapis.com/checkout/errors'] } } },
+      'the metrics read as error ratios, with what makes their requests bad',
+      '    signals:\n      errorRatio:\n        metricTypes: [run.googleapis.com/request_count, custom.googleapis.com/checkout/errors]\n' +
+        "        badRequests:\n          custom.googleapis.com/checkout/errors: 'metric.labels.status >= 500'\n",
+      {
+        signals: {
+          errorRatio: {
+            metrics: [
+              {
+                metricType: 'run.googleapis.com/request_count',
+                badRequests: { label: 'metric.label.response_code_class', kind: 'equals', values: ['5xx'] },
+              },
+              {
+                metricType: 'custom.googleapis.com/checkout/errors',
+                badRequests: { label: 'metric.label.status', kind: 'atLeast', min: 500 },
+              },
+            ],
+          },
+        },
+      },
+    ],
+    [
+      "a shipped type's predicate, replaced",
+      '    signals:\n      errorRatio:\n        metricTypes: [run.googleapis.com/request_count]\n        badRequests:\n          run.googleapis.com/request_count: \'metric.labels.response_code_class = one_of("5xx", "429")\'\n',
+      {
+        signals: {
+          errorRatio: {
+            metrics: [
+              {
+                metricType: 'run.googleapis.com/request_count',
+                badRequests: { label: 'metric.label.response_code_class', kind: 'equals', values: ['5xx', '429'] },
+              },
+            ],
+          },
+        },
+      },
+    ],
+    [
+      'the defaults of App Engine, Istio and the load balancer',
+      '    signals:\n      errorRatio:\n        metricTypes: [appengine.googleapis.com/http/server/response_count, istio.io/service/server/request_count, loadbalancing.googleapis.com/https/request_count]\n',
+      {
+        signals: {
+          errorRatio: {
+            metrics: [
+              { badRequests: { label: 'metric.label.response_code', kind: 'atLeast', min: 500 } },
+              { badRequests: { label: 'metric.label.response_code', kind: 'atLeast', min: 500 } },
+              { badRequests: { label: 'metric.label.response_code_class', kind: 'equals', values: ['500'] } },
+            ],
+          },
+        },
+      },
     ],
     ['empty signals', '    signals: {}\n', { signals: { errorRatio: null } }],
   ])('reads %s', (name, extra, expected) => {
-    expect(loadConfig(env({ BURNBACK_CONFIG: serviceYaml(`ok-${name}.yaml`, extra) })).services.a).toMatchObject(expected);
+    expect(loadConfig(env({ BURNBACK_CONFIG: serviceYaml(`ok-${name}.yaml`, extra) })).services.get('a')).toMatchObject(expected);
   });
 
   it.each([
@@ -166,10 +213,28 @@ describe('loadConfig', () => {
       'services.a.signals.errorRatio.metricTypes.0',
       /expected a metric type/,
     ],
+    [
+      'a metric type whose bad requests nobody named',
+      '    signals: { errorRatio: { metricTypes: [run.googleapis.com/request_count, custom.googleapis.com/errors] } }\n',
+      'services.a.signals.errorRatio.metricTypes.1',
+      /Burnback does not know what makes a custom\.googleapis\.com\/errors request bad: name it in badRequests/,
+    ],
+    [
+      'a bad-request predicate that is not one',
+      "    signals: { errorRatio: { metricTypes: [a.com/b], badRequests: { a.com/b: 'metric.labels.code < 500' } } }\n",
+      'services.a.signals.errorRatio.badRequests.a.com/b',
+      /expected one comparison on a metric label/,
+    ],
+    [
+      'a bad-request predicate for a type not read as an error ratio',
+      "    signals: { errorRatio: { metricTypes: [run.googleapis.com/request_count], badRequests: { a.com/b: 'metric.labels.code >= 500' } } }\n",
+      'services.a.signals.errorRatio.badRequests.a.com/b',
+      /a\.com\/b is not one of metricTypes/,
+    ],
     ['an unknown signal', '    signals: { cpu: {} }\n', 'services.a.signals', /unknown key\(s\) cpu/],
     [
       'an unknown errorRatio key',
-      '    signals: { errorRatio: { metricTypes: [a.com/b], invert: true } }\n',
+      '    signals: { errorRatio: { metricTypes: [run.googleapis.com/request_count], invert: true } }\n',
       'services.a.signals.errorRatio',
       /unknown key\(s\) invert/,
     ],
@@ -183,7 +248,7 @@ describe('loadConfig', () => {
 describe('loadConfig, edge by edge', () => {
   it('an empty file is a config with no services and the runbook defaults', () => {
     const config = loadConfig(env({ BURNBACK_CONFIG: file('empty.yaml', '') }));
-    expect(config.services).toEqual({});
+    expect(config.services.size).toBe(0);
     expect(config.policy).toEqual({
       enabled: true,
       mode: 'auto',
@@ -291,11 +356,31 @@ describe('loadConfig, edge by edge', () => {
     ['BURNBACK_COMMAND_RESEND_MS', '3600001'],
     ['BURNBACK_COMMAND_RESEND_MS', '2000.5'],
     ['BURNBACK_CHAOS_CRASH_AT', 'decided-after-publish'],
+    ['BURNBACK_CHAOS_CRASH_AT', 'decided-before-publish'],
     ['LOG_LEVEL', 'verbose'],
     ['CLOUD_DEPLOY_ENDPOINT', 'http://127.0.0.1:8087'],
     ['FIRESTORE_EMULATOR_HOST', '127.0.0.1:'],
   ])('%s=%s is refused', (key, value) => {
     expect(errorOf(() => loadConfig(env({ [key]: value }))).key).toBe(key);
+  });
+
+  it.each([
+    ['neither emulator', {}],
+    ['only the Pub/Sub emulator', { PUBSUB_EMULATOR_HOST: '127.0.0.1:8085' }],
+    ['only the Firestore emulator', { FIRESTORE_EMULATOR_HOST: '127.0.0.1:8086' }],
+  ])('the chaos switch is refused with %s: a worker never kills itself on purpose outside the chaos suite', (_what, hosts) => {
+    const err = errorOf(() => loadConfig(env({ ...hosts, BURNBACK_CHAOS_CRASH_AT: 'decided-before-publish' })));
+    expect(err.key).toBe('BURNBACK_CHAOS_CRASH_AT');
+    expect(err.message).toMatch(/refused unless PUBSUB_EMULATOR_HOST and FIRESTORE_EMULATOR_HOST are both set/);
+    expect(
+      loadConfig(
+        env({
+          PUBSUB_EMULATOR_HOST: '127.0.0.1:8085',
+          FIRESTORE_EMULATOR_HOST: '127.0.0.1:8086',
+          BURNBACK_CHAOS_CRASH_AT: 'decided-before-publish',
+        }),
+      ).chaosCrashAt,
+    ).toEqual([{ point: 'decided-before-publish', at: 1 }]);
   });
 
   it.each([
@@ -320,7 +405,7 @@ describe('loadConfig, edge by edge', () => {
       }),
     );
     expect(config.policy).toMatchObject({ cooldownMinutes: 10, maxRollbacksPerHour: 2, fastBurnRate: 14.4 });
-    expect(config.services.a!.policy).toMatchObject({ cooldownMinutes: 10, maxRollbacksPerHour: 1, fastBurnRate: 14.4 });
+    expect(config.services.get('a')!.policy).toMatchObject({ cooldownMinutes: 10, maxRollbacksPerHour: 1, fastBurnRate: 14.4 });
   });
 
   it('a service matches its own Cloud Run service by default, and its resource type only when given', () => {
@@ -332,10 +417,10 @@ describe('loadConfig, edge by edge', () => {
         ),
       }),
     );
-    expect(config.services.a!.match).toEqual({ resourceType: null, resourceLabels: { service_name: 'a' } });
-    expect(config.services.b!.match).toEqual({ resourceType: 'k8s_container', resourceLabels: { container_name: 'web' } });
-    expect(config.services.c!.match).toEqual({ resourceType: 'cloud_run_revision', resourceLabels: { service_name: 'c' } });
-    expect(config.services.a!.name).toBe('a');
+    expect(config.services.get('a')!.match).toEqual({ resourceType: null, resourceLabels: { service_name: 'a' } });
+    expect(config.services.get('b')!.match).toEqual({ resourceType: 'k8s_container', resourceLabels: { container_name: 'web' } });
+    expect(config.services.get('c')!.match).toEqual({ resourceType: 'cloud_run_revision', resourceLabels: { service_name: 'c' } });
+    expect(config.services.get('a')!.name).toBe('a');
   });
 
   it.each([
@@ -394,7 +479,9 @@ describe('loadConfig says exactly what is wrong', () => {
 
   it('a service name with an upper-case letter after a valid start is refused with the rule', () => {
     const f = file('case.yaml', 'services:\n  api-Backend:\n    pipeline: p\n    target: t\n');
-    expect(errorOf(() => loadConfig(env({ BURNBACK_CONFIG: f }))).message).toBe(`${f}.services.api-Backend: service names are lowercase`);
+    expect(errorOf(() => loadConfig(env({ BURNBACK_CONFIG: f }))).message).toBe(
+      `${f}.services.api-Backend: service names are lowercase letters, digits, _ and -, at most 63`,
+    );
   });
 
   it('an unknown key names every unknown key, joined', () => {
@@ -425,7 +512,7 @@ describe('one service per Cloud Deploy target', () => {
     ['another region', '    region: europe-west1\n    pipeline: p\n    target: prod\n'],
   ])('services on %s are accepted', (name, web) => {
     const config = loadConfig(env({ BURNBACK_CONFIG: file(`${name.replace(/ /g, '-')}.yaml`, services(web)) }));
-    expect(Object.keys(config.services)).toEqual(['api', 'web']);
+    expect([...config.services.keys()]).toEqual(['api', 'web']);
   });
 
   it('services on one region, pipeline and target in two projects need both project numbers, naming the one missing', () => {
@@ -445,7 +532,7 @@ describe('one service per Cloud Deploy target', () => {
         BURNBACK_CONFIG: file('numbers.yaml', both('    projectNumber: 111111111111\n', '    projectNumber: 222222222222\n')),
       }),
     );
-    expect(Object.values(config.services).map((s) => s.projectNumber)).toEqual(['111111111111', '222222222222']);
+    expect([...config.services.values()].map((s) => s.projectNumber)).toEqual(['111111111111', '222222222222']);
   });
 
   it('a project number is digits', () => {

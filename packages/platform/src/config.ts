@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { CLOUD_DEPLOY_ID, PolicyOverrides, PolicySettings, type PolicySettingsInput } from '@burnback/contracts';
+import {
+  CLOUD_DEPLOY_ID,
+  DEFAULT_BAD_REQUESTS,
+  parseBadRequestPredicate,
+  PolicyOverrides,
+  PolicySettings,
+  type BadRequestPredicate,
+  type PolicySettingsInput,
+} from '@burnback/contracts';
 import { parseCrashPlans, type CrashPlan } from './chaos.js';
 import { ConfigError } from './errors.js';
 
@@ -17,23 +25,58 @@ const METRIC_TYPE = /^[a-z0-9-]+(\.[a-z0-9-]+)+\/[A-Za-z0-9_./-]+$/;
 export const MonitoringUnavailableActions = { escalate: 'escalate', decideWithout: 'decide-without', hold: 'hold' } as const;
 export type MonitoringUnavailableAction = (typeof MonitoringUnavailableActions)[keyof typeof MonitoringUnavailableActions];
 
+const MetricType = z.string().regex(METRIC_TYPE, 'expected a metric type such as run.googleapis.com/request_count');
+
 /**
- * Which alert metrics count as an error ratio for a service. Only a ratio of bad
- * (or good) to total requests whose filter and denominatorFilter both select a
- * metric type named here is read as an error ratio; everything else is unsupported.
+ * Which alert metrics count as an error ratio for a service. Only a ratio of
+ * request counts whose filter and denominatorFilter both select a metric type
+ * named here, and whose numerator selects exactly the bad requests (or, for a
+ * ratio alerting below its threshold, every request but the bad ones), is read
+ * as an error ratio; everything else is unsupported. `badRequests` says, per
+ * metric type, what makes a request bad (`metric.labels.response_code_class =
+ * "5xx"`); Cloud Run, App Engine, Istio and load-balancer request counts have
+ * defaults (DEFAULT_BAD_REQUESTS), any other type must be given one.
  */
 const SignalsFile = z
   .object({
     errorRatio: z
       .object({
-        metricTypes: z
-          .array(z.string().regex(METRIC_TYPE, 'expected a metric type such as run.googleapis.com/request_count'))
-          .min(1, 'name at least one metric type'),
+        metricTypes: z.array(MetricType).min(1, 'name at least one metric type'),
+        badRequests: z.record(MetricType, z.string().min(1)).optional(),
       })
       .strict()
+      .superRefine((e, ctx) => {
+        for (const [type, text] of Object.entries(e.badRequests ?? {})) {
+          if (!e.metricTypes.includes(type))
+            ctx.addIssue({ code: 'custom', path: ['badRequests', type], message: `${type} is not one of metricTypes` });
+          const predicate = parseBadRequestPredicate(text);
+          if ('error' in predicate) ctx.addIssue({ code: 'custom', path: ['badRequests', type], message: predicate.error });
+        }
+        for (const [i, type] of e.metricTypes.entries()) {
+          if (!Object.hasOwn(e.badRequests ?? {}, type) && !DEFAULT_BAD_REQUESTS.has(type))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['metricTypes', i],
+              message: `Burnback does not know what makes a ${type} request bad: name it in badRequests (e.g. ${type}: 'metric.labels.response_code >= 500')`,
+            });
+        }
+      })
       .optional(),
   })
   .strict();
+
+/** What makes a request of each error-ratio metric type bad: the config's predicate, else the shipped default. */
+export function errorRatioMetrics(errorRatio: {
+  metricTypes: string[];
+  badRequests?: Record<string, string> | undefined;
+}): ErrorRatioMetric[] {
+  return errorRatio.metricTypes.map((metricType) => {
+    const text = Object.hasOwn(errorRatio.badRequests ?? {}, metricType)
+      ? errorRatio.badRequests![metricType]!
+      : DEFAULT_BAD_REQUESTS.get(metricType)!;
+    return { metricType, badRequests: parseBadRequestPredicate(text) as BadRequestPredicate };
+  });
+}
 
 /** One service Burnback protects: where incidents come from and which Cloud Deploy target to roll back. */
 const ServiceFile = z
@@ -84,9 +127,20 @@ const ServiceFile = z
 const ConfigFile = z
   .object({
     policy: PolicyOverrides.default({}),
-    services: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'service names are lowercase'), ServiceFile).default({}),
+    services: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'service names are lowercase letters, digits, _ and -, at most 63'),
+        ServiceFile,
+      )
+      .default({}),
   })
   .strict();
+
+/** A request-count metric read as an error ratio, and what makes one of its requests bad. */
+export interface ErrorRatioMetric {
+  metricType: string;
+  badRequests: BadRequestPredicate;
+}
 
 export interface ServiceConfig {
   name: string;
@@ -102,8 +156,8 @@ export interface ServiceConfig {
   slo: string | null;
   /** What to do when Cloud Monitoring still cannot answer after the retry window (only with `slo`); default `escalate`. */
   onMonitoringUnavailable: MonitoringUnavailableAction;
-  /** Alert metrics this service reads as an error ratio (none by default: only SLO burn rates count). */
-  signals: { errorRatio: { metricTypes: string[] } | null };
+  /** Alert metrics this service reads as an error ratio, each with what makes its requests bad (none by default: only SLO burn rates count). */
+  signals: { errorRatio: { metrics: ErrorRatioMetric[] } | null };
 }
 
 /** Where HTTP servers listen unless told otherwise: loopback, so a local run is not reachable from the network. */
@@ -156,7 +210,8 @@ export interface Config {
   chaosCrashAt: CrashPlan[];
   configPath: string;
   policy: PolicySettings;
-  services: Record<string, ServiceConfig>;
+  /** The services by name: a Map, so a name from outside (a label, a path) never reaches Object.prototype. */
+  services: ReadonlyMap<string, ServiceConfig>;
 }
 
 const Env = z.object({
@@ -239,6 +294,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsedEnv.data;
   const pushAuth = pushAuthOf(e);
   const chaosCrashAt = parseCrashPlans(e.BURNBACK_CHAOS_CRASH_AT);
+  // The chaos suite's self-kill switch only where the chaos suite runs: on the emulators, never against real services.
+  if (chaosCrashAt.length > 0 && (!e.PUBSUB_EMULATOR_HOST || !e.FIRESTORE_EMULATOR_HOST))
+    throw new ConfigError(
+      'BURNBACK_CHAOS_CRASH_AT',
+      'makes this worker kill itself on purpose, for the chaos suite only: it is refused unless PUBSUB_EMULATOR_HOST and FIRESTORE_EMULATOR_HOST are both set',
+    );
 
   let text: string;
   try {
@@ -261,9 +322,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     return merged.data;
   };
   const policy = mergePolicy({}, file.data.policy, `${e.BURNBACK_CONFIG}.policy`);
-  const services: Record<string, ServiceConfig> = {};
+  const services = new Map<string, ServiceConfig>();
+  // eslint-disable-next-line no-restricted-syntax -- the parsed YAML record, its keys checked by the schema; this builds the Map
   for (const [name, s] of Object.entries(file.data.services)) {
-    services[name] = {
+    services.set(name, {
       name,
       project: s.project ?? e.GOOGLE_CLOUD_PROJECT,
       projectNumber: s.projectNumber ?? null,
@@ -277,13 +339,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       policy: mergePolicy(policy, s.policy, `${e.BURNBACK_CONFIG}.services.${name}.policy`),
       slo: s.slo ?? null,
       onMonitoringUnavailable: s.onMonitoringUnavailable ?? MonitoringUnavailableActions.escalate,
-      signals: { errorRatio: s.signals?.errorRatio ? { metricTypes: [...s.signals.errorRatio.metricTypes] } : null },
-    };
+      signals: { errorRatio: s.signals?.errorRatio ? { metrics: errorRatioMetrics(s.signals.errorRatio) } : null },
+    });
   }
 
   // Two services on one target could both order a rollback of it, each within its own limits: refuse at start.
   const byTarget = new Map<string, string>();
-  for (const s of Object.values(services)) {
+  for (const s of services.values()) {
     const key = `${s.project}/${s.region}/${s.pipeline}/${s.target}`;
     const other = byTarget.get(key);
     if (other !== undefined)
@@ -296,7 +358,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Cloud Deploy's notifications may name a project by its number: two projects with one region, pipeline and target
   // are told apart only by their numbers, so both must be given (else one project's rollouts would teach the other's).
   const byPipelineTarget = new Map<string, ServiceConfig>();
-  for (const s of Object.values(services)) {
+  for (const s of services.values()) {
     const key = `${s.region}/${s.pipeline}/${s.target}`;
     const other = byPipelineTarget.get(key);
     if (other !== undefined && other.project !== s.project && (other.projectNumber === null || s.projectNumber === null))

@@ -14,6 +14,11 @@ export interface Metrics {
   /** Requests the front door refused, by source and a reason from a fixed set (bounded cardinality; never free text). */
   notificationsRejected: Counter<'source' | 'reason'>;
   /**
+   * Valid notifications that map to no configured service (another project's alert), by the project they name:
+   * acknowledged, never dead-lettered. The project label is bounded (see ingest's handler).
+   */
+  notificationsUnmapped: Counter<'project'>;
+  /**
    * Attempts of Firestore transactions, by transaction kind (decision, progress, target): more attempts than
    * transactions means contention, each retry costing the client's backoff (a second or more).
    */
@@ -54,11 +59,26 @@ export function createMetrics(component: string): Metrics {
     labelNames: ['source', 'reason'] as const,
     registers: [registry],
   });
+  const notificationsUnmapped = new Counter({
+    name: 'burnback_notifications_unmapped_total',
+    help: 'Valid notifications that map to no configured service, by the project they name (acknowledged, never dead-lettered).',
+    labelNames: ['project'] as const,
+    registers: [registry],
+  });
   const transactionAttempts = new Counter({
     name: 'burnback_transaction_attempts_total',
     help: 'Attempts of Firestore transactions, by kind (decision, progress, target); above the number of transactions means contention and retries.',
     labelNames: ['transaction'] as const,
     registers: [registry],
   });
-  return { registry, messages, decisions, rollbackProgress, notificationsAccepted, notificationsRejected, transactionAttempts };
+  return {
+    registry,
+    messages,
+    decisions,
+    rollbackProgress,
+    notificationsAccepted,
+    notificationsRejected,
+    notificationsUnmapped,
+    transactionAttempts,
+  };
 }

@@ -7,7 +7,17 @@ import {
   TransientError,
   decodeCloudEvent,
 } from '@burnback/contracts';
-import { alertCloudEvent, createTestEnvironment, settle, tapTopic, waitFor, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import {
+  alertCloudEvent,
+  capturedLogger,
+  createTestEnvironment,
+  ensureTopology,
+  settle,
+  tapTopic,
+  waitFor,
+  type TestEnvironment,
+  type TopicTap,
+} from '@burnback/testkit';
 import { PubSubPublisher, startSubscriber, type ReceivedMessage, type RunningSubscriber, type SubscriberOptions } from './index.js';
 
 describe('the Pub/Sub subscriber on the emulator', () => {
@@ -217,19 +227,54 @@ describe('the Pub/Sub subscriber on the emulator', () => {
     expect(attempts.slice(secondA)).toEqual(['0.a', '0.b', '0.c', MARKER]);
   });
 
-  it('tells its owner when the client library closes the stream on its own', async () => {
-    const closed: Error[] = [];
-    const handled: string[] = [];
+  const REOPENING = 'subscription stream closed; reopening it';
+  /** A subscriber that has consumed once (its stream is up), then loses its subscription: what it handled, logged and was told. */
+  const subscribeThenDeleteSubscription = async (reopen: SubscriberOptions['reopen']) => {
+    const seen = { closed: [] as Error[], handled: [] as string[], log: capturedLogger('pubsub-test') };
     subscriber = subscribe({
-      handler: async (m) => void handled.push(incidentOf(m)),
-      onUnexpectedClose: (err) => closed.push(err),
+      handler: async (m) => void seen.handled.push(incidentOf(m)),
+      logger: seen.log.logger,
+      reopen,
+      onUnexpectedClose: (err) => seen.closed.push(err),
     });
-    // The stream is up once a message went through it.
     await publishAlert('0.up');
-    await waitFor(() => handled.includes('0.up'), { what: 'the subscriber to consume' });
+    await waitFor(() => seen.handled.includes('0.up'), { what: 'the subscriber to consume' });
     await env.pubsub.subscription(Subscriptions.decider.name).delete();
+    return seen;
+  };
+
+  it('tells its owner when the stream stays closed after every reopen', async () => {
+    const { closed, log } = await subscribeThenDeleteSubscription({ attempts: 2, minDelayMs: 50, maxDelayMs: 100 });
     await waitFor(() => closed.length === 1, { timeoutMs: 30_000, what: 'onUnexpectedClose' });
     expect(closed[0]!.message).toMatch(/Subscription does not exist/);
+    // It gave up only after reopening twice, each time said.
+    expect(log.lines.filter((l) => l.message === REOPENING).map((l) => l.attempt)).toEqual([1, 2]);
+  });
+
+  it('reopens a stream the client library closed, and consumes again once the subscription is back', async () => {
+    const { closed, handled, log } = await subscribeThenDeleteSubscription({ attempts: 50, minDelayMs: 100, maxDelayMs: 200 });
+    await waitFor(() => log.lines.some((l) => l.message === REOPENING), {
+      timeoutMs: 30_000,
+      what: 'the stream to close and a reopen to be scheduled',
+    });
+    // The subscription comes back (an operator re-applied infra/, the emulator restarted): the same subscriber consumes.
+    await ensureTopology(env.pubsub, { maxDeliveryAttempts: 5 });
+    await publishAlert('0.after');
+    await waitFor(() => handled.includes('0.after'), { timeoutMs: 30_000, what: 'the reopened stream to consume' });
+    expect(closed).toEqual([]);
+  });
+
+  it('a message Pub/Sub refuses in itself (an attribute over 1,024 bytes) is a permanent publish error; the key still publishes', async () => {
+    const refused = publisher.publishRaw(Topics.alerts, Buffer.from('{}'), { big: 'x'.repeat(2_000) }, 'api-backend');
+    await expect(refused).rejects.toMatchObject({
+      name: 'PermanentError',
+      message: 'Pub/Sub would refuse the message for burnback-alerts: attribute "big" is 2000 bytes; Pub/Sub takes at most 1024',
+    });
+    // The ordering key it paused is resumed: the next message of the key goes through.
+    const handled: string[] = [];
+    subscriber = subscribe({ handler: async (m) => void handled.push(incidentOf(m)) });
+    await publishAlert('0.next');
+    await waitFor(() => handled.includes('0.next'), { what: 'the next message of the key' });
   });
 
   it('close() waits for the message in flight to finish and ack', async () => {

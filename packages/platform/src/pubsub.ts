@@ -5,6 +5,8 @@ import {
   encodeCloudEvent,
   errorKind,
   ErrorKinds,
+  PermanentError,
+  pubsubMessageProblem,
   Topics,
   TransientError,
   type CloudEvent,
@@ -14,6 +16,9 @@ import {
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+
+/** gRPC's code for a request that is wrong in itself. */
+const INVALID_ARGUMENT = 3;
 
 /** A Pub/Sub client for the configured project (the emulator when PUBSUB_EMULATOR_HOST is set). */
 export function createPubSub(config: Pick<Config, 'projectId'>): PubSub {
@@ -47,12 +52,20 @@ export class PubSubPublisher implements Publisher {
   }
 
   async publishRaw(topicName: TopicName, data: Buffer, attributes: Record<string, string>, orderingKey?: string): Promise<string> {
+    const problem = pubsubMessageProblem(data, attributes, orderingKey);
+    if (problem) throw new PermanentError(`Pub/Sub would refuse the message for ${topicName}: ${problem}`);
     const topic = this.topic(topicName);
     try {
       return await topic.publishMessage({ data, attributes, ...(orderingKey ? { orderingKey } : {}) });
     } catch (err) {
       // A failed ordered publish pauses its key until resumed; resume so the retry can go through.
       if (orderingKey) topic.resumePublishing(orderingKey);
+      // Pub/Sub refusing the message itself (an attribute over 1,024 bytes, over 100 attributes, over 10 MB)
+      // answers the same on every retry: never retry it, or it would hold its ordering key for good.
+      if ((err as { code?: unknown }).code === INVALID_ARGUMENT)
+        throw new PermanentError(`Pub/Sub refused the message for ${topicName} (gRPC 3 INVALID_ARGUMENT): ${(err as Error).message}`, {
+          cause: err,
+        });
       throw new TransientError(`publish to ${topicName} failed: ${(err as Error).message}`, { cause: err });
     }
   }
@@ -108,6 +121,30 @@ export function deadLetterAttributes(original: Record<string, string>, reason: s
   };
 }
 
+/**
+ * Publishes a message Burnback cannot read to burnback-dead-letter, kept as it
+ * came, with why, from where and when. When its own attributes and ours do not
+ * fit in one Pub/Sub message (over 100, or one over its limit), it goes with
+ * ours only and the reason says what was dropped: a dead letter is never
+ * retried for ever over its attributes.
+ */
+export async function publishDeadLetter(
+  publisher: Publisher,
+  data: Buffer,
+  original: Record<string, string>,
+  reason: string,
+  source: string,
+  at: Date,
+): Promise<string> {
+  try {
+    return await publisher.publishRaw(Topics.deadLetter, data, deadLetterAttributes(original, reason, source, at));
+  } catch (err) {
+    if (errorKind(err) !== ErrorKinds.permanent) throw err;
+    const dropped = `${reason} (its ${Object.keys(original).length} attributes were dropped: ${(err as Error).message})`;
+    return publisher.publishRaw(Topics.deadLetter, data, deadLetterAttributes({}, dropped, source, at));
+  }
+}
+
 export interface SubscriberOptions {
   pubsub: PubSub;
   subscription: string;
@@ -127,9 +164,16 @@ export interface SubscriberOptions {
   /** Called after every settled message. */
   onSettled?: (outcome: 'ack' | 'nack' | 'dead-letter', message: ReceivedMessage) => void;
   /**
-   * Called when the client library closed the stream on its own (e.g. the
-   * subscription was deleted or permission revoked): the worker consumes nothing
-   * any more and should exit so its platform restarts it.
+   * When the client library closes the stream on its own (a stream error it
+   * does not retry: the subscription deleted, a permission revoked, the
+   * emulator restarted), the subscriber opens it again after a backoff, up to
+   * `attempts` times in a row (a message received resets the count).
+   * Defaults: 5 attempts, 1 s doubling up to 30 s (about a minute in all).
+   */
+  reopen?: { attempts?: number; minDelayMs?: number; maxDelayMs?: number };
+  /**
+   * Called when the stream stayed closed after every reopen: the worker
+   * consumes nothing any more and should exit so its platform restarts it.
    */
   onUnexpectedClose?: (error: Error) => void;
 }
@@ -200,11 +244,7 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
       if (errorKind(err) === ErrorKinds.permanent) {
         const reason = (err as Error).message;
         try {
-          await deadLetter.publishRaw(
-            Topics.deadLetter,
-            received.data,
-            deadLetterAttributes(received.attributes, reason, options.subscription, new Date()),
-          );
+          await publishDeadLetter(deadLetter, received.data, received.attributes, reason, options.subscription, new Date());
           message.ack();
           onSettled('dead-letter', received);
           logger.warn('message dead-lettered', { ...meta, event: 'dead_letter', reason });
@@ -257,7 +297,16 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
   };
 
   let lastError: Error | null = null;
-  subscription.on('message', onMessage);
+  const reopenAttempts = options.reopen?.attempts ?? 5;
+  const reopenMinMs = options.reopen?.minDelayMs ?? 1_000;
+  const reopenMaxMs = options.reopen?.maxDelayMs ?? 30_000;
+  /** Reopens since the stream last delivered a message. */
+  let reopens = 0;
+  let reopenTimer: NodeJS.Timeout | null = null;
+  subscription.on('message', (message: Message) => {
+    reopens = 0;
+    onMessage(message);
+  });
   subscription.on('error', (err: Error) => {
     lastError = err;
     logger.error('subscription stream error', { subscription: options.subscription, error: err });
@@ -265,7 +314,29 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
   subscription.on('close', () => {
     if (draining) return;
     const error = lastError ?? new Error(`the client library closed subscription ${options.subscription}`);
-    logger.error('subscription closed unexpectedly: this worker no longer consumes it', { subscription: options.subscription, error });
+    if (reopens < reopenAttempts) {
+      const delayMs = Math.min(reopenMinMs * 2 ** reopens, reopenMaxMs);
+      reopens += 1;
+      logger.warn('subscription stream closed; reopening it', {
+        subscription: options.subscription,
+        attempt: reopens,
+        of: reopenAttempts,
+        delayMs,
+        error,
+      });
+      reopenTimer = setTimeout(() => {
+        reopenTimer = null;
+        if (draining) return;
+        lastError = null;
+        subscription.open();
+      }, delayMs);
+      return;
+    }
+    logger.error('subscription closed unexpectedly and stayed closed: this worker no longer consumes it', {
+      subscription: options.subscription,
+      reopens,
+      error,
+    });
     options.onUnexpectedClose?.(error);
   });
 
@@ -273,11 +344,12 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
     subscription: options.subscription,
     async close() {
       draining = true;
+      if (reopenTimer) clearTimeout(reopenTimer);
       await Promise.allSettled([...inFlight]);
       // Close before removing the listener: removing the last one makes the library start closing on its
       // own, and our close() would then return before the final acks are flushed.
       await subscription.close();
-      subscription.removeListener('message', onMessage);
+      subscription.removeAllListeners('message');
     },
   };
 }

@@ -1,4 +1,6 @@
-import { EMULATORS, ensureEmulator, stopEmulator, type RunningEmulator } from '../src/emulators';
+// By path, not '@burnback/emulators': jest requires its globalSetup with Node's own resolution, without the
+// @burnback/source condition (so the package would resolve to its dist/) or the moduleNameMapper for './x.js'.
+import { EMULATORS, ensureEmulator, stopEmulator, type RunningEmulator } from '../../emulators/src/emulators';
 
 /**
  * Starts the Pub/Sub and Firestore emulators for the integration project, or

@@ -1,4 +1,4 @@
-import { stopEmulator, type RunningEmulator } from '../src/emulators';
+import { stopEmulator, type RunningEmulator } from '../../emulators/src/emulators';
 
 /** Stops the emulators globalSetup started (never ones it found running), unless BURNBACK_KEEP_EMULATORS=1. */
 export default async function globalTeardown(): Promise<void> {

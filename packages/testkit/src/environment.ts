@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { loadConfig, silentLogger, createLogger, type Config, type Logger } from '@burnback/platform';
-import { ensureTopology } from './topology.js';
+import { ensureTopology } from '@burnback/emulators';
 
 /** The committed local config: Cloud Run services `api-backend` and `checkout`, each → its own pipeline's production. */
 export const LOCAL_CONFIG_PATH = resolve(__dirname, '../../../config/local.yaml');

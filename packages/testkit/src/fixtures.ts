@@ -3,30 +3,25 @@ import {
   DEFAULT_POLICY,
   EventTypes,
   type AlertEvent,
+  type BadRequestPredicate,
+  DEFAULT_BAD_REQUESTS,
+  parseBadRequestPredicate,
   type CloudEvent,
   type MonitoringNotification,
   type TargetRecord,
 } from '@burnback/contracts';
 import type { ServiceConfig } from '@burnback/platform';
+// The notification builders the shipped CLI's `simulate` publishes live in gcp-sim (its Cloud Monitoring), in an
+// entry that loads no client; re-exported so tests keep taking them from here.
+import { INCIDENT_DEFAULTS as DEFAULTS, openIncident, type IncidentFixtureOptions } from '@burnback/gcp-sim/notifications';
 
-export interface IncidentFixtureOptions {
-  incidentId?: string;
-  /** Cloud Run service the incident is on (resource label service_name). */
-  service?: string;
-  projectId?: string;
-  /** Unix seconds. */
-  startedAt?: number;
-  observedValue?: string;
-  thresholdValue?: number;
-  policyUserLabels?: Record<string, string>;
-}
+export { closedIncident, notificationBytes, openIncident, type IncidentFixtureOptions } from '@burnback/gcp-sim/notifications';
 
-const DEFAULTS = {
-  incidentId: '0.nx8k2f1q7d3a',
-  service: 'api-backend',
-  projectId: 'burnback-local',
-  startedAt: 1_764_151_200, // 2025-11-26T10:00:00Z
-} as const;
+/** Cloud Run's request count, read as an error ratio with its shipped bad-request predicate (5xx). */
+const CLOUD_RUN_ERRORS = {
+  metricType: 'run.googleapis.com/request_count',
+  badRequests: parseBadRequestPredicate(DEFAULT_BAD_REQUESTS.get('run.googleapis.com/request_count')!) as BadRequestPredicate,
+};
 
 /**
  * A service as loadConfig gives it: a Cloud Run service of the fixtures'
@@ -44,7 +39,7 @@ export function serviceConfig(name: string = DEFAULTS.service, overrides: Partia
     policy: DEFAULT_POLICY,
     slo: null,
     onMonitoringUnavailable: 'escalate',
-    signals: { errorRatio: { metricTypes: ['run.googleapis.com/request_count'] } },
+    signals: { errorRatio: { metrics: [CLOUD_RUN_ERRORS] } },
     ...overrides,
   };
 }
@@ -62,110 +57,6 @@ export function generatedServiceEntry(name: string): Record<string, unknown> {
     target: 'production',
     match: { resourceType: 'cloud_run_revision', resourceLabels: { service_name: name } },
     signals: { errorRatio: { metricTypes: ['run.googleapis.com/request_count'] } },
-  };
-}
-
-/**
- * A Cloud Monitoring notification, schema version 1.2, as the Pub/Sub channel
- * and the webhook deliver it (GCP-NOTES §1): an error-ratio threshold policy
- * on a `cloud_run_revision`, mixed snake_case / camelCase as Google sends it.
- */
-export function openIncident(options: IncidentFixtureOptions = {}): MonitoringNotification {
-  const incidentId = options.incidentId ?? DEFAULTS.incidentId;
-  const service = options.service ?? DEFAULTS.service;
-  const project = options.projectId ?? DEFAULTS.projectId;
-  const threshold = options.thresholdValue ?? 0.01;
-  const observed = options.observedValue ?? '0.025';
-  return {
-    version: '1.2',
-    incident: {
-      incident_id: incidentId,
-      scoping_project_id: project,
-      scoping_project_number: 123456789012,
-      url: `https://console.cloud.google.com/monitoring/alerting/incidents/${incidentId}?project=${project}`,
-      severity: 'critical',
-      started_at: options.startedAt ?? DEFAULTS.startedAt,
-      ended_at: null,
-      state: 'open',
-      resource_id: '',
-      resource_name: `${project} Cloud Run Revision labels {service_name=${service}}`,
-      resource_display_name: service,
-      resource_type_display_name: 'Cloud Run Revision',
-      resource: {
-        type: 'cloud_run_revision',
-        labels: {
-          project_id: project,
-          service_name: service,
-          location: 'us-central1',
-          revision_name: `${service}-00042-xyz`,
-          configuration_name: service,
-        },
-      },
-      metric: {
-        type: 'run.googleapis.com/request_count',
-        displayName: 'Request Count',
-        labels: { response_code_class: '5xx' },
-      },
-      metadata: { system_labels: {}, user_labels: {} },
-      policy_name: `${service} error budget: error ratio > 1 % over 1 h`,
-      policy_user_labels: options.policyUserLabels ?? {},
-      condition_name: 'Error ratio above 1 %',
-      condition: {
-        name: `projects/${project}/alertPolicies/1234567890123456789/conditions/9876543210987654321`,
-        displayName: 'Error ratio above 1 %',
-        conditionThreshold: {
-          filter: `resource.type = "cloud_run_revision" AND resource.labels.service_name = "${service}" AND metric.type = "run.googleapis.com/request_count" AND metric.labels.response_code_class != "2xx"`,
-          denominatorFilter: `resource.type = "cloud_run_revision" AND resource.labels.service_name = "${service}" AND metric.type = "run.googleapis.com/request_count"`,
-          aggregations: [
-            {
-              alignmentPeriod: '3600s',
-              perSeriesAligner: 'ALIGN_RATE',
-              crossSeriesReducer: 'REDUCE_SUM',
-              groupByFields: ['resource.label.service_name'],
-            },
-          ],
-          denominatorAggregations: [
-            {
-              alignmentPeriod: '3600s',
-              perSeriesAligner: 'ALIGN_RATE',
-              crossSeriesReducer: 'REDUCE_SUM',
-              groupByFields: ['resource.label.service_name'],
-            },
-          ],
-          comparison: 'COMPARISON_GT',
-          thresholdValue: threshold,
-          duration: '0s',
-          trigger: { count: 1 },
-        },
-      },
-      threshold_value: String(threshold),
-      observed_value: observed,
-      documentation: {
-        content: `${service} is burning its error budget. Burnback rolls it back automatically.`,
-        mime_type: 'text/markdown',
-        subject: `[CRITICAL] ${service} error ratio above 1 %`,
-        links: [],
-      },
-      summary: `Request Count for ${project} Cloud Run Revision labels {service_name=${service}} with metric labels {response_code_class=5xx} is above the threshold of ${threshold.toFixed(3)} with a value of ${Number(observed).toFixed(3)}.`,
-    },
-  };
-}
-
-/** The same incident, closed: the error ratio returned to normal. */
-export function closedIncident(options: IncidentFixtureOptions & { endedAt?: number } = {}): MonitoringNotification {
-  const open = openIncident({ observedValue: '0.004', ...options });
-  const startedAt = open.incident.started_at;
-  return {
-    ...open,
-    incident: {
-      ...open.incident,
-      state: 'closed',
-      ended_at: options.endedAt ?? startedAt + 960,
-      summary: open.incident.summary.replace(
-        /is above the threshold of [\d.]+ with a value of [\d.]+\./,
-        `returned to normal with a value of ${Number(open.incident.observed_value).toFixed(3)}.`,
-      ),
-    },
   };
 }
 
@@ -299,17 +190,20 @@ export function requestRateIncident(options: IncidentFixtureOptions = {}): Monit
   );
 }
 
-/** A success ratio (2xx / all requests) alerting below 99 % with COMPARISON_LT: 0.97 means 3 % errors. */
+/**
+ * A success ratio (every request but the 5xx ones / all requests) alerting below 99 % with COMPARISON_LT:
+ * 0.97 means 3 % errors. (A 2xx share is not one: it falls with 4xx too.)
+ */
 export function successRatioIncident(options: IncidentFixtureOptions & { observedValue?: string } = {}): MonitoringNotification {
   const service = options.service ?? DEFAULTS.service;
   return incidentOf(
     {
       policyName: `${service} availability`,
       conditionName: 'Success ratio below 99 %',
-      metric: { type: 'run.googleapis.com/request_count', displayName: 'Request Count', labels: { response_code_class: '2xx' } },
+      metric: { type: 'run.googleapis.com/request_count', displayName: 'Request Count', labels: {} },
       condition: {
         conditionThreshold: {
-          filter: cloudRunFilter(service, 'run.googleapis.com/request_count', ' AND metric.labels.response_code_class = "2xx"'),
+          filter: cloudRunFilter(service, 'run.googleapis.com/request_count', ' AND metric.labels.response_code_class != "5xx"'),
           denominatorFilter: cloudRunFilter(service, 'run.googleapis.com/request_count'),
           aggregations: [{ alignmentPeriod: '300s', perSeriesAligner: 'ALIGN_RATE', crossSeriesReducer: 'REDUCE_SUM' }],
           denominatorAggregations: [{ alignmentPeriod: '300s', perSeriesAligner: 'ALIGN_RATE', crossSeriesReducer: 'REDUCE_SUM' }],
@@ -492,11 +386,6 @@ export function testNotification(): Record<string, unknown> {
   };
 }
 
-/** JSON bytes of a notification, as the Pub/Sub channel puts them in `data`. */
-export function notificationBytes(notification: unknown): Buffer {
-  return Buffer.from(JSON.stringify(notification), 'utf8');
-}
-
 /**
  * An AlertEvent as ingest publishes it for the open-incident fixture (error ratio
  * 2.5 % on api-backend), for tests that start at the decider.
@@ -654,4 +543,9 @@ export function historyRollout(
     rolledBackByRollouts: options.rolledBackBy ?? [],
     approvalState: 'DOES_NOT_NEED_APPROVAL',
   };
+}
+
+/** Services as loadConfig gives them: a Map by name (a name from outside never reaches Object.prototype). */
+export function servicesOf(...services: ServiceConfig[]): Map<string, ServiceConfig> {
+  return new Map(services.map((s) => [s.name, s]));
 }

@@ -1,7 +1,7 @@
-export * from './emulators.js';
-export * from './topology.js';
+// Emulator management, free ports, waitFor and the topology live in @burnback/emulators (the shipped CLI needs
+// them too; it never imports the test kit): re-exported so tests keep importing them from here.
+export * from '@burnback/emulators';
 export * from './wait.js';
-export * from './ports.js';
 export * from './tap.js';
 export * from './fixtures.js';
 export * from './environment.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Message, PubSub, Subscription } from '@google-cloud/pubsub';
 import type { TopicName } from '@burnback/contracts';
-import { waitFor } from './wait.js';
+import { waitFor } from '@burnback/emulators';
 
 export interface TappedMessage {
   id: string;

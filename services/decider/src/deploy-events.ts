@@ -67,7 +67,7 @@ export function createTargetHistory(deps: TargetHistoryDeps) {
   /** Every configured target, at start: a fresh install protects production at once. Failures are logged, not fatal. */
   const rebuildAll = async (): Promise<number> => {
     let rebuilt = 0;
-    for (const service of Object.values(deps.services)) {
+    for (const service of deps.services.values()) {
       try {
         const record = await rebuild(service);
         rebuilt++;
@@ -108,7 +108,7 @@ export function createDeployEventHandler(
 ): (message: Pick<ReceivedMessage, 'attributes' | 'publishTime' | 'id'>) => Promise<void> {
   const history = createTargetHistory(deps);
   const clock = deps.clock ?? systemClock;
-  const services = Object.values(deps.services);
+  const services = [...deps.services.values()];
   return async (message) => {
     const a = message.attributes;
     const service = serviceOfNotification(services, a, deps.projectNumbers);

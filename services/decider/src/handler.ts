@@ -1,8 +1,6 @@
 import type { Firestore } from '@google-cloud/firestore';
 import {
   DecisionActions,
-  errorKind,
-  ErrorKinds,
   EventTypes,
   PermanentError,
   rollbackIdFor,
@@ -14,14 +12,12 @@ import {
   EVIDENCE_VERSION,
   policyHashOf,
   Topics,
-  TransientError,
   type CloudEvent,
   type DecisionEvent,
   type AlertEvent,
   type DecisionRecord,
   type BreakerRecord,
   type FleetView,
-  type MonitoringCheck,
   type OutboxEntry,
   type Redecision,
   type RollbackCommand,
@@ -41,21 +37,25 @@ import {
 import {
   applyDecision,
   applyIncident,
-  confirmationWindows,
   decide,
-  measuredValue,
   recordBurnOnTarget,
   rollbackAttemptOf,
-  thresholdFor,
   withUnavailableSince,
   mergeFleet,
   recordOnBreaker,
 } from '@burnback/policy';
+import { checkMonitoring, openOverItsBar, readFleetFor } from './evidence.js';
+import type { Serializer } from './serializer.js';
 import { DecisionStore } from './store.js';
+import { classifyStoreError } from './pure/store-errors.js';
+
+export { checkMonitoring, openOverItsBar } from './evidence.js';
+export { createSerializer, type Serializer } from './serializer.js';
+export { classifyStoreError } from './pure/store-errors.js';
 
 export interface DeciderDeps {
   db: Firestore;
-  services: Record<string, ServiceConfig>;
+  services: ReadonlyMap<string, ServiceConfig>;
   publisher: Publisher;
   logger: Logger;
   metrics?: Metrics;
@@ -79,86 +79,6 @@ export interface DeciderDeps {
   onScheduled?: (dueAt: Date) => void;
 }
 
-/** Runs tasks one at a time, in the order they arrive; a failed task does not stop the next. */
-export type Serializer = <T>(task: () => Promise<T>) => Promise<T>;
-
-export function createSerializer(): Serializer {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(task: () => Promise<T>): Promise<T> => {
-    const run = tail.then(task, task);
-    tail = run.catch(() => undefined);
-    return run;
-  };
-}
-
-/** An open alert whose value is over its bar: the only kind that could roll back, so the only one worth a read before deciding. */
-export function openOverItsBar(alert: AlertEvent, service: ServiceConfig): boolean {
-  const bar = thresholdFor(alert, service.policy);
-  const measured = measuredValue(alert);
-  return alert.state === 'open' && bar !== null && measured !== null && measured > bar.value;
-}
-
-/**
- * Asks Cloud Monitoring whether the service still burns, on the alert policy's
- * two windows, before a decision that could roll back: only for a service that
- * names its SLO, and only for an open alert over its bar (nothing else can roll
- * back, so nothing else is worth the call). The answer, or why there is none,
- * is an input of the pure decision and is recorded with it.
- */
-export async function checkMonitoring(
-  service: ServiceConfig,
-  alert: AlertEvent,
-  monitoring: MonitoringPort | null | undefined,
-  now: () => Date,
-): Promise<MonitoringCheck | null> {
-  if (service.slo === null) return null;
-  const windows = confirmationWindows(alert, service.policy);
-  if (windows === null || !openOverItsBar(alert, service)) return null;
-  const base = { slo: service.slo, ...windows };
-  const unavailable = (error: string): MonitoringCheck => ({
-    status: 'unavailable',
-    ...base,
-    error,
-    onUnavailable: service.onMonitoringUnavailable,
-  });
-  if (!monitoring) return unavailable('no Cloud Monitoring client is configured');
-  try {
-    const [long, short] = await Promise.all([
-      monitoring.readBurnRate(service.slo, windows.longWindowSeconds),
-      monitoring.readBurnRate(service.slo, windows.shortWindowSeconds),
-    ]);
-    if (long === null || short === null)
-      return unavailable(
-        `no current burn-rate point for the ${long === null ? windows.longWindowSeconds : windows.shortWindowSeconds} s window`,
-      );
-    return { status: 'read', ...base, long: long.value, short: short.value, readAt: now().toISOString() };
-  } catch (err) {
-    return unavailable((err as Error).message);
-  }
-}
-
-/**
- * Reads the fleet for the circuit breaker, only for an alert that could roll
- * back (a manual request, or an open alert over its bar): nothing else needs it.
- * A read that fails leaves the breaker unable to trip, and the decision says so;
- * it never blocks a decision (the breaker is a guard against storms, not a gate).
- */
-async function readFleetFor(
-  store: DecisionStore,
-  service: ServiceConfig,
-  alert: AlertEvent,
-  now: () => Date,
-  logger: Logger,
-): Promise<FleetView | null> {
-  if (!alert.manual && !openOverItsBar(alert, service)) return null;
-  try {
-    return await store.readFleet(now(), service.policy.breakerWindowMinutes);
-  } catch (err) {
-    logger.warn('the fleet could not be read for the circuit breaker', { event: 'fleet_unreadable', error: err });
-    return null;
-  }
-}
-
 export type DeciderOutcome =
   | { kind: 'decided'; decision: DecisionRecord; command: RollbackCommand | null }
   | { kind: 'duplicate'; decision: DecisionRecord; republished: boolean };
@@ -172,14 +92,6 @@ export interface RedecisionOf {
 
 /** A re-decision whose incident has a newer decision (or none any more) since it was scheduled: nothing to do. */
 export type RedecideOutcome = DeciderOutcome | { kind: 'stale'; reason: string };
-
-/** Maps a failed transaction to ack or retry: a stored document that no longer fits will not fit on retry either. */
-export function classifyStoreError(err: unknown, what: string): Error {
-  if (errorKind(err) === ErrorKinds.permanent) return err as Error;
-  if ((err as Error).name === 'ZodError')
-    return new PermanentError(`a stored document is invalid: ${(err as Error).message}`, { cause: err });
-  return new TransientError(`${what} failed: ${(err as Error).message}`, { cause: err });
-}
 
 /** Command first: the rollback is what is waiting; the decision event is for people. */
 const publishOrder = (entry: OutboxEntry): number => (entry.eventType === EventTypes.decision ? 1 : 0);
@@ -208,7 +120,7 @@ export function createDecisionCore(deps: DeciderDeps) {
   const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
 
   const decideAlert = async (alert: AlertEvent, alertEventId: string, again?: RedecisionOf): Promise<RedecideOutcome> => {
-    const service = deps.services[alert.service];
+    const service = deps.services.get(alert.service);
     if (!service) throw new PermanentError(`alert names service "${alert.service}", which is not in the decider's configuration`);
     // A redelivery of the same bytes has the same notification id, so the same decision id: it changes nothing.
     const decisionId = again

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const pubsub = createPubSub(config);
   const db = createFirestore(config);
   // Only services that name their SLO ask Cloud Monitoring; without one, no client (and no credentials) is needed.
-  const monitoring = Object.values(config.services).some((s) => s.slo !== null) ? createMonitoringClient(config) : null;
+  const monitoring = [...config.services.values()].some((s) => s.slo !== null) ? createMonitoringClient(config) : null;
   // Cloud Deploy's history, read only: what serves each target, from the start of its first deploy job.
   const deployClient = createDeployClient(config);
   const service = await startDeciderService({

@@ -51,7 +51,7 @@ export function createProgressHandler(
   const clock = deps.clock ?? systemClock;
   return async (cloudEvent) => {
     const progress: RollbackProgress = cloudEvent.data;
-    const service = deps.services[progress.service];
+    const service = deps.services.get(progress.service);
     if (!service) throw new PermanentError(`progress names service "${progress.service}", which is not in the decider's configuration`);
     if (service.target !== progress.target)
       throw new PermanentError(

@@ -9,7 +9,7 @@ import type { Firestore } from '@google-cloud/firestore';
 
 export interface RedeciderDeps {
   db: Firestore;
-  services: Record<string, ServiceConfig>;
+  services: ReadonlyMap<string, ServiceConfig>;
   logger: Logger;
   core: ReturnType<typeof createDecisionCore>;
   /** Read what serves the target afresh before deciding again (null: decide on what is recorded). */
@@ -103,7 +103,7 @@ export function startRedecider(deps: RedeciderDeps): Redecider {
         logger.info(`incident ${incidentId} is not decided again: ${why}`, { event: 'redecision_dropped', ...labels, reason: why });
         return null;
       }
-      const service = deps.services[redecision.service];
+      const service = deps.services.get(redecision.service);
       if (service && deps.history) {
         // The world as it is now: what serves the target, read from Cloud Deploy (a missed notification is mended here).
         await deps.history.rebuild(service).catch((err: unknown) =>

@@ -92,7 +92,7 @@ export async function startDeciderService(deps: {
     ...(deps.crash ? { crash: deps.crash } : {}),
   });
   const projectNumbers = deps.deploy
-    ? await learnProjectNumbers(Object.values(config.services), deps.deploy, logger)
+    ? await learnProjectNumbers([...config.services.values()], deps.deploy, logger)
     : new Map<string, string>();
   const history = deps.deploy
     ? createTargetHistory({ db, services: config.services, logger, metrics, deploy: deps.deploy, projectNumbers, ...clock })
@@ -151,7 +151,7 @@ export async function startDeciderService(deps: {
     `decider consuming ${Subscriptions.decider.name}, ${Subscriptions.deciderProgress.name} and ${Subscriptions.deciderDeployEvents.name}`,
     {
       event: 'started',
-      services: Object.keys(config.services),
+      services: [...config.services.keys()],
     },
   );
   if (!deps.deploy)

@@ -28,17 +28,17 @@ describe('the fleet circuit breaker', () => {
   });
 
   /** Eight services like api-backend, each on a target of its own, each serving rel-002 since 09:50 (Cloud Deploy's Succeed). */
-  const fleet = async (policy: Partial<PolicySettings>): Promise<Record<string, ServiceConfig>> => {
-    const base = env.config().services['api-backend']!;
-    const services: Record<string, ServiceConfig> = {};
+  const fleet = async (policy: Partial<PolicySettings>): Promise<ReadonlyMap<string, ServiceConfig>> => {
+    const base = env.config().services.get('api-backend')!;
+    const services = new Map<string, ServiceConfig>();
     for (let i = 0; i < 8; i++) {
       const name = `svc-${i}`;
-      services[name] = { ...base, name, target: `prod-${i}`, policy: PolicySettings.parse({ ...base.policy, ...policy }) };
+      services.set(name, { ...base, name, target: `prod-${i}`, policy: PolicySettings.parse({ ...base.policy, ...policy }) });
     }
-    for (const s of Object.values(services)) await shipped(env, 'rel-002', '2026-11-26T09:50:00.000Z', s);
+    for (const s of services.values()) await shipped(env, 'rel-002', '2026-11-26T09:50:00.000Z', s);
     return services;
   };
-  const decideFor = (services: Record<string, ServiceConfig>, name: string) =>
+  const decideFor = (services: ReadonlyMap<string, ServiceConfig>, name: string) =>
     createDeciderHandler({ db: env.db, services, publisher, logger: env.logger, clock: { now, at: (t) => t } })(
       alertCloudEvent(`0.${name}`, { service: name, resourceLabels: { service_name: name } }),
     );

@@ -139,8 +139,9 @@ describe('the decider on the Firestore emulator', () => {
   });
 
   it('mode observe records the decision with what it would have done and orders nothing', async () => {
-    const services = env.config().services;
-    services['api-backend']!.policy = { ...services['api-backend']!.policy, mode: 'observe' };
+    const services = new Map(env.config().services);
+    const apiBackend = services.get('api-backend')!;
+    services.set('api-backend', { ...apiBackend, policy: { ...apiBackend.policy, mode: 'observe' } });
     const handle = createDeciderHandler({ db: env.db, services, publisher, logger: env.logger, clock });
     const outcome = await handle(alert('0.dry'));
     expect(outcome.decision).toMatchObject({

@@ -14,7 +14,7 @@ describe('the decider reads what serves from Cloud Deploy', () => {
   let env: TestEnvironment;
   let sim: GcpSim;
   let client: CloudDeployClient;
-  let services: Record<string, ServiceConfig>;
+  let services: ReadonlyMap<string, ServiceConfig>;
   const clock = new ManualClock('2026-11-26T10:00:00.000Z');
 
   beforeEach(async () => {
@@ -43,7 +43,7 @@ describe('the decider reads what serves from Cloud Deploy', () => {
   it('at start, every configured target is read: what serves it since its first deploy job, and what served before', async () => {
     const history = createTargetHistory({ db: env.db, services, logger: env.logger, deploy: new CloudDeployHistory(client), clock });
     expect(await history.rebuildAll()).toBe(2);
-    for (const s of Object.values(services)) {
+    for (const s of services.values()) {
       const t = (await targetOf(s))!;
       const rel002 = seededRel002(s);
       expect(t.serving).toEqual({
@@ -61,7 +61,7 @@ describe('the decider reads what serves from Cloud Deploy', () => {
 
   it('a job run starting is read at once, kept with what was read, and applied when read', async () => {
     const handle = createDeployEventHandler({ db: env.db, services, logger: env.logger, deploy: new CloudDeployHistory(client), clock });
-    const s = services['api-backend']!;
+    const s = services.get('api-backend')!;
     const [op] = await client.createRollout({
       parent: `${pipelineOf(s)}/releases/rel-002`,
       rolloutId: 'again',
@@ -97,7 +97,7 @@ describe('the decider reads what serves from Cloud Deploy', () => {
   });
 
   it('a notification naming the project by number is matched by the number, and another project’s is ignored', async () => {
-    const numbers = await learnProjectNumbers(Object.values(services), new CloudDeployHistory(client), env.logger);
+    const numbers = await learnProjectNumbers([...services.values()], new CloudDeployHistory(client), env.logger);
     // gcp-sim writes the number in release snapshots' names, as Cloud Deploy's own names carry it.
     expect(numbers.get('api-backend')).toBe(sim.projectNumber);
     const handle = createDeployEventHandler({
@@ -108,7 +108,7 @@ describe('the decider reads what serves from Cloud Deploy', () => {
       projectNumbers: numbers,
       clock,
     });
-    const s = services['api-backend']!;
+    const s = services.get('api-backend')!;
     const byNumber = (number: string) => seededRel002(s).name.replace(`projects/${env.projectId}/`, `projects/${number}/`);
     const notify = (id: string, resource: string) =>
       handle({
@@ -125,7 +125,7 @@ describe('the decider reads what serves from Cloud Deploy', () => {
 
   it('a notification of a release render, another topic’s action or a target no service rolls back changes nothing', async () => {
     const handle = createDeployEventHandler({ db: env.db, services, logger: env.logger, deploy: new CloudDeployHistory(client), clock });
-    const s = services['api-backend']!;
+    const s = services.get('api-backend')!;
     const release = `${pipelineOf(s)}/releases/rel-002`;
     for (const [id, attributes] of [
       ['render', { Action: 'Succeed', ResourceType: 'Release', Resource: release }],

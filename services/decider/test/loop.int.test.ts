@@ -73,7 +73,7 @@ describe('the decider closes the loop on the emulators', () => {
     await env.close();
   });
 
-  const service = () => env.config().services['api-backend']!;
+  const service = () => env.config().services.get('api-backend')!;
   const incident = async (id: string) =>
     (await env.db.collection(Collections.incidents).doc(id).get()).data() as IncidentRecord | undefined;
 
@@ -248,8 +248,14 @@ describe('the decider closes the loop on the emulators', () => {
     });
     // Burn 1, timing 1, rel-001 ran a day clean before rel-002 (1), no SLO (0.5).
     expect(data[0]!.confidence).toMatchObject({ value: 0.925, threshold: 0.8 });
-    const entries = (await env.db.collection(Collections.outbox).get()).docs.map((d) => d.data());
-    expect(entries.every((e) => e.sentAt !== null)).toBe(true);
+    // The relay marks an entry sent after Pub/Sub took it, so a subscriber may see the event a moment before.
+    await waitFor(
+      async () => {
+        const entries = (await env.db.collection(Collections.outbox).get()).docs.map((d) => d.data());
+        return entries.length >= 4 && entries.every((e) => e.sentAt !== null) ? true : undefined;
+      },
+      { what: 'every outbox entry to be marked sent' },
+    );
   });
 
   it('two decider processes racing on one service alerts produce exactly one rollback', async () => {

@@ -42,8 +42,8 @@ describe('the decider asks Cloud Monitoring before a rollback', () => {
   });
 
   const handlerFor = (overrides: Partial<ServiceConfig>) => {
-    const services = env.config().services;
-    services['api-backend'] = { ...services['api-backend']!, slo, ...overrides };
+    const services = new Map(env.config().services);
+    services.set('api-backend', { ...services.get('api-backend')!, slo, ...overrides });
     return createDeciderHandler({ db: env.db, services, publisher, logger: env.logger, monitoring, clock });
   };
   /** A fast-burn alert (1 h over 14.4×, confirmed by 5 min) at 20×, that started at 10:00. */

@@ -17,7 +17,7 @@ export async function shipped(
   since: string,
   service: string | Pick<ServiceConfig, 'project' | 'region' | 'pipeline' | 'target'> = 'api-backend',
 ): Promise<void> {
-  const s = typeof service === 'string' ? env.config().services[service]! : service;
+  const s = typeof service === 'string' ? env.config().services.get(service)! : service;
   const target = { project: s.project, region: s.region, pipeline: s.pipeline, target: s.target };
   const pipeline = `projects/${s.project}/locations/${s.region}/deliveryPipelines/${s.pipeline}`;
   const rollout = (release: string, start: string) => ({

@@ -69,7 +69,7 @@ export async function startExecutorService(deps: {
    * The services' policies (mode, freeze windows), from the config the decider reads too: a command is re-checked
    * against them right before it rolls back. Without them only the pause and the acknowledgement are re-checked.
    */
-  services?: Record<string, Pick<ServiceConfig, 'policy'>>;
+  services?: ReadonlyMap<string, Pick<ServiceConfig, 'policy'>>;
   /** How long a denied permission is waited out before a rollback fails (default 10 min). */
   permissionWaitMs?: number;
 }): Promise<ExecutorService> {
@@ -96,7 +96,7 @@ export async function startExecutorService(deps: {
     now,
     ...(deps.crash ? { crash: deps.crash } : {}),
     controls: (command: RollbackCommand) => store.controlsOf(command),
-    ...(deps.services ? { policies: Object.fromEntries(Object.entries(deps.services).map(([name, s]) => [name, s.policy])) } : {}),
+    ...(deps.services ? { policies: new Map([...deps.services].map(([name, s]) => [name, s.policy])) } : {}),
     ...(deps.permissionWaitMs !== undefined ? { permissionWaitMs: deps.permissionWaitMs } : {}),
   };
   const tracker = startRolloutTracker({ ...shared, ...deps.tracker });

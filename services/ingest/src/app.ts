@@ -1,9 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { errorKind, ErrorKinds, Topics } from '@burnback/contracts';
+import { documentIdProblem, errorKind, ErrorKinds } from '@burnback/contracts';
 import {
   closeConnectionsWithUnreadBodies,
-  deadLetterAttributes,
+  publishDeadLetter,
   registerHealthRoutes,
   type Logger,
   type Metrics,
@@ -27,13 +27,16 @@ export interface IngestAppDeps {
    */
   pushAuth: { kind: 'oidc'; verifier: PushTokenVerifier } | { kind: 'unsigned' } | null;
   /** The store the management routes read, their token, and the services they steer; without a store there are no management routes. */
-  management?: { db: Firestore; token: string | null; services?: Record<string, ServiceConfig> };
+  management?: { db: Firestore; token: string | null; services?: ReadonlyMap<string, ServiceConfig> };
   logger: Logger;
   metrics: Metrics;
   now?: () => Date;
   /** Told of every route as it is registered (the fuzz suite finds the routes to fuzz this way). */
   onRoute?: (route: { method: string | string[]; url: string }) => void;
 }
+
+/** The longest path segment the router takes (a 1,500-byte id percent-encoded is at most 4,500 characters). */
+const MAX_PATH_PARAM_LENGTH = 8192;
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -95,7 +98,6 @@ export const REJECT_REASONS = [
   'not-an-envelope',
   'bad-base64',
   'not-a-notification',
-  'unknown-service',
   'unavailable',
   'bad-request',
   'internal',
@@ -128,25 +130,27 @@ function forwardableAttributes(attributes: unknown): Record<string, string> {
   return kept;
 }
 
-/**
- * Why a route parameter cannot be a Firestore document id, or null when it can.
- * The management routes look ids up as documents; Firestore throws on these
- * (a path, `.`/`..`, a reserved `__…__` name, over 1500 bytes), which was a 500.
- */
-export function documentIdProblem(id: string): string | null {
-  if (id === '') return 'is empty';
-  if (Buffer.byteLength(id, 'utf8') > 1500) return 'is longer than 1500 bytes';
-  if (id.includes('/')) return "contains '/'";
-  if (id === '.' || id === '..') return "is '.' or '..'";
-  if (/^__.*__$/.test(id)) return 'is a reserved name (__…__)';
-  return null;
-}
-
 /** Ingest's HTTP front door: the Monitoring webhook, Pub/Sub push, and health. */
 export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
   const { logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    // Ids in the path are checked by the one rule (documentIdProblem, below), which says why; the router's own
+    // limit (100 characters by default) would answer first, in a shape of its own. Node caps the URL at 16 KiB.
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // The router's refusals (a bad percent-encoding, a path segment over the cap) in the front door's one shape.
+    frameworkErrors: (err, _req, reply) => {
+      void reject(
+        reply,
+        400,
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? `a path segment is longer than ${MAX_PATH_PARAM_LENGTH} characters`
+          : 'the URL is not valid (a bad percent-encoding)',
+      );
+    },
+  });
   closeConnectionsWithUnreadBodies(app);
   const { onRoute } = deps;
   if (onRoute) app.addHook('onRoute', (route) => onRoute({ method: route.method, url: route.url }));
@@ -243,8 +247,8 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
   app.addHook('preValidation', async (req, reply) => {
     if (req.is404) return;
     for (const [name, value] of Object.entries((req.params ?? {}) as Record<string, unknown>)) {
-      const problem = typeof value === 'string' ? documentIdProblem(value) : null;
-      if (problem) return reject(reply, 400, `the ${name} in the path ${problem}`);
+      const problem = typeof value === 'string' ? documentIdProblem(value, `the ${name} in the path`) : null;
+      if (problem) return reject(reply, 400, problem);
     }
   });
 
@@ -255,7 +259,7 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
       managementToken: deps.management.token,
       // The same publisher: a manual rollback request goes to burnback-alerts.
       publisher: deps.deadLetter,
-      services: deps.management.services ?? {},
+      services: deps.management.services ?? new Map(),
       now,
       logger,
       reject,
@@ -270,6 +274,8 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
       const outcome = await deps.handle({ raw, source: 'webhook', observedAt: receivedAt, receivedAt, messageId: null });
       metrics.notificationsAccepted.inc({ source: 'webhook' });
       if (outcome.kind === 'test-notification') return reply.code(200).send({ status: 'test notification received' });
+      // Valid, but for no configured service (another project's alert): answered 200 so the sender does not retry.
+      if (outcome.kind === 'unmapped') return reply.code(200).send({ status: 'unmapped', reason: outcome.reason });
       return reply
         .code(202)
         .send({ status: 'accepted', eventId: outcome.eventId, service: outcome.event.service, incidentId: outcome.event.incidentId });
@@ -323,11 +329,7 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
         return refuse(reply, 'pubsub', 'unavailable', 503, 'temporarily unable to process; Pub/Sub will redeliver');
       const reason = (err as Error).message;
       try {
-        await deps.deadLetter.publishRaw(
-          Topics.deadLetter,
-          raw,
-          deadLetterAttributes(forwardableAttributes(message.attributes), reason, subscription, now()),
-        );
+        await publishDeadLetter(deps.deadLetter, raw, forwardableAttributes(message.attributes), reason, subscription, now());
       } catch {
         return refuse(reply, 'pubsub', 'unavailable', 503, 'cannot dead-letter the message; Pub/Sub will redeliver');
       }

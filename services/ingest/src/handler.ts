@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
 import { EventTypes, Topics, TransientError, type AlertEvent, type AlertSource } from '@burnback/contracts';
-import type { Logger, Publisher, ServiceConfig } from '@burnback/platform';
-import { notificationIdFor, parseNotification, TestNotification, toAlertEvent } from './parse.js';
+import type { Logger, Metrics, Publisher, ServiceConfig } from '@burnback/platform';
+import { notificationIdFor, parseNotification, TestNotification, toAlertEvent, UnmappedNotification } from './parse.js';
 import type { NotificationStore } from './store.js';
 
 export interface IngestDeps {
-  services: Record<string, ServiceConfig>;
+  services: ReadonlyMap<string, ServiceConfig>;
   store: NotificationStore;
   publisher: Publisher;
   logger: Logger;
+  /** Counts notifications no service matches (burnback_notifications_unmapped_total). */
+  metrics?: Pick<Metrics, 'notificationsUnmapped'>;
 }
 
 /** One Monitoring notification as it arrived, from the Pub/Sub channel or the webhook. */
@@ -23,7 +25,15 @@ export interface IncomingNotification {
 }
 
 export type IngestOutcome =
-  { kind: 'published'; event: AlertEvent; eventId: string } | { kind: 'test-notification'; notificationId: string };
+  | { kind: 'published'; event: AlertEvent; eventId: string }
+  | { kind: 'test-notification'; notificationId: string }
+  /** Valid, but no configured service matches it (another project's alert): acknowledged, never dead-lettered. */
+  | { kind: 'unmapped'; notificationId: string; reason: string };
+
+/** A Google Cloud project id; anything else is counted as `invalid`, so the metric's labels stay few. */
+const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+/** The most distinct projects the unmapped counter names; later ones are counted as `other`. */
+export const MAX_UNMAPPED_PROJECTS = 50;
 
 /**
  * Notification in → AlertEvent out. Invalid input throws PermanentError with the
@@ -32,6 +42,16 @@ export type IngestOutcome =
  */
 export function createIngestHandler(deps: IngestDeps): (incoming: IncomingNotification) => Promise<IngestOutcome> {
   const { logger } = deps;
+  const projectsSeen = new Set<string>();
+  /** The project label of the unmapped counter: a project id, `none`, `invalid`, or `other` past MAX_UNMAPPED_PROJECTS. */
+  const projectLabel = (project: string): string => {
+    if (project === '') return 'none';
+    if (!PROJECT_ID.test(project)) return 'invalid';
+    if (projectsSeen.has(project)) return project;
+    if (projectsSeen.size >= MAX_UNMAPPED_PROJECTS) return 'other';
+    projectsSeen.add(project);
+    return project;
+  };
   return async (incoming) => {
     let notification;
     try {
@@ -50,15 +70,29 @@ export function createIngestHandler(deps: IngestDeps): (incoming: IncomingNotifi
     }
     const incident = notification.incident;
     const notificationId = notificationIdFor(incident.incident_id, incident.state, incoming.raw);
-    const event = {
-      ...toAlertEvent(notification, {
+    let alert: AlertEvent;
+    try {
+      alert = toAlertEvent(notification, {
         services: deps.services,
         source: incoming.source,
         observedAt: incoming.observedAt,
         notificationId,
-      }),
-      ...(incoming.receivedAt ? { receivedAt: incoming.receivedAt.toISOString() } : {}),
-    };
+      });
+    } catch (err) {
+      if (!(err instanceof UnmappedNotification)) throw err;
+      // Read and understood, just not Burnback's: answered, counted and logged, never a dead letter (that topic is
+      // for input Burnback cannot read). One that names Burnback, or matches several services, is a config problem.
+      deps.metrics?.notificationsUnmapped.inc({ project: projectLabel(err.project) });
+      logger.log(err.misconfigured ? 'warn' : 'info', `notification maps to no configured service: ${err.message}`, {
+        event: 'notification_unmapped',
+        notificationId,
+        incidentId: incident.incident_id,
+        project: err.project,
+        source: incoming.source,
+      });
+      return { kind: 'unmapped', notificationId, reason: err.message };
+    }
+    const event = { ...alert, ...(incoming.receivedAt ? { receivedAt: incoming.receivedAt.toISOString() } : {}) };
 
     try {
       await deps.store.save({

@@ -1,5 +1,5 @@
 export { createIngestHandler, type IngestDeps, type IncomingNotification, type IngestOutcome } from './handler.js';
-export { createIngestApp, documentIdProblem, tokenMatches, REJECT_REASONS, type IngestAppDeps, type RejectReason } from './app.js';
+export { createIngestApp, tokenMatches, REJECT_REASONS, type IngestAppDeps, type RejectReason } from './app.js';
 export {
   createPushTokenVerifier,
   GOOGLE_ISSUERS,
@@ -19,6 +19,7 @@ export {
   notificationIdFor,
   TestNotification,
   RejectedNotification,
+  UnmappedNotification,
   RejectionReasons,
   rejectionReasonOf,
   isWellFormedJson,

@@ -5,13 +5,10 @@ import {
   Acknowledgement,
   CLOUD_DEPLOY_ID,
   Collections,
-  DecisionRecord,
   decisionIdFor,
   EventTypes,
-  IncidentRecord,
-  isFinalStage,
-  Redecision,
-  RollbackRecord,
+  incidentIdProblem,
+  serviceNameProblem,
   ServiceControls,
   Topics,
   type AlertEvent,
@@ -19,214 +16,23 @@ import {
   type Pause,
 } from '@burnback/contracts';
 import type { Logger, Publisher, ServiceConfig } from '@burnback/platform';
+import { MAX_PAGE_SIZE, recentDecisions, rollbackMetrics, rollbackStatus } from './management-reads.js';
+import { decodePageToken } from './pure/page-token.js';
 
-/** What one rollback looks like to an operator: where it stands, what it changed, how it got there, and why. */
-export interface RollbackStatus {
-  rollbackId: string | null;
-  incidentId: string;
-  service: string;
-  status: string;
-  target: { project: string; region: string; pipeline: string; target: string } | null;
-  releases: { from: string | null; to: string | null };
-  rollout: { name: string | null; state: string | null; rollsBack: string | null };
-  failureReason: string | null;
-  timeline: Array<{ at: string; stage: string; detail: string }>;
-  decision: Pick<DecisionRecord, 'decisionId' | 'action' | 'reason' | 'verdicts' | 'decidedAt' | 'confidence' | 'cause'> | null;
-  /** The incident is to be decided again (its hold lapses, or its rollback ended): when, and why; null when not. */
-  redecision: { dueAt: string; trigger: string; rule: string | null; detail: string; afterDecisionId: string } | null;
-}
-
-const decisionView = (d: DecisionRecord): RollbackStatus['decision'] => ({
-  decisionId: d.decisionId,
-  action: d.action,
-  reason: d.reason,
-  verdicts: d.verdicts,
-  decidedAt: d.decidedAt,
-  confidence: d.confidence,
-  cause: d.cause,
-});
-
-/**
- * The rollback an id names: a rollback id, the decision that ordered it, or
- * its incident. A decision (or incident) without a rollback answers with the
- * decision and status `no-rollback`. Null when the id names nothing.
- */
-export async function rollbackStatus(db: Firestore, id: string): Promise<RollbackStatus | null> {
-  const get = (collection: string) => db.collection(collection).doc(id).get();
-  const [rollbackDoc, decisionDoc, incidentDoc] = await Promise.all([
-    get(Collections.rollbacks),
-    get(Collections.decisions),
-    get(Collections.incidents),
-  ]);
-  let decision = decisionDoc.exists ? DecisionRecord.parse(decisionDoc.data()) : null;
-  const incident = incidentDoc.exists ? IncidentRecord.parse(incidentDoc.data()) : null;
-  let rollback = rollbackDoc.exists ? RollbackRecord.parse(rollbackDoc.data()) : null;
-  const rollbackId = rollback?.rollbackId ?? decision?.rollbackId ?? incident?.rollback?.rollbackId ?? null;
-  if (!rollback && rollbackId) {
-    const doc = await db.collection(Collections.rollbacks).doc(rollbackId).get();
-    rollback = doc.exists ? RollbackRecord.parse(doc.data()) : null;
-  }
-  const decisionId = rollback?.command.decisionId ?? decision?.decisionId ?? incident?.rollback?.decisionId ?? incident?.lastDecisionId;
-  if (!decision && decisionId) {
-    const doc = await db.collection(Collections.decisions).doc(decisionId).get();
-    decision = doc.exists ? DecisionRecord.parse(doc.data()) : null;
-  }
-  if (!rollback && !decision) return null;
-  const incidentOf = rollback?.command.incidentId ?? decision!.incidentId;
-  const scheduleDoc = await db.collection(Collections.redecisions).doc(incidentOf).get();
-  const schedule = scheduleDoc.exists ? Redecision.parse(scheduleDoc.data()) : null;
-  return {
-    rollbackId,
-    incidentId: rollback?.command.incidentId ?? decision!.incidentId,
-    service: rollback?.command.service ?? decision!.service,
-    // Ordered but not yet picked up by the executor: `ordered`; a decision that ordered nothing: `no-rollback`.
-    status: rollback?.status ?? (rollbackId ? 'ordered' : 'no-rollback'),
-    target: rollback
-      ? {
-          project: rollback.command.project,
-          region: rollback.command.region,
-          pipeline: rollback.command.pipeline,
-          target: rollback.command.target,
-        }
-      : (decision?.target ?? null),
-    releases: { from: rollback?.leaving?.releaseId ?? null, to: rollback?.releaseId ?? null },
-    rollout: { name: rollback?.rolloutName ?? null, state: rollback?.rolloutState ?? null, rollsBack: rollback?.rolloutToRollBack ?? null },
-    failureReason: rollback?.failureReason ?? null,
-    timeline: [
-      ...(decision ? [{ at: decision.decidedAt, stage: `decided: ${decision.action}`, detail: decision.reason }] : []),
-      ...(rollback?.audit ?? []),
-    ],
-    decision: decision ? decisionView(decision) : null,
-    redecision: schedule
-      ? {
-          dueAt: schedule.dueAt,
-          trigger: schedule.trigger,
-          rule: schedule.rule,
-          detail: schedule.detail,
-          afterDecisionId: schedule.afterDecisionId,
-        }
-      : null,
-  };
-}
-
-/**
- * Decisions newest first since `since` (by decision time), optionally of one
- * service, `limit` at a time; `before` continues after a page's last decision.
- */
-export async function recentDecisions(
-  db: Firestore,
-  options: { since: Date; service?: string; limit: number; before?: string },
-): Promise<{ decisions: DecisionRecord[]; nextPageToken: string | null }> {
-  let query = db.collection(Collections.decisions).where('decidedAt', '>=', options.since.toISOString()).orderBy('decidedAt', 'desc');
-  if (options.before) query = query.where('decidedAt', '<', options.before);
-  // The service is filtered here rather than in the query, so a real project needs no composite index.
-  const all = (await query.get()).docs.map((d) => DecisionRecord.parse(d.data()));
-  const matching = all.filter((d) => options.service === undefined || d.service === options.service);
-  const page = matching.slice(0, options.limit);
-  return { decisions: page, nextPageToken: matching.length > options.limit ? page[page.length - 1]!.decidedAt : null };
-}
+export { MAX_PAGE_SIZE, percentile, recentDecisions, rollbackMetrics, rollbackStatus } from './management-reads.js';
+export type { RollbackMetrics, RollbackStatus, ServiceMetrics } from './management-reads.js';
 
 export interface ManagementDeps {
   db: Firestore;
   managementToken: string | null;
   /** Where a manual rollback request goes (burnback-alerts, judged by the decider like any alert). */
   publisher: Publisher;
-  services: Record<string, ServiceConfig>;
+  services: ReadonlyMap<string, ServiceConfig>;
   now?: () => Date;
   logger: Logger;
   /** Answers an error in the front door's one shape. */
   reject: (reply: FastifyReply, status: number, message: string) => FastifyReply;
   tokenMatches: (presented: string | undefined, expected: string | null) => boolean;
-}
-
-/** What the decider keeps of a rollback to report on, per service, over a time range. */
-export interface RollbackMetrics {
-  since: string;
-  services: Record<string, ServiceMetrics>;
-  total: ServiceMetrics;
-}
-export interface ServiceMetrics {
-  rollbacks: number;
-  byOutcome: Record<string, number>;
-  /** succeeded / finished (succeeded, failed, superseded); null before any finished. */
-  successRate: number | null;
-  /** Validate-only rollbacks (mode recommend), not counted above. */
-  validated: number;
-  /** From the alert (the decision's event time) to the rollout's start, and to the rollback's end, in seconds. */
-  alertToStartSeconds: { p50: number | null; p95: number | null; count: number };
-  alertToFinishSeconds: { p50: number | null; p95: number | null; count: number };
-  decisions: Record<string, number>;
-}
-
-/** The nearest-rank percentile of sorted values; null for none. */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-/** Rollbacks and decisions since `since`, counted by outcome and action, with alert-to-start and alert-to-finish times. */
-export async function rollbackMetrics(db: Firestore, since: Date): Promise<RollbackMetrics> {
-  const from = since.toISOString();
-  const [rollbacks, decisions] = await Promise.all([
-    db.collection(Collections.rollbacks).where('createdAt', '>=', from).get(),
-    db.collection(Collections.decisions).where('decidedAt', '>=', from).select('service', 'action').get(),
-  ]);
-  const acc = new Map<string, { records: RollbackRecord[]; decisions: Record<string, number> }>();
-  const of = (service: string) => {
-    let a = acc.get(service);
-    if (!a) acc.set(service, (a = { records: [], decisions: {} }));
-    return a;
-  };
-  for (const doc of rollbacks.docs) {
-    const r = RollbackRecord.parse(doc.data());
-    of(r.command.service).records.push(r);
-  }
-  for (const doc of decisions.docs) {
-    const d = of(String(doc.get('service'))).decisions;
-    const action = String(doc.get('action'));
-    d[action] = (d[action] ?? 0) + 1;
-  }
-  const summarise = (records: RollbackRecord[], decisionCounts: Record<string, number>): ServiceMetrics => {
-    const real = records.filter((r) => !r.command.validateOnly);
-    const byOutcome: Record<string, number> = {};
-    for (const r of real) byOutcome[r.status] = (byOutcome[r.status] ?? 0) + 1;
-    const finished = real.filter((r) => isFinalStage(r.status));
-    const toStart: number[] = [];
-    const toFinish: number[] = [];
-    for (const r of real) {
-      const alertAt = Date.parse(r.command.requestedAt);
-      const started = r.audit.find((a) => a.stage === 'started');
-      const ended = r.audit.find((a) => a.stage === r.status && isFinalStage(r.status));
-      if (started) toStart.push((Date.parse(started.at) - alertAt) / 1000);
-      if (ended) toFinish.push((Date.parse(ended.at) - alertAt) / 1000);
-    }
-    toStart.sort((a, b) => a - b);
-    toFinish.sort((a, b) => a - b);
-    const stats = (xs: number[]) => ({ p50: percentile(xs, 50), p95: percentile(xs, 95), count: xs.length });
-    return {
-      rollbacks: real.length,
-      byOutcome,
-      successRate: finished.length === 0 ? null : (byOutcome.succeeded ?? 0) / finished.length,
-      validated: records.length - real.length,
-      alertToStartSeconds: stats(toStart),
-      alertToFinishSeconds: stats(toFinish),
-      decisions: decisionCounts,
-    };
-  };
-  const services: Record<string, ServiceMetrics> = {};
-  const allDecisions: Record<string, number> = {};
-  for (const [service, a] of [...acc.entries()].sort(([x], [y]) => x.localeCompare(y))) {
-    services[service] = summarise(a.records, a.decisions);
-    for (const [k, v] of Object.entries(a.decisions)) allDecisions[k] = (allDecisions[k] ?? 0) + v;
-  }
-  return {
-    since: from,
-    services,
-    total: summarise(
-      [...acc.values()].flatMap((a) => a.records),
-      allDecisions,
-    ),
-  };
 }
 
 /** Who asked: `by` (query) or the X-Burnback-User header; else the management token's holder. */
@@ -259,31 +65,48 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
     if (refused) await refused;
   };
 
+  const now = deps.now ?? (() => new Date());
+
   app.get<{ Params: { id: string } }>('/rollback/status/:id', { onRequest: guard }, async (req, reply) => {
     const found = await rollbackStatus(deps.db, req.params.id);
     if (!found) return deps.reject(reply, 404, `no rollback, decision or incident ${req.params.id}`);
     return reply.code(200).send(found);
   });
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/rollback/recent', { onRequest: guard }, async (req, reply) => {
-    const hours = Number(req.query.hours ?? '24');
-    const limit = Number(req.query.limit ?? '50');
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/rollback/recent', { onRequest: guard }, async (req, reply) => {
+    const query = req.query;
+    for (const [name, value] of Object.entries(query))
+      if (Array.isArray(value)) return deps.reject(reply, 400, `give ${name.slice(0, 40)} once (got it ${value.length} times)`);
+    const text = (name: string) => query[name] as string | undefined;
+    const hours = Number(text('hours') ?? '24');
+    const limit = Number(text('limit') ?? '50');
     if (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 90)
-      return deps.reject(reply, 400, `hours must be a number of hours above 0 and at most 2160 (got '${req.query.hours}')`);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
-      return deps.reject(reply, 400, `limit must be a whole number from 1 to 500 (got '${req.query.limit}')`);
-    const before = req.query.pageToken;
-    if (before !== undefined && Number.isNaN(Date.parse(before))) return deps.reject(reply, 400, 'pageToken is not one this route gave');
+      return deps.reject(
+        reply,
+        400,
+        `hours must be a number of hours above 0 and at most 2160 (got '${String(text('hours')).slice(0, 40)}')`,
+      );
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE)
+      return deps.reject(
+        reply,
+        400,
+        `limit must be a whole number from 1 to ${MAX_PAGE_SIZE} (got '${String(text('limit')).slice(0, 40)}')`,
+      );
+    const service = text('service');
+    const serviceProblem = service === undefined ? null : serviceNameProblem(service);
+    if (serviceProblem) return deps.reject(reply, 400, serviceProblem);
+    const token = text('pageToken');
+    const after = token === undefined ? undefined : decodePageToken(token);
+    if (after && 'problem' in after) return deps.reject(reply, 400, after.problem);
     const page = await recentDecisions(deps.db, {
-      since: new Date(Date.now() - hours * 3_600_000),
-      service: req.query.service,
+      since: new Date(now().getTime() - hours * 3_600_000),
+      ...(service === undefined ? {} : { service }),
       limit,
-      before,
+      ...(after ? { after } : {}),
     });
     return reply.code(200).send(page);
   });
 
-  const now = deps.now ?? (() => new Date());
   type Query = Record<string, string | string[] | undefined>;
   /** One query parameter, given at most once (a repeated one is refused rather than guessed). */
   const param = (req: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply, name: string): string | undefined | FastifyReply => {
@@ -307,7 +130,7 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
     return reason.length > 500 ? deps.reject(reply, 400, 'reason is at most 500 characters') : reason;
   };
   const serviceOf = (name: string, reply: FastifyReply): ServiceConfig | FastifyReply =>
-    deps.services[name] ?? deps.reject(reply, 404, `no service ${JSON.stringify(name.slice(0, 100))} in Burnback's configuration`);
+    deps.services.get(name) ?? deps.reject(reply, 404, `no service ${JSON.stringify(name.slice(0, 100))} in Burnback's configuration`);
 
   app.get<{ Querystring: Query }>('/rollback/metrics', { onRequest: guard }, async (req, reply) => {
     const hoursText = param(req, reply, 'hours');
@@ -388,7 +211,8 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
 
   app.post<{ Params: { id: string }; Querystring: Query }>('/alerts/:id/acknowledge', { onRequest: guard }, async (req, reply) => {
     const id = req.params.id;
-    if (!/^[\w.:-]{1,200}$/.test(id)) return deps.reject(reply, 400, 'an incident id is 1 to 200 letters, digits or ._:-');
+    const idProblem = incidentIdProblem(id);
+    if (idProblem) return deps.reject(reply, 400, idProblem);
     const by = actorOf(req, reply);
     if (isReply(by)) return by;
     const reason = reasonOf(req, reply, false);

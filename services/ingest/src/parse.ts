@@ -21,7 +21,6 @@ export class TestNotification extends Error {
 export const RejectionReasons = {
   invalidJson: 'invalid-json',
   notANotification: 'not-a-notification',
-  unknownService: 'unknown-service',
 } as const;
 export type RejectionReason = (typeof RejectionReasons)[keyof typeof RejectionReasons];
 
@@ -30,6 +29,26 @@ export class RejectedNotification extends PermanentError {
   constructor(
     readonly reason: RejectionReason,
     message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A valid notification that maps to no configured service: another project's
+ * alert, or one the config does not describe. Not bad input (it is read, and
+ * answered), so it is acknowledged and counted, never dead-lettered: the
+ * dead-letter topic holds only what Burnback cannot read. `misconfigured` when
+ * the notification names Burnback (its `burnback-service` label) or matches
+ * several services: then an operator should look.
+ */
+export class UnmappedNotification extends Error {
+  override name = 'UnmappedNotification';
+  constructor(
+    message: string,
+    /** The project the incident's resource (else its scoping project) is in; '' when it names none. */
+    readonly project: string,
+    readonly misconfigured: boolean,
   ) {
     super(message);
   }
@@ -94,13 +113,18 @@ export function parseNotification(raw: Buffer | string): MonitoringNotification 
   return parsed.data;
 }
 
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** Plain decimal notation, linear to match (no two quantifiers compete for the same digits). */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** The longest number text read: a double has 17 significant digits; the rest is sign, point and exponent. */
+export const MAX_NUMBER_TEXT = 64;
 
 /** A Monitoring value ("0.025", 0.025) as a number; null when absent; PermanentError when not a number. */
 export function parseValue(value: string | number | null | undefined, field: string): number | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string' && value.trim() === '') return null;
   const text = typeof value === 'string' ? value.trim() : null;
+  if (text !== null && text.length > MAX_NUMBER_TEXT)
+    throw new PermanentError(`incident.${field} is ${text.length} characters long; a number is at most ${MAX_NUMBER_TEXT}`);
   // Plain decimal notation only: Number() would also take "0x10", "0b1" and "Infinity".
   const n = text === null ? (value as number) : DECIMAL.test(text) ? Number(text) : Number.NaN;
   if (!Number.isFinite(n)) throw new PermanentError(`incident.${field} is not a number: ${JSON.stringify(value)}`);
@@ -146,53 +170,51 @@ function placeMismatch(labels: Record<string, string>, service: ServiceConfig, c
  * 3. the service whose resource type and labels the incident's monitored resource
  *    carries, in the service's project (`project_id`) and region (`location`/`region`).
  */
-export function mapToService(incident: MonitoringIncident, services: Record<string, ServiceConfig>): ServiceConfig {
+export function mapToService(incident: MonitoringIncident, services: ReadonlyMap<string, ServiceConfig>): ServiceConfig {
   const type = incident.resource?.type ?? '';
   const labels = incident.resource?.labels ?? {};
   const described = `resource ${type || '(none)'} ${JSON.stringify(labels)}`;
+  const project = (Object.hasOwn(labels, 'project_id') ? labels.project_id : undefined) ?? incident.scoping_project_id;
+  const unmapped = (message: string, misconfigured = false) => new UnmappedNotification(message, project, misconfigured);
   const labelled = incident.policy_user_labels?.[PolicyUserLabels.service];
   if (labelled) {
-    const s = services[labelled];
-    if (!s)
-      throw new RejectedNotification(
-        RejectionReasons.unknownService,
-        `policy user label ${PolicyUserLabels.service}="${labelled}" names no configured service`,
-      );
+    const s = services.get(labelled);
+    if (!s) throw unmapped(`policy user label ${PolicyUserLabels.service}="${labelled}" names no configured service`, true);
     const mismatch = placeMismatch(labels, s, false);
     if (mismatch) {
-      throw new RejectedNotification(
-        RejectionReasons.unknownService,
+      throw unmapped(
         `policy user label ${PolicyUserLabels.service}="${labelled}" names a service in another project: incident ${incident.incident_id} is on ${mismatch}`,
+        true,
       );
     }
     return s;
   }
+  const all = [...services.values()];
   const slos = slosOf(incident);
-  const bySlo = Object.values(services).filter((s) => s.slo !== null && slos.includes(s.slo));
+  const bySlo = all.filter((s) => s.slo !== null && slos.includes(s.slo));
   if (bySlo.length === 1) return bySlo[0]!;
   if (bySlo.length > 1) {
-    throw new RejectedNotification(
-      RejectionReasons.unknownService,
+    throw unmapped(
       `incident ${incident.incident_id} on SLO ${slos.join(', ')} matches several services: ${bySlo.map((m) => m.name).join(', ')}`,
+      true,
     );
   }
-  const sameResource = Object.values(services).filter(
+  const sameResource = all.filter(
     (s) =>
       (s.match.resourceType === null || s.match.resourceType === type) &&
-      Object.entries(s.match.resourceLabels).every(([k, v]) => labels[k] === v),
+      Object.entries(s.match.resourceLabels).every(([k, v]) => Object.hasOwn(labels, k) && labels[k] === v),
   );
   const matches = sameResource.filter((s) => placeMismatch(labels, s, true) === null);
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) {
     const elsewhere = sameResource.map((s) => `${s.name} is not on ${placeMismatch(labels, s, true)!}`);
-    throw new RejectedNotification(
-      RejectionReasons.unknownService,
+    throw unmapped(
       `no configured service matches incident ${incident.incident_id} on ${described}${elsewhere.length ? `: ${elsewhere.join('; ')}` : ''}`,
     );
   }
-  throw new RejectedNotification(
-    RejectionReasons.unknownService,
+  throw unmapped(
     `incident ${incident.incident_id} on ${described} matches several services: ${matches.map((m) => m.name).join(', ')}`,
+    true,
   );
 }
 
@@ -206,7 +228,7 @@ const iso = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOS
 /** Normalises a parsed notification into the AlertEvent the decider consumes. */
 export function toAlertEvent(
   notification: MonitoringNotification,
-  ctx: { services: Record<string, ServiceConfig>; source: AlertSource; observedAt: Date; notificationId: string },
+  ctx: { services: ReadonlyMap<string, ServiceConfig>; source: AlertSource; observedAt: Date; notificationId: string },
 ): AlertEvent {
   const incident = notification.incident;
   const service = mapToService(incident, ctx.services);

@@ -43,7 +43,7 @@ export async function startIngestService(deps: {
   const metrics = deps.metrics ?? createMetrics('ingest');
   const clock = deps.clock ?? systemClock;
   const publisher = new PubSubPublisher(pubsub);
-  const handle = createIngestHandler({ services: config.services, store: new FirestoreNotificationStore(db), publisher, logger });
+  const handle = createIngestHandler({ services: config.services, store: new FirestoreNotificationStore(db), publisher, logger, metrics });
   const subscriber = startSubscriber({
     pubsub,
     subscription: Subscriptions.ingest.name,
@@ -78,7 +78,7 @@ export async function startIngestService(deps: {
   logger.info(`ingest listening on ${address}, consuming ${Subscriptions.ingest.name}`, {
     event: 'started',
     address,
-    services: Object.keys(config.services),
+    services: [...config.services.keys()],
   });
   return {
     app,

@@ -4,6 +4,8 @@ import {
   BurnRateWindows,
   Comparison,
   Comparisons,
+  errorRatioRefusal,
+  parseFilter,
   PolicyUserLabels,
   SignalKinds,
   type BurnPolicy,
@@ -65,18 +67,20 @@ export interface SloSelector {
   lookback: string | null;
 }
 
-/** Every `select_slo_*(…)` call in a Monitoring filter, in order. */
+/** Every `select_slo_*(…)` call in a Monitoring filter, in order (none when the filter cannot be read). */
 export function sloSelectorsOf(filter: string): SloSelector[] {
-  const found: SloSelector[] = [];
-  for (const m of filter.matchAll(/\b(select_slo_[a-z_]+)\s*\(\s*"([^"]*)"\s*(?:,\s*"([^"]*)"\s*)?\)/g)) {
-    found.push({ selector: m[1]!, slo: m[2]!, lookback: m[3] ?? null });
-  }
-  return found;
+  return (parseFilter(filter)?.calls ?? [])
+    .filter((c) => c.name.startsWith('select_slo_') && c.args.length >= 1 && c.args.length <= 2)
+    .map((c) => ({ selector: c.name, slo: c.args[0]!, lookback: c.args[1] ?? null }));
 }
 
-/** The `metric.type = "…"` a Monitoring filter selects, or null when it names none (or several different ones). */
+/** The `metric.type = "…"` a Monitoring filter selects, or null when it names none (or several different ones, or cannot be read). */
 export function metricTypeOf(filter: string): string | null {
-  const types = new Set([...filter.matchAll(/\bmetric\.type\s*=\s*"([^"]+)"/g)].map((m) => m[1]!));
+  const types = new Set(
+    (parseFilter(filter)?.comparisons ?? [])
+      .filter((c) => c.selector === 'metric.type' && c.operator === '=' && c.value.kind !== 'function')
+      .map((c) => (c.value as { text: string }).text),
+  );
   return types.size === 1 ? [...types][0]! : null;
 }
 
@@ -279,18 +283,22 @@ function classifyMetric(
     return unsupported(comparison, `${metricType} alone is not a ratio of bad to total requests (the condition has no denominatorFilter)`);
   }
   const denominatorType = metricTypeOf(denominatorFilter);
-  const named = service.signals.errorRatio?.metricTypes ?? [];
-  const unnamed = [metricType, denominatorType ?? '(none)'].filter((t) => !named.includes(t));
+  const metrics = service.signals.errorRatio?.metrics ?? [];
+  const unnamed = [metricType, denominatorType ?? '(none)'].filter((t) => !metrics.some((m) => m.metricType === t));
   if (unnamed.length > 0) {
     return unsupported(
       comparison,
       `a ratio of ${metricType} to ${denominatorType ?? 'an unknown metric'}, and the service's config does not name ${[...new Set(unnamed)].join(', ')} in signals.errorRatio.metricTypes`,
     );
   }
-  let toErrors: (v: number) => number;
-  if (comparison !== null && ABOVE.has(comparison)) toErrors = (v) => v;
-  else if (comparison !== null && BELOW.has(comparison)) toErrors = complement;
-  else return unsupported(comparison, `a ratio alerting ${comparison ?? 'without a comparison'} has no direction to read errors from`);
+  const counts = comparison !== null && ABOVE.has(comparison) ? 'bad' : comparison !== null && BELOW.has(comparison) ? 'good' : null;
+  if (counts === null)
+    return unsupported(comparison, `a ratio alerting ${comparison ?? 'without a comparison'} has no direction to read errors from`);
+  // Only bad requests over all of them is an error ratio: a 4xx share or a canary's traffic share is not.
+  const predicate = metrics.find((m) => m.metricType === metricType)!.badRequests;
+  const refusal = errorRatioRefusal(filter, denominatorFilter, predicate, counts);
+  if (refusal !== null) return unsupported(comparison, `a ratio of ${metricType} requests that is not an error ratio: ${refusal}`);
+  const toErrors = counts === 'bad' ? (v: number) => v : complement;
   const outOfRange = [values.observed, values.threshold].find((v) => v !== null && (v < 0 || v > 1));
   if (outOfRange !== undefined) return unsupported(comparison, `${outOfRange} is not a ratio between 0 and 1`);
   return {

@@ -73,7 +73,13 @@ describe("ingest's front door on the emulators: push OIDC, authentication before
   const start = async (options: Partial<Pick<IngestAppDeps, 'now' | 'logger' | 'pushAuth'>> & { metrics?: Metrics } = {}) => {
     const logger = options.logger ?? env.logger;
     const app = createIngestApp({
-      handle: createIngestHandler({ services: env.config().services, store: new FirestoreNotificationStore(env.db), publisher, logger }),
+      handle: createIngestHandler({
+        services: env.config().services,
+        store: new FirestoreNotificationStore(env.db),
+        publisher,
+        logger,
+        metrics: options.metrics,
+      }),
       deadLetter: publisher,
       webhookToken: TOKEN,
       pushAuth: options.pushAuth === undefined ? oidc : options.pushAuth,
@@ -198,7 +204,7 @@ describe("ingest's front door on the emulators: push OIDC, authentication before
     const event = AlertEvent.parse(published!.json());
     expect([event.observedAt, event.receivedAt]).toEqual(['2999-01-01T00:00:00.000Z', receipt.toISOString()]);
     // What the decider does with it: the decision (and so the history and cooldowns) is at the receipt time.
-    const decision = decide(initialServiceState(event.service), event, env.config().services[event.service]!.policy);
+    const decision = decide(initialServiceState(event.service), event, env.config().services.get(event.service)!.policy);
     expect(decision.decidedAt).toBe(receipt.toISOString());
   });
 
@@ -305,12 +311,12 @@ describe("ingest's front door on the emulators: push OIDC, authentication before
           req.end();
         });
       for (const [id, problem] of [
-        ['.', "is '.' or '..'"],
-        ['..', "is '.' or '..'"],
-        ['a%2Fb', "contains '/'"],
-        ['__reserved__', 'is a reserved name (__…__)'],
+        ['.', 'the id in the path "." is not a valid Firestore document id'],
+        ['..', 'the id in the path ".." is not a valid Firestore document id'],
+        ['a%2Fb', 'the id in the path "a/b" holds a "/", which Firestore reads as a path'],
+        ['__reserved__', 'the id in the path "__reserved__" matches __…__, which Firestore reserves'],
       ])
-        expect({ id, ...(await get(`/rollback/status/${id}`)) }).toEqual({ id, ...shape(400, `the id in the path ${problem}`) });
+        expect({ id, ...(await get(`/rollback/status/${id}`)) }).toEqual({ id, ...shape(400, problem!) });
       expect((await get('/rollback/status/rb-unknown')).status).toBe(404);
     } finally {
       await deadLetters.close();
@@ -343,7 +349,8 @@ describe("ingest's front door on the emulators: push OIDC, authentication before
       (await send(address, '/pubsub/push', JSON.stringify({ message: {} }), bearer())).status,
       (await send(address, '/pubsub/push', envelope(JSON.parse(unknownService)), bearer())).status,
     ];
-    expect(statuses).toEqual([202, 202, 204, 401, 403, 400, 400, 400, 400, 413, 401, 403, 400, 400, 204]);
+    // A notification no service matches is valid: answered (200 with the reason, or acked), never refused.
+    expect(statuses).toEqual([202, 202, 204, 401, 403, 400, 400, 200, 400, 413, 401, 403, 400, 400, 204]);
 
     const scrape = await fetch(`${address}/metrics`);
     const text = await scrape.text();
@@ -358,21 +365,19 @@ describe("ingest's front door on the emulators: push OIDC, authentication before
           s.value,
         ]),
       );
-    expect(byLabels('burnback_notifications_accepted_total')).toEqual({ 'source=webhook': 2, 'source=pubsub': 1 });
+    expect(byLabels('burnback_notifications_accepted_total')).toEqual({ 'source=webhook': 3, 'source=pubsub': 2 });
+    expect(byLabels('burnback_notifications_unmapped_total')).toEqual({ [`project=${env.projectId}`]: 2 });
     expect(byLabels('burnback_notifications_rejected_total')).toEqual({
       'reason=unauthenticated,source=webhook': 1,
       'reason=forbidden,source=webhook': 1,
       'reason=invalid-json,source=webhook': 1,
       'reason=not-a-notification,source=webhook': 1,
-      'reason=unknown-service,source=webhook': 1,
       'reason=empty-body,source=webhook': 1,
       'reason=too-large,source=webhook': 1,
       'reason=unauthenticated,source=pubsub': 1,
       'reason=forbidden,source=pubsub': 1,
       'reason=bad-base64,source=pubsub': 1,
       'reason=not-an-envelope,source=pubsub': 1,
-      // Dead-lettered and acked (204), but not accepted.
-      'reason=unknown-service,source=pubsub': 1,
     });
     expect(samples(text, 'burnback_notifications_rejected_total').every((s) => s.labels.component === 'ingest')).toBe(true);
   });

@@ -11,10 +11,25 @@
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { Topics, type AlertEvent } from '@burnback/contracts';
+import { DeadLetterAttributes, Topics, type AlertEvent } from '@burnback/contracts';
 import { createMetrics, PubSubPublisher } from '@burnback/platform';
-import { createTestEnvironment, openIncident, seededRandom, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
-import { createIngestApp, createIngestHandler, createPushTokenVerifier, FirestoreNotificationStore } from '../src/index.js';
+import {
+  createTestEnvironment,
+  openIncident,
+  seededRandom,
+  tapTopic,
+  waitFor,
+  type TestEnvironment,
+  type TopicTap,
+} from '@burnback/testkit';
+import {
+  createIngestApp,
+  createIngestHandler,
+  createPushTokenVerifier,
+  FirestoreNotificationStore,
+  startIngestService,
+  type IngestService,
+} from '../src/index.js';
 import { createTestSigner, PUSH_AUDIENCE, PUSH_SERVICE_ACCOUNT, pushClaims } from './oidc.js';
 
 const WEBHOOK_TOKEN = 'fuzz-webhook-token-0123456789';
@@ -74,6 +89,11 @@ const deepNesting = (depth: number): unknown => {
 /** JSON text nested `depth` deep (arrays and objects alternating). */
 const deepText = (depth: number): string => '[{"d":'.repeat(depth) + '0' + '}]'.repeat(depth);
 
+/** Incident ids Firestore or Pub/Sub cannot take (each stopped the decider, or made the webhook answer 503 for ever). */
+const UNSTORABLE_IDS = ['x/y', '..', '.', '__x__', 'a/b/c', 'x'.repeat(1600), 'é'.repeat(600), 'a\u0000b'];
+/** Names Object.prototype has: a plain-object lookup finds something for each. */
+const PROTOTYPE_NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'prototype'];
+
 /**
  * A notification bound to fail: a required field removed or retyped, the
  * incident replaced, an unsupported version, an unmapped service, a value that
@@ -82,7 +102,7 @@ const deepText = (depth: number): string => '[{"d":'.repeat(depth) + '0' + '}]'.
 function invalidNotification(r: Rng, incidentId: string, projectId: string): unknown {
   const n = openIncident({ incidentId, projectId }) as unknown as { version: unknown; incident: Record<string, unknown> };
   const incident = n.incident;
-  switch (r.int(10)) {
+  switch (r.int(11)) {
     case 0:
       delete incident[r.pick(['incident_id', 'started_at', 'state'])];
       break;
@@ -107,6 +127,23 @@ function invalidNotification(r: Rng, incidentId: string, projectId: string): unk
       break;
     case 8:
       return r.pick([[n], 'notification', 12, null, true]);
+    case 9:
+      // The classes Step 9 found: ids that cannot be stored, long numbers, prototype names.
+      switch (r.int(3)) {
+        case 0:
+          incident.incident_id = r.pick(UNSTORABLE_IDS);
+          break;
+        case 1:
+          incident[r.pick(['observed_value', 'threshold_value'])] = r.pick([
+            '7'.repeat(200_000) + 'x',
+            '1'.repeat(65),
+            '0.' + '0'.repeat(100),
+          ]);
+          break;
+        default:
+          (incident.resource as { labels: Record<string, string> }).labels.service_name = r.pick(PROTOTYPE_NAMES);
+      }
+      break;
     default:
       incident.resource = { type: 'cloud_run_revision', labels: { service_name: 'api-backend', project_id: 'elsewhere-project' } };
   }
@@ -304,6 +341,8 @@ describe('ingest under hostile input (seeded fuzz, real HTTP, emulators)', () =>
             'a/b',
             'x'.repeat(r.chance(0.5) ? 1600 : 20),
             '0.nx8k2f1q7d3a',
+            ...PROTOTYPE_NAMES,
+            'a/b/c',
           ]),
         ),
       );
@@ -580,4 +619,179 @@ describe('ingest under hostile input (seeded fuzz, real HTTP, emulators)', () =>
       throw new Error(`fuzz failed; reproduce with FUZZ_SEED=${SEED} FUZZ_REQUESTS=${REQUESTS}\n${(err as Error).message}`, { cause: err });
     }
   }, 120_000);
+});
+
+/**
+ * The classes of input Step 9 found, each on every way in (the webhook, Pub/Sub
+ * push, and the monitoring-incidents subscription): each gets its answer (a 4xx
+ * or a dead letter, with the reason; or, for what is valid but not Burnback's,
+ * an unmapped answer), the worker stays up, and a valid burn sent right after it
+ * on the same way in is still published.
+ */
+describe('ingest on the hostile classes, on every way in', () => {
+  let env: TestEnvironment;
+  let ingest: IngestService;
+  let alerts: TopicTap;
+  let deadLetters: TopicTap;
+  let publisher: PubSubPublisher;
+  const fatal: Error[] = [];
+
+  beforeAll(async () => {
+    env = await createTestEnvironment('fuzz-classes');
+    alerts = await tapTopic(env.pubsub, Topics.alerts);
+    deadLetters = await tapTopic(env.pubsub, Topics.deadLetter);
+    publisher = new PubSubPublisher(env.pubsub);
+    ingest = await startIngestService({
+      config: env.config({
+        BURNBACK_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+        BURNBACK_MANAGEMENT_TOKEN: MANAGEMENT_TOKEN,
+        BURNBACK_PUSH_ALLOW_UNSIGNED: 'true',
+      }),
+      pubsub: env.pubsub,
+      db: env.db,
+      logger: env.logger,
+      host: '127.0.0.1',
+      onFatal: (err) => fatal.push(err),
+    });
+  });
+  afterAll(async () => {
+    await ingest?.close();
+    await alerts.close();
+    await deadLetters.close();
+    await publisher.close();
+    await env.close();
+  });
+
+  type Notification = { incident: Record<string, unknown> & { resource: { labels: Record<string, string> } } };
+  const burn = (incidentId: string, change: (n: Notification) => void = () => undefined): Notification => {
+    const n = openIncident({ incidentId, projectId: env.projectId }) as unknown as Notification;
+    change(n);
+    return n;
+  };
+  type Expected = { refused: RegExp } | { unmapped: true } | { accepted: true };
+  const CLASSES: Array<[string, (id: string) => Notification, Expected]> = [
+    [
+      'an incident id with a slash (x/y)',
+      () => burn('x/y'),
+      { refused: /incident id "x\/y" holds a "\/", which Firestore reads as a path/ },
+    ],
+    ['a subcollection path as an id (a/b/c)', () => burn('a/b/c'), { refused: /holds a "\/"/ }],
+    ['the id ".."', () => burn('..'), { refused: /is not a valid Firestore document id/ }],
+    ['a reserved id (__x__)', () => burn('__x__'), { refused: /matches __…__, which Firestore reserves/ }],
+    ['an id of 1,600 bytes', () => burn('x'.repeat(1600)), { refused: /incident id is 1600 bytes long; at most 512/ }],
+    ['an id near 1 KB (too large for a Pub/Sub attribute)', () => burn('y'.repeat(1000)), { refused: /incident id is 1000 bytes long/ }],
+    [
+      'a 200,000-digit observed value',
+      (id) => burn(id, (n) => (n.incident.observed_value = '9'.repeat(200_000) + 'x')),
+      { refused: /incident\.observed_value is 200001 characters long; a number is at most 64/ },
+    ],
+    [
+      'a 65-digit threshold',
+      (id) => burn(id, (n) => (n.incident.threshold_value = '1'.repeat(65))),
+      { refused: /incident\.threshold_value is 65 characters long/ },
+    ],
+    ...PROTOTYPE_NAMES.map((name): [string, (id: string) => Notification, Expected] => [
+      `a service named ${name}`,
+      (id) => burn(id, (n) => (n.incident.resource.labels.service_name = name)),
+      { unmapped: true },
+    ]),
+    ['another project', (id) => burn(id, (n) => (n.incident.resource.labels.project_id = 'someone-elses-project')), { unmapped: true }],
+    [
+      'null metric, summary and resource_display_name',
+      (id) =>
+        burn(id, (n) => {
+          n.incident.metric = null;
+          n.incident.summary = null;
+          n.incident.resource_display_name = null;
+        }),
+      { accepted: true },
+    ],
+  ];
+  const WAYS = ['webhook', 'push', 'subscription'] as const;
+  let sequence = 0;
+
+  /** Sends on one way in; the HTTP answer (null for the subscription, which has none). */
+  const send = async (way: (typeof WAYS)[number], notification: unknown) => {
+    const json = JSON.stringify(notification);
+    if (way === 'subscription') {
+      await publisher.publishRaw(Topics.monitoringIncidents, Buffer.from(json), {});
+      return null;
+    }
+    const body =
+      way === 'webhook'
+        ? json
+        : JSON.stringify({
+            subscription: `projects/${env.projectId}/subscriptions/push`,
+            message: { data: Buffer.from(json).toString('base64'), messageId: String(++sequence), publishTime: new Date().toISOString() },
+          });
+    const res = await fetch(
+      `${ingest.address}${way === 'webhook' ? `/webhook/error-budget-alert?auth_token=${WEBHOOK_TOKEN}` : '/pubsub/push'}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      },
+    );
+    const text = await res.text();
+    return {
+      status: res.status,
+      body: text ? (JSON.parse(text) as Record<string, { message?: string }> & { status?: string; reason?: string }) : null,
+    };
+  };
+  const published = (incidentId: string) => alerts.waitFor(1, (m) => m.json<AlertEvent>().incidentId === incidentId, 15_000);
+  const deadLetterOf = (marker: string) =>
+    deadLetters.waitFor(1, (m) => m.data.toString('utf8').includes(marker), 15_000).then((found) => found[0]!);
+
+  /** burnback_notifications_unmapped_total over every project, from /metrics. */
+  const unmappedTotal = async () => {
+    const text = await (await fetch(`${ingest.address}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith('burnback_notifications_unmapped_total{'))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  };
+
+  it.each(WAYS.flatMap((way) => CLASSES.map(([what, make, expected]) => [way, what, make, expected] as const)))(
+    '%s: %s',
+    async (way, _what, make, expected) => {
+      const id = `0.class-${++sequence}`;
+      const notification = make(id);
+      const marker = JSON.stringify(notification.incident.incident_id).slice(1, 60);
+      const unmappedBefore = await unmappedTotal();
+      const healthy = fetch(`${ingest.address}/healthz`).then((r) => r.status);
+      const answer = await send(way, notification);
+      // The front door kept answering while it read this input.
+      expect(await healthy).toBe(200);
+      if ('refused' in expected) {
+        if (way === 'webhook') {
+          expect(answer!.status).toBe(400);
+          expect(answer!.body!.error!.message).toMatch(expected.refused);
+        } else {
+          // Pub/Sub's ways in ack it (or it would come back for ever) and dead-letter it with the reason.
+          if (answer) expect(answer.status).toBe(204);
+          const dead = await deadLetterOf(marker);
+          expect(dead.attributes[DeadLetterAttributes.reason]).toMatch(expected.refused);
+        }
+      } else if ('unmapped' in expected) {
+        if (way === 'webhook') expect(answer).toEqual({ status: 200, body: { status: 'unmapped', reason: expect.any(String) } });
+        else if (answer) expect(answer.status).toBe(204);
+        // Read, counted, and settled (acked) before anything is asserted about the dead-letter topic.
+        await waitFor(async () => ((await unmappedTotal()) === unmappedBefore + 1 ? true : undefined), { what: 'the unmapped count' });
+      } else {
+        if (way === 'webhook') expect(answer!.status).toBe(202);
+        await published(id);
+      }
+      // The worker is alive and the next valid burn on the same way in is published.
+      const next = `0.next-${sequence}`;
+      const nextAnswer = await send(way, burn(next));
+      if (nextAnswer) expect(nextAnswer.status).toBe(way === 'webhook' ? 202 : 204);
+      await published(next);
+      // Nothing of the refused or unmapped input was published, and nothing valid was dead-lettered.
+      if (!('accepted' in expected)) expect(alerts.messages.filter((m) => m.json<AlertEvent>().incidentId === id)).toEqual([]);
+      expect(deadLetters.messages.filter((m) => m.data.toString('utf8').includes(`"${next}"`))).toEqual([]);
+      if ('unmapped' in expected) expect(deadLetters.messages.filter((m) => m.data.toString('utf8').includes(`"${id}"`))).toEqual([]);
+      expect(fatal).toEqual([]);
+    },
+    30_000,
+  );
 });

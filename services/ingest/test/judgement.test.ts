@@ -12,6 +12,7 @@ import {
   serviceConfig,
   slowBurnIncident,
   successRatioIncident,
+  servicesOf,
 } from '@burnback/testkit/fixtures';
 import { parseNotification, toAlertEvent } from '../src/parse.js';
 
@@ -26,7 +27,7 @@ const apiBackend = serviceConfig('api-backend');
 const judge = (notification: MonitoringNotification, options: { observedAt?: string; receivedAt?: string; servingSince?: string } = {}) => {
   const observedAt = new Date(options.observedAt ?? '2025-11-26T10:05:00.000Z');
   const event = toAlertEvent(parseNotification(notificationBytes(notification)), {
-    services: { 'api-backend': apiBackend },
+    services: servicesOf(apiBackend),
     source: 'pubsub',
     observedAt,
     notificationId: 'ntf-table',

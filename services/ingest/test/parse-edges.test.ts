@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { PermanentError, type MonitoringNotification } from '@burnback/contracts';
 import type { ServiceConfig } from '@burnback/platform';
-import { closedIncident, notificationBytes, openIncident, serviceConfig } from '@burnback/testkit/fixtures';
+import { closedIncident, notificationBytes, openIncident, serviceConfig, servicesOf } from '@burnback/testkit/fixtures';
 import {
   isWellFormedJson,
   mapToService,
@@ -10,6 +10,7 @@ import {
   parseValue,
   RejectedNotification,
   rejectionReasonOf,
+  UnmappedNotification,
   toAlertEvent,
 } from '../src/parse.js';
 import { durationSeconds, sloSelectorsOf } from '../src/signal.js';
@@ -17,7 +18,7 @@ import { durationSeconds, sloSelectorsOf } from '../src/signal.js';
 /** The edges of notification parsing: what a value is, which time is which, what maps where. */
 const service = (name: string, labels: Record<string, string>, resourceType: string | null): ServiceConfig =>
   serviceConfig(name, { match: { resourceType, resourceLabels: labels } });
-const services = { 'api-backend': service('api-backend', { service_name: 'api-backend' }, 'cloud_run_revision') };
+const services = servicesOf(service('api-backend', { service_name: 'api-backend' }, 'cloud_run_revision'));
 const ctx = { services, source: 'webhook' as const, observedAt: new Date('2026-11-26T10:05:00Z'), notificationId: 'ntf-9' };
 const withIncident = (patch: Record<string, unknown>, base: MonitoringNotification = openIncident()): Buffer =>
   notificationBytes({ ...base, incident: { ...base.incident, ...patch } });
@@ -150,12 +151,12 @@ describe('mapping by resource', () => {
   });
 
   it('a service that names no resource type matches any type', () => {
-    const any = { a: service('a', { service_name: 'api-backend' }, null) };
+    const any = servicesOf(service('a', { service_name: 'api-backend' }, null));
     expect(mapToService(incidentOn('k8s_container', { service_name: 'api-backend' }), any).name).toBe('a');
   });
 
   it('every resource label of the service must match, not just one', () => {
-    const two = { a: service('a', { service_name: 'api-backend', configuration_name: 'web' }, 'cloud_run_revision') };
+    const two = servicesOf(service('a', { service_name: 'api-backend', configuration_name: 'web' }, 'cloud_run_revision'));
     expect(() => mapToService(incidentOn('cloud_run_revision', { service_name: 'api-backend', configuration_name: 'api' }), two)).toThrow(
       /no configured service matches/,
     );
@@ -280,11 +281,13 @@ describe('messages a sender can act on', () => {
   });
 });
 
-describe("why a notification is refused: the front door's fixed reasons", () => {
+describe("why a notification is refused (the front door's fixed reasons), or not mapped", () => {
   const reasonOf = (fn: () => unknown): [string, string, string] => {
     try {
       fn();
     } catch (err) {
+      // A notification no service matches is read and answered, not refused: never a permanent error (a dead letter).
+      if (err instanceof UnmappedNotification) return ['unmapped', err.misconfigured ? 'misconfigured' : 'elsewhere', err.message];
       expect(err).toBeInstanceOf(PermanentError);
       return [rejectionReasonOf(err), err instanceof RejectedNotification ? 'rejected' : 'permanent', (err as Error).message];
     }
@@ -312,8 +315,8 @@ describe("why a notification is refused: the front door's fixed reasons", () => 
     [
       'a user label naming no service',
       () => event(withIncident({ policy_user_labels: { 'burnback-service': 'nope' } })),
-      'unknown-service',
-      'rejected',
+      'unmapped',
+      'misconfigured',
     ],
     [
       'a user label naming a service of another project',
@@ -324,37 +327,34 @@ describe("why a notification is refused: the front door's fixed reasons", () => 
             resource: { type: 'cloud_run_revision', labels: { project_id: 'elsewhere', service_name: 'api-backend' } },
           }),
         ),
-      'unknown-service',
-      'rejected',
+      'unmapped',
+      'misconfigured',
     ],
     [
       'a resource no service matches',
       () => event(withIncident({ resource: { type: 'cloud_run_revision', labels: { service_name: 'x' } } })),
-      'unknown-service',
-      'rejected',
+      'unmapped',
+      'elsewhere',
     ],
     [
       'a resource several services match',
       () =>
         toAlertEvent(parseNotification(notificationBytes(openIncident())), {
           ...ctx,
-          services: { ...services, twin: service('twin', { service_name: 'api-backend' }, null) },
+          services: servicesOf(...services.values(), service('twin', { service_name: 'api-backend' }, null)),
         }),
-      'unknown-service',
-      'rejected',
+      'unmapped',
+      'misconfigured',
     ],
     [
       'an SLO several services name',
       () =>
         toAlertEvent(parseNotification(onSlo()), {
           ...ctx,
-          services: {
-            a: serviceConfig('a', { slo: SLO, target: 'ta' }),
-            b: serviceConfig('b', { slo: SLO, target: 'tb' }),
-          },
+          services: servicesOf(serviceConfig('a', { slo: SLO, target: 'ta' }), serviceConfig('b', { slo: SLO, target: 'tb' })),
         }),
-      'unknown-service',
-      'rejected',
+      'unmapped',
+      'misconfigured',
     ],
   ])('%s: %s', (name, fn, reason, kind) => {
     const [actualReason, actualKind, message] = reasonOf(fn);
@@ -377,7 +377,7 @@ describe("why a notification is refused: the front door's fixed reasons", () => 
 
   it('an error that is not a refusal of ours reads as not-a-notification', () => {
     expect(rejectionReasonOf(new Error('anything'))).toBe('not-a-notification');
-    expect(rejectionReasonOf(new RejectedNotification('unknown-service', 'x'))).toBe('unknown-service');
+    expect(rejectionReasonOf(new RejectedNotification('invalid-json', 'x'))).toBe('invalid-json');
   });
 });
 

@@ -8,15 +8,13 @@ import {
   openIncident,
   serviceConfig,
   testNotification,
+  servicesOf,
 } from '@burnback/testkit/fixtures';
 import { mapToService, notificationIdFor, parseNotification, TestNotification, toAlertEvent } from '../src/parse.js';
 
 const service = (name: string, labels: Record<string, string>, resourceType: string | null = 'cloud_run_revision'): ServiceConfig =>
   serviceConfig(name, { match: { resourceType, resourceLabels: labels } });
-const services = {
-  'api-backend': service('api-backend', { service_name: 'api-backend' }),
-  checkout: service('checkout', { service_name: 'checkout' }),
-};
+const services = servicesOf(service('api-backend', { service_name: 'api-backend' }), service('checkout', { service_name: 'checkout' }));
 const ctx = { services, source: 'pubsub' as const, observedAt: new Date('2026-11-26T10:05:00Z'), notificationId: 'ntf-1' };
 
 describe('parsing Cloud Monitoring 1.2 notifications', () => {
@@ -174,7 +172,7 @@ describe('mapping incidents to services', () => {
   });
 
   it('rejects an incident that matches two services instead of guessing', () => {
-    const both = { a: service('a', { service_name: 'x' }), b: service('b', {}, null) };
+    const both = servicesOf(service('a', { service_name: 'x' }), service('b', {}, null));
     expect(() => mapToService(incident({ service_name: 'x' }), both)).toThrow(/matches several services: a, b/);
   });
 });

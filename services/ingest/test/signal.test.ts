@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { AlertEvent, DEFAULT_POLICY, PermanentError, type MonitoringNotification } from '@burnback/contracts';
+import { AlertEvent, DEFAULT_POLICY, type MonitoringNotification } from '@burnback/contracts';
 import { decide, initialServiceState } from '@burnback/policy';
 import {
   budgetIncident,
@@ -17,8 +17,9 @@ import {
   slowBurnIncident,
   stagingIncident,
   successRatioIncident,
+  servicesOf,
 } from '@burnback/testkit/fixtures';
-import { mapToService, parseNotification, toAlertEvent, valuesOf } from '../src/parse.js';
+import { mapToService, parseNotification, toAlertEvent, UnmappedNotification, valuesOf } from '../src/parse.js';
 import {
   burnPolicyNamedIn,
   burnPolicyOfWindow,
@@ -58,7 +59,18 @@ describe('what an alert measures', () => {
     [
       'an error ratio of a metric the config does not name',
       openIncident(),
-      serviceConfig('api-backend', { signals: { errorRatio: { metricTypes: ['custom.googleapis.com/errors'] } } }),
+      serviceConfig('api-backend', {
+        signals: {
+          errorRatio: {
+            metrics: [
+              {
+                metricType: 'custom.googleapis.com/errors',
+                badRequests: { label: 'metric.label.code', kind: 'atLeast', min: 500, text: 'metric.labels.code >= 500' },
+              },
+            ],
+          },
+        },
+      }),
       /does not name run\.googleapis\.com\/request_count/,
     ],
     [
@@ -184,8 +196,75 @@ describe('what an alert measures', () => {
     ['COMPARISON_LE', 0.975, 0.99],
   ])('an error ratio alerting %s reads its errors in the direction of the comparison', (comparison, observed, threshold) => {
     const n = openIncident({ observedValue: String(observed), thresholdValue: threshold });
-    n.incident.condition!.conditionThreshold!.comparison = comparison;
+    const condition = n.incident.condition!.conditionThreshold!;
+    condition.comparison = comparison;
+    // Alerting below its threshold, the ratio counts good requests: every one but the 5xx.
+    if (comparison === 'COMPARISON_LE')
+      condition.filter = condition.filter!.replace('response_code_class = "5xx"', 'response_code_class != "5xx"');
     expect(classify(n)).toMatchObject({ signal: 'error-ratio', comparison, signalValue: 0.025, signalThreshold: 0.01 });
+  });
+
+  it.each([
+    [
+      'a 4xx share',
+      'COMPARISON_GT',
+      '= "4xx"',
+      'its numerator selects metric.label.response_code_class = "4xx": not only the bad requests (metric.labels.response_code_class = "5xx")',
+    ],
+    [
+      'a share of everything but 2xx',
+      'COMPARISON_GT',
+      '!= "2xx"',
+      'its numerator selects metric.label.response_code_class != "2xx": not only the bad requests',
+    ],
+    [
+      'a 2xx share alerting below',
+      'COMPARISON_LT',
+      '= "2xx"',
+      'it alerts below its threshold, so its numerator must select every request but the bad ones (metric.labels.response_code_class = "5xx"), and it selects metric.label.response_code_class = "2xx"',
+    ],
+  ])('%s is not an error ratio: ignored, with the reason', (_what, comparison, selects, reason) => {
+    const n = openIncident({ observedValue: '0.07' });
+    const condition = n.incident.condition!.conditionThreshold!;
+    condition.comparison = comparison;
+    condition.filter = condition.filter!.replace('= "5xx"', selects);
+    const c = classify(n);
+    expect(c).toMatchObject({ signal: 'unsupported', signalValue: null });
+    expect(c.unsupportedReason).toContain(`a ratio of run.googleapis.com/request_count requests that is not an error ratio: ${reason}`);
+  });
+
+  it("a canary's share of traffic (nothing said of the response) is not an error ratio", () => {
+    const n = openIncident({ observedValue: '0.25' });
+    const condition = n.incident.condition!.conditionThreshold!;
+    condition.filter = condition.filter!.replace(
+      'metric.labels.response_code_class = "5xx"',
+      'resource.labels.revision_name = "api-backend-00043-new"',
+    );
+    expect(classify(n).unsupportedReason).toBe(
+      'a ratio of run.googleapis.com/request_count requests that is not an error ratio: its numerator says nothing of metric.label.response_code_class: not only the bad requests (metric.labels.response_code_class = "5xx")',
+    );
+  });
+
+  it("a service's own bad-request predicate is what counts", () => {
+    const n = openIncident();
+    n.incident.condition!.conditionThreshold!.filter = n.incident.condition!.conditionThreshold!.filter!.replace(
+      'metric.labels.response_code_class = "5xx"',
+      'metric.labels.response_code_class = one_of("5xx", "429")',
+    );
+    expect(classify(n).signal).toBe('unsupported');
+    const lenient = serviceConfig('api-backend', {
+      signals: {
+        errorRatio: {
+          metrics: [
+            {
+              metricType: 'run.googleapis.com/request_count',
+              badRequests: { label: 'metric.label.response_code_class', kind: 'equals', values: ['5xx', '429'], text: 'x' },
+            },
+          ],
+        },
+      },
+    });
+    expect(classifySignal(n.incident, lenient, valuesOf(n.incident))).toMatchObject({ signal: 'error-ratio', signalValue: 0.025 });
   });
 
   it.each([
@@ -479,72 +558,70 @@ describe('the monitored resource must be the service in its project and location
   const incidentOfNotification = (n: MonitoringNotification) => parseNotification(notificationBytes(n)).incident;
 
   it("a staging project's api-backend does not map to production's", () => {
-    expect(() => mapToService(incidentOfNotification(stagingIncident()), { 'api-backend': production })).toThrow(
+    expect(() => mapToService(incidentOfNotification(stagingIncident()), servicesOf(production))).toThrow(
       'no configured service matches incident 0.staging4same on resource cloud_run_revision {"project_id":"burnback-staging","service_name":"api-backend","location":"us-central1","revision_name":"api-backend-00042-xyz","configuration_name":"api-backend"}: api-backend is not on project burnback-staging (the service is in burnback-local)',
     );
   });
 
   it('with both configured, each project maps to its own service', () => {
-    const services = { 'api-backend': production, 'api-backend-staging': stagingConfig };
+    const services = servicesOf(production, stagingConfig);
     expect(mapToService(incidentOfNotification(stagingIncident()), services).name).toBe('api-backend-staging');
     expect(mapToService(incidentOfNotification(openIncident()), services).name).toBe('api-backend');
   });
 
   it('another region does not map either', () => {
     const n = openIncident();
-    n.incident.resource!.labels!.location = 'europe-west1';
-    expect(() => mapToService(incidentOfNotification(n), { 'api-backend': production })).toThrow(
+    n.incident.resource!.labels.location = 'europe-west1';
+    expect(() => mapToService(incidentOfNotification(n), servicesOf(production))).toThrow(
       /api-backend is not on location europe-west1 \(the service is in us-central1\)/,
     );
   });
 
   it('a resource that names its region in a region label is checked too', () => {
     const n = openIncident();
-    delete n.incident.resource!.labels!.location;
-    n.incident.resource!.labels!.region = 'europe-west1';
-    expect(() => mapToService(incidentOfNotification(n), { 'api-backend': production })).toThrow(/location europe-west1/);
+    delete n.incident.resource!.labels.location;
+    n.incident.resource!.labels.region = 'europe-west1';
+    expect(() => mapToService(incidentOfNotification(n), servicesOf(production))).toThrow(/location europe-west1/);
   });
 
   it('a resource without project or location labels maps by its other labels', () => {
     const n = openIncident();
     n.incident.resource!.labels = { service_name: 'api-backend' };
-    expect(mapToService(incidentOfNotification(n), { 'api-backend': production }).name).toBe('api-backend');
+    expect(mapToService(incidentOfNotification(n), servicesOf(production)).name).toBe('api-backend');
   });
 
   it('the burnback-service label still maps, but not across projects', () => {
     const labelled = { 'burnback-service': 'api-backend' };
-    expect(mapToService(incidentOfNotification(openIncident({ policyUserLabels: labelled })), { 'api-backend': production }).name).toBe(
+    expect(mapToService(incidentOfNotification(openIncident({ policyUserLabels: labelled })), servicesOf(production)).name).toBe(
       'api-backend',
     );
-    expect(() =>
-      mapToService(incidentOfNotification(stagingIncident({ policyUserLabels: labelled })), { 'api-backend': production }),
-    ).toThrow(
+    expect(() => mapToService(incidentOfNotification(stagingIncident({ policyUserLabels: labelled })), servicesOf(production))).toThrow(
       'policy user label burnback-service="api-backend" names a service in another project: incident 0.staging4same is on project burnback-staging (the service is in burnback-local)',
     );
   });
 
   it('the burnback-service label overrides the location: the policy says which service it is', () => {
     const n = openIncident({ policyUserLabels: { 'burnback-service': 'api-backend' } });
-    n.incident.resource!.labels!.location = 'europe-west1';
-    expect(mapToService(incidentOfNotification(n), { 'api-backend': production }).name).toBe('api-backend');
+    n.incident.resource!.labels.location = 'europe-west1';
+    expect(mapToService(incidentOfNotification(n), servicesOf(production)).name).toBe('api-backend');
   });
 
   it('an SLO alert maps to the service whose config names the SLO, whatever its resource says', () => {
     const n = burnRateIncident();
     n.incident.resource = { type: 'audited_resource', labels: { project_id: 'burnback-local', service: 'monitoring.googleapis.com' } };
-    const services = { 'api-backend': serviceConfig('api-backend', { slo: sloName() }), other: serviceConfig('other') };
+    const services = servicesOf(serviceConfig('api-backend', { slo: sloName() }), serviceConfig('other'));
     expect(mapToService(incidentOfNotification(n), services).name).toBe('api-backend');
   });
 
   it('an SLO two services name is refused instead of guessed', () => {
-    const services = { a: serviceConfig('a', { slo: sloName() }), b: serviceConfig('b', { slo: sloName() }) };
+    const services = servicesOf(serviceConfig('a', { slo: sloName() }), serviceConfig('b', { slo: sloName() }));
     expect(() => mapToService(incidentOfNotification(burnRateIncident()), services)).toThrow(/matches several services: a, b/);
   });
 });
 
 describe('the AlertEvent carries the classification', () => {
   const ctx = {
-    services: { 'api-backend': apiBackend },
+    services: servicesOf(apiBackend),
     source: 'pubsub' as const,
     observedAt: new Date('2026-11-26T10:05:00Z'),
     notificationId: 'ntf-1',
@@ -597,7 +674,7 @@ describe('the AlertEvent carries the classification', () => {
 });
 
 describe('nothing but a burn rate or a named error ratio is ever a rollback signal', () => {
-  const services = { 'api-backend': apiBackend };
+  const services = servicesOf(apiBackend);
   const ctx = { services, source: 'pubsub' as const, observedAt: new Date('2026-11-26T10:05:00Z'), notificationId: 'ntf-p' };
   const comparisons = fc.constantFrom('COMPARISON_GT', 'COMPARISON_GE', 'COMPARISON_LT', 'COMPARISON_LE', 'COMPARISON_EQ', undefined);
   const value = fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constantFrom(0, 0.835, 3, 1000, 1e-9));
@@ -673,7 +750,9 @@ describe('nothing but a burn rate or a named error ratio is ever a rollback sign
     );
   });
 
-  it('a staging notification is a permanent error, never an event for production', () => {
-    expect(() => toAlertEvent(parseNotification(notificationBytes(stagingIncident())), ctx)).toThrow(PermanentError);
+  it("a staging notification maps to no service (another project's alert), never an event for production", () => {
+    const mapping = () => toAlertEvent(parseNotification(notificationBytes(stagingIncident())), ctx);
+    expect(mapping).toThrow(UnmappedNotification);
+    expect(mapping).toThrow(/api-backend is not on project burnback-staging/);
   });
 });

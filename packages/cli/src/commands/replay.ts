@@ -108,7 +108,7 @@ export async function runReplay(args: string[]): Promise<number> {
     process.stderr.write(`cannot read the what-if policy: ${err instanceof ConfigError ? err.message : String(err)}\n`);
     return 2;
   }
-  const result = replayWhatIf(exported.lines, (service) => config.services[service]?.policy ?? config.policy, progress);
+  const result = replayWhatIf(exported.lines, (service) => config.services.get(service)?.policy ?? config.policy, progress);
   process.stdout.write(
     values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatTimeline(result, 'recorded')}${formatWhatIf(result)}`,
   );

@@ -6,9 +6,8 @@ import type { CloudDeployClient } from '@google-cloud/deploy';
 import type { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { Collections, DecisionRecord, IncidentRecord, RollbackRecord, TargetRecord, targetDocIdFor } from '@burnback/contracts';
-import { ControlError, GcpSimControl } from '@burnback/gcp-sim';
+import { closedIncident, ControlError, GcpSimControl, openIncident } from '@burnback/gcp-sim';
 import { createDeployClient, type ServiceConfig } from '@burnback/platform';
-import { closedIncident, openIncident } from '@burnback/testkit';
 import { DEFAULT_PROJECT, LOCAL_WEBHOOK_TOKEN, localPorts, REPO_ROOT } from '../local-stack.js';
 import { DeliveryError, pubsubChannel, Vias, webhookChannel, type NotificationChannel, type Via } from '../simulate/channels.js';
 import { durationMsOf, loadScenario, type Scenario, type Step } from '../simulate/scenario.js';
@@ -444,10 +443,10 @@ export async function runSimulate(args: string[], env: NodeJS.ProcessEnv = proce
   }
   const { config, db } = openStore(env);
   const serviceName = values.service ?? scenario.service;
-  const service = config.services[serviceName];
+  const service = config.services.get(serviceName);
   if (!service) {
     process.stderr.write(
-      `${values.service ? '--service names' : 'the scenario names'} service ${serviceName}, which the config does not (it names ${Object.keys(config.services).join(', ')})\n`,
+      `${values.service ? '--service names' : 'the scenario names'} service ${serviceName}, which the config does not (it names ${[...config.services.keys()].join(', ')})\n`,
     );
     await db.terminate();
     return 2;

@@ -98,7 +98,7 @@ export async function pendingRedecisions(db: Firestore, service: string): Promis
 
 /** One service's status as of `now`, from its documents. */
 export async function serviceStatus(db: Firestore, config: Config, name: string, now: Date): Promise<ServiceStatus> {
-  const service = config.services[name]!;
+  const service = config.services.get(name)!;
   const [stateDoc, targetDoc, rollbacks, controlsDoc] = await Promise.all([
     db.collection(Collections.services).doc(name).get(),
     db.collection(Collections.targets).doc(targetDocIdFor(service)).get(),
@@ -199,10 +199,10 @@ export async function runStatus(args: string[], env: NodeJS.ProcessEnv = process
   }
   const { config, db } = openStore(env);
   try {
-    const names = values.service ? [values.service] : Object.keys(config.services).sort();
-    const unknown = names.filter((n) => !config.services[n]);
+    const names = values.service ? [values.service] : [...config.services.keys()].sort();
+    const unknown = names.filter((n) => !config.services.has(n));
     if (unknown.length > 0) {
-      process.stderr.write(`unknown service ${unknown.join(', ')}; the config names ${Object.keys(config.services).join(', ')}\n`);
+      process.stderr.write(`unknown service ${unknown.join(', ')}; the config names ${[...config.services.keys()].join(', ')}\n`);
       return 2;
     }
     const statuses = await Promise.all(names.map((n) => serviceStatus(db, config, n, now)));

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { PubSub } from '@google-cloud/pubsub';
 import { Subscriptions, Topics } from '@burnback/contracts';
-import { ensureTopology } from '@burnback/testkit';
+import { ensureTopology } from '@burnback/emulators';
 import { DEFAULT_PROJECT } from '../local-stack.js';
 
 /** Creates Burnback's topics and subscriptions on the Pub/Sub emulator (docker-compose's setup step uses this). */

@@ -17,6 +17,7 @@ import {
 } from '@burnback/contracts';
 import { startDeciderService } from '@burnback/decider';
 import { cloudDeployReasonOf, startExecutorService } from '@burnback/executor';
+import { EMULATORS, ensureEmulator, ensureTopology, freePort, stopEmulator, type RunningEmulator } from '@burnback/emulators';
 import { startGcpSim, worldFromHistory, type GcpSim, type ServedRelease } from '@burnback/gcp-sim';
 import { startIngestService } from '@burnback/ingest';
 import {
@@ -31,7 +32,6 @@ import {
   type Logger,
   type MonitoringPort,
 } from '@burnback/platform';
-import { EMULATORS, ensureEmulator, ensureTopology, freePort, stopEmulator, type RunningEmulator } from '@burnback/testkit';
 import { ReplayClock } from './clock.js';
 import { jsonDifferences, sameJson } from './engine.js';
 import type { ExportHeader, ExportLine } from './format.js';
@@ -237,9 +237,10 @@ export async function replayThroughPipeline(
       BURNBACK_MANAGEMENT_TOKEN: randomBytes(16).toString('hex'),
       BURNBACK_PUSH_ALLOW_UNSIGNED: 'true',
     });
-    const config: Config = { ...loaded, services: { ...loaded.services } };
+    const services = new Map(loaded.services);
+    const config: Config = { ...loaded, services };
     for (const [name, first] of firstOf) {
-      const service = config.services[name];
+      const service = config.services.get(name);
       if (!service) throw new Error(`the recording decides for service ${name}, which ${options.configPath} does not configure`);
       const recordedTarget = first.target;
       if (
@@ -252,7 +253,7 @@ export async function replayThroughPipeline(
         throw new Error(
           `${options.configPath} rolls ${name} back on ${targetDocIdFor(service)}, the recording on ${targetDocIdFor(recordedTarget)}: give the config the recording was made with (--config)`,
         );
-      config.services[name] = { ...service, policy: first.evidence!.policy };
+      services.set(name, { ...service, policy: first.evidence!.policy });
       const changed = decisions.find((d) => d.service === name && d.evidence!.policyHash !== first.evidence!.policyHash);
       if (changed)
         notes.push(`${name}'s policy changed during the recording (decision ${changed.decisionId}); the pipeline runs with the first one`);
@@ -268,7 +269,7 @@ export async function replayThroughPipeline(
     const served: Array<{ name: string; pipeline: string; target: string; project: string; region: string; served: ServedRelease[] }> = [];
     for (const [name, first] of firstOf) {
       const evidence = first.evidence!;
-      const service = config.services[name]!;
+      const service = config.services.get(name)!;
       await db.collection(Collections.services).doc(name).set(toFirestoreData(evidence.state));
       const target = decisions.find((d) => d.service === name && d.evidence!.target !== null)?.evidence!.target ?? null;
       if (target)

@@ -1,6 +1,6 @@
 import type { PubSub } from '@google-cloud/pubsub';
 import { Topics } from '@burnback/contracts';
-import { notificationBytes } from '@burnback/testkit';
+import { notificationBytes } from '@burnback/gcp-sim';
 
 /** The two ways Cloud Monitoring delivers a notification to Burnback. */
 export const Vias = { pubsub: 'pubsub', webhook: 'webhook' } as const;

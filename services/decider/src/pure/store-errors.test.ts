@@ -1,0 +1,70 @@
+import { Firestore } from '@google-cloud/firestore';
+import { errorKind, ErrorKinds, PermanentError } from '@burnback/contracts';
+import { classifyStoreError, neverSucceeds } from './store-errors.js';
+
+/** What the Firestore client throws for a document path it will never accept (it throws before any request). */
+const clientRefusal = (id: string): unknown => {
+  const db = new Firestore({ projectId: 'store-errors-test' });
+  try {
+    db.collection('incidents').doc(id);
+  } catch (err) {
+    return err;
+  }
+  throw new Error(`the client accepted incidents/${id}`);
+};
+/** A gRPC error as the Firestore client reports it (as the emulator answered for `__x__`, `..` and a 1,600-byte id). */
+const grpcError = (code: number, message: string) => Object.assign(new Error(`${code} ${message}`), { code, details: message });
+
+describe('classifyStoreError', () => {
+  it.each(['x/y', 'a//b', ''])('a path the client refuses (%j) is permanent: it will never succeed', (id) => {
+    const err = classifyStoreError(clientRefusal(id), 'decision transaction');
+    expect(errorKind(err)).toBe(ErrorKinds.permanent);
+    expect(err.message).toMatch(/^decision transaction can never succeed: the Firestore client refused the path: Value for argument/);
+  });
+
+  it.each([
+    [3, 'INVALID_ARGUMENT: Resource id "__x__" is invalid because it is reserved.'],
+    [3, 'INVALID_ARGUMENT: The key path element name is longer than 1500 bytes.'],
+    [11, 'OUT_OF_RANGE: value out of range'],
+  ])('Firestore answering gRPC %i is permanent, with the code in the reason', (code, message) => {
+    const err = classifyStoreError(grpcError(code, message), 'progress transaction');
+    expect(errorKind(err)).toBe(ErrorKinds.permanent);
+    expect(err.message).toContain(`progress transaction can never succeed: Firestore refused it (gRPC ${code} `);
+    expect(err.message).toContain(message);
+  });
+
+  it.each([
+    [14, 'UNAVAILABLE: connection reset'],
+    [4, 'DEADLINE_EXCEEDED'],
+    [10, 'ABORTED: too much contention'],
+    [9, 'FAILED_PRECONDITION: the query requires an index'],
+    [8, 'RESOURCE_EXHAUSTED: quota'],
+  ])('gRPC %i may succeed later: transient', (code, message) => {
+    const err = classifyStoreError(grpcError(code, message), 'decision transaction');
+    expect(errorKind(err)).toBe(ErrorKinds.transient);
+    expect(err.message).toBe(`decision transaction failed: ${code} ${message}`);
+  });
+
+  it('an error with no code and no refusal in its message is transient (the client closing, a socket)', () => {
+    expect(errorKind(classifyStoreError(new Error('The client has already been terminated'), 'x'))).toBe(ErrorKinds.transient);
+    expect(errorKind(classifyStoreError('a string', 'x'))).toBe(ErrorKinds.transient);
+    expect(neverSucceeds(null)).toBeNull();
+    expect(neverSucceeds({ code: '3', message: 'a string code is not gRPC' })).toBeNull();
+  });
+
+  it('a PermanentError stays itself; a stored document that does not parse is permanent', () => {
+    const permanent = new PermanentError('already known');
+    expect(classifyStoreError(permanent, 'x')).toBe(permanent);
+    const zod = Object.assign(new Error('Expected string, received number'), { name: 'ZodError' });
+    const err = classifyStoreError(zod, 'x');
+    expect(errorKind(err)).toBe(ErrorKinds.permanent);
+    expect(err.message).toBe('a stored document is invalid: Expected string, received number');
+  });
+
+  it('the message patterns are anchored where they must be: a reason merely quoting one is not a refusal', () => {
+    expect(neverSucceeds(new Error('retrying: Value for argument "x" was fine'))).toBeNull();
+    expect(neverSucceeds(new Error('Value for argument "documentPath" must point to a document'))).toBe(
+      'the Firestore client refused the path',
+    );
+  });
+});
