@@ -28,6 +28,7 @@ module.exports = {
     '<rootDir>/packages/platform/src/config.test.ts',
     '<rootDir>/services/decider/src/pure/**/*.test.ts',
     '<rootDir>/services/ingest/src/pure/**/*.test.ts',
-    '<rootDir>/services/ingest/test/adversarial-input.test.ts',
+    '<rootDir>/services/executor/src/pure/**/*.test.ts',
+    '<rootDir>/packages/cli/src/replay/compare.test.ts',
   ],
 };

@@ -215,6 +215,8 @@ describe('the chaos happened', () => {
     exit({}),
     exit({ worker: 'executor-1', point: 'rollback-target-before-record' }),
     exit({ worker: 'executor-2', point: 'tracking-before-record' }),
+    exit({ worker: 'ingest', point: 'archived-before-publish' }),
+    exit({ worker: 'decider-2', cause: 'killed-by-suite', point: null, at: restart.from + 1_000 }),
   ];
 
   it('passes with a kill at every point, and a fatal exit in the minute after the restart', () => {
@@ -226,7 +228,7 @@ describe('the chaos happened', () => {
     expect(result).toMatchObject({
       passed: true,
       summary:
-        'kills: decided-before-publish 1, rollback-target-before-record 1, tracking-before-record 1; exits on the emulator restart: 1',
+        'kills: archived-before-publish 1, decided-before-publish 1, rollback-target-before-record 1, tracking-before-record 1; killed during the emulator restart: decider-2; exits on the emulator restart: 1',
     });
   });
 
@@ -235,6 +237,9 @@ describe('the chaos happened', () => {
       [
         everyPoint[0]!,
         everyPoint[1]!,
+        everyPoint[3]!,
+        // Killed by the suite, but before the emulator went down: not a kill during the restart.
+        exit({ worker: 'decider-2', cause: 'killed-by-suite', point: null, at: restart.from - 1 }),
         exit({ worker: 'ingest', cause: 'unexplained', signal: null, code: 1, point: null, lastLines: ['{"message":"boom"}'] }),
         exit({ worker: 'executor-2', cause: 'fatal', signal: null, code: 1, point: null, at: restart.to + 61_000 }),
       ],
@@ -243,6 +248,7 @@ describe('the chaos happened', () => {
     );
     expect(result.violations).toEqual([
       'no process was killed at tracking-before-record: that boundary went untested',
+      'no worker was killed while the Pub/Sub emulator restarted',
       'ingest (pid 42) exited (code 1) with no kill and no emulator restart to explain it; its last lines: {"message":"boom"}',
       'executor-2 (pid 42) exited (code 1) with no kill and no emulator restart to explain it; its last lines: ',
     ]);

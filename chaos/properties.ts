@@ -333,13 +333,20 @@ function deadLettersExact(inputs: readonly ChaosInput[], observed: Observed): Pr
   };
 }
 
-/** The chaos did happen: every crash point killed a process, and every process that ended was ended on purpose. */
+/**
+ * The chaos did happen: every crash point killed a process, a worker was killed
+ * while the Pub/Sub emulator was down, and every process that ended was ended on purpose.
+ */
 export function chaosHappened(exits: readonly WorkerExit[], restart: { from: number; to: number }, crashesWanted: boolean): PropertyResult {
   const violations: string[] = [];
   const points = Object.values(CrashPoints) as CrashPoint[];
   const kills = points.map((p) => [p, exits.filter((e) => e.cause === 'chaos' && e.point === p).length] as const);
-  if (crashesWanted)
+  const inRestartWindow = (e: WorkerExit) => e.at >= restart.from && e.at <= restart.to;
+  const killedInRestart = exits.filter((e) => e.cause === 'killed-by-suite' && inRestartWindow(e)).map((e) => e.worker);
+  if (crashesWanted) {
     for (const [point, n] of kills) if (n === 0) violations.push(`no process was killed at ${point}: that boundary went untested`);
+    if (killedInRestart.length === 0) violations.push('no worker was killed while the Pub/Sub emulator restarted');
+  }
   // A worker whose subscription vanished with the emulator exits on purpose (exitOnFatal); up to a minute after it came back.
   const graceMs = 60_000;
   for (const e of exits) {
@@ -353,7 +360,7 @@ export function chaosHappened(exits: readonly WorkerExit[], restart: { from: num
   return {
     name: 'the chaos happened: a kill at every crash point, and no worker died unexplained',
     passed: violations.length === 0,
-    summary: `kills: ${kills.map(([p, n]) => `${p} ${n}`).join(', ')}; exits on the emulator restart: ${exits.filter((e) => e.cause === 'fatal').length}`,
+    summary: `kills: ${kills.map(([p, n]) => `${p} ${n}`).join(', ')}; killed during the emulator restart: ${killedInRestart.join(', ') || 'none'}; exits on the emulator restart: ${exits.filter((e) => e.cause === 'fatal').length}`,
     violations,
   };
 }

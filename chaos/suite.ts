@@ -222,6 +222,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       env,
       logDir,
       crashBudget: {
+        [CrashPoints.archivedBeforePublish]: budget,
         [CrashPoints.decidedBeforePublish]: budget,
         [CrashPoints.rollbackTargetBeforeRecord]: budget,
         [CrashPoints.trackingBeforeRecord]: budget,
@@ -301,6 +302,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await tap.close();
     // Killed, not drained: the emulator goes as a crashed one would (SIGTERM, then SIGKILL at once).
     await stopEmulator(emulators[0]!, 0);
+    // A worker dies while Pub/Sub is gone: it comes back to an emulator that is not there yet (or just back).
+    const names = supervisor.names();
+    const victim = names[Math.floor(random() * names.length)]!;
+    if (options.killsPerPoint > 0 && supervisor.kill9(victim)) phase(`killed ${victim} while the Pub/Sub emulator was down`);
     emulators[0] = await ensureEmulator(EMULATORS.pubsub, { host: pubsubHost, projectId, logFile: pubsubLog });
     await patiently('recreating the topology', topology);
     await tap.open(pubsub);

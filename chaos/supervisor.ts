@@ -8,7 +8,7 @@ export type Role = 'ingest' | 'decider' | 'executor';
 
 /** The crash points each role's code passes through. */
 export const POINTS_OF: Record<Role, readonly CrashPoint[]> = {
-  ingest: [],
+  ingest: [CrashPoints.archivedBeforePublish],
   decider: [CrashPoints.decidedBeforePublish],
   executor: [CrashPoints.rollbackTargetBeforeRecord, CrashPoints.trackingBeforeRecord],
 };

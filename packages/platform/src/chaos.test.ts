@@ -22,7 +22,7 @@ describe('parseCrashPlans', () => {
   it.each([
     [
       'decided-after-publish',
-      /unknown crash point "decided-after-publish" \(known: decided-before-publish, rollback-target-before-record, tracking-before-record\)/,
+      /unknown crash point "decided-after-publish" \(known: archived-before-publish, decided-before-publish, rollback-target-before-record, tracking-before-record\)/,
     ],
     ['decided-before-publish:0', /"decided-before-publish:0": expected decided-before-publish or decided-before-publish:N/],
     ['decided-before-publish:1.5', /expected decided-before-publish or/],

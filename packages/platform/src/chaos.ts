@@ -12,6 +12,7 @@ import type { Logger } from './logger.js';
  *   tracker has read the rollback rollout's state and recorded nothing of it yet.
  */
 export const CrashPoints = {
+  archivedBeforePublish: 'archived-before-publish',
   decidedBeforePublish: 'decided-before-publish',
   rollbackTargetBeforeRecord: 'rollback-target-before-record',
   trackingBeforeRecord: 'tracking-before-record',

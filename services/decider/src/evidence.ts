@@ -1,15 +1,11 @@
 /** What a decision reads before its transaction: Cloud Monitoring's burn rates (to confirm a burn) and the fleet (for the circuit breaker). */
 import type { AlertEvent, FleetView, MonitoringCheck } from '@burnback/contracts';
 import type { Logger, MonitoringPort, ServiceConfig } from '@burnback/platform';
-import { confirmationWindows, measuredValue, thresholdFor } from '@burnback/policy';
+import { confirmationWindows } from '@burnback/policy';
+import { mayTouchBreaker, openOverItsBar } from './pure/gates.js';
 import type { DecisionStore } from './store.js';
 
-/** An open alert whose value is over its bar: the only kind that could roll back, so the only one worth a read before deciding. */
-export function openOverItsBar(alert: AlertEvent, service: ServiceConfig): boolean {
-  const bar = thresholdFor(alert, service.policy);
-  const measured = measuredValue(alert);
-  return alert.state === 'open' && bar !== null && measured !== null && measured > bar.value;
-}
+export { openOverItsBar } from './pure/gates.js';
 
 /**
  * Asks Cloud Monitoring whether the service still burns, on the alert policy's
@@ -63,7 +59,7 @@ export async function readFleetFor(
   now: () => Date,
   logger: Logger,
 ): Promise<FleetView | null> {
-  if (!alert.manual && !openOverItsBar(alert, service)) return null;
+  if (!mayTouchBreaker(alert, service)) return null;
   try {
     return await store.readFleet(now(), service.policy.breakerWindowMinutes);
   } catch (err) {

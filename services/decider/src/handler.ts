@@ -44,7 +44,8 @@ import {
   mergeFleet,
   recordOnBreaker,
 } from '@burnback/policy';
-import { checkMonitoring, openOverItsBar, readFleetFor } from './evidence.js';
+import { checkMonitoring, readFleetFor } from './evidence.js';
+import { mayTouchBreaker } from './pure/gates.js';
 import type { Serializer } from './serializer.js';
 import { DecisionStore } from './store.js';
 import { classifyStoreError } from './pure/store-errors.js';
@@ -137,8 +138,8 @@ export function createDecisionCore(deps: DeciderDeps) {
     let stale: string | null = null;
     let result;
     try {
-      const mayTouchBreaker = Boolean(alert.manual) || openOverItsBar(alert, service);
-      const turn = mayTouchBreaker && deps.breakerTurn ? deps.breakerTurn : <T>(task: () => Promise<T>) => task();
+      const touchesBreaker = mayTouchBreaker(alert, service);
+      const turn = touchesBreaker && deps.breakerTurn ? deps.breakerTurn : <T>(task: () => Promise<T>) => task();
       result = await turn(() =>
         store.decideOnce(decisionId, alert.service, alert.incidentId, target, async (snapshot) => {
           if (snapshot.existing) return null;

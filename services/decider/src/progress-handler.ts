@@ -9,7 +9,8 @@ import {
 import { systemClock } from '@burnback/platform';
 import { recordOutcomeOnService, recordOutcomeOnTarget, recordProgressOnIncident, releaseOnBreaker } from '@burnback/policy';
 import { classifyStoreError, type DeciderDeps } from './handler.js';
-import { DecisionStore, releasesBreaker, type ProgressWrite } from './store.js';
+import { releasesBreaker } from './pure/gates.js';
+import { DecisionStore, type ProgressWrite } from './store.js';
 
 /**
  * The rollback ended without rolling anything back (superseded: the world

@@ -15,11 +15,11 @@ import {
   ServiceState,
   TargetRecord,
   targetDocIdFor,
-  isFinalStage,
   type RollbackProgress,
 } from '@burnback/contracts';
 import { toFirestoreData } from '@burnback/platform';
 import { initialServiceState, initialTargetRecord } from '@burnback/policy';
+import { releasesBreaker } from './pure/gates.js';
 
 /** Project, region, pipeline and target: which Cloud Deploy target a service rolls back. */
 export interface TargetIdentity {
@@ -78,10 +78,6 @@ export interface ProgressWrite {
  * The decider's Firestore documents. One transaction per event, on
  * `services/{service}`, serialises decisions per service across replicas.
  */
-/** Whether a progress event takes a rollback out of the breaker's in-flight count: a real (not validate-only) rollback's end. */
-export function releasesBreaker(progress: RollbackProgress): boolean {
-  return !progress.validateOnly && isFinalStage(progress.stage);
-}
 
 export class DecisionStore {
   constructor(

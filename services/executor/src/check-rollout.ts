@@ -3,11 +3,9 @@ import { TerminalRolloutStates, type RollbackRecord } from '@burnback/contracts'
 import { CrashPoints } from '@burnback/platform';
 import type { DeployCalls } from './deploy-calls.js';
 import { lastDetail, rolloutEndedReason } from './pure/rollback-facts.js';
+import { deployedNothingYet } from './pure/rollout-states.js';
 import type { RollbackRecords, StepContext } from './rollback-records.js';
 import type { RollbackStepsDeps, StepTimings } from './step-deps.js';
-
-/** Rollback rollouts that have deployed nothing yet: cancelled when tracking gives up on them. */
-const NOT_STARTED = new Set(['PENDING_APPROVAL', 'PENDING', 'PENDING_RELEASE']);
 
 /** The step that looks once at a started rollback's rollout (`checkRollout`), built from the steps' shared parts. */
 export function createRolloutCheck(deps: RollbackStepsDeps, timings: StepTimings, records: RollbackRecords, calls: DeployCalls) {
@@ -57,7 +55,7 @@ export function createRolloutCheck(deps: RollbackStepsDeps, timings: StepTimings
     if (now().getTime() - Date.parse(record.createdAt) <= maxTrackingMs) return { record, state: rollout.state };
 
     let reason = `rollout ${cmd.rolloutId} still ${rollout.state} ${Math.round(maxTrackingMs / 3_600_000)} h after the rollback was ordered; Burnback stopped tracking it`;
-    if (NOT_STARTED.has(rollout.state)) {
+    if (deployedNothingYet(rollout.state)) {
       // Left alone, an approval days later would deploy a release that is no longer the right one.
       record = await write(
         ctx,

@@ -1,8 +1,6 @@
 import type { Logger, ReceivedMessage } from '@burnback/platform';
+import { rolloutEndedBy } from './pure/rollout-states.js';
 import type { RollbackStore } from './store.js';
-
-/** clouddeploy-operations actions after which a rollout does not change again. */
-const ROLLOUT_ENDED = new Set(['Succeed', 'Failure', 'Cancelled']);
 
 /**
  * Cloud Deploy's operation notifications (clouddeploy-operations; everything
@@ -23,7 +21,7 @@ export function createDeployEventHandler(deps: {
   const now = deps.now ?? (() => new Date());
   return async (message) => {
     const a = message.attributes;
-    if (a.ResourceType !== 'Rollout' || !ROLLOUT_ENDED.has(a.Action ?? '') || !a.RolloutId) return;
+    if (!rolloutEndedBy(a) || !a.RolloutId) return;
     const nudged: string[] = [];
     try {
       const ids = new Set(await store.idsByRolloutId(a.RolloutId));

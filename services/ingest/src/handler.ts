@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EventTypes, Topics, TransientError, type AlertEvent, type AlertSource } from '@burnback/contracts';
-import type { Logger, Metrics, Publisher, ServiceConfig } from '@burnback/platform';
+import { CrashPoints, type CrashHook, type Logger, type Metrics, type Publisher, type ServiceConfig } from '@burnback/platform';
 import { notificationIdFor, parseNotification, TestNotification, toAlertEvent, UnmappedNotification } from './parse.js';
 import type { NotificationStore } from './store.js';
 
@@ -11,6 +11,8 @@ export interface IngestDeps {
   logger: Logger;
   /** Counts notifications no service matches (burnback_notifications_unmapped_total). */
   metrics?: Pick<Metrics, 'notificationsUnmapped'>;
+  /** The chaos suite's crash seam (a no-op unless BURNBACK_CHAOS_CRASH_AT names archived-before-publish). */
+  crash?: CrashHook;
 }
 
 /** One Monitoring notification as it arrived, from the Pub/Sub channel or the webhook. */
@@ -107,6 +109,9 @@ export function createIngestHandler(deps: IngestDeps): (incoming: IncomingNotifi
     } catch (err) {
       throw new TransientError(`cannot store notification ${notificationId}: ${(err as Error).message}`, { cause: err });
     }
+    // Archived, not yet published: a crash here leaves the message unacked, and its redelivery finds the archive
+    // (create is idempotent) and publishes under the same derived id, which the decider dedupes.
+    deps.crash?.(CrashPoints.archivedBeforePublish, { incidentId: event.incidentId, service: event.service });
 
     await deps.publisher.publishEvent(
       Topics.alerts,

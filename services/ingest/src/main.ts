@@ -1,4 +1,13 @@
-import { ConfigError, exitOnFatal, createFirestore, createLogger, createPubSub, loadConfig, onShutdown } from '@burnback/platform';
+import {
+  ConfigError,
+  createCrashHook,
+  createFirestore,
+  createLogger,
+  createPubSub,
+  exitOnFatal,
+  loadConfig,
+  onShutdown,
+} from '@burnback/platform';
 import { startIngestService } from './service.js';
 
 async function main(): Promise<void> {
@@ -6,7 +15,14 @@ async function main(): Promise<void> {
   const logger = createLogger('ingest', { level: config.logLevel });
   const pubsub = createPubSub(config);
   const db = createFirestore(config);
-  const service = await startIngestService({ onFatal: (error) => exitOnFatal(logger, error), config, pubsub, db, logger });
+  const service = await startIngestService({
+    onFatal: (error) => exitOnFatal(logger, error),
+    config,
+    pubsub,
+    db,
+    logger,
+    crash: createCrashHook(config.chaosCrashAt, logger),
+  });
   onShutdown([() => service.close(), () => pubsub.close(), () => db.terminate()], logger);
 }
 

@@ -9,6 +9,7 @@ import {
   startSubscriber,
   systemClock,
   type Clock,
+  type CrashHook,
   type Config,
   type Logger,
   type Metrics,
@@ -38,12 +39,21 @@ export async function startIngestService(deps: {
   host?: string;
   /** Default the wall clock; `burnback replay --through-pipeline` gives the recorded timeline. */
   clock?: Clock;
+  /** The chaos suite's crash seam (main.ts builds it from BURNBACK_CHAOS_CRASH_AT). */
+  crash?: CrashHook;
 }): Promise<IngestService> {
   const { config, pubsub, db, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('ingest');
   const clock = deps.clock ?? systemClock;
   const publisher = new PubSubPublisher(pubsub);
-  const handle = createIngestHandler({ services: config.services, store: new FirestoreNotificationStore(db), publisher, logger, metrics });
+  const handle = createIngestHandler({
+    services: config.services,
+    store: new FirestoreNotificationStore(db),
+    publisher,
+    logger,
+    metrics,
+    ...(deps.crash ? { crash: deps.crash } : {}),
+  });
   const subscriber = startSubscriber({
     pubsub,
     subscription: Subscriptions.ingest.name,

@@ -9,6 +9,9 @@ import {
 } from '@burnback/contracts';
 import { applyDecision, applyIncident, decide, recordOutcomeOnService, recordProgressOnIncident, type Decision } from '@burnback/policy';
 import type { ExportLine } from './format.js';
+import { sameJson } from './compare.js';
+
+export { jsonDifferences, sameJson } from './compare.js';
 
 /** One decision of a replay: what was recorded, what the engine says now, and what differs. */
 export interface ReplayedDecision {
@@ -38,47 +41,6 @@ const controlsOf = (r: DecisionRecord) => ({
   evaluatedAt: r.controls?.evaluatedAt ?? null,
   fleet: r.fleet,
 });
-
-/**
- * Structural equality of JSON values (key order ignored; `undefined` members are
- * absent, as in stored JSON). Faster than comparing canonical JSON text, which
- * dominated replay's cost.
- */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  let count = 0;
-  for (const k in ao) {
-    if (ao[k] === undefined) continue;
-    count++;
-    if (!sameJson(ao[k], bo[k])) return false;
-  }
-  for (const k in bo) if (bo[k] !== undefined) count--;
-  return count === 0;
-}
-
-/**
- * Where two JSON values differ, as paths (`target.serving.since`, `state.recentRollbacks.0`):
- * the first place down each branch, in key order; `undefined` members count as absent.
- */
-export function jsonDifferences(a: unknown, b: unknown, path = ''): string[] {
-  const bothObjects = a !== null && b !== null && typeof a === 'object' && typeof b === 'object';
-  if (!bothObjects || Array.isArray(a) !== Array.isArray(b)) return sameJson(a, b) ? [] : [path || '(the whole value)'];
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  const keys = [...new Set([...Object.keys(ao), ...Object.keys(bo)])].sort((x, y) =>
-    Array.isArray(a) ? Number(x) - Number(y) : x < y ? -1 : x > y ? 1 : 0,
-  );
-  return keys.flatMap((k) => jsonDifferences(ao[k], bo[k], path ? `${path}.${k}` : k));
-}
 
 /** A replayed decision beside its record, and the parts in which they differ. */
 function replayedOf(recorded: DecisionRecord, d: Decision): ReplayedDecision {

@@ -33,8 +33,10 @@ import {
   type MonitoringPort,
 } from '@burnback/platform';
 import { ReplayClock } from './clock.js';
-import { jsonDifferences, sameJson } from './engine.js';
 import type { ExportHeader, ExportLine } from './format.js';
+import { decisionDifferences } from './compare.js';
+
+export { decisionDifferences } from './compare.js';
 
 type Decision = DecisionRecord;
 type Line<K extends ExportLine['kind']> = Extract<ExportLine, { kind: K }>;
@@ -113,32 +115,6 @@ class RecordedMonitoring implements MonitoringPort {
 
 /** The part of a rollout name Cloud Deploy and gcp-sim agree on (the project may be a number or an id). */
 const rolloutKey = (resource: string | undefined) => (resource ?? '').replace(/^projects\/[^/]+\//, '');
-
-/** How many differing paths of what a decision read are named before the rest are counted. */
-const READ_PATHS_SHOWN = 3;
-
-/**
- * What must match for a decision to be "the same": its action, every rule's
- * outcome, the release it blamed, its rollback, and what it read (its evidence:
- * the alert, the policy, and the service, incident and target documents, field
- * by field). A decision that came out the same from a different world is not a
- * reproduction: the paths that differ are named.
- */
-export function decisionDifferences(recorded: Decision, replayed: Decision): string[] {
-  const differences: string[] = [];
-  if (recorded.action !== replayed.action) differences.push('action');
-  const outcomes = (d: Decision) => d.verdicts.map((v) => [v.rule, v.passed]);
-  if (!sameJson(outcomes(recorded), outcomes(replayed))) differences.push('verdicts');
-  const [was, is] = [recorded.cause?.releaseId ?? 'none', replayed.cause?.releaseId ?? 'none'];
-  if (was !== is) differences.push(`cause (${was} recorded, ${is} now)`);
-  if (recorded.rollbackId !== replayed.rollbackId) differences.push('rollback');
-  const read = jsonDifferences(recorded.evidence, replayed.evidence);
-  if (read.length > 0) {
-    const more = read.length > READ_PATHS_SHOWN ? ` and ${read.length - READ_PATHS_SHOWN} more` : '';
-    differences.push(`what it read (${read.slice(0, READ_PATHS_SHOWN).join(', ')}${more})`);
-  }
-  return differences;
-}
 
 /** When the decider evaluated a decision (its clock): freezes and the breaker are judged then. */
 const evaluatedAtOf = (d: Decision): Date => new Date(d.controls?.evaluatedAt ?? d.decidedAt);

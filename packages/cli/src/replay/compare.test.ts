@@ -1,6 +1,21 @@
+import fc from 'fast-check';
 import type { DecisionRecord } from '@burnback/contracts';
-import { jsonDifferences } from '../src/replay/engine';
-import { decisionDifferences } from '../src/replay/pipeline';
+import { decisionDifferences, jsonDifferences, sameJson } from './compare.js';
+
+describe('sameJson', () => {
+  it('compares JSON values structurally, ignoring key order and undefined members', () => {
+    expect(sameJson({ a: 1, b: [1, { c: 'x' }] }, { b: [1, { c: 'x' }], a: 1 })).toBe(true);
+    expect(sameJson({ a: 1, u: undefined }, { a: 1 })).toBe(true);
+    expect(sameJson({ a: 1 }, { a: 1, b: 2 })).toBe(false);
+    expect(sameJson({ a: 1, b: 2 }, { a: 1 })).toBe(false);
+    expect(sameJson([1, 2], [2, 1])).toBe(false);
+    expect(sameJson([1], { 0: 1 })).toBe(false);
+    expect(sameJson({ 0: 1 }, [1])).toBe(false);
+    expect(sameJson(null, {})).toBe(false);
+    expect(sameJson({ a: null }, { a: null })).toBe(true);
+    expect(sameJson({ a: 0.1 + 0.2 }, { a: 0.3 })).toBe(false);
+  });
+});
 
 describe('jsonDifferences', () => {
   it('names the first differing place down each branch, in key order', () => {
@@ -22,6 +37,49 @@ describe('jsonDifferences', () => {
     expect(jsonDifferences({ a: [1] }, { a: { 0: 1 } })).toEqual(['a']);
     expect(jsonDifferences({ a: 1 }, {})).toEqual(['a']);
     expect(jsonDifferences(1, 2)).toEqual(['(the whole value)']);
+  });
+});
+
+describe('sameJson and jsonDifferences agree with the JSON they compare', () => {
+  /** JSON as stored: objects, arrays, strings, finite numbers, booleans, null. */
+  const json = fc.jsonValue({ maxDepth: 3 });
+  /** The same value with every object's keys in another order. */
+  const reordered = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(reordered)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .reverse()
+              .map(([k, x]) => [k, reordered(x)]),
+          )
+        : v;
+  /** Canonical text: keys sorted at every level. */
+  const canonical = (v: unknown): string =>
+    JSON.stringify(v, (_k, x: unknown) =>
+      x !== null && typeof x === 'object' && !Array.isArray(x)
+        ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : x,
+    );
+
+  it('a value equals itself in any key order, and differs nowhere from it', () => {
+    fc.assert(
+      fc.property(json, (v) => {
+        expect(sameJson(v, reordered(v))).toBe(true);
+        expect(jsonDifferences(v, reordered(v))).toEqual([]);
+      }),
+    );
+  });
+
+  it('two values are the same exactly when their canonical JSON is, and then (only then) no path differs', () => {
+    fc.assert(
+      fc.property(json, json, (a, b) => {
+        const same = canonical(a) === canonical(b);
+        expect(sameJson(a, b)).toBe(same);
+        expect(sameJson(b, a)).toBe(same);
+        expect(jsonDifferences(a, b).length === 0).toBe(same);
+      }),
+    );
   });
 });
 
