@@ -17,8 +17,15 @@ const option = (name, fallback) => {
   args.splice(i, 2);
   return value;
 };
-const fileFloor = option('--file-floor', 90);
-const totalFloor = option('--total-floor', 93);
+// The floors: 90 % per file and 93 % in total; MUTATION_FILE_FLOOR / MUTATION_TOTAL_FLOOR (or the flags) override them.
+const fromEnv = (name, fallback) => (process.env[name] === undefined ? fallback : Number(process.env[name]));
+const fileFloor = option('--file-floor', fromEnv('MUTATION_FILE_FLOOR', 90));
+const totalFloor = option('--total-floor', fromEnv('MUTATION_TOTAL_FLOOR', 93));
+for (const [name, value] of [['file', fileFloor], ['total', totalFloor]])
+  if (!Number.isFinite(value) || value < 0 || value > 100) {
+    console.error(`the ${name} floor must be a percentage from 0 to 100 (got ${value})`);
+    process.exit(2);
+  }
 const reportPaths = args.length ? args : ['decision', 'ingest', 'contracts'].map((s) => `reports/mutation/${s}.json`);
 
 const files = {};

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { CLOUD_DEPLOY_ID, decisionIdFor, redecisionIdFor, rollbackIdFor, rolloutIdFor, targetDocIdFor } from './index.js';
+import { CLOUD_DEPLOY_ID, decisionIdFor, recommendationIdFor, redecisionIdFor, rollbackIdFor, rolloutIdFor, targetDocIdFor } from './index.js';
 
 describe('deterministic ids', () => {
   it('the same notification of an incident always gives the same decision id', () => {
@@ -74,6 +74,9 @@ const GOLDEN = {
   decision: 'dec-aa7a8fa2f02a5eefc796d2d1',
   rollback: 'rb-138029c7e3bb2d5479dffeb5',
   rollout: 'burnback-rb-f853328cfdf622499b88',
+  recommendation: 'rv-51320102deca01653bf9c15a',
+  redecision: 'dec-92f67954bb359c98a0d5af8a',
+  secondAttempt: 'rb-1f09236cf57172def9cbb03c',
 };
 
 describe('ids are stable across releases', () => {
@@ -85,6 +88,20 @@ describe('ids are stable across releases', () => {
     expect(d).toBe(GOLDEN.decision);
     expect(rollbackIdFor('0.nx8k2f1q7d3a')).toBe(GOLDEN.rollback);
     expect(rolloutIdFor(GOLDEN.rollback)).toBe(GOLDEN.rollout);
+    expect(recommendationIdFor(GOLDEN.decision)).toBe(GOLDEN.recommendation);
+    expect(redecisionIdFor(GOLDEN.decision)).toBe(GOLDEN.redecision);
+    expect(rollbackIdFor('0.nx8k2f1q7d3a', 1)).toBe(GOLDEN.secondAttempt);
+  });
+
+  it("a recommendation's id is its decision's own: never the incident's rollback id, never another decision's", () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (a, b) => {
+        expect(recommendationIdFor(a)).toMatch(/^rv-[0-9a-f]{24}$/);
+        expect(recommendationIdFor(a)).toBe(recommendationIdFor(a));
+        if (a !== b) expect(recommendationIdFor(a)).not.toBe(recommendationIdFor(b));
+        expect(recommendationIdFor(a).slice(3)).not.toBe(rollbackIdFor(a).slice(3));
+      }),
+    );
   });
 });
 

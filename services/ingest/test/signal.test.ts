@@ -178,6 +178,11 @@ describe('what an alert measures', () => {
       /mixes SLO selectors or SLOs/,
     ],
     [
+      'two SLOs, each window readable (only the guard against mixing refuses it)',
+      `select_slo_burn_rate("${sloName()}", "3600s") AND select_slo_burn_rate("${sloName({ slo: 'latency' })}", "300s")`,
+      /^the filter mixes SLO selectors or SLOs \(select_slo_burn_rate\(".*"\), select_slo_burn_rate\(".*latency"\)\)$/,
+    ],
+    [
       'three windows',
       ['1h', '5m', '30m'].map((l) => `select_slo_burn_rate("${sloName()}", "${l}")`).join(' AND '),
       /a burn-rate filter with 3 windows is not a multi-window alert/,
@@ -189,6 +194,15 @@ describe('what an alert measures', () => {
     expect(c.signal).toBe('unsupported');
     expect(c.unsupportedReason).toMatch(reason);
     if (!/two SLOs/.test(_name)) expect(c.sloName).toBe(sloName());
+  });
+
+  it('a budget filter mixing two selectors (budget fraction and health) is unsupported, not read as either', () => {
+    const n = budgetIncident();
+    n.incident.condition!.conditionThreshold!.filter = `select_slo_budget_fraction("${sloName()}") AND select_slo_health("${sloName()}")`;
+    expect(classify(n)).toMatchObject({
+      signal: 'unsupported',
+      unsupportedReason: expect.stringMatching(/^the filter mixes SLO selectors or SLOs \(select_slo_budget_fraction/),
+    });
   });
 
   it.each([
