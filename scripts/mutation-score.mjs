@@ -21,7 +21,10 @@ const option = (name, fallback) => {
 const fromEnv = (name, fallback) => (process.env[name] === undefined ? fallback : Number(process.env[name]));
 const fileFloor = option('--file-floor', fromEnv('MUTATION_FILE_FLOOR', 90));
 const totalFloor = option('--total-floor', fromEnv('MUTATION_TOTAL_FLOOR', 93));
-for (const [name, value] of [['file', fileFloor], ['total', totalFloor]])
+for (const [name, value] of [
+  ['file', fileFloor],
+  ['total', totalFloor],
+])
   if (!Number.isFinite(value) || value < 0 || value > 100) {
     console.error(`the ${name} floor must be a percentage from 0 to 100 (got ${value})`);
     process.exit(2);

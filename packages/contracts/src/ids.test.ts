@@ -1,5 +1,13 @@
 import fc from 'fast-check';
-import { CLOUD_DEPLOY_ID, decisionIdFor, recommendationIdFor, redecisionIdFor, rollbackIdFor, rolloutIdFor, targetDocIdFor } from './index.js';
+import {
+  CLOUD_DEPLOY_ID,
+  decisionIdFor,
+  recommendationIdFor,
+  redecisionIdFor,
+  rollbackIdFor,
+  rolloutIdFor,
+  targetDocIdFor,
+} from './index.js';
 
 describe('deterministic ids', () => {
   it('the same notification of an incident always gives the same decision id', () => {
