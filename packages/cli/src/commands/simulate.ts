@@ -311,10 +311,14 @@ export class Simulation {
       return;
     }
     const ids = [...this.incidents.values()].map((i) => i.id);
+    // Decisions on notifications: a re-decision (the decider deciding an incident again on its own, e.g. right after
+    // its rollback failed) is counted apart, since whether one happens depends on which comes first, it or the
+    // incident's next notification.
     const count = async () => {
-      const decisions = (await Promise.all(ids.map((id) => this.decisionsOf(id)))).flat();
+      const all = (await Promise.all(ids.map((id) => this.decisionsOf(id)))).flat();
       const rollbacks = (await Promise.all(ids.map((id) => this.rollbacksOf(id)))).flat().filter((r) => !r.command.validateOnly);
-      return { decisions: decisions.length, rollbacks: rollbacks.length };
+      const redecisions = all.filter((d) => d.redecisionOf !== null).length;
+      return { decisions: all.length - redecisions, redecisions, rollbacks: rollbacks.length };
     };
     const c = await this.until(
       async () => {
@@ -328,7 +332,7 @@ export class Simulation {
     // What Cloud Deploy ran: a rollback retried in a loop would show here as more rollback rollouts than rollbacks ordered.
     const rollouts = await this.rollbackRolloutsSinceStart();
     this.say(
-      `${c.decisions} decisions, ${c.rollbacks} rollback(s); Cloud Deploy ran ${rollouts} rollback rollout(s) on ${this.service.target}`,
+      `${c.decisions} decisions on notifications${c.redecisions ? ` (and ${c.redecisions} re-decision(s))` : ''}, ${c.rollbacks} rollback(s); Cloud Deploy ran ${rollouts} rollback rollout(s) on ${this.service.target}`,
     );
     if (c.rollbacks !== e.rollbacks || c.decisions !== e.decisions)
       throw new Expectation(`expected ${e.decisions} decisions and ${e.rollbacks} rollback(s), saw ${c.decisions} and ${c.rollbacks}`);

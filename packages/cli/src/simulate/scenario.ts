@@ -65,6 +65,7 @@ const EXPECTS = {
     .object({
       /** Exactly this many rollbacks were ordered since the scenario began (checked once every decision is in). */
       rollbacks: z.number().int().min(0),
+      /** Decisions on the scenario's notifications (re-decisions the decider makes on its own are counted apart). */
       decisions: z.number().int().min(1),
       within: Duration.default('60s'),
     })
