@@ -107,7 +107,7 @@ describe('npm start (burnback dev)', () => {
       (stdout) => {
         expect(stdout).toMatch(/ship rel-003: production SUCCEEDED/);
         expect(stdout).toMatch(/decision HOLD on again: no rollback: last rollback succeeded \d+ min ago is within the 30 min cooldown/);
-        expect(stdout).toMatch(/1 decisions, 0 rollback\(s\); Cloud Deploy ran 0 rollback rollout\(s\) on production/);
+        expect(stdout).toMatch(/1 decisions on notifications, 0 rollback\(s\); Cloud Deploy ran 0 rollback rollout\(s\) on production/);
       },
       (stdout) => {
         expect(stdout).toMatch(/\(checkout, through the webhook; run [0-9a-f]+, since /);
