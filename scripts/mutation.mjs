@@ -3,25 +3,17 @@
 // total) over the shards that ran. Other arguments go to StrykerJS (e.g. --force).
 //   npm run test:mutation [-- --shard decision] [-- --budget-seconds 2700] [-- --force]
 //
+// Each shard's baseline is kept with the hashes of what it silently depends on (stryker.inputs.<shard>.json,
+// scripts/mutation-inputs.mjs): when one changed, the shard runs in full (--force).
+//
 // --budget-seconds bounds the whole run (CI's time is finite): a shard still running when
 // the budget is spent is stopped, and it and the shards after it are reported as not
 // verified, with what to do, instead of failing the build on time. A shard whose committed
 // baseline is current takes minutes; one whose baseline is stale re-runs every changed mutant.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { inputChanges, inputsFileOf, inputsOf, inShard, listRepositoryFiles, strykerOptionsOf } from './mutation-inputs.mjs';
 import { SHARDS } from '../stryker.config.mjs';
-
-/** A mutate pattern (a path, or one ending in a double-star directory and `*.ts`) as a regular expression over paths. */
-const patternRegex = (pattern) =>
-  new RegExp(
-    `^${pattern
-      .split('**/')
-      .map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*'))
-      .join('(?:.*/)?')}$`,
-  );
-/** Whether a file is one the shard mutates (its tests and index files are not). */
-const inShard = (shard, file) =>
-  !file.endsWith('.test.ts') && !file.endsWith('/index.ts') && SHARDS[shard].some((p) => patternRegex(p).test(file));
 
 /**
  * StrykerJS keeps, in a shard's report and incremental file, the results of files
@@ -60,9 +52,9 @@ if (!(budgetMs > 0)) {
 }
 
 /** Runs StrykerJS on one shard in its own process group; resolves to its exit code, or 'out of time'. */
-const runShard = (shard, timeLeftMs) =>
+const runShard = (shard, timeLeftMs, extra) =>
   new Promise((resolve) => {
-    const child = spawn('npx', ['stryker', 'run', ...args], {
+    const child = spawn('npx', ['stryker', 'run', ...args, ...extra], {
       stdio: 'inherit',
       detached: true,
       env: { ...process.env, BURNBACK_MUTATION_SHARD: shard },
@@ -95,8 +87,18 @@ for (const shard of shards) {
     continue;
   }
   console.log(`::group::mutation testing: the ${shard} shard`);
+  // What the incremental baseline cannot see (fixtures, helpers, imported modules, configs, tool versions):
+  // when any of it changed since the baseline was recorded, every mutant of the shard is tested again.
+  const inputs = inputsOf(shard, { listFiles: listRepositoryFiles, inShard, strykerOptions: await strykerOptionsOf(shard) });
+  const recorded = existsSync(inputsFileOf(shard)) ? JSON.parse(readFileSync(inputsFileOf(shard), 'utf8')) : null;
+  const { force, notes } = inputChanges(recorded, inputs);
+  const list = (lines) => `\n  ${lines.slice(0, 20).join('\n  ')}${lines.length > 20 ? `\n  … and ${lines.length - 20} more` : ''}`;
+  if (notes.length > 0) console.log(`the ${shard} shard's inputs since its baseline (StrykerJS sees these itself):${list(notes)}`);
+  const forced = args.includes('--force') || force.length > 0;
+  if (force.length > 0 && !args.includes('--force'))
+    console.log(`the ${shard} shard's baseline was recorded with other inputs, so every mutant is tested again (--force):${list(force)}`);
   const t0 = Date.now();
-  const result = await runShard(shard, left);
+  const result = await runShard(shard, left, forced && !args.includes('--force') ? ['--force'] : []);
   console.log(`the ${shard} shard: ${result === 0 ? 'done' : result} after ${Math.round((Date.now() - t0) / 1000)} s`);
   console.log('::endgroup::');
   if (result !== 'out of time') {
@@ -107,7 +109,11 @@ for (const shard of shards) {
   else if (result !== 0) {
     console.error(`StrykerJS failed on the ${shard} shard (exit ${result})`);
     failed = true;
-  } else ran.push(shard);
+  } else {
+    ran.push(shard);
+    // The baseline now matches these inputs (read before the run: a file edited meanwhile forces the next run).
+    writeFileSync(inputsFileOf(shard), JSON.stringify(inputs, null, 2) + '\n');
+  }
 }
 if (unverified.length > 0)
   console.warn(
