@@ -84,7 +84,7 @@ export function isWellFormedJson(value: unknown): boolean {
 
 /** Parses raw notification bytes into a validated 1.2 notification, or throws PermanentError with the reason. */
 export function parseNotification(raw: Buffer | string): MonitoringNotification {
-  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+  const text = raw.toString(); // a Buffer decodes as UTF-8 (its default); a string is itself
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -191,14 +191,14 @@ export function mapToService(incident: MonitoringIncident, services: ReadonlyMap
   }
   const all = [...services.values()];
   const slos = slosOf(incident);
-  const bySlo = all.filter((s) => s.slo !== null && slos.includes(s.slo));
-  if (bySlo.length === 1) return bySlo[0]!;
+  const bySlo = all.filter((s) => slos.some((slo) => slo === s.slo));
   if (bySlo.length > 1) {
     throw unmapped(
       `incident ${incident.incident_id} on SLO ${slos.join(', ')} matches several services: ${bySlo.map((m) => m.name).join(', ')}`,
       true,
     );
   }
+  if (bySlo.length === 1) return bySlo[0]!;
   const sameResource = all.filter(
     (s) =>
       (s.match.resourceType === null || s.match.resourceType === type) &&

@@ -77,8 +77,8 @@ export function sloSelectorsOf(filter: string): SloSelector[] {
 /** The `metric.type = "…"` a Monitoring filter selects, or null when it names none (or several different ones, or cannot be read). */
 export function metricTypeOf(filter: string): string | null {
   const types = new Set(
-    (parseFilter(filter)?.comparisons ?? [])
-      .filter((c) => c.selector === 'metric.type' && c.operator === '=' && c.value.kind !== 'function')
+    parseFilter(filter)
+      ?.comparisons.filter((c) => c.selector === 'metric.type' && c.operator === '=' && c.value.kind !== 'function')
       .map((c) => (c.value as { text: string }).text),
   );
   return types.size === 1 ? [...types][0]! : null;
@@ -128,8 +128,9 @@ const unsupported = (comparison: Comparison | null, reason: string, slo: Partial
 /** 1 − v without the float noise (1 − 0.97 is 0.030000000000000027). */
 const complement = (v: number): number => Number((1 - v).toPrecision(12));
 
-const ABOVE: ReadonlySet<Comparison> = new Set([Comparisons.gt, Comparisons.ge]);
-const BELOW: ReadonlySet<Comparison> = new Set([Comparisons.lt, Comparisons.le]);
+/** The comparisons that alert above (below) the threshold; no comparison (null) is in neither. */
+const ABOVE: ReadonlySet<Comparison | null> = new Set([Comparisons.gt, Comparisons.ge]);
+const BELOW: ReadonlySet<Comparison | null> = new Set([Comparisons.lt, Comparisons.le]);
 
 /** Condition types other than a metric threshold, with what they are called in a reason. */
 const OTHER_CONDITIONS: ReadonlyArray<[string, string]> = [
@@ -291,7 +292,7 @@ function classifyMetric(
       `a ratio of ${metricType} to ${denominatorType ?? 'an unknown metric'}, and the service's config does not name ${[...new Set(unnamed)].join(', ')} in signals.errorRatio.metricTypes`,
     );
   }
-  const counts = comparison !== null && ABOVE.has(comparison) ? 'bad' : comparison !== null && BELOW.has(comparison) ? 'good' : null;
+  const counts = ABOVE.has(comparison) ? 'bad' : BELOW.has(comparison) ? 'good' : null;
   if (counts === null)
     return unsupported(comparison, `a ratio alerting ${comparison ?? 'without a comparison'} has no direction to read errors from`);
   // Only bad requests over all of them is an error ratio: a 4xx share or a canary's traffic share is not.

@@ -5,6 +5,7 @@ import { closedIncident, notificationBytes, openIncident, serviceConfig, service
 import {
   isWellFormedJson,
   mapToService,
+  MAX_NUMBER_TEXT,
   notificationIdFor,
   parseNotification,
   parseValue,
@@ -23,6 +24,15 @@ const ctx = { services, source: 'webhook' as const, observedAt: new Date('2026-1
 const withIncident = (patch: Record<string, unknown>, base: MonitoringNotification = openIncident()): Buffer =>
   notificationBytes({ ...base, incident: { ...base.incident, ...patch } });
 const event = (raw: Buffer) => toAlertEvent(parseNotification(raw), ctx);
+/** What `fn` throws (it must throw). */
+const thrownBy = (fn: () => unknown): Error => {
+  try {
+    fn();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a throw');
+};
 const burnFilter = (lookback: string) =>
   `select_slo_burn_rate("projects/p/services/api-backend/serviceLevelObjectives/availability", "${lookback}")`;
 
@@ -49,6 +59,15 @@ describe('values', () => {
 
   it.each([null, undefined, '', '   '])('%p is no value', (text) => {
     expect(parseValue(text, 'x')).toBeNull();
+  });
+
+  it(`a number is read from up to ${MAX_NUMBER_TEXT} characters (white space aside); a longer text is refused by its length`, () => {
+    const longest = `0.${'0'.repeat(MAX_NUMBER_TEXT - 3)}1`;
+    expect(longest).toHaveLength(64);
+    expect(parseValue(`  ${longest}  `, 'observed_value')).toBe(1e-62);
+    const err = thrownBy(() => parseValue(`${longest}0`, 'observed_value'));
+    expect(err).toBeInstanceOf(PermanentError);
+    expect(err.message).toBe('incident.observed_value is 65 characters long; a number is at most 64');
   });
 
   it('a non-finite JSON number is refused too', () => {
@@ -163,6 +182,62 @@ describe('mapping by resource', () => {
     expect(mapToService(incidentOn('cloud_run_revision', { service_name: 'api-backend', configuration_name: 'web' }), two).name).toBe('a');
   });
 
+  it.each([
+    ['no service of its resource at all', servicesOf(service('web', { service_name: 'web' }, 'cloud_run_revision')), ''],
+    [
+      'each service of its resource, elsewhere',
+      servicesOf(
+        serviceConfig('api-prod', {
+          project: 'burnback-prod',
+          match: { resourceType: null, resourceLabels: { service_name: 'api-backend' } },
+        }),
+        serviceConfig('api-eu', { region: 'europe-west1', match: { resourceType: null, resourceLabels: { service_name: 'api-backend' } } }),
+      ),
+      ': api-prod is not on project burnback-local (the service is in burnback-prod); api-eu is not on location us-central1 (the service is in europe-west1)',
+    ],
+  ])('an incident no service matches is refused naming %s', (_name, configured, elsewhere) => {
+    const incident = incidentOn('cloud_run_revision', {
+      project_id: 'burnback-local',
+      service_name: 'api-backend',
+      location: 'us-central1',
+    });
+    expect(thrownBy(() => mapToService(incident, configured)).message).toBe(
+      `no configured service matches incident 0.nx8k2f1q7d3a on resource cloud_run_revision {"project_id":"burnback-local","service_name":"api-backend","location":"us-central1"}${elsewhere}`,
+    );
+  });
+
+  it.each([
+    ['absent', undefined],
+    ['null', null],
+  ])('an incident whose policy user labels are %s maps by its resource', (_name, labels) => {
+    expect(mapToService(parseNotification(withIncident({ policy_user_labels: labels })).incident, services).name).toBe('api-backend');
+  });
+
+  it.each([
+    [
+      'the project its resource names',
+      {
+        scoping_project_id: 'ops-monitoring',
+        resource: { type: 'cloud_run_revision', labels: { project_id: 'burnback-staging', service_name: 'api-backend' } },
+      },
+      'burnback-staging',
+    ],
+    [
+      'its scoping project when the resource names none',
+      { scoping_project_id: 'ops-monitoring', resource: { type: 'cloud_run_revision', labels: { service_name: 'billing' } } },
+      'ops-monitoring',
+    ],
+    [
+      'no project when neither names one',
+      { scoping_project_id: undefined, resource: { type: 'cloud_run_revision', labels: { service_name: 'billing' } } },
+      '',
+    ],
+  ])('an unmapped notification is named UnmappedNotification and counted under %s', (_name, patch, project) => {
+    const err = thrownBy(() => mapToService(parseNotification(withIncident(patch)).incident, services));
+    expect(err).toBeInstanceOf(UnmappedNotification);
+    expect(err).toMatchObject({ name: 'UnmappedNotification', project, misconfigured: false });
+  });
+
   it('an incident without a resource is described as (none)', () => {
     const n = openIncident();
     delete (n.incident as { resource?: unknown }).resource;
@@ -260,8 +335,8 @@ describe('schema versions', () => {
     expect(() => parseNotification(notificationBytes({ ...openIncident(), version: 1.2 }))).toThrow(/version/);
   });
 
-  it('null is not a notification', () => {
-    expect(() => parseNotification('null')).toThrow('notification must be a JSON object with "version" and "incident"');
+  it.each(['null', '5', '"1.2"', 'true', '[]'])('%s is not a notification', (json) => {
+    expect(() => parseNotification(json)).toThrow('notification must be a JSON object with "version" and "incident"');
   });
 });
 
@@ -402,6 +477,8 @@ describe('strings that are not well-formed Unicode (found by the fuzz suite: the
   it('a surrogate pair (an emoji, escaped or not) is well-formed and accepted', () => {
     expect(parseNotification(text('"\\ud83d\\udca5"')).incident.incident_id).toBe('💥');
     expect(parseNotification(text('"💥"')).incident.incident_id).toBe('💥');
+    // The bytes of a Pub/Sub message or a webhook body are UTF-8.
+    expect(parseNotification(Buffer.from(text('"💥é"'), 'utf8')).incident.incident_id).toBe('💥é');
   });
 
   it('finds a lone surrogate in a key, in an array, and 100,000 levels deep without overflowing the stack', () => {
@@ -413,5 +490,11 @@ describe('strings that are not well-formed Unicode (found by the fuzz suite: the
     expect(isWellFormedJson(fine)).toBe(true);
     expect(isWellFormedJson(null)).toBe(true);
     expect(isWellFormedJson({ a: [true, 1.5, null, { b: 'é' }] })).toBe(true);
+  });
+
+  it('a value JSON cannot hold (undefined, a bigint) has no string to refuse, and is walked without throwing', () => {
+    expect(isWellFormedJson(undefined)).toBe(true);
+    expect(isWellFormedJson({ a: undefined, b: [undefined, 1n, 'ok'] })).toBe(true);
+    expect(isWellFormedJson({ a: undefined, b: [undefined, '\ud800'] })).toBe(false);
   });
 });

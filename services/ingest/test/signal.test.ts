@@ -196,6 +196,42 @@ describe('what an alert measures', () => {
     if (!/two SLOs/.test(_name)) expect(c.sloName).toBe(sloName());
   });
 
+  /** The notification without a comparison (Monitoring omits an unset one). */
+  const withoutComparison = (n: MonitoringNotification) => {
+    delete (n.incident.condition!.conditionThreshold as { comparison?: unknown }).comparison;
+    return n;
+  };
+
+  it.each([
+    [
+      'a health alert firing above its threshold',
+      budgetIncident({ comparison: 'COMPARISON_GT' }),
+      'select_slo_health alerting COMPARISON_GT does not fire on a falling budget',
+    ],
+    [
+      'a budget-fraction alert with no comparison',
+      withoutComparison(budgetIncident({ selector: 'select_slo_budget_fraction' })),
+      'select_slo_budget_fraction alerting without a comparison does not fire on a falling budget',
+    ],
+    [
+      'a burn-rate alert with no comparison',
+      withoutComparison(burnRateIncident()),
+      'a burn rate alerting without a comparison does not fire on a burn',
+    ],
+    [
+      'a burn-rate alert firing when the burn is at most its threshold',
+      burnRateIncident({ comparison: 'COMPARISON_LE' }),
+      'a burn rate alerting COMPARISON_LE does not fire on a burn',
+    ],
+  ])('%s is unsupported, with its comparison (or none) named', (_name, notification, reason) => {
+    expect(classify(notification)).toMatchObject({
+      signal: 'unsupported',
+      unsupportedReason: reason,
+      sloName: sloName(),
+      burnPolicy: null,
+    });
+  });
+
   it('a budget filter mixing two selectors (budget fraction and health) is unsupported, not read as either', () => {
     const n = budgetIncident();
     n.incident.condition!.conditionThreshold!.filter = `select_slo_budget_fraction("${sloName()}") AND select_slo_health("${sloName()}")`;
@@ -309,12 +345,44 @@ describe('what an alert measures', () => {
     });
   });
 
-  it('an error ratio without an observed value stays an error ratio with no value', () => {
-    expect(classify(openIncident({ observedValue: '' }))).toMatchObject({
+  it.each([
+    ['an error ratio', openIncident({ observedValue: '' })],
+    ['a success ratio (its complement is not taken of nothing)', successRatioIncident({ observedValue: '' })],
+  ])('%s without an observed value stays an error ratio with no value', (_name, notification) => {
+    expect(classify(notification)).toMatchObject({
       signal: 'error-ratio',
       signalValue: null,
       signalThreshold: 0.01,
     });
+  });
+
+  it('any value from 0 to 1, both ends included, is a ratio; any other is unsupported, naming it', () => {
+    const incident = parseNotification(notificationBytes(openIncident())).incident;
+    const value = fc.oneof(
+      fc.constantFrom(0, 1),
+      fc.double({ min: -2, max: 2, noNaN: true }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+    );
+    fc.assert(
+      fc.property(value, fc.boolean(), (v, asThreshold) => {
+        const values = asThreshold ? { observed: 0.5, threshold: v } : { observed: v, threshold: 0.01 };
+        const c = classifySignal(incident, apiBackend, values);
+        const ratio = v >= 0 && v <= 1;
+        expect(c).toMatchObject(
+          ratio
+            ? { signal: 'error-ratio', signalValue: values.observed, signalThreshold: values.threshold, unsupportedReason: null }
+            : { signal: 'unsupported', signalValue: null, unsupportedReason: `${v} is not a ratio between 0 and 1` },
+        );
+      }),
+      {
+        examples: [
+          [0, false],
+          [1, false],
+          [0, true],
+          [1, true],
+        ],
+      },
+    );
   });
 
   it('a success ratio without a threshold keeps its value and no threshold', () => {
@@ -331,6 +399,47 @@ describe('what an alert measures', () => {
     expect(classify(n).unsupportedReason).toBe(
       "a ratio of run.googleapis.com/request_count to run.googleapis.com/container/instance_count, and the service's config does not name run.googleapis.com/container/instance_count in signals.errorRatio.metricTypes",
     );
+  });
+
+  it.each([
+    ['no denominatorFilter', undefined],
+    ['an empty denominatorFilter', ''],
+    ['a denominatorFilter of white space only', ' \n\t '],
+  ])('a ratio with %s is not a ratio', (_name, denominatorFilter) => {
+    const n = openIncident();
+    const condition = n.incident.condition!.conditionThreshold!;
+    if (denominatorFilter === undefined) delete condition.denominatorFilter;
+    else condition.denominatorFilter = denominatorFilter;
+    expect(classify(n)).toMatchObject({
+      signal: 'unsupported',
+      unsupportedReason:
+        'run.googleapis.com/request_count alone is not a ratio of bad to total requests (the condition has no denominatorFilter)',
+    });
+  });
+
+  it('a ratio of two metrics the config does not name names both', () => {
+    const n = openIncident();
+    n.incident.condition!.conditionThreshold!.denominatorFilter = 'metric.type = "run.googleapis.com/container/instance_count"';
+    expect(classify(n, noErrorRatio).unsupportedReason).toBe(
+      "a ratio of run.googleapis.com/request_count to run.googleapis.com/container/instance_count, and the service's config does not name run.googleapis.com/request_count, run.googleapis.com/container/instance_count in signals.errorRatio.metricTypes",
+    );
+  });
+
+  it("with several metrics configured, a ratio is read with its own metric's bad-request predicate, not the first one's", () => {
+    const twoMetrics = serviceConfig('api-backend', {
+      signals: {
+        errorRatio: {
+          metrics: [
+            {
+              metricType: 'custom.googleapis.com/errors',
+              badRequests: { label: 'metric.label.code', kind: 'atLeast', min: 500, text: 'metric.labels.code >= 500' },
+            },
+            ...apiBackend.signals.errorRatio!.metrics,
+          ],
+        },
+      },
+    });
+    expect(classify(openIncident(), twoMetrics)).toMatchObject({ signal: 'error-ratio', signalValue: 0.025, signalThreshold: 0.01 });
   });
 
   it('a ratio whose denominator names no metric type is unsupported', () => {
@@ -552,12 +661,25 @@ describe('reading filters', () => {
   });
 
   it.each([
+    ['a selector without its SLO', 'select_slo_health()'],
+    ['a selector with three arguments', 'select_slo_burn_rate("projects/p/services/s/serviceLevelObjectives/o", "1h", "5m")'],
+    ['a call of another function', 'has_substring("projects/p/services/s/serviceLevelObjectives/o")'],
+    ['a filter that cannot be read', 'select_slo_burn_rate("projects/p/services/s/serviceLevelObjectives/o", "1h"'],
+  ])('%s is no SLO selector', (_name, filter) => {
+    expect(sloSelectorsOf(filter)).toEqual([]);
+  });
+
+  it.each([
     ['metric.type = "run.googleapis.com/request_count" AND resource.type = "x"', 'run.googleapis.com/request_count'],
     ['metric.type="a.com/b"', 'a.com/b'],
     ['metric.type = "a.com/b" OR metric.type = "a.com/b"', 'a.com/b'],
     ['metric.type = "a.com/b" OR metric.type = "a.com/c"', null],
     ['metric.labels.type = "a.com/b"', null],
     ['resource.type = "x"', null],
+    ['metric.type != "a.com/b"', null],
+    ['metric.type = "a.com/b" AND metric.type != "a.com/c"', 'a.com/b'],
+    ['metric.type = starts_with("run.googleapis.com/")', null],
+    ['metric.type = "a.com/b" AND (', null],
   ])('the filter %j selects the metric type %p', (filter, type) => {
     expect(metricTypeOf(filter)).toBe(type);
   });
@@ -630,6 +752,21 @@ describe('the monitored resource must be the service in its project and location
   it('an SLO two services name is refused instead of guessed', () => {
     const services = servicesOf(serviceConfig('a', { slo: sloName() }), serviceConfig('b', { slo: sloName() }));
     expect(() => mapToService(incidentOfNotification(burnRateIncident()), services)).toThrow(/matches several services: a, b/);
+  });
+
+  it('an alert on two SLOs, each named by a service, is refused, naming both SLOs', () => {
+    const latency = sloName({ slo: 'latency' });
+    const n = burnRateIncident();
+    n.incident.condition!.conditionThreshold!.filter = `select_slo_burn_rate("${sloName()}", "1h") AND select_slo_burn_rate("${latency}", "1h")`;
+    const services = servicesOf(serviceConfig('a', { slo: sloName() }), serviceConfig('b', { slo: latency }));
+    expect(() => mapToService(incidentOfNotification(n), services)).toThrow(
+      `incident 0.burn4rate on SLO ${sloName()}, ${latency} matches several services: a, b`,
+    );
+  });
+
+  it("a service's SLO does not claim an alert that selects no SLO: that one maps by its resource", () => {
+    const services = servicesOf(serviceConfig('checkout', { slo: sloName({ service: 'checkout' }) }), production);
+    expect(mapToService(incidentOfNotification(openIncident()), services).name).toBe('api-backend');
   });
 });
 
