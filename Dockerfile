@@ -5,6 +5,7 @@
 #   docker build --target ingest   -t burnback-ingest .     # services/ingest   (HTTP on $PORT, default 8080)
 #   docker build --target decider  -t burnback-decider .    # services/decider  (health + metrics on $PORT)
 #   docker build --target executor -t burnback-executor .   # services/executor (health + metrics on $PORT)
+#   docker build --target notifier -t burnback-notifier .   # services/notifier (health + metrics on $PORT)
 #   docker build --target gcp-sim  -t burnback-gcp-sim .    # Cloud Deploy simulator (gRPC, 8087)
 #   docker build --target cli      -t burnback-cli .        # the burnback command, e.g. `topology`
 #
@@ -30,6 +31,7 @@ COPY packages/testkit/package.json packages/testkit/
 COPY services/ingest/package.json services/ingest/
 COPY services/decider/package.json services/decider/
 COPY services/executor/package.json services/executor/
+COPY services/notifier/package.json services/notifier/
 COPY packages/cli/package.json packages/cli/
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
@@ -67,6 +69,8 @@ COPY --from=build /app/services/decider/package.json services/decider/
 COPY --from=build /app/services/decider/dist/ services/decider/dist/
 COPY --from=build /app/services/executor/package.json services/executor/
 COPY --from=build /app/services/executor/dist/ services/executor/dist/
+COPY --from=build /app/services/notifier/package.json services/notifier/
+COPY --from=build /app/services/notifier/dist/ services/notifier/dist/
 COPY --from=build /app/packages/cli/package.json packages/cli/
 COPY --from=build /app/packages/cli/dist/ packages/cli/dist/
 # BURNBACK_CONFIG=/app/config/local.yaml locally; in Cloud Run mount the real config and point BURNBACK_CONFIG at it.
@@ -85,6 +89,10 @@ CMD ["node", "services/decider/dist/main.js"]
 FROM runtime AS executor
 EXPOSE 8080
 CMD ["node", "services/executor/dist/main.js"]
+
+FROM runtime AS notifier
+EXPOSE 8080
+CMD ["node", "services/notifier/dist/main.js"]
 
 # gcp-sim is only ever reached from other containers, so it listens on every interface.
 FROM runtime AS gcp-sim

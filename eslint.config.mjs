@@ -60,15 +60,21 @@ export default tseslint.config(
   restrict(['packages/emulators/src/**'], ours('contracts')),
   restrict(['packages/testkit/src/**'], ours('contracts', 'platform', 'gcp-sim', 'emulators')),
   restrict(['services/ingest/src/**'], ours('contracts', 'platform')),
+  // The notifier only reads events and talks HTTP: it never decides, so it never needs the policy.
+  restrict(['services/notifier/src/**'], ours('contracts', 'platform')),
   // The decider decides with the policy; the executor reads Cloud Deploy's history with the same pure functions
   // (which release serves, which one to return to), so the two can never disagree on what serves.
   restrict(['services/decider/src/**', 'services/executor/src/**'], ours('contracts', 'platform', 'policy')),
   // The CLI ships (`npm start`, the cli image); the test kit does not. What the CLI needs from the emulators
   // (start, reuse, stop, topics) is @burnback/emulators, and the notifications it simulates are gcp-sim's.
-  restrict(['packages/cli/src/**'], ours('contracts', 'policy', 'platform', 'gcp-sim', 'emulators', 'ingest', 'decider', 'executor'), {
-    group: ['@burnback/testkit', '@burnback/testkit/*'],
-    message: 'the shipped CLI never imports the test kit: what it needs belongs in a package named for it (e.g. @burnback/emulators)',
-  }),
+  restrict(
+    ['packages/cli/src/**'],
+    ours('contracts', 'policy', 'platform', 'gcp-sim', 'emulators', 'ingest', 'decider', 'executor', 'notifier'),
+    {
+      group: ['@burnback/testkit', '@burnback/testkit/*'],
+      message: 'the shipped CLI never imports the test kit: what it needs belongs in a package named for it (e.g. @burnback/emulators)',
+    },
+  ),
   {
     // Decisions are a pure function of (state, event): no I/O, no clock, no environment.
     files: ['packages/policy/src/**'],

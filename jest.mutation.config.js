@@ -26,9 +26,11 @@ module.exports = {
     '<rootDir>/services/ingest/test/parse*.test.ts',
     '<rootDir>/services/ingest/test/signal.test.ts',
     '<rootDir>/packages/platform/src/config.test.ts',
+    '<rootDir>/packages/platform/src/notify-config.test.ts',
     '<rootDir>/services/decider/src/pure/**/*.test.ts',
     '<rootDir>/services/ingest/src/pure/**/*.test.ts',
     '<rootDir>/services/executor/src/pure/**/*.test.ts',
+    '<rootDir>/services/notifier/src/pure/**/*.test.ts',
     '<rootDir>/packages/cli/src/replay/compare.test.ts',
   ],
 };

@@ -18,6 +18,7 @@ export const SHARDS = {
     'packages/policy/src/**/*.ts',
     'services/decider/src/pure/**/*.ts',
     'services/executor/src/pure/**/*.ts',
+    'services/notifier/src/pure/**/*.ts',
     'packages/cli/src/replay/compare.ts',
   ],
   contracts: [
@@ -30,6 +31,8 @@ export const SHARDS = {
     'packages/contracts/src/bad-requests.ts',
     'packages/contracts/src/storable.ts',
     'packages/platform/src/config.ts',
+    'packages/platform/src/config-env.ts',
+    'packages/platform/src/notify-config.ts',
   ],
 };
 

@@ -87,7 +87,7 @@ const serviceNodeOptions = (() => {
 async function startStack(label: string, services: number, options: { rolloutStepMs?: number; policy?: Record<string, number> } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'burnback-bench-'));
   const projectId = `bench-${label}-${randomBytes(3).toString('hex')}`;
-  const base = await freePortRange(3);
+  const base = await freePortRange(4);
   const [simPort, controlPort] = [await freePortRange(1), await freePortRange(1)];
   // Many services burning at once would rightly trip the fleet breaker; these benches measure the pipeline, so it is
   // raised past the number of services.

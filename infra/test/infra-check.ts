@@ -4,7 +4,9 @@
  * here (no provider, no project), so the HCL is parsed with @cdktf/hcl2json
  * and the parts that matter are evaluated just far enough: literals, locals,
  * `for_each` over literal maps, `each.*`, variables (a caller's argument or the
- * default), string templates, and references to another resource's name/id.
+ * default), string templates, `a == "b" ? x : y`, `toset`/`values`/`keys`,
+ * `dynamic` blocks, and references to another resource's name/id or to an
+ * attribute it sets.
  * Anything the evaluator cannot read stays an expression and is reported when
  * a check needs its value, so names have to stay literal somewhere checkable.
  */
@@ -131,8 +133,21 @@ export interface InfraExpectations {
   pipeline: { name: string; targets: string[]; canaryPercentages: number[] } | null;
   /** Every topic each Burnback service's code publishes to, with where the code says so. */
   publishers: Array<{ service: string; topic: string; source: string }>;
+  /** Every subscription each Burnback service's code consumes, with where the code says so. */
+  subscribers: Array<{ service: string; subscription: string; source: string }>;
+  /** Each Burnback service (a folder of services/) and what its code needs of the platform. */
+  services: BurnbackService[];
   /** The composite Firestore indexes the code's queries need. */
   firestoreIndexes: ReadonlyArray<{ name: string; collection: string; fields: ReadonlyArray<readonly [string, string]> }>;
+}
+
+/** A Burnback service as its code shows it. */
+export interface BurnbackService {
+  name: string;
+  /** It answers HTTP beyond /healthz and /metrics (its code reads the webhook or management token): it may take traffic from outside. */
+  frontDoor: boolean;
+  /** A source of it that names a Firestore collection, or null when it never uses Firestore. */
+  firestore: string | null;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -170,6 +185,36 @@ export function publishersFromCode(root: string = REPO_ROOT): InfraExpectations[
   return [...out.values()];
 }
 
+/** What each service consumes, read from the code: every `Subscriptions.<key>` its own sources name. */
+export function subscribersFromCode(root: string = REPO_ROOT): InfraExpectations['subscribers'] {
+  const out = new Map<string, { service: string; subscription: string; source: string }>();
+  for (const service of readdirSync(path.join(root, 'services'))) {
+    for (const file of sourcesUnder(path.join(root, 'services', service, 'src'))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/\bSubscriptions\.([A-Za-z]+)\b/g)) {
+        const key = m[1] as keyof typeof Subscriptions;
+        if (!(key in Subscriptions)) throw new Error(`${file} names Subscriptions.${key}, which packages/contracts does not define`);
+        const subscription = Subscriptions[key].name;
+        if (!out.has(`${service}/${subscription}`))
+          out.set(`${service}/${subscription}`, { service, subscription, source: toPosix(path.relative(root, file)) });
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+/** The Burnback services (every folder of services/), read from their code. */
+export function servicesFromCode(root: string = REPO_ROOT): BurnbackService[] {
+  return readdirSync(path.join(root, 'services')).map((name) => {
+    const files = sourcesUnder(path.join(root, 'services', name, 'src')).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+    const firestore = files.find((f) => /\bCollections\.[A-Za-z]+\b/.test(f.text));
+    return {
+      name,
+      frontDoor: files.some((f) => /\b(webhookToken|managementToken)\b/.test(f.text)),
+      firestore: firestore ? toPosix(path.relative(root, firestore.file)) : null,
+    };
+  });
+}
+
 /** The delivery pipeline Burnback is built around (ARCHITECTURE.md; gcp-sim seeds the same one). */
 export const API_PIPELINE = {
   name: 'api-backend-pipeline',
@@ -204,6 +249,8 @@ export function contractExpectations(): InfraExpectations {
     policyUserLabelKeys: Object.values(PolicyUserLabels),
     pipeline: API_PIPELINE,
     publishers: publishersFromCode(),
+    subscribers: subscribersFromCode(),
+    services: servicesFromCode(),
     firestoreIndexes: FirestoreIndexes,
   };
 }
@@ -295,6 +342,8 @@ interface Scope {
   parsed: ParsedTf;
   module: TfModule;
   each?: { key: string; value: unknown };
+  /** The iterators of the `dynamic` blocks being expanded (`env.key`, `env.value`). */
+  iterators?: Record<string, { key: unknown; value: unknown }>;
   depth: number;
 }
 
@@ -378,6 +427,65 @@ function walk(value: unknown, steps: Step[], scope: Scope, expr: string): unknow
   return current;
 }
 
+/** Indexes of `needle` in `expr` outside strings and brackets. */
+function topLevel(expr: string, needle: string): number[] {
+  const found: number[] = [];
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i]!;
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if ('([{'.includes(c)) depth++;
+    else if (')]}'.includes(c)) depth--;
+    else if (depth === 0 && expr.startsWith(needle, i)) found.push(i);
+  }
+  return found;
+}
+
+/** `test ? then : else` split at its own `?` and `:`, or null. */
+function conditional(expr: string): { test: string; then: string; otherwise: string } | null {
+  const [question] = topLevel(expr, '?');
+  if (question === undefined) return null;
+  // The ':' that closes this '?': nested conditionals in the then-branch have their own.
+  let open = 0;
+  for (const at of [...topLevel(expr, '?'), ...topLevel(expr, ':')].sort((a, b) => a - b)) {
+    if (at <= question) continue;
+    if (expr[at] === '?') open++;
+    else if (open-- === 0)
+      return { test: expr.slice(0, question).trim(), then: expr.slice(question + 1, at).trim(), otherwise: expr.slice(at + 1).trim() };
+  }
+  return null;
+}
+
+/** `a == b` / `a != b`, or any expression that evaluates to a bool. */
+function condition(expr: string, scope: Scope): boolean | Unresolved {
+  for (const op of ['==', '!=']) {
+    const [at] = topLevel(expr, op);
+    if (at === undefined) continue;
+    const left = evaluateExpression(expr.slice(0, at).trim(), scope);
+    const right = evaluateExpression(expr.slice(at + 2).trim(), scope);
+    if (left instanceof Unresolved || right instanceof Unresolved) return new Unresolved(expr);
+    return (JSON.stringify(left) === JSON.stringify(right)) === (op === '==');
+  }
+  const value = evaluateExpression(expr, scope);
+  return typeof value === 'boolean' ? value : new Unresolved(expr);
+}
+
+/** The few functions Burnback's for_each expressions use. */
+const FUNCTIONS: Record<string, (arg: unknown) => unknown> = {
+  toset: (v) => (Array.isArray(v) ? [...new Map(v.map((x) => [JSON.stringify(x), x])).values()] : undefined),
+  values: (v) =>
+    isObject(v)
+      ? Object.keys(v)
+          .sort()
+          .map((k) => v[k])
+      : undefined,
+  keys: (v) => (isObject(v) ? Object.keys(v).sort() : undefined),
+};
+
 function evaluateExpression(expr: string, scope: Scope): unknown {
   if (scope.depth > MAX_DEPTH) return new Unresolved(expr);
   const quoted = /^"([^"\\$]*)"$/.exec(expr);
@@ -385,10 +493,39 @@ function evaluateExpression(expr: string, scope: Scope): unknown {
   if (/^-?\d+(\.\d+)?$/.test(expr)) return Number(expr);
   if (expr === 'true' || expr === 'false') return expr === 'true';
   if (expr === 'null') return null;
+  const branch = conditional(expr);
+  if (branch) {
+    const test = condition(branch.test, child(scope, {}));
+    return test instanceof Unresolved ? new Unresolved(expr) : evaluateExpression(test ? branch.then : branch.otherwise, child(scope, {}));
+  }
+  if (/^\{\s*\}$/.test(expr)) return {};
+  if (/^\[[\s\S]*\]$/.test(expr)) {
+    const inner = expr.slice(1, -1).trim();
+    if (inner === '') return [];
+    const cuts = [-1, ...topLevel(inner, ','), inner.length];
+    return cuts
+      .slice(1)
+      .map((end, i) => inner.slice(cuts[i]! + 1, end).trim())
+      .filter((item) => item !== '')
+      .map((item) => evaluateExpression(item, child(scope, {})));
+  }
+  const call = /^([a-z]+)\(([\s\S]*)\)$/.exec(expr);
+  if (call) {
+    const fn = FUNCTIONS[call[1]!];
+    const arg = fn ? evaluateExpression(call[2]!.trim(), child(scope, {})) : undefined;
+    const value = fn && !(arg instanceof Unresolved) ? fn(arg) : undefined;
+    return value === undefined ? new Unresolved(expr) : value;
+  }
   const t = traversal(expr);
   if (!t) return new Unresolved(expr);
   const [first, ...rest] = t.steps;
   const firstKey = first ? stepKey(first, scope) : new Unresolved(expr);
+  const iterator = scope.iterators?.[t.root];
+  if (iterator) {
+    if (firstKey === 'key' && rest.length === 0) return iterator.key;
+    if (firstKey === 'value') return walk(iterator.value, rest, scope, expr);
+    return new Unresolved(expr);
+  }
   if (t.root === 'each') {
     if (!scope.each || firstKey instanceof Unresolved) return new Unresolved(expr);
     if (firstKey === 'key') return rest.length === 0 ? scope.each.key : new Unresolved(expr);
@@ -420,9 +557,12 @@ function evaluateExpression(expr: string, scope: Scope): unknown {
       steps = rest.slice(1);
     }
     const attr = steps[0];
-    if (steps.length !== 1 || !attr || !('attr' in attr) || !['name', 'id'].includes(attr.attr)) return new Unresolved(expr);
+    if (steps.length !== 1 || !attr || !('attr' in attr)) return new Unresolved(expr);
     const instance = instancesOf(block, scope.parsed).find((i) => i.key === key);
     if (!instance) return new Unresolved(expr);
+    // An attribute the resource sets (e.g. a secret's secret_id); its name for .id (projects/…/name: the checks compare last segments).
+    if (attr.attr in instance.block.body) return attribute(instance, attr.attr);
+    if (!['name', 'id'].includes(attr.attr)) return new Unresolved(expr);
     const name = attribute(instance, 'name');
     return typeof name === 'string' ? name : new Unresolved(expr);
   }
@@ -480,6 +620,29 @@ function allNested(body: unknown, name: string): Body[] {
   if (!isObject(body)) return [];
   const value = body[name];
   return (Array.isArray(value) ? value : [value]).filter(isObject);
+}
+
+/**
+ * The nested blocks `name` of a body, static ones and `dynamic "name"` ones
+ * expanded over their for_each (one unresolved copy when it cannot be read),
+ * each with the scope its content is evaluated in.
+ */
+function blocksOf(body: unknown, name: string, scope: Scope): Array<{ body: Body; scope: Scope }> {
+  const out = allNested(body, name).map((b) => ({ body: b, scope }));
+  const dynamics = isObject(body) ? (Array.isArray(body['dynamic']) ? body['dynamic'] : [body['dynamic']]) : [];
+  for (const dynamic of dynamics.filter(isObject).flatMap((d) => allNested(d, name))) {
+    const content = nested(dynamic, 'content');
+    if (!content) continue;
+    const iteratorName = typeof dynamic['iterator'] === 'string' ? dynamic['iterator'] : name;
+    const forEach = evaluate(dynamic['for_each'], scope);
+    const items: Array<{ key: unknown; value: unknown }> = Array.isArray(forEach)
+      ? forEach.map((v, i) => ({ key: typeof v === 'string' ? v : i, value: v }))
+      : isObject(forEach)
+        ? Object.entries(forEach).map(([k, v]) => ({ key: k, value: v }))
+        : [{ key: forEach, value: forEach }];
+    for (const item of items) out.push({ body: content, scope: child(scope, { iterators: { ...scope.iterators, [iteratorName]: item } }) });
+  }
+  return out;
 }
 
 function instances(parsed: ParsedTf, type: string): Instance[] {
@@ -846,14 +1009,16 @@ function checkVariables(parsed: ParsedTf, problems: string[]): void {
   }
 }
 
-/** The Burnback service a grant's member is: the key it indexes `var.service_accounts` with (e.g. `each.value.who`). */
-function grantee(instance: Instance): string | null {
-  const raw = instance.block.body['member'];
+/** The Burnback service an expression names: the key it indexes `var.service_accounts` with (e.g. `each.value.who`). */
+function serviceAccountKey(raw: unknown, scope: Scope): string | null {
   const m = typeof raw === 'string' ? /var\.service_accounts\[([^\]]+)\]/.exec(raw) : null;
   if (!m) return null;
-  const who = evaluate(`\${${m[1]!}}`, instance.scope);
+  const who = evaluate(`\${${m[1]!}}`, scope);
   return typeof who === 'string' ? who : null;
 }
+
+/** The Burnback service a grant's member is. */
+const grantee = (instance: Instance): string | null => serviceAccountKey(instance.block.body['member'], instance.scope);
 
 /** Every topic a service's code publishes to has a roles/pubsub.publisher grant for that service's account. */
 function checkPublishers(parsed: ParsedTf, x: InfraExpectations, problems: string[]): void {
@@ -869,12 +1034,164 @@ function checkPublishers(parsed: ParsedTf, x: InfraExpectations, problems: strin
   }
 }
 
+/** Every subscription a service's code consumes has a roles/pubsub.subscriber grant on it for that service's account. */
+function checkSubscribers(parsed: ParsedTf, x: InfraExpectations, problems: string[]): void {
+  const grants = instances(parsed, 'google_pubsub_subscription_iam_member')
+    .filter((g) => attribute(g, 'role') === 'roles/pubsub.subscriber')
+    .map((g) => ({ who: grantee(g), subscription: lastSegment(attribute(g, 'subscription')) }));
+  for (const s of x.subscribers) {
+    if (!grants.some((g) => g.who === s.service && g.subscription === s.subscription)) {
+      problems.push(
+        `service "${s.service}" consumes subscription "${s.subscription}" (${s.source}) but no google_pubsub_subscription_iam_member grants ${s.service} roles/pubsub.subscriber on it`,
+      );
+    }
+  }
+}
+
+/** A Cloud Run service instance and the Burnback service whose account it runs as. */
+function cloudRunServices(parsed: ParsedTf): Array<{ run: Instance; service: string | null }> {
+  return instances(parsed, 'google_cloud_run_v2_service').map((run) => ({
+    run,
+    service: serviceAccountKey(nested(run.block.body, 'template')?.['service_account'], run.scope),
+  }));
+}
+
+/**
+ * Each Burnback service has a service account of its own and a Cloud Run
+ * service that runs as it with its own image; a pull subscriber always runs
+ * (at least one instance, CPU always allocated); a service with no HTTP front
+ * door takes internal traffic only and no one may invoke it; a service that
+ * uses Firestore may read and write it.
+ */
+function checkServices(parsed: ParsedTf, x: InfraExpectations, problems: string[]): void {
+  const accounts = instances(parsed, 'google_service_account').map((a) => attribute(a, 'account_id'));
+  const runs = cloudRunServices(parsed);
+  const invokers = instances(parsed, 'google_cloud_run_v2_service_iam_member').filter((g) => attribute(g, 'role') === 'roles/run.invoker');
+  const datastore = instances(parsed, 'google_project_iam_member')
+    .filter((g) => attribute(g, 'role') === 'roles/datastore.user')
+    .map(grantee);
+  for (const service of x.services) {
+    if (!accounts.some((a) => typeof a === 'string' && a.endsWith(`-${service.name}`)))
+      problems.push(`service "${service.name}" has no google_service_account of its own (no account_id ends in "-${service.name}")`);
+    if (service.firestore && !datastore.includes(service.name))
+      problems.push(
+        `service "${service.name}" uses Firestore (${service.firestore}) but no google_project_iam_member grants ${service.name} roles/datastore.user`,
+      );
+    const own = runs.filter((r) => r.service === service.name);
+    if (own.length === 0) {
+      problems.push(
+        `service "${service.name}" has no google_cloud_run_v2_service running as its service account (var.service_accounts["${service.name}"])`,
+      );
+      continue;
+    }
+    for (const { run } of own) {
+      const template = nested(run.block.body, 'template');
+      const container = nested(template, 'containers');
+      const image = serviceImageKey(container?.['image'], run.scope);
+      if (image !== service.name)
+        problems.push(
+          `${label(run)}: service "${service.name}" runs ${image === null ? 'an image that is not var.images[…]' : `var.images["${image}"]`}, not its own image`,
+        );
+      if (x.subscribers.some((s) => s.service === service.name)) {
+        const min = evaluate(nested(template, 'scaling')?.['min_instance_count'], run.scope);
+        if (typeof min !== 'number' || min < 1)
+          problems.push(
+            `${label(run)}: service "${service.name}" pulls subscriptions but min_instance_count is ${show(min)}; a pull subscriber needs at least 1`,
+          );
+        if (evaluate(nested(container, 'resources')?.['cpu_idle'], run.scope) !== false)
+          problems.push(
+            `${label(run)}: service "${service.name}" pulls subscriptions but its CPU is not always allocated (resources.cpu_idle = false)`,
+          );
+      }
+      if (service.frontDoor) continue;
+      const ingress = attribute(run, 'ingress');
+      if (ingress !== 'INGRESS_TRAFFIC_INTERNAL_ONLY')
+        problems.push(
+          `${label(run)}: service "${service.name}" has no HTTP front door, but its ingress is ${show(ingress)}, not "INGRESS_TRAFFIC_INTERNAL_ONLY"`,
+        );
+      const name = attribute(run, 'name');
+      for (const g of invokers.filter((i) => attribute(i, 'name') === name))
+        problems.push(`${label(g)}: grants roles/run.invoker on ${show(name)}, but service "${service.name}" has no HTTP front door`);
+    }
+  }
+}
+
+/** The key an image expression indexes `var.images` with (e.g. `each.key`). */
+function serviceImageKey(raw: unknown, scope: Scope): string | null {
+  const m = typeof raw === 'string' ? /var\.images\[([^\]]+)\]/.exec(raw) : null;
+  if (!m) return null;
+  const key = evaluate(`\${${m[1]!}}`, scope);
+  return typeof key === 'string' ? key : null;
+}
+
+/** A secret a Cloud Run service reads: mounted as a volume, or as an environment variable (value_source.secret_key_ref). */
+export interface SecretRead {
+  /** The Cloud Run service, as label() writes it. */
+  run: string;
+  /** The Burnback service whose account it runs as (null when that cannot be read). */
+  service: string | null;
+  /** The environment variable, or null for a mounted volume. */
+  env: string | null;
+  /** The secret's id as far as it can be read (last segment of projects/…/secrets/<id>). */
+  secret: unknown;
+}
+
+/** Every secret each Cloud Run service reads, `dynamic "env"` blocks expanded. */
+export function secretReads(parsed: ParsedTf): SecretRead[] {
+  return cloudRunServices(parsed).flatMap(({ run, service }) => {
+    const template = nested(run.block.body, 'template');
+    const mounted = allNested(template, 'volumes').flatMap((v) => {
+      const secret = nested(v, 'secret');
+      return secret ? [{ run: label(run), service, env: null, secret: lastSegment(evaluate(secret['secret'], run.scope)) }] : [];
+    });
+    const env = allNested(template, 'containers')
+      .flatMap((c) => blocksOf(c, 'env', run.scope))
+      .flatMap(({ body, scope }) => {
+        const ref = nested(nested(body, 'value_source'), 'secret_key_ref');
+        if (!ref) return [];
+        const name = evaluate(body['name'], scope);
+        return [
+          {
+            run: label(run),
+            service,
+            env: typeof name === 'string' ? name : show(name),
+            secret: lastSegment(evaluate(ref['secret'], scope)),
+          },
+        ];
+      });
+    return [...mounted, ...env];
+  });
+}
+
+/** Every secret a Cloud Run service reads is one its own service account is granted roles/secretmanager.secretAccessor on. */
+function checkSecretAccess(parsed: ParsedTf, problems: string[]): void {
+  const grants = instances(parsed, 'google_secret_manager_secret_iam_member')
+    .filter((g) => attribute(g, 'role') === 'roles/secretmanager.secretAccessor')
+    .map((g) => ({ who: grantee(g), secret: lastSegment(attribute(g, 'secret_id')) }));
+  for (const read of secretReads(parsed)) {
+    const what = read.env === null ? 'mounts a secret' : `reads env ${read.env} from a secret`;
+    if (typeof read.secret !== 'string' || read.service === null) {
+      problems.push(
+        `${read.run} ${what} the checks cannot follow (${show(read.secret)}, run as ${read.service ?? 'an account that is not var.service_accounts[…]'})`,
+      );
+      continue;
+    }
+    if (!grants.some((g) => g.who === read.service && g.secret === read.secret))
+      problems.push(
+        `${read.run} ${what} "${read.secret}", but no google_secret_manager_secret_iam_member grants ${read.service} roles/secretmanager.secretAccessor on it`,
+      );
+  }
+}
+
 /** Every problem found, as sentences naming the file and the name involved; empty when all is well. */
 export function checkInfra(parsed: ParsedTf, expectations: InfraExpectations = contractExpectations()): string[] {
   const problems: string[] = [];
   if (Object.keys(parsed.modules).length === 0) return [`no *.tf files under ${parsed.root}`];
   checkPubSub(parsed, expectations, problems);
   checkPublishers(parsed, expectations, problems);
+  checkSubscribers(parsed, expectations, problems);
+  checkServices(parsed, expectations, problems);
+  checkSecretAccess(parsed, problems);
   checkMonitoring(parsed, expectations, problems);
   checkPipeline(parsed, expectations, problems);
   checkFirestoreIndexes(parsed, expectations, problems);

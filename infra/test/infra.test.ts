@@ -3,7 +3,17 @@ import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_POLICY, PolicyUserLabels, Subscriptions, Topics } from '@burnback/contracts';
-import { checkInfra, contractExpectations, loadTerraform, publishersFromCode, pubsubInventory, type ParsedTf } from './infra-check';
+import {
+  checkInfra,
+  contractExpectations,
+  loadTerraform,
+  publishersFromCode,
+  pubsubInventory,
+  secretReads,
+  servicesFromCode,
+  subscribersFromCode,
+  type ParsedTf,
+} from './infra-check';
 
 const INFRA = path.resolve(__dirname, '..');
 const terraformOnPath = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
@@ -51,6 +61,18 @@ async function problemsOf(root: string): Promise<string[]> {
   return checkInfra(await loadTerraform(root));
 }
 
+/** A copy of infra/ whose prod environment gives the notifier two destination secrets. */
+function copyWithNotifierSecrets(): string {
+  const root = copyOfInfra();
+  edit(
+    root,
+    'envs/prod/main.tf',
+    'notifier_secret_env = var.notifier_secret_env',
+    'notifier_secret_env = { PAGERDUTY_ROUTING_KEY = "burnback-pagerduty-routing-key", SLACK_WEBHOOK_URL = "burnback-slack-webhook-url" }',
+  );
+  return root;
+}
+
 describe('the Terraform in infra/', () => {
   let parsed: ParsedTf;
   beforeAll(async () => {
@@ -95,11 +117,57 @@ describe('the Terraform in infra/', () => {
         'ingest -> burnback-dead-letter',
         'decider -> burnback-dead-letter',
         'executor -> burnback-dead-letter',
+        'notifier -> burnback-dead-letter',
       ]),
     );
     expect(published).not.toContain('ingest -> burnback-commands');
     // The executor tracks rollouts from Firestore: it never re-publishes a command.
     expect(published).not.toContain('executor -> burnback-commands');
+  });
+
+  test('reads from the code which subscriptions each service consumes, and finds a consumer for every one in the contracts', () => {
+    const consumed = subscribersFromCode();
+    expect(consumed.map((s) => `${s.service} <- ${s.subscription}`)).toEqual(
+      expect.arrayContaining([
+        `decider <- ${Subscriptions.decider.name}`,
+        `executor <- ${Subscriptions.executor.name}`,
+        `notifier <- ${Subscriptions.notifierDecisions.name}`,
+        `notifier <- ${Subscriptions.notifierProgress.name}`,
+      ]),
+    );
+    expect([...new Set(consumed.map((s) => s.subscription))].sort()).toEqual(
+      Object.values(Subscriptions)
+        .map((s) => s.name)
+        .sort(),
+    );
+  });
+
+  test('reads from the code which services there are, which one is the HTTP front door, and which use Firestore', () => {
+    const services = servicesFromCode();
+    expect(services.map((s) => s.name).sort()).toEqual(['decider', 'executor', 'ingest', 'notifier']);
+    expect(services.filter((s) => s.frontDoor).map((s) => s.name)).toEqual(['ingest']);
+    expect(services.find((s) => s.name === 'notifier')!.firestore).toMatch(/^services\/notifier\/src\//);
+  });
+
+  test('mounts the config in every service, and gives the webhook token to ingest alone', () => {
+    const reads = secretReads(parsed).map((r) => `${r.service}: ${r.env ?? 'volume'} <- ${String(r.secret)}`);
+    expect(reads.sort()).toEqual([
+      'decider: volume <- burnback-config',
+      'executor: volume <- burnback-config',
+      'ingest: BURNBACK_WEBHOOK_TOKEN <- burnback-webhook-token',
+      'ingest: volume <- burnback-config',
+      'notifier: volume <- burnback-config',
+    ]);
+  });
+
+  test('gives the notifier, and no other service, each destination secret of notifier_secret_env, with access to it', async () => {
+    const withSecrets = await loadTerraform(copyWithNotifierSecrets());
+    expect(checkInfra(withSecrets)).toEqual([]);
+    const env = secretReads(withSecrets).filter((r) => r.env !== null && r.env !== 'BURNBACK_WEBHOOK_TOKEN');
+    expect(env.map((r) => `${r.service}: ${r.env} <- ${String(r.secret)}`).sort()).toEqual([
+      'notifier: PAGERDUTY_ROUTING_KEY <- burnback-pagerduty-routing-key',
+      'notifier: SLACK_WEBHOOK_URL <- burnback-slack-webhook-url',
+    ]);
   });
 
   const fmt = terraformOnPath ? test : test.skip;
@@ -154,6 +222,10 @@ describe('the checks fail when code and Terraform disagree', () => {
     expect(await problemsOf(root)).toEqual([
       expect.stringMatching(
         /^subscription "burnback-decider-progress" is used by the code .* no google_pubsub_subscription in Terraform is named "burnback-decider-progress"/,
+      ),
+      // The decider's grant went to the renamed one.
+      expect.stringMatching(
+        /^service "decider" consumes subscription "burnback-decider-progress" .* no google_pubsub_subscription_iam_member grants/,
       ),
     ]);
   });
@@ -253,6 +325,122 @@ resource "google_pubsub_subscription" "audit" {
       expect.stringMatching(
         /^service "executor" publishes to topic "burnback-progress" \(services\/executor\/src\/[a-z-]+\.ts\) but no google_pubsub_topic_iam_member grants executor roles\/pubsub\.publisher on it$/,
       ),
+    ]);
+  });
+
+  test("a service that dead-letters without a publisher grant on burnback-dead-letter is reported (the notifier's given-up deliveries)", async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/pubsub/main.tf', /\n\s*"burnback-dead-letter\/notifier"\s*=[^\n]*/, '');
+    expect(await problemsOf(root)).toEqual([
+      expect.stringMatching(
+        /^service "notifier" publishes to topic "burnback-dead-letter" \(packages\/platform\/src\/[a-z-]+\.ts\) but no google_pubsub_topic_iam_member grants notifier roles\/pubsub\.publisher on it$/,
+      ),
+    ]);
+  });
+
+  test("a subscription granted to another service than the one whose code consumes it is reported (the notifier's decisions)", async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/pubsub/main.tf', /("burnback-notifier-decisions" = \{[^}]*consumer\s*= )"notifier"/, '$1"decider"');
+    expect(await problemsOf(root)).toEqual([
+      expect.stringMatching(
+        /^service "notifier" consumes subscription "burnback-notifier-decisions" \(services\/notifier\/src\/service\.ts\) but no google_pubsub_subscription_iam_member grants notifier roles\/pubsub\.subscriber on it$/,
+      ),
+    ]);
+  });
+
+  test('a new subscription in the code without a grant is reported', async () => {
+    const expectations = contractExpectations();
+    expectations.subscribers.push({
+      service: 'notifier',
+      subscription: Subscriptions.executor.name,
+      source: 'services/notifier/src/service.ts',
+    });
+    expect(checkInfra(await loadTerraform(INFRA), expectations)).toEqual([
+      expect.stringContaining(`service "notifier" consumes subscription "${Subscriptions.executor.name}"`),
+    ]);
+  });
+
+  test('a service without a service account of its own is reported (the notifier)', async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/identities/main.tf', /\n\s*notifier\s*= "Burnback notifier:[^\n]*/, '');
+    expect(await problemsOf(root)).toEqual([
+      'service "notifier" has no google_service_account of its own (no account_id ends in "-notifier")',
+    ]);
+  });
+
+  test('a service without a Cloud Run service is reported (the notifier)', async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/burnback-services/main.tf', /\n {4}notifier = \{\n(?: {6}[^\n]*\n)+ {4}\}/, '');
+    expect(await problemsOf(root)).toEqual([
+      'service "notifier" has no google_cloud_run_v2_service running as its service account (var.service_accounts["notifier"])',
+    ]);
+  });
+
+  test('a service that uses Firestore without roles/datastore.user is reported (the notifier)', async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/burnback-services/main.tf', /\n\s*"notifier\/datastore"\s*=[^\n]*/, '');
+    expect(await problemsOf(root)).toEqual([
+      expect.stringMatching(
+        /^service "notifier" uses Firestore \(services\/notifier\/src\/[a-z-]+\.ts\) but no google_project_iam_member grants notifier roles\/datastore\.user$/,
+      ),
+    ]);
+  });
+
+  test('a service without an HTTP front door that is open to the internet, or invokable, is reported (the notifier)', async () => {
+    const root = copyOfInfra();
+    edit(
+      root,
+      'modules/burnback-services/main.tf',
+      /(name\s*= "\$\{var\.name_prefix\}-notifier"[^}]*ingress\s*= )"INGRESS_TRAFFIC_INTERNAL_ONLY"/,
+      '$1"INGRESS_TRAFFIC_ALL"',
+    );
+    appendFileSync(
+      path.join(root, 'modules/burnback-services/main.tf'),
+      `
+resource "google_cloud_run_v2_service_iam_member" "notifier_invoker" {
+  project  = var.project_id
+  location = var.region
+  name     = google_cloud_run_v2_service.service["notifier"].name
+  role     = "roles/run.invoker"
+  member   = "allUsers"
+}
+`,
+    );
+    expect(await problemsOf(root)).toEqual([
+      expect.stringMatching(
+        /^google_cloud_run_v2_service\.service\["notifier"\] .*: service "notifier" has no HTTP front door, but its ingress is "INGRESS_TRAFFIC_ALL"/,
+      ),
+      expect.stringMatching(
+        /^google_cloud_run_v2_service_iam_member\.notifier_invoker .*: grants roles\/run\.invoker on "burnback-notifier", but service "notifier" has no HTTP front door$/,
+      ),
+    ]);
+  });
+
+  test('a pull subscriber that may scale to zero is reported, for each service that pulls', async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/burnback-services/variables.tf', /(variable "min_instances" \{[^}]*default\s*= )1/, '$10');
+    const problems = await problemsOf(root);
+    expect(problems).toHaveLength(4);
+    expect(problems).toContainEqual(
+      expect.stringMatching(
+        /^google_cloud_run_v2_service\.service\["notifier"\] .*: service "notifier" pulls subscriptions but min_instance_count is 0; a pull subscriber needs at least 1$/,
+      ),
+    );
+  });
+
+  test("a secret a service reads without a grant to that service's account is reported (the notifier's destination secrets)", async () => {
+    const root = copyWithNotifierSecrets();
+    edit(
+      root,
+      'modules/burnback-services/main.tf',
+      /(resource "google_secret_manager_secret_iam_member" "notifier_secret_reader" \{[^}]*var\.service_accounts\[)"notifier"/,
+      '$1"decider"',
+    );
+    expect(await problemsOf(root)).toEqual([
+      expect.stringMatching(
+        /^google_cloud_run_v2_service\.service\["notifier"\] .* reads env PAGERDUTY_ROUTING_KEY from a secret "burnback-pagerduty-routing-key", but no google_secret_manager_secret_iam_member grants notifier roles\/secretmanager\.secretAccessor on it$/,
+      ),
+      expect.stringContaining('reads env SLACK_WEBHOOK_URL from a secret "burnback-slack-webhook-url", but no'),
     ]);
   });
 

@@ -78,8 +78,10 @@ module "burnback_services" {
     ingest   = var.ingest_image
     decider  = var.decider_image
     executor = var.executor_image
+    notifier = var.notifier_image
   }
-  config_yaml = coalesce(var.burnback_config_yaml, local.default_config)
+  config_yaml         = coalesce(var.burnback_config_yaml, local.default_config)
+  notifier_secret_env = var.notifier_secret_env
 
   max_instances                = var.max_instances
   log_level                    = var.log_level

@@ -9,6 +9,16 @@ output "webhook_url" {
   sensitive   = true
 }
 
+output "service_names" {
+  description = "Cloud Run service name of each Burnback service, keyed ingest, decider, executor, notifier (e.g. gcloud run services logs read <name>)."
+  value       = module.burnback_services.service_names
+}
+
+output "service_accounts" {
+  description = "Service account email of each Burnback service, keyed ingest, decider, executor, notifier."
+  value       = module.identities.emails
+}
+
 output "pipeline" {
   description = "Resource name of the Cloud Deploy delivery pipeline."
   value       = module.delivery_pipeline.pipeline_id

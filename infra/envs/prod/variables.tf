@@ -42,6 +42,17 @@ variable "executor_image" {
   type        = string
 }
 
+variable "notifier_image" {
+  description = "Container image of services/notifier."
+  type        = string
+}
+
+variable "notifier_secret_env" {
+  description = "Secrets of the notifier's destinations: environment variable name (a $${VAR} of the config's notify: block) => id of an existing Secret Manager secret, e.g. { PAGERDUTY_ROUTING_KEY = \"burnback-pagerduty-routing-key\" }. Only the notifier reads them."
+  type        = map(string)
+  default     = {}
+}
+
 variable "burnback_config_yaml" {
   description = "Full Burnback YAML config (BURNBACK_CONFIG) to use instead of the generated one, e.g. file(\"burnback.yaml\"); null = protect api_service_name on the production target with default policy."
   type        = string

@@ -1,4 +1,4 @@
-# Burnback's three services on Cloud Run. They are Pub/Sub *pull* subscribers
+# Burnback's four services on Cloud Run. They are Pub/Sub *pull* subscribers
 # (streaming pull, ack after the handler succeeded), so each runs with CPU
 # always allocated and at least one warm instance; see README.md for why.
 
@@ -25,6 +25,13 @@ locals {
       ingress     = "INGRESS_TRAFFIC_INTERNAL_ONLY"
       webhook     = false
     }
+    # Only outbound HTTPS (PagerDuty, Slack, Google Chat, webhooks): nothing calls it.
+    notifier = {
+      name        = "${var.name_prefix}-notifier"
+      description = "Burnback notifier: decisions and rollback progress in, pages, chat messages and webhooks out."
+      ingress     = "INGRESS_TRAFFIC_INTERNAL_ONLY"
+      webhook     = false
+    }
   }
 
   # Project-level roles; Firestore and Monitoring have no finer resource to grant on.
@@ -32,6 +39,7 @@ locals {
     "ingest/datastore"   = { who = "ingest", role = "roles/datastore.user" }
     "decider/datastore"  = { who = "decider", role = "roles/datastore.user" }
     "executor/datastore" = { who = "executor", role = "roles/datastore.user" }
+    "notifier/datastore" = { who = "notifier", role = "roles/datastore.user" } # deliveries/{id}
     # select_slo_burn_rate reads (timeSeries.list) before acting on a late or replayed alert.
     "decider/monitoring" = { who = "decider", role = "roles/monitoring.viewer" }
   }
@@ -91,6 +99,18 @@ resource "google_secret_manager_secret_iam_member" "webhook_token_reader" {
   secret_id = google_secret_manager_secret.webhook_token.secret_id
   role      = "roles/secretmanager.secretAccessor"
   member    = "serviceAccount:${var.service_accounts["ingest"]}"
+}
+
+# The notifier's destinations' secrets (the ${VAR}s of the config's notify:
+# block): created by the operator, never by Terraform, so their values are in
+# neither tfvars nor the state. One grant per secret, to the notifier only.
+resource "google_secret_manager_secret_iam_member" "notifier_secret_reader" {
+  for_each = toset(values(var.notifier_secret_env))
+
+  project   = var.project_id
+  secret_id = each.value
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${var.service_accounts["notifier"]}"
 }
 
 # --- Project roles -------------------------------------------------------------
@@ -179,6 +199,21 @@ resource "google_cloud_run_v2_service" "service" {
         }
       }
 
+      # The notifier's destination secrets, one env var each; "latest", so a new
+      # secret version is read by the next instance that starts.
+      dynamic "env" {
+        for_each = each.key == "notifier" ? var.notifier_secret_env : {}
+        content {
+          name = env.key
+          value_source {
+            secret_key_ref {
+              secret  = env.value
+              version = "latest"
+            }
+          }
+        }
+      }
+
       volume_mounts {
         name       = "burnback-config"
         mount_path = local.config_dir
@@ -204,6 +239,7 @@ resource "google_cloud_run_v2_service" "service" {
   depends_on = [
     google_secret_manager_secret_iam_member.config_reader,
     google_secret_manager_secret_iam_member.webhook_token_reader,
+    google_secret_manager_secret_iam_member.notifier_secret_reader,
     google_project_iam_member.service,
   ]
 }

@@ -1,10 +1,10 @@
 output "service_names" {
-  description = "Cloud Run service name of each Burnback service, keyed ingest, decider, executor."
+  description = "Cloud Run service name of each Burnback service, keyed ingest, decider, executor, notifier."
   value       = { for key, svc in google_cloud_run_v2_service.service : key => svc.name }
 }
 
 output "service_urls" {
-  description = "HTTPS URL of each Burnback service, keyed ingest, decider, executor."
+  description = "HTTPS URL of each Burnback service, keyed ingest, decider, executor, notifier."
   value       = { for key, svc in google_cloud_run_v2_service.service : key => svc.uri }
 }
 

@@ -4,7 +4,7 @@ variable "project_id" {
 }
 
 variable "region" {
-  description = "Cloud Run region of the three services."
+  description = "Cloud Run region of the four services."
   type        = string
 }
 
@@ -15,22 +15,43 @@ variable "name_prefix" {
 }
 
 variable "service_accounts" {
-  description = "Runtime service account email of each service, keyed ingest, decider, executor (modules/identities output emails)."
+  description = "Runtime service account email of each service, keyed ingest, decider, executor, notifier (modules/identities output emails)."
   type        = map(string)
 
   validation {
-    condition     = alltrue([for key in ["ingest", "decider", "executor"] : contains(keys(var.service_accounts), key)])
-    error_message = "service_accounts must have the keys ingest, decider and executor."
+    condition     = alltrue([for key in ["ingest", "decider", "executor", "notifier"] : contains(keys(var.service_accounts), key)])
+    error_message = "service_accounts must have the keys ingest, decider, executor and notifier."
   }
 }
 
 variable "images" {
-  description = "Container image of each service, keyed ingest, decider, executor (e.g. us-central1-docker.pkg.dev/<project>/burnback/decider:<tag>)."
+  description = "Container image of each service, keyed ingest, decider, executor, notifier (e.g. us-central1-docker.pkg.dev/<project>/burnback/decider:<tag>)."
   type        = map(string)
 
   validation {
-    condition     = alltrue([for key in ["ingest", "decider", "executor"] : contains(keys(var.images), key)])
-    error_message = "images must have the keys ingest, decider and executor."
+    condition     = alltrue([for key in ["ingest", "decider", "executor", "notifier"] : contains(keys(var.images), key)])
+    error_message = "images must have the keys ingest, decider, executor and notifier."
+  }
+}
+
+variable "notifier_secret_env" {
+  description = "Secrets of the notifier's destinations: environment variable name (a $${VAR} of the config's notify: block, e.g. PAGERDUTY_ROUTING_KEY) => id of a Secret Manager secret in the project, which must already exist. Only the notifier gets them (version latest) and roles/secretmanager.secretAccessor on each."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.notifier_secret_env) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", name))])
+    error_message = "notifier_secret_env keys must be environment variable names (letters, digits and _, not starting with a digit), as $${VAR} in the config names them."
+  }
+
+  validation {
+    condition     = length(setintersection(keys(var.notifier_secret_env), ["GOOGLE_CLOUD_PROJECT", "BURNBACK_CONFIG", "LOG_LEVEL", "PORT"])) == 0
+    error_message = "notifier_secret_env must not set GOOGLE_CLOUD_PROJECT, BURNBACK_CONFIG, LOG_LEVEL or PORT, which the module (or Cloud Run) sets."
+  }
+
+  validation {
+    condition     = alltrue([for secret in values(var.notifier_secret_env) : can(regex("^[A-Za-z0-9_-]{1,255}$", secret))])
+    error_message = "notifier_secret_env values must be Secret Manager secret ids (letters, digits, _ and -), not secret values."
   }
 }
 

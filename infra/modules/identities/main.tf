@@ -7,6 +7,7 @@ locals {
     ingest   = "Burnback ingest: notifications in, alerts out"
     decider  = "Burnback decider: alerts and progress in, rollback commands out"
     executor = "Burnback executor: rollback commands in, Cloud Deploy rollbacks"
+    notifier = "Burnback notifier: decisions and rollback progress in, pages and chat messages out"
   }
 }
 

@@ -4,7 +4,7 @@ variable "project_id" {
 }
 
 variable "account_prefix" {
-  description = "Prefix of the service account ids; the accounts are <prefix>-ingest, <prefix>-decider and <prefix>-executor."
+  description = "Prefix of the service account ids; the accounts are <prefix>-ingest, <prefix>-decider, <prefix>-executor and <prefix>-notifier."
   type        = string
   default     = "burnback"
 

@@ -268,6 +268,40 @@ resource "google_logging_metric" "rollback_progress" {
   }
 }
 
+resource "google_logging_metric" "notifications" {
+  project     = var.project_id
+  name        = "burnback_notifications"
+  description = "Deliveries the Burnback notifier made, retried or gave up on (log events \"notification_delivered\", \"notification_retry\", \"notification_failed\"), by destination and outcome."
+  filter = join(" AND ", [
+    "resource.type=\"cloud_run_revision\"",
+    "resource.labels.service_name=\"${var.burnback_service_names["notifier"]}\"",
+    "jsonPayload.event=(\"notification_delivered\" OR \"notification_retry\" OR \"notification_failed\")",
+  ])
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "Burnback notifications"
+
+    labels {
+      key         = "destination"
+      value_type  = "STRING"
+      description = "The notify: destination's name in the Burnback config."
+    }
+    labels {
+      key         = "outcome"
+      value_type  = "STRING"
+      description = "delivered, retry (one more attempt) or failed (given up and dead-lettered)."
+    }
+  }
+
+  label_extractors = {
+    destination = "EXTRACT(jsonPayload.destination)"
+    outcome     = "REGEXP_EXTRACT(jsonPayload.event, \"^notification_(delivered|retry|failed)$\")"
+  }
+}
+
 # --- Dashboard ------------------------------------------------------------------------------
 
 locals {
@@ -281,6 +315,10 @@ locals {
     rollbacks = {
       filter = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.rollback_progress.name}\" resource.type=\"cloud_run_revision\""
       by     = "metric.label.stage"
+    }
+    notifications = {
+      filter = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.notifications.name}\" resource.type=\"cloud_run_revision\""
+      by     = "metric.label.outcome"
     }
   }
 }
@@ -427,6 +465,29 @@ resource "google_monitoring_dashboard" "burnback" {
                 }
               }]
               yAxis = { label = "messages", scale = "LINEAR" }
+            }
+          }
+        },
+        {
+          xPos = 0, yPos = 16, width = 12, height = 4
+          widget = {
+            title = "Burnback notifications (by outcome; failed ones are also dead letters)"
+            xyChart = {
+              dataSets = [{
+                plotType = "STACKED_BAR"
+                timeSeriesQuery = {
+                  timeSeriesFilter = {
+                    filter = local.log_metric_chart.notifications.filter
+                    aggregation = {
+                      alignmentPeriod    = "300s"
+                      perSeriesAligner   = "ALIGN_SUM"
+                      crossSeriesReducer = "REDUCE_SUM"
+                      groupByFields      = [local.log_metric_chart.notifications.by]
+                    }
+                  }
+                }
+              }]
+              yAxis = { label = "deliveries / 5 min", scale = "LINEAR" }
             }
           }
         },

@@ -35,8 +35,13 @@ variable "incidents_topic" {
 }
 
 variable "burnback_service_names" {
-  description = "Cloud Run service names of Burnback's services, keyed ingest, decider, executor (their logs feed the log-based metrics)."
+  description = "Cloud Run service names of Burnback's services, keyed ingest, decider, executor, notifier (the decider's, executor's and notifier's logs feed the log-based metrics)."
   type        = map(string)
+
+  validation {
+    condition     = alltrue([for key in ["decider", "executor", "notifier"] : contains(keys(var.burnback_service_names), key)])
+    error_message = "burnback_service_names must have the keys decider, executor and notifier (modules/burnback-services output service_names)."
+  }
 }
 
 variable "dead_letter_subscription" {

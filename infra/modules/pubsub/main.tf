@@ -33,6 +33,7 @@ locals {
     "burnback-dead-letter/ingest"   = { topic = "burnback-dead-letter", who = "ingest" }
     "burnback-dead-letter/decider"  = { topic = "burnback-dead-letter", who = "decider" }
     "burnback-dead-letter/executor" = { topic = "burnback-dead-letter", who = "executor" }
+    "burnback-dead-letter/notifier" = { topic = "burnback-dead-letter", who = "notifier" }
   }
 
   dead_letter_topic = "burnback-dead-letter"
@@ -71,6 +72,18 @@ locals {
       topic    = "clouddeploy-operations"
       ordered  = false
       consumer = "executor"
+    }
+    # The notifier reads decisions and progress on subscriptions of its own,
+    # ordered by service, so a page is triggered before it is resolved.
+    "burnback-notifier-decisions" = {
+      topic    = "burnback-decisions"
+      ordered  = true
+      consumer = "notifier"
+    }
+    "burnback-notifier-progress" = {
+      topic    = "burnback-progress"
+      ordered  = true
+      consumer = "notifier"
     }
   }
 

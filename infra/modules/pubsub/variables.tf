@@ -9,12 +9,12 @@ variable "project_number" {
 }
 
 variable "service_accounts" {
-  description = "Service account email of each Burnback service, keyed ingest, decider, executor (modules/identities output emails)."
+  description = "Service account email of each Burnback service, keyed ingest, decider, executor, notifier (modules/identities output emails)."
   type        = map(string)
 
   validation {
-    condition     = alltrue([for key in ["ingest", "decider", "executor"] : contains(keys(var.service_accounts), key)])
-    error_message = "service_accounts must have the keys ingest, decider and executor."
+    condition     = alltrue([for key in ["ingest", "decider", "executor", "notifier"] : contains(keys(var.service_accounts), key)])
+    error_message = "service_accounts must have the keys ingest, decider, executor and notifier."
   }
 }
 

@@ -1,5 +1,7 @@
+import { runApprove } from './commands/approve.js';
 import { runDev } from './commands/dev.js';
 import { runExport } from './commands/export.js';
+import { runNotify } from './commands/notify.js';
 import { runReplay } from './commands/replay.js';
 import { runSimulate } from './commands/simulate.js';
 import { runDecisions, runStatus } from './commands/status.js';
@@ -9,14 +11,16 @@ import { runTrigger } from './commands/trigger.js';
 const USAGE = `burnback <command> [options]
 
 Commands:
-  dev        run the whole system locally: emulators, topics, gcp-sim, ingest, decider, executor
+  dev        run the whole system locally: emulators, topics, gcp-sim, ingest, decider, executor, notifier
   trigger    = simulate burn (npm run trigger): api-backend burns and is rolled back; --via webhook, --service S
   topology   create Burnback's topics and subscriptions on the Pub/Sub emulator
   status     per service: mode, what serves, cooldown, rollbacks in the last hour, in flight, last decision
   decisions  recent decisions with their verdicts (--service S, --since 2h)
+  approve    approve a recommendation (mode recommend) so it rolls back: approve <decision id> --reason TEXT [--force]
   export     an incident, a service over a time range, or everything, as NDJSON for replay
   replay     re-run an export through the decision engine; --policy F for a what-if
   simulate   play a scenario (scenarios/*.yaml) against the running stack, printing its timeline
+  notify     notify test <destination>: send a test message to a notify: destination, print its answer
 
 Run 'burnback <command> --help' for a command's options.`;
 
@@ -33,10 +37,14 @@ async function main(argv: string[]): Promise<number> {
       return runStatus(rest);
     case 'decisions':
       return runDecisions(rest);
+    case 'approve':
+      return runApprove(rest);
     case 'export':
       return runExport(rest);
     case 'replay':
       return runReplay(rest);
+    case 'notify':
+      return runNotify(rest);
     case 'simulate':
       return runSimulate(rest);
     case undefined:

@@ -15,19 +15,20 @@ export const LOCAL_WEBHOOK_TOKEN = 'local-dev-webhook-token';
 /** The management routes' bearer token of a local stack (never the webhook's). */
 export const LOCAL_MANAGEMENT_TOKEN = 'local-dev-management-token';
 
-export const LOCAL_PORTS = { ingest: 8080, decider: 8081, executor: 8082, gcpSim: 8087 } as const;
+export const LOCAL_PORTS = { ingest: 8080, decider: 8081, executor: 8082, notifier: 8083, gcpSim: 8087 } as const;
 /** gcp-sim's control endpoint (HTTP, 127.0.0.1 only) in `npm start`; not a container port: docker compose does not publish it. */
 export const LOCAL_GCP_SIM_CONTROL_PORT = 8088;
 
 /**
  * The ports a local stack uses: the defaults, or BURNBACK_DEV_PORT_BASE (ingest;
- * decider and executor follow), GCP_SIM_PORT and GCP_SIM_CONTROL_PORT, so a
+ * decider, executor and notifier follow), GCP_SIM_PORT and GCP_SIM_CONTROL_PORT, so a
  * second stack (a test) can run beside a developer's `npm start`.
  */
 export function localPorts(env: NodeJS.ProcessEnv): {
   ingest: number;
   decider: number;
   executor: number;
+  notifier: number;
   gcpSim: number;
   gcpSimControl: number;
 } {
@@ -43,12 +44,13 @@ export function localPorts(env: NodeJS.ProcessEnv): {
     ingest: base,
     decider: base + 1,
     executor: base + 2,
+    notifier: base + 3,
     gcpSim: parse('GCP_SIM_PORT', LOCAL_PORTS.gcpSim),
     gcpSimControl: parse('GCP_SIM_CONTROL_PORT', LOCAL_GCP_SIM_CONTROL_PORT),
   };
 }
 
-const SERVICES = ['ingest', 'decider', 'executor'] as const;
+const SERVICES = ['ingest', 'decider', 'executor', 'notifier'] as const;
 type ServiceName = (typeof SERVICES)[number];
 
 export interface LocalStackOptions {
@@ -215,6 +217,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ingest: { port: wanted.ingest, envVar: 'BURNBACK_DEV_PORT_BASE' },
       decider: { port: wanted.decider, envVar: 'BURNBACK_DEV_PORT_BASE' },
       executor: { port: wanted.executor, envVar: 'BURNBACK_DEV_PORT_BASE' },
+      notifier: { port: wanted.notifier, envVar: 'BURNBACK_DEV_PORT_BASE' },
       'gcp-sim': { port: wanted.gcpSim, envVar: 'GCP_SIM_PORT' },
       'gcp-sim control': { port: wanted.gcpSimControl, envVar: 'GCP_SIM_CONTROL_PORT' },
     });
@@ -281,6 +284,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         'ingest (HTTP front door)': `http://127.0.0.1:${ports.ingest}`,
         'decider (health, metrics)': `http://127.0.0.1:${ports.decider}`,
         'executor (health, metrics)': `http://127.0.0.1:${ports.executor}`,
+        'notifier (health, metrics)': `http://127.0.0.1:${ports.notifier}`,
       },
       crashed,
       stop,

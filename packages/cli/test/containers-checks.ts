@@ -467,6 +467,42 @@ export function checkComposeBuilds(compose: Record<string, ComposeService>, dock
   return problems;
 }
 
+/**
+ * Each Burnback service has a Dockerfile target of its own name that runs its
+ * own services/<name>/dist/main.js (tsc's output of services/<name>/src/main.ts),
+ * and a compose service of its own name built from that target: a target that
+ * runs another service's main, or a compose entry that builds another target,
+ * would otherwise pass every per-target check.
+ */
+export function checkServiceTargets(
+  dockerfile: Dockerfile,
+  compose: Record<string, ComposeService>,
+  services: string[],
+  emittedBy: EmittedBy,
+): string[] {
+  const problems: string[] = [];
+  for (const name of services) {
+    const main = `services/${name}/dist/main.js`;
+    const stage = resolveStage(dockerfile, name);
+    const script = stage ? nodeScript(stage.command) : undefined;
+    if (!stage || stage.command[0] !== 'node' || script === undefined) problems.push(`the Dockerfile has no ${name} target that runs node`);
+    else {
+      const file = imageFile(dockerfile, name, posix.resolve(stage.workdir, script));
+      const runs = file.kind === 'context' ? file.path : script;
+      if (runs !== main) problems.push(`the ${name} target runs ${runs}, not ${main}`);
+      else if (emittedBy(main) !== `services/${name}/src/main.ts`)
+        problems.push(`the ${name} target runs ${main}, which tsc does not compile from services/${name}/src/main.ts`);
+    }
+    const service = compose[name];
+    if (!service) problems.push(`docker-compose.yml has no ${name} service`);
+    else if (service.build?.target !== name)
+      problems.push(
+        `compose service ${name} builds ${service.build?.target ? `target ${service.build.target}` : 'no target'}, not the ${name} target`,
+      );
+  }
+  return problems;
+}
+
 export interface EmulatorFacts {
   /** The gcloud arguments @burnback/emulators starts it with (EMULATORS[name].args), for npm start and the tests. */
   args: (hostPort: string, projectId: string) => string[];

@@ -25,6 +25,7 @@ import {
   checkRuntimeStage,
   checkServiceEnv,
   checkServicePorts,
+  checkServiceTargets,
   checkTopologyStep,
   containerEnv,
   imageFile,
@@ -103,7 +104,7 @@ const build = tscBuild();
 const emittedBy: EmittedBy = (jsPath) => build.emitted.get(jsPath);
 
 /** Every variable loadConfig() parses (the keys of its Env schema). */
-const platformVars = objectKeys(read('packages/platform/src/config.ts'), 'const Env = z.object({');
+const platformVars = objectKeys(read('packages/platform/src/config-env.ts'), 'export const Env = z.object({');
 /** What gcp-sim's standalone main reads (env.X, or env plus a 'X' key). */
 const simVars = namesIn(read('packages/gcp-sim/src/config.ts'), /\benv\.([A-Z][A-Z0-9_]*)|\benv, '([A-Z][A-Z0-9_]*)'/g);
 /** What the burnback command reads. */
@@ -194,7 +195,7 @@ describe('the truth these tests hold the container files to is found in the code
     expect([...cliVars]).toEqual(expect.arrayContaining(['PUBSUB_EMULATOR_HOST', 'GOOGLE_CLOUD_PROJECT']));
     expect([...googleClientVars]).toEqual(['METADATA_SERVER_DETECTION']);
     expect(localStackEnv).toEqual(expect.arrayContaining(['GOOGLE_CLOUD_PROJECT', 'BURNBACK_CONFIG', 'PORT']));
-    expect(serviceNames.length).toBeGreaterThan(0);
+    expect(serviceNames).toEqual(expect.arrayContaining(['ingest', 'decider', 'executor', 'notifier']));
     expect(webhookServices.length).toBeGreaterThan(0);
   });
 
@@ -231,6 +232,10 @@ describe('the Dockerfile builds what npm run build emits and runs it as producti
   it('has a target for each Burnback service, gcp-sim and the cli', () => {
     const scripts = runnableStages(dockerfile).map((s) => workspaceOfTarget(dockerfile, s.name));
     expect(scripts.sort()).toEqual([...serviceNames.map((s) => `services/${s}`), 'packages/gcp-sim', 'packages/cli'].sort());
+  });
+
+  it("names each Burnback service's target after it and runs that service's own dist/main.js there", () => {
+    expect(checkServiceTargets(dockerfile, compose, serviceNames, emittedBy)).toEqual([]);
   });
 
   it('never sets METADATA_SERVER_DETECTION, which would stop Cloud Run finding its metadata server', () => {
@@ -285,6 +290,12 @@ describe('the build context holds what the build needs and nothing local', () =>
 describe('docker-compose.yml runs the stack npm start runs', () => {
   it('builds each of its images from a target the Dockerfile defines', () => {
     expect(checkComposeBuilds(compose, dockerfile)).toEqual([]);
+  });
+
+  it('runs every Burnback service npm start runs, each from the target of its own name', () => {
+    const started = Object.keys(hostPorts).filter((name) => serviceNames.includes(name));
+    expect(started.sort()).toEqual([...serviceNames].sort());
+    for (const name of serviceNames) expect({ [name]: targetOf(compose[name]!) }).toEqual({ [name]: name });
   });
 
   it('runs the Pub/Sub and Firestore emulators as the local stack does, on the same ports, with a healthcheck', () => {
@@ -407,6 +418,20 @@ describe('the checks fail on drift, naming the problem', () => {
       /decider runs services\/decider\/dist\/server\.js, but no tsconfig compiles/,
     ],
     [
+      "a service's compiled code the runtime image leaves out (the notifier's)",
+      (t) => t.replace(/^COPY --from=build \/app\/services\/notifier\/dist\/.*\n/m, ''),
+      (df) => checkRuntimeStage(df, 'notifier', workspaces, emittedBy),
+      'Dockerfile',
+      /notifier lacks services\/notifier\/dist\/index\.js, the compiled entry point of @burnback\/notifier/,
+    ],
+    [
+      "a service target that runs another service's main",
+      (t) => t.replace('CMD ["node", "services/notifier/dist/main.js"]', 'CMD ["node", "services/executor/dist/main.js"]'),
+      (df, c) => checkServiceTargets(df, c, serviceNames, emittedBy),
+      'Dockerfile',
+      /the notifier target runs services\/executor\/dist\/main\.js, not services\/notifier\/dist\/main\.js/,
+    ],
+    [
       'a root image',
       (t) => t.replace(/^USER node$/m, 'USER root'),
       (df) => checkRuntimeStage(df, 'executor', workspaces, emittedBy),
@@ -433,6 +458,20 @@ describe('the checks fail on drift, naming the problem', () => {
       (df, c) => checkComposeBuilds(c, df),
       'compose',
       /executor builds target exec, which the Dockerfile does not define/,
+    ],
+    [
+      "a compose service that builds another service's target",
+      (t) => t.replace('target: notifier', 'target: executor'),
+      (df, c) => checkServiceTargets(df, c, serviceNames, emittedBy),
+      'compose',
+      /compose service notifier builds target executor, not the notifier target/,
+    ],
+    [
+      'a service compose does not run',
+      (t) => t.replace(/^ {2}notifier:\n(?: {4,}\S[^\n]*\n)+/m, ''),
+      (df, c) => checkServiceTargets(df, c, serviceNames, emittedBy),
+      'compose',
+      /docker-compose\.yml has no notifier service/,
     ],
     [
       'an address to a service that is not there',

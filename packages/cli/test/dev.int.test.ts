@@ -50,7 +50,7 @@ describe('npm start (burnback dev)', () => {
   };
 
   beforeAll(async () => {
-    PORT_BASE = await freePortRange(3);
+    PORT_BASE = await freePortRange(4);
     SIM_PORT = await freePort();
     CONTROL_PORT = await freePort();
     env = {
@@ -204,7 +204,7 @@ describe('npm start (burnback dev)', () => {
 
 describe('npm start stops when what started it is gone', () => {
   it('a killed npm (here: the shell between it and burnback dev) stops the whole stack, not only itself', async () => {
-    const portBase = await freePortRange(3);
+    const portBase = await freePortRange(4);
     const simPort = await freePort();
     const controlPort = await freePort();
     let output = '';

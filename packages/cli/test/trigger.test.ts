@@ -38,7 +38,10 @@ describe('burnback trigger, an alias of burnback simulate burn', () => {
   });
 
   it('passes the rest to simulate, which refuses what it does not take', async () => {
-    expect(await capture(['--via', 'pigeon'])).toMatchObject({ code: 2, stderr: "--via must be pubsub or webhook (got 'pigeon')\n" });
+    expect(await capture(['--via', 'pigeon'])).toMatchObject({
+      code: 2,
+      stderr: "--via must be pubsub, webhook or alertmanager (got 'pigeon')\n",
+    });
     expect(await capture(['--colour'])).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--colour'") });
   });
 });

@@ -37,6 +37,10 @@ export const RuleNames = {
   fleetBreaker: 'fleet-breaker',
   /** The service's mode: observe (record only), recommend (validate only), auto. */
   mode: 'mode',
+  /** An approval of a recommendation: who, why, which decision, within its time to approve. */
+  approval: 'approval',
+  /** An approval acts only on the world its recommendation saw: the same rollout still serves. */
+  servingUnchanged: 'serving-unchanged',
 } as const;
 export const RuleName = z.enum([
   RuleNames.eventTime,
@@ -56,6 +60,8 @@ export const RuleName = z.enum([
   RuleNames.freeze,
   RuleNames.fleetBreaker,
   RuleNames.mode,
+  RuleNames.approval,
+  RuleNames.servingUnchanged,
 ]);
 export type RuleName = z.infer<typeof RuleName>;
 
@@ -489,6 +495,8 @@ export const DecisionRecord = z.object({
   redecisionOf: z.string().nullable().default(null),
   /** When the incident will be decided again, and why: the cause of this hold or escalation lapses then (null when it does not). */
   redecideAt: RedecideAt.nullable().default(null),
+  /** A `recommend` decision: until when a human may approve it (`POST /decisions/{id}/approve`); null or absent otherwise. */
+  approvableUntil: IsoTime.nullable().optional(),
 });
 export type DecisionRecord = z.infer<typeof DecisionRecord>;
 
@@ -507,7 +515,19 @@ export const DecisionEvent = z.object({
   cause: Cause.nullable().default(null),
   redecisionOf: z.string().nullable().default(null),
   redecideAt: RedecideAt.nullable().default(null),
+  /** The incident's state as the notification said (absent from deciders that predate it): a close resolves a page. */
+  incidentState: z.enum(['open', 'closed']).optional(),
+  /** A `recommend` decision: until when it may be approved (`approvalHowTo` says how, for chat); null or absent otherwise. */
+  approvableUntil: IsoTime.nullable().optional(),
 });
+
+/**
+ * How a human approves a recommendation, in one line for chat and the CLI:
+ * the command, the route, and until when.
+ */
+export function approvalHowTo(decisionId: string, until: string): string {
+  return `approve before ${until} to roll back: npm run burnback -- approve ${decisionId} --reason "…" (or POST /decisions/${decisionId}/approve?reason=… with the management token)`;
+}
 export type DecisionEvent = z.infer<typeof DecisionEvent>;
 
 const outboxFields = {

@@ -19,8 +19,9 @@ export const IncidentStates = { open: 'open', closed: 'closed' } as const;
 export const IncidentState = z.enum([IncidentStates.open, IncidentStates.closed]);
 export type IncidentState = z.infer<typeof IncidentState>;
 
-export const AlertSources = { pubsub: 'pubsub', webhook: 'webhook', manual: 'manual' } as const;
-export const AlertSource = z.enum([AlertSources.pubsub, AlertSources.webhook, AlertSources.manual]);
+/** Where an alert came in: Monitoring's Pub/Sub channel or webhook, a manual request, or Prometheus Alertmanager's webhook. */
+export const AlertSources = { pubsub: 'pubsub', webhook: 'webhook', manual: 'manual', alertmanager: 'alertmanager' } as const;
+export const AlertSource = z.enum([AlertSources.pubsub, AlertSources.webhook, AlertSources.manual, AlertSources.alertmanager]);
 
 /**
  * Why the decider decided an incident again without a new notification: the
@@ -56,7 +57,8 @@ export type BurnPolicy = z.infer<typeof BurnPolicy>;
 /**
  * How ingest knew the burn policy, most trusted first: the alert policy's
  * `burnback-burn-policy` user label; the word fast/slow in the policy's or the
- * condition's display name; the pair of windows in the condition's filter; or
+ * condition's display name; the pair of windows in the condition's filter (or in
+ * an Alertmanager alert's Sloth or Pyrra rule); or
  * only the condition's own window (`window`: inferred, the weakest).
  */
 export const BurnPolicySources = {
@@ -106,7 +108,7 @@ export const BurnWindows = z.object({
 });
 export type BurnWindows = z.infer<typeof BurnWindows>;
 
-/** A Cloud Monitoring incident, normalised by ingest and mapped to a Burnback service. */
+/** A Cloud Monitoring incident (or a Prometheus Alertmanager alert), normalised by ingest and mapped to a Burnback service. */
 export const AlertEvent = z.object({
   incidentId: IncidentId,
   service: ServiceName,
@@ -174,6 +176,21 @@ export const AlertEvent = z.object({
       force: z.boolean(),
       /** The release to return to; null = the last good one, as for automatic rollbacks. */
       releaseId: z.string().regex(CLOUD_DEPLOY_ID).nullable(),
+      /**
+       * An approval of a `recommend` decision (`POST /decisions/{id}/approve`): the
+       * recommendation, until when it may be approved, and the world it saw (the
+       * release it blamed, the rollout that served). The alert is then the
+       * recommendation's incident's, and is judged again at approval time.
+       */
+      approves: z
+        .object({
+          decisionId: NonEmpty,
+          until: IsoTime,
+          cause: z.object({ releaseId: z.string(), servingSince: IsoTime }).nullable(),
+          servingRollout: z.string().min(1).nullable(),
+        })
+        .nullable()
+        .optional(),
     })
     .nullable()
     .optional(),
@@ -222,8 +239,11 @@ export const RollbackCommand = z.object({
   blamedReleaseId: z.string().min(1).nullable().optional(),
   servingRollout: z.string().min(1).nullable().optional(),
   evaluatedAt: IsoTime.optional(),
-  /** A manual request: `force` bypassed pause and freeze, so the executor's re-read of the controls does too. */
-  manual: z.object({ force: z.boolean(), requestedBy: NonEmpty }).nullable().optional(),
+  /**
+   * A manual request: `force` bypassed pause and freeze, so the executor's re-read of the controls does too.
+   * `approves`: the recommendation a human approved, so a service in mode recommend still rolls back.
+   */
+  manual: z.object({ force: z.boolean(), requestedBy: NonEmpty, approves: NonEmpty.nullable().optional() }).nullable().optional(),
 });
 export type RollbackCommand = z.infer<typeof RollbackCommand>;
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  approvalNotificationIdFor,
   CLOUD_DEPLOY_ID,
   decisionIdFor,
   recommendationIdFor,
@@ -134,5 +135,15 @@ describe('rollback attempts and re-decisions', () => {
     expect(redecisionIdFor('dec-1')).toBe(again);
     expect(redecisionIdFor('dec-2')).not.toBe(again);
     expect(again).not.toBe(decisionIdFor('redecision', 'dec-1', '', ''));
+  });
+});
+
+describe('approvals of a recommendation', () => {
+  it('every approval of one recommendation is one notification id, derived from its decision id only', () => {
+    // Golden: sha256 of the NUL-joined parts, computed by hand; once released, never changes.
+    expect(approvalNotificationIdFor('dec-aa7a8fa2f02a5eefc796d2d1')).toBe('approval-e1b09a5febcd0627a72d66f9');
+    expect(approvalNotificationIdFor('dec-aa7a8fa2f02a5eefc796d2d1', 0)).toBe('approval-e1b09a5febcd0627a72d66f9');
+    expect(approvalNotificationIdFor('dec-aa7a8fa2f02a5eefc796d2d1', 1)).toBe('approval-b98ed77275adafbc9697976b');
+    expect(approvalNotificationIdFor('dec-other')).not.toBe(approvalNotificationIdFor('dec-aa7a8fa2f02a5eefc796d2d1'));
   });
 });

@@ -44,6 +44,17 @@ export function recommendationIdFor(decisionId: string): string {
   return `rv-${digest(['recommendation', decisionId], 24)}`;
 }
 
+/**
+ * Notification id of an approval of a recommendation (`notifications/{id}`, and
+ * so its decision): derived from the recommendation's decision id only, so any
+ * number of approvals, by anyone, are one event and one decision. `attempt`
+ * moves on only past approvals the decider refused (a pause, the cooldown), so
+ * a human may approve again; the first attempt is the decision's own.
+ */
+export function approvalNotificationIdFor(decisionId: string, attempt = 0): string {
+  return `approval-${digest(attempt === 0 ? ['approval', decisionId] : ['approval', decisionId, String(attempt)], 24)}`;
+}
+
 /** Id of `targets/{id}`: one document per Cloud Deploy target (project, region, pipeline, target). */
 export function targetDocIdFor(target: { project: string; region: string; pipeline: string; target: string }): string {
   return [target.project, target.region, target.pipeline, target.target].join('~');

@@ -11,3 +11,4 @@ export * from './documents.js';
 export * from './monitoring-filter.js';
 export * from './bad-requests.js';
 export * from './storable.js';
+export * from './notify.js';

@@ -30,6 +30,10 @@ export const Subscriptions = {
     topic: Topics.clouddeployOperations,
     ordered: false,
   },
+  /** The notifier: every decision, to page, chat or post it where the config says. */
+  notifierDecisions: { name: 'burnback-notifier-decisions', topic: Topics.decisions, ordered: true },
+  /** The notifier: rollback progress (started and how it ended), for change events and chat. */
+  notifierProgress: { name: 'burnback-notifier-progress', topic: Topics.progress, ordered: true },
 } as const;
 export type SubscriptionKey = keyof typeof Subscriptions;
 export type SubscriptionName = (typeof Subscriptions)[SubscriptionKey]['name'];
@@ -65,6 +69,11 @@ export const Collections = {
    * Written in the decision's transaction, swept and leased by the decider.
    */
   redecisions: 'redecisions',
+  /**
+   * `deliveries/{id}`: one per (destination, decision or rollback stage, delivery kind), the
+   * notifier's idempotency key: what was sent where, when, and the destination's answer.
+   */
+  deliveries: 'deliveries',
 } as const;
 
 /**

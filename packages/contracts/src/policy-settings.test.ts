@@ -114,3 +114,13 @@ describe('PolicySettings', () => {
     expect(PolicyOverrides.safeParse({ cooldown: 20 }).success).toBe(false);
   });
 });
+
+describe('approvalTtlMinutes', () => {
+  it('a recommendation may be approved for 30 min by default; the time to approve is above 0, and a refusal names it', () => {
+    expect(PolicySettings.parse({}).approvalTtlMinutes).toBe(30);
+    expect(PolicySettings.parse({ approvalTtlMinutes: 0.5 }).approvalTtlMinutes).toBe(0.5);
+    for (const bad of [0, -1, 'soon'])
+      expect(issuesOf(PolicySettings.safeParse({ approvalTtlMinutes: bad }))[0]?.path).toBe('approvalTtlMinutes');
+    expect(PolicyOverrides.parse({ approvalTtlMinutes: 10 })).toEqual({ approvalTtlMinutes: 10 });
+  });
+});

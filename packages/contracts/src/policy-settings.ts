@@ -84,6 +84,11 @@ const policyFields = {
    * of rolling back: the notification may describe a world that has moved on.
    */
   maxAlertAgeMinutes: z.number().positive(),
+  /**
+   * How long a `recommend` decision may be approved (`POST /decisions/{id}/approve`,
+   * `burnback approve`) from when it was decided; later, the approval is refused.
+   */
+  approvalTtlMinutes: z.number().positive(),
 };
 
 /** Defaults from the original runbook. */
@@ -105,6 +110,7 @@ const policyDefaults = {
   pauseMaxMinutes: 24 * 60,
   monitoringRetryMinutes: 5,
   maxAlertAgeMinutes: 60,
+  approvalTtlMinutes: 30,
 } satisfies { [K in keyof typeof policyFields]: z.infer<(typeof policyFields)[K]> };
 
 export const PolicySettings = z
@@ -126,6 +132,7 @@ export const PolicySettings = z
     pauseMaxMinutes: policyFields.pauseMaxMinutes.default(policyDefaults.pauseMaxMinutes),
     monitoringRetryMinutes: policyFields.monitoringRetryMinutes.default(policyDefaults.monitoringRetryMinutes),
     maxAlertAgeMinutes: policyFields.maxAlertAgeMinutes.default(policyDefaults.maxAlertAgeMinutes),
+    approvalTtlMinutes: policyFields.approvalTtlMinutes.default(policyDefaults.approvalTtlMinutes),
   })
   .refine((p) => p.pauseDefaultMinutes <= p.pauseMaxMinutes, {
     message: 'pauseDefaultMinutes must not exceed pauseMaxMinutes',

@@ -177,6 +177,21 @@ describe('loadConfig', () => {
       },
     ],
     ['empty signals', '    signals: {}\n', { signals: { errorRatio: null } }],
+    [
+      "the labels an Alertmanager alert must carry (Sloth's sloth_service), beside the resource labels",
+      '    match: { labels: { sloth_service: api-backend, cluster: prod } }\n',
+      { match: { resourceType: null, resourceLabels: { service_name: 'a' }, labels: { sloth_service: 'api-backend', cluster: 'prod' } } },
+    ],
+    [
+      'Prometheus metrics read as error ratios, and no Monitoring metric',
+      "    signals: { errorRatio: { prometheusMetrics: ['slo:sli_error:ratio_rate1h', 'http_requests:burnrate1h'] } }\n",
+      { signals: { errorRatio: { metrics: [], prometheusMetrics: ['slo:sli_error:ratio_rate1h', 'http_requests:burnrate1h'] } } },
+    ],
+    [
+      'Monitoring metrics only, and so no Prometheus metric',
+      '    signals: { errorRatio: { metricTypes: [run.googleapis.com/request_count] } }\n',
+      { signals: { errorRatio: { prometheusMetrics: [] } } },
+    ],
   ])('reads %s', (name, extra, expected) => {
     expect(loadConfig(env({ BURNBACK_CONFIG: serviceYaml(`ok-${name}.yaml`, extra) })).services.get('a')).toMatchObject(expected);
   });
@@ -233,6 +248,37 @@ describe('loadConfig', () => {
     ],
     ['an unknown signal', '    signals: { cpu: {} }\n', 'services.a.signals', /unknown key\(s\) cpu/],
     [
+      'an errorRatio naming no metric at all',
+      '    signals: { errorRatio: {} }\n',
+      'services.a.signals.errorRatio',
+      /name metricTypes \(Cloud Monitoring\) or prometheusMetrics \(Alertmanager\)/,
+    ],
+    [
+      'an empty list of Prometheus metrics',
+      '    signals: { errorRatio: { prometheusMetrics: [] } }\n',
+      'services.a.signals.errorRatio.prometheusMetrics',
+      /at least one Prometheus metric/,
+    ],
+    [
+      'a Prometheus metric that is not a metric name',
+      "    signals: { errorRatio: { prometheusMetrics: ['rate(x[5m])'] } }\n",
+      'services.a.signals.errorRatio.prometheusMetrics.0',
+      /expected a Prometheus metric name/,
+    ],
+    [
+      'a match label that is not a label name',
+      "    match: { labels: { 'sloth-service': x } }\n",
+      'services.a.match.labels',
+      /expected a Prometheus label name/,
+    ],
+    [
+      'an empty match label value',
+      "    match: { labels: { sloth_service: '' } }\n",
+      'services.a.match.labels.sloth_service',
+      /cannot be empty/,
+    ],
+    ['match labels that are not a map', '    match: { labels: [a] }\n', 'services.a.match.labels', /./],
+    [
       'an unknown errorRatio key',
       '    signals: { errorRatio: { metricTypes: [run.googleapis.com/request_count], invert: true } }\n',
       'services.a.signals.errorRatio',
@@ -267,6 +313,7 @@ describe('loadConfig, edge by edge', () => {
       pauseMaxMinutes: 1440,
       monitoringRetryMinutes: 5,
       maxAlertAgeMinutes: 60,
+      approvalTtlMinutes: 30,
     });
   });
 
@@ -417,9 +464,17 @@ describe('loadConfig, edge by edge', () => {
         ),
       }),
     );
-    expect(config.services.get('a')!.match).toEqual({ resourceType: null, resourceLabels: { service_name: 'a' } });
-    expect(config.services.get('b')!.match).toEqual({ resourceType: 'k8s_container', resourceLabels: { container_name: 'web' } });
-    expect(config.services.get('c')!.match).toEqual({ resourceType: 'cloud_run_revision', resourceLabels: { service_name: 'c' } });
+    expect(config.services.get('a')!.match).toEqual({ resourceType: null, resourceLabels: { service_name: 'a' }, labels: {} });
+    expect(config.services.get('b')!.match).toEqual({
+      resourceType: 'k8s_container',
+      resourceLabels: { container_name: 'web' },
+      labels: {},
+    });
+    expect(config.services.get('c')!.match).toEqual({
+      resourceType: 'cloud_run_revision',
+      resourceLabels: { service_name: 'c' },
+      labels: {},
+    });
     expect(config.services.get('a')!.name).toBe('a');
   });
 
@@ -711,5 +766,45 @@ describe('loadConfig takes a value only when all of it fits', () => {
 
   it('BURNBACK_LISTEN_HOST takes a host name whose labels are one character', () => {
     expect(listenHostFrom({ BURNBACK_LISTEN_HOST: 'a.b.c' })).toBe('a.b.c');
+  });
+});
+
+describe('loadConfig and the notify: block', () => {
+  const yaml = [
+    'services:\n  a:\n    region: r\n    pipeline: p\n    target: t\n',
+    'notify:\n',
+    "  - { name: oncall, kind: pagerduty, routingKey: '${PD_KEY}' }\n",
+    "  - { name: chat, kind: slack, url: '${SLACK_URL}', services: [a] }\n",
+    'notifyRetryMinutes: 5\n',
+  ].join('');
+
+  it('ingest, the decider and the executor check the block but start without its secrets, and hold none of them', () => {
+    const config = loadConfig(env({ BURNBACK_CONFIG: file('notify-shape.yaml', yaml) }));
+    expect(config.notify).toEqual([]);
+    expect(config.notifyRetryMinutes).toBe(5);
+  });
+
+  it('the notifier reads each ${VAR}, and a variable not set stops it naming the variable', () => {
+    const path = file('notify-secrets.yaml', yaml);
+    const config = loadConfig(env({ BURNBACK_CONFIG: path, PD_KEY: 'k'.repeat(32), SLACK_URL: 'https://hooks.slack.com/services/T/B/x' }), {
+      resolveNotify: true,
+    });
+    expect(config.notify.map((d) => [d.name, d.kind, d.url, d.routingKey, d.services])).toEqual([
+      ['oncall', 'pagerduty', 'https://events.pagerduty.com', 'k'.repeat(32), null],
+      ['chat', 'slack', 'https://hooks.slack.com/services/T/B/x', null, ['a']],
+    ]);
+    const err = errorOf(() => loadConfig(env({ BURNBACK_CONFIG: path, PD_KEY: 'k' }), { resolveNotify: true }));
+    expect(err.message).toBe(`${path}.notify[1].url: reads \${SLACK_URL}, which is not set in the environment`);
+  });
+
+  it('a mistake in the block stops every service, secrets or not', () => {
+    const path = file(
+      'notify-bad.yaml',
+      yaml.replace("kind: slack, url: '${SLACK_URL}', services: [a]", "kind: slack, url: '${SLACK_URL}', services: [b]"),
+    );
+    expect(errorOf(() => loadConfig(env({ BURNBACK_CONFIG: path }))).message).toBe(
+      `${path}.notify[1].services: "b" is not a configured service`,
+    );
+    expect(loadConfig(env()).notifyRetryMinutes).toBe(30);
   });
 });

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
@@ -13,8 +12,12 @@ import {
 } from '@burnback/contracts';
 import { parseCrashPlans, type CrashPlan } from './chaos.js';
 import { ConfigError } from './errors.js';
+import { Env, pushAuthOf, type PushAuthConfig } from './config-env.js';
 
-const HostPort = z.string().regex(/^[^:\s/]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8085');
+export { DEFAULT_LISTEN_HOST, listenHostFrom, type PushAuthConfig } from './config-env.js';
+import { MatchLabels, PrometheusMetrics } from './prometheus-config.js';
+import { DEFAULT_NOTIFY_RETRY_MINUTES, NotifyFile, notifyDestinationsFrom, type NotifyDestination } from './notify-config.js';
+
 const ResourceId = z.string().regex(CLOUD_DEPLOY_ID, 'expected a Cloud Deploy resource id (lowercase letters, digits, hyphens)');
 /** An SLO's resource name, as `select_slo_burn_rate` takes it. */
 export const SLO_NAME = /^projects\/[^/\s"]+\/services\/[^/\s"]+\/serviceLevelObjectives\/[^/\s"]+$/;
@@ -41,18 +44,21 @@ const SignalsFile = z
   .object({
     errorRatio: z
       .object({
-        metricTypes: z.array(MetricType).min(1, 'name at least one metric type'),
+        metricTypes: z.array(MetricType).min(1, 'name at least one metric type').optional(),
         badRequests: z.record(MetricType, z.string().min(1)).optional(),
+        prometheusMetrics: PrometheusMetrics.optional(),
       })
       .strict()
       .superRefine((e, ctx) => {
+        if (e.metricTypes === undefined && e.prometheusMetrics === undefined)
+          ctx.addIssue({ code: 'custom', message: 'name metricTypes (Cloud Monitoring) or prometheusMetrics (Alertmanager)' });
         for (const [type, text] of Object.entries(e.badRequests ?? {})) {
-          if (!e.metricTypes.includes(type))
+          if (!(e.metricTypes ?? []).includes(type))
             ctx.addIssue({ code: 'custom', path: ['badRequests', type], message: `${type} is not one of metricTypes` });
           const predicate = parseBadRequestPredicate(text);
           if ('error' in predicate) ctx.addIssue({ code: 'custom', path: ['badRequests', type], message: predicate.error });
         }
-        for (const [i, type] of e.metricTypes.entries()) {
+        for (const [i, type] of (e.metricTypes ?? []).entries()) {
           if (!Object.hasOwn(e.badRequests ?? {}, type) && !DEFAULT_BAD_REQUESTS.has(type))
             ctx.addIssue({
               code: 'custom',
@@ -67,10 +73,10 @@ const SignalsFile = z
 
 /** What makes a request of each error-ratio metric type bad: the config's predicate, else the shipped default. */
 export function errorRatioMetrics(errorRatio: {
-  metricTypes: string[];
+  metricTypes?: string[] | undefined;
   badRequests?: Record<string, string> | undefined;
 }): ErrorRatioMetric[] {
-  return errorRatio.metricTypes.map((metricType) => {
+  return (errorRatio.metricTypes ?? []).map((metricType) => {
     const text = Object.hasOwn(errorRatio.badRequests ?? {}, metricType)
       ? errorRatio.badRequests![metricType]!
       : DEFAULT_BAD_REQUESTS.get(metricType)!;
@@ -98,6 +104,7 @@ const ServiceFile = z
       .object({
         resourceType: z.string().min(1).optional(),
         resourceLabels: z.record(z.string(), z.string()).default({}),
+        labels: MatchLabels,
       })
       .strict()
       .optional(),
@@ -133,6 +140,9 @@ const ConfigFile = z
         ServiceFile,
       )
       .default({}),
+    notify: NotifyFile,
+    /** How long the notifier retries a destination that does not answer (or answers 5xx / 429) before it dead-letters. */
+    notifyRetryMinutes: z.number().int().min(1).max(1440).default(DEFAULT_NOTIFY_RETRY_MINUTES),
   })
   .strict();
 
@@ -150,41 +160,16 @@ export interface ServiceConfig {
   region: string;
   pipeline: string;
   target: string;
-  match: { resourceType: string | null; resourceLabels: Record<string, string> };
+  /** `labels`: what an Alertmanager alert must carry to map here (absent or empty: only its burnback_service or service label names it). */
+  match: { resourceType: string | null; resourceLabels: Record<string, string>; labels?: Record<string, string> };
   policy: PolicySettings;
   /** `projects/P/services/S/serviceLevelObjectives/O`: the SLO to confirm a burn on; null = no confirmation. */
   slo: string | null;
   /** What to do when Cloud Monitoring still cannot answer after the retry window (only with `slo`); default `escalate`. */
   onMonitoringUnavailable: MonitoringUnavailableAction;
   /** Alert metrics this service reads as an error ratio, each with what makes its requests bad (none by default: only SLO burn rates count). */
-  signals: { errorRatio: { metrics: ErrorRatioMetric[] } | null };
+  signals: { errorRatio: { metrics: ErrorRatioMetric[]; /** Alertmanager's error-ratio metrics. */ prometheusMetrics?: string[] } | null };
 }
-
-/** Where HTTP servers listen unless told otherwise: loopback, so a local run is not reachable from the network. */
-export const DEFAULT_LISTEN_HOST = '127.0.0.1';
-const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-const ListenHost = z
-  .string()
-  .refine((v) => isIP(v) !== 0 || HOSTNAME.test(v), 'expected an IP address or host name to listen on, e.g. 127.0.0.1 or 0.0.0.0')
-  .default(DEFAULT_LISTEN_HOST);
-
-/**
- * BURNBACK_LISTEN_HOST as the HTTP servers read it (default 127.0.0.1; containers set 0.0.0.0).
- * loadConfig() refuses a bad value at start; here a bad one throws the same ConfigError.
- */
-export function listenHostFrom(env: NodeJS.ProcessEnv = process.env): string {
-  const value = env.BURNBACK_LISTEN_HOST === '' ? undefined : env.BURNBACK_LISTEN_HOST;
-  const parsed = ListenHost.safeParse(value);
-  if (!parsed.success) throw new ConfigError('BURNBACK_LISTEN_HOST', parsed.error.issues[0]!.message);
-  return parsed.data;
-}
-
-/**
- * How `POST /pubsub/push` authenticates a delivery: Pub/Sub's OIDC token (signed
- * by Google, for `audience`, of the push subscription's `serviceAccount`), or
- * `unsigned` (local only: the Pub/Sub emulator sends no token). Null: the route answers 503.
- */
-export type PushAuthConfig = { kind: 'oidc'; audience: string; serviceAccount: string } | { kind: 'unsigned' } | null;
 
 export interface Config {
   projectId: string;
@@ -212,33 +197,14 @@ export interface Config {
   policy: PolicySettings;
   /** The services by name: a Map, so a name from outside (a label, a path) never reaches Object.prototype. */
   services: ReadonlyMap<string, ServiceConfig>;
+  /**
+   * The `notify:` block's destinations, their ${VAR}s read (secrets: never log them), when loadConfig was asked to
+   * (`resolveNotify`: the notifier, `burnback notify test`); empty otherwise. Every service checks the block's shape,
+   * but only the notifier holds the secrets it reads.
+   */
+  notify: NotifyDestination[];
+  notifyRetryMinutes: number;
 }
-
-const Env = z.object({
-  GOOGLE_CLOUD_PROJECT: z
-    .string({ error: 'the Google Cloud project id' })
-    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'expected a Google Cloud project id'),
-  PUBSUB_EMULATOR_HOST: HostPort.optional(),
-  FIRESTORE_EMULATOR_HOST: HostPort.optional(),
-  CLOUD_DEPLOY_ENDPOINT: HostPort.optional(),
-  CLOUD_MONITORING_ENDPOINT: HostPort.optional(),
-  BURNBACK_CONFIG: z.string({ error: 'the path to the Burnback YAML config' }),
-  BURNBACK_WEBHOOK_TOKEN: z.string().min(16, 'the webhook token must be at least 16 characters').optional(),
-  BURNBACK_MANAGEMENT_TOKEN: z.string().min(16, 'the management token must be at least 16 characters').optional(),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  BURNBACK_LISTEN_HOST: ListenHost,
-  BURNBACK_PUSH_AUDIENCE: z.string().optional(),
-  BURNBACK_PUSH_SERVICE_ACCOUNT: z
-    .string()
-    .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'expected the push subscription service account email, e.g. push@PROJECT.iam.gserviceaccount.com')
-    .optional(),
-  BURNBACK_PUSH_ALLOW_UNSIGNED: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  BURNBACK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(2_000),
-  BURNBACK_TRACKER_LEASE_MS: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
-  BURNBACK_COMMAND_RESEND_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),
-  BURNBACK_CHAOS_CRASH_AT: z.string().optional(),
-});
 
 const firstIssue = (error: z.ZodError, prefix: string): ConfigError => {
   const issue = error.issues[0]!;
@@ -253,37 +219,11 @@ const firstIssue = (error: z.ZodError, prefix: string): ConfigError => {
   return new ConfigError(key || prefix, message);
 };
 
-/** The push route's authentication: both OIDC settings or neither, and unsigned pushes only when asked for and never with OIDC. */
-function pushAuthOf(e: z.infer<typeof Env>): PushAuthConfig {
-  const audience = e.BURNBACK_PUSH_AUDIENCE;
-  const serviceAccount = e.BURNBACK_PUSH_SERVICE_ACCOUNT;
-  const unsigned = e.BURNBACK_PUSH_ALLOW_UNSIGNED === 'true';
-  if (audience !== undefined && serviceAccount === undefined)
-    throw new ConfigError(
-      'BURNBACK_PUSH_SERVICE_ACCOUNT',
-      'is required with BURNBACK_PUSH_AUDIENCE (the push subscription service account email)',
-    );
-  if (serviceAccount !== undefined && audience === undefined)
-    throw new ConfigError(
-      'BURNBACK_PUSH_AUDIENCE',
-      'is required with BURNBACK_PUSH_SERVICE_ACCOUNT (the audience of the push subscription OIDC token)',
-    );
-  if (audience !== undefined && serviceAccount !== undefined) {
-    if (unsigned)
-      throw new ConfigError(
-        'BURNBACK_PUSH_ALLOW_UNSIGNED',
-        'cannot be combined with BURNBACK_PUSH_AUDIENCE: unsigned pushes are for the local emulator only',
-      );
-    return { kind: 'oidc', audience, serviceAccount };
-  }
-  return unsigned ? { kind: 'unsigned' } : null;
-}
-
 /**
  * Reads Burnback's configuration from the environment and the YAML file at
  * BURNBACK_CONFIG. Throws one ConfigError naming the bad key. Never called at import time.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { resolveNotify?: boolean } = {}): Config {
   const blankToUndefined = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]));
   const parsedEnv = Env.safeParse(blankToUndefined);
   if (!parsedEnv.success) {
@@ -335,11 +275,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       match: {
         resourceType: s.match?.resourceType ?? null,
         resourceLabels: s.match && Object.keys(s.match.resourceLabels).length > 0 ? s.match.resourceLabels : { service_name: name },
+        labels: s.match?.labels ?? {},
       },
       policy: mergePolicy(policy, s.policy, `${e.BURNBACK_CONFIG}.services.${name}.policy`),
       slo: s.slo ?? null,
       onMonitoringUnavailable: s.onMonitoringUnavailable ?? MonitoringUnavailableActions.escalate,
-      signals: { errorRatio: s.signals?.errorRatio ? { metrics: errorRatioMetrics(s.signals.errorRatio) } : null },
+      signals: {
+        errorRatio: s.signals?.errorRatio
+          ? { metrics: errorRatioMetrics(s.signals.errorRatio), prometheusMetrics: s.signals.errorRatio.prometheusMetrics ?? [] }
+          : null,
+      },
     });
   }
 
@@ -388,5 +333,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     configPath: e.BURNBACK_CONFIG,
     policy,
     services,
+    notify: notifyDestinationsFrom(file.data.notify, env, new Set(services.keys()), e.BURNBACK_CONFIG, options.resolveNotify === true),
+    notifyRetryMinutes: file.data.notifyRetryMinutes,
   };
 }

@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './config.js';
+export * from './notify-config.js';
 export * from './logger.js';
 export * from './pubsub.js';
 export * from './firestore.js';

@@ -23,6 +23,11 @@ export interface Metrics {
    * transactions means contention, each retry costing the client's backoff (a second or more).
    */
   transactionAttempts: Counter<'transaction'>;
+  /**
+   * The notifier's deliveries, by destination (a configured name: bounded) and outcome: delivered, retried (one
+   * failed attempt that will be tried again), failed (given up: dead-lettered), skipped (already delivered).
+   */
+  notificationsSent: Counter<'destination' | 'outcome'>;
 }
 
 export function createMetrics(component: string): Metrics {
@@ -71,8 +76,15 @@ export function createMetrics(component: string): Metrics {
     labelNames: ['transaction'] as const,
     registers: [registry],
   });
+  const notificationsSent = new Counter({
+    name: 'burnback_notifications_sent_total',
+    help: "The notifier's deliveries, by destination and outcome (delivered, retried, failed, skipped).",
+    labelNames: ['destination', 'outcome'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    notificationsSent,
     messages,
     decisions,
     rollbackProgress,

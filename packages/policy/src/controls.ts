@@ -218,16 +218,20 @@ export function modeVerdict(policy: PolicySettings): RuleVerdict {
 export interface CommandControls {
   incidentId: string;
   service: string;
-  /** A manual request bypasses the acknowledgement (a human asked); with force, the pause and the freeze too. */
-  manual?: { force: boolean } | null;
+  /**
+   * A manual request bypasses the acknowledgement (a human asked); with force, the pause and the freeze too.
+   * An approval of a recommendation (`approves`: its decision id) passes mode recommend.
+   */
+  manual?: { force: boolean; approves?: string | null } | null;
   validateOnly?: boolean;
 }
 
 /**
  * Why a command must not be carried out now, or null: an operator paused the
  * service, acknowledged the incident, a freeze window began, or the service's
- * mode is no longer `auto`, since the decision (a decision made under any of
- * them would not have ordered a rollback, unless a manual request forced it).
+ * mode is no longer `auto` (nor `recommend`, for an approved recommendation),
+ * since the decision (a decision made under any of them would not have ordered
+ * a rollback, unless a manual request forced it).
  * `policy` null: the executor does not know the service's settings, so only
  * the pause and the acknowledgement are checked. A validate-only command
  * changes nothing and is never stopped.
@@ -247,6 +251,8 @@ export function supersedingControl(
   if (policy === null) return null;
   const freeze = force ? undefined : policy.freeze.find((w) => freezeInForce(w, now));
   if (freeze) return `${describeFreeze(freeze)} is in force`;
-  if (policy.mode !== Modes.auto) return `${command.service} is in mode ${policy.mode}`;
+  // An approved recommendation is what mode recommend waits for; observe still commands nothing.
+  const approved = policy.mode === Modes.recommend && Boolean(command.manual?.approves);
+  if (policy.mode !== Modes.auto && !approved) return `${command.service} is in mode ${policy.mode}`;
   return null;
 }

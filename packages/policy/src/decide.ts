@@ -13,6 +13,14 @@ import {
   type RuleVerdict,
   type ServiceState,
 } from '@burnback/contracts';
+import {
+  approvableUntil,
+  approvalIncidentVerdict,
+  approvalModeVerdict,
+  approvalVerdict,
+  servingUnchangedVerdict,
+  type ApprovalRequest,
+} from './approval.js';
 import { confidenceOf } from './confidence.js';
 import { acknowledgedVerdict, type DecisionControls } from './controls.js';
 import { controlVerdicts } from './limits.js';
@@ -56,6 +64,8 @@ export interface Decision {
    * when nothing that can lapse refused it, or the incident is closed.
    */
   redecideAt: RedecideAt | null;
+  /** A `recommend` decision: until when a human may approve it (approvalTtlMinutes after evaluatedAt); null otherwise. */
+  approvableUntil: string | null;
 }
 
 /**
@@ -81,6 +91,8 @@ export function decide(
   monitoring: MonitoringCheck | null = null,
   controls: DecisionControls = {},
 ): Decision {
+  const approves = event.manual?.approves;
+  if (event.manual && approves) return decideApproval(state, event, { ...event.manual, approves }, policy, incident, target, controls);
   if (event.manual) return decideManual(state, event, event.manual, policy, incident, controls);
   const time = eventTimeVerdict(event);
   const now = Date.parse(time.time);
@@ -164,6 +176,7 @@ export function decide(
     burnStartedAt: overThreshold && open ? event.startedAt : null,
     evaluatedAt: controls.evaluatedAt ?? time.time,
     redecideAt: lapsesAt === null ? null : redecideAt(failed!, lapsesAt),
+    approvableUntil: approvableUntil(action, controls.evaluatedAt ?? time.time, policy),
   };
 }
 
@@ -234,5 +247,62 @@ function decideManual(
     evaluatedAt: controls.evaluatedAt ?? time.time,
     // A held request is not carried out later on its own: the person who asked hears why, and asks again (or forces).
     redecideAt: null,
+    approvableUntil: approvableUntil(action, controls.evaluatedAt ?? time.time, policy),
+  };
+}
+
+/**
+ * A human's approval of a recommendation (`POST /decisions/{id}/approve`):
+ * judged again at approval time, on the recommendation's incident. The
+ * incident must be open and its one rollback not taken; the approval within
+ * the recommendation's time to approve, and decided once; the rollout the
+ * recommendation saw must still serve. Then the controls, breaker, rate limit
+ * and cooldown apply as to a manual request (`force` passes them, saying so),
+ * and the mode recommend passes: the approval is the human step it asks for.
+ * Acknowledgement does not hold it: a human is acting. Never decided again on its own.
+ */
+function decideApproval(
+  state: ServiceState,
+  event: AlertEvent,
+  approval: ApprovalRequest,
+  policy: PolicySettings,
+  incident: IncidentView | null,
+  target: TargetView | null,
+  controls: DecisionControls,
+): Decision {
+  const time = eventTimeVerdict(event);
+  const now = Date.parse(time.time);
+  const incidentVerdict = incidentRollbackVerdict(event, incident);
+  const approved = approvalVerdict(event, approval, time.time);
+  const tail = controlVerdicts(state, event, policy, controls, now, approval.force ? approval.reason : null);
+  const mode = approvalModeVerdict(policy, approval.requestedBy);
+  const verdicts = [
+    time.verdict,
+    enabledVerdict(policy),
+    approvalIncidentVerdict(event, incident),
+    incidentVerdict,
+    approved,
+    servingUnchangedVerdict(approval, target),
+    tail.paused,
+    ...tail.verdicts.map((v) => (v === tail.mode ? mode : v)),
+  ];
+  const failed = verdicts.find((v) => !v.passed);
+  const stage = incident?.rollback?.stage;
+  const escalating = new Set<RuleVerdict>(stage && isFinalStage(stage) ? [...tail.escalating, incidentVerdict] : tail.escalating);
+  const { action, reason } = verdictOutcome(failed, mode, escalating, false, `approval: ${approved.detail}`);
+  return {
+    action,
+    reason,
+    verdicts,
+    decidedAt: time.time,
+    errorRatio: null,
+    confidence: null,
+    // The release the recommendation blamed: the command carries it, and the executor never returns to it.
+    cause: approval.approves.cause,
+    burnStartedAt: null,
+    evaluatedAt: controls.evaluatedAt ?? time.time,
+    // Like a manual request, a refused approval is not carried out later on its own: whoever approved hears why.
+    redecideAt: null,
+    approvableUntil: null,
   };
 }

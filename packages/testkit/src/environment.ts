@@ -14,7 +14,7 @@ export interface TestEnvironment {
   pubsub: PubSub;
   db: Firestore;
   logger: Logger;
-  /** loadConfig() over the committed local config for this project (override env as needed). */
+  /** loadConfig() over the committed local config for this project (override env as needed), notify: secrets read as the notifier reads them. */
   config(env?: Record<string, string>): Config;
   /** Deletes every document of this project (the emulator's reset endpoint). */
   clearFirestore(): Promise<void>;
@@ -63,14 +63,17 @@ export async function createTestEnvironment(suite: string, options: { topology?:
     db,
     logger,
     config: (env = {}) =>
-      loadConfig({
-        GOOGLE_CLOUD_PROJECT: projectId,
-        BURNBACK_CONFIG: LOCAL_CONFIG_PATH,
-        PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST,
-        FIRESTORE_EMULATOR_HOST: firestoreHost,
-        PORT: '0',
-        ...env,
-      }),
+      loadConfig(
+        {
+          GOOGLE_CLOUD_PROJECT: projectId,
+          BURNBACK_CONFIG: LOCAL_CONFIG_PATH,
+          PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST,
+          FIRESTORE_EMULATOR_HOST: firestoreHost,
+          PORT: '0',
+          ...env,
+        },
+        { resolveNotify: true },
+      ),
     clearFirestore,
     async close() {
       await clearFirestore().catch(() => undefined);

@@ -9,3 +9,4 @@ export * from './random.js';
 export * from './logs.js';
 export * from './raw-http.js';
 export * from './clock.js';
+export * from './receivers.js';

@@ -213,6 +213,7 @@ export function createDecisionCore(deps: DeciderDeps) {
             },
             redecisionOf: again?.previous.decisionId ?? null,
             redecideAt,
+            approvableUntil: decision.approvableUntil,
           };
           const createdAt = now().toISOString();
           const decisionEvent: DecisionEvent = {
@@ -229,6 +230,9 @@ export function createDecisionCore(deps: DeciderDeps) {
             cause: decision.cause,
             redecisionOf: record.redecisionOf,
             redecideAt,
+            incidentState: alert.state,
+            // A recommendation says until when it may be approved (approvalHowTo says how, for chat).
+            ...(decision.approvableUntil ? { approvableUntil: decision.approvableUntil } : {}),
           };
           const outbox: OutboxEntry[] = [
             {
@@ -260,9 +264,16 @@ export function createDecisionCore(deps: DeciderDeps) {
               ...(decision.action === DecisionActions.recommend ? { validateOnly: true } : {}),
               // The world the decision saw: the executor acts on it, or ends the rollback superseded.
               blamedReleaseId: decision.cause?.releaseId ?? null,
-              servingRollout: snapshot.target?.serving?.rollout ?? null,
+              // An approval acts on the world its recommendation saw (policy held it when another rollout serves).
+              servingRollout: alert.manual?.approves?.servingRollout ?? snapshot.target?.serving?.rollout ?? null,
               evaluatedAt,
-              manual: alert.manual ? { force: alert.manual.force, requestedBy: alert.manual.requestedBy } : null,
+              manual: alert.manual
+                ? {
+                    force: alert.manual.force,
+                    requestedBy: alert.manual.requestedBy,
+                    ...(alert.manual.approves ? { approves: alert.manual.approves.decisionId } : {}),
+                  }
+                : null,
             };
             outbox.unshift({
               id: rollbackId,

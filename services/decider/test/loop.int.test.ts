@@ -245,6 +245,8 @@ describe('the decider closes the loop on the emulators', () => {
       cause: { releaseId: 'rel-002', servingSince: '2026-11-26T09:50:00.000Z' },
       redecisionOf: null,
       redecideAt: null,
+      // The notifier resolves a page when the incident closes: every decision event says which state it decided on.
+      incidentState: 'open',
     });
     // Burn 1, timing 1, rel-001 ran a day clean before rel-002 (1), no SLO (0.5).
     expect(data[0]!.confidence).toMatchObject({ value: 0.925, threshold: 0.8 });

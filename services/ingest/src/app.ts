@@ -11,6 +11,8 @@ import {
   type ServiceConfig,
 } from '@burnback/platform';
 import type { Firestore } from '@google-cloud/firestore';
+import type { AlertmanagerOutcome } from './alertmanager.js';
+import { registerAlertmanagerRoute } from './alertmanager-route.js';
 import type { IncomingNotification, IngestOutcome } from './handler.js';
 import { registerManagementRoutes } from './management.js';
 import { isWellFormedJson, rejectionReasonOf } from './parse.js';
@@ -18,6 +20,8 @@ import type { PushTokenVerifier } from './push-auth.js';
 
 export interface IngestAppDeps {
   handle: (incoming: IncomingNotification) => Promise<IngestOutcome>;
+  /** Prometheus Alertmanager's notifications (`POST /webhook/alertmanager`, the webhook's token); without it there is no such route. */
+  handleAlertmanager?: (incoming: IncomingNotification) => Promise<AlertmanagerOutcome>;
   /** Where push deliveries of bad messages go (a push endpoint must ack them, or Pub/Sub retries forever). */
   deadLetter: Publisher;
   webhookToken: string | null;
@@ -80,8 +84,12 @@ export function presentedToken(req: Pick<FastifyRequest, 'query' | 'headers'>): 
 }
 
 /** Where a notification came in: the label `source` of the front door's counters. */
-type Source = 'webhook' | 'pubsub';
-const ROUTE_SOURCES: Record<string, Source> = { '/webhook/error-budget-alert': 'webhook', '/pubsub/push': 'pubsub' };
+type Source = 'webhook' | 'pubsub' | 'alertmanager';
+const ROUTE_SOURCES: Record<string, Source> = {
+  '/webhook/error-budget-alert': 'webhook',
+  '/pubsub/push': 'pubsub',
+  '/webhook/alertmanager': 'alertmanager',
+};
 
 /**
  * Why the front door refused a request: the `reason` label of
@@ -189,20 +197,22 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
    * reads the body: an unauthenticated caller never gets a megabyte buffered.
    */
   const webhookAuth = async (req: FastifyRequest, reply: FastifyReply) => {
+    // Monitoring's webhook and Alertmanager's take the same token; each route's refusals are counted under its own source.
+    const source = ROUTE_SOURCES[req.routeOptions.url ?? ''] ?? 'webhook';
     if (!deps.webhookToken)
-      return refuse(reply, 'webhook', 'disabled', 503, 'the webhook is disabled: BURNBACK_WEBHOOK_TOKEN is not configured');
+      return refuse(reply, source, 'disabled', 503, 'the webhook is disabled: BURNBACK_WEBHOOK_TOKEN is not configured');
     const token = presentedToken(req);
     if (!token)
       return refuse(
         reply,
-        'webhook',
+        source,
         'unauthenticated',
         401,
         'missing token: give auth_token as a query parameter, HTTP Basic credentials, or an Authorization: Bearer header',
       );
     if (!tokenMatches(token, deps.webhookToken)) {
       authFailed(req, 'invalid token');
-      return refuse(reply, 'webhook', 'forbidden', 403, 'invalid token');
+      return refuse(reply, source, 'forbidden', 403, 'invalid token');
     }
   };
 
@@ -288,6 +298,16 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
       return refuse(reply, 'webhook', 'unavailable', 503, 'temporarily unable to accept the notification; retry');
     }
   });
+
+  if (deps.handleAlertmanager)
+    registerAlertmanagerRoute(app, {
+      handle: deps.handleAlertmanager,
+      auth: webhookAuth,
+      refuse: (reply, reason, status, message) => refuse(reply, 'alertmanager', reason, status, message),
+      now,
+      logger,
+      metrics,
+    });
 
   app.post('/pubsub/push', { onRequest: pushAuth }, async (req, reply) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

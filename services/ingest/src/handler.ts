@@ -37,16 +37,10 @@ const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 /** The most distinct projects the unmapped counter names; later ones are counted as `other`. */
 export const MAX_UNMAPPED_PROJECTS = 50;
 
-/**
- * Notification in → AlertEvent out. Invalid input throws PermanentError with the
- * reason (the caller dead-letters it or answers 400); a failed store or publish
- * throws TransientError (retry).
- */
-export function createIngestHandler(deps: IngestDeps): (incoming: IncomingNotification) => Promise<IngestOutcome> {
-  const { logger } = deps;
+/** The project label of the unmapped counter: a project id, `none`, `invalid`, or `other` past MAX_UNMAPPED_PROJECTS. */
+export function unmappedProjectLabeler(): (project: string) => string {
   const projectsSeen = new Set<string>();
-  /** The project label of the unmapped counter: a project id, `none`, `invalid`, or `other` past MAX_UNMAPPED_PROJECTS. */
-  const projectLabel = (project: string): string => {
+  return (project) => {
     if (project === '') return 'none';
     if (!PROJECT_ID.test(project)) return 'invalid';
     if (projectsSeen.has(project)) return project;
@@ -54,6 +48,16 @@ export function createIngestHandler(deps: IngestDeps): (incoming: IncomingNotifi
     projectsSeen.add(project);
     return project;
   };
+}
+
+/**
+ * Notification in → AlertEvent out. Invalid input throws PermanentError with the
+ * reason (the caller dead-letters it or answers 400); a failed store or publish
+ * throws TransientError (retry).
+ */
+export function createIngestHandler(deps: IngestDeps): (incoming: IncomingNotification) => Promise<IngestOutcome> {
+  const { logger } = deps;
+  const projectLabel = unmappedProjectLabeler();
   return async (incoming) => {
     let notification;
     try {
@@ -96,45 +100,61 @@ export function createIngestHandler(deps: IngestDeps): (incoming: IncomingNotifi
     }
     const event = { ...alert, ...(incoming.receivedAt ? { receivedAt: incoming.receivedAt.toISOString() } : {}) };
 
-    try {
-      await deps.store.save({
-        id: notificationId,
-        source: incoming.source,
-        receivedAt: incoming.observedAt.toISOString(),
-        incidentId: incident.incident_id,
-        state: incident.state,
-        raw: incoming.raw.toString('utf8'),
-        messageId: incoming.messageId,
-      });
-    } catch (err) {
-      throw new TransientError(`cannot store notification ${notificationId}: ${(err as Error).message}`, { cause: err });
-    }
-    // Archived, not yet published: a crash here leaves the message unacked, and its redelivery finds the archive
-    // (create is idempotent) and publishes under the same derived id, which the decider dedupes.
-    deps.crash?.(CrashPoints.archivedBeforePublish, { incidentId: event.incidentId, service: event.service });
-
-    await deps.publisher.publishEvent(
-      Topics.alerts,
-      {
-        id: notificationId,
-        type: EventTypes.alert,
-        source: `//burnback/ingest/${incoming.source}`,
-        subject: `services/${event.service}/incidents/${event.incidentId}`,
-        time: event.observedAt,
-        data: event,
-      },
-      event.service,
-    );
-    logger.info(`alert for ${event.service}: incident ${event.incidentId} ${event.state}`, {
-      event: 'alert_ingested',
-      eventId: notificationId,
-      incidentId: event.incidentId,
-      service: event.service,
-      state: event.state,
-      observedValue: event.observedValue,
-      signal: event.signal,
-      source: incoming.source,
-    });
+    await archiveAndPublish(deps, incoming, event, { id: notificationId, incidentId: incident.incident_id, state: incident.state });
     return { kind: 'published', event, eventId: notificationId };
   };
+}
+
+/**
+ * Keeps a notification's raw bytes in `notifications/{id}`, then publishes its
+ * AlertEvent to burnback-alerts under that id (the service as ordering key):
+ * a failed store or publish throws TransientError (the sender retries, and the
+ * retry finds the archive and publishes under the same id, which the decider dedupes).
+ */
+export async function archiveAndPublish(
+  deps: Pick<IngestDeps, 'store' | 'publisher' | 'logger' | 'crash'>,
+  incoming: IncomingNotification,
+  event: AlertEvent,
+  notification: { id: string; incidentId: string; state: string },
+): Promise<void> {
+  const notificationId = notification.id;
+  try {
+    await deps.store.save({
+      id: notificationId,
+      source: incoming.source,
+      receivedAt: incoming.observedAt.toISOString(),
+      incidentId: notification.incidentId,
+      state: notification.state,
+      raw: incoming.raw.toString('utf8'),
+      messageId: incoming.messageId,
+    });
+  } catch (err) {
+    throw new TransientError(`cannot store notification ${notificationId}: ${(err as Error).message}`, { cause: err });
+  }
+  // Archived, not yet published: a crash here leaves the message unacked, and its redelivery finds the archive
+  // (create is idempotent) and publishes under the same derived id, which the decider dedupes.
+  deps.crash?.(CrashPoints.archivedBeforePublish, { incidentId: event.incidentId, service: event.service });
+
+  await deps.publisher.publishEvent(
+    Topics.alerts,
+    {
+      id: notificationId,
+      type: EventTypes.alert,
+      source: `//burnback/ingest/${incoming.source}`,
+      subject: `services/${event.service}/incidents/${event.incidentId}`,
+      time: event.observedAt,
+      data: event,
+    },
+    event.service,
+  );
+  deps.logger.info(`alert for ${event.service}: incident ${event.incidentId} ${event.state}`, {
+    event: 'alert_ingested',
+    eventId: notificationId,
+    incidentId: event.incidentId,
+    service: event.service,
+    state: event.state,
+    observedValue: event.observedValue,
+    signal: event.signal,
+    source: incoming.source,
+  });
 }

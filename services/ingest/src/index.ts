@@ -1,4 +1,12 @@
 export { createIngestHandler, type IngestDeps, type IncomingNotification, type IngestOutcome } from './handler.js';
+export { createAlertmanagerHandler, type AlertmanagerOutcome, type AlertResult } from './alertmanager.js';
+export {
+  readAlertmanagerNotification,
+  alertmanagerNotificationFor,
+  alertIncidentId,
+  ALERTMANAGER_VERSION,
+  type AlertEntry,
+} from './pure/alertmanager-payload.js';
 export { createIngestApp, tokenMatches, REJECT_REASONS, type IngestAppDeps, type RejectReason } from './app.js';
 export {
   createPushTokenVerifier,

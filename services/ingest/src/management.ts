@@ -16,6 +16,7 @@ import {
   type Pause,
 } from '@burnback/contracts';
 import type { Logger, Publisher, ServiceConfig } from '@burnback/platform';
+import { registerApprovalRoute } from './approve.js';
 import { MAX_PAGE_SIZE, recentDecisions, rollbackMetrics, rollbackStatus } from './management-reads.js';
 import { decodePageToken } from './pure/page-token.js';
 
@@ -44,6 +45,7 @@ const AUDIT_KEPT = 50;
  * The operator's routes, behind a bearer token of their own (never the
  * webhook's): `GET /rollback/status/{id}`, `GET /rollback/recent`,
  * `GET /rollback/metrics`, `POST /rollback/manual/{service}`,
+ * `POST /decisions/{id}/approve` (approve.ts),
  * `POST /alerts/{id}/acknowledge`, `POST /services/{service}/pause` and `/resume`.
  */
 export function registerManagementRoutes(app: FastifyInstance, deps: ManagementDeps): void {
@@ -371,6 +373,8 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
       statusPath: `/rollback/status/${decisionId}`,
     });
   });
+
+  registerApprovalRoute(app, deps, { guard, param, actorOf, reasonOf, isReply, now });
 }
 
 /** Applies `change` to `controls/{service}` in a transaction, keeping the latest audit lines. */

@@ -14,6 +14,7 @@ import {
   type Logger,
   type Metrics,
 } from '@burnback/platform';
+import { createAlertmanagerHandler } from './alertmanager.js';
 import { createIngestApp } from './app.js';
 import { createIngestHandler } from './handler.js';
 import { createPushTokenVerifier } from './push-auth.js';
@@ -46,14 +47,15 @@ export async function startIngestService(deps: {
   const metrics = deps.metrics ?? createMetrics('ingest');
   const clock = deps.clock ?? systemClock;
   const publisher = new PubSubPublisher(pubsub);
-  const handle = createIngestHandler({
+  const ingestDeps = {
     services: config.services,
     store: new FirestoreNotificationStore(db),
     publisher,
     logger,
     metrics,
     ...(deps.crash ? { crash: deps.crash } : {}),
-  });
+  };
+  const handle = createIngestHandler(ingestDeps);
   const subscriber = startSubscriber({
     pubsub,
     subscription: Subscriptions.ingest.name,
@@ -73,6 +75,7 @@ export async function startIngestService(deps: {
     );
   const app = createIngestApp({
     handle,
+    handleAlertmanager: createAlertmanagerHandler(ingestDeps),
     deadLetter: publisher,
     webhookToken: config.webhookToken,
     pushAuth:

@@ -23,6 +23,7 @@ import {
   type TopicTap,
 } from '@burnback/testkit';
 import {
+  createAlertmanagerHandler,
   createIngestApp,
   createIngestHandler,
   createPushTokenVerifier,
@@ -214,13 +215,10 @@ describe('ingest under hostile input (seeded fuzz, real HTTP, emulators)', () =>
 
   it(`answers ${REQUESTS} hostile requests with 2xx/4xx only, publishes only valid notifications, and processes every valid one`, async () => {
     const signer = createTestSigner();
+    const ingestDeps = { services: env.config().services, store: new FirestoreNotificationStore(env.db), publisher, logger: env.logger };
     app = createIngestApp({
-      handle: createIngestHandler({
-        services: env.config().services,
-        store: new FirestoreNotificationStore(env.db),
-        publisher,
-        logger: env.logger,
-      }),
+      handle: createIngestHandler(ingestDeps),
+      handleAlertmanager: createAlertmanagerHandler(ingestDeps),
       deadLetter: publisher,
       webhookToken: WEBHOOK_TOKEN,
       pushAuth: {
@@ -242,7 +240,13 @@ describe('ingest under hostile input (seeded fuzz, real HTTP, emulators)', () =>
     const port = Number(new URL(address).port);
     // Every route the app has, found from the app itself: the notification routes, health, metrics, management.
     expect(routes.map((r) => `${r.method} ${r.url}`)).toEqual(
-      expect.arrayContaining(['POST /webhook/error-budget-alert', 'POST /pubsub/push', 'GET /healthz', 'GET /metrics']),
+      expect.arrayContaining([
+        'POST /webhook/error-budget-alert',
+        'POST /webhook/alertmanager',
+        'POST /pubsub/push',
+        'GET /healthz',
+        'GET /metrics',
+      ]),
     );
 
     const r = prng(SEED);
@@ -279,7 +283,8 @@ describe('ingest under hostile input (seeded fuzz, real HTTP, emulators)', () =>
     });
     type Credentials = { headers: Record<string, string | string[]>; query: string };
     const credentials = (route: string, good: boolean): Credentials => {
-      if (route === '/webhook/error-budget-alert') {
+      // Monitoring's webhook and Alertmanager's take the same token.
+      if (route === '/webhook/error-budget-alert' || route === '/webhook/alertmanager') {
         if (good)
           return r.pick<Credentials>([
             { headers: {}, query: `auth_token=${WEBHOOK_TOKEN}` },
@@ -385,7 +390,7 @@ describe('ingest under hostile input (seeded fuzz, real HTTP, emulators)', () =>
       }
       const target = r.chance(0.04) ? { method: 'POST', url: `/${pct(randomText(r, 10))}` } : r.pick(routes);
       const method = r.chance(0.05) ? r.pick(['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'POST', 'HEAD']) : target.method;
-      const isNotification = target.url === '/webhook/error-budget-alert' || target.url === '/pubsub/push';
+      const isNotification = ['/webhook/error-budget-alert', '/webhook/alertmanager', '/pubsub/push'].includes(target.url);
       const goodAuth = r.chance(0.6);
       const auth = credentials(target.url, goodAuth);
       // With good credentials on a notification route the body is invalid for sure, or (webhook only) maybe valid.

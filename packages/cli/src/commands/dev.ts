@@ -11,7 +11,8 @@ Starts (or reuses, when PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST answer)
 the gcloud Pub/Sub (8085) and Firestore (8086) emulators, creates the topics and
 subscriptions, starts gcp-sim (Cloud Deploy, 8087; its control endpoint, through
 which scenarios fail rollbacks, on 127.0.0.1:8088) and ingest (8080), decider
-(8081) and executor (8082). Ctrl-C, SIGTERM or SIGHUP (a closed terminal) stops
+(8081), executor (8082) and notifier (8083; it delivers to the config's notify:
+destinations, if any). Ctrl-C, SIGTERM or SIGHUP (a closed terminal) stops
 everything it started, and so does the end of the npm that started it. A port
 that is taken is reported with the process that holds it.
 
@@ -21,7 +22,7 @@ Options:
 
 Environment: GOOGLE_CLOUD_PROJECT (default ${DEFAULT_PROJECT}), BURNBACK_CONFIG
 (default config/local.yaml), BURNBACK_WEBHOOK_TOKEN, GCP_SIM_PORT, GCP_SIM_CONTROL_PORT,
-BURNBACK_DEV_PORT_BASE (ingest's port; decider and executor take the next two).`;
+BURNBACK_DEV_PORT_BASE (ingest's port; decider, executor and notifier take the next three).`;
 
 export async function runDev(args: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -9,7 +9,15 @@ import { Collections, DecisionRecord, IncidentRecord, RollbackRecord, TargetReco
 import { closedIncident, ControlError, GcpSimControl, openIncident } from '@burnback/gcp-sim';
 import { createDeployClient, type ServiceConfig } from '@burnback/platform';
 import { DEFAULT_PROJECT, LOCAL_WEBHOOK_TOKEN, localPorts, REPO_ROOT } from '../local-stack.js';
-import { DeliveryError, pubsubChannel, Vias, webhookChannel, type NotificationChannel, type Via } from '../simulate/channels.js';
+import {
+  alertmanagerChannel,
+  DeliveryError,
+  pubsubChannel,
+  Vias,
+  webhookChannel,
+  type NotificationChannel,
+  type Via,
+} from '../simulate/channels.js';
 import { durationMsOf, loadScenario, type Scenario, type Step } from '../simulate/scenario.js';
 import { openStore } from './status.js';
 
@@ -42,14 +50,17 @@ one that continues another: play it right after that one.
 ${committedScenarios()}
 
 Options:
-  --via pubsub|webhook  how notifications reach ingest: Monitoring's Pub/Sub channel (monitoring-incidents,
-                        the default) or its webhook channel (POST /webhook/error-budget-alert)
+  --via pubsub|webhook|alertmanager
+                        how notifications reach ingest: Monitoring's Pub/Sub channel (monitoring-incidents,
+                        the default), its webhook channel (POST /webhook/error-budget-alert), or Prometheus
+                        Alertmanager's webhook (POST /webhook/alertmanager: each burn an error-ratio alert
+                        named by burnback_service, on the service's signals.errorRatio.prometheusMetrics)
   --service NAME        play it on another service of the config (default: the scenario's own)
   --run ID              a name for this run (default: random); incident ids are 0.sim-<run>-<name>
 
 Environment: GOOGLE_CLOUD_PROJECT (default ${DEFAULT_PROJECT}), PUBSUB_EMULATOR_HOST (127.0.0.1:8085),
 FIRESTORE_EMULATOR_HOST (127.0.0.1:8086), CLOUD_DEPLOY_ENDPOINT (127.0.0.1:8087), BURNBACK_CONFIG,
-INGEST_URL (http://127.0.0.1:8080) and BURNBACK_WEBHOOK_TOKEN (${LOCAL_WEBHOOK_TOKEN}) for --via webhook,
+INGEST_URL (http://127.0.0.1:8080) and BURNBACK_WEBHOOK_TOKEN (${LOCAL_WEBHOOK_TOKEN}) for --via webhook and alertmanager,
 GCP_SIM_CONTROL_URL (http://127.0.0.1:8088, gcp-sim's control endpoint) for fail steps.`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -104,6 +115,13 @@ export class Simulation {
 
   private incidentId(name: string): string {
     return `0.sim-${this.deps.run}-${name}`;
+  }
+
+  /** The id Burnback gives the incident of that name: its own, or (through Alertmanager) its alert's fingerprint and start. */
+  private burnbackIncidentId(name: string): string {
+    const known = this.incidents.get(name);
+    const id = known?.id ?? this.incidentId(name);
+    return known && this.deps.channel.incidentIdOf ? this.deps.channel.incidentIdOf(id, known.startedAt) : id;
   }
 
   private async publish(notification: unknown, times = 1): Promise<void> {
@@ -249,7 +267,7 @@ export class Simulation {
     const e = step.expect;
     const within = durationMsOf(e.within);
     if ('decision' in e) {
-      const id = this.incidentId(e.incident);
+      const id = this.burnbackIncidentId(e.incident);
       const reason = e.reason === undefined ? null : new RegExp(e.reason);
       const d = await this.until(
         async () => (await this.decisionsOf(id)).find((x) => !this.consumed.has(x.decisionId)),
@@ -265,7 +283,7 @@ export class Simulation {
       return;
     }
     if ('rollback' in e) {
-      const id = this.incidentId(e.incident);
+      const id = this.burnbackIncidentId(e.incident);
       const r = await this.until(
         async () => (await this.rollbacksOf(id)).find((x) => x.status === e.rollback || x.audit.some((a) => a.stage === e.rollback)),
         within,
@@ -310,7 +328,7 @@ export class Simulation {
       }
       return;
     }
-    const ids = [...this.incidents.values()].map((i) => i.id);
+    const ids = [...this.incidents.keys()].map((name) => this.burnbackIncidentId(name));
     // Decisions on notifications: a re-decision (the decider deciding an incident again on its own, e.g. right after
     // its rollback failed) is counted apart, since whether one happens depends on which comes first, it or the
     // incident's next notification.
@@ -367,7 +385,12 @@ export class Simulation {
 
   /** Plays every step; returns false (having said why) at the first expectation not met. */
   async play(): Promise<boolean> {
-    const via = this.deps.channel.via === Vias.webhook ? ', through the webhook' : '';
+    const via =
+      this.deps.channel.via === Vias.webhook
+        ? ', through the webhook'
+        : this.deps.channel.via === Vias.alertmanager
+          ? ", through Alertmanager's webhook"
+          : '';
     this.say(`scenario: ${this.scenario.description} (${this.service.name}${via}; run ${this.deps.run}, since ${this.since})`);
     if (this.scenario.continues) this.say(`it continues '${this.scenario.continues}': it expects the stack as that scenario left it`);
     try {
@@ -432,7 +455,8 @@ export async function runSimulate(args: string[], env: NodeJS.ProcessEnv = proce
     return 2;
   }
   if (!(values.via in Vias)) {
-    process.stderr.write(`--via must be ${Object.keys(Vias).join(' or ')} (got '${values.via}')\n`);
+    const names = Object.keys(Vias);
+    process.stderr.write(`--via must be ${names.slice(0, -1).join(', ')} or ${names.at(-1)} (got '${values.via}')\n`);
     return 2;
   }
   const via = values.via as Via;
@@ -457,10 +481,14 @@ export async function runSimulate(args: string[], env: NodeJS.ProcessEnv = proce
   }
   const ports = localPorts(env);
   const pubsub = new PubSub({ projectId: config.projectId, apiEndpoint: env.PUBSUB_EMULATOR_HOST ?? '127.0.0.1:8085', emulatorMode: true });
+  const ingestUrl = env.INGEST_URL ?? `http://127.0.0.1:${ports.ingest}`;
+  const token = env.BURNBACK_WEBHOOK_TOKEN ?? LOCAL_WEBHOOK_TOKEN;
   const channel =
     via === Vias.webhook
-      ? webhookChannel(env.INGEST_URL ?? `http://127.0.0.1:${ports.ingest}`, env.BURNBACK_WEBHOOK_TOKEN ?? LOCAL_WEBHOOK_TOKEN)
-      : pubsubChannel(pubsub);
+      ? webhookChannel(ingestUrl, token)
+      : via === Vias.alertmanager
+        ? alertmanagerChannel(ingestUrl, token, service)
+        : pubsubChannel(pubsub);
   const control = new GcpSimControl(env.GCP_SIM_CONTROL_URL ?? `http://127.0.0.1:${ports.gcpSimControl}`);
   let deploy: CloudDeployClient | undefined;
   try {

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Firestore } from '@google-cloud/firestore';
 import {
+  approvalHowTo,
   Collections,
   DecisionRecord,
   RollbackRecord,
@@ -185,7 +186,9 @@ export function formatDecision(d: DecisionRecord, pending: Redecision | null = n
     pending && pending.afterDecisionId === d.decisionId
       ? `  next: decided again at ${pending.dueAt} (${redecisionWhy(pending)}), if the incident is still open\n`
       : '';
-  return `${d.decidedAt}  ${d.service}  ${d.action.toUpperCase()}  incident ${d.incidentId}\n  ${d.reason}\n  ${verdicts}\n${confidence}${again}${next}`;
+  // A recommendation says how to approve it (its decision id is the one to give), until when.
+  const approve = d.approvableUntil ? `  ${approvalHowTo(d.decisionId, d.approvableUntil)}\n` : '';
+  return `${d.decidedAt}  ${d.service}  ${d.action.toUpperCase()}  incident ${d.incidentId}\n  ${d.reason}\n  ${verdicts}\n${confidence}${again}${next}${approve}`;
 }
 
 export async function runStatus(args: string[], env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<number> {

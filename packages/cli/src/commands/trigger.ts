@@ -14,8 +14,10 @@ Burnback returned to). What it does lives in the scenario file: edit a copy of i
 'burnback simulate ./mine.yaml'.
 
 Options (those of burnback simulate):
-  --via pubsub|webhook  Monitoring's Pub/Sub channel (default), or its webhook channel:
-                        POST /webhook/error-budget-alert on ingest
+  --via pubsub|webhook|alertmanager
+                        Monitoring's Pub/Sub channel (default), its webhook channel
+                        (POST /webhook/error-budget-alert on ingest), or Alertmanager's
+                        webhook (POST /webhook/alertmanager)
   --webhook             the same as --via webhook
   --service NAME        burn another service of the config, e.g. checkout
   --run ID              incident ids are 0.sim-<run>-burn (default: random)

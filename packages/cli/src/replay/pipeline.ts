@@ -19,7 +19,7 @@ import { startDeciderService } from '@burnback/decider';
 import { cloudDeployReasonOf, startExecutorService } from '@burnback/executor';
 import { EMULATORS, ensureEmulator, ensureTopology, freePort, stopEmulator, type RunningEmulator } from '@burnback/emulators';
 import { startGcpSim, worldFromHistory, type GcpSim, type ServedRelease } from '@burnback/gcp-sim';
-import { startIngestService } from '@burnback/ingest';
+import { alertmanagerNotificationFor, startIngestService } from '@burnback/ingest';
 import {
   CloudDeployHistory,
   createDeployClient,
@@ -163,7 +163,8 @@ export function rollbackDifferences(recorded: RollbackRecord, replayed: Rollback
  * decision read (the service's state, the target, an incident already open) and
  * the releases that had served the target. Then, line by line in the order the
  * pipeline met them (replayOrder): a notification is delivered the way it came
- * (Pub/Sub push with its recorded publish time, or the webhook; a manual
+ * (Pub/Sub push with its recorded publish time, the webhook, or Alertmanager's
+ * webhook with only the alert it was kept for; a manual
  * request as the event ingest published), with the
  * operator's controls and Cloud Monitoring's figures its decision read; a
  * release someone else shipped is shipped in gcp-sim; each recorded effect
@@ -414,6 +415,19 @@ export async function replayThroughPipeline(
             body: n.raw,
           });
           if (!res.ok) missing.push(`notification ${n.id}: the webhook answered ${res.status} ${await res.text()}`);
+        } else if (n.source === 'alertmanager') {
+          // Kept once per alert, each copy the whole notification: sent again with only the alert this one is.
+          const alone = alertmanagerNotificationFor(n.raw, n.id);
+          const res =
+            alone === null
+              ? null
+              : await fetch(`${ingest.address}/webhook/alertmanager?auth_token=${webhookToken}`, {
+                  method: 'POST',
+                  headers: { 'content-type': 'application/json' },
+                  body: alone,
+                });
+          if (res === null) missing.push(`notification ${n.id}: no alert of the stored Alertmanager notification has this id`);
+          else if (!res.ok) missing.push(`notification ${n.id}: the Alertmanager webhook answered ${res.status} ${await res.text()}`);
         } else {
           const res = await fetch(`${ingest.address}/pubsub/push`, {
             method: 'POST',

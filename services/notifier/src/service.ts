@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import type { Firestore } from '@google-cloud/firestore';
+import type { PubSub } from '@google-cloud/pubsub';
+import { EventTypes, Subscriptions } from '@burnback/contracts';
+import {
+  cloudEventHandler,
+  createMetrics,
+  PubSubPublisher,
+  startHealthServer,
+  startSubscriber,
+  type Clock,
+  type Logger,
+  type Metrics,
+  type NotifyDestination,
+} from '@burnback/platform';
+import { createNotifierHandler, type NotifierHandlerDeps } from './handler.js';
+import { httpSender, type Sender } from './send.js';
+import { DeliveryStore } from './store.js';
+
+export interface NotifierService {
+  address: string | null;
+  close(): Promise<void>;
+}
+
+/** Events handled at once per subscription: a destination being retried holds one slot, never the others. */
+const MAX_IN_FLIGHT = 20;
+
+/**
+ * Wires the notifier: burnback-decisions and burnback-progress in (each on its own
+ * subscription, ordered by service, so a page is triggered before it is resolved),
+ * deliveries to the configured destinations out, deliveries/{id} in Firestore.
+ */
+export async function startNotifierService(deps: {
+  pubsub: PubSub;
+  db: Firestore;
+  logger: Logger;
+  destinations: readonly NotifyDestination[];
+  retryMinutes: number;
+  metrics?: Metrics;
+  onFatal?: (error: Error) => void;
+  port?: number | null;
+  clock?: Clock;
+  /** Default: HTTP POST with Node's fetch. */
+  send?: Sender;
+  backoff?: NotifierHandlerDeps['backoff'];
+  leaseMs?: number;
+}): Promise<NotifierService> {
+  const { pubsub, logger } = deps;
+  const metrics = deps.metrics ?? createMetrics('notifier');
+  const shutdown = new AbortController();
+  const publisher = new PubSubPublisher(pubsub);
+  const handle = createNotifierHandler({
+    destinations: deps.destinations,
+    store: new DeliveryStore(deps.db),
+    send: deps.send ?? httpSender,
+    publisher,
+    logger,
+    metrics,
+    now: () => deps.clock?.now() ?? new Date(),
+    owner: `notifier-${randomUUID().slice(0, 8)}`,
+    retryMs: deps.retryMinutes * 60_000,
+    ...(deps.backoff ? { backoff: deps.backoff } : {}),
+    ...(deps.leaseMs !== undefined ? { leaseMs: deps.leaseMs } : {}),
+    signal: shutdown.signal,
+  });
+  const subscribers = [
+    startSubscriber({
+      pubsub,
+      subscription: Subscriptions.notifierDecisions.name,
+      deadLetter: publisher,
+      logger,
+      metrics,
+      maxInFlight: MAX_IN_FLIGHT,
+      handler: cloudEventHandler([EventTypes.decision], handle),
+      onUnexpectedClose: deps.onFatal,
+    }),
+    startSubscriber({
+      pubsub,
+      subscription: Subscriptions.notifierProgress.name,
+      deadLetter: publisher,
+      logger,
+      metrics,
+      maxInFlight: MAX_IN_FLIGHT,
+      handler: cloudEventHandler([EventTypes.rollbackProgress], handle),
+      onUnexpectedClose: deps.onFatal,
+    }),
+  ];
+  const names = deps.destinations.map((d) => `${d.name} (${d.kind})`).join(', ');
+  logger.info(
+    `notifier consuming ${Subscriptions.notifierDecisions.name} and ${Subscriptions.notifierProgress.name}; destinations: ${names || 'none (the config has no notify: block)'}`,
+    { event: 'started', destinations: deps.destinations.map((d) => d.name) },
+  );
+  const health = await startHealthServer({ port: deps.port, metrics, logger });
+  return {
+    address: health.address,
+    async close() {
+      shutdown.abort();
+      await health.close();
+      await Promise.all(subscribers.map((s) => s.close()));
+      await publisher.close();
+    },
+  };
+}
