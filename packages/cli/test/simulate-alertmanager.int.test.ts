@@ -6,10 +6,10 @@ import { promisify } from 'node:util';
 import { REPO_ROOT } from '@burnback/cli';
 import { Collections, DecisionRecord } from '@burnback/contracts';
 import { collectExport } from '../src/commands/export';
-import { Simulation } from '../src/commands/simulate';
 import { formatTimeline, replayRecorded } from '../src/replay/engine';
 import { readExport, writeExport } from '../src/replay/format';
 import { alertmanagerChannel, pubsubChannel, type NotificationChannel } from '../src/simulate/channels';
+import { Simulation } from '../src/simulate/player';
 import { loadScenario } from '../src/simulate/scenario';
 import { startPipeline, WEBHOOK_TOKEN, type Pipeline } from './pipeline-harness';
 

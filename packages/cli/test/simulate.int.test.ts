@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '@burnback/cli';
 import { DecisionRecord } from '@burnback/contracts';
-import { Simulation } from '../src/commands/simulate';
 import { collectExport } from '../src/commands/export';
 import { formatTimeline, replayRecorded } from '../src/replay/engine';
 import { readExport, writeExport } from '../src/replay/format';
 import { pubsubChannel, webhookChannel, type NotificationChannel } from '../src/simulate/channels';
+import { Simulation } from '../src/simulate/player';
 import { loadScenario, type Scenario } from '../src/simulate/scenario';
 import { startPipeline, WEBHOOK_TOKEN, type Pipeline } from './pipeline-harness';
 
