@@ -37,7 +37,7 @@ const portAnswers = async (port: number) => {
 describe('npm start (burnback dev)', () => {
   let dev: ChildProcess;
   let output = '';
-  // Ports free right now (ingest takes the base, decider and executor the next two); the emulators are reused where they run.
+  // Ports free right now (ingest takes the base, decider, executor and notifier the next three); the emulators are reused where they run.
   let PORT_BASE: number;
   let SIM_PORT: number;
   let CONTROL_PORT: number;
@@ -85,6 +85,7 @@ describe('npm start (burnback dev)', () => {
     expect(output).toContain(`ingest (HTTP front door)       http://127.0.0.1:${PORT_BASE}`);
     expect(output).toContain(`decider (health, metrics)      http://127.0.0.1:${PORT_BASE + 1}`);
     expect(output).toContain(`executor (health, metrics)     http://127.0.0.1:${PORT_BASE + 2}`);
+    expect(output).toContain(`notifier (health, metrics)     http://127.0.0.1:${PORT_BASE + 3}`);
     expect(output).toContain(`Pub/Sub emulator               ${process.env.PUBSUB_EMULATOR_HOST}`);
   });
 
@@ -198,7 +199,7 @@ describe('npm start (burnback dev)', () => {
     dev.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(output).toContain('burnback  stopped');
-    for (const port of [PORT_BASE, PORT_BASE + 1, PORT_BASE + 2]) expect(await portAnswers(port)).toBe(false);
+    for (const port of [PORT_BASE, PORT_BASE + 1, PORT_BASE + 2, PORT_BASE + 3]) expect(await portAnswers(port)).toBe(false);
   }, 30_000);
 });
 
@@ -234,7 +235,7 @@ describe('npm start stops when what started it is gone', () => {
     shell.kill('SIGKILL');
     await waitFor(() => output.includes('burnback  stopped'), { timeoutMs: 30_000, what: `the stack to stop:\n${output}` });
     expect(output).toContain('stopping (the npm that started it is gone)');
-    for (const port of [portBase, portBase + 1, portBase + 2]) expect(await portAnswers(port)).toBe(false);
+    for (const port of [portBase, portBase + 1, portBase + 2, portBase + 3]) expect(await portAnswers(port)).toBe(false);
   }, 150_000);
 
   it('a taken port stops the start at once, naming what holds it', async () => {
