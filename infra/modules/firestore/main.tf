@@ -77,3 +77,20 @@ resource "google_firestore_index" "decisions_by_service" {
     order      = "DESCENDING"
   }
 }
+
+# The notifier's sweep: deliveries still being sent whose next attempt is due,
+# oldest first (services/notifier/src/store.ts).
+resource "google_firestore_index" "deliveries_due" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "deliveries"
+
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "nextAttemptAt"
+    order      = "ASCENDING"
+  }
+}

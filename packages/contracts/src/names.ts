@@ -109,6 +109,15 @@ export const FirestoreIndexes = [
       ['__name__', 'DESCENDING'],
     ],
   },
+  // The notifier's sweep: deliveries still being sent whose next attempt is due, oldest first.
+  {
+    name: 'deliveries_due',
+    collection: Collections.deliveries,
+    fields: [
+      ['status', 'ASCENDING'],
+      ['nextAttemptAt', 'ASCENDING'],
+    ],
+  },
 ] as const satisfies ReadonlyArray<{
   name: string;
   collection: string;

@@ -22,7 +22,7 @@ export interface NotifierService {
   close(): Promise<void>;
 }
 
-/** Events handled at once per subscription: a destination being retried holds one slot, never the others. */
+/** Events handled at once per subscription: each holds its slot for one attempt per destination, never for its retries. */
 const MAX_IN_FLIGHT = 20;
 
 /**
@@ -44,12 +44,13 @@ export async function startNotifierService(deps: {
   send?: Sender;
   backoff?: NotifierHandlerDeps['backoff'];
   leaseMs?: number;
+  /** How often deliveries due for another attempt are looked for (default 2 s). */
+  sweepMs?: number;
 }): Promise<NotifierService> {
   const { pubsub, logger } = deps;
   const metrics = deps.metrics ?? createMetrics('notifier');
-  const shutdown = new AbortController();
   const publisher = new PubSubPublisher(pubsub);
-  const handle = createNotifierHandler({
+  const notifier = createNotifierHandler({
     destinations: deps.destinations,
     store: new DeliveryStore(deps.db),
     send: deps.send ?? httpSender,
@@ -61,8 +62,25 @@ export async function startNotifierService(deps: {
     retryMs: deps.retryMinutes * 60_000,
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
     ...(deps.leaseMs !== undefined ? { leaseMs: deps.leaseMs } : {}),
-    signal: shutdown.signal,
   });
+  const handle = (event: Parameters<typeof notifier.handle>[0]) => notifier.handle(event);
+  // Deliveries whose destination failed are attempted again here, never while an event waits: one slow
+  // destination holds no other notice, of its service or any other.
+  let stopped = false;
+  let sweeping: Promise<unknown> = Promise.resolve();
+  let timer: NodeJS.Timeout | null = null;
+  const sweepLoop = () => {
+    if (stopped) return;
+    sweeping = notifier
+      .sweep()
+      .catch((err: unknown) =>
+        logger.warn(`looking for deliveries to retry failed: ${(err as Error).message}`, { event: 'notification_sweep_failed' }),
+      )
+      .finally(() => {
+        if (!stopped) timer = setTimeout(sweepLoop, deps.sweepMs ?? 2_000);
+      });
+  };
+  sweepLoop();
   const subscribers = [
     startSubscriber({
       pubsub,
@@ -94,7 +112,9 @@ export async function startNotifierService(deps: {
   return {
     address: health.address,
     async close() {
-      shutdown.abort();
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await sweeping;
       await health.close();
       await Promise.all(subscribers.map((s) => s.close()));
       await publisher.close();

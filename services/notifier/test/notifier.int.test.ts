@@ -69,6 +69,7 @@ describe('the notifier delivers decisions and rollbacks', () => {
       destinations,
       retryMinutes,
       backoff: { minMs: 50, maxMs: 200 },
+      sweepMs: 50,
     });
   };
 
@@ -276,6 +277,8 @@ describe('the notifier delivers decisions and rollbacks', () => {
     expect(slack.requests.map((r) => r.answered)).toEqual([503, 503, 429, 0, 200]);
     const [record] = await deliveriesOf('team-chat');
     expect(record).toMatchObject({ attempts: 5, responseStatus: 200, status: 'delivered', action: 'message', topic: 'escalate' });
+    // The retries were the sweep's: the event itself was acked after the first attempt.
+    expect(record!.lastError).toBeNull();
     expect(await sentCount('team-chat', 'retried')).toBe(4);
 
     // The same event again (a redelivery, a relay's resend): every key was delivered, so nothing is sent twice.
@@ -285,6 +288,48 @@ describe('the notifier delivers decisions and rollbacks', () => {
     });
     expect(slack.requests.filter((r) => r.answered === 200)).toHaveLength(1);
     expect(pd.to('/v2/enqueue')).toHaveLength(1);
+  });
+
+  it('a destination that keeps failing holds no later notice: the next escalation of the same service is paged at once', async () => {
+    await start(5);
+    slack.answer(503);
+    await publisher.publishEvent(Topics.decisions, decision(), 'api-backend');
+    await publisher.publishEvent(Topics.decisions, decision({ decisionId: 'dec-2', incidentId: '0.burn-2' }), 'api-backend');
+    const pages = await waitFor(() => pd.to('/v2/enqueue').length === 2 && pd.to('/v2/enqueue'), {
+      what: 'both pages, while Slack still fails',
+    });
+    expect(pages.map((p) => (p.json as { dedup_key: string }).dedup_key)).toEqual(['burnback-0.burn-1', 'burnback-0.burn-2']);
+    expect((await deliveriesOf('team-chat')).every((d) => d.status === 'sending')).toBe(true);
+    // Slack recovers: each of its two messages is delivered once, by the sweep.
+    slack.answer(null);
+    await waitFor(async () => (await deliveriesOf('team-chat')).filter((d) => d.status === 'delivered').length === 2, {
+      what: 'Slack caught up',
+    });
+    expect(slack.requests.filter((r) => r.answered === 200)).toHaveLength(2);
+  });
+
+  it('a resolve waits for its trigger: a close handled while the page is still being raised resolves it once raised', async () => {
+    await start();
+    pd.failNext(3, 503);
+    await publisher.publishEvent(Topics.decisions, decision(), 'api-backend');
+    await waitFor(() => pd.requests.length >= 1, { what: 'the first trigger attempt' });
+    await publisher.publishEvent(
+      Topics.decisions,
+      decision({
+        decisionId: 'dec-close',
+        action: 'ignore',
+        reason: 'incident 0.burn-1 is closed: the service recovered',
+        incidentState: 'closed',
+      }),
+      'api-backend',
+    );
+    const delivered = await waitFor(
+      () => pd.requests.filter((r) => r.answered === 202).length === 2 && pd.requests.filter((r) => r.answered === 202),
+      {
+        what: 'the trigger, then its resolve',
+      },
+    );
+    expect(delivered.map((r) => (r.json as { event_action: string }).event_action)).toEqual(['trigger', 'resolve']);
   });
 
   it('does not retry a 4xx: the delivery fails for good, is dead-lettered with the reason, and the other destinations still get theirs', async () => {
@@ -298,7 +343,13 @@ describe('the notifier delivers decisions and rollbacks', () => {
     expect(dead!.attributes['burnback-destination']).toBe('oncall');
     expect(JSON.parse(dead!.data.toString())).toMatchObject({ id: 'dec-1', type: EventTypes.decision });
     expect(pd.requests).toHaveLength(1);
-    const [record] = await deliveriesOf('oncall');
+    const [record] = await waitFor(
+      async () => {
+        const d = await deliveriesOf('oncall');
+        return d[0]?.status === 'failed' && d;
+      },
+      { what: 'the delivery recorded failed' },
+    );
     expect(record).toMatchObject({ status: 'failed', responseStatus: 400, attempts: 1 });
     await waitFor(async () => (await deliveriesOf('team-chat'))[0]?.status === 'delivered', { what: 'Slack delivered all the same' });
     expect(await sentCount('oncall', 'failed')).toBe(1);
@@ -312,7 +363,13 @@ describe('the notifier delivers decisions and rollbacks', () => {
     expect(dead!.attributes[DeadLetterAttributes.reason]).toMatch(
       /to audit \(webhook\) failed: HTTP 503: .*, still after \d+ attempt\(s\) over 1 s/,
     );
-    const [record] = await deliveriesOf('audit');
+    const [record] = await waitFor(
+      async () => {
+        const d = await deliveriesOf('audit');
+        return d[0]?.status === 'failed' && d;
+      },
+      { what: 'the delivery recorded failed' },
+    );
     expect(record!.status).toBe('failed');
     expect(record!.attempts).toBeGreaterThan(1);
     expect(hook.requests.length).toBe(record!.attempts);
