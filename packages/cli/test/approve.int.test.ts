@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { Collections, IncidentRecord, type DecisionRecord, type RollbackProgress } from '@burnback/contracts';
+import { Collections, IncidentRecord, TargetRecord, type DecisionRecord, type RollbackProgress } from '@burnback/contracts';
 import { closedIncident, LOCAL_CONFIG_PATH, openIncident, waitFor } from '@burnback/testkit';
 import { runApprove } from '../src/commands/approve';
 import { MANAGEMENT_TOKEN, startPipeline, type Pipeline } from './pipeline-harness';
@@ -30,6 +30,11 @@ describe('burnback approve: a recommendation becomes one rollback', () => {
       pipeline: 'ttl-svc-pipeline',
       match: { resourceType: 'cloud_run_revision', resourceLabels: { service_name: 'ttl-svc' } },
       policy: { approvalTtlMinutes: 0.05 },
+    };
+    config.services['hotfix-svc'] = {
+      ...config.services.checkout,
+      pipeline: 'hotfix-svc-pipeline',
+      match: { resourceType: 'cloud_run_revision', resourceLabels: { service_name: 'hotfix-svc' } },
     };
     const path = join(dir, 'burnback.yaml');
     writeFileSync(path, toYaml(config));
@@ -165,6 +170,37 @@ describe('burnback approve: a recommendation becomes one rollback', () => {
     await p.drain('checkout');
     expect(rollbacksOn('checkout-pipeline')).toHaveLength(1);
   }, 120_000);
+
+  it('a recommendation that recorded no serving rollout, approved from the old page after a hotfix shipped: held, the hotfix not rolled back', async () => {
+    const rec = await recommended('hotfix-svc', '0.approve7hotfix');
+    expect(rec.cause).toMatchObject({ releaseId: 'rel-002' });
+    // As a target record written before rollouts were kept: the recommendation saw no rollout.
+    await p.env.db.collection(Collections.decisions).doc(rec.decisionId).update({ 'evidence.target.serving.rollout': null });
+    const pipeline = `projects/${p.env.projectId}/locations/us-central1/deliveryPipelines/hotfix-svc-pipeline`;
+    const [release] = await p.deployClient.createRelease({ parent: pipeline, releaseId: 'rel-009', release: {} });
+    await release.promise();
+    const [rollout] = await p.deployClient.createRollout({
+      parent: `${pipeline}/releases/rel-009`,
+      rolloutId: 'hotfix',
+      rollout: { targetId: 'production' },
+    });
+    await rollout.promise();
+    await waitFor(
+      async () => {
+        const docs = (await p.env.db.collection(Collections.targets).get()).docs.map((d) => TargetRecord.parse(d.data()));
+        return docs.some((t) => t.pipeline === 'hotfix-svc-pipeline' && t.serving?.releaseId === 'rel-009') ? true : undefined;
+      },
+      { what: 'the decider to learn the hotfix serves' },
+    );
+
+    const held = await approve([rec.decisionId, '--reason', 'from the old page']);
+    expect(held.code).toBe(1);
+    expect(held.err).toEqual([
+      `refused by the decider (hold): no rollback: rel-009 serves production now (rollout ${pipeline}/releases/rel-009/rollouts/hotfix), not rel-002 as when it was recommended (it recorded no rollout): the world changed, the approval does not apply`,
+    ]);
+    await p.drain('hotfix-svc');
+    expect(rollbacksOn('hotfix-svc-pipeline')).toEqual([]);
+  }, 60_000);
 
   it('refused with the reason once the time to approve is over (approvalTtlMinutes)', async () => {
     const rec = await recommended('ttl-svc', '0.approve7late');

@@ -39,7 +39,7 @@ export const RuleNames = {
   mode: 'mode',
   /** An approval of a recommendation: who, why, which decision, within its time to approve. */
   approval: 'approval',
-  /** An approval acts only on the world its recommendation saw: the same rollout still serves. */
+  /** An approval acts only on the world its recommendation saw: the same rollout (none recorded: the blamed release) still serves. */
   servingUnchanged: 'serving-unchanged',
 } as const;
 export const RuleName = z.enum([

@@ -10,7 +10,15 @@ import {
   type TargetRecord,
 } from '@burnback/contracts';
 import { alertEvent, blamedTarget } from '@burnback/testkit/fixtures';
-import { approvableUntil, decide, initialServiceState, supersedingControl, type DecisionControls, type IncidentView } from './index.js';
+import {
+  approvableUntil,
+  commandServingRollout,
+  decide,
+  initialServiceState,
+  supersedingControl,
+  type DecisionControls,
+  type IncidentView,
+} from './index.js';
 
 /**
  * Approving a recommendation: the approval is judged again at approval time,
@@ -184,6 +192,29 @@ describe('an approval of a recommendation', () => {
     expect(run(clamped).action).toBe('rollback');
   });
 
+  it("is refused once its time to approve is over at the decider's clock: an approval decided late from a backlog is late", () => {
+    const backlog = { fleet: { burningServices: [], inFlight: [], readAt: T0 }, evaluatedAt: at(20) };
+    // Stamped by ingest at T0, well within its time; decided 20 minutes later, exactly at `until`.
+    const late = run(approval(), { controls: backlog });
+    expect(late.action).toBe('hold');
+    expect(late.reason).toBe(
+      `no rollback: alice approved ${REC} at ${T0}, decided at ${at(20)}, but it could be approved only until ${at(20)} (approvalTtlMinutes): too late, a new burn brings a new recommendation`,
+    );
+    expect(late.evaluatedAt).toBe(at(20));
+    expect(late.redecideAt).toBeNull();
+    // Forcing passes the controls, never the time to approve.
+    expect(run(approval({ force: true }), { controls: backlog }).action).toBe('hold');
+    // A millisecond before `until` at the decider's clock, it is in time.
+    const inTime = run(approval(), { controls: { ...backlog, evaluatedAt: '2026-11-26T10:19:59.999Z' } });
+    expect(inTime.action).toBe('rollback');
+    expect(verdict(inTime, 'approval')).toEqual({ rule: 'approval', passed: true, detail: APPROVED });
+    // A decider clock behind ingest's never extends it: the later of the two times is judged.
+    const stampedLate = approval({}, {}, { observedAt: at(20), receivedAt: at(20) });
+    expect(run(stampedLate, { controls: { ...backlog, evaluatedAt: at(5) } }).reason).toBe(
+      `no rollback: alice approved ${REC} at ${at(20)}, decided at ${at(5)}, but it could be approved only until ${at(20)} (approvalTtlMinutes): too late, a new burn brings a new recommendation`,
+    );
+  });
+
   it('is refused when its incident closed: the service recovered', () => {
     const closed = run(approval(), { incident: { state: 'closed', endedAt: at(-1) } });
     expect(closed.action).toBe('hold');
@@ -237,16 +268,17 @@ describe('an approval of a recommendation', () => {
     expect(run(approval(), { target: blamedTarget(at(-20), { serving: null }) }).reason).toBe(
       `no rollback: nothing serves production now, not rollout ${SERVING} as when it was recommended: the world changed, the approval does not apply`,
     );
-    // Not on record on either side: the executor's own check of the command's serving rollout decides.
-    const unknown = 'the serving rollout is not on record: the executor checks it before it rolls back';
-    expect(verdict(run(approval({}, { servingRollout: null }), { target: hotfix }), 'serving-unchanged')).toEqual({
+    // Today's rollout not on record: the command carries the approved rollout, and the executor checks that one.
+    const unknown = `the rollout serving now is not on record: the executor checks that rollout ${SERVING}, the one approved, still serves before it rolls back`;
+    expect(verdict(run(approval(), { target: null }), 'serving-unchanged')).toEqual({
       rule: 'serving-unchanged',
       passed: true,
       detail: unknown,
     });
-    expect(verdict(run(approval(), { target: null }), 'serving-unchanged').detail).toBe(unknown);
     const unrecorded = blamedTarget(at(-20), { serving: { ...target.serving!, rollout: null } });
     expect(verdict(run(approval(), { target: unrecorded }), 'serving-unchanged').detail).toBe(unknown);
+    expect(commandServingRollout(approval(), null)).toBe(SERVING);
+    expect(commandServingRollout(approval(), hotfix)).toBe(SERVING);
   });
 
   it('pause, cooldown and rate limit hold it, a freeze and the breaker escalate, as for any manual request', () => {
@@ -286,6 +318,94 @@ describe('an approval of a recommendation', () => {
     const d = run(approval(), { controls: { acknowledgement: ack } });
     expect(d.action).toBe('rollback');
     expect(d.verdicts.some((v) => v.rule === 'acknowledged')).toBe(false);
+  });
+});
+
+describe('an approval of a recommendation that recorded no serving rollout', () => {
+  const noRollout = (approves: Partial<Approval> = {}, manual: Partial<NonNullable<AlertEvent['manual']>> = {}) =>
+    approval(manual, { servingRollout: null, ...approves });
+  const HOTFIX = 'projects/p/rollouts/rel-003-to-production-0001';
+  const serving = (releaseId: string, since: string, rollout: string | null) =>
+    blamedTarget(at(-20), { serving: { releaseId, since, burnedAt: null, rollout, phase: null } });
+  const hotfix = serving('rel-003', at(-1), HOTFIX);
+  const unrecorded = 'it recorded no rollout';
+  const changed = 'the world changed, the approval does not apply';
+
+  it('a hotfix shipped since, approved from the old page: held, never rolled back', () => {
+    const d = run(noRollout(), { target: hotfix });
+    expect(d.action).toBe('hold');
+    expect(d.reason).toBe(
+      `no rollback: rel-003 serves production now (rollout ${HOTFIX}), not rel-002 as when it was recommended (${unrecorded}): ${changed}`,
+    );
+    expect(d.redecideAt).toBeNull();
+    // Force passes the controls, never the world.
+    expect(run(noRollout({}, { force: true }), { target: hotfix }).action).toBe('hold');
+    // And the command would carry what was approved, not the hotfix's rollout.
+    expect(commandServingRollout(noRollout(), hotfix)).toBeNull();
+  });
+
+  it.each([
+    [
+      'nothing serves the target',
+      blamedTarget(at(-20), { serving: null }),
+      `nothing serves production now, not rel-002 as when it was recommended (${unrecorded}): ${changed}`,
+    ],
+    [
+      'the hotfix serves, its rollout not on record',
+      serving('rel-003', at(-1), null),
+      `rel-003 serves production now, not rel-002 as when it was recommended (${unrecorded}): ${changed}`,
+    ],
+    [
+      'the blamed release serves again, returned to after another release',
+      serving('rel-002', at(-2), 'projects/p/rollouts/rel-002-to-production-0002'),
+      `rel-002 serves production again since ${at(-2)}, not since ${CAUSE.servingSince} as when it was recommended (${unrecorded}): another release served in between, ${changed}`,
+    ],
+    [
+      'what serves is not on record',
+      null,
+      `what serves now is not on record: nothing shows that rel-002, the release the recommendation blamed (${unrecorded}), still serves, the approval does not apply`,
+    ],
+  ])('%s: held, saying what changed or is unknown', (_, now, detail) => {
+    const d = run(noRollout(), { target: now });
+    expect(d.action).toBe('hold');
+    expect(verdict(d, 'serving-unchanged')).toEqual({ rule: 'serving-unchanged', passed: false, detail });
+    expect(d.reason).toBe(`no rollback: ${detail}`);
+  });
+
+  it('a recommendation that blamed no release either cannot be matched to any world: held', () => {
+    const d = run(noRollout({ cause: null }));
+    expect(d.action).toBe('hold');
+    expect(d.reason).toBe(
+      'no rollback: the recommendation recorded neither the rollout serving production nor a release it blamed: what serves now cannot be matched to what was approved, the approval does not apply',
+    );
+  });
+
+  it('the blamed release still serving, in the stretch it was blamed in, rolls back; the command carries no rollout and the blamed release', () => {
+    const passed = (since: string) =>
+      `rel-002, the release the recommendation blamed, still serves production since ${since} (${unrecorded}): the executor checks that rel-002 still serves before it rolls back`;
+    const same = run(noRollout());
+    expect(same.action).toBe('rollback');
+    expect(verdict(same, 'serving-unchanged')).toEqual({ rule: 'serving-unchanged', passed: true, detail: passed(CAUSE.servingSince) });
+    expect(same.cause).toEqual(CAUSE);
+    expect(commandServingRollout(noRollout(), target)).toBeNull();
+    // Cloud Deploy's record puts its start at the first deploy job, before the notification the old record used: the same stretch.
+    const rebuilt = serving('rel-002', at(-32), 'projects/p/rollouts/rel-002-to-production-0001');
+    expect(verdict(run(noRollout(), { target: rebuilt }), 'serving-unchanged').detail).toBe(passed(at(-32)));
+    expect(run(noRollout(), { target: serving('rel-002', CAUSE.servingSince, null) }).action).toBe('rollback');
+  });
+});
+
+describe('the rollout a command is to find serving', () => {
+  it("an automatic decision's or a manual request's: the one serving when it was decided (null when none is on record)", () => {
+    const burn = alertEvent('0.burn', { observedAt: T0 });
+    expect(commandServingRollout(burn, target)).toBe(SERVING);
+    expect(commandServingRollout(burn, null)).toBeNull();
+    expect(commandServingRollout(burn, { serving: { ...target.serving!, rollout: null } })).toBeNull();
+    const manual = alertEvent('manual-1', {
+      source: 'manual',
+      manual: { requestedBy: 'carol', reason: 'bad flag', force: false, releaseId: null },
+    });
+    expect(commandServingRollout(manual, target)).toBe(SERVING);
   });
 });
 

@@ -255,8 +255,9 @@ function decideManual(
  * A human's approval of a recommendation (`POST /decisions/{id}/approve`):
  * judged again at approval time, on the recommendation's incident. The
  * incident must be open and its one rollback not taken; the approval within
- * the recommendation's time to approve, and decided once; the rollout the
- * recommendation saw must still serve. Then the controls, breaker, rate limit
+ * the recommendation's time to approve at the decider's clock, and decided
+ * once; the rollout the recommendation saw must still serve (or, where it
+ * recorded none, the release it blamed). Then the controls, breaker, rate limit
  * and cooldown apply as to a manual request (`force` passes them, saying so),
  * and the mode recommend passes: the approval is the human step it asks for.
  * Acknowledgement does not hold it: a human is acting. Never decided again on its own.
@@ -273,7 +274,8 @@ function decideApproval(
   const time = eventTimeVerdict(event);
   const now = Date.parse(time.time);
   const incidentVerdict = incidentRollbackVerdict(event, incident);
-  const approved = approvalVerdict(event, approval, time.time);
+  // The time to approve is judged at the decider's clock, like a freeze: an approval decided late is late.
+  const approved = approvalVerdict(event, approval, time.time, controls.evaluatedAt ?? time.time);
   const tail = controlVerdicts(state, event, policy, controls, now, approval.force ? approval.reason : null);
   const mode = approvalModeVerdict(policy, approval.requestedBy);
   const verdicts = [

@@ -44,7 +44,7 @@ export {
   type DecisionControls,
 } from './controls.js';
 export { mergeFleet, recordOnBreaker, releaseOnBreaker, BREAKER_KEEP_MS } from './controls.js';
-export { approvableUntil } from './approval.js';
+export { approvableUntil, commandServingRollout } from './approval.js';
 export {
   chooseReleases,
   isOwnSuccessfulRollback,

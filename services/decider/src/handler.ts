@@ -37,6 +37,7 @@ import {
 import {
   applyDecision,
   applyIncident,
+  commandServingRollout,
   decide,
   recordBurnOnTarget,
   rollbackAttemptOf,
@@ -264,8 +265,8 @@ export function createDecisionCore(deps: DeciderDeps) {
               ...(decision.action === DecisionActions.recommend ? { validateOnly: true } : {}),
               // The world the decision saw: the executor acts on it, or ends the rollback superseded.
               blamedReleaseId: decision.cause?.releaseId ?? null,
-              // An approval acts on the world its recommendation saw (policy held it when another rollout serves).
-              servingRollout: alert.manual?.approves?.servingRollout ?? snapshot.target?.serving?.rollout ?? null,
+              // An approval acts on the world its recommendation saw, as recorded (never today's rollout in its place).
+              servingRollout: commandServingRollout(alert, snapshot.target),
               evaluatedAt,
               manual: alert.manual
                 ? {

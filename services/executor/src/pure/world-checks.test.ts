@@ -54,6 +54,30 @@ describe('whether the world still matches a command', () => {
   it('nothing serves the target any more', () => {
     expect(worldChange(command(), history())).toMatch(/^superseded: nothing serves production now, not rollout /);
   });
+
+  describe('an approval whose recommendation recorded no rollout: the release it blamed must still serve', () => {
+    const approved = (overrides: Partial<RollbackCommand> = {}) =>
+      command({ servingRollout: null, manual: { force: false, requestedBy: 'alice', approves: 'dec-rec' }, ...overrides });
+    const hotfix = historyRollout('rel-003', '2026-11-26T10:06:00.000Z', 'SUCCEEDED');
+
+    it('the blamed release still serves: nothing changed', () => {
+      expect(worldChange(approved(), history(...shipped))).toBeNull();
+    });
+
+    it('a hotfix shipped since: superseded, never rolled back', () => {
+      expect(worldChange(approved(), history(...shipped, hotfix))).toBe(
+        `superseded: rel-003 serves production now (rollout ${rollout('rel-003')}, since 2026-11-26T10:06:00.000Z), not rel-002, the release the approved recommendation blamed (it recorded no rollout); the world changed since the decision, so nothing was rolled back and the incident is decided again`,
+      );
+      expect(worldChange(approved({ servingRollout: undefined }), history(...shipped, hotfix))).toMatch(/^superseded: rel-003 serves/);
+      expect(worldChange(approved(), history())).toMatch(/^superseded: nothing serves production now, not rel-002, /);
+    });
+
+    it('nor a release to compare with: superseded', () => {
+      expect(worldChange(approved({ blamedReleaseId: null }), history(...shipped))).toBe(
+        'superseded: the approved recommendation recorded neither the rollout serving production nor a release it blamed, so what serves now cannot be matched to what was approved; nothing was rolled back',
+      );
+    });
+  });
 });
 
 describe('whether a control set since the decision stops the command', () => {
