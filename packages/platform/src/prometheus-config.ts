@@ -14,8 +14,10 @@ const PROMETHEUS_METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 /**
  * `match.labels`: labels an Alertmanager alert must all carry, with these exact
  * values, to map to the service (Sloth's `sloth_service`, Pyrra's `slo`, a
- * `cluster`). None by default: then only the `burnback_service` and `service`
- * labels name the service.
+ * `cluster`); they also corroborate a generic `service` label, and a rule whose
+ * selector matches one of them with another value is not the service's. None by
+ * default: then only the `burnback_service` label names the service (or
+ * `service` with the service's `project_id`).
  */
 export const MatchLabels = z
   .record(

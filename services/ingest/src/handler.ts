@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { EventTypes, Topics, TransientError, type AlertEvent, type AlertSource } from '@burnback/contracts';
+import {
+  errorKind,
+  ErrorKinds,
+  EventTypes,
+  PermanentError,
+  Topics,
+  TransientError,
+  type AlertEvent,
+  type AlertSource,
+} from '@burnback/contracts';
 import { CrashPoints, type CrashHook, type Logger, type Metrics, type Publisher, type ServiceConfig } from '@burnback/platform';
 import { notificationIdFor, parseNotification, TestNotification, toAlertEvent, UnmappedNotification } from './parse.js';
 import type { NotificationStore } from './store.js';
@@ -109,7 +118,8 @@ export function createIngestHandler(deps: IngestDeps): (incoming: IncomingNotifi
  * Keeps a notification's raw bytes in `notifications/{id}`, then publishes its
  * AlertEvent to burnback-alerts under that id (the service as ordering key):
  * a failed store or publish throws TransientError (the sender retries, and the
- * retry finds the archive and publishes under the same id, which the decider dedupes).
+ * retry finds the archive and publishes under the same id, which the decider
+ * dedupes); one the store or Pub/Sub can never take throws PermanentError.
  */
 export async function archiveAndPublish(
   deps: Pick<IngestDeps, 'store' | 'publisher' | 'logger' | 'crash'>,
@@ -129,6 +139,9 @@ export async function archiveAndPublish(
       messageId: incoming.messageId,
     });
   } catch (err) {
+    // One the store can never keep (too large) is refused, never retried for good; anything else may pass on retry.
+    if (errorKind(err) === ErrorKinds.permanent)
+      throw new PermanentError(`cannot store notification ${notificationId}: ${(err as Error).message}`, { cause: err });
     throw new TransientError(`cannot store notification ${notificationId}: ${(err as Error).message}`, { cause: err });
   }
   // Archived, not yet published: a crash here leaves the message unacked, and its redelivery finds the archive

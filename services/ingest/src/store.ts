@@ -1,5 +1,5 @@
 import type { Firestore } from '@google-cloud/firestore';
-import { Collections, type AlertSource } from '@burnback/contracts';
+import { Collections, PermanentError, type AlertSource } from '@burnback/contracts';
 
 /** `notifications/{id}`: a raw notification exactly as it arrived, kept for replay. */
 export interface StoredNotification {
@@ -15,18 +15,57 @@ export interface StoredNotification {
 
 /** Ingest's Firestore documents. */
 export interface NotificationStore {
-  /** Keeps a raw notification; storing the same id twice keeps the first. */
+  /**
+   * Keeps a raw notification; storing the same id twice keeps the first. Throws
+   * PermanentError for one the store can never keep (over its document size
+   * limit, or otherwise refused as an invalid argument); anything else may pass on retry.
+   */
   save(notification: StoredNotification): Promise<void>;
+}
+
+/** Firestore's largest document (1 MiB), as it counts sizes (firebase.google.com/docs/firestore/storage-size). */
+export const MAX_DOCUMENT_BYTES = 1024 * 1024;
+
+/** gRPC status codes Firestore answers with. */
+const INVALID_ARGUMENT = 3;
+const ALREADY_EXISTS = 6;
+
+/** A string's size as Firestore counts it: its UTF-8 bytes + 1. */
+const stringBytes = (text: string) => Buffer.byteLength(text, 'utf8') + 1;
+
+/**
+ * The size Firestore gives `notifications/{id}` holding `notification`: the
+ * document name (collection and document ids, + 16), each field's name and value
+ * (a string's UTF-8 bytes + 1, null 1), + 32.
+ */
+export function storedNotificationBytes(notification: StoredNotification): number {
+  const name = stringBytes(Collections.notifications) + stringBytes(notification.id) + 16;
+  const fields = Object.entries(notification).reduce(
+    (sum, [field, value]) => sum + stringBytes(field) + (typeof value === 'string' ? stringBytes(value) : 1),
+    0,
+  );
+  return name + fields + 32;
 }
 
 export class FirestoreNotificationStore implements NotificationStore {
   constructor(private readonly db: Firestore) {}
 
   async save(notification: StoredNotification): Promise<void> {
+    const bytes = storedNotificationBytes(notification);
+    // Refused on every retry: said before the round trip, so the caller refuses this notification, not retries it for good.
+    if (bytes > MAX_DOCUMENT_BYTES)
+      throw new PermanentError(
+        `notification ${notification.id} would be a ${bytes}-byte document; Firestore keeps at most ${MAX_DOCUMENT_BYTES} bytes`,
+      );
     try {
       await this.db.collection(Collections.notifications).doc(notification.id).create(notification);
     } catch (err) {
-      if ((err as { code?: number }).code === 6 /* ALREADY_EXISTS */) return;
+      const code = (err as { code?: unknown }).code;
+      if (code === ALREADY_EXISTS) return;
+      if (code === INVALID_ARGUMENT)
+        throw new PermanentError(`Firestore refused notification ${notification.id} (gRPC 3 INVALID_ARGUMENT): ${(err as Error).message}`, {
+          cause: err,
+        });
       throw err;
     }
   }

@@ -149,10 +149,10 @@ describe("ingest's Alertmanager webhook on the emulators", () => {
       observedValue: 0.004,
       source: 'alertmanager',
     });
-    // The raw notification of each alert is kept, as it came, for replay.
+    // Each alert's own notification (the group with that alert alone) is kept, for replay.
     const kept = (await notifications()).filter((n) => n.source === 'alertmanager');
     expect(kept.map((n) => n.state).sort()).toEqual(['firing', 'resolved']);
-    expect(kept.every((n) => JSON.parse(n.raw).version === '4')).toBe(true);
+    expect(kept.every((n) => JSON.parse(n.raw).version === '4' && JSON.parse(n.raw).alerts.length === 1)).toBe(true);
   });
 
   it("publishes Sloth's fast burn as a burn rate on the windows its Monitoring twin has", async () => {
@@ -189,6 +189,9 @@ describe("ingest's Alertmanager webhook on the emulators", () => {
     // `burnback replay --through-pipeline` sends a kept alert alone: the same event id, nothing else.
     const second = kept.find((n) => n.id === (first.body.results as Array<{ eventId: string }>)[1]!.eventId)!;
     const alone = alertmanagerNotificationFor(second.raw, second.id)!;
+    // What was kept is already the alert alone.
+    expect(alone).toBe(second.raw);
+    expect(JSON.parse(alone)).toEqual({ ...body, alerts: [(body.alerts as unknown[])[1]], truncatedAlerts: 0 });
     const replayed = await send(address, PATH, alone);
     expect(replayed.body.results).toEqual([{ ...(first.body.results as object[])[1], index: 0 }]);
     await alerts.waitFor(5);
@@ -227,6 +230,61 @@ describe("ingest's Alertmanager webhook on the emulators", () => {
     ]);
     await alerts.waitFor(1);
     expect(published().map((p) => p.event.incidentId)).toEqual(['am-9d4e2b7a1c3f5e60-2026-11-26T10:00:00.000Z']);
+  });
+
+  it('keeps a 300-alert group once per alert, each record holding only its own alert, and publishes all 300', async () => {
+    const address = await start();
+    const group = notification(
+      Array.from({ length: 300 }, (_, i) => ({ ...errorRatioAlert('0.05'), fingerprint: `a${String(i).padStart(15, '0')}` })),
+    );
+    const res = await send(address, PATH, group);
+    expect(res).toMatchObject({ status: 202, body: { accepted: 300, unmapped: 0, refused: 0 } });
+    const results = res.body.results as Array<{ index: number; fingerprint: string; eventId: string }>;
+    expect(results.map((r) => r.index)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    await alerts.waitFor(300);
+    expect(new Set(published().map((p) => p.id))).toEqual(new Set(results.map((r) => r.eventId)));
+
+    const kept = new Map((await notifications()).map((n) => [n.id, n]));
+    expect(kept.size).toBe(300);
+    for (const r of results) {
+      const own = JSON.parse(kept.get(r.eventId)!.raw) as { alerts: Array<{ fingerprint: string }> };
+      expect(own.alerts.map((a) => a.fingerprint)).toEqual([r.fingerprint]);
+    }
+    const keptBytes = [...kept.values()].reduce((sum, n) => sum + n.raw.length, 0);
+    expect(keptBytes).toBeLessThan(2 * JSON.stringify(group).length);
+  });
+
+  it('refuses alone an alert too large for Firestore in a body at the 1 MiB limit; the alert beside it is accepted', async () => {
+    const address = await start();
+    // The smallest alert Alertmanager could send for api-backend, and one padded so that the body is exactly 1 MiB:
+    // kept alone, the padded one's own notification is still over Firestore's 1 MiB document.
+    const small = {
+      status: 'firing',
+      labels: { burnback_service: 'api-backend' },
+      startsAt: '2026-11-26T10:00:00Z',
+      fingerprint: '0000000000000002',
+    };
+    const big = errorRatioAlert('0.05') as { annotations: Record<string, string> };
+    const bodyOf = (padding: number) =>
+      JSON.stringify({ version: '4', alerts: [{ ...big, annotations: { ...big.annotations, description: 'x'.repeat(padding) } }, small] });
+    const padding = 1024 * 1024 - Buffer.byteLength(bodyOf(0));
+    const body = bodyOf(padding);
+    expect(Buffer.byteLength(body)).toBe(1024 * 1024);
+
+    const res = await send(address, PATH, body);
+    expect(res).toMatchObject({ status: 202, body: { accepted: 1, unmapped: 0, refused: 1 } });
+    expect(res.body.results).toEqual([
+      {
+        index: 0,
+        fingerprint: '9d4e2b7a1c3f5e60',
+        status: 'refused',
+        reason: expect.stringMatching(/would be a \d+-byte document; Firestore keeps at most 1048576 bytes$/),
+      },
+      expect.objectContaining({ index: 1, fingerprint: '0000000000000002', status: 'accepted', service: 'api-backend' }),
+    ]);
+    await alerts.waitFor(1);
+    expect(published().map((p) => p.event.incidentId)).toEqual(['am-0000000000000002-2026-11-26T10:00:00.000Z']);
+    expect((await notifications()).map((n) => JSON.parse(n.raw).alerts)).toEqual([[small]]);
   });
 
   it('answers garbage 400 with the reason, in the front door one shape, and publishes nothing', async () => {

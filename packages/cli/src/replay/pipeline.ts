@@ -416,7 +416,7 @@ export async function replayThroughPipeline(
           });
           if (!res.ok) missing.push(`notification ${n.id}: the webhook answered ${res.status} ${await res.text()}`);
         } else if (n.source === 'alertmanager') {
-          // Kept once per alert, each copy the whole notification: sent again with only the alert this one is.
+          // Kept once per alert as its own notification (an older ingest kept the whole group): sent with only this alert.
           const alone = alertmanagerNotificationFor(n.raw, n.id);
           const res =
             alone === null

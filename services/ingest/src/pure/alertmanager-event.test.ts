@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { AlertEvent, DEFAULT_POLICY } from '@burnback/contracts';
 import { decide, initialServiceState } from '@burnback/policy';
 import { blamedTarget, closedIncident, notificationBytes, openIncident, serviceConfig, servicesOf } from '@burnback/testkit/fixtures';
-import { alert, notification, PROBE_FAILURE, slothPageAlert, slothTicketExpr } from '../../test/alertmanager-payloads.js';
+import { alert, notification, PROBE_FAILURE, slothPageAlert, slothPageExpr, slothTicketExpr } from '../../test/alertmanager-payloads.js';
 import { parseNotification, toAlertEvent } from '../parse.js';
 import { readAlertmanagerNotification } from './alertmanager-payload.js';
 import { alertValueOf, toAlertmanagerEvent, type AlertmanagerEventResult } from './alertmanager-event.js';
@@ -117,6 +117,23 @@ describe('an Alertmanager alert as an AlertEvent', () => {
     });
   });
 
+  it('a staging Prometheus\'s alert labelled only service="api-backend" is unmapped, saying what to add, never production\'s', () => {
+    const staging = alert({
+      labels: { alertname: 'ApiBackendAvailabilityBurn', service: 'api-backend', cluster: 'staging-1', sloth_window: '5m' },
+      annotations: { burnback_value: '0.9' },
+      expr: slothPageExpr('api-backend').replaceAll('sloth_service="api-backend"', 'service="api-backend"'),
+    });
+    expect(eventOf(notification([staging]))).toEqual({
+      kind: 'unmapped',
+      reason: expect.stringMatching(/^label service="api-backend" alone does not place the alert.*Add burnback_service="api-backend"/),
+      misconfigured: true,
+      project: '',
+    });
+    // With the labels the config asks for (match.labels: sloth_service), it is api-backend's.
+    const production = slothPageAlert({ value: '0.9', labels: { service: 'api-backend' } });
+    expect(eventOf(notification([production]))).toMatchObject({ kind: 'event', event: { service: 'api-backend' } });
+  });
+
   it('a value that is not a number refuses the alert, with why', () => {
     expect(eventOf(notification([slothPageAlert({ value: 'NaN' })]))).toEqual({
       kind: 'refused',
@@ -212,6 +229,16 @@ describe('an Alertmanager alert judged like its Monitoring twin', () => {
       slothPageAlert({ value: '0.9', window: '2h', expr: slothTicketExpr('api-backend') }),
       'ignore',
       /a ticket, not a rollback/,
+    ],
+    [
+      "checkout's Sloth burn named api-backend by burnback_service",
+      slothPageAlert({
+        value: '0.9',
+        labels: { burnback_service: 'api-backend', sloth_service: 'api-backend' },
+        expr: slothPageExpr('checkout'),
+      }),
+      'ignore',
+      /the rule's selector slo:sli_error:ratio_rate5m\{sloth_service="checkout"\} is not api-backend's/,
     ],
     [
       'an error ratio on a metric the config does not name',

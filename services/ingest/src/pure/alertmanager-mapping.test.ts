@@ -18,7 +18,8 @@ describe('which service an Alertmanager alert belongs to', () => {
 
   it.each([
     ['the burnback_service label', { burnback_service: 'checkout', sloth_service: 'api-backend' }, 'checkout'],
-    ['the service label', { service: 'checkout' }, 'checkout'],
+    ["the service label, with the service's project_id", { service: 'checkout', project_id: 'burnback-local' }, 'checkout'],
+    ["the service label, with the service's match.labels", { service: 'checkout', slo: 'checkout-availability' }, 'checkout'],
     ["Sloth's sloth_service label, matched in config", { sloth_service: 'api-backend', sloth_slo: 'availability' }, 'api-backend'],
     ["Pyrra's slo label, matched in config", { slo: 'checkout-availability', severity: 'critical' }, 'checkout'],
     [
@@ -26,7 +27,12 @@ describe('which service an Alertmanager alert belongs to', () => {
       { service: 'frontend', sloth_service: 'api-backend' },
       'api-backend',
     ],
-    ['an empty burnback_service label, then service', { burnback_service: '', service: 'api-backend' }, 'api-backend'],
+    [
+      'an empty burnback_service label, then service',
+      { burnback_service: '', service: 'api-backend', project_id: 'burnback-local' },
+      'api-backend',
+    ],
+    ['burnback_service alone, with nothing to corroborate it', { burnback_service: 'checkout' }, 'checkout'],
     ['a project_id that is the service project', { burnback_service: 'api-backend', project_id: 'burnback-local' }, 'api-backend'],
     ['burnback_service before service', { burnback_service: 'api-backend', service: 'checkout' }, 'api-backend'],
   ])('maps by %s', (_name, labels, expected) => {
@@ -60,6 +66,18 @@ describe('which service an Alertmanager alert belongs to', () => {
       false,
     ],
     [
+      "a service label with nothing else of the service's (another environment's Prometheus)",
+      { service: 'api-backend', cluster: 'staging-1' },
+      /^label service="api-backend" alone does not place the alert, as any environment's Prometheus may set it: it carries neither project_id="burnback-local" nor all of api-backend's match.labels \{sloth_service="api-backend"\}. Add burnback_service="api-backend" to the rule's labels, or give api-backend match.labels in the config that only its alerts carry \(a cluster, a namespace\)$/,
+      true,
+    ],
+    [
+      'a service label whose service has match.labels for another service',
+      { service: 'api-backend', slo: 'checkout-availability' },
+      /^label service="api-backend" alone does not place the alert/,
+      true,
+    ],
+    [
       'labels no service matches',
       { alertname: 'ProbeFailure', job: 'http_checks' },
       /^no configured service matches the alert's labels \{"alertname":"ProbeFailure","job":"http_checks"\} \(name one/,
@@ -88,9 +106,46 @@ describe('which service an Alertmanager alert belongs to', () => {
   it('a service with no match.labels is never matched by labels, only named', () => {
     const plain = servicesOf(service('api-backend'));
     expect(mapAlertToService({ sloth_service: 'api-backend' }, plain)).toMatchObject({ kind: 'unmapped', misconfigured: false });
-    expect(mapAlertToService({ service: 'api-backend' }, plain)).toMatchObject({ kind: 'service' });
+    expect(mapAlertToService({ burnback_service: 'api-backend' }, plain)).toMatchObject({ kind: 'service' });
+    expect(mapAlertToService({ service: 'api-backend', project_id: 'burnback-local' }, plain)).toMatchObject({ kind: 'service' });
+    // The generic service label alone names nothing: the config gives it nothing to corroborate it with.
+    expect(mapAlertToService({ service: 'api-backend' }, plain)).toEqual({
+      kind: 'unmapped',
+      reason: expect.stringMatching(
+        /carries neither project_id="burnback-local" nor match.labels \(api-backend has none\)\. Add burnback_service="api-backend"/,
+      ),
+      misconfigured: true,
+    });
     const noLabels = servicesOf(serviceConfig('api-backend'));
     expect(mapAlertToService({ anything: 'x' }, noLabels)).toMatchObject({ kind: 'unmapped' });
+  });
+
+  it("a service label never maps an alert alone: only with the service's project_id or all its match.labels", () => {
+    const label = fc
+      .stringMatching(/^[a-z][a-z_]{0,8}$/)
+      .filter((k) => !['burnback_service', 'service', 'project_id', 'sloth_service', 'slo'].includes(k));
+    const corroboration = fc.constantFrom<Record<string, string>>(
+      {},
+      { project_id: 'burnback-local' },
+      { project_id: 'shop-staging' },
+      { sloth_service: 'api-backend' },
+      { sloth_service: 'api-backend-staging' },
+      { slo: 'checkout-availability' },
+    );
+    fc.assert(
+      fc.property(
+        fc.dictionary(label, fc.string({ maxLength: 8 }), { maxKeys: 5 }),
+        fc.constantFrom('api-backend', 'checkout'),
+        corroboration,
+        (extra, name, also) => {
+          const mapped = mapAlertToService({ ...extra, ...also, service: name }, services);
+          const [own, value] = name === 'api-backend' ? ['sloth_service', 'api-backend'] : ['slo', 'checkout-availability'];
+          const corroborated = also.project_id === 'burnback-local' || also[own] === value;
+          const contradicted = also.project_id === 'shop-staging' || (also[own] !== undefined && !corroborated);
+          expect(mapped.kind === 'service' ? mapped.service.name : 'unmapped').toBe(corroborated && !contradicted ? name : 'unmapped');
+        },
+      ),
+    );
   });
 
   it('an alert carrying all of a service match.labels (and nothing that contradicts it) maps to it; one without any never maps', () => {

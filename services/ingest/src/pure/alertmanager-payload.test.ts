@@ -5,6 +5,7 @@ import {
   alertIncidentId,
   alertmanagerNotificationFor,
   alertNotificationId,
+  alertOwnNotification,
   AlertmanagerAlert,
   isoTimeOf,
   MAX_ALERTS,
@@ -43,6 +44,7 @@ describe("Alertmanager's webhook notification", () => {
           notificationId: expect.stringMatching(/^ntf-[0-9a-f]{24}$/),
         },
       ],
+      group: PROBE_FAILURE,
     });
   });
 
@@ -279,5 +281,24 @@ describe('a stored notification sent again for one of its alerts (replay)', () =
     expect(alertmanagerNotificationFor('{"version":"3"}', second.notificationId)).toBeNull();
     const withBad = JSON.stringify(notification([{ ...alert(), status: 'x' }]));
     expect(alertmanagerNotificationFor(withBad, second.notificationId)).toBeNull();
+  });
+
+  it("is, for an alert's own notification (what ingest keeps), that notification unchanged", () => {
+    const raw = JSON.stringify(
+      notification([alert({ fingerprint: 'aaaaaaaaaaaaaaa1' }), alert({ fingerprint: 'aaaaaaaaaaaaaaa2' })], { truncatedAlerts: 2 }),
+    );
+    const r = readAlertmanagerNotification(raw);
+    const second = r.ok ? r.alerts[1] : undefined;
+    if (!r.ok || !second?.ok) throw new Error('unread');
+    const own = alertOwnNotification(r.group, 1);
+    expect(own).toBe(alertmanagerNotificationFor(raw, second.notificationId));
+    expect(alertmanagerNotificationFor(own, second.notificationId)).toBe(own);
+    // Without truncatedAlerts in the group, the same.
+    const plain = { ...(JSON.parse(raw) as Record<string, unknown>), truncatedAlerts: undefined };
+    const p = readAlertmanagerNotification(JSON.stringify(plain));
+    const first = p.ok ? p.alerts[0] : undefined;
+    if (!p.ok || !first?.ok) throw new Error('unread');
+    const plainOwn = alertOwnNotification(p.group, 0);
+    expect(alertmanagerNotificationFor(plainOwn, first.notificationId)).toBe(plainOwn);
   });
 });

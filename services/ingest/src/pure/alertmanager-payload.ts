@@ -80,9 +80,12 @@ export type AlertEntry =
     }
   | { ok: false; index: number; fingerprint: string | null; problem: string };
 
+/** A notification's JSON object as it came: the group, its alerts unread. */
+export type AlertmanagerGroup = Readonly<Record<string, unknown>> & { readonly alerts: readonly unknown[] };
+
 export type AlertmanagerRead =
   | { ok: false; reason: RejectionReason; problem: string }
-  | { ok: true; receiver: string | null; truncatedAlerts: number; alerts: AlertEntry[] };
+  | { ok: true; receiver: string | null; truncatedAlerts: number; alerts: AlertEntry[]; group: AlertmanagerGroup };
 
 /** The incident an alert is: its fingerprint (a hash of its labels) and when it started. */
 export function alertIncidentId(fingerprint: string, startedAt: string): string {
@@ -174,7 +177,17 @@ export function readAlertmanagerNotification(raw: Buffer | string): Alertmanager
     receiver: typeof e.receiver === 'string' && isWellFormedJson(e.receiver) ? e.receiver : null,
     truncatedAlerts: e.truncatedAlerts ?? 0,
     alerts: e.alerts.map((alert, index) => readAlert(alert, index)),
+    group: object.json as AlertmanagerGroup,
   };
+}
+
+/**
+ * One alert's own notification: the group as it came with only its `index`th
+ * alert (and `truncatedAlerts` 0). What ingest keeps for that alert, and what
+ * replay sends again: read, it is that alert alone, with the same ids and event.
+ */
+export function alertOwnNotification(group: AlertmanagerGroup, index: number): string {
+  return JSON.stringify({ ...group, alerts: [group.alerts[index]], truncatedAlerts: 0 });
 }
 
 /**
@@ -182,12 +195,12 @@ export function readAlertmanagerNotification(raw: Buffer | string): Alertmanager
  * the group with only the alert whose notification id is `notificationId`
  * (how `burnback replay --through-pipeline` sends a stored alert again, so it
  * gives the same event and no other); null when no alert of `raw` has that id.
+ * What ingest keeps is already that alert's own notification, which this gives
+ * back as it is; a whole group (kept by an older ingest) is cut down to the alert.
  */
 export function alertmanagerNotificationFor(raw: string, notificationId: string): string | null {
   const read = readAlertmanagerNotification(raw);
   if (!read.ok) return null;
   const entry = read.alerts.find((a) => a.ok && a.notificationId === notificationId);
-  if (entry === undefined) return null;
-  const group = JSON.parse(raw) as { alerts: unknown[] };
-  return JSON.stringify({ ...group, alerts: [group.alerts[entry.index]], truncatedAlerts: 0 });
+  return entry === undefined ? null : alertOwnNotification(read.group, entry.index);
 }

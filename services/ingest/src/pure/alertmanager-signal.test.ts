@@ -225,6 +225,87 @@ describe('what an Alertmanager alert measures', () => {
     });
   });
 
+  describe('a rule whose selector names another service than the one the alert maps to', () => {
+    const cluster = service('api-backend', { cluster: 'prod-1' });
+    const renamed = service('api-backend', { sloth_service: 'api' });
+    it.each([
+      ["Sloth's page rule of checkout", slothPageExpr('checkout'), apiBackend, /sloth_service="checkout"/],
+      [
+        'an error ratio on the generic service label of checkout',
+        `${PROM_ERROR_RATIO}{service="checkout"} > 0.01`,
+        apiBackend,
+        /^the rule's selector slo:sli_error:ratio_rate1h\{service="checkout"\} is not api-backend's, the service the alert maps to \(service="api-backend", its name\): another service's SLO never rolls it back; if the rule is api-backend's, set match.labels.service to the rule's value in its config$/,
+      ],
+      [
+        'a burnback_service matcher of checkout',
+        `${PROM_ERROR_RATIO}{burnback_service="checkout"} > 0.01`,
+        apiBackend,
+        /burnback_service="checkout"/,
+      ],
+      [
+        "Pyrra's slo another than the one match.labels names",
+        pyrraExpr('checkout-latency', '5m', '1h', 14),
+        checkout,
+        /^the rule's selector http_requests:burnrate5m\{slo="checkout-latency"\} is not checkout's, the service the alert maps to \(slo="checkout-availability", its match.labels\)/,
+      ],
+      [
+        'a match.labels label with another value',
+        slothPageExpr('api-backend').replaceAll('sloth_slo=', 'cluster="staging-1", sloth_slo='),
+        cluster,
+        /cluster="staging-1"/,
+      ],
+      [
+        "the service's name where match.labels names another",
+        slothPageExpr('api-backend'),
+        renamed,
+        /sloth_service="api-backend"\} is not api-backend's, .*\(sloth_service="api", its match.labels\)/,
+      ],
+      [
+        'a regex over services',
+        `${PROM_ERROR_RATIO}{sloth_service=~"api-.*"} > 0.01`,
+        apiBackend,
+        /^the rule's selector slo:sli_error:ratio_rate1h\{sloth_service=~"api-\.\*"\} is not api-backend's, the service the alert maps to \(sloth_service="api-backend", its match.labels\): another service's SLO never rolls it back$/,
+      ],
+      ['a negative matcher', `${PROM_ERROR_RATIO}{sloth_service!="checkout"} > 0.01`, apiBackend, /sloth_service!="checkout"/],
+      [
+        'a value written with an escape JSON does not have',
+        `${PROM_ERROR_RATIO}{sloth_service="api\\x2dbackend"} > 0.01`,
+        apiBackend,
+        /sloth_service="api\\x2dbackend"/,
+      ],
+    ])('%s is unsupported, with the reason', (_name, expr, s, reason) => {
+      const labels = { sloth_window: '5m', slo: 'checkout-availability' };
+      expect(classify(expr, labels, 0.2, s).signal).toMatchObject({
+        signal: 'unsupported',
+        unsupportedReason: expect.stringMatching(reason),
+        burnPolicy: null,
+        signalValue: null,
+      });
+    });
+
+    it.each([
+      ["Sloth's page rule of the service", slothPageExpr('api-backend'), apiBackend, 'burn-rate'],
+      ['the name match.labels gives', slothPageExpr('api'), renamed, 'burn-rate'],
+      [
+        'the cluster match.labels gives',
+        slothPageExpr('api-backend').replaceAll('sloth_slo=', 'cluster="prod-1", sloth_slo='),
+        cluster,
+        'burn-rate',
+      ],
+      [
+        "Pyrra's slo when match.labels names none (an SLO's name is not a service's)",
+        pyrraExpr('anything', '5m', '1h', 14),
+        apiBackend,
+        'burn-rate',
+      ],
+      ["Pyrra's slo match.labels names", pyrraExpr('checkout-availability', '5m', '1h', 14), checkout, 'burn-rate'],
+      ['an escaped value that is the name', `${PROM_ERROR_RATIO}{sloth_service="api\\u002dbackend"} > 0.01`, apiBackend, 'error-ratio'],
+      ['labels the check does not know', `${PROM_ERROR_RATIO}{job="x", sloth_slo=~"a|b"} > 0.01`, apiBackend, 'error-ratio'],
+    ])('%s is read as usual', (_name, expr, s, signal) => {
+      expect(classify(expr, { sloth_window: '5m' }, 0.2, s).signal).toMatchObject({ signal, unsupportedReason: null });
+    });
+  });
+
   it('quotes at most 300 characters of a rule it does not read', () => {
     const expr = `rate(x{a="${'y'.repeat(400)}"}[5m]) > 1`;
     const reason = classify(expr).signal.unsupportedReason!;

@@ -13,18 +13,21 @@ import {
   burnSeriesOf,
   expressionOfGeneratorUrl,
   prometheusDurationSeconds,
+  labelMatchersOf,
   readRuleExpression,
   type RuleComparison,
+  type RuleExpression,
 } from './prometheus-rule.js';
 
 /**
  * Which service a Prometheus alert belongs to, and what it measures (pure).
  * The rules, in order, are in services/ingest/README.md ("Alertmanager"); in
- * short: the `burnback_service` label, then `service`, then the service whose
- * `match.labels` the alert carries; Sloth's and Pyrra's multi-window burn-rate
- * rules on the fast (1 h / 5 min) or slow (6 h / 30 min) windows → burn rate, a
- * threshold on a metric the service's config names → error ratio, anything
- * else → unsupported with the reason.
+ * short: the `burnback_service` label, then `service` when something else on the
+ * alert corroborates it, then the service whose `match.labels` the alert carries;
+ * a rule whose selector names another service → unsupported; Sloth's and Pyrra's
+ * multi-window burn-rate rules on the fast (1 h / 5 min) or slow (6 h / 30 min)
+ * windows → burn rate, a threshold on a metric the service's config names →
+ * error ratio, anything else → unsupported with the reason.
  */
 
 /** The labels that name a Burnback service on an alert, most explicit first. */
@@ -32,10 +35,13 @@ export const AlertLabels = {
   service: 'burnback_service',
   genericService: 'service',
   project: 'project_id',
+  slothService: 'sloth_service',
   slothWindow: 'sloth_window',
   pyrraShort: 'short',
   pyrraLong: 'long',
 } as const;
+/** The labels a rule's selector names a service by: a selector's value for them must be the mapped service's. */
+const SERVICE_NAMING_LABELS: ReadonlySet<string> = new Set([AlertLabels.service, AlertLabels.genericService, AlertLabels.slothService]);
 /** The annotation that carries the alert's value (`burnback_value: '{{ $value }}'` in the rule). */
 export const VALUE_ANNOTATION = 'burnback_value';
 
@@ -57,9 +63,23 @@ function contradiction(labels: Readonly<Record<string, string>>, service: AlertS
 }
 
 /**
+ * Whether something on the alert besides a generic `service` label says it is this
+ * service's: its `project_id` is the service's project, or it carries every one of
+ * the service's `match.labels` (at least one) with the same value.
+ */
+function corroborates(labels: Readonly<Record<string, string>>, service: AlertServiceConfig): boolean {
+  if (service.project !== '' && Object.hasOwn(labels, AlertLabels.project) && labels[AlertLabels.project] === service.project) return true;
+  const wanted = Object.entries(service.match.labels ?? {});
+  return wanted.length > 0 && wanted.every(([k, v]) => Object.hasOwn(labels, k) && labels[k] === v);
+}
+
+/**
  * The configured service an alert belongs to, first rule that applies:
  * 1. its `burnback_service` label names one (a name no service has is a config problem);
- * 2. its `service` label names one (another name falls through: the label is common);
+ * 2. its `service` label names one, and the alert's `project_id` is the service's project or it
+ *    carries all of the service's (non-empty) `match.labels`: `service` is a label every
+ *    environment's Prometheus may set, so alone it maps nothing (unmapped, saying what to add);
+ *    another name falls through;
  * 3. the one service whose `match.labels` it carries, every one with the same value.
  * A label the service matches on, or `project_id`, with another value than the service's is
  * another environment's alert: unmapped. Names are looked up in the Map, never an object.
@@ -76,11 +96,21 @@ export function mapAlertToService<S extends AlertServiceConfig>(
         ? { kind: 'unmapped', reason: `label ${label}="${name}" names no configured service`, misconfigured: true }
         : null;
     const mismatch = contradiction(labels, service);
-    if (mismatch === null) return { kind: 'service', service };
+    if (mismatch !== null)
+      return {
+        kind: 'unmapped',
+        reason: `label ${label}="${name}" names a service this alert is not on: ${mismatch}`,
+        misconfigured: explicit,
+      };
+    if (explicit || corroborates(labels, service)) return { kind: 'service', service };
+    const wanted = Object.entries(service.match.labels ?? {}).map(([k, v]) => `${k}="${v}"`);
     return {
       kind: 'unmapped',
-      reason: `label ${label}="${name}" names a service this alert is not on: ${mismatch}`,
-      misconfigured: explicit,
+      reason:
+        `label ${label}="${name}" alone does not place the alert, as any environment's Prometheus may set it: it carries neither ` +
+        `${AlertLabels.project}="${service.project}" nor ${wanted.length > 0 ? `all of ${name}'s match.labels {${wanted.join(', ')}}` : `match.labels (${name} has none)`}. ` +
+        `Add ${AlertLabels.service}="${name}" to the rule's labels, or give ${name} match.labels in the config that only its alerts carry (a cluster, a namespace)`,
+      misconfigured: true,
     };
   };
   const byName = named(AlertLabels.service, true) ?? named(AlertLabels.genericService, false);
@@ -99,6 +129,42 @@ export function mapAlertToService<S extends AlertServiceConfig>(
     reason: `no configured service matches the alert's labels ${JSON.stringify(labels)}${elsewhere.length ? `: ${elsewhere.join('; ')}` : ''} (name one with burnback_service, or give it match.labels)`,
     misconfigured: false,
   };
+}
+
+/**
+ * The value a selector's `label` must have to measure `service`: its `match.labels`
+ * value when the config names the label; else the service's name for the labels
+ * that name a service (`burnback_service`, `service`, `sloth_service`); else none
+ * to check (Pyrra's `slo` names an SLO, not a service: checked only when
+ * `match.labels` names it).
+ */
+function selectorValueOf(label: string, service: AlertServiceConfig): string | null {
+  const matched = service.match.labels ?? {};
+  if (Object.hasOwn(matched, label)) return matched[label]!;
+  return SERVICE_NAMING_LABELS.has(label) ? service.name : null;
+}
+
+/**
+ * Why the rule measures another service than the one the alert is mapped to (a
+ * selector matcher of a service or SLO label, or of one of the service's
+ * `match.labels`, that is not `label="<the service's value>"`), or null.
+ */
+export function selectorContradiction(rule: RuleExpression, service: AlertServiceConfig): string | null {
+  for (const c of rule.flat()) {
+    const matchers = labelMatchersOf(c.matchers);
+    if (matchers === null) return `the rule's selector {${quote(c.matchers)}} cannot be read to tell which service it measures`;
+    for (const m of matchers) {
+      const expected = selectorValueOf(m.name, service);
+      if (expected === null || (m.operator === '=' && m.value === expected)) continue;
+      const how = Object.hasOwn(service.match.labels ?? {}, m.name) ? 'its match.labels' : 'its name';
+      return (
+        `the rule's selector ${c.metric}{${quote(m.text)}} is not ${service.name}'s, the service the alert maps to ` +
+        `(${m.name}="${expected}", ${how}): another service's SLO never rolls it back` +
+        (m.operator === '=' ? `; if the rule is ${service.name}'s, set match.labels.${m.name} to the rule's value in its config` : '')
+      );
+    }
+  }
+  return null;
 }
 
 /** The comparison direction as Monitoring spells it (the AlertEvent's `comparison`). */
@@ -180,6 +246,9 @@ export function classifyAlert(
   const first = comparisons[0]!;
   const comparison = COMPARISON_OF[first.operator] ?? null;
   const thresholdValue = first.threshold.value;
+  // Another service's SLO (a staging copy's, a neighbour's) must never pass for this one's.
+  const foreign = selectorContradiction(rule, service);
+  if (foreign !== null) return { signal: unsupported(comparison, foreign), thresholdValue };
   if (comparisons.length === 1 && first.threshold.factor === null)
     return { signal: classifyErrorRatio(first, service, values, comparison), thresholdValue };
   return classifyBurnRate(rule, alert.labels, service, values, comparison);

@@ -3,6 +3,7 @@ import { generatorUrl, pyrraExpr, slothPageExpr, slothTicketExpr } from '../../t
 import {
   burnSeriesOf,
   expressionOfGeneratorUrl,
+  labelMatchersOf,
   MAX_RULE_EXPRESSION,
   prometheusDurationSeconds,
   readRuleExpression,
@@ -79,6 +80,34 @@ describe("a Prometheus alert's rule expression", () => {
     expect(b.matchers).toBe(a.matchers);
     expect(readRuleExpression('m{} > 1')![0]![0]!.matchers).toBe('');
     expect(readRuleExpression('m{a!~"1"} > 1')![0]![0]!.matchers).toBe('a!~"1"');
+  });
+
+  it('gives back each matcher of a selector, its value unescaped, or unknown for an escape JSON does not have', () => {
+    const c = readRuleExpression('m{ sloth_service = "a,b\\"c" , slo=~"x|y", job!="j", z="\\x41"} > 1')![0]![0]!;
+    expect(labelMatchersOf(c.matchers)).toEqual([
+      { name: 'job', operator: '!=', value: 'j', text: 'job!="j"' },
+      { name: 'slo', operator: '=~', value: 'x|y', text: 'slo=~"x|y"' },
+      { name: 'sloth_service', operator: '=', value: 'a,b"c', text: 'sloth_service="a,b\\"c"' },
+      { name: 'z', operator: '=', value: null, text: 'z="\\x41"' },
+    ]);
+    expect(labelMatchersOf('')).toEqual([]);
+    expect(labelMatchersOf('not matchers')).toBeNull();
+    expect(labelMatchersOf('a="1"b="2"')).toBeNull();
+  });
+
+  it('reads back any selector value it was written with', () => {
+    const name = fc.stringMatching(/^[a-z_][a-z0-9_]{0,6}$/);
+    fc.assert(
+      fc.property(fc.dictionary(name, fc.string({ maxLength: 12 }), { minKeys: 1, maxKeys: 4 }), (selector) => {
+        const text = Object.entries(selector)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(', ');
+        const rule = readRuleExpression(`m{${text}} > 1`);
+        expect(rule).not.toBeNull();
+        const read = labelMatchersOf(rule![0]![0]!.matchers)!;
+        expect(Object.fromEntries(read.map((m) => [m.name, m.value]))).toEqual(selector);
+      }),
+    );
   });
 
   it.each([

@@ -105,6 +105,43 @@ function readMatchers(text: string, at: number): { text: string; end: number } |
   }
 }
 
+/** One label matcher of a selector: its label, operator and value (null when its escapes are not JSON's, so it is unknown). */
+export interface LabelMatcher {
+  name: string;
+  operator: '=' | '!=' | '=~' | '!~';
+  value: string | null;
+  /** As the rule writes it: `sloth_service="checkout"`. */
+  text: string;
+}
+
+/**
+ * The matchers of a RuleComparison's `matchers` (as readMatchers writes them:
+ * `name OP "value"`, joined by commas); null when the text is not in that form.
+ */
+export function labelMatchersOf(matchers: string): LabelMatcher[] | null {
+  const read: LabelMatcher[] = [];
+  let i = 0;
+  while (i < matchers.length) {
+    const name = take(LABEL_NAME, matchers, i);
+    if (name === null) return null;
+    const op = take(MATCH_OPERATOR, matchers, i + name.length);
+    const start = i + name.length + (op?.length ?? 0);
+    if (op === null || matchers[start] !== '"') return null;
+    const end = stringEnd(matchers, start);
+    if (end < 0 || (end < matchers.length && matchers[end] !== ',')) return null;
+    let value: string | null;
+    try {
+      value = JSON.parse(matchers.slice(start, end)) as string;
+    } catch {
+      // An escape PromQL takes and JSON does not (\x41, \101, \a): the value is unknown.
+      value = null;
+    }
+    read.push({ name, operator: op as LabelMatcher['operator'], value, text: matchers.slice(i, end) });
+    i = end + 1;
+  }
+  return read;
+}
+
 /** The expression's tokens, or null at the first character no token of the read shapes starts with. */
 function tokenize(text: string): Token[] | null {
   const tokens: Token[] = [];
