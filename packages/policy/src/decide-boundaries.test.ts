@@ -99,6 +99,22 @@ describe('the burn-rate bars', () => {
     expect(errorRatioOf(alert({ observedValue: null }), DEFAULT_POLICY)).toBeNull();
   });
 
+  it('a burn rate without a value stands for no error ratio (not 0 %), and the trace says the value is missing', () => {
+    const valueless = alert({ signal: 'burn-rate', observedValue: null, lookbackSeconds: 3600, thresholdValue: null });
+    expect(errorRatioOf(valueless, DEFAULT_POLICY)).toBeNull();
+    expect(verdict(stateWith(), valueless, RuleNames.errorRatio)).toEqual({
+      rule: RuleNames.errorRatio,
+      passed: false,
+      detail: 'the alert carries no observed value, so the error budget burn cannot be confirmed',
+    });
+  });
+
+  it('an event whose signal the schema never let through is refused loudly, never measured as nothing', () => {
+    const stray = { ...alert(), signal: 'latency' } as unknown as AlertEvent;
+    expect(() => errorRatioOf(stray, DEFAULT_POLICY)).toThrow('unknown signal latency');
+    expect(() => thresholdFor(stray, DEFAULT_POLICY)).toThrow('unknown signal latency');
+  });
+
   it.each([
     [300, 'over 5 min'],
     [1800, 'over 30 min'],
@@ -276,14 +292,21 @@ describe('the whole decision', () => {
 });
 
 describe('applyDecision keeps what the rules read', () => {
-  it('a rollback decision without a rollback id records no rollback', () => {
+  // A rollback in flight since 40 min ago, as the fleet breaker reads it: only an ordered rollback moves it.
+  const inFlight = (): ServiceState => ({ ...stateWith(), inFlightSince: ago(40) });
+
+  it('a rollback decision without a rollback id records no rollback and leaves the in-flight stamp as it was', () => {
     const d = decide(stateWith(), alert(), DEFAULT_POLICY);
+    expect(d.action).toBe('rollback');
     expect(applyDecision(stateWith(), d, 'dec-1', null, DEFAULT_POLICY).recentRollbacks).toEqual([]);
+    expect(applyDecision(inFlight(), d, 'dec-1', null, DEFAULT_POLICY).inFlightSince).toBe(ago(40));
   });
 
-  it('a refusal with a rollback id records no rollback', () => {
+  it('a refusal with a rollback id records no rollback and leaves the in-flight stamp as it was', () => {
     const d = decide(stateWith(), alert({ state: 'closed' }), DEFAULT_POLICY);
+    expect(d.action).toBe('hold');
     expect(applyDecision(stateWith(), d, 'dec-1', 'rb-1', DEFAULT_POLICY).recentRollbacks).toEqual([]);
+    expect(applyDecision(inFlight(), d, 'dec-1', 'rb-1', DEFAULT_POLICY).inFlightSince).toBe(ago(40));
   });
 
   it('keeps five rollbacks by default and one more than the hourly limit when that is larger', () => {
@@ -305,13 +328,36 @@ describe('applyDecision keeps what the rules read', () => {
     expect(kept[0]!.rollbackId).toBe('rb-10');
   });
 
-  it('orders a history that arrived out of order, oldest first, and leaves the old state untouched', () => {
-    const shuffled = stateWith(10, 300, 90, 45);
-    const before = structuredClone(shuffled);
-    const d = decide(shuffled, alert(), DEFAULT_POLICY);
-    const next = applyDecision(shuffled, d, 'dec-2', null, DEFAULT_POLICY);
-    expect(next.recentRollbacks.map((r) => r.rollbackId)).toEqual(['rb-1', 'rb-2', 'rb-3', 'rb-0']);
-    expect(shuffled).toEqual(before);
+  it.each([
+    { minutesAgo: [10, 300, 90, 45], ids: ['rb-1', 'rb-2', 'rb-3', 'rb-0'] },
+    { minutesAgo: [10, 300], ids: ['rb-1', 'rb-0'] },
+    { minutesAgo: [10, 45, 90, 300], ids: ['rb-3', 'rb-2', 'rb-1', 'rb-0'] },
+    { minutesAgo: [300, 90, 90, 10], ids: ['rb-0', 'rb-1', 'rb-2', 'rb-3'] },
+  ])(
+    'orders a history that arrived as $minutesAgo minutes ago, oldest first, and leaves the old state untouched',
+    ({ minutesAgo, ids }) => {
+      const shuffled = stateWith(...minutesAgo);
+      const before = structuredClone(shuffled);
+      const d = decide(shuffled, alert(), DEFAULT_POLICY);
+      const next = applyDecision(shuffled, d, 'dec-2', null, DEFAULT_POLICY);
+      expect(next.recentRollbacks.map((r) => r.rollbackId)).toEqual(ids);
+      expect(shuffled).toEqual(before);
+    },
+  );
+
+  it('whatever order the history is stored in, it keeps the newest rollbacks, oldest first, ties as stored', () => {
+    const refusal = decide(stateWith(), alert({ state: 'closed' }), DEFAULT_POLICY);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 600 }), { maxLength: 9 }), (minutesAgo) => {
+        const stored = stateWith(...minutesAgo);
+        const expected = minutesAgo
+          .map((m, i) => ({ m, id: `rb-${i}` }))
+          .sort((a, b) => b.m - a.m)
+          .map((r) => r.id)
+          .slice(-5);
+        expect(applyDecision(stored, refusal, 'dec-1', null, DEFAULT_POLICY).recentRollbacks.map((r) => r.rollbackId)).toEqual(expected);
+      }),
+    );
   });
 
   it('records the decision and its time', () => {

@@ -170,6 +170,18 @@ describe('decide', () => {
       'ignore',
       'SLO budget signal (select_slo_budget_fraction)',
     ],
+    [
+      'a budget alert whose selector ingest could not read still names what it is',
+      alert({ signal: 'budget', observedValue: 0.1, sloSelector: null }),
+      'ignore',
+      'ignore: the alert is an SLO budget signal (budget), cumulative over the compliance period',
+    ],
+    [
+      'an unsupported alert without a reason still says why it is ignored',
+      alert({ signal: 'unsupported', observedValue: 0.835, unsupportedReason: null }),
+      'ignore',
+      'ignore: the alert measures something Burnback does not act on: unsupported signal',
+    ],
   ];
 
   it.each(signalCases)('%s', (_name, event, action, reasonPart) => {

@@ -459,6 +459,22 @@ describe('what serves a target, from Cloud Deploy', () => {
 describe('applyIncident', () => {
   const d = (overrides: Partial<AlertEvent> = {}) => decide(initialServiceState('api-backend'), alert(overrides), DEFAULT_POLICY);
 
+  it('the first notification opens the record: its times, its decision, no superseded rollbacks', () => {
+    expect(applyIncident(null, alert(), d(), 'dec-1', 'rb-1')).toEqual({
+      incidentId: '0.loop',
+      service: 'api-backend',
+      state: 'open',
+      startedAt: at(-5),
+      endedAt: null,
+      observedAt: T0,
+      lastDecisionId: 'dec-1',
+      decisionIds: ['dec-1'],
+      rollback: rollbackOf(null),
+      supersededRollbacks: [],
+      monitoringUnavailableSince: null,
+    });
+  });
+
   it('a rollback decision records the incident rollback; a refusal records none', () => {
     expect(applyIncident(null, alert(), d(), 'dec-1', 'rb-1').rollback).toEqual(rollbackOf(null));
     expect(applyIncident(null, alert(), d(), 'dec-1', null).rollback).toBeNull();
@@ -468,8 +484,15 @@ describe('applyIncident', () => {
   it('a known rollback is kept with its progress; closed is final; times move forward; decisions accumulate', () => {
     const first = applyIncident(null, alert(), d(), 'dec-1', 'rb-1');
     const progressed = recordProgressOnIncident(first, progress('failed'));
-    const next = applyIncident(progressed, alert({ observedAt: at(-1) }), d({ observedAt: at(-1) }), 'dec-2', null);
-    expect(next).toMatchObject({ rollback: progressed.rollback, observedAt: T0, decisionIds: ['dec-1', 'dec-2'], lastDecisionId: 'dec-2' });
+    // A later notification that reports another start keeps the one first known.
+    const next = applyIncident(progressed, alert({ observedAt: at(-1), startedAt: at(-3) }), d({ observedAt: at(-1) }), 'dec-2', null);
+    expect(next).toMatchObject({
+      rollback: progressed.rollback,
+      startedAt: at(-5),
+      observedAt: T0,
+      decisionIds: ['dec-1', 'dec-2'],
+      lastDecisionId: 'dec-2',
+    });
     const closed = applyIncident(
       next,
       alert({ state: 'closed', endedAt: at(3), observedAt: at(3) }),

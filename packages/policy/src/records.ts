@@ -87,6 +87,7 @@ export function applyIncident(
   // A rollback superseded before it rolled anything back gives way to the incident's next one; it is remembered, so
   // the next rollback's id is a new attempt.
   const replaces = previous !== null && previous.stage === 'superseded' && ordered !== null;
+  const superseded = known?.supersededRollbacks ?? [];
   return {
     incidentId: event.incidentId,
     service: event.service,
@@ -97,7 +98,7 @@ export function applyIncident(
     lastDecisionId: decisionId,
     decisionIds: [...(known?.decisionIds ?? []), decisionId],
     rollback: replaces ? ordered : (previous ?? ordered),
-    supersededRollbacks: replaces ? [...(known?.supersededRollbacks ?? []), previous.rollbackId] : (known?.supersededRollbacks ?? []),
+    supersededRollbacks: replaces ? [...superseded, previous.rollbackId] : superseded,
     // Cloud Monitoring not answering counts from the first time; an answer ends it; not asking leaves it as it was.
     monitoringUnavailableSince:
       monitoring === null

@@ -272,6 +272,28 @@ describe('a superseded rollback gives way to a new attempt', () => {
     expect(rollbackAttemptOf(next)).toBe(1);
   });
 
+  it('a second superseded rollback joins the first in the record, oldest first', () => {
+    const twice = { ...incident, supersededRollbacks: ['rb-a'] };
+    const d = decide(initialServiceState('api-backend'), alert(), DEFAULT_POLICY, twice, blamedTarget(at(-5)));
+    expect(d.action).toBe('rollback');
+    const next = applyIncident(twice, alert(), d, 'dec-2', 'rb-third');
+    expect(next.rollback).toMatchObject({ rollbackId: 'rb-third', decisionId: 'dec-2', stage: null });
+    expect(next.supersededRollbacks).toEqual(['rb-a', 'rb-first']);
+    expect(rollbackAttemptOf(next)).toBe(2);
+  });
+
+  it.each([null, 'accepted', 'started', 'succeeded', 'failed', 'validated'] as const)(
+    'a rollback at stage %s is never replaced, even by a rollback decision: only a superseded one gives way',
+    (stage) => {
+      const ordered = { ...incident, supersededRollbacks: ['rb-a'], rollback: { ...superseded, stage } };
+      const d = decide(initialServiceState('api-backend'), alert(), DEFAULT_POLICY, incident, blamedTarget(at(-5)));
+      expect(d.action).toBe('rollback');
+      const next = applyIncident(ordered, alert(), d, 'dec-2', 'rb-second');
+      expect(next.rollback).toEqual(ordered.rollback);
+      expect(next.supersededRollbacks).toEqual(['rb-a']);
+    },
+  );
+
   it('a target that keeps changing under Burnback escalates after three superseded rollbacks', () => {
     const twice = { ...incident, supersededRollbacks: ['rb-a'] };
     expect(decide(initialServiceState('api-backend'), alert(), DEFAULT_POLICY, twice, blamedTarget(at(-5))).action).toBe('rollback');
@@ -287,6 +309,8 @@ describe('a superseded rollback gives way to a new attempt', () => {
     const next = applyIncident(incident, alert(), held, 'dec-2', null);
     expect(next.rollback).toEqual(superseded);
     expect(next.supersededRollbacks).toEqual([]);
+    const twice = { ...incident, supersededRollbacks: ['rb-a'] };
+    expect(applyIncident(twice, alert(), held, 'dec-2', null).supersededRollbacks).toEqual(['rb-a']);
   });
 });
 

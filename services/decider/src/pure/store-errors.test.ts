@@ -49,6 +49,9 @@ describe('classifyStoreError', () => {
     expect(errorKind(classifyStoreError(new Error('The client has already been terminated'), 'x'))).toBe(ErrorKinds.transient);
     expect(errorKind(classifyStoreError('a string', 'x'))).toBe(ErrorKinds.transient);
     expect(neverSucceeds(null)).toBeNull();
+    expect(neverSucceeds(undefined)).toBeNull();
+    expect(classifyStoreError(undefined, 'x')).toMatchObject({ message: 'x failed: undefined' });
+    expect(errorKind(classifyStoreError(undefined, 'x'))).toBe(ErrorKinds.transient);
     expect(neverSucceeds({ code: '3', message: 'a string code is not gRPC' })).toBeNull();
   });
 
@@ -59,6 +62,23 @@ describe('classifyStoreError', () => {
     const err = classifyStoreError(zod, 'x');
     expect(errorKind(err)).toBe(ErrorKinds.permanent);
     expect(err.message).toBe('a stored document is invalid: Expected string, received number');
+  });
+
+  it.each([
+    ['an array', ['Value for argument "documentPath" must point to a document']],
+    ['an object that prints as one', { toString: () => 'Path must not be empty' }],
+  ])('only a message that is a string is read as the client refusing: not %s', (_kind, message) => {
+    expect(neverSucceeds({ message })).toBeNull();
+    expect(errorKind(classifyStoreError({ message }, 'x'))).toBe(ErrorKinds.transient);
+  });
+
+  it('the classified error keeps the store error as its cause', () => {
+    const zod = Object.assign(new Error('Expected string, received number'), { name: 'ZodError' });
+    const refused = grpcError(3, 'INVALID_ARGUMENT: bad');
+    const unavailable = grpcError(14, 'UNAVAILABLE: connection reset');
+    expect(classifyStoreError(zod, 'x').cause).toBe(zod);
+    expect(classifyStoreError(refused, 'x').cause).toBe(refused);
+    expect(classifyStoreError(unavailable, 'x').cause).toBe(unavailable);
   });
 
   it('the message patterns are anchored where they must be: a reason merely quoting one is not a refusal', () => {
