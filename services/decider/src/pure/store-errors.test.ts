@@ -66,7 +66,7 @@ describe('classifyStoreError', () => {
 
   it.each([
     ['an array', ['Value for argument "documentPath" must point to a document']],
-    ['an object that prints as one', { toString: () => 'Path must not be empty' }],
+    ['an object that prints as one', { toString: (): string => 'Path must not be empty' }],
   ])('only a message that is a string is read as the client refusing: not %s', (_kind, message) => {
     expect(neverSucceeds({ message })).toBeNull();
     expect(errorKind(classifyStoreError({ message }, 'x'))).toBe(ErrorKinds.transient);
