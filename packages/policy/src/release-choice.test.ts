@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { DeployHistory, HistoryRollout } from '@burnback/contracts';
-import { chooseReleases, isOwnSuccessfulRollback, reachedTraffic } from './release-choice.js';
+import { chooseReleases, isOwnSuccessfulRollback, latestRolloutOn, reachedTraffic } from './release-choice.js';
 
 const PIPELINE = 'projects/p/locations/us-central1/deliveryPipelines/api';
 const nameOf = (releaseId: string, rolloutId: string) => `${PIPELINE}/releases/${releaseId}/rollouts/${rolloutId}`;
@@ -115,6 +115,25 @@ describe('chooseReleases', () => {
       { from: 'rel-004', to: 'rel-002' },
     ],
     [
+      'a rollback whose rolled-back rollout is not in the history marks the release its name holds',
+      history([
+        ...base,
+        rollout('rel-001', 3, 'FAILED', { id: 'console-rollback', rollbackOf: nameOf('rel-002', 'r2-no-longer-listed') }),
+        rollout('rel-003', 4, 'SUCCEEDED'),
+      ]),
+      { from: 'rel-003', to: 'rel-001' },
+    ],
+    [
+      'a release rolled back away from on another target only is still returned to',
+      history([
+        ...base,
+        rollout('rel-002', 3, 'SUCCEEDED', { target: 'staging', id: 'r2s', rolledBackBy: [nameOf('rel-001', 'staging-rollback')] }),
+        rollout('rel-001', 4, 'SUCCEEDED', { target: 'staging', id: 'staging-rollback', rollbackOf: nameOf('rel-002', 'r2s') }),
+        rollout('rel-003', 5, 'SUCCEEDED'),
+      ]),
+      { from: 'rel-003', to: 'rel-002' },
+    ],
+    [
       "after someone's successful rollback the rollback release is serving and the rolled-back one is skipped",
       history([
         ...base,
@@ -214,7 +233,52 @@ describe('chooseReleases', () => {
   it('names the target latest rollout as rollout_to_roll_back, even when it is not the serving one', () => {
     const pending = rollout('rel-004', 4, 'PENDING_APPROVAL');
     const decision = chooseReleases(history([...base, rollout('rel-003', 3, 'SUCCEEDED'), pending]), 'production');
-    expect(decision).toMatchObject({ kind: 'rollback', latestRolloutName: pending.name, from: { releaseId: 'rel-003' } });
+    expect(decision).toEqual({
+      kind: 'rollback',
+      from: { releaseId: 'rel-003', rolloutName: nameOf('rel-003', 'rel-003-to-production-3'), state: 'SUCCEEDED' },
+      to: { releaseId: 'rel-002', rolloutName: nameOf('rel-002', 'rel-002-to-production-2') },
+      latestRolloutName: pending.name,
+      skipped: ['rel-004 (rollout rel-004-to-production-4 PENDING_APPROVAL, never deployed: not serving)'],
+    });
+  });
+
+  it('latestRolloutOn: the target latest rollout in any state, whatever the order read and whatever other targets did', () => {
+    const pending = rollout('rel-003', 3, 'PENDING_APPROVAL');
+    const h = history([rollout('rel-009', 9, 'SUCCEEDED', { target: 'staging' }), base[0]!, pending, base[1]!]);
+    expect(latestRolloutOn(h, 'production')).toBe(pending);
+    expect(latestRolloutOn(h, 'staging')).toBe(h.rollouts[0]);
+    expect(latestRolloutOn(h, 'canary')).toBeNull();
+    expect(latestRolloutOn(history([]), 'production')).toBeNull();
+  });
+
+  it('a release missing from the pipeline releases is passed over, and a refusal names only the releases passed over', () => {
+    const unlisted = (h: DeployHistory, releaseId: string): DeployHistory => ({
+      ...h,
+      releases: h.releases.filter((r) => r.releaseId !== releaseId),
+    });
+    expect(chooseReleases(unlisted(history([...base, rollout('rel-003', 3, 'SUCCEEDED')]), 'rel-002'), 'production')).toEqual({
+      kind: 'rollback',
+      from: { releaseId: 'rel-003', rolloutName: nameOf('rel-003', 'rel-003-to-production-3'), state: 'SUCCEEDED' },
+      to: { releaseId: 'rel-001', rolloutName: nameOf('rel-001', 'rel-001-to-production-1') },
+      latestRolloutName: nameOf('rel-003', 'rel-003-to-production-3'),
+      skipped: ['rel-002 (it is not among the pipeline releases)'],
+    });
+    // The rollout that never deployed is in the audit trail's skipped list, but not among the releases passed over.
+    expect(chooseReleases(unlisted(history([...base, rollout('rel-003', 3, 'PENDING_APPROVAL')]), 'rel-001'), 'production')).toEqual({
+      kind: 'refuse',
+      reason:
+        'no last known good release on production: no release other than rel-002 (serving, rollout rel-002-to-production-2 SUCCEEDED) ' +
+        'succeeded on production without being abandoned or rolled back away from; passed over rel-001 (it is not among the pipeline releases)',
+    });
+  });
+
+  it('a refusal with nothing passed over says so exactly', () => {
+    expect(chooseReleases(history([rollout('rel-001', 1, 'SUCCEEDED')]), 'production')).toEqual({
+      kind: 'refuse',
+      reason:
+        'no last known good release on production: no release other than rel-001 (serving, rollout rel-001-to-production-1 SUCCEEDED) ' +
+        'succeeded on production without being abandoned or rolled back away from',
+    });
   });
 
   it('checks a release the command names against the same rules', () => {
@@ -223,6 +287,25 @@ describe('chooseReleases', () => {
     expect(chooseReleases(h, 'production', 'rel-001')).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/abandoned/) });
     expect(chooseReleases(h, 'production', 'rel-003')).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/being left/) });
     expect(chooseReleases(h, 'production', 'rel-009')).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/never succeeded/) });
+  });
+
+  it.each<[string, Deploy, boolean]>([
+    ['SUCCEEDED', 'ran', true],
+    ['IN_PROGRESS', 'ran', true],
+    ['IN_PROGRESS', 'none', false],
+    ['FAILED', 'ran', true],
+    ['FAILED', 'none', false],
+    ['CANCELLING', 'none', false],
+    ['CANCELLED', 'none', false],
+    ['HALTED', 'ran', true],
+    ['HALTED', 'none', false],
+    ['PENDING', 'none', false],
+    ['PENDING_APPROVAL', 'none', false],
+    ['PENDING_RELEASE', 'none', false],
+    ['APPROVAL_REJECTED', 'none', false],
+    ['STATE_UNSPECIFIED', 'none', false],
+  ])('reachedTraffic of a %s rollout, deploy job %s: %s', (state, deploy, expected) => {
+    expect(reachedTraffic(rollout('rel-003', 3, state, { deploy }))).toBe(expected);
   });
 
   it('reachedTraffic counts a rollout whose deploy job ran even without a deploy start time', () => {

@@ -56,9 +56,11 @@ export function reachedTraffic(rollout: HistoryRollout): boolean {
 /** States in which a rollout still runs (or waits to); its rollback would queue behind it. */
 export const RUNNING_ROLLOUT_STATES: ReadonlySet<string> = new Set(['IN_PROGRESS', 'CANCELLING']);
 
+/** Later name first: the tie-break of every order of rollouts (here and serving.ts), so each order is one. */
+export const laterNameFirst = (a: HistoryRollout, b: HistoryRollout): number => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0);
+
 /** Newest first: by create time, ties by name (descending), so "latest" is always one rollout. */
-const newestFirst = (a: HistoryRollout, b: HistoryRollout): number =>
-  b.createTime - a.createTime || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0);
+export const newestFirst = (a: HistoryRollout, b: HistoryRollout): number => b.createTime - a.createTime || laterNameFirst(a, b);
 
 /** The target's latest rollout in any state, as Cloud Deploy's rollout_to_roll_back check sees it. */
 export function latestRolloutOn(history: DeployHistory, targetId: string): HistoryRollout | null {

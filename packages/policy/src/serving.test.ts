@@ -113,6 +113,7 @@ describe('what serves a target, from its rollouts', () => {
     const t = record([...base, again]);
     expect(t.timeline).toHaveLength(2);
     expect(t.serving).toMatchObject({ releaseId: 'rel-002', since: at(-120), rollout: name('rel-002', 'rel-002-again') });
+    expect(t.timeline[1]).toEqual(span('rel-002', at(-120), { rollout: name('rel-002', 'rel-002-again') }));
     // A redeploy that was cancelled leaves the span as it was.
     const cancelled = record([...base, historyRollout('rel-002', at(-30), 'CANCELLED', { id: 'rel-002-x', end: at(-29) })]);
     expect(cancelled.serving).toMatchObject({ rollout: name('rel-002') });
@@ -128,6 +129,18 @@ describe('what serves a target, from its rollouts', () => {
     expect(t.timeline[0]!.rollback).toBe(false);
   });
 
+  it('a rollback to the release serving again after a cancelled canary extends its span, which says it rolled back', () => {
+    const cancelled = historyRollout('rel-005', at(-20), 'CANCELLED', { phase: 'canary-25', end: at(-10) });
+    const rb = historyRollout('rel-002', at(-5), 'SUCCEEDED', { id: 'burnback-rb-x', rollbackOf: cancelled.name });
+    const t = record([...base, cancelled, rb]);
+    expect(t.timeline.map((s) => [s.releaseId, s.from, s.rollout, s.rollback])).toEqual([
+      ['rel-001', at(-3000), name('rel-001'), false],
+      ['rel-002', at(-120), rb.name, true],
+      ['rel-005', at(-20), cancelled.name, false],
+    ]);
+    expect(t.serving).toEqual({ releaseId: 'rel-002', since: at(-120), burnedAt: null, rollout: rb.name, phase: null });
+  });
+
   it('a rollout that ran without a deploy start time serves from its creation', () => {
     const r = { ...historyRollout('rel-003', at(-4), 'IN_PROGRESS', { phase: 'canary-25' }), deployStartTime: 0 };
     expect(record([...base, r]).serving).toMatchObject({ releaseId: 'rel-003', since: new Date(r.createTime).toISOString() });
@@ -138,10 +151,15 @@ describe('what serves a target, from its rollouts', () => {
     const spans = servingTimeline(rollouts, 'production');
     expect(spans.map((s) => s.releaseId)).toEqual(['rel-001', 'rel-002', 'rel-003', 'rel-004']);
     expect(servingTimeline([...rollouts].reverse(), 'production')).toEqual(spans);
+    expect(servingTimeline([...rollouts, historyRollout('rel-009', at(-1), 'SUCCEEDED', { target: 'staging' })], 'production')).toEqual(
+      spans,
+    );
     // Ties on the start are broken by name, so every read gives one timeline.
     const tied = [historyRollout('rel-007', at(-1), 'SUCCEEDED'), historyRollout('rel-006', at(-1), 'SUCCEEDED')];
     expect(servingTimeline(tied, 'production').map((s) => s.releaseId)).toEqual(['rel-006', 'rel-007']);
     expect(servingTimeline([...tied].reverse(), 'production').map((s) => s.releaseId)).toEqual(['rel-006', 'rel-007']);
+    // Of spans begun at the same moment, the one folded last serves.
+    expect(servingOf(servingTimeline(tied, 'production')).serving!.releaseId).toBe('rel-007');
   });
 });
 
@@ -229,6 +247,33 @@ describe('reading the history', () => {
     ]);
     const clean = rebuildTarget({ ...legacy, serving: { ...legacy.serving!, burnedAt: null }, previous: null }, base, at(0));
     expect(clean.timeline.every((s) => s.burnedAt === null)).toBe(true);
+    // A burn of the previous release only goes to that release, not to the newest span without a burn.
+    const previousOnly = rebuildTarget({ ...legacy, serving: { ...legacy.serving!, burnedAt: null } }, base, at(0));
+    expect(previousOnly.timeline.map((s) => [s.releaseId, s.burnedAt])).toEqual([
+      ['rel-001', at(-2000)],
+      ['rel-002', null],
+    ]);
+  });
+
+  it('a legacy burn goes to the newest span of its release, and one of a release no longer read is dropped', () => {
+    const rollouts = [
+      ...base,
+      historyRollout('rel-003', at(-60), 'SUCCEEDED'),
+      historyRollout('rel-002', at(-30), 'SUCCEEDED', { id: 'burnback-rb-y', rollbackOf: name('rel-003') }),
+    ];
+    const legacy: TargetRecord = {
+      ...initialTargetRecord(identity, at(-9000)),
+      serving: { releaseId: 'rel-002', since: at(-30), burnedAt: at(-20), rollout: null, phase: null },
+      previous: { releaseId: 'rel-003', since: at(-60), until: at(-30), burnedAt: at(-50), rollout: null, phase: null },
+    };
+    expect(rebuildTarget(legacy, rollouts, at(0)).timeline.map((s) => [s.releaseId, s.from, s.burnedAt])).toEqual([
+      ['rel-001', at(-3000), null],
+      ['rel-002', at(-120), null],
+      ['rel-003', at(-60), at(-50)],
+      ['rel-002', at(-30), at(-20)],
+    ]);
+    const gone = rebuildTarget({ ...legacy, serving: { ...legacy.serving!, releaseId: 'rel-000' }, previous: null }, base, at(0));
+    expect(gone.timeline).toEqual([span('rel-001', at(-3000)), span('rel-002', at(-120))]);
   });
 });
 
@@ -274,6 +319,29 @@ describe("a rollback's own report of what serves", () => {
     expect(sameStart.at(-1)).toMatchObject({ rollout: rb.rollout, stoppedAt: at(9), state: 'CANCELLED' });
     const burned = twice.map((s) => (s.rollout === rb.rollout ? { ...s, burnedAt: at(6) } : s));
     expect(withSpan(burned, rb).at(-1)!.burnedAt).toBe(at(6));
+  });
+
+  it('a span known by its rollout is updated even when it began earlier (a rollback that extended the span of its release)', () => {
+    const timeline = [
+      span('rel-001', at(0)),
+      span('rel-002', at(10), { rollout: 'rb', state: 'IN_PROGRESS', phase: 'stable', rollback: true }),
+    ];
+    expect(withSpan(timeline, span('rel-002', at(12), { rollout: 'rb', rollback: true }))).toEqual([
+      span('rel-001', at(0)),
+      span('rel-002', at(10), { rollout: 'rb', rollback: true }),
+    ]);
+  });
+
+  it('the first span is updated like any other; a span of another release begun at the same moment is added', () => {
+    expect(withSpan([span('rel-001', at(0), { state: 'IN_PROGRESS', phase: 'canary-25' })], span('rel-001', at(0)))).toEqual([
+      span('rel-001', at(0)),
+    ]);
+    const timeline = [span('rel-001', at(0)), span('rel-002', at(10))];
+    expect(withSpan(timeline, span('rel-003', at(10), { rollout: 'r3' })).map((s) => s.releaseId)).toEqual([
+      'rel-001',
+      'rel-002',
+      'rel-003',
+    ]);
   });
 
   it('a rollout of the release already serving is no new span', () => {

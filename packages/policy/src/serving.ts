@@ -1,5 +1,5 @@
 import type { HistoryRollout, ServingRelease, ServingSpan, TargetRecord } from '@burnback/contracts';
-import { reachedTraffic } from './release-choice.js';
+import { laterNameFirst, newestFirst, reachedTraffic } from './release-choice.js';
 
 /**
  * What serves a Cloud Deploy target, and since when, from Cloud Deploy's own
@@ -49,7 +49,7 @@ export function shareOf(phase: string | null): number | null {
 export function newestRolloutsOn(rollouts: readonly HistoryRollout[], targetId: string, limit = HISTORY_READ_KEPT): HistoryRollout[] {
   return rollouts
     .filter((r) => r.targetId === targetId)
-    .sort((a, b) => b.createTime - a.createTime || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0))
+    .sort(newestFirst)
     .slice(0, limit);
 }
 
@@ -75,7 +75,7 @@ export function servingAt(timeline: readonly ServingSpan[], at: number): Serving
 export function servingTimeline(rollouts: readonly HistoryRollout[], targetId: string): ServingSpan[] {
   const served = rollouts
     .filter((r) => r.targetId === targetId && reachedTraffic(r))
-    .sort((a, b) => servingStartOf(a) - servingStartOf(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    .sort((a, b) => servingStartOf(a) - servingStartOf(b) || laterNameFirst(b, a));
   const spans: ServingSpan[] = [];
   for (const r of served) {
     const start = servingStartOf(r);
@@ -122,7 +122,7 @@ export function servingOf(timeline: readonly ServingSpan[]): Pick<TargetRecord, 
 
 /** The newest spans, oldest first, at most TIMELINE_KEPT. */
 function trim(timeline: ServingSpan[]): ServingSpan[] {
-  return timeline.length > TIMELINE_KEPT ? timeline.slice(timeline.length - TIMELINE_KEPT) : timeline;
+  return timeline.slice(-TIMELINE_KEPT);
 }
 
 /**
