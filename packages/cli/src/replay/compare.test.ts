@@ -123,4 +123,21 @@ describe('decisionDifferences (replay --through-pipeline)', () => {
       'what it read (alert.receivedAt, target.lastRollout, target.previous and 2 more)',
     ]);
   });
+
+  it("does not count when the target's history was last read, only what was read", () => {
+    const target = (extra: Record<string, unknown>) => ({ ...base.evidence, target: { ...base.evidence.target, ...extra } });
+    const at = (t: string) => target({ historyReadAt: t, updatedAt: t });
+    expect(decisionDifferences(record({ evidence: at('10:00') }), record({ evidence: at('10:02') }))).toEqual([]);
+    // The same read time over another history is a difference, and so is any other field of the same name elsewhere.
+    expect(
+      decisionDifferences(
+        record({ evidence: target({ historyReadAt: 'T', timeline: ['a'] }) }),
+        record({ evidence: target({ historyReadAt: 'T', timeline: ['b'] }) }),
+      ),
+    ).toEqual(['what it read (target.timeline.0)']);
+    const alertAt = (t: string) => ({ ...base.evidence, alert: { ...base.evidence.alert, updatedAt: t } });
+    expect(decisionDifferences(record({ evidence: alertAt('1') }), record({ evidence: alertAt('2') }))).toEqual([
+      'what it read (alert.updatedAt)',
+    ]);
+  });
 });

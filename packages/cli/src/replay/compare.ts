@@ -52,11 +52,20 @@ export function jsonDifferences(a: unknown, b: unknown, path = ''): string[] {
 const READ_PATHS_SHOWN = 3;
 
 /**
+ * When the decider last re-read the target's Cloud Deploy history, not what it
+ * read: through the pipeline, the re-read a Cloud Deploy notification starts
+ * races the next alert, so the same timeline may carry another read time. What
+ * the decision depends on (the timeline, what serves, the latest rollout, the
+ * burns and quarantines) is still compared.
+ */
+export const READ_TIMES: ReadonlySet<string> = new Set(['target.historyReadAt', 'target.updatedAt']);
+
+/**
  * What must match for a decision to be "the same": its action, every rule's
  * outcome, the release it blamed, its rollback, and what it read (its evidence:
  * the alert, the policy, and the service, incident and target documents, field
- * by field). A decision that came out the same from a different world is not a
- * reproduction: the paths that differ are named.
+ * by field, but for the target's READ_TIMES). A decision that came out the same
+ * from a different world is not a reproduction: the paths that differ are named.
  */
 export function decisionDifferences(recorded: Decision, replayed: Decision): string[] {
   const differences: string[] = [];
@@ -66,7 +75,7 @@ export function decisionDifferences(recorded: Decision, replayed: Decision): str
   const [was, is] = [recorded.cause?.releaseId ?? 'none', replayed.cause?.releaseId ?? 'none'];
   if (was !== is) differences.push(`cause (${was} recorded, ${is} now)`);
   if (recorded.rollbackId !== replayed.rollbackId) differences.push('rollback');
-  const read = jsonDifferences(recorded.evidence, replayed.evidence);
+  const read = jsonDifferences(recorded.evidence, replayed.evidence).filter((path) => !READ_TIMES.has(path));
   if (read.length > 0) {
     const more = read.length > READ_PATHS_SHOWN ? ` and ${read.length - READ_PATHS_SHOWN} more` : '';
     differences.push(`what it read (${read.slice(0, READ_PATHS_SHOWN).join(', ')}${more})`);
