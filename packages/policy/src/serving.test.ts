@@ -80,6 +80,18 @@ describe('what serves a target, from its rollouts', () => {
     expect(servingAt(t.timeline, ms(-20) - 1)!.releaseId).toBe('rel-002');
   });
 
+  it('a release redeployed at the very moment its cancelled canary stopped serves on: the burn after is its own', () => {
+    const cancelled = historyRollout('rel-005', at(-20), 'CANCELLED', { phase: 'canary-25', end: at(-10) });
+    const again = historyRollout('rel-005', at(-10), 'SUCCEEDED', { id: 'rel-005-to-production-0002' });
+    const t = record([...base, cancelled, again]);
+    expect(t.serving).toMatchObject({ releaseId: 'rel-005', since: at(-20), rollout: again.name });
+    expect(t.timeline.at(-1)).toMatchObject({ releaseId: 'rel-005', from: at(-20), stoppedAt: null, state: 'SUCCEEDED' });
+    expect(servingAt(t.timeline, ms(-5))!.releaseId).toBe('rel-005');
+    // One redeployed a moment later is a span of its own, from the redeploy.
+    const later = record([...base, cancelled, historyRollout('rel-005', at(-9), 'SUCCEEDED', { id: 'rel-005-to-production-0002' })]);
+    expect(later.serving).toMatchObject({ releaseId: 'rel-005', since: at(-9) });
+  });
+
   it('a halted rollout stops serving too; one cancelled without an end time stops at its start', () => {
     const halted = record([...base, historyRollout('rel-005', at(-20), 'HALTED', { end: at(-12) })]);
     expect(halted.serving!.releaseId).toBe('rel-002');

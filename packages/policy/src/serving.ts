@@ -82,11 +82,12 @@ export function servingTimeline(rollouts: readonly HistoryRollout[], targetId: s
     const stopped = r.state === 'CANCELLED' || r.state === 'HALTED';
     const before = servingAt(spans, start - 1);
     if (before !== null && before.releaseId === r.releaseId) {
-      // A redeploy of the release already serving: it has served since its first rollout. A redeploy that was
-      // cancelled leaves it serving as it was.
+      // A redeploy of the release already serving: it has served since its first rollout, and serves on (one that
+      // began the moment a cancelled rollout of it stopped takes that stop back). A redeploy that was cancelled
+      // leaves it serving as it was.
       if (!stopped) {
         const i = spans.indexOf(before);
-        spans[i] = { ...before, rollout: r.name, state: r.state, phase: phaseOf(r), rollback: r.rollbackOfRollout !== '' };
+        spans[i] = { ...before, rollout: r.name, state: r.state, phase: phaseOf(r), rollback: r.rollbackOfRollout !== '', stoppedAt: null };
       }
       continue;
     }
