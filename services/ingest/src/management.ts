@@ -18,6 +18,7 @@ import {
 import type { Logger, Publisher, ServiceConfig } from '@burnback/platform';
 import { registerApprovalRoute } from './approve.js';
 import { MAX_PAGE_SIZE, recentDecisions, rollbackMetrics, rollbackStatus } from './management-reads.js';
+import { humanRequestAlert } from './pure/human-request.js';
 import { decodePageToken } from './pure/page-token.js';
 
 export { MAX_PAGE_SIZE, percentile, recentDecisions, rollbackMetrics, rollbackStatus } from './management-reads.js';
@@ -271,39 +272,17 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
     const requestId = key ?? randomUUID();
     const notificationId = `manual-${createHash('sha256').update(`${service.name}\u0000${requestId}`).digest('hex').slice(0, 24)}`;
     const requestedAt = now().toISOString();
-    const fresh: AlertEvent = {
+    const fresh: AlertEvent = humanRequestAlert({
       incidentId: notificationId,
       service: service.name,
-      state: 'open',
       startedAt: requestedAt,
-      endedAt: null,
-      observedAt: requestedAt,
-      receivedAt: requestedAt,
-      observedValue: null,
-      thresholdValue: null,
-      signal: 'unsupported',
-      lookbackSeconds: null,
-      comparison: null,
-      signalValue: null,
-      signalThreshold: null,
-      sloName: null,
-      sloSelector: null,
-      burnPolicy: null,
-      burnPolicySource: null,
-      burnWindows: null,
+      at: requestedAt,
+      project: service.project,
+      notificationId,
       unsupportedReason: 'a manual rollback request, judged on who asked and why',
       policyName: 'manual rollback request',
-      conditionName: '',
-      severity: '',
-      resourceType: '',
-      resourceLabels: {},
-      policyUserLabels: {},
-      scopingProjectId: service.project,
-      url: '',
-      source: 'manual',
-      notificationId,
       manual: { requestedBy: by, reason, force: forceText === 'true', releaseId: revision ?? null },
-    };
+    });
     const ref = deps.db.collection(Collections.notifications).doc(notificationId);
     let event = fresh;
     let replayed = false;

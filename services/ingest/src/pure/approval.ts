@@ -6,6 +6,7 @@
  * decideApproval); this only refuses early and clearly what it would refuse.
  */
 import { DecisionActions, type AlertEvent, type DecisionRecord, type IncidentRecord } from '@burnback/contracts';
+import { humanRequestAlert } from './human-request.js';
 
 /** Decision ids are `dec-` and 24 hex digits (contracts' decisionIdFor). */
 export const DECISION_ID = /^dec-[0-9a-f]{24}$/;
@@ -70,37 +71,15 @@ export function approvalAlert(
 ): AlertEvent {
   const now = at.toISOString();
   const evidence = recommendation.evidence;
-  return {
+  return humanRequestAlert({
     incidentId: recommendation.incidentId,
     service: recommendation.service,
-    state: 'open',
     startedAt: incident?.startedAt ?? evidence?.alert.startedAt ?? now,
-    endedAt: null,
-    observedAt: now,
-    receivedAt: now,
-    observedValue: null,
-    thresholdValue: null,
-    signal: 'unsupported',
-    lookbackSeconds: null,
-    comparison: null,
-    signalValue: null,
-    signalThreshold: null,
-    sloName: null,
-    sloSelector: null,
-    burnPolicy: null,
-    burnPolicySource: null,
-    burnWindows: null,
+    at: now,
+    project,
+    notificationId,
     unsupportedReason: `an approval of recommendation ${recommendation.decisionId}, judged on who approved and why`,
     policyName: 'approval of a recommendation',
-    conditionName: '',
-    severity: '',
-    resourceType: '',
-    resourceLabels: {},
-    policyUserLabels: {},
-    scopingProjectId: project,
-    url: '',
-    source: 'manual',
-    notificationId,
     manual: {
       requestedBy: approver.by,
       reason: approver.reason,
@@ -114,7 +93,7 @@ export function approvalAlert(
         servingRollout: evidence?.target?.serving?.rollout ?? null,
       },
     },
-  };
+  });
 }
 
 /** What an earlier approval of a recommendation came to: still being decided, a rollback ordered, or refused. */
