@@ -104,7 +104,7 @@ export function burnPolicyOfWindow(lookbackSeconds: number): BurnPolicy {
 }
 
 /** A classification with nothing known yet but the comparison; each rule fills in what it found. */
-const nothing = (comparison: Comparison | null): SignalClassification => ({
+export const nothing = (comparison: Comparison | null): SignalClassification => ({
   signal: SignalKinds.unsupported,
   lookbackSeconds: null,
   comparison,
@@ -118,7 +118,12 @@ const nothing = (comparison: Comparison | null): SignalClassification => ({
   unsupportedReason: null,
 });
 
-const unsupported = (comparison: Comparison | null, reason: string, slo: Partial<SignalClassification> = {}): SignalClassification => ({
+/** Unsupported, with the reason (and what of the SLO was read). Alertmanager's classification says so the same way. */
+export const unsupported = (
+  comparison: Comparison | null,
+  reason: string,
+  slo: Partial<SignalClassification> = {},
+): SignalClassification => ({
   ...nothing(comparison),
   ...slo,
   signal: SignalKinds.unsupported,

@@ -8,7 +8,7 @@ import {
   type Comparison,
 } from '@burnback/contracts';
 import type { ServiceConfig } from '@burnback/platform';
-import type { SignalClassification, SignalValues } from '../signal.js';
+import { nothing, unsupported, type SignalClassification, type SignalValues } from '../signal.js';
 import {
   burnSeriesOf,
   expressionOfGeneratorUrl,
@@ -176,24 +176,6 @@ const COMPARISON_OF: Partial<Record<RuleComparison['operator'], Comparison>> = {
   '==': Comparisons.eq,
   '!=': Comparisons.ne,
 };
-
-const nothing = (comparison: Comparison | null): SignalClassification => ({
-  signal: SignalKinds.unsupported,
-  lookbackSeconds: null,
-  comparison,
-  signalValue: null,
-  signalThreshold: null,
-  sloName: null,
-  sloSelector: null,
-  burnPolicy: null,
-  burnPolicySource: null,
-  burnWindows: null,
-  unsupportedReason: null,
-});
-const unsupported = (comparison: Comparison | null, reason: string): SignalClassification => ({
-  ...nothing(comparison),
-  unsupportedReason: reason,
-});
 
 /** At most this much of an expression is quoted in a reason. */
 const QUOTED = 300;
