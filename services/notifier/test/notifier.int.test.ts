@@ -1,13 +1,5 @@
 import { createHmac } from 'node:crypto';
-import {
-  Collections,
-  DeadLetterAttributes,
-  EventTypes,
-  Topics,
-  type CloudEvent,
-  type DecisionEvent,
-  type RollbackProgress,
-} from '@burnback/contracts';
+import { Collections, DeadLetterAttributes, EventTypes, Topics, type DecisionEvent, type RollbackProgress } from '@burnback/contracts';
 import { createMetrics, notifyDestinationsFrom, PubSubPublisher, type Metrics, type NotifyDestination } from '@burnback/platform';
 import {
   capturedLogger,
@@ -20,6 +12,7 @@ import {
   type TopicTap,
 } from '@burnback/testkit';
 import { startNotifierService, type DeliveryRecord, type NotifierService } from '../src/index.js';
+import { decisionEvent, progressEvent, TARGET } from './fixtures.js';
 
 const ROUTING_KEY = 'R0UTINGKEY0000000000000000000001';
 const SECRET = 'webhook-secret-0123456789abcdef';
@@ -94,71 +87,20 @@ describe('the notifier delivers decisions and rollbacks', () => {
     await env.close();
   });
 
-  const decision = (overrides: Partial<DecisionEvent> = {}): CloudEvent<typeof EventTypes.decision> => {
-    const data: DecisionEvent = {
-      decisionId: 'dec-1',
-      incidentId: '0.burn-1',
-      service: 'api-backend',
-      action: 'escalate',
+  /** The fixtures' escalation, on this test's project, with a reason that names its timing. */
+  const decision = (overrides: Partial<DecisionEvent> = {}) =>
+    decisionEvent({
       reason: 'escalate: confidence 0.62 is below 0.80: the burn began 2 h after rel-005 started serving',
-      verdicts: [
-        { rule: 'error-ratio', passed: true, detail: 'error ratio 5 % > 1 %' },
-        { rule: 'confidence', passed: false, detail: 'confidence 0.62 < 0.80' },
-      ],
-      decidedAt: '2026-12-06T10:00:00.000Z',
-      rollbackId: null,
-      target: { project: env.projectId, region: 'us-central1', pipeline: 'api-backend-pipeline', target: 'production' },
-      confidence: {
-        value: 0.62,
-        threshold: 0.8,
-        factors: [
-          { name: 'burn', value: 1, weight: 0.5, detail: 'well over' },
-          { name: 'timing', value: 0.2, weight: 0.3, detail: 'late' },
-        ],
-      },
-      cause: { releaseId: 'rel-005', servingSince: '2026-12-06T08:00:00.000Z' },
-      redecisionOf: null,
-      redecideAt: null,
-      incidentState: 'open',
+      target: { ...TARGET, project: env.projectId },
       ...overrides,
-    };
-    return {
-      id: data.decisionId,
-      type: EventTypes.decision,
-      source: '//burnback/decider',
-      subject: `services/${data.service}/decisions/${data.decisionId}`,
-      time: data.decidedAt,
-      data,
-    };
-  };
-  const progress = (
-    stage: RollbackProgress['stage'],
-    overrides: Partial<RollbackProgress> = {},
-  ): CloudEvent<typeof EventTypes.rollbackProgress> => {
-    const data: RollbackProgress = {
-      rollbackId: 'rb-1',
-      decisionId: 'dec-2',
-      incidentId: '0.burn-1',
-      service: 'api-backend',
-      target: 'production',
-      stage,
+    });
+  /** The fixtures' rollback stage, as the executor sequences and words it. */
+  const progress = (stage: RollbackProgress['stage'], overrides: Partial<RollbackProgress> = {}) =>
+    progressEvent(stage, {
       sequence: stage === 'started' ? 2 : 3,
-      rolloutName: 'burnback-rb-1',
-      releaseId: 'rel-004',
-      fromReleaseId: 'rel-005',
       detail: stage === 'started' ? 'RollbackTarget accepted: rel-005 → rel-004' : `rollback ${stage}`,
-      at: '2026-12-06T10:01:00.000Z',
       ...overrides,
-    };
-    return {
-      id: `${data.rollbackId}-${stage}`,
-      type: EventTypes.rollbackProgress,
-      source: '//burnback/executor',
-      subject: `rollbacks/${data.rollbackId}`,
-      time: data.at,
-      data,
-    };
-  };
+    });
   const delivery = async (id: string) =>
     (await env.db.collection(Collections.deliveries).doc(id).get()).data() as DeliveryRecord | undefined;
   const deliveriesOf = async (destination: string) =>
