@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml, stringify } from 'yaml';
 import { REPO_ROOT } from '@burnback/cli';
-import { freePort, freePortRange, startReceiver, uniqueProjectId, waitFor, type Receiver } from '@burnback/testkit';
+import { freePort, freePortRange, startReceiver, uniqueProjectId, waitFor, waitForOutput, type Receiver } from '@burnback/testkit';
 import { DEV_READY_LINE } from '../src/commands/dev';
 
 const run = promisify(execFile);
@@ -77,8 +77,8 @@ describe('npm start with a notify: block', () => {
     });
     dev.stdout!.on('data', (b: Buffer) => (output += b.toString()));
     dev.stderr!.on('data', (b: Buffer) => (output += b.toString()));
-    await waitFor(() => output.includes(DEV_READY_LINE), { timeoutMs: 90_000, what: `burnback dev to start; output so far:\n${output}` });
-  }, 120_000);
+    await waitForOutput(dev, () => output, DEV_READY_LINE, { timeoutMs: 150_000, what: 'burnback dev to start' });
+  }, 180_000);
 
   afterAll(async () => {
     if (dev && dev.exitCode === null) {

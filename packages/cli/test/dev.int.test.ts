@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LOCAL_MANAGEMENT_TOKEN, REPO_ROOT } from '@burnback/cli';
-import { freePort, freePortRange, uniqueProjectId, waitFor } from '@burnback/testkit';
+import { freePort, freePortRange, uniqueProjectId, waitFor, waitForOutput } from '@burnback/testkit';
 import { DEV_READY_LINE } from '../src/commands/dev';
 import type { ServiceStatus } from '../src/commands/status';
 
@@ -69,11 +69,8 @@ describe('npm start (burnback dev)', () => {
     dev.stdout!.on('data', (b: Buffer) => (output += b.toString()));
     dev.stderr!.on('data', (b: Buffer) => (output += b.toString()));
     // The banner comes in more than one chunk: wait for its last line, not its first.
-    await waitFor(() => output.includes(DEV_READY_LINE), {
-      timeoutMs: 90_000,
-      what: `burnback dev to start; output so far:\n${output}`,
-    });
-  }, 120_000);
+    await waitForOutput(dev, () => output, DEV_READY_LINE, { timeoutMs: 150_000, what: 'burnback dev to start' });
+  }, 180_000);
 
   afterAll(async () => {
     if (dev.exitCode === null) dev.kill('SIGKILL');
@@ -227,16 +224,16 @@ describe('npm start stops when what started it is gone', () => {
     shell.stdout.on('data', (b: Buffer) => (output += b.toString()));
     shell.stderr.on('data', (b: Buffer) => (output += b.toString()));
     // The banner comes in more than one chunk: wait for its last line, not its first.
-    await waitFor(() => output.includes(DEV_READY_LINE), { timeoutMs: 90_000, what: `the stack to start:\n${output}` });
+    await waitForOutput(shell, () => output, DEV_READY_LINE, { timeoutMs: 150_000, what: 'the stack to start' });
     // Piped, the log stays human (no --json): the decider's start line is not JSON.
     expect(output).toMatch(/^decider +INFO +decider consuming/m);
     expect(await portAnswers(portBase)).toBe(true);
 
     shell.kill('SIGKILL');
-    await waitFor(() => output.includes('burnback  stopped'), { timeoutMs: 30_000, what: `the stack to stop:\n${output}` });
+    await waitFor(() => output.includes('burnback  stopped'), { timeoutMs: 30_000, what: () => `the stack to stop:\n${output}` });
     expect(output).toContain('stopping (the npm that started it is gone)');
     for (const port of [portBase, portBase + 1, portBase + 2, portBase + 3]) expect(await portAnswers(port)).toBe(false);
-  }, 150_000);
+  }, 210_000);
 
   it('a taken port stops the start at once, naming what holds it', async () => {
     const holder = createServer();

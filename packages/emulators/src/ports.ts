@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 
 const listen = (port: number): Promise<Server | null> =>
@@ -9,13 +10,45 @@ const listen = (port: number): Promise<Server | null> =>
 
 const close = (server: Server): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
 
-/** A port nothing listens on right now: bind port 0, read what the OS chose, close. */
-export async function freePort(): Promise<number> {
+/**
+ * Where ports are chosen: below the OS's ephemeral range (Linux:
+ * /proc/sys/net/ipv4/ip_local_port_range, 32768–60999 by default). A port from
+ * that range can be handed by the OS to any outgoing connection or port-0 bind
+ * (every gRPC channel of a parallel test suite) between the moment it is chosen
+ * and the moment a slow-starting process binds it; below it, only another
+ * caller's random choice can collide. Where the range is unknown, the OS chooses.
+ */
+function chosenRange(): { low: number; high: number } | undefined {
+  try {
+    const [ephemeralLow] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (!ephemeralLow || ephemeralLow <= 20_000) return undefined;
+    return { low: 10_000, high: ephemeralLow - 1 };
+  } catch {
+    return undefined;
+  }
+}
+
+const bindAny = async (): Promise<number> => {
   const server = await listen(0);
   if (!server) throw new Error('cannot bind any port on 127.0.0.1');
   const { port } = server.address() as { port: number };
   await close(server);
   return port;
+};
+
+/** A port nothing listens on right now, outside the OS's ephemeral range where it is known. */
+export async function freePort(): Promise<number> {
+  const range = chosenRange();
+  if (!range) return bindAny();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = range.low + Math.floor(Math.random() * (range.high - range.low + 1));
+    const server = await listen(port);
+    if (server) {
+      await close(server);
+      return port;
+    }
+  }
+  return bindAny();
 }
 
 /**

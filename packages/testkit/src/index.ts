@@ -10,3 +10,4 @@ export * from './logs.js';
 export * from './raw-http.js';
 export * from './clock.js';
 export * from './receivers.js';
+export * from './processes.js';

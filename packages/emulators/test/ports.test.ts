@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { freePort, freePortRange } from '../src/ports';
+
+const ephemeralLow = (() => {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  } catch {
+    return undefined;
+  }
+})();
+
+const bindable = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+
+describe('free ports', () => {
+  it('chooses ports that can be bound, below the ephemeral range where the OS names it', async () => {
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    for (const port of ports) {
+      expect(await bindable(port)).toBe(true);
+      if (ephemeralLow && ephemeralLow > 20_000) expect(port).toBeLessThan(ephemeralLow);
+    }
+  });
+
+  it('a range is consecutive and every port in it free', async () => {
+    const base = await freePortRange(4);
+    for (let k = 0; k < 4; k++) expect(await bindable(base + k)).toBe(true);
+  });
+});
