@@ -52,8 +52,24 @@ describe('cleanAnswer', () => {
     expect(cleanAnswer(answer, destination)).toBe(kept);
   });
 
+  it('a secret inside a longer one is removed with it, leaving nothing of the longer one behind', () => {
+    const inPath = { url: 'https://example.internal/hooks/K3YK3Y', routingKey: null, secret: 'K3YK3Y' };
+    expect(cleanAnswer('no route for /hooks/K3YK3Y', inPath)).toBe(`no route for ${REDACTED}`);
+  });
+
+  it('a secret of four characters is removed; what is shorter (a bare host\'s "/", an empty query) is not a secret', () => {
+    expect(cleanAnswer('key abcd refused', { url: 'https://example.internal', routingKey: 'abcd', secret: null })).toBe(
+      `key ${REDACTED} refused`,
+    );
+    expect(cleanAnswer('key abc refused', { url: 'https://example.internal', routingKey: 'abc', secret: null })).toBe('key abc refused');
+    expect(cleanAnswer('{"status":"ok","path":"/v2/enqueue?"}', pd)).toBe('{"status":"ok","path":"/v2/enqueue?"}');
+    // Nothing unset counts either: an answer that says null keeps it.
+    expect(cleanAnswer('null', pd)).toBe('null');
+  });
+
   it(`keeps at most ${ANSWER_MAX} characters, never half of one, and never a lone surrogate`, () => {
     expect(cleanAnswer('x'.repeat(ANSWER_MAX + 10), slack)).toBe('x'.repeat(ANSWER_MAX));
+    expect(cleanAnswer('x'.repeat(ANSWER_MAX), slack)).toBe('x'.repeat(ANSWER_MAX));
     expect(cleanAnswer('🔥'.repeat(ANSWER_MAX + 1), slack)).toBe('🔥'.repeat(ANSWER_MAX));
     expect(cleanAnswer('a\uD800b\uDC00c', slack)).toBe('a\uFFFDb\uFFFDc');
   });

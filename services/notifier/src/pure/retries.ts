@@ -23,16 +23,16 @@ export function cleanAnswer(answer: string | null, destination: Pick<NotifyDesti
   if (answer === null || answer === '') return null;
   const secrets = [destination.url, destination.routingKey, destination.secret];
   try {
+    // A bare host's path ("/") and an empty query are too short to count as secrets (below).
     const url = new URL(destination.url);
-    if (url.pathname.length > 1) secrets.push(url.pathname, decodeURIComponent(url.pathname));
-    if (url.search.length > 1) secrets.push(url.search.slice(1));
+    secrets.push(url.pathname, decodeURIComponent(url.pathname), url.search.slice(1));
   } catch {
     // Not a URL: the config reader refuses those; keep what is listed.
   }
   let clean = answer;
+  // The longest first: a secret inside another (a signing key in the URL's path) must not leave the rest of it behind.
   for (const secret of secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4).sort((a, b) => b.length - a.length))
     clean = clean.split(secret).join(REDACTED);
-  const chars = Array.from(clean);
-  const cut = chars.length > ANSWER_MAX ? chars.slice(0, ANSWER_MAX).join('') : clean;
+  const cut = Array.from(clean).slice(0, ANSWER_MAX).join('');
   return cut.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
