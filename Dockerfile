@@ -78,19 +78,27 @@ COPY config/ config/
 # The files stay root-owned: the app can read its code, not change it.
 USER node
 
+# Flat memory: each service's heap is bounded to fit its container's memory (256 MiB on Cloud Run, and
+# compose's mem_limit), so V8 collects instead of growing the heap lazily towards the host's memory.
+# NODE_OPTIONS is ServiceRuntime[<service>].nodeOptions (packages/platform/src/service-runtime.ts);
+# `npm start` runs the services with the same flags.
 FROM runtime AS ingest
+ENV NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=4"
 EXPOSE 8080
 CMD ["node", "services/ingest/dist/main.js"]
 
 FROM runtime AS decider
+ENV NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=4"
 EXPOSE 8080
 CMD ["node", "services/decider/dist/main.js"]
 
 FROM runtime AS executor
+ENV NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=4"
 EXPOSE 8080
 CMD ["node", "services/executor/dist/main.js"]
 
 FROM runtime AS notifier
+ENV NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=4"
 EXPOSE 8080
 CMD ["node", "services/notifier/dist/main.js"]
 

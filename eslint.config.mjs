@@ -59,7 +59,25 @@ export default tseslint.config(
   restrict(['packages/gcp-sim/src/**'], ours('contracts')),
   restrict(['packages/emulators/src/**'], ours('contracts')),
   restrict(['packages/testkit/src/**'], ours('contracts', 'platform', 'gcp-sim', 'emulators')),
-  restrict(['services/ingest/src/**'], ours('contracts', 'platform')),
+  // Ingest decides nothing; it only asks the policy which lane an alert goes to, so ingest and the decider agree on it.
+  {
+    ...restrict(['services/ingest/src/**'], ours('contracts', 'platform', 'policy')),
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [noDeepImports, ours('contracts', 'platform', 'policy')],
+          paths: [
+            {
+              name: '@burnback/policy',
+              allowImportNames: ['laneOf'],
+              message: 'ingest decides nothing: from @burnback/policy it may import only laneOf (which lane an alert goes to)',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // The notifier only reads events and talks HTTP: it never decides, so it never needs the policy.
   restrict(['services/notifier/src/**'], ours('contracts', 'platform')),
   // The decider decides with the policy; the executor reads Cloud Deploy's history with the same pure functions

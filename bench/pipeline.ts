@@ -98,7 +98,7 @@ async function startStack(label: string, services: number, options: { rolloutSte
     BURNBACK_DEV_PORT_BASE: String(base),
     GCP_SIM_PORT: String(simPort),
     GCP_SIM_CONTROL_PORT: String(controlPort),
-    // `--service-node-options "--max-old-space-size=96"`: the services' Node flags (the heap cap a container's memory sets).
+    // `--service-node-options "--max-old-space-size=96"`: more Node flags for the services, after their image's own.
     ...(serviceNodeOptions ? { NODE_OPTIONS: serviceNodeOptions } : {}),
   };
   let stack: LocalStack;
@@ -110,8 +110,10 @@ async function startStack(label: string, services: number, options: { rolloutSte
       print: process.env.BENCH_SERVICE_LOG ? (line) => appendFileSync(process.env.BENCH_SERVICE_LOG!, `${line}\n`) : () => undefined,
       pretty: false,
       rolloutStepMs: options.rolloutStepMs ?? 100,
-      // As the containers run them: compiled JavaScript (run.ts builds it first), not TypeScript through tsx.
+      // As the containers run them: compiled JavaScript (run.ts builds it first), not TypeScript through tsx, each with
+      // its image's heap bound (NODE_OPTIONS; --service-node-options adds flags after them, which win).
       compiled: true,
+      heapBound: true,
     });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
@@ -143,6 +145,13 @@ async function startStack(label: string, services: number, options: { rolloutSte
 }
 
 /** The decider's decisions and its decision transactions' attempts, from its /metrics (a retry is contention). */
+/** How many decisions each lane recorded (the bulk lane's carry evidence.lane = 'bulk'). */
+async function laneCounts(s: Stack): Promise<string> {
+  const all = (await s.db.collection(Collections.decisions).count().get()).data().count;
+  const bulk = (await s.db.collection(Collections.decisions).where('evidence.lane', '==', 'bulk').count().get()).data().count;
+  return `decisions by lane: fast ${all - bulk} (one transaction each), bulk ${bulk} (batched, no transaction)`;
+}
+
 async function deciderContention(stack: LocalStack): Promise<string> {
   const text = await (await fetch(`${stack.endpoints['decider (health, metrics)']}/metrics`)).text();
   const sum = (name: string, label?: string) =>
@@ -150,10 +159,9 @@ async function deciderContention(stack: LocalStack): Promise<string> {
       .split('\n')
       .filter((l) => l.startsWith(name) && (label === undefined || l.includes(label)))
       .reduce((total, l) => total + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-  const decisions = sum('burnback_decisions_total');
   const attempts = sum('burnback_transaction_attempts_total', 'transaction="decision"');
   const progress = sum('burnback_transaction_attempts_total', 'transaction="progress"');
-  return `decision transactions: ${attempts} attempts for ${decisions} decisions (${attempts - decisions} retries after contention); progress transaction attempts ${progress}`;
+  return `decision transaction attempts: ${attempts} (the fast lane's, and the bulk lane's duplicates and conflicts); progress transaction attempts ${progress}`;
 }
 
 /** When gcp-sim first received RollbackTarget (validate_only or not) for a pipeline, after `since`. */
@@ -275,18 +283,23 @@ export async function benchLatency(incidents: number): Promise<{ lines: string[]
       const sent = Date.now();
       await publishNotification(s, openIncident({ incidentId: `0.lat-${i}`, service: name, projectId: s.projectId, startedAt }));
       let at: number | undefined;
-      for (const deadline = sent + 60_000; (at = rollbackTargetAt(s.stack, `${name}-pipeline`, sent)) === undefined; await sleep(2))
+      // The real RollbackTarget, not the validate-only preflight before it: the rollback has started then.
+      for (const deadline = sent + 60_000; (at = rollbackTargetAt(s.stack, `${name}-pipeline`, sent, true)) === undefined; await sleep(2))
         if (Date.now() > deadline) throw new Error(`no RollbackTarget for ${name} within 60 s`);
       samples.push(at - sent);
     }
     const latency = percentiles(samples);
     const floorPath = 3 * floor.hop.p50 + floor.tx.p50;
+    const floorPathP99 = 3 * floor.hop.p99 + floor.tx.p99;
     const ratio = latency.p50 / floorPath;
+    const ratio99 = latency.p99 / floorPathP99;
     const lines = [
-      `latency: alert published → RollbackTarget received by gcp-sim, ${incidents} incidents (services as processes, as npm start runs them)`,
+      `latency: alert published → the real RollbackTarget received by gcp-sim, ${incidents} incidents (services as processes, as npm start runs them)`,
       `  ${fmt(latency)}`,
       `  floor: a bare publish → receive hop ${fmt(floor.hop)}; a bare Firestore transaction (a read, two writes) ${fmt(floor.tx)}`,
-      `  floor path (3 hops + 1 transaction, at p50): ${ms(floorPath)}; p50 is ${ratio.toFixed(2)}× the floor path; target ≤ 1.3×: ${ratio <= 1.3 ? 'met' : 'NOT met'}`,
+      `  floor path (3 hops + 1 transaction): p50 ${ms(floorPath)}, p99 ${ms(floorPathP99)}`,
+      `  p50 is ${ratio.toFixed(2)}× the floor path's p50; target ≤ 1.3×: ${ratio <= 1.3 ? 'met' : 'NOT met'}`,
+      `  p99 is ${ratio99.toFixed(2)}× the floor path's p99; target ≤ 1.5×: ${ratio99 <= 1.5 ? 'met' : 'NOT met'}`,
     ];
     lines.push(`  ${await deciderContention(s.stack)}`);
     return { lines, floorPathMs: floorPath };
@@ -301,13 +314,16 @@ export async function benchLatency(incidents: number): Promise<{ lines: string[]
  * garbage; all published at once.
  */
 export async function benchStorm(total: number, services: number, burning: number): Promise<string[]> {
+  // The targets by scale: 10,000 notifications, every burning service handled in 15 s and all settled in 60 s;
+  // 100,000, in 60 s and 10 min.
+  const large = total >= 100_000;
+  const handledTargetMs = large ? 60_000 : 15_000;
+  const settledTargetMs = large ? 600_000 : 60_000;
   const s = await startStack('storm', services);
   try {
     // Floors of this run: what the services hold at rest, what their client libraries alone cost a process, and how
     // many decision-shaped transactions the Firestore emulator commits per second with the decider's concurrency.
-    const atRest = (['ingest', 'decider', 'executor'] as const).map(
-      (name) => `${name} ${statusMb(s.stack.children.get(name)?.pid, 'VmRSS')?.toFixed(0) ?? '?'} MiB`,
-    );
+    const atRest = [...s.stack.children].map(([name, child]) => `${name} ${statusMb(child.pid, 'VmRSS')?.toFixed(0) ?? '?'} MiB`);
     const librariesMb = libraryFloorMb();
     const txFloor = await transactionThroughput(s, 1000, 20);
     const startedAt = Math.ceil(Date.now() / 1000) + 1;
@@ -322,7 +338,8 @@ export async function benchStorm(total: number, services: number, burning: numbe
       for (let d = 0; d < 3; d++) messages.push({ bytes, key: undefined });
     }
     for (let i = 0; messages.length < total; i++) {
-      const service = serviceName(burning + (i % (services - burning)));
+      // The noise goes to every service, burning or not (each its own incident).
+      const service = serviceName(i % services);
       const kind = i % 4;
       if (kind === 3) {
         messages.push({ bytes: Buffer.from(`{"garbage": ${i}`), key: undefined });
@@ -345,7 +362,7 @@ export async function benchStorm(total: number, services: number, burning: numbe
     const pipelines = Array.from({ length: burning }, (_, i) => `${serviceName(i)}-pipeline`);
     let allStarted: number | undefined;
     let settled: number | undefined;
-    for (const deadline = t0 + 15 * 60_000; settled === undefined; await sleep(200)) {
+    for (const deadline = t0 + Math.max(15 * 60_000, 2 * settledTargetMs); settled === undefined; await sleep(large ? 1000 : 200)) {
       if (allStarted === undefined && pipelines.every((p) => rollbackTargetAt(s.stack, p, t0, true) !== undefined))
         allStarted = Date.now() - t0;
       const decided = (await s.db.collection(Collections.decisions).count().get()).data().count;
@@ -354,7 +371,7 @@ export async function benchStorm(total: number, services: number, burning: numbe
       if (allStarted !== undefined && decided >= validIds.size && finished >= burning) settled = Date.now() - t0;
       if (Date.now() > deadline)
         throw new Error(
-          `storm not settled after 15 min: ${decided} of ${validIds.size} decisions, ${finished} of ${burning} rollbacks finished`,
+          `storm not settled after ${Math.max(15, (2 * settledTargetMs) / 60_000)} min: ${decided} of ${validIds.size} decisions, ${finished} of ${burning} rollbacks finished`,
         );
     }
     const real = s.stack.sim.deploy.callsTo('RollbackTarget').filter((c) => !c.request.validateOnly && c.code === 0);
@@ -363,17 +380,18 @@ export async function benchStorm(total: number, services: number, burning: numbe
     const exactlyOne =
       pipelines.every((p) => [...perPipeline].some(([name, n]) => name.endsWith(`/${p}`) && n === 1)) && perPipeline.size === burning;
     const stages = await burningStages(s, pipelines, t0);
-    const rss = ['ingest', 'decider', 'executor'].map(
-      (name) => `${name} ${peakRssMb(s.stack.children.get(name as 'ingest')?.pid)?.toFixed(0) ?? '?'} MiB`,
-    );
-    const deciderRss = peakRssMb(s.stack.children.get('decider')?.pid);
+    const peaks = [...s.stack.children].map(([name, child]) => ({ name, mb: peakRssMb(child.pid) }));
+    const rss = peaks.map((p) => `${p.name} ${p.mb?.toFixed(0) ?? '?'} MiB`);
+    // 256 MB (decimal, as the target says) is 244 MiB.
+    const rssMet = peaks.every((p) => p.mb !== null && p.mb * 1.048576 <= 256);
     return [
       `storm: ${messages.length.toLocaleString('en')} notifications over ${services} services (${burning} burning, each delivered 3 times; below-threshold, closed and garbage mixed in), published in ${published} ms`,
-      `  every burning service's rollback started (RollbackTarget) after ${((allStarted ?? 0) / 1000).toFixed(1)} s; target ≤ 60 s: ${(allStarted ?? Infinity) <= 60_000 ? 'met' : 'NOT met'}`,
+      `  every burning service's rollback started (RollbackTarget) after ${((allStarted ?? 0) / 1000).toFixed(1)} s; target ≤ ${handledTargetMs / 1000} s: ${(allStarted ?? Infinity) <= handledTargetMs ? 'met' : 'NOT met'}`,
       `  the burning services, seconds after publishing (median / last): notification received ${stages.received}; rollback decided ${stages.decided}; command published ${stages.sent}; executor accepted the command ${stages.accepted}; RollbackTarget ${stages.started}`,
-      `  everything settled (${validIds.size.toLocaleString('en')} decisions, ${burning} rollbacks finished) after ${((settled ?? 0) / 1000).toFixed(1)} s`,
-      `  decisions per second over the storm: ${(validIds.size / ((settled ?? 1) / 1000)).toFixed(0)}; floor: ${txFloor.toFixed(0)} bare decision-shaped transactions per second (7 reads, 4 writes, 20 at once) on the same emulator, so ${validIds.size.toLocaleString('en')} decisions need at least ${(validIds.size / txFloor).toFixed(1)} s`,
-      `  peak RSS: ${rss.join(', ')}; target decider ≤ 150 MB: ${deciderRss !== null && deciderRss * 1.048576 <= 150 ? 'met' : 'NOT met'}${serviceNodeOptions ? ` (services run with NODE_OPTIONS=${serviceNodeOptions})` : ''}`,
+      `  everything settled (${validIds.size.toLocaleString('en')} decisions, ${burning} rollbacks finished) after ${((settled ?? 0) / 1000).toFixed(1)} s; target ≤ ${settledTargetMs / 1000} s: ${(settled ?? Infinity) <= settledTargetMs ? 'met' : 'NOT met'}`,
+      `  decisions per second over the storm: ${(validIds.size / ((settled ?? 1) / 1000)).toFixed(0)}; floor: ${txFloor.toFixed(0)} bare decision-shaped transactions per second (7 reads, 4 writes, 20 at once) on the same emulator, so ${validIds.size.toLocaleString('en')} decisions one transaction each would need at least ${(validIds.size / txFloor).toFixed(1)} s`,
+      `  ${await laneCounts(s)}`,
+      `  peak RSS: ${rss.join(', ')}; target each ≤ 256 MB: ${rssMet ? 'met' : 'NOT met'}${serviceNodeOptions ? ` (services run with NODE_OPTIONS=${serviceNodeOptions})` : ''}`,
       `  RSS floors: at rest before the storm ${atRest.join(', ')}; a bare Node process with the decider's client libraries loaded (Firestore, Pub/Sub, Monitoring) ${librariesMb?.toFixed(0) ?? '?'} MiB`,
       `  rollbacks per burning service: ${exactlyOne ? 'exactly one each' : `NOT one each (${[...perPipeline.values()].join(', ')})`}`,
       `  ${await deciderContention(s.stack)}`,

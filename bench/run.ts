@@ -98,7 +98,9 @@ async function main(): Promise<void> {
     floorPathMs = latency.floorPathMs;
     print(latency.lines);
   }
-  if (wanted('storm')) print(await benchStorm(arg('storm', 10_000), arg('storm-services', 100), arg('storm-burning', 40)));
+  // Every service burns once (delivered three times) unless --storm-burning says fewer.
+  const stormServices = arg('storm-services', 100);
+  if (wanted('storm')) print(await benchStorm(arg('storm', 10_000), stormServices, arg('storm-burning', stormServices)));
   if (wanted('slow')) print(await benchSlowRollouts(arg('slow', 100), floorPathMs));
 }
 

@@ -15,6 +15,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BurnRateWindows, DEFAULT_POLICY, FirestoreIndexes, PolicyUserLabels, Subscriptions, Topics } from '@burnback/contracts';
+import { cloudRunMemory, ServiceRuntime, type ServiceRuntimeLimits } from '@burnback/platform';
 
 // @cdktf/hcl2json runs a Go wasm runtime whose timers are never unref'd, so a
 // process that loaded it lingers after its work is done (jest: "did not exit").
@@ -139,6 +140,8 @@ export interface InfraExpectations {
   services: BurnbackService[];
   /** The composite Firestore indexes the code's queries need. */
   firestoreIndexes: ReadonlyArray<{ name: string; collection: string; fields: ReadonlyArray<readonly [string, string]> }>;
+  /** Each service's memory limit and Node flags (ServiceRuntime, packages/platform/src/service-runtime.ts). */
+  runtime: Readonly<Record<string, ServiceRuntimeLimits>>;
 }
 
 /** A Burnback service as its code shows it. */
@@ -252,6 +255,7 @@ export function contractExpectations(): InfraExpectations {
     subscribers: subscribersFromCode(),
     services: servicesFromCode(),
     firestoreIndexes: FirestoreIndexes,
+    runtime: ServiceRuntime,
   };
 }
 
@@ -1092,6 +1096,7 @@ function checkServices(parsed: ParsedTf, x: InfraExpectations, problems: string[
         problems.push(
           `${label(run)}: service "${service.name}" runs ${image === null ? 'an image that is not var.images[…]' : `var.images["${image}"]`}, not its own image`,
         );
+      checkMemory(run, service.name, x.runtime[service.name], problems);
       if (x.subscribers.some((s) => s.service === service.name)) {
         const min = evaluate(nested(template, 'scaling')?.['min_instance_count'], run.scope);
         if (typeof min !== 'number' || min < 1)
@@ -1113,6 +1118,46 @@ function checkServices(parsed: ParsedTf, x: InfraExpectations, problems: string[
       for (const g of invokers.filter((i) => attribute(i, 'name') === name))
         problems.push(`${label(g)}: grants roles/run.invoker on ${show(name)}, but service "${service.name}" has no HTTP front door`);
     }
+  }
+}
+
+/** A Cloud Run memory limit ("256Mi", "0.5Gi", "512M", bytes) in MiB; null when it is not one. */
+export function memoryMiBOf(value: unknown): number | null {
+  const m = typeof value === 'string' ? /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|k|M|G)?$/.exec(value) : null;
+  if (!m) return null;
+  const unit = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, k: 1e3, M: 1e6, G: 1e9 }[m[2] ?? ''] ?? 1;
+  return (Number(m[1]) * unit) / 2 ** 20;
+}
+
+/**
+ * A service's container has the memory limit ServiceRuntime gives it (its image's
+ * heap bound is sized for it), in the execution environment that takes that limit
+ * (the second generation's minimum is 512 MiB), and no NODE_OPTIONS of its own
+ * other than the image's.
+ */
+function checkMemory(run: Instance, service: string, runtime: ServiceRuntimeLimits | undefined, problems: string[]): void {
+  if (!runtime) {
+    problems.push(`service "${service}" has no memory limit in ServiceRuntime (packages/platform/src/service-runtime.ts)`);
+    return;
+  }
+  const template = nested(run.block.body, 'template');
+  const container = nested(template, 'containers');
+  const limits = evaluate(nested(container, 'resources')?.['limits'], run.scope);
+  const memory = isObject(limits) ? limits['memory'] : undefined;
+  if (memoryMiBOf(memory) !== runtime.memoryMiB)
+    problems.push(
+      `${label(run)}: service "${service}" has memory limit ${show(memory)}, but ServiceRuntime gives it ${cloudRunMemory(runtime.memoryMiB)}, which its heap bound (${runtime.nodeOptions}) is sized for`,
+    );
+  const environment = evaluate(template?.['execution_environment'], run.scope);
+  if (runtime.memoryMiB < 512 && environment !== 'EXECUTION_ENVIRONMENT_GEN1')
+    problems.push(
+      `${label(run)}: service "${service}" has ${cloudRunMemory(runtime.memoryMiB)} of memory, below the second generation's 512Mi minimum, but execution_environment is ${environment === undefined ? 'unset' : show(environment)}, not "EXECUTION_ENVIRONMENT_GEN1"`,
+    );
+  for (const { body, scope } of blocksOf(container, 'env', run.scope)) {
+    if (evaluate(body['name'], scope) !== 'NODE_OPTIONS') continue;
+    const value = evaluate(body['value'], scope);
+    if (value !== runtime.nodeOptions)
+      problems.push(`${label(run)}: service "${service}" sets NODE_OPTIONS to ${show(value)}, not its image's ${runtime.nodeOptions}`);
   }
 }
 

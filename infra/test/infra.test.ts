@@ -3,10 +3,12 @@ import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_POLICY, PolicyUserLabels, Subscriptions, Topics } from '@burnback/contracts';
+import { cloudRunMemory, ServiceRuntime } from '@burnback/platform';
 import {
   checkInfra,
   contractExpectations,
   loadTerraform,
+  memoryMiBOf,
   publishersFromCode,
   pubsubInventory,
   secretReads,
@@ -112,6 +114,7 @@ describe('the Terraform in infra/', () => {
     expect(published).toEqual(
       expect.arrayContaining([
         'ingest -> burnback-alerts',
+        'ingest -> burnback-alerts-bulk',
         'decider -> burnback-commands',
         'executor -> burnback-progress',
         'ingest -> burnback-dead-letter',
@@ -130,6 +133,7 @@ describe('the Terraform in infra/', () => {
     expect(consumed.map((s) => `${s.service} <- ${s.subscription}`)).toEqual(
       expect.arrayContaining([
         `decider <- ${Subscriptions.decider.name}`,
+        `decider <- ${Subscriptions.deciderBulk.name}`,
         `executor <- ${Subscriptions.executor.name}`,
         `notifier <- ${Subscriptions.notifierDecisions.name}`,
         `notifier <- ${Subscriptions.notifierProgress.name}`,
@@ -147,6 +151,10 @@ describe('the Terraform in infra/', () => {
     expect(services.map((s) => s.name).sort()).toEqual(['decider', 'executor', 'ingest', 'notifier']);
     expect(services.filter((s) => s.frontDoor).map((s) => s.name)).toEqual(['ingest']);
     expect(services.find((s) => s.name === 'notifier')!.firestore).toMatch(/^services\/notifier\/src\//);
+  });
+
+  test('reads each Cloud Run memory limit the way Cloud Run does', () => {
+    expect([memoryMiBOf('256Mi'), memoryMiBOf('0.5Gi'), memoryMiBOf('268435456'), memoryMiBOf('256 MiB')]).toEqual([256, 512, 256, null]);
   });
 
   test('mounts the config in every service, and gives the webhook token to ingest alone', () => {
@@ -226,6 +234,26 @@ describe('the checks fail when code and Terraform disagree', () => {
       // The decider's grant went to the renamed one.
       expect.stringMatching(
         /^service "decider" consumes subscription "burnback-decider-progress" .* no google_pubsub_subscription_iam_member grants/,
+      ),
+    ]);
+  });
+
+  test("the bulk lane: ingest's publisher grant on burnback-alerts-bulk removed is reported", async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/pubsub/main.tf', /\n\s*"burnback-alerts-bulk\/ingest"\s*=[^\n]*/, '');
+    expect(await problemsOf(root)).toEqual([
+      expect.stringMatching(
+        /^service "ingest" publishes to topic "burnback-alerts-bulk" \(services\/ingest\/src\/[a-z-]+\.ts\) but no google_pubsub_topic_iam_member grants ingest roles\/pubsub\.publisher on it$/,
+      ),
+    ]);
+  });
+
+  test('the bulk lane: burnback-decider-bulk ordered in Terraform, though the code does not order it, is reported', async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/pubsub/main.tf', /("burnback-decider-bulk" = \{\s*topic\s*= "burnback-alerts-bulk"\s*ordered\s*= )false/, '$1true');
+    expect(await problemsOf(root)).toEqual([
+      expect.stringContaining(
+        'subscription "burnback-decider-bulk": enable_message_ordering is true in Terraform, but the code does not order it (ordered: false)',
       ),
     ]);
   });
@@ -424,6 +452,43 @@ resource "google_cloud_run_v2_service_iam_member" "notifier_invoker" {
     expect(problems).toContainEqual(
       expect.stringMatching(
         /^google_cloud_run_v2_service\.service\["notifier"\] .*: service "notifier" pulls subscriptions but min_instance_count is 0; a pull subscriber needs at least 1$/,
+      ),
+    );
+  });
+
+  test("a memory limit other than ServiceRuntime's is reported (the decider's), by the heap bound its image is sized for", async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/burnback-services/main.tf', /(name\s*= "\$\{var\.name_prefix\}-decider"[^}]*memory\s*= )"256Mi"/, '$1"512Mi"');
+    expect(await problemsOf(root)).toEqual([
+      `google_cloud_run_v2_service.service["decider"] (modules/burnback-services/main.tf): service "decider" has memory limit "512Mi", but ServiceRuntime gives it ${cloudRunMemory(ServiceRuntime.decider.memoryMiB)}, which its heap bound (${ServiceRuntime.decider.nodeOptions}) is sized for`,
+    ]);
+  });
+
+  test('a memory limit under 512Mi without the first-generation execution environment is reported, for each service', async () => {
+    const root = copyOfInfra();
+    edit(root, 'modules/burnback-services/main.tf', /\n\s*execution_environment\s*= "EXECUTION_ENVIRONMENT_GEN1"/, '');
+    const problems = await problemsOf(root);
+    expect(problems).toHaveLength(4);
+    expect(problems).toContainEqual(
+      expect.stringMatching(
+        /^google_cloud_run_v2_service\.service\["ingest"\] .*: service "ingest" has 256Mi of memory, below the second generation's 512Mi minimum, but execution_environment is unset, not "EXECUTION_ENVIRONMENT_GEN1"$/,
+      ),
+    );
+  });
+
+  test("a NODE_OPTIONS a Cloud Run service sets over its image's heap bound is reported", async () => {
+    const root = copyOfInfra();
+    edit(
+      root,
+      'modules/burnback-services/main.tf',
+      'env {\n        name  = "LOG_LEVEL"',
+      'env {\n        name  = "NODE_OPTIONS"\n        value = "--max-old-space-size=2048"\n      }\n      env {\n        name  = "LOG_LEVEL"',
+    );
+    const problems = await problemsOf(root);
+    expect(problems).toHaveLength(4);
+    expect(problems).toContainEqual(
+      expect.stringMatching(
+        /\["executor"\] .*: service "executor" sets NODE_OPTIONS to "--max-old-space-size=2048", not its image's --max-old-space-size=128/,
       ),
     );
   });

@@ -6,23 +6,30 @@ locals {
   config_dir  = "/etc/burnback"
   config_file = "config.yaml"
 
+  # memory: each container's limit, ServiceRuntime[<service>].memoryMiB in
+  # packages/platform/src/service-runtime.ts (infra/test checks the two agree).
+  # The image bounds the service's heap to fit it (NODE_OPTIONS in the
+  # Dockerfile: --max-old-space-size=128 --max-semi-space-size=4).
   services = {
     ingest = {
       name        = "${var.name_prefix}-ingest"
       description = "Burnback ingest: Monitoring notifications (Pub/Sub pull and webhook) in, alerts out; management API."
       ingress     = "INGRESS_TRAFFIC_ALL"
+      memory      = "256Mi"
       webhook     = true
     }
     decider = {
       name        = "${var.name_prefix}-decider"
       description = "Burnback decider: alerts, progress and deploy events in, rollback decisions and commands out."
       ingress     = "INGRESS_TRAFFIC_INTERNAL_ONLY"
+      memory      = "256Mi"
       webhook     = false
     }
     executor = {
       name        = "${var.name_prefix}-executor"
       description = "Burnback executor: rollback commands in, Cloud Deploy rollbacks, progress out."
       ingress     = "INGRESS_TRAFFIC_INTERNAL_ONLY"
+      memory      = "256Mi"
       webhook     = false
     }
     # Only outbound HTTPS (PagerDuty, Slack, Google Chat, webhooks): nothing calls it.
@@ -30,6 +37,7 @@ locals {
       name        = "${var.name_prefix}-notifier"
       description = "Burnback notifier: decisions and rollback progress in, pages, chat messages and webhooks out."
       ingress     = "INGRESS_TRAFFIC_INTERNAL_ONLY"
+      memory      = "256Mi"
       webhook     = false
     }
   }
@@ -139,6 +147,9 @@ resource "google_cloud_run_v2_service" "service" {
     service_account                  = var.service_accounts[each.key]
     max_instance_request_concurrency = 80
     timeout                          = "300s"
+    # First generation: it takes a memory limit below 512Mi (the second
+    # generation's minimum), and unset Cloud Run may choose either.
+    execution_environment = "EXECUTION_ENVIRONMENT_GEN1"
 
     # Pull subscribers must always be running: at least one instance, never scaled to zero.
     scaling {
@@ -165,7 +176,7 @@ resource "google_cloud_run_v2_service" "service" {
       resources {
         limits = {
           cpu    = var.cpu
-          memory = var.memory
+          memory = each.value.memory
         }
         # CPU always allocated: streaming pull and the outbox relay work
         # between requests, which request-based CPU would throttle to zero.

@@ -78,15 +78,14 @@ variable "max_instances" {
 }
 
 variable "cpu" {
-  description = "CPU limit of each instance (Cloud Run syntax, e.g. \"1\")."
+  description = "CPU limit of each instance (Cloud Run syntax): \"1\" or \"2\". Always-allocated CPU needs at least 1, and the services' 256Mi memory limit (packages/platform/src/service-runtime.ts) allows at most 2."
   type        = string
   default     = "1"
-}
 
-variable "memory" {
-  description = "Memory limit of each instance (Cloud Run syntax, e.g. \"512Mi\")."
-  type        = string
-  default     = "512Mi"
+  validation {
+    condition     = contains(["1", "2"], var.cpu)
+    error_message = "cpu must be \"1\" or \"2\": always-allocated CPU needs at least 1 vCPU, and 4 or more need at least 2Gi of memory."
+  }
 }
 
 variable "log_level" {

@@ -14,6 +14,7 @@ locals {
     "clouddeploy-operations" = {}
     "clouddeploy-approvals"  = {}
     "burnback-alerts"        = {}
+    "burnback-alerts-bulk"   = {}
     "burnback-commands"      = {}
     "burnback-progress"      = {}
     "burnback-decisions"     = {}
@@ -26,6 +27,7 @@ locals {
   # command once its rollout exists and tracks the rollout from Firestore.
   publisher_grants = {
     "burnback-alerts/ingest"        = { topic = "burnback-alerts", who = "ingest" }
+    "burnback-alerts-bulk/ingest"   = { topic = "burnback-alerts-bulk", who = "ingest" }
     "burnback-commands/decider"     = { topic = "burnback-commands", who = "decider" }
     "burnback-progress/executor"    = { topic = "burnback-progress", who = "executor" }
     "burnback-progress/decider"     = { topic = "burnback-progress", who = "decider" }
@@ -51,6 +53,14 @@ locals {
     "burnback-decider" = {
       topic    = "burnback-alerts"
       ordered  = true
+      consumer = "decider"
+    }
+    # The bulk lane (alerts that cannot roll back: closed, below their bar,
+    # not a burn): a subscription of its own, so its backlog never delays
+    # burnback-decider. Unordered: the decider reads it in batches.
+    "burnback-decider-bulk" = {
+      topic    = "burnback-alerts-bulk"
+      ordered  = false
       consumer = "decider"
     }
     "burnback-decider-progress" = {

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { PubSub } from '@google-cloud/pubsub';
 import { EMULATORS, ensureEmulator, ensureTopology, stopEmulator, waitFor, type RunningEmulator } from '@burnback/emulators';
 import { servicesFromConfigFile, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
-import { createLogger } from '@burnback/platform';
+import { createLogger, serviceNodeOptions } from '@burnback/platform';
 import { assertPortsFree } from './processes.js';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
@@ -50,8 +50,8 @@ export function localPorts(env: NodeJS.ProcessEnv): {
   };
 }
 
-const SERVICES = ['ingest', 'decider', 'executor', 'notifier'] as const;
-type ServiceName = (typeof SERVICES)[number];
+export const SERVICES = ['ingest', 'decider', 'executor', 'notifier'] as const;
+export type ServiceName = (typeof SERVICES)[number];
 
 export interface LocalStackOptions {
   projectId: string;
@@ -68,6 +68,16 @@ export interface LocalStackOptions {
    * instead of from source through tsx (`npm start`). The benchmarks use it: memory and CPU as in production.
    */
   compiled?: boolean;
+  /**
+   * Give each service the Node flags of its container image (ServiceRuntime[service].nodeOptions from
+   * @burnback/platform, as NODE_OPTIONS, followed by any NODE_OPTIONS of `env`): its heap bounded as in production.
+   */
+  heapBound?: boolean;
+  /**
+   * What the services need before they start (`burnback dev`: compiling them). Begun once the ports are
+   * checked, alongside the emulators and gcp-sim; the services spawn once it resolves, and the start fails if it rejects.
+   */
+  prepare?: () => Promise<void>;
 }
 
 export interface LocalStack {
@@ -75,8 +85,13 @@ export interface LocalStack {
   sim: GcpSim;
   children: Map<ServiceName, ChildProcess>;
   endpoints: Record<string, string>;
-  /** Resolves when a service exits on its own (a crash): the stack is then unhealthy. */
+  /** Resolves when a service that was up exits on its own (a crash): the stack is then unhealthy. */
   crashed: Promise<{ service: ServiceName; code: number | null }>;
+  /**
+   * Stops a service (SIGTERM, so it drains) and starts it again, as it was started; resolves once it answers
+   * /healthz. Rejects if the new process exits first: that is no crash of the stack, the next restart may succeed.
+   */
+  restart(service: ServiceName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -136,6 +151,19 @@ function linesTo(component: string, opts: LocalStackOptions): Writable {
   });
 }
 
+/** SIGTERM (the service drains), then SIGKILL if it has not exited within 12 s; resolves once it is gone. */
+function terminate(child: ChildProcess): Promise<void> {
+  return new Promise<void>((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 12_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 function spawnService(service: ServiceName, env: NodeJS.ProcessEnv, opts: LocalStackOptions): ChildProcess {
   const child = spawn(
     process.execPath,
@@ -173,13 +201,29 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 60_00
 
 /**
  * Starts the whole system locally: the gcloud emulators (or reuses running ones),
- * Burnback's topics and subscriptions, gcp-sim, and the three services as
- * their own processes, exactly as `main.ts` runs in production.
+ * Burnback's topics and subscriptions, gcp-sim, and the four services as
+ * their own processes, each running its `main.ts` as in production (from source
+ * through tsx by default; `compiled` and `heapBound` run them as their containers do).
  */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const log = (line: string) => opts.print(`burnback  ${line}`);
   const emulators: RunningEmulator[] = [];
   const children = new Map<ServiceName, ChildProcess>();
+  /** Processes told to stop (a restart, the stack's stop): their exit is no crash. */
+  const stopped = new WeakSet<ChildProcess>();
+  let stopping = false;
+  let onCrash: (crash: { service: ServiceName; code: number | null }) => void = () => undefined;
+  const crashed = new Promise<{ service: ServiceName; code: number | null }>((resolveCrash) => (onCrash = resolveCrash));
+  /** Once a service is up, its exit unasked for is a crash (also one that came while its health was being read). */
+  const watchForCrash = (service: ServiceName, child: ChildProcess) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      if (!stopped.has(child)) onCrash({ service, code: child.exitCode });
+      return;
+    }
+    child.once('exit', (code) => {
+      if (!stopped.has(child)) onCrash({ service, code });
+    });
+  };
   let sim: GcpSim | undefined;
   // The services run in their own process groups; never leave them behind if this process exits abruptly.
   const killChildren = () => {
@@ -188,24 +232,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   process.once('exit', killChildren);
 
   const stop = async () => {
+    stopping = true;
     process.removeListener('exit', killChildren);
-    for (const child of children.values()) if (child.exitCode === null) child.kill('SIGTERM');
-    await Promise.all(
-      [...children.values()].map(
-        (child) =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
-            const timer = setTimeout(() => {
-              child.kill('SIGKILL');
-              done();
-            }, 12_000);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              done();
-            });
-          }),
-      ),
-    );
+    for (const child of children.values()) stopped.add(child);
+    await Promise.all([...children.values()].map(terminate));
     await sim?.stop();
     await Promise.all(emulators.map((e) => stopEmulator(e)));
   };
@@ -221,6 +251,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       'gcp-sim': { port: wanted.gcpSim, envVar: 'GCP_SIM_PORT' },
       'gcp-sim control': { port: wanted.gcpSimControl, envVar: 'GCP_SIM_CONTROL_PORT' },
     });
+    const prepared = opts.prepare?.();
+    // Awaited below, after the emulators: a failure meanwhile must not go unhandled.
+    prepared?.catch(() => undefined);
     for (const spec of [EMULATORS.pubsub, EMULATORS.firestore]) {
       const running = await ensureEmulator(spec, { host: opts.env[spec.envVar] || spec.host, projectId: opts.projectId, log });
       if (!running.startedByUs) log(`reusing the ${spec.name} emulator on ${running.host}`);
@@ -264,14 +297,22 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       BURNBACK_PUSH_ALLOW_UNSIGNED: opts.env.BURNBACK_PUSH_ALLOW_UNSIGNED ?? 'true',
       BURNBACK_POLL_INTERVAL_MS: opts.env.BURNBACK_POLL_INTERVAL_MS ?? '500',
     };
-    for (const service of SERVICES) {
-      children.set(service, spawnService(service, { ...baseEnv, PORT: String(ports[service]) }, opts));
-    }
-    await Promise.all(SERVICES.map((s) => waitForHealth(`http://127.0.0.1:${ports[s]}/healthz`, children.get(s)!)));
-
-    const crashed = new Promise<{ service: ServiceName; code: number | null }>((resolveCrash) => {
-      for (const [service, child] of children) child.once('exit', (code) => resolveCrash({ service, code }));
+    const envOf = (service: ServiceName): NodeJS.ProcessEnv => ({
+      ...baseEnv,
+      PORT: String(ports[service]),
+      ...(opts.heapBound ? { NODE_OPTIONS: serviceNodeOptions(service, opts.env.NODE_OPTIONS) } : {}),
     });
+    /** Spawns a service and resolves once it answers /healthz; from then on its exit is a crash. */
+    const startService = async (service: ServiceName): Promise<void> => {
+      if (stopping) throw new Error(`the stack is stopping: ${service} is not started again`);
+      const child = spawnService(service, envOf(service), opts);
+      children.set(service, child);
+      await waitForHealth(`http://127.0.0.1:${ports[service]}/healthz`, child);
+      watchForCrash(service, child);
+    };
+    await prepared;
+    await Promise.all(SERVICES.map(startService));
+
     return {
       emulators,
       sim,
@@ -287,6 +328,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         'notifier (health, metrics)': `http://127.0.0.1:${ports.notifier}`,
       },
       crashed,
+      restart: async (service) => {
+        const old = children.get(service);
+        if (old) {
+          stopped.add(old);
+          await terminate(old);
+        }
+        await startService(service);
+      },
       stop,
     };
   } catch (err) {

@@ -52,9 +52,14 @@ describe('the package boundaries are enforced by the linter', () => {
       ].join('\n'),
       'services/ingest/src/zz-probe-service.ts': [
         "import { createDeciderHandler } from '@burnback/decider';",
-        "import { decide } from '@burnback/policy';",
+        "import { decide, laneOf } from '@burnback/policy';",
         "import { loadConfig } from '@burnback/platform/src/config';",
-        'export const probe = [createDeciderHandler, decide, loadConfig];',
+        'export const probe = [createDeciderHandler, decide, laneOf, loadConfig];',
+        '',
+      ].join('\n'),
+      'services/notifier/src/zz-probe-notifier.ts': [
+        "import { laneOf } from '@burnback/policy';",
+        'export const probe = [laneOf];',
         '',
       ].join('\n'),
       'packages/cli/src/zz-probe-testkit.ts': [
@@ -87,10 +92,14 @@ describe('the package boundaries are enforced by the linter', () => {
     expect(found).toMatch(/no randomness/);
   });
 
-  it('keeps services apart: no other service, no policy outside the decider, no deep imports', () => {
+  it('keeps services apart: no other service, no policy outside the decider (ingest may ask only for the lane), no deep imports', () => {
     const found = rules('services/ingest/src/zz-probe-service.ts');
     expect(found).toMatch(/@burnback\/decider.*may import only @burnback\/contracts, @burnback\/platform/);
-    expect(found).toMatch(/@burnback\/policy.*may import only/);
+    expect(found).toMatch(/'decide' import from '@burnback\/policy' is restricted.*ingest decides nothing/);
+    expect(found).not.toMatch(/'laneOf' import/);
+    expect(rules('services/notifier/src/zz-probe-notifier.ts')).toMatch(
+      /@burnback\/policy.*may import only @burnback\/contracts, @burnback\/platform/,
+    );
     expect(found).toMatch(/@burnback\/platform\/src\/config.*through its index/);
   });
 

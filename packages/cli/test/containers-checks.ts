@@ -269,6 +269,8 @@ export interface ComposeService {
   dependsOn: Record<string, string>;
   healthcheck: string[] | null;
   restart: string | null;
+  /** `mem_limit`, or `deploy.resources.limits.memory`, as written; null when unset. */
+  memLimit: string | null;
 }
 
 const asRecord = (value: unknown): Record<string, unknown> =>
@@ -315,6 +317,7 @@ export function parseCompose(text: string): Record<string, ComposeService> {
         dependsOn,
         healthcheck: asWords(asRecord(s.healthcheck).test),
         restart: scalar(s.restart),
+        memLimit: scalar(s.mem_limit) ?? scalar(asRecord(asRecord(asRecord(s.deploy).resources).limits).memory),
       };
       return [name, service];
     }),
@@ -663,6 +666,49 @@ export function checkTopologyStep(compose: Record<string, ComposeService>, cliTa
     if (other.name === topology || other.environment.PUBSUB_EMULATOR_HOST === undefined) continue;
     if (other.dependsOn[topology] !== 'service_completed_successfully')
       problems.push(`${other.name} uses Pub/Sub but does not wait for ${topology} (service_completed_successfully)`);
+  }
+  return problems;
+}
+
+/** A compose byte value (`256m`, `1g`, `268435456`; compose's units are binary) in MiB; null when it is not one. */
+export function composeMemoryMiB(value: string | null): number | null {
+  const m = value === null ? null : /^(\d+(?:\.\d+)?)\s*([bkmg])?b?$/i.exec(value.trim());
+  if (!m) return null;
+  const perMiB = { b: 2 ** -20, k: 2 ** -10, m: 1, g: 2 ** 10 }[(m[2] ?? 'b').toLowerCase() as 'b' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * perMiB;
+}
+
+/**
+ * Flat memory: each Burnback service's image sets the NODE_OPTIONS its runtime
+ * limits give it (in its own target, so gcp-sim and the cli are not bound),
+ * compose does not override them, and compose limits the container to the
+ * memory Cloud Run gives it.
+ */
+export function checkServiceRuntime(
+  dockerfile: Dockerfile,
+  compose: Record<string, ComposeService>,
+  runtime: Readonly<Record<string, { memoryMiB: number; nodeOptions: string }>>,
+): string[] {
+  const problems: string[] = [];
+  for (const [name, limits] of Object.entries(runtime)) {
+    const stage = resolveStage(dockerfile, name);
+    if (!stage) problems.push(`the Dockerfile has no ${name} target`);
+    else if (stage.env.NODE_OPTIONS !== limits.nodeOptions)
+      problems.push(
+        `the ${name} target sets NODE_OPTIONS ${stage.env.NODE_OPTIONS === undefined ? 'to nothing' : `"${stage.env.NODE_OPTIONS}"`}, not its runtime's "${limits.nodeOptions}"`,
+      );
+    const service = compose[name];
+    if (!service) {
+      problems.push(`docker-compose.yml has no ${name} service`);
+      continue;
+    }
+    const own = service.environment.NODE_OPTIONS;
+    if (own !== undefined && own !== limits.nodeOptions)
+      problems.push(`compose service ${name} sets NODE_OPTIONS "${own}" over its image's "${limits.nodeOptions}"`);
+    if (composeMemoryMiB(service.memLimit) !== limits.memoryMiB)
+      problems.push(
+        `compose service ${name} has mem_limit ${service.memLimit ?? 'unset'}, not ${limits.memoryMiB}m (its Cloud Run memory limit)`,
+      );
   }
   return problems;
 }

@@ -6,12 +6,13 @@
  * EMULATORS, the config readers' source, tsc's own view of each tsconfig),
  * never from literals repeated here.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, posix, relative } from 'node:path';
 import ts from 'typescript';
 import { DEFAULT_PROJECT, LOCAL_PORTS, LOCAL_WEBHOOK_TOKEN, REPO_ROOT } from '@burnback/cli';
-import { ConfigError, loadConfig } from '@burnback/platform';
+import { ConfigError, heapBoundMiB, loadConfig, NON_HEAP_ALLOWANCE_MIB, ServiceRuntime, serviceNodeOptions } from '@burnback/platform';
 import { EMULATORS } from '@burnback/emulators';
 import {
   checkAddresses,
@@ -25,8 +26,10 @@ import {
   checkRuntimeStage,
   checkServiceEnv,
   checkServicePorts,
+  checkServiceRuntime,
   checkServiceTargets,
   checkTopologyStep,
+  composeMemoryMiB,
   containerEnv,
   imageFile,
   nodeScript,
@@ -378,6 +381,55 @@ describe('docker-compose.yml runs the stack npm start runs', () => {
   });
 });
 
+describe('flat memory: each service runs with the heap bound and memory limit ServiceRuntime gives it, wherever it runs', () => {
+  it('gives every Burnback service, and only those, a memory limit and Node flags', () => {
+    expect(Object.keys(ServiceRuntime).sort()).toEqual([...serviceNames].sort());
+  });
+
+  it("bounds each service's heap so that the heap and what is not heap fit its memory limit", () => {
+    for (const [name, limits] of Object.entries(ServiceRuntime)) {
+      const heap = heapBoundMiB(limits.nodeOptions);
+      expect({ name, oldSpace: heap.oldSpace, semiSpace: heap.semiSpace }).toEqual({
+        name,
+        oldSpace: expect.any(Number),
+        semiSpace: expect.any(Number),
+      });
+      // e.g. 128 MiB old generation + 3 x 4 MiB young + 96 MiB that is not heap = 236 MiB, within 256 MiB.
+      const heapAndRest = heap.total! + NON_HEAP_ALLOWANCE_MIB;
+      expect({ name, heapAndRest, fits: heapAndRest <= limits.memoryMiB }).toEqual({ name, heapAndRest, fits: true });
+    }
+  });
+
+  it('uses flags Node takes from NODE_OPTIONS, and they bound the heap where heapBoundMiB says', () => {
+    for (const nodeOptions of new Set(Object.values(ServiceRuntime).map((r) => r.nodeOptions))) {
+      const run = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit))'], {
+        env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions },
+        encoding: 'utf8',
+      });
+      expect({ nodeOptions, status: run.status, stderr: run.stderr }).toEqual({ nodeOptions, status: 0, stderr: '' });
+      expect(Number(run.stdout) / 2 ** 20).toBe(heapBoundMiB(nodeOptions).total);
+    }
+  });
+
+  it("sets them in each service's image (NODE_OPTIONS) and limits each compose container to its Cloud Run memory", () => {
+    expect(checkServiceRuntime(dockerfile, compose, ServiceRuntime)).toEqual([]);
+    // gcp-sim and the cli are not services: their images are not bound.
+    expect(['gcp-sim', 'cli'].map((t) => resolveStage(dockerfile, t)!.env.NODE_OPTIONS)).toEqual([undefined, undefined]);
+    expect([composeMemoryMiB('256m'), composeMemoryMiB('1g'), composeMemoryMiB('268435456'), composeMemoryMiB('lots')]).toEqual([
+      256,
+      1024,
+      256,
+      null,
+    ]);
+  });
+
+  it('gives burnback dev the same flags, with a NODE_OPTIONS the developer set after them (Node takes the last)', () => {
+    expect(serviceNodeOptions('decider', undefined)).toBe(ServiceRuntime.decider.nodeOptions);
+    expect(serviceNodeOptions('decider', ' --inspect ')).toBe(`${ServiceRuntime.decider.nodeOptions} --inspect`);
+    expect(heapBoundMiB(serviceNodeOptions('ingest', '--max-old-space-size=200')).oldSpace).toBe(200);
+  });
+});
+
 describe('the checks fail on drift, naming the problem', () => {
   const drift: Array<
     [string, (text: string) => string, (df: Dockerfile, c: Record<string, ComposeService>) => string[], 'Dockerfile' | 'compose', RegExp]
@@ -493,6 +545,28 @@ describe('the checks fail on drift, naming the problem', () => {
       (_df, c) => checkTopologyStep(c, 'cli'),
       'compose',
       /uses Pub\/Sub but does not wait for topology/,
+    ],
+    [
+      "a service image without its heap bound (the decider's)",
+      (t) => t.replace(/(FROM runtime AS decider\n)ENV NODE_OPTIONS=[^\n]*\n/, '$1'),
+      (df, c) => checkServiceRuntime(df, c, ServiceRuntime),
+      'Dockerfile',
+      /the decider target sets NODE_OPTIONS to nothing, not its runtime's "--max-old-space-size=\d+/,
+    ],
+    [
+      'a compose container with another memory limit than Cloud Run (the executor)',
+      (t) => t.replace(/(target: executor\n {4}init: true\n(?: {4}#[^\n]*\n)* {4}mem_limit: )256m/, '$1512m'),
+      (df, c) => checkServiceRuntime(df, c, ServiceRuntime),
+      'compose',
+      /compose service executor has mem_limit 512m, not 256m \(its Cloud Run memory limit\)/,
+    ],
+    [
+      "a compose container that overrides its image's heap bound (the notifier)",
+      (t) =>
+        t.replace(/(target: notifier\n[\s\S]*?environment:\n {6}<<: \*service-env\n)/, '$1      NODE_OPTIONS: --max-old-space-size=4096\n'),
+      (df, c) => checkServiceRuntime(df, c, ServiceRuntime),
+      'compose',
+      /compose service notifier sets NODE_OPTIONS "--max-old-space-size=4096" over its image's/,
     ],
     [
       'another emulator port',

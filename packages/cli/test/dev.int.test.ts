@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LOCAL_MANAGEMENT_TOKEN, REPO_ROOT } from '@burnback/cli';
+import { ServiceRuntime } from '@burnback/platform';
 import { freePort, freePortRange, uniqueProjectId, waitFor, waitForOutput } from '@burnback/testkit';
 import { DEV_READY_LINE } from '../src/commands/dev';
+import { holderOf } from '../src/processes';
 import type { ServiceStatus } from '../src/commands/status';
 
 const run = promisify(execFile);
@@ -84,6 +86,22 @@ describe('npm start (burnback dev)', () => {
     expect(output).toContain(`executor (health, metrics)     http://127.0.0.1:${PORT_BASE + 2}`);
     expect(output).toContain(`notifier (health, metrics)     http://127.0.0.1:${PORT_BASE + 3}`);
     expect(output).toContain(`Pub/Sub emulator               ${process.env.PUBSUB_EMULATOR_HOST}`);
+  });
+
+  it('runs each service as its container does: compiled, with its NODE_OPTIONS (the heap bound), after compiling them', () => {
+    expect(output).toMatch(/^burnback {2}services compiled \(tsc -b, [\d.]+ s\); watching their sources$/m);
+    for (const [i, service] of (['ingest', 'decider', 'executor', 'notifier'] as const).entries()) {
+      const holder = holderOf(PORT_BASE + i);
+      expect({ service, command: holder?.command }).toEqual({
+        service,
+        command: `${process.execPath} ${join(REPO_ROOT, `services/${service}/dist/main.js`)}`,
+      });
+      const environ = readFileSync(`/proc/${holder!.pid}/environ`, 'utf8').split('\0');
+      expect({ service, nodeOptions: environ.find((e) => e.startsWith('NODE_OPTIONS=')) }).toEqual({
+        service,
+        nodeOptions: `NODE_OPTIONS=${ServiceRuntime[service].nodeOptions}`,
+      });
+    }
   });
 
   it("runs the README's walk-through as written: a rollback, a refusal by cooldown, a rollback through the webhook", async () => {

@@ -173,7 +173,7 @@ describe('replay in any time zone', () => {
       freeze: [{ days: ['fri'], start: '00:00', end: '06:00', timeZone: 'Pacific/Kiritimati' }],
     });
     const base = recorded('0.tz', 0);
-    const d = decide(base.evidence!.state, base.evidence!.alert, policy, null, base.evidence!.target, null, {});
+    const d = decide(base.evidence!.state!, base.evidence!.alert, policy, null, base.evidence!.target, null, {});
     expect(d.action).toBe('escalate');
     const record: DecisionRecord = {
       ...base,

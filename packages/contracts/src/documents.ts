@@ -41,6 +41,11 @@ export const RuleNames = {
   approval: 'approval',
   /** An approval acts only on the world its recommendation saw: the same rollout (none recorded: the blamed release) still serves. */
   servingUnchanged: 'serving-unchanged',
+  /**
+   * The bulk lane: an alert that cannot roll back (closed, below its bar, not a burn), decided on the alert and its
+   * incident alone; the rules after the one that decided it need the service's history, which that lane does not read.
+   */
+  lane: 'lane',
 } as const;
 export const RuleName = z.enum([
   RuleNames.eventTime,
@@ -62,6 +67,7 @@ export const RuleName = z.enum([
   RuleNames.mode,
   RuleNames.approval,
   RuleNames.servingUnchanged,
+  RuleNames.lane,
 ]);
 export type RuleName = z.infer<typeof RuleName>;
 
@@ -439,12 +445,18 @@ export function policyHashOf(policy: PolicySettings): string {
 /** The format version of DecisionEvidence; a reader keeps reading every version it has seen. */
 export const EVIDENCE_VERSION = 1;
 
+/** Which lane decided an alert (absent: the fast lane, as every decision before the lanes). */
+export const DecisionLanes = { fast: 'fast', bulk: 'bulk' } as const;
+export const DecisionLane = z.enum([DecisionLanes.fast, DecisionLanes.bulk]);
+export type DecisionLane = z.infer<typeof DecisionLane>;
+
 /**
  * Everything a decision read, so a replay reproduces it with no other source:
  * the normalised alert (and where its raw notification is kept), the policy in
  * force (and its hash), and the service, incident and target documents as the
  * decision's transaction read them. Cloud Monitoring's figures, the controls and
- * the fleet are on the decision record itself.
+ * the fleet are on the decision record itself. A bulk-lane decision read the
+ * incident alone: its `state` and `target` are null, and `lane` says so.
  */
 export const DecisionEvidence = z.object({
   version: z.literal(EVIDENCE_VERSION),
@@ -453,9 +465,12 @@ export const DecisionEvidence = z.object({
   notificationId: z.string(),
   policy: PolicySettings,
   policyHash: z.string(),
-  state: ServiceState,
+  /** The service's document as read; null when the decision did not read it (the bulk lane). */
+  state: ServiceState.nullable(),
   incident: IncidentRecord.nullable(),
   target: TargetRecord.nullable(),
+  /** `bulk` when the bulk lane decided it (policy's decideBulk); absent for the fast lane. */
+  lane: DecisionLane.optional(),
 });
 export type DecisionEvidence = z.infer<typeof DecisionEvidence>;
 

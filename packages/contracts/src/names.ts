@@ -4,7 +4,10 @@ export const Topics = {
   clouddeployOperations: 'clouddeploy-operations',
   /** Cloud Deploy's approval notifications (Required, Approved, Rejected). */
   clouddeployApprovals: 'clouddeploy-approvals',
+  /** The fast lane: alerts that could roll back (an open incident over its bar on a configured service), and humans' requests. */
   alerts: 'burnback-alerts',
+  /** The bulk lane: every other alert (closed, below its bar, not a burn), decided without the service's history, in batches. */
+  alertsBulk: 'burnback-alerts-bulk',
   commands: 'burnback-commands',
   progress: 'burnback-progress',
   /** Every decision (rollback, hold, escalate, ignore), for paging and chat integrations. */
@@ -17,6 +20,8 @@ export type TopicName = (typeof Topics)[keyof typeof Topics];
 export const Subscriptions = {
   ingest: { name: 'burnback-ingest', topic: Topics.monitoringIncidents, ordered: false },
   decider: { name: 'burnback-decider', topic: Topics.alerts, ordered: true },
+  /** The bulk lane, on its own subscription and flow control, so a backlog of it never delays the fast lane. */
+  deciderBulk: { name: 'burnback-decider-bulk', topic: Topics.alertsBulk, ordered: false },
   deciderProgress: { name: 'burnback-decider-progress', topic: Topics.progress, ordered: true },
   deciderDeployEvents: {
     name: 'burnback-decider-deploy-events',

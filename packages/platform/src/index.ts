@@ -15,3 +15,4 @@ export * from './http-server.js';
 export * from './monitoring.js';
 export * from './clock.js';
 export * from './chaos.js';
+export * from './service-runtime.js';

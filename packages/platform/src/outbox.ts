@@ -4,7 +4,7 @@ import type { Logger } from './logger.js';
 import type { Publisher } from './pubsub.js';
 
 /** The CloudEvent an outbox entry stands for; the entry's event type says what its data is. */
-function eventOf(entry: OutboxEntry): CloudEvent {
+export function eventOfOutboxEntry(entry: OutboxEntry): CloudEvent {
   const context = { id: entry.eventId, source: '//burnback/decider', subject: entry.subject, time: entry.time };
   switch (entry.eventType) {
     case EventTypes.rollbackCommand:
@@ -26,7 +26,7 @@ function eventOf(entry: OutboxEntry): CloudEvent {
  * decision id (consumers dedupe on it).
  */
 export async function publishOutboxEntry(db: Firestore, publisher: Publisher, entry: OutboxEntry, sentAt: Date): Promise<void> {
-  await publisher.publishEvent(entry.topic as TopicName, eventOf(entry), entry.orderingKey);
+  await publisher.publishEvent(entry.topic as TopicName, eventOfOutboxEntry(entry), entry.orderingKey);
   await db
     .collection(Collections.outbox)
     .doc(entry.id)

@@ -154,6 +154,11 @@ export interface SubscriberOptions {
   logger: Logger;
   maxInFlight?: number;
   /**
+   * Whether messages of one ordering key are handled one at a time, in order (default true). False for a
+   * subscription without message ordering (the bulk lane's): its messages are handled at once, whatever key they carry.
+   */
+  ordered?: boolean;
+  /**
    * After a nack, how long later messages of its ordering key are nacked while
    * waiting for it to come back (default 10 s); bounded, so a nacked message
    * that Pub/Sub dead-letters instead does not stop its key for good.
@@ -272,7 +277,7 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
       message.nack();
       return;
     }
-    const key = message.orderingKey ?? '';
+    const key = options.ordered === false ? '' : (message.orderingKey ?? '');
     const previous = key ? (keyChains.get(key) ?? Promise.resolve()) : Promise.resolve();
     const run = previous
       .then(() => {

@@ -65,3 +65,4 @@ export {
   TIMELINE_KEPT,
   withSpan,
 } from './serving.js';
+export { laneOf, decideBulk, laneVerdict } from './lanes.js';

@@ -13,3 +13,4 @@ export { startRedecider, type Redecider } from './redecider.js';
 export { RedecisionStore } from './redecision-store.js';
 export { DecisionStore, type DecisionSnapshot, type DecisionWrite, type ProgressWrite, type TargetIdentity } from './store.js';
 export { startDeciderService, type DeciderService } from './service.js';
+export { startBulkLane, BULK_BATCH_MAX, type BulkLane, type BulkLaneDeps } from './bulk-lane.js';

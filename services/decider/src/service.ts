@@ -21,6 +21,13 @@ import { createProgressHandler } from './progress-handler.js';
 import { createDeployEventHandler, createTargetHistory, learnProjectNumbers } from './deploy-events.js';
 import { failAbandonedCommand } from './abandoned-commands.js';
 import { startRedecider, type Redecider } from './redecider.js';
+import { startBulkLane } from './bulk-lane.js';
+
+/**
+ * Bulk-lane messages in flight at once: enough for full batches (BULK_BATCH_MAX) to form while earlier ones are
+ * written, few enough that what the decider holds stays bounded (the fast lane keeps its own 20).
+ */
+export const BULK_IN_FLIGHT = 300;
 
 export interface DeciderService {
   /** http://host:port of health and metrics, when a port was given. */
@@ -91,6 +98,29 @@ export async function startDeciderService(deps: {
     ...clock,
     ...(deps.crash ? { crash: deps.crash } : {}),
   });
+  // The bulk lane: alerts that cannot roll back, in batches, on a subscription and flow control of its own, so its
+  // backlog never stands between a burning alert and its decision (docs/architecture.md, "The storm lane").
+  const bulkLane = startBulkLane({
+    db,
+    services: config.services,
+    publisher,
+    logger,
+    metrics,
+    decideAlert: core.decideAlert,
+    ...clock,
+    ...(deps.crash ? { crash: deps.crash } : {}),
+  });
+  const bulkSubscriber = startSubscriber({
+    pubsub,
+    subscription: Subscriptions.deciderBulk.name,
+    deadLetter: publisher,
+    logger,
+    metrics,
+    maxInFlight: BULK_IN_FLIGHT,
+    ordered: Subscriptions.deciderBulk.ordered,
+    handler: cloudEventHandler([EventTypes.alert], (event) => bulkLane.decide(event.data, event.id)),
+    onUnexpectedClose: deps.onFatal,
+  });
   const projectNumbers = deps.deploy
     ? await learnProjectNumbers([...config.services.values()], deps.deploy, logger)
     : new Map<string, string>();
@@ -148,7 +178,7 @@ export async function startDeciderService(deps: {
     ...(deps.redecisions?.leaseMs !== undefined ? { leaseMs: deps.redecisions.leaseMs } : {}),
   });
   logger.info(
-    `decider consuming ${Subscriptions.decider.name}, ${Subscriptions.deciderProgress.name} and ${Subscriptions.deciderDeployEvents.name}`,
+    `decider consuming ${Subscriptions.decider.name}, ${Subscriptions.deciderBulk.name}, ${Subscriptions.deciderProgress.name} and ${Subscriptions.deciderDeployEvents.name}`,
     {
       event: 'started',
       services: [...config.services.keys()],
@@ -169,6 +199,8 @@ export async function startDeciderService(deps: {
       await health.close();
       await ready.catch(() => undefined);
       await subscriber.close();
+      await bulkSubscriber.close();
+      await bulkLane.close();
       await progressSubscriber.close();
       await deployEvents.close();
       await redecider.close();

@@ -9,6 +9,7 @@ import {
   type AlertEvent,
   type AlertSource,
 } from '@burnback/contracts';
+import { laneOf } from '@burnback/policy';
 import { CrashPoints, type CrashHook, type Logger, type Metrics, type Publisher, type ServiceConfig } from '@burnback/platform';
 import { notificationIdFor, parseNotification, TestNotification, toAlertEvent, UnmappedNotification } from './parse.js';
 import type { NotificationStore } from './store.js';
@@ -116,13 +117,15 @@ export function createIngestHandler(deps: IngestDeps): (incoming: IncomingNotifi
 
 /**
  * Keeps a notification's raw bytes in `notifications/{id}`, then publishes its
- * AlertEvent to burnback-alerts under that id (the service as ordering key):
+ * AlertEvent under that id (the service as ordering key) to its lane: an alert
+ * that could roll back (an open incident over its service's bar) to
+ * burnback-alerts, every other to burnback-alerts-bulk (policy's laneOf):
  * a failed store or publish throws TransientError (the sender retries, and the
  * retry finds the archive and publishes under the same id, which the decider
  * dedupes); one the store or Pub/Sub can never take throws PermanentError.
  */
 export async function archiveAndPublish(
-  deps: Pick<IngestDeps, 'store' | 'publisher' | 'logger' | 'crash'>,
+  deps: Pick<IngestDeps, 'services' | 'store' | 'publisher' | 'logger' | 'crash'>,
   incoming: IncomingNotification,
   event: AlertEvent,
   notification: { id: string; incidentId: string; state: string },
@@ -148,8 +151,11 @@ export async function archiveAndPublish(
   // (create is idempotent) and publishes under the same derived id, which the decider dedupes.
   deps.crash?.(CrashPoints.archivedBeforePublish, { incidentId: event.incidentId, service: event.service });
 
+  // The service is configured (toAlertEvent mapped it); without it, the fast lane's full decision says what is wrong.
+  const policy = deps.services.get(event.service)?.policy;
+  const lane = policy ? laneOf(event, policy) : 'fast';
   await deps.publisher.publishEvent(
-    Topics.alerts,
+    lane === 'bulk' ? Topics.alertsBulk : Topics.alerts,
     {
       id: notificationId,
       type: EventTypes.alert,
@@ -158,7 +164,8 @@ export async function archiveAndPublish(
       time: event.observedAt,
       data: event,
     },
-    event.service,
+    // The bulk lane is not ordered (its decisions do not depend on each other's order): no key, so nothing queues.
+    lane === 'bulk' ? undefined : event.service,
   );
   deps.logger.info(`alert for ${event.service}: incident ${event.incidentId} ${event.state}`, {
     event: 'alert_ingested',
@@ -169,5 +176,6 @@ export async function archiveAndPublish(
     observedValue: event.observedValue,
     signal: event.signal,
     source: incoming.source,
+    lane,
   });
 }

@@ -7,7 +7,7 @@ import {
   capturedLogger,
   createTestEnvironment,
   openIncident,
-  tapTopic,
+  tapAlerts,
   type TestEnvironment,
   type TopicTap,
 } from '@burnback/testkit';
@@ -44,7 +44,7 @@ describe("ingest's Alertmanager webhook on the emulators", () => {
   beforeEach(async () => {
     env = await createTestEnvironment(expect.getState().currentTestName ?? 'alertmanager');
     publisher = new PubSubPublisher(env.pubsub);
-    alerts = await tapTopic(env.pubsub, Topics.alerts);
+    alerts = await tapAlerts(env.pubsub);
   });
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
@@ -137,11 +137,15 @@ describe("ingest's Alertmanager webhook on the emulators", () => {
     expect(AlertEvent.parse(am)).toBeTruthy();
     // The ordering key is the service, as for Monitoring; the event id is the alert's notification id.
     expect(alerts.messages[1]!.orderingKey).toBe('api-backend');
+    // Over its bar: the fast lane.
+    expect(alerts.messages[1]!.topic).toBe(Topics.alerts);
     expect(published()[1]!.id).toBe((firing.body.results as Array<{ eventId: string }>)[0]!.eventId);
 
     const resolved = await send(address, PATH, notification([errorRatioAlert('0.004', { status: 'resolved' })]));
     expect(resolved.status).toBe(202);
     const [closed] = await alerts.waitFor(1, (m) => m.json<AlertEvent>().state === 'closed');
+    // A close cannot roll back: the bulk lane, with no ordering key.
+    expect({ topic: closed!.topic, orderingKey: closed!.orderingKey }).toEqual({ topic: Topics.alertsBulk, orderingKey: '' });
     expect(closed!.json<AlertEvent>()).toMatchObject({
       incidentId: am!.incidentId,
       state: 'closed',

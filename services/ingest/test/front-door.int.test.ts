@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { AlertEvent, Topics } from '@burnback/contracts';
 import { createLogger, createMetrics, PubSubPublisher, type Metrics } from '@burnback/platform';
 import { decide, initialServiceState } from '@burnback/policy';
-import { createTestEnvironment, openIncident, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { createTestEnvironment, openIncident, tapAlerts, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
 import {
   createIngestApp,
   createIngestHandler,
@@ -55,7 +55,7 @@ describe("ingest's front door on the emulators: push OIDC, authentication before
   beforeEach(async () => {
     env = await createTestEnvironment(expect.getState().currentTestName ?? 'front-door');
     publisher = new PubSubPublisher(env.pubsub);
-    alerts = await tapTopic(env.pubsub, Topics.alerts);
+    alerts = await tapAlerts(env.pubsub);
   });
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));

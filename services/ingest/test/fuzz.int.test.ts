@@ -17,6 +17,7 @@ import {
   createTestEnvironment,
   openIncident,
   seededRandom,
+  tapAlerts,
   tapTopic,
   waitFor,
   type TestEnvironment,
@@ -204,7 +205,7 @@ describe('ingest under hostile input (seeded fuzz, real HTTP, emulators)', () =>
   beforeAll(async () => {
     env = await createTestEnvironment('fuzz');
     publisher = new PubSubPublisher(env.pubsub);
-    alerts = await tapTopic(env.pubsub, Topics.alerts);
+    alerts = await tapAlerts(env.pubsub);
   });
   afterAll(async () => {
     await app?.close();
@@ -643,7 +644,7 @@ describe('ingest on the hostile classes, on every way in', () => {
 
   beforeAll(async () => {
     env = await createTestEnvironment('fuzz-classes');
-    alerts = await tapTopic(env.pubsub, Topics.alerts);
+    alerts = await tapAlerts(env.pubsub);
     deadLetters = await tapTopic(env.pubsub, Topics.deadLetter);
     publisher = new PubSubPublisher(env.pubsub);
     ingest = await startIngestService({

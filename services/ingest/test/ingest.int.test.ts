@@ -2,7 +2,15 @@ import { Firestore } from '@google-cloud/firestore';
 import type { FastifyInstance } from 'fastify';
 import { Collections, Topics, type AlertEvent } from '@burnback/contracts';
 import { createMetrics, PubSubPublisher } from '@burnback/platform';
-import { createTestEnvironment, openIncident, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import {
+  belowThresholdIncident,
+  closedIncident,
+  createTestEnvironment,
+  openIncident,
+  tapAlerts,
+  type TestEnvironment,
+  type TopicTap,
+} from '@burnback/testkit';
 import { createIngestApp, createIngestHandler, FirestoreNotificationStore, startIngestService } from '../src/index.js';
 
 const TOKEN = 'test-webhook-token-0123456789';
@@ -16,7 +24,7 @@ describe("ingest's 503 answers on the emulators", () => {
   beforeEach(async () => {
     env = await createTestEnvironment(expect.getState().currentTestName ?? 'ingest');
     publisher = new PubSubPublisher(env.pubsub);
-    alerts = await tapTopic(env.pubsub, Topics.alerts);
+    alerts = await tapAlerts(env.pubsub);
   });
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
@@ -65,6 +73,25 @@ describe("ingest's 503 answers on the emulators", () => {
   const alertIds = () => alerts.messages.map((m) => m.json<AlertEvent>().incidentId);
   const notifications = async () => (await env.db.collection(Collections.notifications).get()).docs.map((d) => d.id);
 
+  it('publishes an alert that could roll back to the fast lane keyed by its service, and every other to the bulk lane unkeyed', async () => {
+    const address = await ingestApp(env.db);
+    const sent = [
+      openIncident({ projectId: env.projectId, incidentId: '0.burning' }),
+      belowThresholdIncident({ projectId: env.projectId, incidentId: '0.below' }),
+      closedIncident({ projectId: env.projectId, incidentId: '0.closed' }),
+    ];
+    for (const body of sent) expect((await webhook(address, body)).statusCode).toBe(202);
+    const messages = await alerts.waitFor(3);
+    const lanes = Object.fromEntries(
+      messages.map((m) => [m.json<AlertEvent>().incidentId, { topic: m.topic, orderingKey: m.orderingKey }]),
+    );
+    expect(lanes).toEqual({
+      '0.burning': { topic: Topics.alerts, orderingKey: 'api-backend' },
+      '0.below': { topic: Topics.alertsBulk, orderingKey: '' },
+      '0.closed': { topic: Topics.alertsBulk, orderingKey: '' },
+    });
+  });
+
   it('answers 503 to the webhook and to push while the store is down, and publishes nothing', async () => {
     const down = new Firestore({ projectId: env.projectId });
     await down.terminate(); // every call now fails at once, as a store that is unreachable does
@@ -93,7 +120,7 @@ describe("ingest's 503 answers on the emulators", () => {
 
     await alerts.close(); // its subscription went with the topic
     await env.pubsub.createTopic(Topics.alerts);
-    alerts = await tapTopic(env.pubsub, Topics.alerts);
+    alerts = await tapAlerts(env.pubsub);
     const retried = await webhook(app, incident('0.nopubsub'));
     expect(retried.statusCode).toBe(202);
     expect(retried.body).toMatchObject({ status: 'accepted', incidentId: '0.nopubsub', service: 'api-backend' });

@@ -7,7 +7,17 @@ import {
   type PolicySettings,
   type ServiceState,
 } from '@burnback/contracts';
-import { applyDecision, applyIncident, decide, recordOutcomeOnService, recordProgressOnIncident, type Decision } from '@burnback/policy';
+import {
+  applyDecision,
+  applyIncident,
+  decide,
+  decideBulk,
+  initialServiceState,
+  laneOf,
+  recordOutcomeOnService,
+  recordProgressOnIncident,
+  type Decision,
+} from '@burnback/policy';
 import type { ExportLine } from './format.js';
 import { sameJson } from './compare.js';
 
@@ -41,6 +51,18 @@ const controlsOf = (r: DecisionRecord) => ({
   evaluatedAt: r.controls?.evaluatedAt ?? null,
   fleet: r.fleet,
 });
+
+/**
+ * One recorded decision, decided again on what it read: by the bulk lane's decideBulk when that lane decided it
+ * (should it no longer be a bulk-lane alert, by decide() on the same reads, which then differs and says why).
+ */
+function replayOne(r: DecisionRecord, ev: NonNullable<DecisionRecord['evidence']>): Decision {
+  const evaluatedAt = r.controls?.evaluatedAt ?? r.decidedAt;
+  const bulk = ev.lane === 'bulk' ? decideBulk(ev.alert, ev.policy, ev.incident, evaluatedAt) : null;
+  return (
+    bulk ?? decide(ev.state ?? initialServiceState(r.service), ev.alert, ev.policy, ev.incident, ev.target, r.monitoring, controlsOf(r))
+  );
+}
 
 /** A replayed decision beside its record, and the parts in which they differ. */
 function replayedOf(recorded: DecisionRecord, d: Decision): ReplayedDecision {
@@ -84,8 +106,7 @@ export function replayRecorded(lines: readonly ExportLine[], onProgress?: (done:
       result.skipped.push({ decisionId: r.decisionId, why: NO_EVIDENCE });
       return;
     }
-    const d = decide(ev.state, ev.alert, ev.policy, ev.incident, ev.target, r.monitoring, controlsOf(r));
-    result.decisions.push(replayedOf(r, d));
+    result.decisions.push(replayedOf(r, replayOne(r, ev)));
   });
   onProgress?.(records.length, records.length);
   return result;
@@ -140,10 +161,15 @@ export function replayWhatIf(
       result.skipped.push({ decisionId: r.decisionId, why: NO_EVIDENCE });
       return;
     }
-    const state = states.get(r.service) ?? ev.state;
+    const state = states.get(r.service) ?? ev.state ?? initialServiceState(r.service);
     const incident = incidents.has(r.incidentId) ? incidents.get(r.incidentId)! : ev.incident;
     const policy = policyFor(r.service);
-    const d = decide(state, ev.alert, policy, incident, ev.target, r.monitoring, controlsOf(r));
+    // A bulk-lane alert stays in that lane under the other policy, or is decided in full on the folded history (a
+    // lower bar can turn it into a burn); what it did not read (the target, Monitoring) is as the record has it: none.
+    const d =
+      (ev.lane === 'bulk' && laneOf(ev.alert, policy) === 'bulk'
+        ? decideBulk(ev.alert, policy, incident, r.controls?.evaluatedAt ?? r.decidedAt)
+        : null) ?? decide(state, ev.alert, policy, incident, ev.target, r.monitoring, controlsOf(r));
     // Only a rollback's id matters to the fold (a recommendation changes neither the service nor the incident).
     const rollbackId = d.action === DecisionActions.rollback ? rollbackIdFor(r.incidentId) : null;
     if (rollbackId) ordered.add(rollbackId);

@@ -247,7 +247,9 @@ export async function replayThroughPipeline(
     for (const [name, first] of firstOf) {
       const evidence = first.evidence!;
       const service = config.services.get(name)!;
-      await db.collection(Collections.services).doc(name).set(toFirestoreData(evidence.state));
+      // The bulk lane reads no service document: the first decision that read one read what was there from the start.
+      const state = decisions.find((d) => d.service === name && d.evidence!.state !== null)?.evidence!.state ?? null;
+      if (state) await db.collection(Collections.services).doc(name).set(toFirestoreData(state));
       const target = decisions.find((d) => d.service === name && d.evidence!.target !== null)?.evidence!.target ?? null;
       if (target)
         await db
@@ -467,7 +469,7 @@ export async function replayThroughPipeline(
         moveExecutor(evaluatedAt);
         const alert = d.evidence!.alert;
         await publisher.publishEvent(
-          Topics.alerts,
+          d.evidence!.lane === 'bulk' ? Topics.alertsBulk : Topics.alerts,
           {
             id: d.alertEventId,
             type: EventTypes.alert,
