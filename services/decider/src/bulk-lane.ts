@@ -21,6 +21,8 @@ import type { RedecideOutcome } from './handler.js';
 export const BULK_BATCH_MAX = 100;
 /** How many times a batch that could not be written is planned again on a fresh read before the fast lane decides it. */
 export const BULK_ATTEMPTS = 3;
+/** The longest a batch waits for the fast lane (so a fast lane that is never idle cannot starve the bulk lane). */
+export const BULK_YIELD_MAX_MS = 2_000;
 
 export interface BulkLaneDeps {
   db: Firestore;
@@ -34,6 +36,11 @@ export interface BulkLaneDeps {
   decideAlert: (alert: AlertEvent, alertEventId: string) => Promise<RedecideOutcome>;
   /** How long the first alert of a batch waits for others (default 20 ms); a full batch goes at once. */
   lingerMs?: number;
+  /**
+   * While this says the fast lane has alerts being decided, a batch waits (up to BULK_YIELD_MAX_MS, then goes
+   * anyway): the fast lane's transactions get the store and the CPU first, whatever backlog the bulk lane holds.
+   */
+  fastLaneBusy?: () => boolean;
   /** Test seam: runs after a batch was read and planned, before it is written (a test changes an incident there). */
   beforeWrite?: () => Promise<void>;
 }
@@ -66,6 +73,7 @@ export function startBulkLane(deps: BulkLaneDeps): BulkLane {
   const lingerMs = deps.lingerMs ?? 20;
   let waiting: Waiting[] = [];
   let timer: NodeJS.Timeout | null = null;
+  let closing = false;
   const running = new Set<Promise<void>>();
 
   const serviceOf = (name: string): BulkService | undefined => {
@@ -73,9 +81,19 @@ export function startBulkLane(deps: BulkLaneDeps): BulkLane {
     return s ? { policy: s.policy, target: { project: s.project, region: s.region, pipeline: s.pipeline, target: s.target } } : undefined;
   };
 
+  /** When the batch now waiting first had to wait for the fast lane (null: it has not). */
+  let yieldingSince: number | null = null;
   const flushNow = () => {
     if (timer) clearTimeout(timer);
     timer = null;
+    if (!closing && waiting.length > 0 && deps.fastLaneBusy?.()) {
+      yieldingSince ??= Date.now();
+      if (Date.now() - yieldingSince < BULK_YIELD_MAX_MS) {
+        timer = setTimeout(flushNow, lingerMs);
+        return;
+      }
+    }
+    yieldingSince = null;
     const batch = waiting;
     waiting = [];
     if (batch.length === 0) return;
@@ -244,11 +262,12 @@ export function startBulkLane(deps: BulkLaneDeps): BulkLane {
       };
       return new Promise<void>((resolve, reject) => {
         waiting.push({ item, resolve, reject });
-        if (waiting.length >= BULK_BATCH_MAX) flushNow();
+        if (waiting.length >= BULK_BATCH_MAX && yieldingSince === null) flushNow();
         else timer ??= setTimeout(flushNow, lingerMs);
       });
     },
     async close() {
+      closing = true;
       flushNow();
       await Promise.all([...running]);
     },

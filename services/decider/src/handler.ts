@@ -131,18 +131,26 @@ export function createDecisionCore(deps: DeciderDeps) {
     const meta = { eventId: alertEventId, incidentId: alert.incidentId, decisionId, service: alert.service };
     const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
 
-    // Independent reads, both before the transaction: at once, so the alert waits for the slower one only.
-    const [monitoring, fleet] = await Promise.all([
+    const started = performance.now();
+    let queuedAt = 0;
+    let transactionAt = 0;
+    // Independent reads, all before the transaction: at once, so the alert waits for the slowest only. An alert that
+    // may touch the breaker asks first whether it was decided already (a redelivery): a duplicate then does not queue
+    // for the breaker's turn behind the decisions that need it, which a storm of redeliveries would otherwise slow.
+    const [monitoring, fleet, decided] = await Promise.all([
       alert.manual ? null : checkMonitoring(service, alert, deps.monitoring, now),
       readFleetFor(store, service, alert, now, logger),
+      mayTouchBreaker(alert, service) && deps.breakerTurn ? store.isDecided(decisionId).catch(() => false) : false,
     ]);
     let stale: string | null = null;
     let result;
     try {
-      const touchesBreaker = mayTouchBreaker(alert, service);
+      const touchesBreaker = mayTouchBreaker(alert, service) && !decided;
       const turn = touchesBreaker && deps.breakerTurn ? deps.breakerTurn : <T>(task: () => Promise<T>) => task();
-      result = await turn(() =>
-        store.decideOnce(decisionId, alert.service, alert.incidentId, target, async (snapshot) => {
+      queuedAt = performance.now();
+      result = await turn(() => {
+        transactionAt = performance.now();
+        return store.decideOnce(decisionId, alert.service, alert.incidentId, target, async (snapshot) => {
           if (snapshot.existing) return null;
           // A re-decision decides the incident's latest decision again, or nothing: a newer one has decided since.
           if (again && snapshot.incident?.lastDecisionId !== again.previous.decisionId) {
@@ -321,8 +329,8 @@ export function createDecisionCore(deps: DeciderDeps) {
             breaker,
             redecision,
           };
-        }),
-      );
+        });
+      });
     } catch (err) {
       throw classifyStoreError(err, 'decision transaction');
     }
@@ -358,6 +366,12 @@ export function createDecisionCore(deps: DeciderDeps) {
       target: decision.target,
       redecisionOf: decision.redecisionOf ?? undefined,
       redecideAt: decision.redecideAt ?? undefined,
+      // Where its time went: the reads before it, waiting for the breaker's turn, the transaction.
+      timings: {
+        readsMs: Math.round(queuedAt - started),
+        turnMs: Math.round(transactionAt - queuedAt),
+        transactionMs: Math.round(performance.now() - transactionAt),
+      },
     });
     if (result.written.redecision) deps.onScheduled?.(new Date(result.written.redecision.dueAt));
     // Committed, nothing published: a crash here leaves the outbox to the alert's redelivery (or the relay).

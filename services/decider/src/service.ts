@@ -28,6 +28,11 @@ import { startBulkLane } from './bulk-lane.js';
  * written, few enough that what the decider holds stays bounded (the fast lane keeps its own 20).
  */
 export const BULK_IN_FLIGHT = 300;
+/**
+ * Fast-lane messages in flight at once: burns of many services at once each do their reads while earlier ones hold
+ * the breaker's turn, and a service's redeliveries (handled in order behind its first) do not hold the others back.
+ */
+export const FAST_IN_FLIGHT = 100;
 
 export interface DeciderService {
   /** http://host:port of health and metrics, when a port was given. */
@@ -100,7 +105,10 @@ export async function startDeciderService(deps: {
   });
   // The bulk lane: alerts that cannot roll back, in batches, on a subscription and flow control of its own, so its
   // backlog never stands between a burning alert and its decision (docs/architecture.md, "The storm lane").
+  // Fast-lane alerts being decided right now: while there are any, the bulk lane's batches wait (bounded).
+  let fastInFlight = 0;
   const bulkLane = startBulkLane({
+    fastLaneBusy: () => fastInFlight > 0,
     db,
     services: config.services,
     publisher,
@@ -133,7 +141,15 @@ export async function startDeciderService(deps: {
     deadLetter: publisher,
     logger,
     metrics,
-    handler: cloudEventHandler([EventTypes.alert], (event) => core.decideAlert(event.data, event.id)),
+    maxInFlight: FAST_IN_FLIGHT,
+    handler: cloudEventHandler([EventTypes.alert], async (event) => {
+      fastInFlight += 1;
+      try {
+        return await core.decideAlert(event.data, event.id);
+      } finally {
+        fastInFlight -= 1;
+      }
+    }),
     onUnexpectedClose: deps.onFatal,
   });
   const handleProgress = createProgressHandler({ db, services: config.services, logger, metrics, breakerTurn, onScheduled, ...clock });

@@ -155,6 +155,11 @@ export class DecisionStore {
     );
   }
 
+  /** Whether a decision is on record (a redelivered alert's): read outside any transaction, before queueing for one. */
+  async isDecided(decisionId: string): Promise<boolean> {
+    return (await this.db.collection(Collections.decisions).doc(decisionId).get()).exists;
+  }
+
   /**
    * The fleet as the circuit breaker reads it, as of `now`: services whose
    * lastBurnAt is within the window, and services with a rollback ordered in the

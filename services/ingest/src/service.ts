@@ -20,6 +20,9 @@ import { createIngestHandler } from './handler.js';
 import { createPushTokenVerifier } from './push-auth.js';
 import { FirestoreNotificationStore } from './store.js';
 
+/** Notifications ingest handles at once from its subscription (bounded: what it holds stays flat). */
+export const INGEST_IN_FLIGHT = 100;
+
 export interface IngestService {
   app: FastifyInstance;
   /** http://host:port the front door listens on. */
@@ -61,6 +64,9 @@ export async function startIngestService(deps: {
     subscription: Subscriptions.ingest.name,
     deadLetter: publisher,
     logger,
+    // Each notification waits on two round trips (its archive, its publish), little CPU: many at once keep a storm
+    // moving, so a burning notification the emulator hands out late is not queued behind the rest for long.
+    maxInFlight: INGEST_IN_FLIGHT,
     handler: async (m) => {
       await handle({ raw: m.data, source: 'pubsub', observedAt: clock.at(m.publishTime), receivedAt: clock.now(), messageId: m.id });
     },
