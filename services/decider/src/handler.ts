@@ -132,7 +132,7 @@ export function createDecisionCore(deps: DeciderDeps) {
     const target = { project: service.project, region: service.region, pipeline: service.pipeline, target: service.target };
 
     const started = performance.now();
-    let queuedAt = 0;
+    let queuedAt: number;
     let transactionAt = 0;
     // Independent reads, all before the transaction: at once, so the alert waits for the slowest only. An alert that
     // may touch the breaker asks first whether it was decided already (a redelivery): a duplicate then does not queue
