@@ -48,7 +48,8 @@ import {
 import { checkMonitoring, readFleetFor } from './evidence.js';
 import { mayTouchBreaker } from './pure/gates.js';
 import type { Serializer } from './serializer.js';
-import { DecisionStore } from './store.js';
+import { DecisionStore, type DecisionSnapshot, type DecisionWrite } from './store.js';
+import { createBreakerGroups } from './breaker-groups.js';
 import { classifyStoreError } from './pure/store-errors.js';
 
 export { checkMonitoring, openOverItsBar } from './evidence.js';
@@ -120,6 +121,7 @@ export function createDecisionCore(deps: DeciderDeps) {
   const clock = deps.clock ?? systemClock;
   const now = () => clock.now();
   const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
+  const groups = deps.breakerTurn ? createBreakerGroups(store, deps.breakerTurn, logger) : null;
 
   const decideAlert = async (alert: AlertEvent, alertEventId: string, again?: RedecisionOf): Promise<RedecideOutcome> => {
     const service = deps.services.get(alert.service);
@@ -146,191 +148,194 @@ export function createDecisionCore(deps: DeciderDeps) {
     let result;
     try {
       const touchesBreaker = mayTouchBreaker(alert, service) && !decided;
-      const turn = touchesBreaker && deps.breakerTurn ? deps.breakerTurn : <T>(task: () => Promise<T>) => task();
       queuedAt = performance.now();
-      result = await turn(() => {
-        transactionAt = performance.now();
-        return store.decideOnce(decisionId, alert.service, alert.incidentId, target, async (snapshot) => {
-          if (snapshot.existing) return null;
-          // A re-decision decides the incident's latest decision again, or nothing: a newer one has decided since.
-          if (again && snapshot.incident?.lastDecisionId !== again.previous.decisionId) {
-            stale = snapshot.incident
-              ? `incident ${alert.incidentId} was decided since (${snapshot.incident.lastDecisionId})`
-              : `incident ${alert.incidentId} is not on record`;
-            return null;
-          }
-          // A re-decision's alert is observed at the moment it is decided again: one time for both, which a replay sets.
-          const evaluatedAt = again ? alert.observedAt : now().toISOString();
-          const controls = { pause: snapshot.controls?.pause ?? null, acknowledgement: snapshot.acknowledgement, evaluatedAt };
-          // Cloud Monitoring that could not answer: the retry window counts from the first time it could not.
-          const reading = withUnavailableSince(monitoring, snapshot.incident, evaluatedAt);
-          const decideWith = (f: FleetView | null) =>
-            decide(snapshot.state, alert, service.policy, snapshot.incident, snapshot.target, reading, { ...controls, fleet: f });
-          // What the breaker saw: the per-service stamps, joined below with the breaker's document (each attempt afresh).
-          let seen = fleet;
-          let decision = decideWith(seen);
-          // Would roll back: count it exactly on the breaker's document, in this transaction, so decisions of many
-          // services at once see each other (the per-service stamps read before it cannot).
-          let breaker: BreakerRecord | undefined;
-          // Derived from the incident: its one rollback, whichever notification orders it (a new attempt only after
-          // one was superseded). A recommendation (validate only) is derived from its decision.
-          const incidentRollbackId = rollbackIdFor(alert.incidentId, rollbackAttemptOf(snapshot.incident));
-          if (decision.action === DecisionActions.rollback) {
-            const known = await snapshot.readBreaker();
-            seen = mergeFleet(fleet, known, Date.parse(evaluatedAt), service.policy.breakerWindowMinutes);
-            decision = decideWith(seen);
-            breaker = recordOnBreaker(
-              known,
-              alert.service,
-              evaluatedAt,
-              decision.action === DecisionActions.rollback ? incidentRollbackId : null,
-            );
-          }
-          const rollbackId =
-            decision.action === DecisionActions.rollback
-              ? incidentRollbackId
-              : decision.action === DecisionActions.recommend
-                ? recommendationIdFor(decisionId)
-                : null;
-          const redecideAt = decision.redecideAt;
-          const record: DecisionRecord = {
+      const decideFn = async (snapshot: DecisionSnapshot): Promise<DecisionWrite | null> => {
+        transactionAt ||= performance.now();
+        if (snapshot.existing) return null;
+        // A re-decision decides the incident's latest decision again, or nothing: a newer one has decided since.
+        if (again && snapshot.incident?.lastDecisionId !== again.previous.decisionId) {
+          stale = snapshot.incident
+            ? `incident ${alert.incidentId} was decided since (${snapshot.incident.lastDecisionId})`
+            : `incident ${alert.incidentId} is not on record`;
+          return null;
+        }
+        // A re-decision's alert is observed at the moment it is decided again: one time for both, which a replay sets.
+        const evaluatedAt = again ? alert.observedAt : now().toISOString();
+        const controls = { pause: snapshot.controls?.pause ?? null, acknowledgement: snapshot.acknowledgement, evaluatedAt };
+        // Cloud Monitoring that could not answer: the retry window counts from the first time it could not.
+        const reading = withUnavailableSince(monitoring, snapshot.incident, evaluatedAt);
+        const decideWith = (f: FleetView | null) =>
+          decide(snapshot.state, alert, service.policy, snapshot.incident, snapshot.target, reading, { ...controls, fleet: f });
+        // What the breaker saw: the per-service stamps, joined below with the breaker's document (each attempt afresh).
+        let seen = fleet;
+        let decision = decideWith(seen);
+        // Would roll back: count it exactly on the breaker's document, in this transaction, so decisions of many
+        // services at once see each other (the per-service stamps read before it cannot).
+        let breaker: BreakerRecord | undefined;
+        // Derived from the incident: its one rollback, whichever notification orders it (a new attempt only after
+        // one was superseded). A recommendation (validate only) is derived from its decision.
+        const incidentRollbackId = rollbackIdFor(alert.incidentId, rollbackAttemptOf(snapshot.incident));
+        if (decision.action === DecisionActions.rollback) {
+          const known = await snapshot.readBreaker();
+          seen = mergeFleet(fleet, known, Date.parse(evaluatedAt), service.policy.breakerWindowMinutes);
+          decision = decideWith(seen);
+          breaker = recordOnBreaker(
+            known,
+            alert.service,
+            evaluatedAt,
+            decision.action === DecisionActions.rollback ? incidentRollbackId : null,
+          );
+        }
+        const rollbackId =
+          decision.action === DecisionActions.rollback
+            ? incidentRollbackId
+            : decision.action === DecisionActions.recommend
+              ? recommendationIdFor(decisionId)
+              : null;
+        const redecideAt = decision.redecideAt;
+        const record: DecisionRecord = {
+          decisionId,
+          incidentId: alert.incidentId,
+          service: alert.service,
+          incidentState: alert.state,
+          action: decision.action,
+          reason: decision.reason,
+          verdicts: decision.verdicts,
+          decidedAt: decision.decidedAt,
+          alertEventId,
+          rollbackId,
+          target,
+          confidence: decision.confidence,
+          cause: decision.cause,
+          monitoring: reading,
+          controls,
+          fleet: seen,
+          evidence: {
+            version: EVIDENCE_VERSION,
+            alert,
+            notificationId: alert.notificationId,
+            policy: service.policy,
+            policyHash: policyHashOf(service.policy),
+            state: snapshot.state,
+            incident: snapshot.incident,
+            target: snapshot.target,
+          },
+          redecisionOf: again?.previous.decisionId ?? null,
+          redecideAt,
+          approvableUntil: decision.approvableUntil,
+        };
+        const createdAt = now().toISOString();
+        const decisionEvent: DecisionEvent = {
+          decisionId,
+          incidentId: alert.incidentId,
+          service: alert.service,
+          action: decision.action,
+          reason: decision.reason,
+          verdicts: decision.verdicts,
+          decidedAt: decision.decidedAt,
+          rollbackId,
+          target,
+          confidence: decision.confidence,
+          cause: decision.cause,
+          redecisionOf: record.redecisionOf,
+          redecideAt,
+          incidentState: alert.state,
+          // A recommendation says until when it may be approved (approvalHowTo says how, for chat).
+          ...(decision.approvableUntil ? { approvableUntil: decision.approvableUntil } : {}),
+        };
+        const outbox: OutboxEntry[] = [
+          {
+            id: decisionId,
+            topic: Topics.decisions,
+            orderingKey: alert.service,
+            eventType: EventTypes.decision,
+            eventId: decisionId,
+            subject: `services/${alert.service}/decisions/${decisionId}`,
+            time: decision.decidedAt,
+            data: decisionEvent,
+            createdAt,
+            sentAt: null,
+            attempts: 0,
+          },
+        ];
+        if (rollbackId) {
+          const command: RollbackCommand = {
+            rollbackId,
             decisionId,
             incidentId: alert.incidentId,
             service: alert.service,
-            incidentState: alert.state,
-            action: decision.action,
+            ...target,
+            rolloutId: rolloutIdFor(rollbackId),
+            // A manual request may name the release to return to; otherwise the executor chooses the last good one.
+            releaseId: alert.manual?.releaseId ?? null,
             reason: decision.reason,
-            verdicts: decision.verdicts,
-            decidedAt: decision.decidedAt,
-            alertEventId,
-            rollbackId,
-            target,
-            confidence: decision.confidence,
-            cause: decision.cause,
-            monitoring: reading,
-            controls,
-            fleet: seen,
-            evidence: {
-              version: EVIDENCE_VERSION,
-              alert,
-              notificationId: alert.notificationId,
-              policy: service.policy,
-              policyHash: policyHashOf(service.policy),
-              state: snapshot.state,
-              incident: snapshot.incident,
-              target: snapshot.target,
-            },
-            redecisionOf: again?.previous.decisionId ?? null,
-            redecideAt,
-            approvableUntil: decision.approvableUntil,
+            requestedAt: decision.decidedAt,
+            ...(decision.action === DecisionActions.recommend ? { validateOnly: true } : {}),
+            // The world the decision saw: the executor acts on it, or ends the rollback superseded.
+            blamedReleaseId: decision.cause?.releaseId ?? null,
+            // An approval acts on the world its recommendation saw, as recorded (never today's rollout in its place).
+            servingRollout: commandServingRollout(alert, snapshot.target),
+            evaluatedAt,
+            manual: alert.manual
+              ? {
+                  force: alert.manual.force,
+                  requestedBy: alert.manual.requestedBy,
+                  ...(alert.manual.approves ? { approves: alert.manual.approves.decisionId } : {}),
+                }
+              : null,
           };
-          const createdAt = now().toISOString();
-          const decisionEvent: DecisionEvent = {
-            decisionId,
-            incidentId: alert.incidentId,
-            service: alert.service,
-            action: decision.action,
-            reason: decision.reason,
-            verdicts: decision.verdicts,
-            decidedAt: decision.decidedAt,
-            rollbackId,
-            target,
-            confidence: decision.confidence,
-            cause: decision.cause,
-            redecisionOf: record.redecisionOf,
-            redecideAt,
-            incidentState: alert.state,
-            // A recommendation says until when it may be approved (approvalHowTo says how, for chat).
-            ...(decision.approvableUntil ? { approvableUntil: decision.approvableUntil } : {}),
-          };
-          const outbox: OutboxEntry[] = [
-            {
-              id: decisionId,
-              topic: Topics.decisions,
-              orderingKey: alert.service,
-              eventType: EventTypes.decision,
-              eventId: decisionId,
-              subject: `services/${alert.service}/decisions/${decisionId}`,
-              time: decision.decidedAt,
-              data: decisionEvent,
-              createdAt,
-              sentAt: null,
-              attempts: 0,
-            },
-          ];
-          if (rollbackId) {
-            const command: RollbackCommand = {
-              rollbackId,
-              decisionId,
-              incidentId: alert.incidentId,
-              service: alert.service,
-              ...target,
-              rolloutId: rolloutIdFor(rollbackId),
-              // A manual request may name the release to return to; otherwise the executor chooses the last good one.
-              releaseId: alert.manual?.releaseId ?? null,
-              reason: decision.reason,
-              requestedAt: decision.decidedAt,
-              ...(decision.action === DecisionActions.recommend ? { validateOnly: true } : {}),
-              // The world the decision saw: the executor acts on it, or ends the rollback superseded.
-              blamedReleaseId: decision.cause?.releaseId ?? null,
-              // An approval acts on the world its recommendation saw, as recorded (never today's rollout in its place).
-              servingRollout: commandServingRollout(alert, snapshot.target),
-              evaluatedAt,
-              manual: alert.manual
-                ? {
-                    force: alert.manual.force,
-                    requestedBy: alert.manual.requestedBy,
-                    ...(alert.manual.approves ? { approves: alert.manual.approves.decisionId } : {}),
-                  }
-                : null,
-            };
-            outbox.unshift({
-              id: rollbackId,
-              topic: Topics.commands,
-              orderingKey: alert.service,
-              // A validate-only command goes under its own type: an older executor dead-letters it, never rolls back.
-              ...(decision.action === DecisionActions.recommend
-                ? { eventType: EventTypes.rollbackValidate }
-                : { eventType: EventTypes.rollbackCommand }),
-              eventId: rollbackId,
-              subject: `services/${alert.service}/rollbacks/${rollbackId}`,
-              time: decision.decidedAt,
-              data: command,
-              createdAt,
-              sentAt: null,
-              attempts: 0,
-              confirmedAt: null,
-            });
-          }
-          const redecision: Redecision | null =
-            redecideAt === null
-              ? null
-              : {
-                  incidentId: alert.incidentId,
-                  service: alert.service,
-                  afterDecisionId: decisionId,
-                  // Never before the decision: a cause that lapsed while it was decided is looked at again at once.
-                  dueAt: Date.parse(redecideAt.at) > Date.parse(evaluatedAt) ? redecideAt.at : evaluatedAt,
-                  trigger: RedecisionTriggers.lapsed,
-                  rule: redecideAt.rule,
-                  detail: redecideAt.detail,
-                  lease: null,
-                  attempts: 0,
-                  createdAt,
-                  updatedAt: createdAt,
-                };
-          return {
-            decision: record,
-            state: applyDecision(snapshot.state, decision, decisionId, rollbackId, service.policy),
-            incident: applyIncident(snapshot.incident, alert, decision, decisionId, rollbackId, reading),
-            // The release serving when the burn started has burned: it never counts as a good one to return to.
-            target: snapshot.target && decision.burnStartedAt !== null ? recordBurnOnTarget(snapshot.target, decision.burnStartedAt) : null,
-            outbox,
-            breaker,
-            redecision,
-          };
-        });
-      });
+          outbox.unshift({
+            id: rollbackId,
+            topic: Topics.commands,
+            orderingKey: alert.service,
+            // A validate-only command goes under its own type: an older executor dead-letters it, never rolls back.
+            ...(decision.action === DecisionActions.recommend
+              ? { eventType: EventTypes.rollbackValidate }
+              : { eventType: EventTypes.rollbackCommand }),
+            eventId: rollbackId,
+            subject: `services/${alert.service}/rollbacks/${rollbackId}`,
+            time: decision.decidedAt,
+            data: command,
+            createdAt,
+            sentAt: null,
+            attempts: 0,
+            confirmedAt: null,
+          });
+        }
+        const redecision: Redecision | null =
+          redecideAt === null
+            ? null
+            : {
+                incidentId: alert.incidentId,
+                service: alert.service,
+                afterDecisionId: decisionId,
+                // Never before the decision: a cause that lapsed while it was decided is looked at again at once.
+                dueAt: Date.parse(redecideAt.at) > Date.parse(evaluatedAt) ? redecideAt.at : evaluatedAt,
+                trigger: RedecisionTriggers.lapsed,
+                rule: redecideAt.rule,
+                detail: redecideAt.detail,
+                lease: null,
+                attempts: 0,
+                createdAt,
+                updatedAt: createdAt,
+              };
+        return {
+          decision: record,
+          state: applyDecision(snapshot.state, decision, decisionId, rollbackId, service.policy),
+          incident: applyIncident(snapshot.incident, alert, decision, decisionId, rollbackId, reading),
+          // The release serving when the burn started has burned: it never counts as a good one to return to.
+          target: snapshot.target && decision.burnStartedAt !== null ? recordBurnOnTarget(snapshot.target, decision.burnStartedAt) : null,
+          outbox,
+          breaker,
+          redecision,
+        };
+      };
+      const request = { decisionId, service: alert.service, incidentId: alert.incidentId, target, decideFn };
+      // May touch the breaker: under its turn, in a group commit with the others waiting (breaker-groups.ts).
+      result =
+        touchesBreaker && groups
+          ? await groups.decide(request)
+          : await store.decideOnce(decisionId, alert.service, alert.incidentId, target, decideFn);
     } catch (err) {
       throw classifyStoreError(err, 'decision transaction');
     }

@@ -1,3 +1,4 @@
+export { createSerializer, type Serializer } from './serializer.js';
 export {
   createDeciderHandler,
   createDecisionCore,

@@ -63,6 +63,15 @@ export interface DecisionWrite {
   redecision: Redecision | null;
 }
 
+/** One decision for a transaction: the documents it reads, and what it decides on them. */
+export interface DecisionRequest {
+  decisionId: string;
+  service: string;
+  incidentId: string;
+  target: TargetIdentity;
+  decideFn: (snapshot: DecisionSnapshot) => Promise<DecisionWrite | null>;
+}
+
 /** What one progress event changed. */
 export interface ProgressWrite {
   state: ServiceState;
@@ -107,52 +116,104 @@ export class DecisionStore {
     return this.db.runTransaction(
       async (tx: Transaction) => {
         this.onAttempt('decision');
-        const decisionRef = this.db.collection(Collections.decisions).doc(decisionId);
-        const serviceRef = this.db.collection(Collections.services).doc(service);
-        const incidentRef = this.db.collection(Collections.incidents).doc(incidentId);
-        const [decisionDoc, serviceDoc, incidentDoc, targetDoc, controlsDoc, ackDoc] = await tx.getAll(
-          decisionRef,
-          serviceRef,
-          incidentRef,
-          this.targetRef(target),
-          this.db.collection(Collections.controls).doc(service),
-          this.db.collection(Collections.acknowledgements).doc(incidentId),
-        );
-        const existing = decisionDoc?.exists ? DecisionRecord.parse(decisionDoc.data()) : null;
-        const existingOutbox: OutboxEntry[] = [];
-        if (existing) {
-          const ids = [existing.decisionId, ...(existing.rollbackId ? [existing.rollbackId] : [])];
-          const docs = await tx.getAll(...ids.map((id) => this.db.collection(Collections.outbox).doc(id)));
-          for (const doc of docs) if (doc.exists) existingOutbox.push(OutboxEntry.parse(doc.data()));
-        }
-        const state = serviceDoc?.exists ? ServiceState.parse(serviceDoc.data()) : initialServiceState(service);
-        const incident = incidentDoc?.exists ? IncidentRecord.parse(incidentDoc.data()) : null;
-        const targetRecord = targetDoc?.exists ? TargetRecord.parse(targetDoc.data()) : null;
-        const controls = controlsDoc?.exists ? ServiceControls.parse(controlsDoc.data()) : null;
-        const acknowledgement = ackDoc?.exists ? Acknowledgement.parse(ackDoc.data()) : null;
+        const [read] = await this.readDecisions(tx, [{ decisionId, service, incidentId, target }]);
         const breakerRef = this.db.collection(Collections.fleet).doc(BREAKER_DOC_ID);
         const readBreaker = async () => {
           const doc = await tx.get(breakerRef);
           return doc.exists ? BreakerRecord.parse(doc.data()) : null;
         };
-        const snapshot = { existing, existingOutbox, state, incident, target: targetRecord, controls, acknowledgement, readBreaker };
+        const snapshot: DecisionSnapshot = { ...read!, readBreaker };
         const write = await decideFn(snapshot);
         if (!write) return { written: null, snapshot };
-
-        tx.create(decisionRef, toFirestoreData(write.decision));
-        tx.set(serviceRef, toFirestoreData(write.state));
-        tx.set(incidentRef, toFirestoreData(write.incident));
-        if (write.target !== null && write.target !== targetRecord) tx.set(this.targetRef(target), toFirestoreData(write.target));
-        for (const entry of write.outbox) tx.create(this.db.collection(Collections.outbox).doc(entry.id), toFirestoreData(entry));
+        this.applyDecision(tx, { decisionId, service, incidentId, target }, snapshot.target, write);
         if (write.breaker) tx.set(breakerRef, toFirestoreData(write.breaker));
-        // The incident's schedule follows its latest decision: a new hold that lapses replaces it, anything else ends it.
-        const redecisionRef = this.db.collection(Collections.redecisions).doc(incidentId);
-        if (write.redecision) tx.set(redecisionRef, toFirestoreData(write.redecision));
-        else tx.delete(redecisionRef);
         return { written: write, snapshot };
       },
       { maxAttempts: 10 },
     );
+  }
+
+  /**
+   * Several decisions that may each touch the fleet breaker, in one transaction
+   * (a group commit): the breaker's document is read once and each decision, in
+   * order, sees it as the ones before it in the group left it, exactly as if
+   * they had been decided one after the other; all are written, or none. The
+   * requests must not share a service, an incident or a target (the caller
+   * groups them so): each reads its own documents as they stood before the group.
+   */
+  async decideGroup(requests: readonly DecisionRequest[]): Promise<Array<{ written: DecisionWrite | null; snapshot: DecisionSnapshot }>> {
+    return this.db.runTransaction(
+      async (tx: Transaction) => {
+        this.onAttempt('decision');
+        const breakerRef = this.db.collection(Collections.fleet).doc(BREAKER_DOC_ID);
+        const [reads, breakerDoc] = await Promise.all([this.readDecisions(tx, requests), tx.get(breakerRef)]);
+        let breaker = breakerDoc.exists ? BreakerRecord.parse(breakerDoc.data()) : null;
+        let breakerChanged = false;
+        const results: Array<{ written: DecisionWrite | null; snapshot: DecisionSnapshot }> = [];
+        for (const [i, request] of requests.entries()) {
+          const snapshot: DecisionSnapshot = { ...reads[i]!, readBreaker: async () => breaker };
+          const write = await request.decideFn(snapshot);
+          if (write) {
+            this.applyDecision(tx, request, snapshot.target, write);
+            if (write.breaker) {
+              breaker = write.breaker;
+              breakerChanged = true;
+            }
+          }
+          results.push({ written: write, snapshot });
+        }
+        if (breakerChanged && breaker) tx.set(breakerRef, toFirestoreData(breaker));
+        return results;
+      },
+      { maxAttempts: 10 },
+    );
+  }
+
+  /** What each decision reads in its transaction: its record (dedupe) with its outbox, the service, incident, target, controls. */
+  private async readDecisions(tx: Transaction, requests: ReadonlyArray<Omit<DecisionRequest, 'decideFn'>>) {
+    const refsOf = (r: Omit<DecisionRequest, 'decideFn'>) => [
+      this.db.collection(Collections.decisions).doc(r.decisionId),
+      this.db.collection(Collections.services).doc(r.service),
+      this.db.collection(Collections.incidents).doc(r.incidentId),
+      this.targetRef(r.target),
+      this.db.collection(Collections.controls).doc(r.service),
+      this.db.collection(Collections.acknowledgements).doc(r.incidentId),
+    ];
+    const docs = await tx.getAll(...requests.flatMap(refsOf));
+    return Promise.all(
+      requests.map(async (r, i) => {
+        const [decisionDoc, serviceDoc, incidentDoc, targetDoc, controlsDoc, ackDoc] = docs.slice(i * 6, i * 6 + 6);
+        const existing = decisionDoc?.exists ? DecisionRecord.parse(decisionDoc.data()) : null;
+        const existingOutbox: OutboxEntry[] = [];
+        if (existing) {
+          const ids = [existing.decisionId, ...(existing.rollbackId ? [existing.rollbackId] : [])];
+          const outbox = await tx.getAll(...ids.map((id) => this.db.collection(Collections.outbox).doc(id)));
+          for (const doc of outbox) if (doc.exists) existingOutbox.push(OutboxEntry.parse(doc.data()));
+        }
+        return {
+          existing,
+          existingOutbox,
+          state: serviceDoc?.exists ? ServiceState.parse(serviceDoc.data()) : initialServiceState(r.service),
+          incident: incidentDoc?.exists ? IncidentRecord.parse(incidentDoc.data()) : null,
+          target: targetDoc?.exists ? TargetRecord.parse(targetDoc.data()) : null,
+          controls: controlsDoc?.exists ? ServiceControls.parse(controlsDoc.data()) : null,
+          acknowledgement: ackDoc?.exists ? Acknowledgement.parse(ackDoc.data()) : null,
+        };
+      }),
+    );
+  }
+
+  /** One decision's writes (all but the breaker's document, which the caller writes once). */
+  private applyDecision(tx: Transaction, r: Omit<DecisionRequest, 'decideFn'>, targetAsRead: TargetRecord | null, write: DecisionWrite) {
+    tx.create(this.db.collection(Collections.decisions).doc(r.decisionId), toFirestoreData(write.decision));
+    tx.set(this.db.collection(Collections.services).doc(r.service), toFirestoreData(write.state));
+    tx.set(this.db.collection(Collections.incidents).doc(r.incidentId), toFirestoreData(write.incident));
+    if (write.target !== null && write.target !== targetAsRead) tx.set(this.targetRef(r.target), toFirestoreData(write.target));
+    for (const entry of write.outbox) tx.create(this.db.collection(Collections.outbox).doc(entry.id), toFirestoreData(entry));
+    // The incident's schedule follows its latest decision: a new hold that lapses replaces it, anything else ends it.
+    const redecisionRef = this.db.collection(Collections.redecisions).doc(r.incidentId);
+    if (write.redecision) tx.set(redecisionRef, toFirestoreData(write.redecision));
+    else tx.delete(redecisionRef);
   }
 
   /** Whether a decision is on record (a redelivered alert's): read outside any transaction, before queueing for one. */

@@ -1,7 +1,7 @@
 import { Collections, DecisionRecord, PolicySettings, rollbackIdFor, Topics, type RollbackProgress } from '@burnback/contracts';
-import { PubSubPublisher, type ServiceConfig } from '@burnback/platform';
+import { createMetrics, PubSubPublisher, type ServiceConfig } from '@burnback/platform';
 import { alertCloudEvent, createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
-import { createDeciderHandler, createProgressHandler } from '../src/index.js';
+import { createDeciderHandler, createProgressHandler, createSerializer } from '../src/index.js';
 import { shipped } from './shipped.js';
 
 /**
@@ -75,6 +75,51 @@ describe('the fleet circuit breaker', () => {
     const breaker = (await env.db.collection(Collections.fleet).doc('breaker').get()).data() as { burns: unknown[]; inFlight: unknown[] };
     expect(breaker.burns).toHaveLength(8);
     expect(breaker.inFlight).toHaveLength(5);
+  }, 90_000);
+
+  it('through the group commit (the breaker turn the service uses): twenty burning at once, exactly five roll back; two incidents of one service, one rollback', async () => {
+    const base = env.config().services.get('api-backend')!;
+    const services = new Map<string, ServiceConfig>();
+    for (let i = 0; i < 20; i++) {
+      const name = `svc-${i}`;
+      services.set(name, {
+        ...base,
+        name,
+        target: `prod-${i}`,
+        policy: PolicySettings.parse({ ...base.policy, breakerInFlightRollbacks: 50 }),
+      });
+    }
+    await Promise.all([...services.values()].map((s) => shipped(env, 'rel-002', '2026-11-26T09:50:00.000Z', s)));
+    const metrics = createMetrics('decider');
+    const handle = createDeciderHandler({
+      db: env.db,
+      services,
+      publisher,
+      logger: env.logger,
+      metrics,
+      clock: { now, at: (t) => t },
+      breakerTurn: createSerializer(),
+    });
+    const burn = (name: string, incident = `0.${name}`) =>
+      handle(alertCloudEvent(incident, { service: name, resourceLabels: { service_name: name }, notificationId: `ntf-${incident}` }));
+    // svc-0 burns twice (two incidents): its second waits for the next group, and reads what the first wrote.
+    const outcomes = await Promise.all([...[...services.keys()].map((name) => burn(name)), burn('svc-0', '0.svc-0-again')]);
+    const actions = outcomes.map((o) => o.decision.action);
+    expect(actions.filter((a) => a === 'rollback')).toHaveLength(5);
+    expect(
+      outcomes.filter((o) => o.decision.service === 'svc-0').filter((o) => o.decision.action === 'rollback').length,
+    ).toBeLessThanOrEqual(1);
+    const breaker = (await env.db.collection(Collections.fleet).doc('breaker').get()).data() as { burns: unknown[]; inFlight: unknown[] };
+    expect(breaker.inFlight).toHaveLength(5);
+    await commands.waitFor(5);
+    const rolledBack = (await env.db.collection(Collections.outbox).where('topic', '==', Topics.commands).get()).size;
+    expect(rolledBack).toBe(5);
+    // 21 decisions in far fewer transactions than decisions: they were grouped.
+    const attempts = (await metrics.registry.getSingleMetricAsString('burnback_transaction_attempts_total'))
+      .split('\n')
+      .filter((l) => l.includes('transaction="decision"'))
+      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    expect(attempts).toBeLessThan(21);
   }, 90_000);
 
   it('at most M rollbacks in flight fleet-wide; a finished one makes room', async () => {

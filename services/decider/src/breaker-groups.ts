@@ -1,0 +1,88 @@
+import type { Logger } from '@burnback/platform';
+import { targetDocIdFor } from '@burnback/contracts';
+import type { Serializer } from './serializer.js';
+import type { DecisionRequest, DecisionSnapshot, DecisionStore, DecisionWrite } from './store.js';
+
+/** The most decisions one group transaction holds (each writes up to nine documents; a transaction takes 500). */
+export const BREAKER_GROUP_MAX = 25;
+
+type Outcome = { written: DecisionWrite | null; snapshot: DecisionSnapshot };
+
+interface Queued {
+  request: DecisionRequest;
+  resolve: (outcome: Outcome) => void;
+  reject: (err: unknown) => void;
+}
+
+export interface BreakerGroups {
+  /** Decides under the breaker's turn, in a group with whatever else waits for it; resolves with this decision's outcome. */
+  decide(request: DecisionRequest): Promise<Outcome>;
+}
+
+/**
+ * Group commit for the decisions that may touch the fleet breaker's document.
+ * They take turns (the `turn` the decider's rollback ends share), and each turn
+ * decides every decision then waiting, up to BREAKER_GROUP_MAX, in one
+ * transaction (DecisionStore.decideGroup): 100 burns at once cost a few
+ * transactions, not 100 one after the other. Two decisions on one service,
+ * incident or target never share a group (the second reads what the first
+ * wrote, in the next turn). A group that fails is decided again one decision at
+ * a time, so one bad decision costs only itself.
+ */
+export function createBreakerGroups(store: DecisionStore, turn: Serializer, logger: Logger): BreakerGroups {
+  const queue: Queued[] = [];
+
+  /** The next group: queued decisions in order, skipping any whose service, incident or target is already in it. */
+  const takeGroup = (): Queued[] => {
+    const group: Queued[] = [];
+    const keys = new Set<string>();
+    for (let i = 0; i < queue.length && group.length < BREAKER_GROUP_MAX;) {
+      const r = queue[i]!.request;
+      const its = [`s:${r.service}`, `i:${r.incidentId}`, `t:${targetDocIdFor(r.target)}`];
+      if (its.some((k) => keys.has(k))) {
+        i += 1;
+        continue;
+      }
+      for (const k of its) keys.add(k);
+      group.push(...queue.splice(i, 1));
+    }
+    return group;
+  };
+
+  const settleOne = async (q: Queued) => {
+    try {
+      q.resolve(
+        await store.decideOnce(q.request.decisionId, q.request.service, q.request.incidentId, q.request.target, q.request.decideFn),
+      );
+    } catch (err) {
+      q.reject(err);
+    }
+  };
+
+  const drainOnce = async () => {
+    const group = takeGroup();
+    if (group.length === 0) return;
+    if (group.length === 1) return settleOne(group[0]!);
+    try {
+      const outcomes = await store.decideGroup(group.map((q) => q.request));
+      group.forEach((q, i) => q.resolve(outcomes[i]!));
+    } catch (err) {
+      logger.info(`a group of ${group.length} decisions under the breaker failed; deciding them one at a time`, {
+        event: 'breaker_group_failed',
+        decisions: group.length,
+        error: (err as Error).message,
+      });
+      for (const q of group) await settleOne(q);
+    }
+  };
+
+  return {
+    decide(request) {
+      return new Promise<Outcome>((resolve, reject) => {
+        queue.push({ request, resolve, reject });
+        // One turn per decision queued: each turn takes at least one, so none is left behind.
+        void turn(drainOnce);
+      });
+    },
+  };
+}
