@@ -1,17 +1,16 @@
-import type { Firestore } from '@google-cloud/firestore';
 import { AlertEvent, errorKind, type CloudEvent, type EventType, type TopicName } from '@burnback/contracts';
 import { silentLogger, type Publisher } from '@burnback/platform';
 import { serviceConfig, servicesOf } from '@burnback/testkit/fixtures';
 import { alert, notification } from '../test/alertmanager-payloads.js';
 import { ALERT_WRITES_IN_FLIGHT, createAlertmanagerHandler, type AlertmanagerOutcome, type AlertResult } from './alertmanager.js';
 import { alertmanagerNotificationFor } from './pure/alertmanager-payload.js';
-import { FirestoreNotificationStore, type StoredNotification } from './store.js';
+import { afterWriteError, tooLargeToKeep, type NotificationStore, type StoredNotification } from './store.js';
 
 /**
- * The Alertmanager handler over the real Firestore adapter, its Firestore an
- * in-memory stand-in that refuses what Firestore refuses (a document over 1 MiB,
- * gRPC 3 INVALID_ARGUMENT) and counts the writes in flight; the emulator run of
- * the same is in test/alertmanager.int.test.ts.
+ * The Alertmanager handler over a store that answers as the Firestore adapter
+ * does (its size check, what each write error means: tooLargeToKeep,
+ * afterWriteError) and counts the writes in flight; the emulator run of the
+ * same, through the real adapter, is in test/alertmanager.int.test.ts.
  */
 const PROM_ERROR_RATIO = 'slo:sli_error:ratio_rate1h';
 const services = servicesOf(
@@ -43,28 +42,29 @@ function harness(options: { refuse?: (doc: StoredNotification) => unknown; delay
   const docs = new Map<string, StoredNotification>();
   const published: Array<{ id: string; data: AlertEvent; orderingKey: string | undefined }> = [];
   const flight = { now: 0, most: 0, writes: 0 };
-  const db = {
-    collection: () => ({
-      doc: (id: string) => ({
-        create: async (doc: StoredNotification) => {
-          flight.writes++;
-          flight.most = Math.max(flight.most, ++flight.now);
-          try {
-            await sleep(options.delayMs?.(doc) ?? 1 + (flight.writes % 3));
-            const refusal = options.refuse?.(doc);
-            if (refusal) throw refusal;
-            // Firestore's own limit, counted here as the JSON it is sent as: a document over 1 MiB is an invalid argument.
-            if (Buffer.byteLength(JSON.stringify(doc)) > ONE_MIB)
-              throw Object.assign(new Error('3 INVALID_ARGUMENT: document exceeds the maximum size'), { code: 3 });
-            if (docs.has(id)) throw Object.assign(new Error('6 ALREADY_EXISTS'), { code: 6 });
-            docs.set(id, doc);
-          } finally {
-            flight.now--;
-          }
-        },
-      }),
-    }),
-  } as unknown as Firestore;
+  // The store as the handler sees it (NotificationStore): Firestore's own behaviour is the integration suite's
+  // (alertmanager.int, on the emulator); here, how many writes are in flight and what the handler does with each answer.
+  // FirestoreNotificationStore's own answers (its size check, what each write error means) around a write that
+  // refuses what it is told to and counts the writes in flight.
+  const store: NotificationStore = {
+    save: async (doc: StoredNotification) => {
+      const tooLarge = tooLargeToKeep(doc);
+      if (tooLarge) throw tooLarge;
+      flight.writes++;
+      flight.most = Math.max(flight.most, ++flight.now);
+      try {
+        await sleep(options.delayMs?.(doc) ?? 1 + (flight.writes % 3));
+        const refusal = options.refuse?.(doc);
+        if (refusal) throw refusal;
+        if (docs.has(doc.id)) throw Object.assign(new Error('6 ALREADY_EXISTS'), { code: 6 });
+        docs.set(doc.id, doc);
+      } catch (err) {
+        afterWriteError(doc, err);
+      } finally {
+        flight.now--;
+      }
+    },
+  };
   const publisher: Publisher = {
     async publishEvent<T extends EventType>(_topic: TopicName, event: CloudEvent<T>, orderingKey?: string) {
       published.push({ id: event.id, data: event.data as AlertEvent, orderingKey });
@@ -74,7 +74,7 @@ function harness(options: { refuse?: (doc: StoredNotification) => unknown; delay
       throw new Error('not used');
     },
   };
-  const handle = createAlertmanagerHandler({ services, store: new FirestoreNotificationStore(db), publisher, logger: silentLogger() });
+  const handle = createAlertmanagerHandler({ services, store, publisher, logger: silentLogger() });
   const send = (body: unknown) =>
     handle({
       raw: Buffer.from(JSON.stringify(body)),

@@ -47,6 +47,33 @@ export function storedNotificationBytes(notification: StoredNotification): numbe
   return name + fields + 32;
 }
 
+/**
+ * A notification Firestore can never keep (over its document size limit), refused before the round trip, so the
+ * caller refuses this notification rather than retry it for good; null when it fits.
+ */
+export function tooLargeToKeep(notification: StoredNotification): PermanentError | null {
+  const bytes = storedNotificationBytes(notification);
+  return bytes > MAX_DOCUMENT_BYTES
+    ? new PermanentError(
+        `notification ${notification.id} would be a ${bytes}-byte document; Firestore keeps at most ${MAX_DOCUMENT_BYTES} bytes`,
+      )
+    : null;
+}
+
+/**
+ * What a failed archive write means: kept already (the same id stored twice keeps the first: returns), refused for
+ * good (INVALID_ARGUMENT: PermanentError), or anything else, which may pass on retry (rethrown).
+ */
+export function afterWriteError(notification: StoredNotification, err: unknown): void {
+  const code = (err as { code?: unknown }).code;
+  if (code === ALREADY_EXISTS) return;
+  if (code === INVALID_ARGUMENT)
+    throw new PermanentError(`Firestore refused notification ${notification.id} (gRPC 3 INVALID_ARGUMENT): ${(err as Error).message}`, {
+      cause: err,
+    });
+  throw err;
+}
+
 /** How long a notification's archive waits for others to share its write (a storm's notifications go together). */
 export const ARCHIVE_LINGER_MS = 5;
 
@@ -91,22 +118,12 @@ export class FirestoreNotificationStore implements NotificationStore {
   }
 
   async save(notification: StoredNotification): Promise<void> {
-    const bytes = storedNotificationBytes(notification);
-    // Refused on every retry: said before the round trip, so the caller refuses this notification, not retries it for good.
-    if (bytes > MAX_DOCUMENT_BYTES)
-      throw new PermanentError(
-        `notification ${notification.id} would be a ${bytes}-byte document; Firestore keeps at most ${MAX_DOCUMENT_BYTES} bytes`,
-      );
+    const tooLarge = tooLargeToKeep(notification);
+    if (tooLarge) throw tooLarge;
     try {
       await this.write(notification);
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (code === ALREADY_EXISTS) return;
-      if (code === INVALID_ARGUMENT)
-        throw new PermanentError(`Firestore refused notification ${notification.id} (gRPC 3 INVALID_ARGUMENT): ${(err as Error).message}`, {
-          cause: err,
-        });
-      throw err;
+      afterWriteError(notification, err);
     }
   }
 }
