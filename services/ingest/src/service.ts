@@ -20,8 +20,13 @@ import { createIngestHandler } from './handler.js';
 import { createPushTokenVerifier } from './push-auth.js';
 import { FirestoreNotificationStore } from './store.js';
 
-/** Notifications ingest handles at once from its subscription (bounded: what it holds stays flat). */
-export const INGEST_IN_FLIGHT = 100;
+/**
+ * Notifications ingest handles at once from its subscription. Kept small on purpose: what a crashed ingest held is
+ * redelivered only after its ack deadline (and the Pub/Sub emulator, which mishandles the reset streams of a killed
+ * client, may not redeliver it for minutes): with 100 in flight the chaos suite's killed ingest held every
+ * notification of its first wave, and nothing was decided for 3.5 min.
+ */
+export const INGEST_IN_FLIGHT = 20;
 
 export interface IngestService {
   app: FastifyInstance;
@@ -64,8 +69,6 @@ export async function startIngestService(deps: {
     subscription: Subscriptions.ingest.name,
     deadLetter: publisher,
     logger,
-    // Each notification waits on two round trips (its archive, its publish), little CPU: many at once keep a storm
-    // moving, so a burning notification the emulator hands out late is not queued behind the rest for long.
     maxInFlight: INGEST_IN_FLIGHT,
     handler: async (m) => {
       await handle({ raw: m.data, source: 'pubsub', observedAt: clock.at(m.publishTime), receivedAt: clock.now(), messageId: m.id });
