@@ -302,10 +302,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await tap.close();
     // Killed, not drained: the emulator goes as a crashed one would (SIGTERM, then SIGKILL at once).
     await stopEmulator(emulators[0]!, 0);
-    // A worker dies while Pub/Sub is gone: it comes back to an emulator that is not there yet (or just back).
-    const names = supervisor.names();
-    const victim = names[Math.floor(random() * names.length)]!;
-    if (options.killsPerPoint > 0 && supervisor.kill9(victim)) phase(`killed ${victim} while the Pub/Sub emulator was down`);
+    // A worker dies while Pub/Sub is gone: it comes back to an emulator that is not there yet (or just back). The
+    // victim is one whose process runs now: one restarting (after its crash point, or disarmed just before) has none
+    // to kill, and the kill would silently not happen.
+    if (options.killsPerPoint > 0) {
+      const names = await waitUntil(
+        'a running worker to kill',
+        () => {
+          const running = supervisor!.running();
+          return running.length > 0 ? running : undefined;
+        },
+        10_000,
+      ).catch((): string[] => []);
+      const victim = names[Math.floor(random() * names.length)];
+      if (victim !== undefined && supervisor.kill9(victim)) phase(`killed ${victim} while the Pub/Sub emulator was down`);
+    }
     emulators[0] = await ensureEmulator(EMULATORS.pubsub, { host: pubsubHost, projectId, logFile: pubsubLog });
     await patiently('recreating the topology', topology);
     await tap.open(pubsub);

@@ -116,6 +116,11 @@ export class Supervisor {
     return [...this.workers.values()].filter((w) => role === undefined || w.role === role).map((w) => w.name);
   }
 
+  /** Names of the workers whose process runs right now (not between an exit and its restart). */
+  running(): string[] {
+    return [...this.workers.values()].filter((w) => w.child?.pid !== undefined && w.child.exitCode === null).map((w) => w.name);
+  }
+
   /** Process ids the suite started (for its last-resort cleanup). */
   pids(): number[] {
     return [...this.workers.values()].flatMap((w) => (w.child?.pid !== undefined && w.child.exitCode === null ? [w.child.pid] : []));
