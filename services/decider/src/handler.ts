@@ -13,7 +13,6 @@ import {
   policyHashOf,
   Topics,
   type CloudEvent,
-  type DecisionEvent,
   type AlertEvent,
   type DecisionRecord,
   type BreakerRecord,
@@ -51,6 +50,7 @@ import type { Serializer } from './serializer.js';
 import { DecisionStore, type DecisionSnapshot, type DecisionWrite } from './store.js';
 import { createBreakerGroups } from './breaker-groups.js';
 import { classifyStoreError } from './pure/store-errors.js';
+import { decisionOutboxEntry } from './pure/bulk-plan.js';
 
 export { checkMonitoring, openOverItsBar } from './evidence.js';
 export { createSerializer, type Serializer } from './serializer.js';
@@ -225,39 +225,8 @@ export function createDecisionCore(deps: DeciderDeps) {
           approvableUntil: decision.approvableUntil,
         };
         const createdAt = now().toISOString();
-        const decisionEvent: DecisionEvent = {
-          decisionId,
-          incidentId: alert.incidentId,
-          service: alert.service,
-          action: decision.action,
-          reason: decision.reason,
-          verdicts: decision.verdicts,
-          decidedAt: decision.decidedAt,
-          rollbackId,
-          target,
-          confidence: decision.confidence,
-          cause: decision.cause,
-          redecisionOf: record.redecisionOf,
-          redecideAt,
-          incidentState: alert.state,
-          // A recommendation says until when it may be approved (approvalHowTo says how, for chat).
-          ...(decision.approvableUntil ? { approvableUntil: decision.approvableUntil } : {}),
-        };
-        const outbox: OutboxEntry[] = [
-          {
-            id: decisionId,
-            topic: Topics.decisions,
-            orderingKey: alert.service,
-            eventType: EventTypes.decision,
-            eventId: decisionId,
-            subject: `services/${alert.service}/decisions/${decisionId}`,
-            time: decision.decidedAt,
-            data: decisionEvent,
-            createdAt,
-            sentAt: null,
-            attempts: 0,
-          },
-        ];
+        // The decision event, as the bulk lane builds it too (one shape for both lanes).
+        const outbox: OutboxEntry[] = [decisionOutboxEntry(alert.state, record, createdAt)];
         if (rollbackId) {
           const command: RollbackCommand = {
             rollbackId,

@@ -98,7 +98,7 @@ function planIncident(
     const decision = service ? decideBulk(item.alert, service.policy, incident, at.evaluatedAt) : null;
     if (service === undefined || decision === null) return null;
     const record = bulkRecord(item, decision, service, incident, at.evaluatedAt);
-    decisions.push({ item, record, outbox: decisionOutboxEntry(item, record, at.createdAt) });
+    decisions.push({ item, record, outbox: decisionOutboxEntry(item.alert.state, record, at.createdAt) });
     incident = applyIncident(incident, item.alert, decision, item.decisionId, null, null);
   }
   return { incidentId, before: read, after: incident!, decisions };
@@ -146,8 +146,8 @@ function bulkRecord(
   };
 }
 
-/** The decision event of a decision, as the outbox keeps it until it is published (the fast lane's own shape). */
-export function decisionOutboxEntry(item: BulkItem, record: DecisionRecord, createdAt: string): OutboxEntry {
+/** The decision event of a decision, as the outbox keeps it until it is published (both lanes build it here). */
+export function decisionOutboxEntry(incidentState: AlertEvent['state'], record: DecisionRecord, createdAt: string): OutboxEntry {
   const event: DecisionEvent = {
     decisionId: record.decisionId,
     incidentId: record.incidentId,
@@ -162,7 +162,9 @@ export function decisionOutboxEntry(item: BulkItem, record: DecisionRecord, crea
     cause: record.cause,
     redecisionOf: record.redecisionOf,
     redecideAt: record.redecideAt,
-    incidentState: item.alert.state,
+    incidentState,
+    // A recommendation says until when it may be approved (approvalHowTo says how, for chat).
+    ...(record.approvableUntil ? { approvableUntil: record.approvableUntil } : {}),
   };
   return {
     id: record.decisionId,
