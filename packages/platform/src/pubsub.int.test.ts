@@ -18,7 +18,14 @@ import {
   type TestEnvironment,
   type TopicTap,
 } from '@burnback/testkit';
-import { PubSubPublisher, startSubscriber, type ReceivedMessage, type RunningSubscriber, type SubscriberOptions } from './index.js';
+import {
+  LEASE_CEILING,
+  PubSubPublisher,
+  startSubscriber,
+  type ReceivedMessage,
+  type RunningSubscriber,
+  type SubscriberOptions,
+} from './index.js';
 
 describe('the Pub/Sub subscriber on the emulator', () => {
   let env: TestEnvironment;
@@ -298,6 +305,32 @@ describe('the Pub/Sub subscriber on the emulator', () => {
     );
     expect(started).toEqual(['0.drain', MARKER]);
   });
+
+  it('a handler slower than the lease keeps its message (the lease is extended), and the lease stays at its 10 s ceiling', async () => {
+    // The real client's subscription, to read the lease it asks Pub/Sub for: the 99th percentile of ack times,
+    // which this slow ack raises to 12 s without the ceiling, and with it a dead worker's messages wait 12 s.
+    const made = jest.spyOn(env.pubsub, 'subscription');
+    const handled: string[] = [];
+    subscriber = subscribe({
+      handler: async (m) => {
+        handled.push(incidentOf(m));
+        if (incidentOf(m) === '0.slow') await settle(LEASE_CEILING.totalOf('second') * 1000 + 2_000);
+      },
+    });
+    const live = made.mock.results[0]!.value as { _subscriber: { ackDeadline: number } };
+    await publishAlert('0.slow');
+    await publishAlert(MARKER);
+    await waitFor(() => handled.includes(MARKER), { timeoutMs: 40_000, what: 'the marker behind the slow message' });
+    expect(handled).toEqual(['0.slow', MARKER]);
+    expect(LEASE_CEILING.totalOf('second')).toBe(10);
+    expect(live._subscriber.ackDeadline).toBe(10);
+    // Extended, not lapsed: a new subscriber sees only a new marker, not the slow message again.
+    await reopenUntilMarker(
+      async (m) => void handled.push(incidentOf(m)),
+      () => handled.filter((h) => h === MARKER).length === 2,
+    );
+    expect(handled).toEqual(['0.slow', MARKER, MARKER]);
+  }, 90_000);
 
   it('a permanent error that is not an invalid event is dead-lettered too', async () => {
     subscriber = subscribe({

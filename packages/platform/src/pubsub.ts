@@ -1,4 +1,4 @@
-import { PubSub, type Message, type Subscription, type Topic } from '@google-cloud/pubsub';
+import { Duration, PubSub, type Message, type Subscription, type Topic } from '@google-cloud/pubsub';
 import {
   DeadLetterAttributes,
   decodeCloudEvent,
@@ -16,6 +16,9 @@ import {
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+
+/** The longest lease the subscriber asks for (Pub/Sub's minimum ack deadline); see startSubscriber. */
+export const LEASE_CEILING = Duration.from({ seconds: 10 });
 
 /** gRPC's code for a request that is wrong in itself. */
 const INVALID_ARGUMENT = 3;
@@ -207,6 +210,11 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
   };
   const subscription: Subscription = pubsub.subscription(options.subscription, {
     flowControl: { maxMessages: options.maxInFlight ?? 20, allowExcessMessages: false },
+    // The client leases each message for the 99th percentile of its ack times (up to 10 min by default) and
+    // extends the lease while the handler runs. A worker that dies holds its leased messages until their lease
+    // lapses: with slow acks behind it (a storm, a Firestore stall) that was minutes, during which a burning
+    // alert waited for a dead process. Pub/Sub's shortest lease, extended every few seconds, bounds that to ~10 s.
+    maxAckDeadline: LEASE_CEILING,
   });
   const inFlight = new Set<Promise<void>>();
   const keyChains = new Map<string, Promise<void>>();
