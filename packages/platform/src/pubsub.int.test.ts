@@ -332,6 +332,39 @@ describe('the Pub/Sub subscriber on the emulator', () => {
     expect(handled).toEqual(['0.slow', MARKER, MARKER]);
   }, 90_000);
 
+  it('messages that can wait run a bounded number at a time, and one that cannot starts at once beside them', async () => {
+    const classified: string[] = [];
+    const started: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const canWait = (id: string) => id.startsWith('later.');
+    subscriber = subscribe({
+      ordered: false,
+      later: {
+        isLater: (m) => {
+          classified.push(incidentOf(m));
+          return canWait(incidentOf(m));
+        },
+        atOnce: 1,
+      },
+      handler: async (m) => {
+        started.push(incidentOf(m));
+        if (canWait(incidentOf(m))) await gate;
+      },
+    });
+    const publishUnkeyed = (id: string) => publisher.publishEvent(Topics.alerts, alertCloudEvent(id));
+    await publishUnkeyed('later.1');
+    await publishUnkeyed('later.2');
+    // Both are in the subscriber's hands (classified on arrival) before the one that cannot wait is sent.
+    await waitFor(() => classified.includes('later.1') && classified.includes('later.2'), { what: 'both messages that can wait' });
+    await publishUnkeyed('now.1');
+    await waitFor(() => started.includes('now.1'), { what: 'the message that cannot wait to start' });
+    expect(started.filter(canWait)).toHaveLength(1);
+    release();
+    await waitFor(() => started.includes('later.1') && started.includes('later.2'), { what: 'the second to get its turn' });
+    expect(started).toHaveLength(3);
+  });
+
   it('a permanent error that is not an invalid event is dead-lettered too', async () => {
     subscriber = subscribe({
       handler: async () => {

@@ -167,6 +167,13 @@ export interface SubscriberOptions {
    * that Pub/Sub dead-letters instead does not stop its key for good.
    */
   nackHoldMs?: number;
+  /**
+   * Messages that can wait (for ingest: the bulk lane's notifications). Those `isLater` picks run at most `atOnce`
+   * at a time, in arrival order; every other message starts as soon as it arrives. With a flow-control window
+   * (maxInFlight) wider than `atOnce`, a message that cannot wait is handled as soon as Pub/Sub hands it over,
+   * not behind the window's backlog. Only for messages without an ordering key (a keyed one runs in its key's turn).
+   */
+  later?: { isLater: (message: ReceivedMessage) => boolean; atOnce: number };
   /** Counts every settled message by subscription and outcome. */
   metrics?: Metrics;
   /** Called after every settled message. */
@@ -190,6 +197,18 @@ export interface RunningSubscriber {
   readonly subscription: string;
   /** Stops taking messages, waits for those in flight to settle, then closes the stream. */
   close(): Promise<void>;
+}
+
+/** A message as handlers see it. */
+function receivedOf(message: Message): ReceivedMessage {
+  return {
+    id: message.id,
+    data: message.data,
+    attributes: { ...(message.attributes ?? {}) },
+    orderingKey: message.orderingKey ?? '',
+    publishTime: new Date(message.publishTime.getTime()),
+    deliveryAttempt: message.deliveryAttempt ?? 0,
+  };
 }
 
 /**
@@ -239,15 +258,7 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
   };
   let draining = false;
 
-  const settle = async (message: Message): Promise<void> => {
-    const received: ReceivedMessage = {
-      id: message.id,
-      data: message.data,
-      attributes: { ...(message.attributes ?? {}) },
-      orderingKey: message.orderingKey ?? '',
-      publishTime: new Date(message.publishTime.getTime()),
-      deliveryAttempt: message.deliveryAttempt ?? 0,
-    };
+  const settle = async (message: Message, received: ReceivedMessage = receivedOf(message)): Promise<void> => {
     const meta = { subscription: options.subscription, messageId: message.id, eventId: received.attributes['ce-id'] };
     try {
       await handler(received);
@@ -280,13 +291,41 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
     }
   };
 
+  /** The `later` messages' turns: how many run, and who waits (released in arrival order). */
+  let laterRunning = 0;
+  const laterWaiting: Array<() => void> = [];
+  const laterTurn = (atOnce: number): Promise<void> => {
+    if (laterRunning < atOnce) {
+      laterRunning += 1;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => laterWaiting.push(resolve));
+  };
+  /** Hands the finished message's turn to the next waiting one, if any. */
+  const laterDone = (): void => {
+    const next = laterWaiting.shift();
+    if (next) next();
+    else laterRunning -= 1;
+  };
+
+  /** Whether the message can wait; one the classifier cannot read does not (it is handled, and answered, at once). */
+  const canWait = (later: NonNullable<SubscriberOptions['later']>, received: ReceivedMessage): boolean => {
+    try {
+      return later.isLater(received);
+    } catch {
+      return false;
+    }
+  };
+
   const onMessage = (message: Message): void => {
     if (draining) {
       message.nack();
       return;
     }
     const key = options.ordered === false ? '' : (message.orderingKey ?? '');
-    const previous = key ? (keyChains.get(key) ?? Promise.resolve()) : Promise.resolve();
+    const received = receivedOf(message);
+    const later = !key && options.later !== undefined && canWait(options.later, received) ? options.later : null;
+    const previous = key ? (keyChains.get(key) ?? Promise.resolve()) : later ? laterTurn(later.atOnce) : Promise.resolve();
     const run = previous
       .then(() => {
         // An earlier message of this key will be redelivered first; and nothing new starts while draining.
@@ -294,7 +333,10 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
           message.nack();
           return;
         }
-        return settle(message);
+        return settle(message, received);
+      })
+      .finally(() => {
+        if (later) laterDone();
       })
       .catch((err: unknown) => {
         // settle() handles handler errors itself; this is a bug in the hooks (metrics, logging): never lose the message.

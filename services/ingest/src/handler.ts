@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  DecisionLanes,
   errorKind,
   ErrorKinds,
   EventTypes,
@@ -8,6 +9,7 @@ import {
   TransientError,
   type AlertEvent,
   type AlertSource,
+  type DecisionLane,
 } from '@burnback/contracts';
 import { laneOf } from '@burnback/policy';
 import { CrashPoints, type CrashHook, type Logger, type Metrics, type Publisher, type ServiceConfig } from '@burnback/platform';
@@ -58,6 +60,25 @@ export function unmappedProjectLabeler(): (project: string) => string {
     projectsSeen.add(project);
     return project;
   };
+}
+
+/**
+ * The lane a notification's alert takes, read from the notification alone (policy's laneOf): `bulk` too for one
+ * Burnback could never act on (unreadable, a test, for no configured service). Ingest's subscriber handles the
+ * fast lane's notifications as soon as Pub/Sub hands them over and the rest a bounded number at a time, so a
+ * burning alert is not queued behind a storm's noise in ingest either. Never throws.
+ */
+export function notificationLane(raw: Buffer, services: ReadonlyMap<string, ServiceConfig>, observedAt: Date): DecisionLane {
+  try {
+    const notification = parseNotification(raw);
+    const incident = notification.incident;
+    const notificationId = notificationIdFor(incident.incident_id, incident.state, raw);
+    const event = toAlertEvent(notification, { services, source: 'pubsub', observedAt, notificationId });
+    const policy = services.get(event.service)?.policy;
+    return policy ? laneOf(event, policy) : DecisionLanes.fast;
+  } catch {
+    return DecisionLanes.bulk;
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import type { FastifyInstance } from 'fastify';
-import { Subscriptions } from '@burnback/contracts';
+import { DecisionLanes, Subscriptions } from '@burnback/contracts';
 import {
   closeHttpServer,
   createMetrics,
@@ -16,17 +16,22 @@ import {
 } from '@burnback/platform';
 import { createAlertmanagerHandler } from './alertmanager.js';
 import { createIngestApp } from './app.js';
-import { createIngestHandler } from './handler.js';
+import { createIngestHandler, notificationLane } from './handler.js';
 import { createPushTokenVerifier } from './push-auth.js';
 import { FirestoreNotificationStore } from './store.js';
 
 /**
- * Notifications ingest handles at once from its subscription. Kept small on purpose: what a crashed ingest held is
- * redelivered only after its ack deadline (and the Pub/Sub emulator, which mishandles the reset streams of a killed
- * client, may not redeliver it for minutes): with 100 in flight the chaos suite's killed ingest held every
- * notification of its first wave, and nothing was decided for 3.5 min.
+ * Notifications ingest holds from its subscription (its flow-control window): wide, so the fast lane's
+ * notifications among them are handled as soon as Pub/Sub hands them over, not behind the backlog. Leased, not
+ * yet read: each is a message object of a few KB, so the window stays well inside the heap bound; a crashed
+ * ingest's window comes back after one lease (at most 10 s, the subscriber's LEASE_CEILING).
  */
-export const INGEST_IN_FLIGHT = 20;
+export const INGEST_WINDOW = 1_000;
+/**
+ * The bulk lane's notifications (below threshold, closed, unreadable, not Burnback's) ingest handles at once;
+ * their archives go together (FirestoreNotificationStore), so a storm costs a write per batch.
+ */
+export const INGEST_BULK_AT_ONCE = 100;
 
 export interface IngestService {
   app: FastifyInstance;
@@ -69,7 +74,8 @@ export async function startIngestService(deps: {
     subscription: Subscriptions.ingest.name,
     deadLetter: publisher,
     logger,
-    maxInFlight: INGEST_IN_FLIGHT,
+    maxInFlight: INGEST_WINDOW,
+    later: { isLater: (m) => notificationLane(m.data, config.services, m.publishTime) === DecisionLanes.bulk, atOnce: INGEST_BULK_AT_ONCE },
     handler: async (m) => {
       await handle({ raw: m.data, source: 'pubsub', observedAt: clock.at(m.publishTime), receivedAt: clock.now(), messageId: m.id });
     },

@@ -74,15 +74,54 @@ export function afterWriteError(notification: StoredNotification, err: unknown):
   throw err;
 }
 
-/** Notifications kept in Firestore, one document each. */
+/** How long a notification's archive waits for others to share its write (a storm's notifications go together). */
+export const ARCHIVE_LINGER_MS = 5;
+
+/**
+ * Notifications kept in Firestore. The writes of notifications that arrive
+ * within ARCHIVE_LINGER_MS of each other go together (Firestore's BulkWriter,
+ * unthrottled, never retried: the sender's retry is the retry), so a storm costs
+ * a round trip per batch of up to 20 rather than one per notification; each
+ * save still resolves or fails on its own write.
+ */
 export class FirestoreNotificationStore implements NotificationStore {
+  private pending: Array<{ notification: StoredNotification; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private timer: NodeJS.Timeout | null = null;
+
   constructor(private readonly db: Firestore) {}
+
+  private flush(): void {
+    this.timer = null;
+    const batch = this.pending;
+    this.pending = [];
+    let writer;
+    try {
+      writer = this.db.bulkWriter({ throttling: false });
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    writer.onWriteError(() => false);
+    for (const p of batch)
+      writer.create(this.db.collection(Collections.notifications).doc(p.notification.id), p.notification).then(
+        () => p.resolve(),
+        (err: unknown) => p.reject(err),
+      );
+    void writer.close().catch(() => undefined);
+  }
+
+  private write(notification: StoredNotification): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ notification, resolve, reject });
+      this.timer ??= setTimeout(() => this.flush(), ARCHIVE_LINGER_MS);
+    });
+  }
 
   async save(notification: StoredNotification): Promise<void> {
     const tooLarge = tooLargeToKeep(notification);
     if (tooLarge) throw tooLarge;
     try {
-      await this.db.collection(Collections.notifications).doc(notification.id).create(notification);
+      await this.write(notification);
     } catch (err) {
       afterWriteError(notification, err);
     }
