@@ -59,7 +59,8 @@ export default tseslint.config(
   restrict(['packages/gcp-sim/src/**'], ours('contracts')),
   restrict(['packages/emulators/src/**'], ours('contracts')),
   restrict(['packages/testkit/src/**'], ours('contracts', 'platform', 'gcp-sim', 'emulators')),
-  // Ingest decides nothing; it only asks the policy which lane an alert goes to, so ingest and the decider agree on it.
+  // Ingest decides nothing; it only asks the policy which lane an alert goes to (so ingest and the decider agree on it), and
+  // whether a freeze window is in force (so the console and the decider agree on it).
   {
     ...restrict(['services/ingest/src/**'], ours('contracts', 'platform', 'policy')),
     rules: {
@@ -70,8 +71,9 @@ export default tseslint.config(
           paths: [
             {
               name: '@burnback/policy',
-              allowImportNames: ['laneOf'],
-              message: 'ingest decides nothing: from @burnback/policy it may import only laneOf (which lane an alert goes to)',
+              allowImportNames: ['laneOf', 'freezeVerdict'],
+              message:
+                'ingest decides nothing: from @burnback/policy it may import only laneOf (which lane an alert goes to) and freezeVerdict (whether a freeze is in force, for the console)',
             },
           ],
         },

@@ -13,6 +13,7 @@ import {
 import type { Firestore } from '@google-cloud/firestore';
 import type { AlertmanagerOutcome } from './alertmanager.js';
 import { registerAlertmanagerRoute } from './alertmanager-route.js';
+import { registerConsole } from './console/routes.js';
 import type { IncomingNotification, IngestOutcome } from './handler.js';
 import { registerManagementRoutes } from './management.js';
 import { isWellFormedJson, rejectionReasonOf } from './parse.js';
@@ -273,6 +274,16 @@ export function createIngestApp(deps: IngestAppDeps): FastifyInstance {
       now,
       logger,
       reject,
+      tokenMatches,
+    });
+  // The read-only console (/console/), behind the same management token.
+  if (deps.management)
+    registerConsole(app, {
+      db: deps.management.db,
+      token: deps.management.token,
+      services: deps.management.services ?? new Map(),
+      now,
+      logger,
       tokenMatches,
     });
 

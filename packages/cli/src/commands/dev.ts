@@ -5,6 +5,7 @@ import { startServiceCompiler, type ServiceCompiler } from '../dev-build.js';
 import { debounceRestarts, restartQueue } from '../dev-watch.js';
 import {
   DEFAULT_PROJECT,
+  LOCAL_MANAGEMENT_TOKEN,
   LOCAL_WEBHOOK_TOKEN,
   REPO_ROOT,
   SERVICES,
@@ -123,6 +124,9 @@ export async function runDev(args: string[]): Promise<number> {
   print('');
   print(
     `Webhook: POST ${running.endpoints['ingest (HTTP front door)']}/webhook/error-budget-alert?auth_token=${process.env.BURNBACK_WEBHOOK_TOKEN ? '<BURNBACK_WEBHOOK_TOKEN>' : LOCAL_WEBHOOK_TOKEN}`,
+  );
+  print(
+    `Console: ${running.endpoints['ingest (HTTP front door)']}/console/ (log in with the management token: ${process.env.BURNBACK_MANAGEMENT_TOKEN ? '<BURNBACK_MANAGEMENT_TOKEN>' : LOCAL_MANAGEMENT_TOKEN})`,
   );
   print(`From another terminal: npm run trigger (a rollback), then the README's walk-through; npm run burnback -- simulate --help`);
   print(DEV_READY_LINE);
