@@ -332,6 +332,15 @@ describe('the Pub/Sub subscriber on the emulator', () => {
     expect(handled).toEqual(['0.slow', MARKER, MARKER]);
   }, 90_000);
 
+  it('opens the streams it is told to (one for a wide window), and consumes on them', async () => {
+    const made = jest.spyOn(env.pubsub, 'subscription');
+    const handled: string[] = [];
+    subscriber = subscribe({ streams: 1, handler: async (m) => void handled.push(incidentOf(m)) });
+    expect(made.mock.calls[0]![1]).toMatchObject({ streamingOptions: { maxStreams: 1 } });
+    await publishAlert('0.one-stream');
+    await waitFor(() => handled.includes('0.one-stream'), { what: 'the message on the one stream' });
+  });
+
   it('messages that can wait run a bounded number at a time, and one that cannot starts at once beside them', async () => {
     const classified: string[] = [];
     const started: string[] = [];

@@ -174,6 +174,11 @@ export interface SubscriberOptions {
    * not behind the window's backlog. Only for messages without an ordering key (a keyed one runs in its key's turn).
    */
   later?: { isLater: (message: ReceivedMessage) => boolean; atOnce: number };
+  /**
+   * Streaming pulls the client opens (default 5, the client library's). Each asks Pub/Sub for up to maxInFlight
+   * messages, so a wide window on five streams leases five times what the handler can take.
+   */
+  streams?: number;
   /** Counts every settled message by subscription and outcome. */
   metrics?: Metrics;
   /** Called after every settled message. */
@@ -234,6 +239,7 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
     // lapses: with slow acks behind it (a storm, a Firestore stall) that was minutes, during which a burning
     // alert waited for a dead process. Pub/Sub's shortest lease, extended every few seconds, bounds that to ~10 s.
     maxAckDeadline: LEASE_CEILING,
+    ...(options.streams !== undefined ? { streamingOptions: { maxStreams: options.streams } } : {}),
   });
   const inFlight = new Set<Promise<void>>();
   const keyChains = new Map<string, Promise<void>>();

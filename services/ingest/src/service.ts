@@ -75,6 +75,8 @@ export async function startIngestService(deps: {
     deadLetter: publisher,
     logger,
     maxInFlight: INGEST_WINDOW,
+    // One stream: each stream asks for the whole window, and what ingest is handed but cannot start waits leased.
+    streams: 1,
     later: { isLater: (m) => notificationLane(m.data, config.services, m.publishTime) === DecisionLanes.bulk, atOnce: INGEST_BULK_AT_ONCE },
     handler: async (m) => {
       await handle({ raw: m.data, source: 'pubsub', observedAt: clock.at(m.publishTime), receivedAt: clock.now(), messageId: m.id });
