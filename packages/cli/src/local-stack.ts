@@ -7,6 +7,7 @@ import { EMULATORS, ensureEmulator, ensureTopology, stopEmulator, waitFor, type 
 import { servicesFromConfigFile, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
 import { createLogger, serviceNodeOptions } from '@burnback/platform';
 import { assertPortsFree } from './processes.js';
+import { verdictLabel } from './verdict-labels.js';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
 export const DEFAULT_PROJECT = 'burnback-local';
@@ -108,7 +109,7 @@ interface LogEntry {
   message?: string;
   event?: string;
   reason?: string;
-  verdicts?: Array<{ rule?: string; passed?: boolean }>;
+  verdicts?: Array<{ rule?: string; passed?: boolean; detail?: string }>;
   confidence?: { value?: number };
 }
 
@@ -116,7 +117,7 @@ interface LogEntry {
 function detailOf(entry: LogEntry): string {
   if (entry.event === 'dead_letter' && entry.reason) return ` (reason: ${entry.reason})`;
   if (entry.event === 'decision' && Array.isArray(entry.verdicts)) {
-    const verdicts = entry.verdicts.map((v) => `${v.passed ? '✓' : '✗'} ${v.rule ?? '?'}`).join(', ');
+    const verdicts = entry.verdicts.map(verdictLabel).join(', ');
     const confidence = typeof entry.confidence?.value === 'number' ? `; confidence ${entry.confidence.value}` : '';
     return ` [${verdicts}${confidence}]`;
   }

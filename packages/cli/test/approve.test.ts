@@ -206,7 +206,7 @@ describe('a recommendation in burnback decisions says how to approve it', () => 
     expect(formatDecision(record).split('\n')).toEqual([
       '2026-11-26T10:00:00.000Z  api-backend  RECOMMEND  incident 0.rec',
       '  recommend a rollback (validate only): …',
-      '  ✗ mode',
+      '  ✗ mode does not act',
       `  approve before 2026-11-26T10:30:00.000Z to roll back: npm run burnback -- approve ${ID} --reason "…" (or POST /decisions/${ID}/approve?reason=… with the management token)`,
       '',
     ]);

@@ -26,7 +26,7 @@ describe('the terminal log', () => {
       confidence: { value: 0.85 },
     });
     expect(formatLogLine('decider', decision, true)).toBe(
-      'decider   INFO     decision for api-backend: roll back: error ratio 2.5 % [✓ enabled, ✗ cooldown; confidence 0.85]',
+      'decider   INFO     decision for api-backend: roll back: error ratio 2.5 % [✓ enabled, ✗ in cooldown; confidence 0.85]',
     );
     expect(formatLogLine('decider', line({ message: 'm', event: 'decision', verdicts: [] }), true)).toBe('decider   INFO     m []');
   });

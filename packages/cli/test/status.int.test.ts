@@ -89,7 +89,7 @@ describe('burnback status and decisions', () => {
     expect(listed.decisions[0]!.verdicts.every((v) => v.passed)).toBe(true);
     const text = await cli('decisions');
     expect(text).toContain('api-backend  ROLLBACK  incident 0.status');
-    expect(text).toContain('✓ enabled, ✓ incident-open, ✓ error-ratio');
+    expect(text).toContain('✓ enabled, ✓ incident open, ✓ error ratio over its bar');
     expect(text).toContain('confidence 0.925 (cause rel-002)');
     expect(JSON.parse(await cli('decisions', '--json', '--service', 'billing'))).toEqual({ decisions: [], pending: [] });
     await expect(cli('decisions', '--since', 'yesterday')).rejects.toMatchObject({ code: 2 });

@@ -54,6 +54,29 @@ FIRESTORE_EMULATOR_HOST (127.0.0.1:8086), CLOUD_DEPLOY_ENDPOINT (127.0.0.1:8087)
 INGEST_URL (http://127.0.0.1:8080) and BURNBACK_WEBHOOK_TOKEN (${LOCAL_WEBHOOK_TOKEN}) for --via webhook and alertmanager,
 GCP_SIM_CONTROL_URL (http://127.0.0.1:8088, gcp-sim's control endpoint) for fail steps.`;
 
+/** gRPC's ALREADY_EXISTS, as Cloud Deploy's client (and gcp-sim behind it) answers a release or rollout id that is taken. */
+const ALREADY_EXISTS = 6;
+
+/**
+ * What `simulate` says when a scenario stops on an error that is not an unmet
+ * expectation. A release or rollout id that is taken means the scenario already
+ * ran on this stack: gcp-sim keeps its Cloud Deploy state for as long as it
+ * runs, so only a restarted stack can play it again. Anything else most likely
+ * means the stack is not up.
+ */
+export function simulateFailure(err: unknown, scenario: string): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === ALREADY_EXISTS || code === 'ALREADY_EXISTS' || message.includes('ALREADY_EXISTS'))
+    return [
+      `simulate: ${message}`,
+      `the scenario's releases already exist in this stack's Cloud Deploy (gcp-sim keeps them for as long as 'npm start' runs),`,
+      `so '${scenario}' has already been played on this stack: restart the stack (stop 'npm start' with Ctrl-C and run`,
+      `'npm start' again) to play it again.`,
+    ].join('\n');
+  return `simulate: ${message} (is 'npm start' running?)`;
+}
+
 export async function runSimulate(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let parsed;
   try {
@@ -133,7 +156,7 @@ export async function runSimulate(args: string[], env: NodeJS.ProcessEnv = proce
     }).play();
     return ok ? 0 : 1;
   } catch (err) {
-    process.stderr.write(`simulate: ${(err as Error).message} (is 'npm start' running?)\n`);
+    process.stderr.write(`${simulateFailure(err, arg)}\n`);
     return 1;
   } finally {
     await pubsub.close();

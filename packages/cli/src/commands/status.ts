@@ -18,6 +18,7 @@ import { recentDecisions } from '@burnback/ingest';
 import { cooldownStartOf, describeFreeze, freezeInForce } from '@burnback/policy';
 import { createFirestore, loadConfig, type Config } from '@burnback/platform';
 import { DEFAULT_PROJECT, REPO_ROOT } from '../local-stack.js';
+import { verdictLabel } from '../verdict-labels.js';
 
 export const STORE_HELP = `Reads the Firestore of a running 'npm start' stack by default (FIRESTORE_EMULATOR_HOST
 127.0.0.1:8086, project GOOGLE_CLOUD_PROJECT or ${DEFAULT_PROJECT}, config BURNBACK_CONFIG or
@@ -179,7 +180,7 @@ function redecisionWhy(r: Pick<Redecision, 'trigger' | 'rule'>): string {
  * (`pending`: the schedule still stands, from `redecisions/`).
  */
 export function formatDecision(d: DecisionRecord, pending: Redecision | null = null): string {
-  const verdicts = d.verdicts.map((v) => `${v.passed ? '✓' : '✗'} ${v.rule}`).join(', ');
+  const verdicts = d.verdicts.map(verdictLabel).join(', ');
   const confidence = d.confidence ? `  confidence ${d.confidence.value}${d.cause ? ` (cause ${d.cause.releaseId})` : ''}\n` : '';
   const again = d.redecisionOf ? `  decided again: ${d.redecisionOf} (${d.evidence?.alert.redecision?.trigger ?? 'lapsed'})\n` : '';
   const next =
