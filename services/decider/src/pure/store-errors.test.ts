@@ -45,6 +45,19 @@ describe('classifyStoreError', () => {
     expect(err.message).toBe(`decision transaction failed: ${code} ${message}`);
   });
 
+  it.each([
+    'INVALID_ARGUMENT: Transaction is invalid or closed.',
+    'INVALID_ARGUMENT: The referenced transaction has expired or is no longer valid.',
+  ])('INVALID_ARGUMENT about a transaction the server closed (%j) is transient: a new transaction succeeds', (message) => {
+    const err = classifyStoreError(grpcError(3, message), 'decision transaction');
+    expect(errorKind(err)).toBe(ErrorKinds.transient);
+    expect(neverSucceeds(grpcError(3, message))).toBeNull();
+    // Only that: an INVALID_ARGUMENT that merely mentions a transaction is still the request's fault.
+    expect(neverSucceeds(grpcError(3, 'INVALID_ARGUMENT: a transaction may hold at most 500 writes'))).toBe(
+      'Firestore refused it (gRPC 3 INVALID_ARGUMENT)',
+    );
+  });
+
   it('an error with no code and no refusal in its message is transient (the client closing, a socket)', () => {
     expect(errorKind(classifyStoreError(new Error('The client has already been terminated'), 'x'))).toBe(ErrorKinds.transient);
     expect(errorKind(classifyStoreError('a string', 'x'))).toBe(ErrorKinds.transient);

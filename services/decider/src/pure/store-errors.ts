@@ -19,11 +19,19 @@ const NEVER_SUCCEED_CODES = new Map<number, string>([
 const CLIENT_VALIDATION =
   /(^Value for argument "\w+" )|(is not a valid (resource path|field path))|(must point to a (document|collection))|(^Resource name '.*' is not valid)|(^Paths? must not)/;
 
+/**
+ * INVALID_ARGUMENT about the transaction rather than the request: the server closed or expired it (the emulator
+ * under contention says "Transaction is invalid or closed", Firestore "The referenced transaction has expired or
+ * is no longer valid"). A new transaction is a new request: a retry succeeds.
+ */
+const CLOSED_TRANSACTION = /(transaction is invalid or closed)|(transaction has expired or is no longer valid)/i;
+
 /** Why a store error will never succeed on retry, or null when a retry may help. */
 export function neverSucceeds(err: unknown): string | null {
   if (typeof err !== 'object' || err === null) return null;
   const { code, message } = err as { code?: unknown; message?: unknown };
   if (typeof code === 'number') {
+    if (typeof message === 'string' && CLOSED_TRANSACTION.test(message)) return null;
     const name = NEVER_SUCCEED_CODES.get(code);
     return name ? `Firestore refused it (gRPC ${code} ${name})` : null;
   }
