@@ -1,6 +1,7 @@
 import { alertEvent } from '@burnback/testkit/fixtures';
 import { at, decisionRecord, MIN, T0 } from '../../../test/console-fixtures.js';
-import { burnText, decisionHref, decisionPage, rollbackHref } from './decision-view.js';
+import { burnText, decisionPage } from './decision-view.js';
+import { decisionHref, rollbackHref } from './format.js';
 
 const NOW = T0 + 2 * MIN;
 

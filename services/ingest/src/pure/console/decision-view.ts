@@ -10,9 +10,12 @@ import {
   actionClass,
   ago,
   confidenceView,
+  decisionHref,
   figure,
   monitoringView,
   replayCommands,
+  rollbackHref,
+  serviceHref,
   signalFigure,
   utc,
   verdictViews,
@@ -55,9 +58,6 @@ export interface DecisionPage {
   incidentDecisions: Array<{ decisionId: string; href: string; current: boolean }>;
   replay: { export: string; replay: string; file: string };
 }
-
-export const decisionHref = (id: string) => `/console/decisions/${encodeURIComponent(id)}`;
-export const rollbackHref = (id: string) => `/console/rollbacks/${encodeURIComponent(id)}`;
 
 /** An alert's burn in its own measure, with the bar it was alerting against: "2.5 % (bar 1 %)". Null when it carries no value. */
 export function burnText(alert: Pick<AlertEvent, 'signal' | 'signalValue' | 'signalThreshold' | 'observedValue'>): string | null {
@@ -120,7 +120,7 @@ export function decisionPage(d: DecisionRecord, now: number, incidentDecisionIds
   return {
     decisionId: d.decisionId,
     service: d.service,
-    serviceHref: `/console/services/${encodeURIComponent(d.service)}`,
+    serviceHref: serviceHref(d.service),
     incidentId: d.incidentId,
     incidentState: d.incidentState,
     action: d.action,

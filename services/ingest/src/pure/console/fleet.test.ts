@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { ATTENTION_HOURS, attentionOf, fleetRow, fleetView, serviceHref, type FleetInput } from './fleet.js';
+import { ATTENTION_HOURS, attentionOf, fleetRow, fleetView, type FleetInput } from './fleet.js';
+import { serviceHref } from './format.js';
 
 const NOW = Date.parse('2026-12-06T10:00:00.000Z');
 const MIN = 60_000;

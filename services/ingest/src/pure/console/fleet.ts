@@ -4,7 +4,7 @@
  * pause) named, and the services that need one first. Pure.
  */
 import type { DecisionAction } from '@burnback/contracts';
-import { ago, shorten, utc } from './format.js';
+import { ago, decisionHref, rollbackHref, serviceHref, shorten, utc } from './format.js';
 
 /** How far back the fleet looks for what needs a human (escalations, failed rollbacks). */
 export const ATTENTION_HOURS = 6;
@@ -57,10 +57,6 @@ export interface FleetRow {
 
 /** How urgent each kind is, most first: a failed rollback left the service as it was. */
 const URGENCY: Record<AttentionKind, number> = { 'failed-rollback': 0, escalation: 1, approval: 2, paused: 3 };
-
-const decisionHref = (id: string) => `/console/decisions/${encodeURIComponent(id)}`;
-const rollbackHref = (id: string) => `/console/rollbacks/${encodeURIComponent(id)}`;
-export const serviceHref = (name: string) => `/console/services/${encodeURIComponent(name)}`;
 
 /** What needs a human on one service at `now`, the most urgent kind first, then the most recent. */
 export function attentionOf(s: FleetInput, now: number): Attention[] {

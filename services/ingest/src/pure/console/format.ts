@@ -248,3 +248,8 @@ export function shorten(text: string, max: number): string {
   const chars = [...text];
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
+
+/** The console's links to its own pages. */
+export const serviceHref = (name: string) => `/console/services/${encodeURIComponent(name)}`;
+export const decisionHref = (id: string) => `/console/decisions/${encodeURIComponent(id)}`;
+export const rollbackHref = (id: string) => `/console/rollbacks/${encodeURIComponent(id)}`;

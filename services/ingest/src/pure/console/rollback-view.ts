@@ -4,8 +4,7 @@
  * rollout's phases as the decider last read them, then its audit trail. Pure.
  */
 import { isFinalStage, type DecisionRecord, type HistoryRollout, type RollbackRecord } from '@burnback/contracts';
-import { actionClass, ago, duration, elapsed, utc } from './format.js';
-import { decisionHref } from './decision-view.js';
+import { actionClass, ago, decisionHref, duration, elapsed, serviceHref, utc } from './format.js';
 
 /** A Cloud Deploy notification the decider kept (deployEvents/), as the rollback page reads it. */
 export interface DeployNotice {
@@ -131,7 +130,7 @@ export function rollbackPage(
   return {
     rollbackId: record.rollbackId,
     service: cmd.service,
-    serviceHref: `/console/services/${encodeURIComponent(cmd.service)}`,
+    serviceHref: serviceHref(cmd.service),
     incidentId: cmd.incidentId,
     decisionId: cmd.decisionId,
     status: record.status,

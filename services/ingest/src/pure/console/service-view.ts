@@ -5,8 +5,8 @@
  */
 import type { DecisionRecord, IncidentRecord, RollbackRecord, TargetRecord } from '@burnback/contracts';
 import { isFinalStage } from '@burnback/contracts';
-import { burnText, decisionHref, rollbackHref } from './decision-view.js';
-import { ACTION_MEANINGS, actionClass, ago, shorten, utc } from './format.js';
+import { burnText } from './decision-view.js';
+import { ACTION_MEANINGS, actionClass, ago, decisionHref, rollbackHref, serviceHref, shorten, utc } from './format.js';
 import { fleetRow, type FleetInput, type FleetRow } from './fleet.js';
 import { timelineGeometry, type TimelineGeometry, type TimelineInput } from './timeline.js';
 
@@ -126,7 +126,7 @@ export function servicePage(input: ServiceInput, now: number): ServicePage {
     ranges: RANGES.map((h) => ({
       hours: h,
       label: h < 24 ? `${h} h` : `${h / 24} d`,
-      href: `/console/services/${encodeURIComponent(name)}?hours=${h}`,
+      href: `${serviceHref(name)}?hours=${h}`,
       current: h === input.hours,
     })),
   };

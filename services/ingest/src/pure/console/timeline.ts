@@ -5,7 +5,7 @@
  * Pure: numbers and words only; the template draws them (and escapes the words).
  */
 import type { DecisionAction } from '@burnback/contracts';
-import { actionClass, clock, duration, elapsed, utc } from './format.js';
+import { actionClass, clock, decisionHref, duration, elapsed, rollbackHref, utc } from './format.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -266,7 +266,7 @@ export function timelineGeometry(input: TimelineInput): TimelineGeometry {
     y: decisionsLane.y + 7 + dotRows[i]! * 14,
     className: `decision ${actionClass(d.action)}`,
     title: `${d.action} at ${utc(t)}: ${d.reason}`,
-    href: `/console/decisions/${encodeURIComponent(d.decisionId)}`,
+    href: decisionHref(d.decisionId),
   }));
 
   const spans = input.rollbacks
@@ -290,7 +290,7 @@ export function timelineGeometry(input: TimelineInput): TimelineGeometry {
       showLabel: labelFits(label, b.width),
       title: `${label}: ordered ${utc(from)}, ${to === null ? `in flight for ${elapsed(now - from)}` : `finished ${utc(to)} after ${duration(to - from)}`}`,
       className: `rollback rollback-${r.status}`,
-      href: `/console/rollbacks/${encodeURIComponent(r.rollbackId)}`,
+      href: rollbackHref(r.rollbackId),
     };
   });
 
