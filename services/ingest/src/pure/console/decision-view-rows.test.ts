@@ -85,3 +85,130 @@ describe('the decision page, row by row', () => {
     ]);
   });
 });
+
+describe('the decision page on a manual request, and on what the decider read', () => {
+  it('says who asked for a rollback or approved a recommendation, and whether it was forced', () => {
+    const requested = decisionPage(
+      withAlert({ source: 'manual', manual: { requestedBy: 'ana', reason: 'the checkout is broken', force: true, releaseId: null } }),
+      NOW,
+    );
+    expect(requested.alert?.find((r) => r.label === 'requested by')).toEqual({
+      label: 'requested by',
+      value: 'ana: the checkout is broken (force)',
+    });
+    const approved = decisionPage(
+      withAlert({
+        source: 'manual',
+        manual: {
+          requestedBy: 'bo',
+          reason: 'rel-002 is at fault',
+          force: false,
+          releaseId: null,
+          approves: { decisionId: 'dec-earlier', until: at(30 * MIN), cause: null, servingRollout: null },
+        },
+      }),
+      NOW,
+    );
+    expect(approved.alert?.map((r) => r.label)).toEqual([
+      'source',
+      'signal',
+      'value',
+      'incident',
+      'started',
+      'observed',
+      'received',
+      'alert policy',
+      'condition',
+      'approved by',
+    ]);
+    expect(approved.alert?.at(-1)).toEqual({ label: 'approved by', value: 'bo: rel-002 is at fault' });
+  });
+
+  it('says a burn policy of unknown origin is so, and shows no value when the alert carries none', () => {
+    const page = decisionPage(
+      withAlert({
+        signal: 'unsupported',
+        signalValue: null,
+        signalThreshold: null,
+        observedValue: null,
+        burnPolicy: 'slow',
+        burnPolicySource: null,
+      }),
+      NOW,
+    );
+    expect(page.alert?.slice(0, 3)).toEqual([
+      { label: 'source', value: 'pubsub' },
+      { label: 'signal', value: 'unsupported (slow burn, known from unknown)' },
+      { label: 'incident', value: '0.burn (open)' },
+    ]);
+  });
+
+  it('says which other services burned and which rollbacks were in flight when the fleet was read', () => {
+    const page = decisionPage(
+      decisionRecord({ fleet: { burningServices: ['checkout', 'search'], inFlight: ['payments'], readAt: at(30_000) } }),
+      NOW,
+    );
+    expect(page.fleet).toEqual([
+      { label: 'other services burning', value: 'checkout, search' },
+      { label: 'rollbacks in flight', value: 'payments' },
+      { label: 'read at', value: '2026-12-06 10:00:30 UTC' },
+    ]);
+  });
+
+  it('shows an acknowledgement given without a reason, and no decider clock when none was recorded', () => {
+    const page = decisionPage(
+      decisionRecord({
+        controls: { pause: null, acknowledgement: { incidentId: '0.burn', by: 'bo', at: at(10_000), reason: '' }, evaluatedAt: null },
+      }),
+      NOW,
+    );
+    expect(page.controls).toEqual([
+      { label: 'pause', value: 'none' },
+      { label: 'acknowledgement', value: 'by bo at 2026-12-06 10:00:10 UTC' },
+    ]);
+  });
+
+  it('lists the evidence row by row: the policy in force, the target and the service as read', () => {
+    const ev = base.evidence!;
+    expect(decisionPage(base, NOW).evidence?.rows).toEqual([
+      { label: 'format version', value: '1' },
+      { label: 'lane', value: 'fast' },
+      { label: 'raw notification', value: 'notifications/ntf-0.burn' },
+      { label: 'policy hash', value: ev.policyHash },
+      { label: 'policy', value: 'mode auto; min confidence 0.8; cooldown 30 min; at most 3 rollbacks an hour' },
+      { label: 'target as read', value: 'serving rel-002 since 2026-12-06 09:50:00 UTC; before it rel-001 until 2026-12-06 09:50:00 UTC' },
+      { label: 'service state as read', value: '0 recent rollback(s)' },
+    ]);
+    const other = decisionPage(
+      decisionRecord({
+        evidence: {
+          ...ev,
+          policy: { ...ev.policy, enabled: false, mode: 'observe', minConfidence: 0.75, cooldownMinutes: 45, maxRollbacksPerHour: 1 },
+          target: { ...ev.target!, serving: null, previous: null },
+          state: {
+            ...ev.state!,
+            recentRollbacks: [
+              { rollbackId: 'rb-older', decidedAt: at(-50 * MIN), outcome: 'succeeded', finishedAt: at(-49 * MIN) },
+              { rollbackId: 'rb-newer', decidedAt: at(-20 * MIN), outcome: null, finishedAt: null },
+            ],
+          },
+        },
+      }),
+      NOW,
+    );
+    expect(other.evidence?.rows.slice(4)).toEqual([
+      { label: 'policy', value: 'mode observe (disabled); min confidence 0.75; cooldown 45 min; at most 1 rollbacks an hour' },
+      { label: 'target as read', value: 'serving unknown' },
+      { label: 'service state as read', value: '2 recent rollback(s), the latest rb-newer' },
+    ]);
+  });
+
+  it('says the bulk lane read neither the target nor the service', () => {
+    const page = decisionPage(decisionRecord({ evidence: { ...base.evidence!, lane: 'bulk', target: null, state: null } }), NOW);
+    expect(page.evidence?.rows[1]).toEqual({ label: 'lane', value: 'bulk' });
+    expect(page.evidence?.rows.slice(5)).toEqual([
+      { label: 'target as read', value: 'not read' },
+      { label: 'service state as read', value: 'not read' },
+    ]);
+  });
+});

@@ -99,6 +99,11 @@ describe('the decision page', () => {
       href: 'https://console.cloud.google.com/monitoring/alerting/incidents/0.burn',
     });
     expect(link('javascript:alert(1)')).toEqual({ label: 'in Cloud Monitoring', value: 'javascript:alert(1)' });
+    // An https URL inside another scheme's URL is still not a link.
+    expect(link('javascript:open("https://console.cloud.google.com")')).toEqual({
+      label: 'in Cloud Monitoring',
+      value: 'javascript:open("https://console.cloud.google.com")',
+    });
     expect(link('')).toBeUndefined();
   });
 
@@ -143,6 +148,9 @@ describe('the decision page', () => {
       { decisionId: 'dec-b', href: '/console/decisions/dec-b', current: false },
     ]);
     expect(decisionPage(decisionRecord(), NOW, ['dec-a']).incidentDecisions.map((d) => d.current)).toEqual([false, true]);
+    expect(decisionPage(decisionRecord(), NOW).incidentDecisions).toEqual([
+      { decisionId: 'dec-0123456789abcdef01234567', href: '/console/decisions/dec-0123456789abcdef01234567', current: true },
+    ]);
   });
 
   it('prints a burn in its own measure with its bar, or the raw value, or nothing', () => {

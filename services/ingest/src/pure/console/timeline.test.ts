@@ -56,6 +56,14 @@ describe('the axis’s domain', () => {
     expect(domainOf(NOW, 0, [])).toEqual({ start: NOW - HOUR, end: NOW });
   });
 
+  it('counts an event exactly at either end of the look-back, and none after now', () => {
+    // An event exactly `hours` back starts the axis right there, however late the others are.
+    expect(domainOf(NOW, 1, [NOW - HOUR, NOW - 5 * MIN])).toEqual({ start: NOW - HOUR, end: NOW });
+    // An event exactly now still gets the shortest axis before it; one after now is not in the look-back.
+    expect(domainOf(NOW, 6, [NOW])).toEqual({ start: NOW - MIN_DOMAIN_MS, end: NOW });
+    expect(domainOf(NOW, 6, [NOW + HOUR])).toEqual({ start: NOW - 6 * HOUR, end: NOW });
+  });
+
   it('holds every event of the look-back', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: MAX_HOURS }), fc.array(fc.integer({ min: -200 * HOUR, max: HOUR })), (hours, offsets) => {
@@ -100,6 +108,17 @@ describe('ticks', () => {
       '12-04',
       '12-05',
       '12-06',
+    ]);
+    // Steps of a whole minute need no seconds; midnight on an axis of whole hours is its date.
+    expect(ticksOf(NOW - 5 * MIN, NOW, identity).map((t) => t.label)).toEqual(['09:55', '09:56', '09:57', '09:58', '09:59', '10:00']);
+    expect(ticksOf(NOW - 13 * HOUR, NOW - 7 * HOUR, identity).map((t) => t.label)).toEqual([
+      '21:00',
+      '22:00',
+      '23:00',
+      '12-06',
+      '01:00',
+      '02:00',
+      '03:00',
     ]);
     // Midnight on an axis of minutes is a time like any other.
     expect(ticksOf(NOW - 10 * HOUR - 5 * MIN, NOW - 10 * HOUR + 5 * MIN, identity).map((t) => t.label)).toContain('00:00');
