@@ -3,8 +3,10 @@ import { runDev } from './commands/dev.js';
 import { runExport } from './commands/export.js';
 import { runNotify } from './commands/notify.js';
 import { runReplay } from './commands/replay.js';
+import { runRollback } from './commands/rollback.js';
 import { runSimulate } from './commands/simulate.js';
-import { runDecisions, runStatus } from './commands/status.js';
+import { runDecisions } from './commands/decisions.js';
+import { runStatus } from './commands/status.js';
 import { runTopology } from './commands/topology.js';
 import { runTrigger } from './commands/trigger.js';
 
@@ -15,7 +17,8 @@ Commands:
   trigger    = simulate burn (npm run trigger): api-backend burns and is rolled back; --via webhook, --service S
   topology   create Burnback's topics and subscriptions on the Pub/Sub emulator
   status     per service: mode, what serves, cooldown, rollbacks in the last hour, in flight, last decision
-  decisions  recent decisions with their verdicts (--service S, --since 2h)
+  decisions  recent decisions with their verdicts (--service S, --since 2h); --follow streams new ones
+  rollback   one rollback's timeline: rollback <rollback id> (decision, accepted, started, phases, outcome)
   approve    approve a recommendation (mode recommend) so it rolls back: approve <decision id> --reason TEXT [--force]
   export     an incident, a service over a time range, or everything, as NDJSON for replay
   replay     re-run an export through the decision engine; --policy F for a what-if
@@ -37,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
       return runStatus(rest);
     case 'decisions':
       return runDecisions(rest);
+    case 'rollback':
+      return runRollback(rest);
     case 'approve':
       return runApprove(rest);
     case 'export':

@@ -1,6 +1,5 @@
 export {
   startLocalStack,
-  formatLogLine,
   localPorts,
   LOCAL_PORTS,
   LOCAL_GCP_SIM_CONTROL_PORT,
@@ -21,3 +20,4 @@ export {
   type WhatIfResult,
 } from './replay/engine.js';
 export { readExport, writeExport, type ExportLine } from './replay/format.js';
+export { formatLogLine, shortResourceNames } from './human-log.js';

@@ -7,7 +7,7 @@ import { EMULATORS, ensureEmulator, ensureTopology, stopEmulator, waitFor, type 
 import { servicesFromConfigFile, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
 import { createLogger, serviceNodeOptions } from '@burnback/platform';
 import { assertPortsFree } from './processes.js';
-import { verdictLabel } from './verdict-labels.js';
+import { formatLogLine } from './human-log.js';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
 export const DEFAULT_PROJECT = 'burnback-local';
@@ -94,51 +94,6 @@ export interface LocalStack {
    */
   restart(service: ServiceName): Promise<void>;
   stop(): Promise<void>;
-}
-
-const SEVERITY_COLOUR: Record<string, string> = {
-  ERROR: '\x1b[31m',
-  CRITICAL: '\x1b[31m',
-  WARNING: '\x1b[33m',
-  INFO: '\x1b[36m',
-  DEBUG: '\x1b[90m',
-};
-
-interface LogEntry {
-  severity?: string;
-  message?: string;
-  event?: string;
-  reason?: string;
-  verdicts?: Array<{ rule?: string; passed?: boolean; detail?: string }>;
-  confidence?: { value?: number };
-}
-
-/** What a human needs beyond the message: a dead letter's reason; a decision's verdicts and confidence. */
-function detailOf(entry: LogEntry): string {
-  if (entry.event === 'dead_letter' && entry.reason) return ` (reason: ${entry.reason})`;
-  if (entry.event === 'decision' && Array.isArray(entry.verdicts)) {
-    const verdicts = entry.verdicts.map(verdictLabel).join(', ');
-    const confidence = typeof entry.confidence?.value === 'number' ? `; confidence ${entry.confidence.value}` : '';
-    return ` [${verdicts}${confidence}]`;
-  }
-  return '';
-}
-
-/**
- * One log line for a human, `executor  INFO     message`, with a dead letter's
- * reason and a decision's verdicts on the same line; raw JSON when not pretty.
- * Colour only for a terminal.
- */
-export function formatLogLine(service: string, line: string, pretty: boolean, colour = false): string {
-  if (!pretty) return line;
-  try {
-    const entry = JSON.parse(line) as LogEntry;
-    const severity = entry.severity ?? 'DEFAULT';
-    const [on, off] = colour ? [SEVERITY_COLOUR[severity] ?? '', '\x1b[0m'] : ['', ''];
-    return `${service.padEnd(9)} ${on}${severity.padEnd(8)}${off} ${entry.message ?? line}${detailOf(entry)}`;
-  } catch {
-    return `${service.padEnd(9)} ${line}`;
-  }
 }
 
 /** A stream of JSON log lines printed as the services' are (human, or raw with --json). */

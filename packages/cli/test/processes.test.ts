@@ -1,43 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { formatLogLine } from '../src/local-stack';
 import { assertPortsFree, holderOf, parentOf, portIsFree, PortsTakenError } from '../src/processes';
-
-describe('the terminal log', () => {
-  const line = (entry: object) => JSON.stringify({ severity: 'INFO', ...entry });
-
-  it('shows a dead letter with its reason, on one line', () => {
-    expect(
-      formatLogLine(
-        'ingest',
-        line({ severity: 'WARNING', message: 'message dead-lettered', event: 'dead_letter', reason: 'not JSON' }),
-        true,
-      ),
-    ).toBe('ingest    WARNING  message dead-lettered (reason: not JSON)');
-  });
-
-  it('shows a decision with every verdict and its confidence, on one line', () => {
-    const decision = line({
-      message: 'decision for api-backend: roll back: error ratio 2.5 %',
-      event: 'decision',
-      verdicts: [
-        { rule: 'enabled', passed: true },
-        { rule: 'cooldown', passed: false },
-      ],
-      confidence: { value: 0.85 },
-    });
-    expect(formatLogLine('decider', decision, true)).toBe(
-      'decider   INFO     decision for api-backend: roll back: error ratio 2.5 % [✓ enabled, ✗ in cooldown; confidence 0.85]',
-    );
-    expect(formatLogLine('decider', line({ message: 'm', event: 'decision', verdicts: [] }), true)).toBe('decider   INFO     m []');
-  });
-
-  it('colours only for a terminal, prints JSON as it is when asked, and keeps lines that are not JSON', () => {
-    expect(formatLogLine('executor', line({ message: 'm' }), true, true)).toBe('executor  \x1b[36mINFO    \x1b[0m m');
-    expect(formatLogLine('executor', line({ message: 'm' }), false)).toBe(line({ message: 'm' }));
-    expect(formatLogLine('executor', 'plain text', true)).toBe('executor  plain text');
-    expect(formatLogLine('executor', JSON.stringify({ message: 'm' }), true)).toBe('executor  DEFAULT  m');
-  });
-});
 
 describe('processes and ports', () => {
   let server: Server | null = null;

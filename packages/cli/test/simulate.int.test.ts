@@ -40,7 +40,11 @@ async function throughPipeline(exported: string, p: Pipeline, decisions: number,
     const run = promisify(execFile);
     const result = await run(process.execPath, [...bin, 'replay', file, '--through-pipeline', '--config', p.config.configPath], {
       cwd: REPO_ROOT,
-      env: { ...process.env, GOOGLE_CLOUD_PROJECT: p.env.projectId },
+      // As a user runs it: no METADATA_SERVER_DETECTION, so a Google client that looked for a metadata server would warn.
+      env: {
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'METADATA_SERVER_DETECTION')),
+        GOOGLE_CLOUD_PROJECT: p.env.projectId,
+      },
     }).then(
       (r) => ({ code: 0, ...r }),
       (err: { code: number; stdout: string; stderr: string }) => err,
@@ -55,6 +59,9 @@ async function throughPipeline(exported: string, p: Pipeline, decisions: number,
       stderr: '',
     });
     expect(result.stdout).toMatch(new RegExp(`^rollback rb-[0-9a-f]+ of api-backend: ${rollback}$`, 'm'));
+    // Its progress goes to stderr, and nothing else does: no library's warning (MetadataLookupWarning, AutopaginateTrueWarning).
+    expect(result.stderr).toMatch(/^replay: /m);
+    expect(result.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('replay: '))).toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

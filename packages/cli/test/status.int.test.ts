@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +95,30 @@ describe('burnback status and decisions', () => {
     await expect(cli('decisions', '--since', 'yesterday')).rejects.toMatchObject({ code: 2 });
   }, 60_000);
 
+  it('rollback <id> prints the rollback from its decision through its stages to its outcome', async () => {
+    const rollback = (await p.rollbacks()).find((r) => r.command.incidentId === '0.status')!;
+    const text = await cli('rollback', rollback.rollbackId);
+    expect(text).toMatch(new RegExp(`^rollback ${rollback.rollbackId} of api-backend: succeeded \\(incident 0\\.status\\)$`, 'm'));
+    expect(text).toMatch(/^ {2}releases +rel-002 → rel-001$/m);
+    expect(text).toMatch(/^ {2}rollout +\S+ SUCCEEDED \(rolls back rel-002-to-production-\S+\)$/m);
+    expect(text).toMatch(new RegExp(`^  decision +${rollback.command.decisionId} rollback: roll back: error ratio 2\\.5 %`, 'm'));
+    // The timeline: the decision first, then the executor's stages in order, each with its offset from the decision.
+    const timeline = text.slice(text.indexOf('\ntimeline\n') + 10, text.indexOf('\n\nCloud Deploy phases'));
+    const stages = timeline
+      .split('\n')
+      .map((line) => /^ {2}\+\S+(?: \S+)? +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC {2}(.+?)(?: {2,}|$)/.exec(line)?.[1]);
+    expect(stages[0]).toBe('decided: rollback');
+    const order = ['accepted', 'started', 'succeeded'].map((s) => stages.indexOf(s));
+    expect(order.every((at, i) => at > (i === 0 ? 0 : order[i - 1]!))).toBe(true);
+    const page = JSON.parse(await cli('rollback', rollback.rollbackId, '--json')) as { steps: Array<{ stage: string }> };
+    expect(page.steps.map((s) => s.stage)).toEqual(stages);
+
+    const missing = cli('rollback', 'rb-nothing');
+    await expect(missing).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('no rollback "rb-nothing" is on record') });
+    await expect(cli('rollback', 'a/b')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('holds a "/"') });
+    await expect(cli('rollback')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('give one rollback id') });
+  }, 60_000);
+
   it('GET /rollback/status/{id} gives the rollback by its id, its decision or its incident: releases, rollout, timeline, reasons', async () => {
     const api = (path: string, token = MANAGEMENT_TOKEN) =>
       fetch(`${p.ingest.address}${path}`, { headers: { authorization: `Bearer ${token}` } });
@@ -130,6 +154,48 @@ describe('burnback status and decisions', () => {
     expect((await fetch(`${p.ingest.address}/rollback/recent`)).status).toBe(401);
     expect((await api('/rollback/recent?hours=-1')).status).toBe(400);
   });
+
+  it('decisions --follow prints the recent decisions oldest first, then each new one as it is made, until Ctrl-C', async () => {
+    const child = spawn(process.execPath, [...BIN, 'decisions', '--follow', '--service', 'api-backend'], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        GOOGLE_CLOUD_PROJECT: p.env.projectId,
+        BURNBACK_CONFIG: p.config.configPath,
+        FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST!,
+        PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST!,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    try {
+      await waitFor(() => err.includes('following new decisions of api-backend'), { what: 'the follow to start', timeoutMs: 30_000 });
+      // The recent decision is printed before the follow starts.
+      expect(out).toMatch(/api-backend {2}ROLLBACK {2}incident 0\.status\n/);
+      await p.notify(openIncident({ ...p.fixture, incidentId: '0.follow' }));
+      await waitFor(() => /api-backend {2}[A-Z]+ {2}incident 0\.follow\n/.test(out), {
+        what: 'the new decision to be printed',
+        timeoutMs: 30_000,
+      });
+      const listed = JSON.parse(await cli('decisions', '--json', '--service', 'api-backend')) as {
+        decisions: Array<{ incidentId: string; action: string; reason: string }>;
+      };
+      const made = listed.decisions.find((d) => d.incidentId === '0.follow')!;
+      expect(out).toContain(`api-backend  ${made.action.toUpperCase()}  incident 0.follow\n  ${made.reason}\n`);
+      expect(out.indexOf('incident 0.status')).toBeLessThan(out.indexOf('incident 0.follow'));
+      expect(out.match(/incident 0\.status\n/g)).toHaveLength(1);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    // Its own subscription is gone with it.
+    const [subscriptions] = await p.env.pubsub.getSubscriptions();
+    expect(subscriptions.map((s) => s.name.split('/').pop()).filter((n) => n?.startsWith('burnback-follow-'))).toEqual([]);
+  }, 90_000);
 
   it('shows a pause in force (until, by whom, why) and a freeze window in force', async () => {
     const pause = await fetch(`${p.ingest.address}/services/api-backend/pause?minutes=45&reason=load%20test&by=dana`, {

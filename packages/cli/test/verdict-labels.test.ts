@@ -1,5 +1,5 @@
 import { RuleName, RuleNames } from '@burnback/contracts';
-import { formatLogLine } from '../src/local-stack';
+import { formatLogLine } from '../src/human-log';
 import { VERDICT_LABELS, verdictLabel } from '../src/verdict-labels';
 
 describe('the verdict marks say what was found', () => {
@@ -82,7 +82,10 @@ describe('the verdict marks say what was found', () => {
         { rule: 'acknowledged', passed: true, detail: 'incident 0.a is not acknowledged' },
         { rule: 'paused', passed: false, detail: 'api-backend is paused' },
       ],
+      time: '2026-12-06T22:10:05.123Z',
     });
-    expect(formatLogLine('decider', entry, true)).toBe('decider   INFO     decision for api-backend: hold [✓ not acknowledged, ✗ paused]');
+    expect(formatLogLine('decider', entry, true)).toBe(
+      '22:10:05.123 decider   INFO     decision for api-backend: hold [✓ not acknowledged, ✗ paused]',
+    );
   });
 });

@@ -58,6 +58,13 @@ export function historyRollout(r: protos.google.cloud.deploy.v1.IRollout): Histo
 
 const PROJECT_NUMBER = /^projects\/(\d+)\//;
 
+/**
+ * The call options of the async listings: google-gax's async iterators fetch page after page themselves, and
+ * its paging guide asks for `autoPaginate: false` with them (left at the client's default `true`, every
+ * listing prints an AutopaginateTrueWarning: googleapis/gax-nodejs client-libraries.md, "Auto-pagination").
+ */
+const PAGED = { autoPaginate: false } as const;
+
 /** The history through the real Cloud Deploy client (or gcp-sim, through the same client). */
 export class CloudDeployHistory implements DeployHistoryReader {
   constructor(
@@ -72,11 +79,11 @@ export class CloudDeployHistory implements DeployHistoryReader {
   async readHistory(pipelineName: string): Promise<DeployHistory> {
     const pageSize = this.options.pageSize ?? 1000;
     const rollouts: HistoryRollout[] = [];
-    for await (const rollout of this.client.listRolloutsAsync({ parent: `${pipelineName}/releases/-`, pageSize })) {
+    for await (const rollout of this.client.listRolloutsAsync({ parent: `${pipelineName}/releases/-`, pageSize }, PAGED)) {
       rollouts.push(historyRollout(rollout));
     }
     const releases: DeployHistory['releases'] = [];
-    for await (const release of this.client.listReleasesAsync({ parent: pipelineName, pageSize })) {
+    for await (const release of this.client.listReleasesAsync({ parent: pipelineName, pageSize }, PAGED)) {
       releases.push({ releaseId: (release.name ?? '').split('/').pop() ?? '', abandoned: release.abandoned === true });
     }
     return { releases, rollouts };
@@ -85,14 +92,14 @@ export class CloudDeployHistory implements DeployHistoryReader {
   async rolloutsOnTarget(pipelineName: string, targetId: string): Promise<HistoryRollout[]> {
     const pageSize = this.options.pageSize ?? 1000;
     const rollouts: HistoryRollout[] = [];
-    for await (const rollout of this.client.listRolloutsAsync({ parent: `${pipelineName}/releases/-`, pageSize })) {
+    for await (const rollout of this.client.listRolloutsAsync({ parent: `${pipelineName}/releases/-`, pageSize }, PAGED)) {
       if (rollout.targetId === targetId) rollouts.push(historyRollout(rollout));
     }
     return rollouts;
   }
 
   async projectNumberOf(pipelineName: string): Promise<string | null> {
-    for await (const release of this.client.listReleasesAsync({ parent: pipelineName, pageSize: 1 })) {
+    for await (const release of this.client.listReleasesAsync({ parent: pipelineName, pageSize: 1 }, PAGED)) {
       const names = [release.deliveryPipelineSnapshot?.name ?? '', ...(release.targetSnapshots ?? []).map((t) => t.name ?? '')];
       for (const name of names) {
         const m = PROJECT_NUMBER.exec(name);

@@ -40,6 +40,27 @@ describe('the decider reads what serves from Cloud Deploy', () => {
       .find((r) => r.name === `${pipelineOf(s)}/releases/rel-002/rollouts/rel-002-to-production-0001`)!;
   const seconds = (t: { seconds?: string | number | null } | null | undefined) => new Date(Number(t?.seconds ?? 0) * 1000).toISOString();
 
+  // First in this file: google-gax prints each kind of warning once per process.
+  it('reads the history page by page as the client’s paging guide says, with no AutopaginateTrueWarning', async () => {
+    const emitted = jest.spyOn(process, 'emitWarning');
+    try {
+      const [s] = [...services.values()];
+      const paged = await new CloudDeployHistory(client, { pageSize: 1 }).readHistory(pipelineOf(s!));
+      expect(paged.rollouts.length).toBeGreaterThan(1);
+      expect(paged).toEqual(await new CloudDeployHistory(client).readHistory(pipelineOf(s!)));
+      expect(await new CloudDeployHistory(client).rolloutsOnTarget(pipelineOf(s!), 'production')).toContainEqual(
+        expect.objectContaining({ name: seededRel002(s!).name }),
+      );
+      await new CloudDeployHistory(client).projectNumberOf(pipelineOf(s!));
+      const types = emitted.mock.calls.map(([message, options]) =>
+        typeof options === 'string' ? options : (options?.type ?? String(message)),
+      );
+      expect(types).toEqual([]);
+    } finally {
+      emitted.mockRestore();
+    }
+  });
+
   it('at start, every configured target is read: what serves it since its first deploy job, and what served before', async () => {
     const history = createTargetHistory({ db: env.db, services, logger: env.logger, deploy: new CloudDeployHistory(client), clock });
     expect(await history.rebuildAll()).toBe(2);

@@ -47,3 +47,5 @@ export {
 } from './signal.js';
 export { startIngestService, type IngestService } from './service.js';
 export { recentDecisions, rollbackStatus, type RollbackStatus } from './management.js';
+export { readRollback } from './console/reads.js';
+export { rollbackPage, type RollbackPage, type RollbackStep, type DeployNotice } from './pure/console/rollback-view.js';

@@ -14,7 +14,6 @@ import {
   targetDocIdFor,
   type RecentRollback,
 } from '@burnback/contracts';
-import { recentDecisions } from '@burnback/ingest';
 import { cooldownStartOf, describeFreeze, freezeInForce } from '@burnback/policy';
 import { createFirestore, loadConfig, type Config } from '@burnback/platform';
 import { DEFAULT_PROJECT, REPO_ROOT } from '../local-stack.js';
@@ -33,16 +32,6 @@ and the last decision with its reason.
 
 Options:
   --service NAME   only this service
-  --json           one JSON document instead of text
-
-${STORE_HELP}`;
-
-const DECISIONS_HELP = `burnback decisions: recent decisions with their verdicts, newest first
-
-Options:
-  --service NAME   only this service
-  --since D        how far back, by decision time: 30m, 2h, 7d (default 2h)
-  --limit N        at most N decisions (default 50)
   --json           one JSON document instead of text
 
 ${STORE_HELP}`;
@@ -174,12 +163,27 @@ function redecisionWhy(r: Pick<Redecision, 'trigger' | 'rule'>): string {
   return r.trigger === 'lapsed' ? `when ${r.rule ?? 'its hold'} lapses` : 'its rollback ended';
 }
 
+/** What the terminal shows of a decision: its record, or the event every decision publishes (no evidence). */
+export type ShownDecision = Pick<
+  DecisionRecord,
+  | 'decisionId'
+  | 'decidedAt'
+  | 'service'
+  | 'incidentId'
+  | 'reason'
+  | 'verdicts'
+  | 'confidence'
+  | 'cause'
+  | 'redecisionOf'
+  | 'approvableUntil'
+> & { action: string; evidence?: DecisionRecord['evidence'] };
+
 /**
  * A decision for the terminal: when, what, why, every verdict, the confidence,
  * and whether it re-decides an earlier one or its incident is to be decided again
  * (`pending`: the schedule still stands, from `redecisions/`).
  */
-export function formatDecision(d: DecisionRecord, pending: Redecision | null = null): string {
+export function formatDecision(d: ShownDecision, pending: Redecision | null = null): string {
   const verdicts = d.verdicts.map(verdictLabel).join(', ');
   const confidence = d.confidence ? `  confidence ${d.confidence.value}${d.cause ? ` (cause ${d.cause.releaseId})` : ''}\n` : '';
   const again = d.redecisionOf ? `  decided again: ${d.redecisionOf} (${d.evidence?.alert.redecision?.trigger ?? 'lapsed'})\n` : '';
@@ -215,47 +219,6 @@ export async function runStatus(args: string[], env: NodeJS.ProcessEnv = process
         ? `${JSON.stringify({ project: config.projectId, at: now.toISOString(), services: statuses }, null, 2)}\n`
         : `${statuses.map(formatStatus).join('\n\n')}\n`,
     );
-    return 0;
-  } finally {
-    await db.terminate();
-  }
-}
-
-export async function runDecisions(args: string[], env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      service: { type: 'string' },
-      since: { type: 'string', default: '2h' },
-      limit: { type: 'string', default: '50' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(`${DECISIONS_HELP}\n`);
-    return 0;
-  }
-  const sinceMs = durationMs(values.since);
-  const limit = Number(values.limit);
-  if (sinceMs === null || !Number.isInteger(limit) || limit < 1) {
-    process.stderr.write(`--since takes 30m, 2h or 7d (got '${values.since}'); --limit a whole number ≥ 1 (got '${values.limit}')\n`);
-    return 2;
-  }
-  const { db } = openStore(env);
-  try {
-    const { decisions } = await recentDecisions(db, { since: new Date(now.getTime() - sinceMs), service: values.service, limit });
-    // The schedules still standing for these decisions' incidents: a pending re-decision and when it is due.
-    const incidents = [...new Set(decisions.map((d) => d.incidentId))];
-    const docs = incidents.length === 0 ? [] : await db.getAll(...incidents.map((i) => db.collection(Collections.redecisions).doc(i)));
-    const pending = new Map(docs.filter((d) => d.exists).map((d) => [d.id, Redecision.parse(d.data())]));
-    if (values.json) process.stdout.write(`${JSON.stringify({ decisions, pending: [...pending.values()] }, null, 2)}\n`);
-    else
-      process.stdout.write(
-        decisions.length === 0
-          ? `no decisions in the last ${values.since}\n`
-          : `${decisions.map((d) => formatDecision(d, pending.get(d.incidentId) ?? null)).join('\n')}`,
-      );
     return 0;
   } finally {
     await db.terminate();

@@ -193,7 +193,15 @@ export async function replayThroughPipeline(
   const emulators: RunningEmulator[] = [];
   const closers: Array<() => Promise<unknown>> = [];
   // The Google clients read the emulators' hosts from the environment: point it at the fresh ones while the replay runs.
-  const hostsBefore = { pubsub: process.env.PUBSUB_EMULATOR_HOST, firestore: process.env.FIRESTORE_EMULATOR_HOST };
+  // Everything here is local (the emulators, gcp-sim), so no client has credentials to look for: as gcp-metadata
+  // documents, METADATA_SERVER_DETECTION=none says there is no metadata server to probe (each client's first
+  // call would otherwise look for one and print a MetadataLookupWarning off Google Cloud). A value set is kept.
+  const hostsBefore = {
+    pubsub: process.env.PUBSUB_EMULATOR_HOST,
+    firestore: process.env.FIRESTORE_EMULATOR_HOST,
+    metadata: process.env.METADATA_SERVER_DETECTION,
+  };
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
   try {
     for (const spec of [EMULATORS.pubsub, EMULATORS.firestore]) {
       const host = `127.0.0.1:${await freePort()}`;
@@ -579,6 +587,7 @@ export async function replayThroughPipeline(
     for (const [name, value] of [
       ['PUBSUB_EMULATOR_HOST', hostsBefore.pubsub],
       ['FIRESTORE_EMULATOR_HOST', hostsBefore.firestore],
+      ['METADATA_SERVER_DETECTION', hostsBefore.metadata],
     ] as const)
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
