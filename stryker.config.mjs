@@ -43,7 +43,8 @@ if (!(shard in SHARDS)) throw new Error(`BURNBACK_MUTATION_SHARD must be one of 
 export default {
   packageManager: 'npm',
   testRunner: 'jest',
-  jest: { configFile: 'jest.mutation.config.js' },
+  // The contracts shard runs only the tests about the contracts, the config and parsing (see that file's header).
+  jest: { configFile: shard === 'contracts' ? 'jest.mutation.contracts.config.js' : 'jest.mutation.config.js' },
   coverageAnalysis: 'perTest',
   // A static mutant (a module-level constant: a schema, a table of defaults) is reached by every test, so
   // StrykerJS runs the whole suite for each one. The behaviour those constants give is held by the tests

@@ -60,8 +60,8 @@ const sha = (text) => createHash('sha256').update(text).digest('hex');
 const isFile = (path) => existsSync(path) && statSync(path).isFile();
 
 /** The mutation config's test globs as regular expressions over repository paths. */
-function testPatterns(read) {
-  const text = read('jest.mutation.config.js');
+function testPatterns(read, jestConfig) {
+  const text = read(jestConfig);
   const globs = [...text.matchAll(/'<rootDir>\/([^']+\.test\.ts)'/g)].map((m) => m[1]);
   return globs.map(
     (g) =>
@@ -115,9 +115,9 @@ export const listRepositoryFiles = () =>
     .split('\n')
     .filter((f) => f && isFile(join(ROOT, f)));
 
-/** The gated test files: every `*.test.ts` the mutation config's testMatch names. */
-function gatedTests(files, read) {
-  const patterns = testPatterns(read);
+/** The gated test files: every `*.test.ts` the shard's jest config's testMatch names. */
+function gatedTests(files, read, jestConfig) {
+  const patterns = testPatterns(read, jestConfig);
   return files.filter((f) => patterns.some((p) => p.test(f)));
 }
 
@@ -137,11 +137,14 @@ const isTestHelper = (file) =>
 export function inputsOf(shard, { listFiles, inShard, read = (f) => readFileSync(join(ROOT, f), 'utf8'), strykerOptions }) {
   const all = listFiles();
   const present = new Set(all);
-  const tests = gatedTests(all, read);
+  // A shard may run its own jest setup (the contracts shard: jest.mutation.contracts.config.js, a subset of the tests).
+  const jestConfig = strykerOptions?.jest?.configFile ?? 'jest.mutation.config.js';
+  const tests = gatedTests(all, read, jestConfig);
   const files = {};
-  for (const file of [...CONFIG_FILES, ...[...reachedFrom(tests, read, (f) => present.has(f))].filter(isTestHelper)].sort()) {
+  const configs = CONFIG_FILES.includes(jestConfig) ? CONFIG_FILES : [...CONFIG_FILES, jestConfig];
+  for (const file of [...configs, ...[...reachedFrom(tests, read, (f) => present.has(f))].filter(isTestHelper)].sort()) {
     const text = read(file);
-    if (text !== null) files[file] = sha(file === 'jest.mutation.config.js' ? withoutTestMatch(text) : text);
+    if (text !== null) files[file] = sha(file.startsWith('jest.mutation') ? withoutTestMatch(text) : text);
   }
   const lock = JSON.parse(read('package-lock.json'));
   const tools = Object.fromEntries(TOOLS.map((t) => [t, lock.packages?.[`node_modules/${t}`]?.version ?? null]));
