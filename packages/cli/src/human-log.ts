@@ -6,7 +6,7 @@
  * id a reader looks for, so a line about a rollout fits a terminal; `--json`
  * prints the entries as they are.
  */
-import { verdictLabel } from './verdict-labels.js';
+import { verdictLabel } from '@burnback/contracts';
 
 const SEVERITY_COLOUR: Record<string, string> = {
   ERROR: '\x1b[31m',

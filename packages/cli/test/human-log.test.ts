@@ -45,6 +45,18 @@ describe('the terminal log', () => {
     expect(formatLogLine('decider', line({ message: 'm', event: 'decision', verdicts: [] }), true)).toBe(
       '22:10:05.123 decider   INFO     m []',
     );
+    // A passed check reads as what was found: not paused, not "paused".
+    const hold = line({
+      message: 'decision for api-backend: hold',
+      event: 'decision',
+      verdicts: [
+        { rule: 'acknowledged', passed: true, detail: 'incident 0.a is not acknowledged' },
+        { rule: 'paused', passed: false, detail: 'api-backend is paused' },
+      ],
+    });
+    expect(formatLogLine('decider', hold, true)).toBe(
+      '22:10:05.123 decider   INFO     decision for api-backend: hold [✓ not acknowledged, ✗ paused]',
+    );
     expect(formatLogLine('decider', line({ message: 'm', verdicts: [{ rule: 'enabled', passed: true }] }), true)).toBe(
       '22:10:05.123 decider   INFO     m',
     );

@@ -12,3 +12,4 @@ export * from './monitoring-filter.js';
 export * from './bad-requests.js';
 export * from './storable.js';
 export * from './notify.js';
+export * from './verdict-labels.js';

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { Collections, DecisionRecord, RollbackRecord } from '@burnback/contracts';
+import { Collections, DecisionRecord, RollbackRecord, verdictLabel } from '@burnback/contracts';
 import { openIncident, waitFor } from '@burnback/testkit';
 import { MANAGEMENT_TOKEN, startPipeline, type Pipeline } from '../../../packages/cli/test/pipeline-harness';
 
@@ -129,6 +129,9 @@ describe('the console in headless Chromium', () => {
     await expect(page.locator('#reason').textContent()).resolves.toBe(decision.reason);
     const rules = await page.locator('table.verdicts tbody td:nth-child(2)').allTextContents();
     expect(rules).toEqual(decision.verdicts.map((v) => v.rule));
+    // Each verdict says what it found in the terminal's words (✓ not paused), then whether it passed.
+    const marks = await page.locator('table.verdicts tbody td.mark').allTextContents();
+    expect(marks).toEqual(decision.verdicts.map((v) => `${verdictLabel(v)} (${v.passed ? 'passed' : 'did not pass'})`));
     const factors = await page.locator('table.factors tbody tr').allTextContents();
     expect(factors).toHaveLength(decision.confidence!.factors.length);
     decision.confidence!.factors.forEach((f, i) => expect(factors[i]).toContain(`weight ${f.weight}`));

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { Firestore } from '@google-cloud/firestore';
 import {
   approvalHowTo,
+  verdictLabel,
   Collections,
   DecisionRecord,
   RollbackRecord,
@@ -17,7 +18,6 @@ import {
 import { cooldownStartOf, describeFreeze, freezeInForce } from '@burnback/policy';
 import { createFirestore, loadConfig, type Config } from '@burnback/platform';
 import { DEFAULT_PROJECT, REPO_ROOT } from '../local-stack.js';
-import { verdictLabel } from '../verdict-labels.js';
 
 export const STORE_HELP = `Reads the Firestore of a running 'npm start' stack by default (FIRESTORE_EMULATOR_HOST
 127.0.0.1:8086, project GOOGLE_CLOUD_PROJECT or ${DEFAULT_PROJECT}, config BURNBACK_CONFIG or

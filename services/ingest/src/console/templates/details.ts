@@ -20,7 +20,7 @@ Incident <code><%= d.incidentId %></code> (<%= d.incidentState %>) of <a href="<
 <table class="verdicts">
 <thead><tr><th>#</th><th>rule</th><th>outcome</th><th>what it read and found</th></tr></thead>
 <tbody>
-<% for (const v of d.verdicts) { %><tr class="<%= v.passed ? 'passed' : 'failed' %><%= v.decisive ? ' decisive' : '' %>"><td><%= v.position %></td><td><code><%= v.rule %></code></td><td class="mark"><%= v.mark %> <%= v.outcome %></td><td><%= v.detail %><% if (v.decisive) { %> <span class="muted">(the first that did not pass)</span><% } %></td></tr>
+<% for (const v of d.verdicts) { %><tr class="<%= v.passed ? 'passed' : 'failed' %><%= v.decisive ? ' decisive' : '' %>"><td><%= v.position %></td><td><code><%= v.rule %></code></td><td class="mark"><%= v.mark %> <%= v.found %> <span class="muted">(<%= v.outcome %>)</span></td><td><%= v.detail %><% if (v.decisive) { %> <span class="muted">(the first that did not pass)</span><% } %></td></tr>
 <% } %>
 </tbody>
 </table>

@@ -123,10 +123,39 @@ describe('verdicts', () => {
       { rule: 'rate-limit', passed: false, detail: 'over the limit' },
     ]);
     expect(views).toEqual([
-      { position: 1, rule: 'incident-open', passed: true, mark: '✓', outcome: 'passed', detail: 'open', decisive: false },
-      { position: 2, rule: 'cooldown', passed: false, mark: '✗', outcome: 'did not pass', detail: 'within the cooldown', decisive: true },
-      { position: 3, rule: 'rate-limit', passed: false, mark: '✗', outcome: 'did not pass', detail: 'over the limit', decisive: false },
+      {
+        position: 1,
+        rule: 'incident-open',
+        passed: true,
+        mark: '✓',
+        outcome: 'passed',
+        found: 'incident open',
+        detail: 'open',
+        decisive: false,
+      },
+      {
+        position: 2,
+        rule: 'cooldown',
+        passed: false,
+        mark: '✗',
+        outcome: 'did not pass',
+        found: 'in cooldown',
+        detail: 'within the cooldown',
+        decisive: true,
+      },
+      {
+        position: 3,
+        rule: 'rate-limit',
+        passed: false,
+        mark: '✗',
+        outcome: 'did not pass',
+        found: 'rate limit reached',
+        detail: 'over the limit',
+        decisive: false,
+      },
     ]);
+    // A passed check reads as what was found, as the terminal says it: not paused, not "paused".
+    expect(verdictViews([{ rule: 'paused', passed: true, detail: 'api-backend is not paused' }])[0]!.found).toBe('not paused');
     expect(verdictViews([{ rule: 'mode', passed: true, detail: 'auto' }])[0]!.decisive).toBe(false);
     expect(verdictViews([])).toEqual([]);
   });

@@ -4,7 +4,14 @@
  * decision. Pure: every function takes what it shows (and `now` where it says
  * "ago"); nothing here escapes HTML (the templates do, eta with autoEscape).
  */
-import type { Confidence, DecisionAction, MonitoringCheck, RuleVerdict, SignalKind } from '@burnback/contracts';
+import {
+  verdictFinding,
+  type Confidence,
+  type DecisionAction,
+  type MonitoringCheck,
+  type RuleVerdict,
+  type SignalKind,
+} from '@burnback/contracts';
 
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
@@ -116,6 +123,8 @@ export interface VerdictView {
   /** ✓ or ✗, with the word for it: the mark alone must not carry the meaning. */
   mark: '✓' | '✗';
   outcome: 'passed' | 'did not pass';
+  /** What it found, in the words the terminal uses: `not paused`, `in cooldown`, `paused (forced)`. */
+  found: string;
   /** What the rule read and found. */
   detail: string;
   /** The verdict that decided the action: the first that did not pass (none when all passed). */
@@ -130,6 +139,7 @@ export function verdictViews(verdicts: readonly RuleVerdict[]): VerdictView[] {
     passed: v.passed,
     mark: v.passed ? '✓' : '✗',
     outcome: v.passed ? 'passed' : 'did not pass',
+    found: verdictFinding(v),
     detail: v.detail,
     decisive: i === firstFailed,
   }));

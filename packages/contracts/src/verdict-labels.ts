@@ -1,10 +1,10 @@
 /**
- * How the terminal names a rule's verdict: by what was found, not by the rule's
- * name. `✓ paused` would read as if the service were paused, when the check
+ * How a rule's verdict reads for a person (the terminal, the console, chat): by
+ * what was found, not by the rule's name. `✓ paused` would read as if the service were paused, when the check
  * passed because it was not; so a passed check reads `✓ not paused`, a failed
  * one `✗ paused`.
  */
-import { RuleNames, type RuleName } from '@burnback/contracts';
+import { RuleNames, type RuleName } from './documents.js';
 
 /** What a verdict found, when it passed and when it did not. */
 export interface VerdictLabel {
@@ -40,13 +40,18 @@ export const VERDICT_LABELS: Record<RuleName, VerdictLabel> = {
 const FORCED = 'bypassed by force';
 
 /**
- * One verdict for the terminal: `✓ not paused`, `✗ in cooldown`; a refusal a
- * forced request passed over reads `✓ paused (forced)`. A rule this version
- * does not know (an older or newer record) shows by its name.
+ * What a verdict found, in words: `not paused`, `in cooldown`; a refusal a
+ * forced request passed over reads `paused (forced)`. A rule this version does
+ * not know (an older or newer record) reads as its name.
  */
-export function verdictLabel(v: { rule?: string; passed?: boolean; detail?: string }): string {
+export function verdictFinding(v: { rule?: string; passed?: boolean; detail?: string }): string {
   const labels = v.rule !== undefined && Object.hasOwn(VERDICT_LABELS, v.rule) ? VERDICT_LABELS[v.rule as RuleName] : null;
-  if (!v.passed) return `✗ ${labels?.failed ?? v.rule ?? '?'}`;
-  if (labels && v.detail?.startsWith(FORCED)) return `✓ ${labels.failed} (forced)`;
-  return `✓ ${labels?.passed ?? v.rule ?? '?'}`;
+  if (!v.passed) return labels?.failed ?? v.rule ?? '?';
+  if (labels && v.detail?.startsWith(FORCED)) return `${labels.failed} (forced)`;
+  return labels?.passed ?? v.rule ?? '?';
+}
+
+/** One verdict for the terminal: `✓ not paused`, `✗ in cooldown`, `✓ paused (forced)`. */
+export function verdictLabel(v: { rule?: string; passed?: boolean; detail?: string }): string {
+  return `${v.passed ? '✓' : '✗'} ${verdictFinding(v)}`;
 }

@@ -1,6 +1,5 @@
-import { RuleName, RuleNames } from '@burnback/contracts';
-import { formatLogLine } from '../src/human-log';
-import { VERDICT_LABELS, verdictLabel } from '../src/verdict-labels';
+import { RuleName, RuleNames } from './documents.js';
+import { VERDICT_LABELS, verdictFinding, verdictLabel } from './verdict-labels.js';
 
 describe('the verdict marks say what was found', () => {
   // Every rule, as the terminal shows it passed and failed: a change of wording is a change of this table.
@@ -71,21 +70,15 @@ describe('the verdict marks say what was found', () => {
     expect(verdictLabel({ rule: 'some-new-rule', passed: false })).toBe('✗ some-new-rule');
     expect(verdictLabel({ rule: 'toString', passed: true })).toBe('✓ toString');
     expect(verdictLabel({ passed: false })).toBe('✗ ?');
+    expect(verdictLabel({ passed: true })).toBe('✓ ?');
   });
 
-  it('reads the same in the human log of npm start', () => {
-    const entry = JSON.stringify({
-      severity: 'INFO',
-      message: 'decision for api-backend: hold',
-      event: 'decision',
-      verdicts: [
-        { rule: 'acknowledged', passed: true, detail: 'incident 0.a is not acknowledged' },
-        { rule: 'paused', passed: false, detail: 'api-backend is paused' },
-      ],
-      time: '2026-12-06T22:10:05.123Z',
-    });
-    expect(formatLogLine('decider', entry, true)).toBe(
-      '22:10:05.123 decider   INFO     decision for api-backend: hold [✓ not acknowledged, ✗ paused]',
-    );
+  it('says what was found without the mark, for a page that shows the mark apart', () => {
+    expect(verdictFinding({ rule: RuleNames.paused, passed: true, detail: 'api-backend is not paused' })).toBe('not paused');
+    expect(verdictFinding({ rule: RuleNames.paused, passed: false, detail: 'api-backend is paused' })).toBe('paused');
+    expect(verdictFinding({ rule: RuleNames.freeze, passed: true, detail: 'bypassed by force (x): frozen' })).toBe('frozen (forced)');
+    // Only a passed verdict can have been forced past.
+    expect(verdictFinding({ rule: RuleNames.freeze, passed: false, detail: 'bypassed by force (x): frozen' })).toBe('frozen');
+    expect(verdictFinding({ rule: 'some-new-rule', passed: true, detail: 'bypassed by force' })).toBe('some-new-rule');
   });
 });
