@@ -7,7 +7,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub, type Message } from '@google-cloud/pubsub';
-import { Collections, Topics } from '@burnback/contracts';
+import { Collections, Subscriptions, Topics } from '@burnback/contracts';
 import { REPO_ROOT, startLocalStack, type LocalStack } from '@burnback/cli';
 import {
   belowThresholdIncident,
@@ -162,6 +162,66 @@ async function deciderContention(stack: LocalStack): Promise<string> {
   const attempts = sum('burnback_transaction_attempts_total', 'transaction="decision"');
   const progress = sum('burnback_transaction_attempts_total', 'transaction="progress"');
   return `decision transaction attempts: ${attempts} (the fast lane's, and the bulk lane's duplicates and conflicts); progress transaction attempts ${progress}`;
+}
+
+/**
+ * Where the decider's messages waited (burnback_message_wait_seconds from its /metrics): per subscription and
+ * stage, the bucket bounds that hold the median and every message (Pub/Sub's delivery, then the worker's queue).
+ */
+async function deciderWaits(stack: LocalStack, subscriptions: readonly string[]): Promise<string> {
+  const text = await (await fetch(`${stack.endpoints['decider (health, metrics)']}/metrics`)).text();
+  const parts: string[] = [];
+  for (const subscription of subscriptions)
+    for (const stage of ['delivery', 'queue']) {
+      const buckets = text
+        .split('\n')
+        .filter(
+          (l) =>
+            l.startsWith('burnback_message_wait_seconds_bucket{') &&
+            l.includes(`subscription="${subscription}"`) &&
+            l.includes(`stage="${stage}"`),
+        )
+        .map((l) => ({ le: /le="([^"]+)"/.exec(l)![1]!, n: Number(l.slice(l.lastIndexOf(' ') + 1)) }));
+      const total = buckets.find((b) => b.le === '+Inf')?.n ?? 0;
+      if (total === 0) continue;
+      const bound = (share: number) => buckets.find((b) => b.n >= total * share)?.le ?? '?';
+      parts.push(`${subscription} ${stage}: median ≤ ${bound(0.5)} s, all ≤ ${bound(1)} s`);
+    }
+  return `where the decider's messages waited (${parts.length > 0 ? parts.join('; ') : 'no messages'})`;
+}
+
+/**
+ * How late the decider's event loop ran during a storm: its /metrics scraped every second (prom-client's
+ * nodejs_eventloop_lag_max_seconds, the longest delay since the last scrape). A loop busy with the bulk lane
+ * delays every fast-lane message it receives; a quiet one says the wait is elsewhere (Pub/Sub's delivery).
+ */
+function sampleEventLoopLag(stack: LocalStack): { stop: () => Promise<string> } {
+  const url = `${stack.endpoints['decider (health, metrics)']}/metrics`;
+  const maxima: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = Date.now();
+      try {
+        const text = await (await fetch(url)).text();
+        const line = text.split('\n').find((l) => l.startsWith('nodejs_eventloop_lag_max_seconds '));
+        if (line) maxima.push(Number(line.slice(line.lastIndexOf(' ') + 1)) * 1000);
+      } catch {
+        /* the decider answers between its turns; a missed second is left out */
+      }
+      await sleep(Math.max(0, 1000 - (Date.now() - started)));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      if (maxima.length === 0) return 'decider event-loop lag: not read';
+      const sorted = [...maxima].sort((a, b) => a - b);
+      const over = (ms: number) => maxima.filter((m) => m > ms).length;
+      return `decider event-loop lag, the longest each second over ${maxima.length} s: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms; seconds with a delay over 100 ms ${over(100)}, over 1 s ${over(1000)}`;
+    },
+  };
 }
 
 /** When gcp-sim first received RollbackTarget (validate_only or not) for a pipeline, after `since`. */
@@ -356,6 +416,7 @@ export async function benchStorm(total: number, services: number, burning: numbe
       messages.push({ bytes: notificationBytes(n), key: undefined });
     }
     const topic = s.pubsub.topic(Topics.monitoringIncidents, { batching: { maxMessages: 500, maxMilliseconds: 20 } });
+    const lag = sampleEventLoopLag(s.stack);
     const t0 = Date.now();
     await Promise.all(messages.map((m) => topic.publishMessage({ data: m.bytes })));
     const published = Date.now() - t0;
@@ -379,6 +440,7 @@ export async function benchStorm(total: number, services: number, burning: numbe
     for (const c of real) perPipeline.set(c.request.name, (perPipeline.get(c.request.name) ?? 0) + 1);
     const exactlyOne =
       pipelines.every((p) => [...perPipeline].some(([name, n]) => name.endsWith(`/${p}`) && n === 1)) && perPipeline.size === burning;
+    const lagLine = await lag.stop();
     const stages = await burningStages(s, pipelines, t0);
     const peaks = [...s.stack.children].map(([name, child]) => ({ name, mb: peakRssMb(child.pid) }));
     const rss = peaks.map((p) => `${p.name} ${p.mb?.toFixed(0) ?? '?'} MiB`);
@@ -395,6 +457,8 @@ export async function benchStorm(total: number, services: number, burning: numbe
       `  RSS floors: at rest before the storm ${atRest.join(', ')}; a bare Node process with the decider's client libraries loaded (Firestore, Pub/Sub, Monitoring) ${librariesMb?.toFixed(0) ?? '?'} MiB`,
       `  rollbacks per burning service: ${exactlyOne ? 'exactly one each' : `NOT one each (${[...perPipeline.values()].join(', ')})`}`,
       `  ${await deciderContention(s.stack)}`,
+      `  ${lagLine}`,
+      `  ${await deciderWaits(s.stack, [Subscriptions.decider.name, Subscriptions.deciderBulk.name])}`,
     ];
   } finally {
     await s.close();

@@ -1,4 +1,4 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Prometheus metrics of one process (prom-client: the standard exposition
@@ -28,6 +28,12 @@ export interface Metrics {
    * failed attempt that will be tried again), failed (given up: dead-lettered), skipped (already delivered).
    */
   notificationsSent: Counter<'destination' | 'outcome'>;
+  /**
+   * How long a message waited before its handler started, by subscription and stage: `delivery` from its publish
+   * to the client's receipt (Pub/Sub, the stream), `queue` from the receipt to its handler's start (the worker:
+   * flow control, a key's earlier message, a busy event loop). Says where a late alert waited.
+   */
+  messageWait: Histogram<'subscription' | 'stage'>;
 }
 
 export function createMetrics(component: string): Metrics {
@@ -82,9 +88,17 @@ export function createMetrics(component: string): Metrics {
     labelNames: ['destination', 'outcome'] as const,
     registers: [registry],
   });
+  const messageWait = new Histogram({
+    name: 'burnback_message_wait_seconds',
+    help: 'How long a message waited before its handler started, by subscription and stage (delivery: publish to receipt; queue: receipt to handler).',
+    labelNames: ['subscription', 'stage'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80],
+    registers: [registry],
+  });
   return {
     registry,
     notificationsSent,
+    messageWait,
     messages,
     decisions,
     rollbackProgress,
