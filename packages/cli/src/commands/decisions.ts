@@ -167,6 +167,12 @@ async function follow(db: Firestore, projectId: string, env: NodeJS.ProcessEnv, 
     return 1;
   }
 
+  // Listened for from here on: a Ctrl-C while the recent ones print still deletes the subscription.
+  let stopping = false;
+  const stopped = io.stopped().then(() => {
+    stopping = true;
+    return null;
+  });
   const printed = new Printed();
   const show = async (d: ShownDecision): Promise<void> => {
     if (!printed.add(d.decisionId)) return;
@@ -175,7 +181,10 @@ async function follow(db: Firestore, projectId: string, env: NodeJS.ProcessEnv, 
   };
   try {
     const { decisions } = await recentDecisions(db, { since: o.since, service: o.service, limit: o.limit });
-    for (const d of [...decisions].reverse()) await show(d);
+    for (const d of [...decisions].reverse()) {
+      if (stopping) return 0;
+      await show(d);
+    }
     io.err(`following new decisions${o.service ? ` of ${o.service}` : ''} from ${where} (Ctrl-C to stop)`);
 
     // One message at a time, in the order they arrive, so the lines never interleave.
@@ -201,7 +210,7 @@ async function follow(db: Firestore, projectId: string, env: NodeJS.ProcessEnv, 
     };
     const failed = new Promise<Error>((done) => subscription.once('error', (err: Error) => done(err)));
     subscription.on('message', received);
-    const outcome = await Promise.race([io.stopped().then(() => null), failed]);
+    const outcome = await Promise.race([stopped, failed]);
     await subscription.close();
     await queue;
     if (outcome !== null) {
