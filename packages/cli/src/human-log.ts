@@ -2,9 +2,10 @@
  * The services' log as `npm start` prints it for a human: one line per entry,
  * `22:10:05.123 executor  INFO     message`, with a dead letter's reason and a
  * decision's verdicts on the same line. Cloud Deploy's full resource names
- * (`projects/…/deliveryPipelines/…/releases/…/rollouts/…`) are shortened to the
- * id a reader looks for, so a line about a rollout fits a terminal; `--json`
- * prints the entries as they are.
+ * (`projects/…/deliveryPipelines/…/releases/…/rollouts/…`) are shortened to
+ * `pipeline/rollout` (or release, target), so a line about a rollout fits a
+ * terminal; `--json` prints the entries as they are. A line that is not what
+ * Burnback's logger writes is shown as it is, never dropped.
  */
 import { verdictLabel } from '@burnback/contracts';
 
@@ -22,15 +23,18 @@ interface LogEntry {
   time?: string;
   event?: string;
   reason?: string;
-  verdicts?: Array<{ rule?: string; passed?: boolean; detail?: string }>;
+  verdicts?: Array<{ rule?: string; passed?: boolean; detail?: string } | null>;
   confidence?: { value?: number };
 }
 
 /** What a human needs beyond the message: a dead letter's reason; a decision's verdicts and confidence. */
 function detailOf(entry: LogEntry): string {
-  if (entry.event === 'dead_letter' && entry.reason) return ` (reason: ${entry.reason})`;
+  if (entry.event === 'dead_letter' && typeof entry.reason === 'string' && entry.reason) return ` (reason: ${entry.reason})`;
   if (entry.event === 'decision' && Array.isArray(entry.verdicts)) {
-    const verdicts = entry.verdicts.map(verdictLabel).join(', ');
+    const verdicts = entry.verdicts
+      .filter((v): v is NonNullable<typeof v> => v !== null && typeof v === 'object')
+      .map(verdictLabel)
+      .join(', ');
     const confidence = typeof entry.confidence?.value === 'number' ? `; confidence ${entry.confidence.value}` : '';
     return ` [${verdicts}${confidence}]`;
   }
@@ -45,13 +49,14 @@ const DEPLOY_RESOURCE =
   /projects\/[^/\s]+\/locations\/[^/\s]+\/deliveryPipelines\/([^/\s]+)(?:\/(?:releases|targets)\/([^/\s]+))?(?:\/rollouts\/([^/\s]+))?(?:\/jobRuns\/([^/\s]+))?/g;
 
 /**
- * Cloud Deploy's full resource names shortened to what names them for a reader: a rollout by its id (a job
- * run as `rollout/jobRun`), a release or a target by its id, a pipeline by its name.
+ * Cloud Deploy's full resource names shortened to what names them for a reader, under their pipeline (two
+ * pipelines can hold rollouts of one name): `pipeline/rollout`, `pipeline/rollout/jobRun`, `pipeline/release`
+ * or `pipeline/target`, a pipeline by its name.
  */
 export function shortResourceNames(text: string): string {
   return text.replace(DEPLOY_RESOURCE, (_all, pipeline: string, releaseOrTarget?: string, rollout?: string, jobRun?: string) => {
-    if (rollout !== undefined) return jobRun !== undefined ? `${rollout}/${jobRun}` : rollout;
-    return releaseOrTarget ?? pipeline;
+    const leaf = rollout !== undefined ? (jobRun !== undefined ? `${rollout}/${jobRun}` : rollout) : releaseOrTarget;
+    return leaf !== undefined ? `${pipeline}/${leaf}` : pipeline;
   });
 }
 
@@ -69,16 +74,17 @@ function clockOf(time: string | undefined, now: Date): string {
  */
 export function formatLogLine(service: string, line: string, pretty: boolean, colour = false, now: Date = new Date()): string {
   if (!pretty) return line;
-  let entry: LogEntry;
+  const plain = () => `${clockOf(undefined, now)} ${service.padEnd(9)} ${shortResourceNames(line)}`;
   try {
-    entry = JSON.parse(line) as LogEntry;
+    const entry = JSON.parse(line) as LogEntry | null;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return plain();
+    // Only what has the type Burnback's logger writes is read; anything else shows as the line it is.
+    const severity = typeof entry.severity === 'string' ? entry.severity : 'DEFAULT';
+    const [on, off] = colour ? [(Object.hasOwn(SEVERITY_COLOUR, severity) ? SEVERITY_COLOUR[severity] : '') ?? '', '\x1b[0m'] : ['', ''];
+    const time = typeof entry.time === 'string' ? entry.time : undefined;
+    const message = shortResourceNames(`${typeof entry.message === 'string' ? entry.message : line}${detailOf(entry)}`);
+    return `${clockOf(time, now)} ${service.padEnd(9)} ${on}${severity.padEnd(8)}${off} ${message}`;
   } catch {
-    return `${clockOf(undefined, now)} ${service.padEnd(9)} ${shortResourceNames(line)}`;
+    return plain();
   }
-  if (entry === null || typeof entry !== 'object') return `${clockOf(undefined, now)} ${service.padEnd(9)} ${shortResourceNames(line)}`;
-  const severity = entry.severity ?? 'DEFAULT';
-  const [on, off] = colour ? [SEVERITY_COLOUR[severity] ?? '', '\x1b[0m'] : ['', ''];
-  const time = typeof entry.time === 'string' ? entry.time : undefined;
-  const message = shortResourceNames(`${entry.message ?? line}${detailOf(entry)}`);
-  return `${clockOf(time, now)} ${service.padEnd(9)} ${on}${severity.padEnd(8)}${off} ${message}`;
 }

@@ -207,9 +207,15 @@ describe('a recommendation in burnback decisions says how to approve it', () => 
       '2026-11-26T10:00:00.000Z  api-backend  RECOMMEND  incident 0.rec',
       '  recommend a rollback (validate only): …',
       '  ✗ mode does not act',
+      '  validation rv-1: npm run burnback -- rollback rv-1',
       `  approve before 2026-11-26T10:30:00.000Z to roll back: npm run burnback -- approve ${ID} --reason "…" (or POST /decisions/${ID}/approve?reason=… with the management token)`,
       '',
     ]);
-    expect(formatDecision({ ...record, action: 'hold', approvableUntil: null })).not.toContain('approve');
+    expect(formatDecision({ ...record, action: 'hold', approvableUntil: null, rollbackId: null })).not.toMatch(
+      /approve|burnback -- rollback/,
+    );
+    expect(formatDecision({ ...record, action: 'rollback', approvableUntil: null, rollbackId: 'rb-7' })).toContain(
+      '\n  rollback rb-7: npm run burnback -- rollback rb-7\n',
+    );
   });
 });

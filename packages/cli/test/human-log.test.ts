@@ -82,28 +82,48 @@ describe('the terminal log', () => {
     );
   });
 
-  it('names a rollout by its id, so a line about one fits a terminal', () => {
+  it('shows a line that is not what the logger writes as it is, and never throws on one', () => {
+    const now = new Date(at);
+    for (const odd of ['{"severity":5,"message":"m"}', '{"event":"decision","verdicts":[null,7],"message":"m"}', '[1,2]', '"text"'])
+      expect(() => formatLogLine('decider', odd, true, false, now)).not.toThrow();
+    expect(formatLogLine('decider', '{"severity":5,"message":"m"}', true, false, now)).toBe('22:10:05.123 decider   DEFAULT  m');
+    expect(formatLogLine('decider', '{"event":"decision","verdicts":[null,7],"message":"m","time":"x"}', true, false, now)).toBe(
+      '22:10:05.123 decider   DEFAULT  m []',
+    );
+    expect(formatLogLine('decider', '[1,2]', true, false, now)).toBe('22:10:05.123 decider   [1,2]');
+    expect(formatLogLine('decider', '{"message":{"nested":true}}', true, false, now)).toBe(
+      '22:10:05.123 decider   DEFAULT  {"message":{"nested":true}}',
+    );
+    expect(formatLogLine('decider', '{"severity":"toString","message":"m"}', true, true, now)).toBe(
+      '22:10:05.123 decider   toString\x1b[0m m',
+    );
+    expect(formatLogLine('ingest', '{"event":"dead_letter","reason":{"x":1},"message":"m"}', true, false, now)).toBe(
+      '22:10:05.123 ingest    DEFAULT  m',
+    );
+  });
+
+  it('names a rollout by its pipeline and id, so a line about one fits a terminal', () => {
     const entry = line({ message: `rollout ${ROLLOUT} is SUCCEEDED` });
     expect(formatLogLine('executor', entry, true)).toBe(
-      '22:10:05.123 executor  INFO     rollout rel-20261206-2-to-production-0001 is SUCCEEDED',
+      '22:10:05.123 executor  INFO     rollout api-backend/rel-20261206-2-to-production-0001 is SUCCEEDED',
     );
     expect(formatLogLine('executor', entry, false)).toBe(entry); // --json keeps the full name
     expect(formatLogLine('executor', `warning about ${ROLLOUT}`, true, false, new Date(at))).toBe(
-      '22:10:05.123 executor  warning about rel-20261206-2-to-production-0001',
+      '22:10:05.123 executor  warning about api-backend/rel-20261206-2-to-production-0001',
     );
   });
 });
 
 describe('Cloud Deploy resource names, shortened for a reader', () => {
   it.each([
-    [ROLLOUT, 'rel-20261206-2-to-production-0001'],
-    [`${ROLLOUT}/jobRuns/jr-7`, 'rel-20261206-2-to-production-0001/jr-7'],
-    [`${PIPELINE}/releases/rel-20261206-2`, 'rel-20261206-2'],
-    [`${PIPELINE}/targets/production`, 'production'],
+    [ROLLOUT, 'api-backend/rel-20261206-2-to-production-0001'],
+    [`${ROLLOUT}/jobRuns/jr-7`, 'api-backend/rel-20261206-2-to-production-0001/jr-7'],
+    [`${PIPELINE}/releases/rel-20261206-2`, 'api-backend/rel-20261206-2'],
+    [`${PIPELINE}/targets/production`, 'api-backend/production'],
     [PIPELINE, 'api-backend'],
     [
       `rolled back to rel-1 by ${ROLLOUT}; was ${PIPELINE}/releases/rel-2.`,
-      'rolled back to rel-1 by rel-20261206-2-to-production-0001; was rel-2.',
+      'rolled back to rel-1 by api-backend/rel-20261206-2-to-production-0001; was api-backend/rel-2.',
     ],
     ['projects/p/locations/l/targets/production', 'projects/p/locations/l/targets/production'],
     ['no resource here', 'no resource here'],

@@ -78,7 +78,7 @@ describe('burnback rollback: one rollback for the terminal, as the console shows
       'rollback rb-01 of api-backend: succeeded (incident 0.burn)',
       `  target               ${PIPELINE}/targets/production`,
       '  releases             rel-002 → rel-001',
-      '  rollout              rb-01-to-production SUCCEEDED (rolls back rel-002-to-production-0001)',
+      '  rollout              api-backend-pipeline/rb-01-to-production SUCCEEDED (rolls back api-backend-pipeline/rel-002-to-production-0001)',
       '  ordered → started    2 s',
       '  ordered → succeeded  4 s',
       '  decision             dec-01 rollback: roll back: burning',
@@ -86,7 +86,7 @@ describe('burnback rollback: one rollback for the terminal, as the console shows
       'timeline',
       '  +0 s  2026-12-06 10:00:30 UTC  decided: rollback              roll back: burning',
       '  +1 s  2026-12-06 10:00:31 UTC  accepted                       command received',
-      '  +4 s  2026-12-06 10:00:34 UTC  Cloud Deploy: Rollout Succeed  rollout rb-01-to-production (release rel-001)',
+      '  +4 s  2026-12-06 10:00:34 UTC  Cloud Deploy: Rollout Succeed  rollout api-backend-pipeline/rb-01-to-production (release rel-001)',
       '',
       'Cloud Deploy phases',
       '  phase   state      deploy job',
@@ -124,7 +124,7 @@ describe('burnback rollback: one rollback for the terminal, as the console shows
     const superseded = formatRollback(page({ status: 'superseded', failureReason: 'rel-003 serves now', supersededBy: 'hotfix' }));
     expect(superseded).toContain('  superseded           rel-003 serves now (by a hotfix)\n');
     expect(formatRollback(page({ rollout: { name: `${PIPELINE}/releases/rel-001/rollouts/r1`, state: null, rollsBack: null } }))).toContain(
-      '  rollout              r1\n',
+      '  rollout              api-backend-pipeline/r1\n',
     );
   });
 });

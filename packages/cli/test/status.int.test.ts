@@ -91,6 +91,9 @@ describe('burnback status and decisions', () => {
     expect(text).toContain('api-backend  ROLLBACK  incident 0.status');
     expect(text).toContain('✓ enabled, ✓ incident open, ✓ error ratio over its bar');
     expect(text).toContain('confidence 0.925 (cause rel-002)');
+    // The rollback it ordered, and how to see its timeline.
+    const rollbackId = (await p.rollbacks()).find((r) => r.command.incidentId === '0.status')!.rollbackId;
+    expect(text).toContain(`\n  rollback ${rollbackId}: npm run burnback -- rollback ${rollbackId}\n`);
     expect(JSON.parse(await cli('decisions', '--json', '--service', 'billing'))).toEqual({ decisions: [], pending: [] });
     await expect(cli('decisions', '--since', 'yesterday')).rejects.toMatchObject({ code: 2 });
   }, 60_000);
@@ -100,7 +103,9 @@ describe('burnback status and decisions', () => {
     const text = await cli('rollback', rollback.rollbackId);
     expect(text).toMatch(new RegExp(`^rollback ${rollback.rollbackId} of api-backend: succeeded \\(incident 0\\.status\\)$`, 'm'));
     expect(text).toMatch(/^ {2}releases +rel-002 → rel-001$/m);
-    expect(text).toMatch(/^ {2}rollout +\S+ SUCCEEDED \(rolls back rel-002-to-production-\S+\)$/m);
+    expect(text).toMatch(
+      /^ {2}rollout +api-backend-pipeline\/\S+ SUCCEEDED \(rolls back api-backend-pipeline\/rel-002-to-production-\S+\)$/m,
+    );
     expect(text).toMatch(new RegExp(`^  decision +${rollback.command.decisionId} rollback: roll back: error ratio 2\\.5 %`, 'm'));
     // The timeline: the decision first, then the executor's stages in order, each with its offset from the decision.
     const timeline = text.slice(text.indexOf('\ntimeline\n') + 10, text.indexOf('\n\nCloud Deploy phases'));

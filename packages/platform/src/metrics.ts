@@ -30,8 +30,9 @@ export interface Metrics {
   notificationsSent: Counter<'destination' | 'outcome'>;
   /**
    * How long a message waited before its handler started, by subscription and stage: `delivery` from its publish
-   * to the client's receipt (Pub/Sub, the stream), `queue` from the receipt to its handler's start (the worker:
-   * flow control, a key's earlier message, a busy event loop). Says where a late alert waited.
+   * to the client's receipt (Pub/Sub, the stream; a redelivery counts its earlier attempts), `queue` from the
+   * receipt to its handler's start (the worker: flow control, a key's earlier message, a busy event loop; a
+   * message nacked behind an earlier one of its key has no queue wait). Says where a late alert waited.
    */
   messageWait: Histogram<'subscription' | 'stage'>;
 }

@@ -19,7 +19,6 @@ import {
   type TopicTap,
 } from '@burnback/testkit';
 import {
-  createMetrics,
   LEASE_CEILING,
   PubSubPublisher,
   startSubscriber,
@@ -85,37 +84,6 @@ describe('the Pub/Sub subscriber on the emulator', () => {
     await waitFor(() => seen.length === 1, { what: 'one delivery' });
     await reopenUntilMarker(handler, () => seen.includes(MARKER));
     expect(seen).toEqual(['0.one', MARKER]);
-  });
-
-  it('records where each message waited: in Pub/Sub until received, then in the worker until its handler started', async () => {
-    const metrics = createMetrics('test');
-    let release!: () => void;
-    const gate = new Promise<void>((done) => (release = done));
-    const seen: string[] = [];
-    // An unordered subscription whose messages run one at a time: the second waits in the worker behind the first.
-    subscriber = subscribe({
-      subscription: Subscriptions.deciderBulk.name,
-      ordered: false,
-      later: { isLater: () => true, atOnce: 1 },
-      metrics,
-      handler: async (m) => {
-        seen.push(incidentOf(m));
-        if (seen.length === 1) await gate;
-      },
-    });
-    await publisher.publishEvent(Topics.alertsBulk, alertCloudEvent('0.first'));
-    await publisher.publishEvent(Topics.alertsBulk, alertCloudEvent('0.second'));
-    await waitFor(() => seen.length === 1, { what: 'the first delivery' });
-    await new Promise((done) => setTimeout(done, 300)); // what the second waits in the worker
-    release();
-    await waitFor(() => seen.length === 2, { what: 'the second delivery' });
-    const waits = (await metrics.messageWait.get()).values.filter((v) => v.labels.subscription === Subscriptions.deciderBulk.name);
-    const of = (stage: string, suffix: '_count' | '_sum') =>
-      waits.find((v) => v.labels.stage === stage && v.metricName === `burnback_message_wait_seconds${suffix}`)?.value;
-    expect(of('delivery', '_count')).toBe(2);
-    expect(of('queue', '_count')).toBe(2);
-    // The second was held about 300 ms (less the moment between the two receipts); unheld, it waits a few ms.
-    expect(of('queue', '_sum')).toBeGreaterThanOrEqual(0.2);
   });
 
   it('dead-letters an invalid message with its reason, acks it, and still handles the valid one behind it', async () => {

@@ -330,12 +330,17 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
     }
     const key = options.ordered === false ? '' : (message.orderingKey ?? '');
     const received = receivedOf(message);
-    // Where it waited: Pub/Sub until the client received it, then this worker until its handler starts.
+    // Where it waited: Pub/Sub until the client received it (for a redelivery, since its first publish), then this
+    // worker until its handler starts. A metric never costs the message.
     const receivedAt = typeof message.received === 'number' ? message.received : Date.now();
-    options.metrics?.messageWait.observe(
-      { subscription: options.subscription, stage: 'delivery' },
-      Math.max(0, receivedAt - received.publishTime.getTime()) / 1000,
-    );
+    const observeWait = (stage: 'delivery' | 'queue', seconds: number) => {
+      try {
+        options.metrics?.messageWait.observe({ subscription: options.subscription, stage }, Math.max(0, seconds));
+      } catch {
+        /* a metrics failure is not the message's */
+      }
+    };
+    observeWait('delivery', (receivedAt - received.publishTime.getTime()) / 1000);
     const later = !key && options.later !== undefined && canWait(options.later, received) ? options.later : null;
     const previous = key ? (keyChains.get(key) ?? Promise.resolve()) : later ? laterTurn(later.atOnce) : Promise.resolve();
     const run = previous
@@ -345,10 +350,7 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
           message.nack();
           return;
         }
-        options.metrics?.messageWait.observe(
-          { subscription: options.subscription, stage: 'queue' },
-          Math.max(0, Date.now() - receivedAt) / 1000,
-        );
+        observeWait('queue', (Date.now() - receivedAt) / 1000);
         return settle(message, received);
       })
       .finally(() => {

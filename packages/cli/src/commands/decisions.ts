@@ -13,7 +13,8 @@ Options:
   --since D        how far back, by decision time: 30m, 2h, 7d (default 2h)
   --limit N        at most N decisions (default 50)
   --follow         oldest first, then each new decision as it is made, until Ctrl-C
-  --json           one JSON document instead of text (with --follow: one decision per line)
+  --json           one JSON document instead of text (with --follow: one decision record per line,
+                   or the decision's event when its record cannot be read)
 
 ${STORE_HELP}
 
@@ -140,6 +141,12 @@ async function follow(db: Firestore, projectId: string, env: NodeJS.ProcessEnv, 
   const pubsub = new PubSub({ projectId });
   const name = `burnback-follow-${randomBytes(4).toString('hex')}`;
   const where = emulator === 'none' ? `project ${projectId}` : `the Pub/Sub emulator at ${emulator}`;
+  // Listened for from the start: a Ctrl-C at any point still deletes the subscription (once it exists).
+  let stopping = false;
+  const stopped = io.stopped().then(() => {
+    stopping = true;
+    return null;
+  });
   let subscription: Subscription | null = null;
   try {
     let timer: NodeJS.Timeout | undefined;
@@ -158,6 +165,11 @@ async function follow(db: Firestore, projectId: string, env: NodeJS.ProcessEnv, 
       clearTimeout(timer);
     }
     subscription = pubsub.subscription(name, { flowControl: { maxMessages: 100, allowExcessMessages: false } });
+    if (stopping) {
+      await subscription.delete().catch(() => undefined);
+      await pubsub.close();
+      return 0;
+    }
   } catch (err) {
     io.err(
       `cannot follow decisions: creating a subscription on ${Topics.decisions} in ${where} failed: ${(err as Error).message} ` +
@@ -167,23 +179,30 @@ async function follow(db: Firestore, projectId: string, env: NodeJS.ProcessEnv, 
     return 1;
   }
 
-  // Listened for from here on: a Ctrl-C while the recent ones print still deletes the subscription.
-  let stopping = false;
-  const stopped = io.stopped().then(() => {
-    stopping = true;
-    return null;
-  });
   const printed = new Printed();
-  const show = async (d: ShownDecision): Promise<void> => {
+  const show = (d: ShownDecision, pending: Redecision | null): void => {
     if (!printed.add(d.decisionId)) return;
-    const pending = (await pendingOf(db, [d.incidentId])).get(d.incidentId) ?? null;
     io.out(o.json ? `${JSON.stringify(d)}\n` : `${formatDecision(d, pending)}\n`);
   };
   try {
-    const { decisions } = await recentDecisions(db, { since: o.since, service: o.service, limit: o.limit });
-    for (const d of [...decisions].reverse()) {
+    // The recent ones, unless the user stops first (a store that does not answer must not hold a Ctrl-C).
+    const recent = await Promise.race([
+      stopped,
+      (async () => {
+        const { decisions } = await recentDecisions(db, { since: o.since, service: o.service, limit: o.limit });
+        return {
+          decisions,
+          pending: await pendingOf(
+            db,
+            decisions.map((d) => d.incidentId),
+          ),
+        };
+      })(),
+    ]);
+    if (recent === null) return 0;
+    for (const d of [...recent.decisions].reverse()) {
       if (stopping) return 0;
-      await show(d);
+      show(d, recent.pending.get(d.incidentId) ?? null);
     }
     io.err(`following new decisions${o.service ? ` of ${o.service}` : ''} from ${where} (Ctrl-C to stop)`);
 
@@ -200,7 +219,9 @@ async function follow(db: Firestore, projectId: string, env: NodeJS.ProcessEnv, 
               .doc(event.decisionId)
               .get()
               .catch(() => null);
-            await show(doc?.exists ? DecisionRecord.parse(doc.data()) : event);
+            const record = doc?.exists ? DecisionRecord.safeParse(doc.data()) : null;
+            const pending = await pendingOf(db, [event.incidentId]).catch(() => new Map<string, Redecision>());
+            show(record?.success ? record.data : event, pending.get(event.incidentId) ?? null);
           }
         } catch (err) {
           io.err(`skipped a message on ${Topics.decisions}: ${(err as Error).message}`);
@@ -208,7 +229,8 @@ async function follow(db: Firestore, projectId: string, env: NodeJS.ProcessEnv, 
         message.ack();
       });
     };
-    const failed = new Promise<Error>((done) => subscription.once('error', (err: Error) => done(err)));
+    // Every error is listened for (the library can emit more than one): the first ends the follow.
+    const failed = new Promise<Error>((done) => subscription.on('error', (err: Error) => done(err)));
     subscription.on('message', received);
     const outcome = await Promise.race([stopped, failed]);
     await subscription.close();

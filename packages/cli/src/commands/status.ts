@@ -52,8 +52,11 @@ export function openStore(env: NodeJS.ProcessEnv): { config: Config; db: Firesto
     ...env,
     GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT || DEFAULT_PROJECT,
     BURNBACK_CONFIG: env.BURNBACK_CONFIG || resolve(REPO_ROOT, 'config/local.yaml'),
-    METADATA_SERVER_DETECTION: env.METADATA_SERVER_DETECTION ?? 'none',
   };
+  // The emulator needs no credentials, so there is no metadata server to look for; a real project may need it
+  // (on a Google Cloud VM the credentials come from there).
+  if (env.METADATA_SERVER_DETECTION !== undefined) local.METADATA_SERVER_DETECTION = env.METADATA_SERVER_DETECTION;
+  else if (emulator !== 'none') local.METADATA_SERVER_DETECTION = 'none';
   if (emulator === 'none') delete local.FIRESTORE_EMULATOR_HOST;
   else local.FIRESTORE_EMULATOR_HOST = emulator;
   // The Firestore client reads the emulator host (or its absence) from the process environment.
@@ -176,6 +179,7 @@ export type ShownDecision = Pick<
   | 'cause'
   | 'redecisionOf'
   | 'approvableUntil'
+  | 'rollbackId'
 > & { action: string; evidence?: DecisionRecord['evidence'] };
 
 /**
@@ -186,6 +190,10 @@ export type ShownDecision = Pick<
 export function formatDecision(d: ShownDecision, pending: Redecision | null = null): string {
   const verdicts = d.verdicts.map(verdictLabel).join(', ');
   const confidence = d.confidence ? `  confidence ${d.confidence.value}${d.cause ? ` (cause ${d.cause.releaseId})` : ''}\n` : '';
+  // The rollback it ordered (a recommendation's validation): its timeline is one command away.
+  const rollback = d.rollbackId
+    ? `  ${d.rollbackId.startsWith('rv-') ? 'validation' : 'rollback'} ${d.rollbackId}: npm run burnback -- rollback ${d.rollbackId}\n`
+    : '';
   const again = d.redecisionOf ? `  decided again: ${d.redecisionOf} (${d.evidence?.alert.redecision?.trigger ?? 'lapsed'})\n` : '';
   const next =
     pending && pending.afterDecisionId === d.decisionId
@@ -193,7 +201,7 @@ export function formatDecision(d: ShownDecision, pending: Redecision | null = nu
       : '';
   // A recommendation says how to approve it (its decision id is the one to give), until when.
   const approve = d.approvableUntil ? `  ${approvalHowTo(d.decisionId, d.approvableUntil)}\n` : '';
-  return `${d.decidedAt}  ${d.service}  ${d.action.toUpperCase()}  incident ${d.incidentId}\n  ${d.reason}\n  ${verdicts}\n${confidence}${again}${next}${approve}`;
+  return `${d.decidedAt}  ${d.service}  ${d.action.toUpperCase()}  incident ${d.incidentId}\n  ${d.reason}\n  ${verdicts}\n${confidence}${rollback}${again}${next}${approve}`;
 }
 
 export async function runStatus(args: string[], env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<number> {
