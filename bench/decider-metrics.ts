@@ -58,7 +58,8 @@ export function sampleEventLoopLag(stack: LocalStack): { stop: () => Promise<str
       const started = Date.now();
       try {
         const text = await (await fetch(url)).text();
-        const line = text.split('\n').find((l) => l.startsWith('nodejs_eventloop_lag_max_seconds '));
+        // The process metrics carry the registry's default labels ({component="decider"}).
+        const line = text.split('\n').find((l) => /^nodejs_eventloop_lag_max_seconds(\{[^}]*\})? /.test(l));
         if (line) maxima.push(Number(line.slice(line.lastIndexOf(' ') + 1)) * 1000);
       } catch {
         /* the decider answers between its turns; a missed second is left out */

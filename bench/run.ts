@@ -6,6 +6,9 @@ import { replayRecorded } from '@burnback/cli';
 import { floorReplay, recordedExport } from './replay.js';
 import { benchLatency, benchSlowRollouts, benchStorm } from './pipeline.js';
 
+// Everything runs locally (emulators, gcp-sim): no client has credentials to look for on a metadata server.
+process.env.METADATA_SERVER_DETECTION ??= 'none';
+
 /**
  * `npm run bench`: Burnback's benchmarks, each printed with where it ran and a
  * floor measured in the same run. `--events N` changes the history's size.

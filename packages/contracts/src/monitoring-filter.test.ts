@@ -69,6 +69,40 @@ describe('parseFilter: what a Cloud Monitoring filter selects', () => {
     expect(parseFilter('b = 2 -a = 1')?.conjunctive).toBe(false);
   });
 
+  it('separates terms by any whitespace: spaces, tabs, newlines and carriage returns', () => {
+    expect(parseFilter('a\t=\t1\nAND\r\nb\r=\n"x"')).toEqual({
+      comparisons: [
+        { selector: 'a', operator: '=', value: { kind: 'number', value: 1, text: '1' } },
+        { selector: 'b', operator: '=', value: { kind: 'string', text: 'x' } },
+      ],
+      calls: [],
+      conjunctive: true,
+    });
+  });
+
+  it('reads unquoted words made of letters, digits, _ . / + and inner hyphens', () => {
+    expect(parseFilter('aAzZ09 = metric.googleapis.com/x_y')?.comparisons).toEqual([
+      { selector: 'aAzZ09', operator: '=', value: { kind: 'string', text: 'metric.googleapis.com/x_y' } },
+    ]);
+    expect(parseFilter('resource.label.location = us-central1')?.comparisons).toEqual([
+      { selector: 'resource.label.location', operator: '=', value: { kind: 'string', text: 'us-central1' } },
+    ]);
+    expect(parseFilter('a > +1')?.comparisons).toEqual([{ selector: 'a', operator: '>', value: { kind: 'number', value: 1, text: '+1' } }]);
+  });
+
+  it('reads unquoted words as function arguments', () => {
+    expect(parseFilter('metric.labels.response_code_class = one_of(4xx, 5xx)')?.comparisons).toEqual([
+      { selector: 'metric.label.response_code_class', operator: '=', value: { kind: 'function', name: 'one_of', args: ['4xx', '5xx'] } },
+    ]);
+  });
+
+  it('normalises only a leading labels prefix, not one inside a quoted label name', () => {
+    expect(parseFilter('metric.label."resource.labels.x" = "a"')?.comparisons[0]?.selector).toBe('metric.label.resource.labels.x');
+    expect(parseFilter('metric.label."metadata.user_labels.x" = "a"')?.comparisons[0]?.selector).toBe(
+      'metric.label.metadata.user_labels.x',
+    );
+  });
+
   it.each([
     ['an unterminated string', 'metric.type = "run.googleapis.com/request_count'],
     ['a string ending in a backslash', 'a = "b\\'],
@@ -84,6 +118,14 @@ describe('parseFilter: what a Cloud Monitoring filter selects', () => {
     ['a call whose arguments are not values', 'a = one_of(=)'],
     ['arguments without a comma', 'a = one_of("x" "y")'],
     ['an unclosed bare call', 'f("x"'],
+    ['a call left open after its parenthesis', 'a = one_of('],
+    ['a call left open after a comma', 'a = one_of("x",'],
+    ['a bare call left open after its parenthesis', 'f('],
+    ['a closing parenthesis before its opening one', 'a = 1) AND (b = 2'],
+    ['a quoted segment after a selector that does not end in a dot', 'metric.label"x" = 1'],
+    ['a value that is a parenthesised term', 'a = (b = 1)'],
+    ['a stray character as a value', 'a = #'],
+    ...['#', '*', ';', '@', '[', '`', '{', '~', 'é'].map((c): [string, string] => [`a stray ${c} inside a word`, `a = x${c}`]),
   ])('refuses %s (nothing can be concluded from it)', (_what, filter) => {
     expect(parseFilter(filter)).toBeNull();
   });

@@ -53,6 +53,23 @@ describe('MonitoringNotification', () => {
     expect(r.data!.incident.metric).toEqual({ type: 'm', labels: { x: '1' } });
   });
 
+  it('a label a sender wrote as null is dropped, not kept as the text "null"', () => {
+    const r = parse({
+      resource: { type: 'cloud_run_revision', labels: { gone: null, kept: 'x' } },
+      metric: { type: 'm', labels: { gone: null } },
+    });
+    expect(r.data!.incident.resource).toEqual({ type: 'cloud_run_revision', labels: { kept: 'x' } });
+    expect(r.data!.incident.metric).toEqual({ type: 'm', labels: {} });
+  });
+
+  it('an incident id that cannot be stored is refused with the id rule’s reason, at the id', () => {
+    const r = parse({ incident_id: 'a/b' });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues).toEqual([
+      expect.objectContaining({ code: 'custom', path: ['incident', 'incident_id'], message: expect.stringContaining('holds a "/"') }),
+    ]);
+  });
+
   it('a resource without type or labels gets empty ones', () => {
     expect(parse({ resource: {} }).data!.incident.resource).toEqual({ type: '', labels: {} });
   });
