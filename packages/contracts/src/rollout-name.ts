@@ -18,6 +18,7 @@ const JOB_RUN = /^(projects\/[^/]+\/locations\/[^/]+\/deliveryPipelines\/[^/]+\/
  * more segments), so a notification about something else is told apart.
  */
 export function parseRolloutName(name: string | undefined): RolloutName | null {
+  // Stryker disable next-line ConditionalExpression: equivalent; exec(undefined) reads "undefined", which is no rollout either
   const m = name === undefined ? null : ROLLOUT.exec(name);
   if (!m) return null;
   const [, project, location, pipeline, releaseId, rolloutId] = m as unknown as [string, string, string, string, string, string];
@@ -30,6 +31,7 @@ export function parseRolloutName(name: string | undefined): RolloutName | null {
  * null for anything else (a release, a target).
  */
 export function rolloutOfResource(resource: string | undefined): RolloutName | null {
+  // Stryker disable next-line ConditionalExpression: equivalent; exec(undefined) reads "undefined", which is no job run either
   const jobRun = resource === undefined ? null : JOB_RUN.exec(resource);
   return parseRolloutName(jobRun ? jobRun[1] : resource);
 }
