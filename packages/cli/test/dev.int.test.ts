@@ -244,7 +244,7 @@ describe('npm start stops when what started it is gone', () => {
     // The banner comes in more than one chunk: wait for its last line, not its first.
     await waitForOutput(shell, () => output, DEV_READY_LINE, { timeoutMs: 150_000, what: 'the stack to start' });
     // Piped, the log stays human (no --json): the decider's start line is not JSON.
-    expect(output).toMatch(/^decider +INFO +decider consuming/m);
+    expect(output).toMatch(/^\d\d:\d\d:\d\d\.\d{3} decider +INFO +decider consuming/m);
     expect(await portAnswers(portBase)).toBe(true);
 
     shell.kill('SIGKILL');
