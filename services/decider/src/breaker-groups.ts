@@ -10,6 +10,8 @@ type Outcome = { written: DecisionWrite | null; snapshot: DecisionSnapshot };
 
 interface Queued {
   request: DecisionRequest;
+  /** performance.now() when it was queued. */
+  queuedAt: number;
   resolve: (outcome: Outcome) => void;
   reject: (err: unknown) => void;
 }
@@ -63,8 +65,40 @@ export function createBreakerGroups(store: DecisionStore, turn: Serializer, logg
     const group = takeGroup();
     if (group.length === 0) return;
     if (group.length === 1) return settleOne(group[0]!);
+    // Where the group's time goes: its reads (until the first decision runs), its decisions, its commit; and attempts.
+    const turnAt = performance.now();
+    let attempts = 0;
+    let readsDoneAt = 0;
+    let decidedAt = 0;
+    const last = group.length - 1;
+    const requests = group.map((q, i) => ({
+      ...q.request,
+      decideFn: async (snapshot: DecisionSnapshot) => {
+        if (i === 0) {
+          attempts += 1;
+          readsDoneAt = performance.now();
+        }
+        const write = await q.request.decideFn(snapshot);
+        if (i === last) decidedAt = performance.now();
+        return write;
+      },
+    }));
     try {
-      const outcomes = await store.decideGroup(group.map((q) => q.request));
+      const outcomes = await store.decideGroup(requests);
+      const doneAt = performance.now();
+      logger.info(`a group of ${group.length} decisions under the breaker committed`, {
+        event: 'breaker_group',
+        decisions: group.length,
+        written: outcomes.filter((o) => o.written !== null).length,
+        attempts,
+        queued: queue.length,
+        timings: {
+          waitedMs: Math.round(turnAt - group[0]!.queuedAt),
+          readsMs: Math.round(readsDoneAt - turnAt),
+          decideMs: Math.round(decidedAt - readsDoneAt),
+          commitMs: Math.round(doneAt - decidedAt),
+        },
+      });
       group.forEach((q, i) => q.resolve(outcomes[i]!));
     } catch (err) {
       logger.info(`a group of ${group.length} decisions under the breaker failed; deciding them one at a time`, {
@@ -79,7 +113,7 @@ export function createBreakerGroups(store: DecisionStore, turn: Serializer, logg
   return {
     decide(request) {
       return new Promise<Outcome>((resolve, reject) => {
-        queue.push({ request, resolve, reject });
+        queue.push({ request, queuedAt: performance.now(), resolve, reject });
         // One turn per decision queued: each turn takes at least one, so none is left behind.
         void turn(drainOnce);
       });
