@@ -1,7 +1,7 @@
 import type { Subscription } from '@google-cloud/pubsub';
 import { Subscriptions, Topics } from '@burnback/contracts';
 import { createTestEnvironment, waitFor, type TestEnvironment } from '@burnback/testkit';
-import { forwardFlowControl } from './pubsub-flow.js';
+import { forwardFlowControl, paceLeaseExtensions } from './pubsub-flow.js';
 import { PubSubPublisher, startSubscriber, type RunningSubscriber } from './index.js';
 
 /** The client's own count of the messages it holds (received, not yet acked): read here only, to see the window hold. */
@@ -69,10 +69,42 @@ describe('a subscriber holds no more than its window, whatever the server sends'
     expect(mostHeld).toBeLessThanOrEqual(window + 100);
   });
 
-  it('changes nothing, and says so, for a subscription whose stream is not the client’s it knows', () => {
+  it('extends leases at most every third of a lease, however slow the server answers its modAcks', async () => {
+    const open = jest.spyOn(env.pubsub, 'subscription');
+    subscriber = startSubscriber({
+      pubsub: env.pubsub,
+      subscription: Subscriptions.deciderBulk.name,
+      deadLetter: publisher,
+      logger: env.logger,
+      ordered: false,
+      handler: async () => undefined,
+    });
+    const client = open.mock.results[0]!.value as Subscription;
+    const internals = client as unknown as {
+      _subscriber: { ackDeadline: number; _latencies: { percentile(p: number): number }; _inventory: { _getNextExtensionTimeoutMs(): number } };
+    };
+    const lease = internals._subscriber.ackDeadline * 1000;
+    expect(lease).toBe(10_000);
+    const nextRounds = () => Array.from({ length: 200 }, () => internals._subscriber._inventory._getNextExtensionTimeoutMs());
+    // A server that answers in 50 ms: rounds within 0.9 of a lease, as the client plans them, but none sooner than a third.
+    internals._subscriber._latencies.percentile = () => 0.05;
+    for (const ms of nextRounds()) {
+      expect(ms).toBeGreaterThanOrEqual(lease / 3);
+      expect(ms).toBeLessThan(lease * 0.9);
+    }
+    // A server 30 s behind: the client's own plan is "now" (below zero), again and again; paced, a third of a lease.
+    internals._subscriber._latencies.percentile = () => 30;
+    expect(new Set(nextRounds())).toEqual(new Set([lease / 3]));
+  });
+
+  it('changes nothing, and says so, for a subscription whose internals are not the client’s it knows', () => {
     const notOpen = env.pubsub.subscription(Subscriptions.deciderBulk.name);
     expect(forwardFlowControl(notOpen)).toBe(false);
-    const otherShape = { _subscriber: { _stream: { _streams: 'not a list', pause() {}, resume() {} } } } as unknown as Subscription;
+    expect(paceLeaseExtensions(notOpen)).toBe(false);
+    const otherShape = {
+      _subscriber: { _stream: { _streams: 'not a list', pause() {}, resume() {} }, _inventory: { _subscriber: {} } },
+    } as unknown as Subscription;
     expect(forwardFlowControl(otherShape)).toBe(false);
+    expect(paceLeaseExtensions(otherShape)).toBe(false);
   });
 });

@@ -70,3 +70,44 @@ function isMessageStream(value: unknown): value is MessageStreamShape {
     typeof v._replaceStream === 'function'
   );
 }
+
+/**
+ * Keeps the client's lease extensions to one round every third of a lease at the most.
+ *
+ * The client extends every held message's lease at a random moment within
+ * (0.9 × the lease − the 99th percentile of its modAck latency). With the
+ * 10 s lease (LEASE_CEILING) a latency past 9 s makes that zero: it extends
+ * every message again at once, and again, each round adding a modAck per held
+ * message to a queue already too slow — which makes it slower. In the
+ * 100,000-notification storm on the emulator this spiral held 64,503 pending
+ * modAcks in ingest and 56,375 in the decider when both ran out of heap (their
+ * heap snapshots), while the Pub/Sub emulator used one and a half cores. A round more often
+ * than every third of a lease cannot save a lease the server is that slow to
+ * extend; it only feeds the spiral. Patched once per process, like
+ * forwardFlowControl; false when the client's shape is not the one known.
+ */
+export function paceLeaseExtensions(subscription: Subscription): boolean {
+  const inventory = (subscription as unknown as { _subscriber?: { _inventory?: unknown } })._subscriber?._inventory;
+  if (!isLeaseManager(inventory)) return false;
+  const proto = Object.getPrototypeOf(inventory) as LeaseManagerShape & { [PACED]?: true };
+  if (proto[PACED]) return true;
+  const next = proto._getNextExtensionTimeoutMs;
+  proto._getNextExtensionTimeoutMs = function (this: LeaseManagerShape) {
+    return Math.max(next.call(this), (this._subscriber.ackDeadline * 1000) / 3);
+  };
+  proto[PACED] = true;
+  return true;
+}
+
+const PACED = Symbol.for('burnback.pubsub.paceLeaseExtensions');
+
+interface LeaseManagerShape {
+  _subscriber: { ackDeadline: number };
+  _getNextExtensionTimeoutMs: (this: LeaseManagerShape) => number;
+}
+
+function isLeaseManager(value: unknown): value is LeaseManagerShape {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<LeaseManagerShape>;
+  return typeof v._getNextExtensionTimeoutMs === 'function' && typeof v._subscriber?.ackDeadline === 'number';
+}

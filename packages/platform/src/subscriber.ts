@@ -3,7 +3,7 @@ import { errorKind, ErrorKinds } from '@burnback/contracts';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { publishDeadLetter, type MessageHandler, type Publisher, type ReceivedMessage } from './pubsub.js';
-import { forwardFlowControl } from './pubsub-flow.js';
+import { forwardFlowControl, paceLeaseExtensions } from './pubsub-flow.js';
 
 /** The longest lease the subscriber asks for (Pub/Sub's minimum ack deadline); see startSubscriber. */
 export const LEASE_CEILING = Duration.from({ seconds: 10 });
@@ -240,10 +240,16 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
     reopens = 0;
     onMessage(message);
   });
-  // The window holds on the wire: past it, the server keeps what it would send (pubsub-flow.ts).
+  // The window holds on the wire (past it, the server keeps what it would send), and leases are extended at a
+  // steady pace however slow the server answers (pubsub-flow.ts).
   if (!forwardFlowControl(subscription))
     logger.warn('the Pub/Sub client changed shape: its flow control may hold what the server over-sends in memory', {
       event: 'flow_control_not_forwarded',
+      subscription: options.subscription,
+    });
+  if (!paceLeaseExtensions(subscription))
+    logger.warn('the Pub/Sub client changed shape: a slow server may make it extend leases without pause', {
+      event: 'lease_extensions_not_paced',
       subscription: options.subscription,
     });
   subscription.on('error', (err: Error) => {
