@@ -1,73 +1,76 @@
 import type { Subscription } from '@google-cloud/pubsub';
 
 /**
- * Makes the Pub/Sub client's flow control hold on the wire, not in memory.
+ * Bounds what the Pub/Sub client holds past its flow-control window.
  *
- * The client (5.x) pauses its combined message stream when its inventory is
- * full (flowControl.maxMessages), but the StreamingPull streams feed that stream
- * through 'data' listeners, so the pause never reaches them: whatever the server
- * sends past the window is kept in the client's pending list, leased and
- * extended, without bound. Pub/Sub itself stops at max_outstanding_messages;
- * the emulator does not, and `npm start`, the tests and the benches run on it:
- * ingest ran out of its 128 MiB heap 80 s into a 100,000-notification storm,
- * holding tens of thousands of notifications its window of 1,000 never
- * admitted. Measured on the emulator (30,000 messages, window 1,000, handled
- * 300 a second): the client's inventory grew to 25,000 within 15 s; with the
- * pause forwarded it stayed at 1,020–1,090, handled as fast.
+ * The client pauses its combined message stream when its inventory is full
+ * (flowControl.maxMessages), but its gRPC streams feed that stream through
+ * 'data' listeners, so the pause never reaches them: whatever the server sends
+ * past the window waits in the client's pending list, leased and extended,
+ * without bound. Pub/Sub itself stops at max_outstanding_messages; the
+ * emulator does not, and `npm start`, the tests and the benches run on it
+ * (30,000 messages, a window of 1,000, handled 300 a second: the client held
+ * 25,000 within 15 s; in the 100,000-notification storm ingest ran out of heap).
  *
- * This forwards the pause and the resume to each gRPC stream (and pauses a
- * stream opened while paused), so gRPC stops reading and HTTP/2's own flow
- * control keeps the rest on the server, which redelivers it later. It patches
- * the client's MessageStream class once per process, through fields the library
- * does not export; when they are not there (a library that changed), it changes
- * nothing and says so (false).
+ * Once `limit` messages wait past the window, this pauses the gRPC streams
+ * themselves (gRPC stops reading; HTTP/2's flow control keeps the rest on the
+ * server) and resumes them when half of those have been handed over. Only then:
+ * pausing at the window itself, on every subscription, was tried and made the
+ * 10,000 storm far slower (the emulator ended the paused streams of the
+ * decider's ordered fast lane again and again), so below the limit the client
+ * behaves as it always did. It patches the client's LeaseManager class once
+ * per process (the limit is each subscription's own), through fields the
+ * library does not export; when they are not there (a library that changed),
+ * it changes nothing and says so (false).
  */
-export function forwardFlowControl(subscription: Subscription): boolean {
-  const stream = (subscription as unknown as { _subscriber?: { _stream?: unknown } })._subscriber?._stream;
-  if (!isMessageStream(stream)) return false;
-  const proto = Object.getPrototypeOf(stream) as MessageStreamShape & { [FORWARDED]?: true };
-  if (proto[FORWARDED]) return true;
-  const { pause, resume, _replaceStream: replaceStream } = proto;
-  proto.pause = function (this: MessageStreamShape) {
-    for (const tracker of this._streams) tracker.stream?.pause();
-    return pause.call(this);
+export function capHeldMessages(subscription: Subscription, limit: number): boolean {
+  const inventory = (subscription as unknown as { _subscriber?: { _inventory?: unknown } })._subscriber?._inventory;
+  if (!isCappable(inventory)) return false;
+  inventory[CAP] = { limit, paused: false };
+  const proto = Object.getPrototypeOf(inventory) as CappableShape & { [CAPPED]?: true };
+  if (proto[CAPPED]) return true;
+  const { add, remove } = proto;
+  const streamsOf = (manager: CappableShape) => manager._subscriber._stream?._streams ?? [];
+  proto.add = function (this: CappableShape, message: unknown) {
+    add.call(this, message);
+    const cap = this[CAP];
+    // Every stream, each time: one the client opened again meanwhile starts reading.
+    if (cap && this._pending.length >= cap.limit) {
+      cap.paused = true;
+      for (const tracker of streamsOf(this)) tracker.stream?.pause();
+    }
   };
-  proto.resume = function (this: MessageStreamShape) {
-    for (const tracker of this._streams) tracker.stream?.resume();
-    return resume.call(this);
+  proto.remove = function (this: CappableShape, message: unknown) {
+    remove.call(this, message);
+    const cap = this[CAP];
+    if (cap?.paused && this._pending.length <= cap.limit / 2) {
+      cap.paused = false;
+      for (const tracker of streamsOf(this)) tracker.stream?.resume();
+    }
   };
-  proto._replaceStream = function (this: MessageStreamShape, index: number, grpcStream: GrpcStream, reason: unknown) {
-    replaceStream.call(this, index, grpcStream, reason);
-    if (this.isPaused()) grpcStream.pause();
-  };
-  proto[FORWARDED] = true;
+  proto[CAPPED] = true;
   return true;
 }
 
-const FORWARDED = Symbol.for('burnback.pubsub.forwardFlowControl');
+const CAP = Symbol.for('burnback.pubsub.heldCap');
+const CAPPED = Symbol.for('burnback.pubsub.capHeldMessages');
 
-interface GrpcStream {
-  pause(): unknown;
-  resume(): unknown;
+interface CappableShape {
+  [CAP]?: { limit: number; paused: boolean };
+  _pending: unknown[];
+  _subscriber: { _stream?: { _streams?: Array<{ stream?: { pause(): unknown; resume(): unknown } }> } };
+  add: (this: CappableShape, message: unknown) => void;
+  remove: (this: CappableShape, message: unknown) => void;
 }
 
-interface MessageStreamShape {
-  _streams: Array<{ stream?: GrpcStream }>;
-  pause: (this: MessageStreamShape) => unknown;
-  resume: (this: MessageStreamShape) => unknown;
-  isPaused: (this: MessageStreamShape) => boolean;
-  _replaceStream: (this: MessageStreamShape, index: number, stream: GrpcStream, reason: unknown) => void;
-}
-
-function isMessageStream(value: unknown): value is MessageStreamShape {
+function isCappable(value: unknown): value is CappableShape {
   if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<MessageStreamShape>;
+  const v = value as Partial<CappableShape>;
   return (
-    Array.isArray(v._streams) &&
-    typeof v.pause === 'function' &&
-    typeof v.resume === 'function' &&
-    typeof v.isPaused === 'function' &&
-    typeof v._replaceStream === 'function'
+    Array.isArray(v._pending) &&
+    typeof v.add === 'function' &&
+    typeof v.remove === 'function' &&
+    Array.isArray(v._subscriber?._stream?._streams)
   );
 }
 
@@ -84,7 +87,7 @@ function isMessageStream(value: unknown): value is MessageStreamShape {
  * heap snapshots), while the Pub/Sub emulator used one and a half cores. A round more often
  * than every third of a lease cannot save a lease the server is that slow to
  * extend; it only feeds the spiral. Patched once per process, like
- * forwardFlowControl; false when the client's shape is not the one known.
+ * capHeldMessages; false when the client's shape is not the one known.
  */
 export function paceLeaseExtensions(subscription: Subscription): boolean {
   const inventory = (subscription as unknown as { _subscriber?: { _inventory?: unknown } })._subscriber?._inventory;

@@ -3,10 +3,16 @@ import { errorKind, ErrorKinds } from '@burnback/contracts';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { publishDeadLetter, type MessageHandler, type Publisher, type ReceivedMessage } from './pubsub.js';
-import { forwardFlowControl, paceLeaseExtensions } from './pubsub-flow.js';
+import { capHeldMessages, paceLeaseExtensions } from './pubsub-flow.js';
 
 /** The longest lease the subscriber asks for (Pub/Sub's minimum ack deadline); see startSubscriber. */
 export const LEASE_CEILING = Duration.from({ seconds: 10 });
+
+/**
+ * Messages the client may hold past the window before the subscriber stops reading its streams (pubsub-flow.ts): some
+ * 20–30 MiB of heap, and more than the 10,000 storm ever sends past a window, so that storm runs as before.
+ */
+export const HELD_PAST_WINDOW = 10_000;
 
 export interface SubscriberOptions {
   pubsub: PubSub;
@@ -16,6 +22,8 @@ export interface SubscriberOptions {
   deadLetter: Publisher;
   logger: Logger;
   maxInFlight?: number;
+  /** Messages the client may hold past maxInFlight when the server sends more (default HELD_PAST_WINDOW). */
+  heldPastWindow?: number;
   /**
    * Whether messages of one ordering key are handled one at a time, in order (default true). False for a
    * subscription without message ordering (the bulk lane's): its messages are handled at once, whatever key they carry.
@@ -240,11 +248,11 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
     reopens = 0;
     onMessage(message);
   });
-  // The window holds on the wire (past it, the server keeps what it would send), and leases are extended at a
-  // steady pace however slow the server answers (pubsub-flow.ts).
-  if (!forwardFlowControl(subscription))
-    logger.warn('the Pub/Sub client changed shape: its flow control may hold what the server over-sends in memory', {
-      event: 'flow_control_not_forwarded',
+  // What the server sends past the window is bounded (held on the wire past HELD_PAST_WINDOW), and leases are
+  // extended at a steady pace however slow the server answers (pubsub-flow.ts).
+  if (!capHeldMessages(subscription, options.heldPastWindow ?? HELD_PAST_WINDOW))
+    logger.warn('the Pub/Sub client changed shape: what the server sends past the window may fill memory', {
+      event: 'held_messages_not_capped',
       subscription: options.subscription,
     });
   if (!paceLeaseExtensions(subscription))
