@@ -83,7 +83,11 @@ describe('a subscriber holds a bounded number past its window, whatever the serv
     });
     const client = open.mock.results[0]!.value as Subscription;
     const internals = client as unknown as {
-      _subscriber: { ackDeadline: number; _latencies: { percentile(p: number): number }; _inventory: { _getNextExtensionTimeoutMs(): number } };
+      _subscriber: {
+        ackDeadline: number;
+        _latencies: { percentile(p: number): number };
+        _inventory: { _getNextExtensionTimeoutMs(): number };
+      };
     };
     const lease = internals._subscriber.ackDeadline * 1000;
     expect(lease).toBe(10_000);
