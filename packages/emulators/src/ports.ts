@@ -73,8 +73,9 @@ export async function freePortRange(count: number, attempts = 20): Promise<numbe
   for (let i = 0; i < attempts; i++) {
     const base = await freePort();
     if (base + count - 1 > 65_535) continue;
-    if (Array.from({ length: count }, (_, k) => base + k).some((port) => FETCH_BLOCKED_PORTS.has(port))) continue;
-    const held = await Promise.all(Array.from({ length: count }, (_, k) => listen(base + k)));
+    const ports = Array.from({ length: count }, (_, k) => base + k);
+    if (ports.some((port) => FETCH_BLOCKED_PORTS.has(port))) continue;
+    const held = await Promise.all(ports.map(listen));
     await Promise.all(held.flatMap((s) => (s ? [close(s)] : [])));
     if (held.every((s) => s !== null)) return base;
   }

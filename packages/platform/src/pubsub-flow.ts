@@ -1,5 +1,9 @@
 import type { Subscription } from '@google-cloud/pubsub';
 
+/** The client's LeaseManager (its inventory of held messages): a field the library does not export; unknown until open. */
+const leaseManagerOf = (subscription: Subscription): unknown =>
+  (subscription as unknown as { _subscriber?: { _inventory?: unknown } })._subscriber?._inventory;
+
 /**
  * Bounds what the Pub/Sub client holds past its flow-control window.
  *
@@ -24,7 +28,7 @@ import type { Subscription } from '@google-cloud/pubsub';
  * it changes nothing and says so (false).
  */
 export function capHeldMessages(subscription: Subscription, limit: number): boolean {
-  const inventory = (subscription as unknown as { _subscriber?: { _inventory?: unknown } })._subscriber?._inventory;
+  const inventory = leaseManagerOf(subscription);
   if (!isCappable(inventory)) return false;
   inventory[CAP] = { limit, paused: false };
   const proto = Object.getPrototypeOf(inventory) as CappableShape & { [CAPPED]?: true };
@@ -90,7 +94,7 @@ function isCappable(value: unknown): value is CappableShape {
  * capHeldMessages; false when the client's shape is not the one known.
  */
 export function paceLeaseExtensions(subscription: Subscription): boolean {
-  const inventory = (subscription as unknown as { _subscriber?: { _inventory?: unknown } })._subscriber?._inventory;
+  const inventory = leaseManagerOf(subscription);
   if (!isLeaseManager(inventory)) return false;
   const proto = Object.getPrototypeOf(inventory) as LeaseManagerShape & { [PACED]?: true };
   if (proto[PACED]) return true;
