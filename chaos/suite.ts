@@ -187,11 +187,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     process.env.FIRESTORE_EMULATOR_HOST = firestoreHost;
     pubsub = new PubSub({ projectId });
     db = new Firestore({ projectId, ignoreUndefinedProperties: true });
-    // Pub/Sub's shortest ack deadline (10 s), so a message a killed worker held comes back within the run;
-    // the most delivery attempts Pub/Sub allows, so its own dead-letter policy never steps in for Burnback's; and no
-    // retry policy: with one, the emulator never hands back what a killed worker held (ensureTopology), and a run
-    // whose ingest died holding the notifications stalled for minutes (the "kill at every crash point" failures).
-    const topology = () => ensureTopology(pubsub!, { ackDeadlineSeconds: 10, maxDeliveryAttempts: 100, retryPolicy: false });
+    // Pub/Sub's shortest ack deadline (10 s), so a message a killed worker held comes back within the run; and, as
+    // every local run, the most delivery attempts Pub/Sub allows and no retry policy: with one, the emulator never
+    // hands back what a killed worker held (ensureTopology), and a run whose ingest died holding the notifications
+    // stalled for minutes (the "kill at every crash point" failures).
+    const topology = () => ensureTopology(pubsub!, { ackDeadlineSeconds: 10 });
     await topology();
     await tap.open(pubsub);
 

@@ -265,7 +265,7 @@ describe('the Pub/Sub subscriber on the emulator', () => {
       what: 'the stream to close and a reopen to be scheduled',
     });
     // The subscription comes back (an operator re-applied infra/, the emulator restarted): the same subscriber consumes.
-    await ensureTopology(env.pubsub, { maxDeliveryAttempts: 5 });
+    await ensureTopology(env.pubsub, { maxDeliveryAttempts: 5, retryPolicy: true });
     await publishAlert('0.after');
     await waitFor(() => handled.includes('0.after'), { timeoutMs: 30_000, what: 'the reopened stream to consume' });
     expect(closed).toEqual([]);

@@ -49,7 +49,7 @@ export async function createTestEnvironment(suite: string, options: { topology?:
   const projectId = uniqueProjectId(suite);
   const pubsub = new PubSub({ projectId });
   const db = new Firestore({ projectId, ignoreUndefinedProperties: true });
-  if (options.topology !== false) await ensureTopology(pubsub, { maxDeliveryAttempts: 5 });
+  if (options.topology !== false) await ensureTopology(pubsub, { maxDeliveryAttempts: 5, retryPolicy: true });
   const logger = process.env.LOG_TESTS === '1' ? createLogger(suite, { level: 'debug' }) : silentLogger();
   const clearFirestore = async () => {
     const res = await fetch(`http://${firestoreHost}/emulator/v1/projects/${projectId}/databases/(default)/documents`, {
