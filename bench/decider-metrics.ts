@@ -45,12 +45,14 @@ export async function deciderWaits(stack: LocalStack, subscriptions: readonly st
 }
 
 /**
- * How late the decider's event loop ran during a storm: its /metrics scraped every second (prom-client's
+ * How late a service's event loop ran during a storm: its /metrics scraped every second (prom-client's
  * nodejs_eventloop_lag_max_seconds, the longest delay since the last scrape). A loop busy with the bulk lane
- * delays every fast-lane message it receives; a quiet one says the wait is elsewhere (Pub/Sub's delivery).
+ * delays every fast-lane message it receives, and every ack and lease extension it sends; a quiet one says the
+ * wait is elsewhere (Pub/Sub's delivery).
  */
-export function sampleEventLoopLag(stack: LocalStack): { stop: () => Promise<string> } {
-  const url = `${stack.endpoints['decider (health, metrics)']}/metrics`;
+export function sampleEventLoopLag(stack: LocalStack, service: 'ingest' | 'decider' = 'decider'): { stop: () => Promise<string> } {
+  const endpoint = service === 'ingest' ? stack.endpoints['ingest (HTTP front door)'] : stack.endpoints['decider (health, metrics)'];
+  const url = `${endpoint}/metrics`;
   const maxima: number[] = [];
   let running = true;
   const loop = (async () => {
@@ -62,7 +64,7 @@ export function sampleEventLoopLag(stack: LocalStack): { stop: () => Promise<str
         const line = text.split('\n').find((l) => /^nodejs_eventloop_lag_max_seconds(\{[^}]*\})? /.test(l));
         if (line) maxima.push(Number(line.slice(line.lastIndexOf(' ') + 1)) * 1000);
       } catch {
-        /* the decider answers between its turns; a missed second is left out */
+        /* the service answers between its turns; a missed second is left out */
       }
       await sleep(Math.max(0, 1000 - (Date.now() - started)));
     }
@@ -71,10 +73,23 @@ export function sampleEventLoopLag(stack: LocalStack): { stop: () => Promise<str
     stop: async () => {
       running = false;
       await loop;
-      if (maxima.length === 0) return 'decider event-loop lag: not read';
+      if (maxima.length === 0) return `${service} event-loop lag: not read`;
       const sorted = [...maxima].sort((a, b) => a - b);
       const over = (ms: number) => maxima.filter((m) => m > ms).length;
-      return `decider event-loop lag, the longest each second over ${maxima.length} s: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms; seconds with a delay over 100 ms ${over(100)}, over 1 s ${over(1000)}`;
+      return `${service} event-loop lag, the longest each second over ${maxima.length} s: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms; seconds with a delay over 100 ms ${over(100)}, over 1 s ${over(1000)}`;
     },
   };
+}
+
+/**
+ * How many messages ingest settled (acked, dead-lettered or nacked) on its subscription, against how many were
+ * published: the difference is what Pub/Sub handed it again (a lease that lapsed, an ack that came too late).
+ */
+export async function ingestHandledAgain(stack: LocalStack, published: number): Promise<string> {
+  const text = await (await fetch(`${stack.endpoints['ingest (HTTP front door)']}/metrics`)).text();
+  const settled = text
+    .split('\n')
+    .filter((l) => l.startsWith('burnback_messages_total{') && l.includes('subscription="burnback-ingest"'))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return `ingest settled ${settled.toLocaleString('en')} messages for ${published.toLocaleString('en')} notifications published: ${Math.max(0, settled - published).toLocaleString('en')} handed to it again`;
 }

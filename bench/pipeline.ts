@@ -9,7 +9,7 @@ import { Firestore } from '@google-cloud/firestore';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { Collections, Subscriptions, Topics } from '@burnback/contracts';
 import { REPO_ROOT, startLocalStack, type LocalStack } from '@burnback/cli';
-import { deciderContention, deciderWaits, sampleEventLoopLag } from './decider-metrics.js';
+import { deciderContention, deciderWaits, ingestHandledAgain, sampleEventLoopLag } from './decider-metrics.js';
 import {
   belowThresholdIncident,
   closedIncident,
@@ -309,6 +309,7 @@ export async function benchStorm(total: number, services: number, burning: numbe
   const settledTargetMs = large ? 600_000 : 60_000;
   const s = await startStack('storm', services);
   let lag: ReturnType<typeof sampleEventLoopLag> | null = null;
+  let ingestLag: ReturnType<typeof sampleEventLoopLag> | null = null;
   try {
     // Floors of this run: what the services hold at rest, what their client libraries alone cost a process, and how
     // many decision-shaped transactions the Firestore emulator commits per second with the decider's concurrency.
@@ -346,6 +347,7 @@ export async function benchStorm(total: number, services: number, burning: numbe
     }
     const topic = s.pubsub.topic(Topics.monitoringIncidents, { batching: { maxMessages: 500, maxMilliseconds: 20 } });
     lag = sampleEventLoopLag(s.stack);
+    ingestLag = sampleEventLoopLag(s.stack, 'ingest');
     const t0 = Date.now();
     await Promise.all(messages.map((m) => topic.publishMessage({ data: m.bytes })));
     const published = Date.now() - t0;
@@ -370,6 +372,7 @@ export async function benchStorm(total: number, services: number, burning: numbe
     const exactlyOne =
       pipelines.every((p) => [...perPipeline].some(([name, n]) => name.endsWith(`/${p}`) && n === 1)) && perPipeline.size === burning;
     const lagLine = await lag.stop();
+    const ingestLagLine = await ingestLag.stop();
     const stages = await burningStages(s, pipelines, t0);
     const peaks = [...s.stack.children].map(([name, child]) => ({ name, mb: peakRssMb(child.pid) }));
     const rss = peaks.map((p) => `${p.name} ${p.mb?.toFixed(0) ?? '?'} MiB`);
@@ -387,10 +390,13 @@ export async function benchStorm(total: number, services: number, burning: numbe
       `  rollbacks per burning service: ${exactlyOne ? 'exactly one each' : `NOT one each (${[...perPipeline.values()].join(', ')})`}`,
       `  ${await deciderContention(s.stack)}`,
       `  ${lagLine}`,
+      `  ${ingestLagLine}`,
+      `  ${await ingestHandledAgain(s.stack, messages.length)}`,
       `  ${await deciderWaits(s.stack, [Subscriptions.decider.name, Subscriptions.deciderBulk.name])}`,
     ];
   } finally {
     await lag?.stop();
+    await ingestLag?.stop();
     await s.close();
   }
 }
