@@ -1,20 +1,27 @@
 /**
- * What the benchmarks read from the decider's /metrics while the pipeline runs: its transactions' attempts, where
- * its messages waited (Pub/Sub or its own queue), and how late its event loop ran.
+ * What the benchmarks read from the decider's and ingest's /metrics while the pipeline runs: the decider's
+ * transactions' attempts, where its messages waited (Pub/Sub or its own queue), how late each one's event loop ran,
+ * and what Pub/Sub handed ingest again.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocalStack } from '@burnback/cli';
 
+/** The /metrics URL of the decider or ingest in a local stack. */
+const metricsUrl = (stack: LocalStack, service: 'ingest' | 'decider'): string =>
+  `${stack.endpoints[service === 'ingest' ? 'ingest (HTTP front door)' : 'decider (health, metrics)']}/metrics`;
+
+/** The sum of a metric's samples in a /metrics text, over the lines that carry `label` when given. */
+const metricSum = (text: string, name: string, label?: string): number =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith(name) && (label === undefined || l.includes(label)))
+    .reduce((total, l) => total + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+
 /** The decider's decisions and its decision transactions' attempts, from its /metrics (a retry is contention). */
 export async function deciderContention(stack: LocalStack): Promise<string> {
-  const text = await (await fetch(`${stack.endpoints['decider (health, metrics)']}/metrics`)).text();
-  const sum = (name: string, label?: string) =>
-    text
-      .split('\n')
-      .filter((l) => l.startsWith(name) && (label === undefined || l.includes(label)))
-      .reduce((total, l) => total + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-  const attempts = sum('burnback_transaction_attempts_total', 'transaction="decision"');
-  const progress = sum('burnback_transaction_attempts_total', 'transaction="progress"');
+  const text = await (await fetch(metricsUrl(stack, 'decider'))).text();
+  const attempts = metricSum(text, 'burnback_transaction_attempts_total', 'transaction="decision"');
+  const progress = metricSum(text, 'burnback_transaction_attempts_total', 'transaction="progress"');
   return `decision transaction attempts: ${attempts} (the fast lane's, and the bulk lane's duplicates and conflicts); progress transaction attempts ${progress}`;
 }
 
@@ -23,7 +30,7 @@ export async function deciderContention(stack: LocalStack): Promise<string> {
  * stage, the bucket bounds that hold the median and every message (Pub/Sub's delivery, then the worker's queue).
  */
 export async function deciderWaits(stack: LocalStack, subscriptions: readonly string[]): Promise<string> {
-  const text = await (await fetch(`${stack.endpoints['decider (health, metrics)']}/metrics`)).text();
+  const text = await (await fetch(metricsUrl(stack, 'decider'))).text();
   const parts: string[] = [];
   for (const subscription of subscriptions)
     for (const stage of ['delivery', 'queue']) {
@@ -51,8 +58,7 @@ export async function deciderWaits(stack: LocalStack, subscriptions: readonly st
  * wait is elsewhere (Pub/Sub's delivery).
  */
 export function sampleEventLoopLag(stack: LocalStack, service: 'ingest' | 'decider' = 'decider'): { stop: () => Promise<string> } {
-  const endpoint = service === 'ingest' ? stack.endpoints['ingest (HTTP front door)'] : stack.endpoints['decider (health, metrics)'];
-  const url = `${endpoint}/metrics`;
+  const url = metricsUrl(stack, service);
   const maxima: number[] = [];
   let running = true;
   const loop = (async () => {
@@ -86,10 +92,7 @@ export function sampleEventLoopLag(stack: LocalStack, service: 'ingest' | 'decid
  * published: the difference is what Pub/Sub handed it again (a lease that lapsed, an ack that came too late).
  */
 export async function ingestHandledAgain(stack: LocalStack, published: number): Promise<string> {
-  const text = await (await fetch(`${stack.endpoints['ingest (HTTP front door)']}/metrics`)).text();
-  const settled = text
-    .split('\n')
-    .filter((l) => l.startsWith('burnback_messages_total{') && l.includes('subscription="burnback-ingest"'))
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  const text = await (await fetch(metricsUrl(stack, 'ingest'))).text();
+  const settled = metricSum(text, 'burnback_messages_total{', 'subscription="burnback-ingest"');
   return `ingest settled ${settled.toLocaleString('en')} messages for ${published.toLocaleString('en')} notifications published: ${Math.max(0, settled - published).toLocaleString('en')} handed to it again`;
 }

@@ -59,7 +59,7 @@ export async function ensureTopology(
             deadLetterTopic,
             maxDeliveryAttempts: options.maxDeliveryAttempts ?? (options.retryPolicy ? 10 : EMULATOR_MAX_DELIVERY_ATTEMPTS),
           },
-          ...(options.retryPolicy !== true ? {} : { retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 60 } } }),
+          ...(options.retryPolicy ? { retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 60 } } } : {}),
         }),
       ),
     ),

@@ -90,8 +90,8 @@ function isCappable(value: unknown): value is CappableShape {
  * RPC and a busy event loop took more than the second left: in the 10,000
  * storm Pub/Sub handed ingest 977 and 6,954 notifications again (two runs;
  * rounds timed up to 10 s apart inside ingest in the 100,000 storm); every
- * third of a lease, 177 and 0, with two
- * thirds of a lease left for the answer. The other way, a server slower than
+ * third of a lease, 177 and 0, with two thirds of a lease left for the
+ * answer. The other way, a server slower than
  * 9 s made the client's plan zero: it extended every message again at once,
  * and again, each round adding a modAck per held message to a queue already
  * too slow (the 100,000-notification storm: 64,503 pending modAcks in ingest
