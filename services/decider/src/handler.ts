@@ -123,6 +123,22 @@ export function createDecisionCore(deps: DeciderDeps) {
   const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
   const groups = deps.breakerTurn ? createBreakerGroups(store, deps.breakerTurn, logger) : null;
 
+  /** A decision already on record: publishes what a crash between its commit and its publish left unsent. */
+  const answerDuplicate = async (
+    known: { existing: DecisionRecord; existingOutbox: OutboxEntry[] },
+    meta: Record<string, string>,
+  ): Promise<RedecideOutcome> => {
+    const unsent = known.existingOutbox.filter((e) => e.sentAt === null).sort((a, b) => publishOrder(a) - publishOrder(b));
+    for (const entry of unsent) await publishOutboxEntry(deps.db, publisher, entry, now());
+    logger.info('alert already decided; nothing new to do', {
+      ...meta,
+      event: 'decision_duplicate',
+      action: known.existing.action,
+      republished: unsent.length,
+    });
+    return { kind: 'duplicate', decision: known.existing, republished: unsent.some((e) => e.eventType !== EventTypes.decision) };
+  };
+
   const decideAlert = async (alert: AlertEvent, alertEventId: string, again?: RedecisionOf): Promise<RedecideOutcome> => {
     const service = deps.services.get(alert.service);
     if (!service) throw new PermanentError(`alert names service "${alert.service}", which is not in the decider's configuration`);
@@ -137,17 +153,25 @@ export function createDecisionCore(deps: DeciderDeps) {
     let queuedAt: number;
     let transactionAt = 0;
     // Independent reads, all before the transaction: at once, so the alert waits for the slowest only. An alert that
-    // may touch the breaker asks first whether it was decided already (a redelivery): a duplicate then does not queue
-    // for the breaker's turn behind the decisions that need it, which a storm of redeliveries would otherwise slow.
-    const [monitoring, fleet, decided] = await Promise.all([
+    // may touch the breaker asks first whether it was decided already (a redelivery): a duplicate is then answered from
+    // that read alone, without a transaction and without queueing for the breaker's turn behind the decisions that
+    // need it (a storm of redeliveries would otherwise hold the turn and lock the documents those decisions read).
+    const decidedRead =
+      mayTouchBreaker(alert, service) && deps.breakerTurn ? store.readDecided(decisionId).catch(() => null) : Promise.resolve(null);
+    const reads = Promise.all([
       alert.manual ? null : checkMonitoring(service, alert, deps.monitoring, now),
       readFleetFor(store, service, alert, now, logger),
-      mayTouchBreaker(alert, service) && deps.breakerTurn ? store.isDecided(decisionId).catch(() => false) : false,
     ]);
+    const known = await decidedRead;
+    if (known) {
+      reads.catch(() => undefined);
+      return answerDuplicate(known, meta);
+    }
+    const [monitoring, fleet] = await reads;
     let stale: string | null = null;
     let result;
     try {
-      const touchesBreaker = mayTouchBreaker(alert, service) && !decided;
+      const touchesBreaker = mayTouchBreaker(alert, service);
       queuedAt = performance.now();
       const decideFn = async (snapshot: DecisionSnapshot): Promise<DecisionWrite | null> => {
         transactionAt ||= performance.now();
@@ -310,19 +334,8 @@ export function createDecisionCore(deps: DeciderDeps) {
     }
 
     if (!result.written && stale !== null) return { kind: 'stale', reason: stale };
-    if (!result.written) {
-      const existing = result.snapshot.existing!;
-      // A crash between commit and publish leaves entries unsent: send them now.
-      const unsent = result.snapshot.existingOutbox.filter((e) => e.sentAt === null).sort((a, b) => publishOrder(a) - publishOrder(b));
-      for (const entry of unsent) await publishOutboxEntry(deps.db, publisher, entry, now());
-      logger.info('alert already decided; nothing new to do', {
-        ...meta,
-        event: 'decision_duplicate',
-        action: existing.action,
-        republished: unsent.length,
-      });
-      return { kind: 'duplicate', decision: existing, republished: unsent.some((e) => e.eventType !== EventTypes.decision) };
-    }
+    if (!result.written)
+      return answerDuplicate({ existing: result.snapshot.existing!, existingOutbox: result.snapshot.existingOutbox }, meta);
 
     const { decision, outbox } = result.written;
     deps.metrics?.decisions.inc({ service: alert.service, action: decision.action });

@@ -216,9 +216,18 @@ export class DecisionStore {
     else tx.delete(redecisionRef);
   }
 
-  /** Whether a decision is on record (a redelivered alert's): read outside any transaction, before queueing for one. */
-  async isDecided(decisionId: string): Promise<boolean> {
-    return (await this.db.collection(Collections.decisions).doc(decisionId).get()).exists;
+  /**
+   * A decision on record (a redelivered alert's) with its outbox entries, or null: read outside any transaction,
+   * before queueing for one. A decision is never rewritten and its outbox entries only ever gain `sentAt`, so what
+   * this reads is what a transaction would: a duplicate needs no transaction (and takes no lock) to be answered.
+   */
+  async readDecided(decisionId: string): Promise<{ existing: DecisionRecord; existingOutbox: OutboxEntry[] } | null> {
+    const doc = await this.db.collection(Collections.decisions).doc(decisionId).get();
+    if (!doc.exists) return null;
+    const existing = DecisionRecord.parse(doc.data());
+    const ids = [existing.decisionId, ...(existing.rollbackId ? [existing.rollbackId] : [])];
+    const outbox = await this.db.getAll(...ids.map((id) => this.db.collection(Collections.outbox).doc(id)));
+    return { existing, existingOutbox: outbox.filter((d) => d.exists).map((d) => OutboxEntry.parse(d.data())) };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Collections, DecisionRecord, PolicySettings, rollbackIdFor, Topics, type RollbackProgress } from '@burnback/contracts';
-import { createMetrics, PubSubPublisher, type ServiceConfig } from '@burnback/platform';
+import { createMetrics, PubSubPublisher, type Publisher, type ServiceConfig } from '@burnback/platform';
 import { alertCloudEvent, createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
 import { createDeciderHandler, createProgressHandler, createSerializer } from '../src/index.js';
 import { shipped } from './shipped.js';
@@ -121,6 +121,54 @@ describe('the fleet circuit breaker', () => {
       .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
     expect(attempts).toBeLessThan(21);
   }, 90_000);
+
+  it('a redelivered burn is answered from its record, without a transaction or the breaker turn; what a crash left unsent is published', async () => {
+    const services = await fleet({ breakerInFlightRollbacks: 50 });
+    const metrics = createMetrics('decider');
+    let down = false;
+    const flaky: Publisher = {
+      publishEvent: (...args) => (down ? Promise.reject(new Error('Pub/Sub unavailable')) : publisher.publishEvent(...args)),
+      publishRaw: (...args) => (down ? Promise.reject(new Error('Pub/Sub unavailable')) : publisher.publishRaw(...args)),
+    };
+    const turn = createSerializer();
+    let turns = 0;
+    const countedTurn: typeof turn = (task) => {
+      turns += 1;
+      return turn(task);
+    };
+    const handle = createDeciderHandler({
+      db: env.db,
+      services,
+      publisher: flaky,
+      logger: env.logger,
+      metrics,
+      clock: { now, at: (t) => t },
+      breakerTurn: countedTurn,
+    });
+    const attempts = async () =>
+      (await metrics.registry.getSingleMetricAsString('burnback_transaction_attempts_total'))
+        .split('\n')
+        .filter((l) => l.includes('transaction="decision"'))
+        .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    const burn = alertCloudEvent('0.svc-0', { service: 'svc-0', resourceLabels: { service_name: 'svc-0' } });
+
+    // Committed, then the publish failed (a crash between them): the command and the decision event are unsent.
+    down = true;
+    await expect(handle(burn)).rejects.toThrow(/Pub\/Sub unavailable/);
+    down = false;
+    expect([await attempts(), turns]).toEqual([1, 1]);
+    const redelivered = await handle(burn);
+    expect(redelivered).toMatchObject({ kind: 'duplicate', republished: true, decision: { action: 'rollback' } });
+    const [command] = await commands.waitFor(1);
+    expect(command!.attributes['ce-id']).toBe(rollbackIdFor('0.svc-0'));
+    const again = await handle(burn);
+    expect(again).toMatchObject({ kind: 'duplicate', republished: false });
+    // Neither redelivery ran a transaction or took the breaker's turn.
+    expect([await attempts(), turns]).toEqual([1, 1]);
+    const unsent = (await env.db.collection(Collections.outbox).where('sentAt', '==', null).get()).size;
+    expect(unsent).toBe(0);
+    expect((await env.db.collection(Collections.decisions).get()).size).toBe(1);
+  }, 60_000);
 
   it('at most M rollbacks in flight fleet-wide; a finished one makes room', async () => {
     const services = await fleet({ breakerInFlightRollbacks: 2, breakerBurningServices: 50 });
