@@ -1,9 +1,10 @@
 import { systemClock, type DeployHistoryReader, type Logger, type ReceivedMessage, type ServiceConfig } from '@burnback/platform';
 import { newestRolloutsOn, rebuildTarget } from '@burnback/policy';
-import type { TargetRecord } from '@burnback/contracts';
+import { targetDocIdFor, type TargetRecord } from '@burnback/contracts';
 import { classifyStoreError, type DeciderDeps } from './handler.js';
 import { serviceOfNotification } from './pure/deploy-notifications.js';
 import { DecisionStore, type TargetIdentity } from './store.js';
+import { createKeyedSerializer, type KeyedSerializer } from './serializer.js';
 
 /** Where a service's target is, in Cloud Deploy's names. */
 export const pipelineNameOf = (s: TargetIdentity): string => `projects/${s.project}/locations/${s.region}/deliveryPipelines/${s.pipeline}`;
@@ -14,28 +15,26 @@ export interface TargetHistoryDeps extends Pick<DeciderDeps, 'db' | 'services' |
   deploy: DeployHistoryReader;
   /** Project numbers learned at start (service name → number), for notifications whose names carry the number. */
   projectNumbers?: ReadonlyMap<string, string>;
+  /**
+   * Turns per target document (targetDocIdFor), shared with the progress handler: both read the target's document
+   * and write it back, and two such transactions at once deadlock on the Firestore emulator's locks until it gives
+   * one up (~2 s) and it is retried. Default: turns of its own.
+   */
+  targetTurn?: KeyedSerializer;
 }
 
 /**
  * What serves each configured target, from Cloud Deploy's own record: the
  * target's rollouts are read (ListRollouts, every page) and folded by the pure
  * `rebuildTarget` into `targets/{id}`. One read at a time per target in this
- * process (notifications of one rollout come in bursts); across replicas a read
+ * process (notifications of one rollout come in bursts), in the target's turn
+ * (shared with the rollback progress recorded on it); across replicas a read
  * older than the one recorded changes nothing.
  */
 export function createTargetHistory(deps: TargetHistoryDeps) {
   const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
   const clock = deps.clock ?? systemClock;
-  const turns = new Map<string, Promise<unknown>>();
-  const inTurn = <T>(key: string, task: () => Promise<T>): Promise<T> => {
-    const run = (turns.get(key) ?? Promise.resolve()).then(task, task);
-    const settled = run.catch(() => undefined);
-    turns.set(key, settled);
-    void settled.then(() => {
-      if (turns.get(key) === settled) turns.delete(key);
-    });
-    return run;
-  };
+  const targetTurn = deps.targetTurn ?? createKeyedSerializer();
 
   /**
    * Reads the service's target history now and records what serves it. `event`:
@@ -47,7 +46,7 @@ export function createTargetHistory(deps: TargetHistoryDeps) {
     event?: { messageId: string; publishTime: string; attributes: Record<string, string> },
   ): Promise<TargetRecord> => {
     const target = identityOf(service);
-    return inTurn(pipelineNameOf(target) + '|' + target.target, async () => {
+    return targetTurn(targetDocIdFor(target), async () => {
       const readAt = clock.now().toISOString();
       const rollouts = newestRolloutsOn(await deps.deploy.rolloutsOnTarget(pipelineNameOf(target), target.target), target.target);
       try {
@@ -104,9 +103,12 @@ export function createTargetHistory(deps: TargetHistoryDeps) {
  * of other resources, topics and targets are acknowledged and ignored.
  */
 export function createDeployEventHandler(
-  deps: TargetHistoryDeps,
+  deps: TargetHistoryDeps & {
+    /** The decider's target history, whose turns the progress handler shares; default one of its own from `deps`. */
+    history?: ReturnType<typeof createTargetHistory>;
+  },
 ): (message: Pick<ReceivedMessage, 'attributes' | 'publishTime' | 'id'>) => Promise<void> {
-  const history = createTargetHistory(deps);
+  const history = deps.history ?? createTargetHistory(deps);
   const clock = deps.clock ?? systemClock;
   const services = [...deps.services.values()];
   return async (message) => {

@@ -1,4 +1,4 @@
-export { createSerializer, type Serializer } from './serializer.js';
+export { createKeyedSerializer, createSerializer, type KeyedSerializer, type Serializer } from './serializer.js';
 export {
   createDeciderHandler,
   createDecisionCore,

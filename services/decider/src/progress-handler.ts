@@ -4,6 +4,7 @@ import {
   type CloudEvent,
   type EventTypes,
   type Redecision,
+  targetDocIdFor,
   type RollbackProgress,
 } from '@burnback/contracts';
 import { systemClock } from '@burnback/platform';
@@ -11,6 +12,7 @@ import { recordOutcomeOnService, recordOutcomeOnTarget, recordProgressOnIncident
 import { classifyStoreError, type DeciderDeps } from './handler.js';
 import { releasesBreaker } from './pure/gates.js';
 import { DecisionStore, type ProgressWrite } from './store.js';
+import { createKeyedSerializer, type KeyedSerializer } from './serializer.js';
 
 /**
  * The rollback ended without rolling anything back (superseded: the world
@@ -46,10 +48,18 @@ export function redecisionAfter(progress: RollbackProgress, incident: ProgressWr
  * on it escalates). Idempotent: stages only move forward, the first final one wins.
  */
 export function createProgressHandler(
-  deps: Pick<DeciderDeps, 'db' | 'services' | 'logger' | 'metrics' | 'breakerTurn' | 'clock' | 'onScheduled'>,
+  deps: Pick<DeciderDeps, 'db' | 'services' | 'logger' | 'metrics' | 'breakerTurn' | 'clock' | 'onScheduled'> & {
+    /**
+     * Turns per target document, shared with the target history (createTargetHistory's `targetTurn`): a rollout's
+     * Cloud Deploy notifications rewrite the target's document while its rollback's progress is recorded on it,
+     * and the two transactions at once deadlock on the Firestore emulator until it gives one up (~2 s).
+     */
+    targetTurn?: KeyedSerializer;
+  },
 ): (event: CloudEvent<typeof EventTypes.rollbackProgress>) => Promise<ProgressWrite> {
   const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
   const clock = deps.clock ?? systemClock;
+  const targetTurn = deps.targetTurn ?? createKeyedSerializer();
   return async (cloudEvent) => {
     const progress: RollbackProgress = cloudEvent.data;
     const service = deps.services.get(progress.service);
@@ -62,26 +72,31 @@ export function createProgressHandler(
     let write: ProgressWrite;
     try {
       const turn = releasesBreaker(progress) && deps.breakerTurn ? deps.breakerTurn : <T>(task: () => Promise<T>) => task();
+      // The breaker's turn (a rollback's end), then the target's: nothing in the target's turn waits for the breaker's.
       write = await turn(() =>
-        store.recordProgress(
-          cloudEvent.id,
-          progress,
-          target,
-          () => clock.now(),
-          (snapshot) => {
-            const incident = snapshot.incident ? recordProgressOnIncident(snapshot.incident, progress) : null;
-            // Only the progress that moved the incident's rollback to its end schedules it: a repeat changes nothing.
-            const ended = incident !== snapshot.incident ? redecisionAfter(progress, incident, clock.now().toISOString()) : undefined;
-            return {
-              state: recordOutcomeOnService(snapshot.state, progress),
-              incident,
-              target: recordOutcomeOnTarget(snapshot.target, progress),
-              // A real rollback's end takes it out of the breaker's in-flight count.
-              breaker:
-                snapshot.breaker && releasesBreaker(progress) ? releaseOnBreaker(snapshot.breaker, progress.rollbackId) : snapshot.breaker,
-              ...(ended ? { redecision: ended } : {}),
-            };
-          },
+        targetTurn(targetDocIdFor(target), () =>
+          store.recordProgress(
+            cloudEvent.id,
+            progress,
+            target,
+            () => clock.now(),
+            (snapshot) => {
+              const incident = snapshot.incident ? recordProgressOnIncident(snapshot.incident, progress) : null;
+              // Only the progress that moved the incident's rollback to its end schedules it: a repeat changes nothing.
+              const ended = incident !== snapshot.incident ? redecisionAfter(progress, incident, clock.now().toISOString()) : undefined;
+              return {
+                state: recordOutcomeOnService(snapshot.state, progress),
+                incident,
+                target: recordOutcomeOnTarget(snapshot.target, progress),
+                // A real rollback's end takes it out of the breaker's in-flight count.
+                breaker:
+                  snapshot.breaker && releasesBreaker(progress)
+                    ? releaseOnBreaker(snapshot.breaker, progress.rollbackId)
+                    : snapshot.breaker,
+                ...(ended ? { redecision: ended } : {}),
+              };
+            },
+          ),
         ),
       );
     } catch (err) {

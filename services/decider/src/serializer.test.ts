@@ -1,4 +1,5 @@
 import { createSerializer } from './handler.js';
+import { createKeyedSerializer } from './serializer.js';
 
 describe('createSerializer (turns for the breaker document)', () => {
   it('runs tasks one at a time, in arrival order, even when an earlier one is slower', async () => {
@@ -23,5 +24,44 @@ describe('createSerializer (turns for the breaker document)', () => {
     const next = turn(async () => 'ran');
     await expect(failed).rejects.toThrow('contention');
     await expect(next).resolves.toBe('ran');
+  });
+});
+
+describe('createKeyedSerializer (turns per target document)', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('runs one key’s tasks one at a time in arrival order, while another key’s overlap them', async () => {
+    const turn = createKeyedSerializer();
+    const log: string[] = [];
+    const task = (name: string, ms: number) => async () => {
+      log.push(`${name} start`);
+      await sleep(ms);
+      log.push(`${name} end`);
+      return name;
+    };
+    const results = await Promise.all([turn('t1', task('a', 30)), turn('t1', task('b', 1)), turn('t2', task('x', 5))]);
+    expect(results).toEqual(['a', 'b', 'x']);
+    // x (another key) started and ended while a held t1; b waited for a.
+    expect(log).toEqual(['a start', 'x start', 'x end', 'a end', 'b start', 'b end']);
+  });
+
+  it('a failed task rejects its own caller only; the key’s next task still runs, and a key used again later starts at once', async () => {
+    const turn = createKeyedSerializer();
+    const failed = turn('t1', async () => {
+      throw new Error('lock timeout');
+    });
+    const next = turn('t1', async () => 'ran');
+    await expect(failed).rejects.toThrow('lock timeout');
+    await expect(next).resolves.toBe('ran');
+    await sleep(0);
+    let started = false;
+    const later = turn('t1', async () => {
+      started = true;
+      return 'later';
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(started).toBe(true);
+    await expect(later).resolves.toBe('later');
   });
 });

@@ -17,6 +17,7 @@ import {
   type MonitoringPort,
 } from '@burnback/platform';
 import { createDecisionCore, createSerializer } from './handler.js';
+import { createKeyedSerializer } from './serializer.js';
 import { createProgressHandler } from './progress-handler.js';
 import { createDeployEventHandler, createTargetHistory, learnProjectNumbers } from './deploy-events.js';
 import { failAbandonedCommand } from './abandoned-commands.js';
@@ -91,6 +92,8 @@ export async function startDeciderService(deps: {
   const clock = deps.clock ? { clock: deps.clock } : {};
   // One turn at a time, across this process's handlers, for the transactions that may touch the breaker's document.
   const breakerTurn = createSerializer();
+  // Turns per target document: what serves it (Cloud Deploy's notifications) and rollback progress both rewrite it.
+  const targetTurn = createKeyedSerializer();
   let redecider: Redecider | null = null;
   const onScheduled = (dueAt: Date) => redecider?.wake(dueAt);
   const core = createDecisionCore({
@@ -135,7 +138,7 @@ export async function startDeciderService(deps: {
     ? await learnProjectNumbers([...config.services.values()], deps.deploy, logger)
     : new Map<string, string>();
   const history = deps.deploy
-    ? createTargetHistory({ db, services: config.services, logger, metrics, deploy: deps.deploy, projectNumbers, ...clock })
+    ? createTargetHistory({ db, services: config.services, logger, metrics, deploy: deps.deploy, projectNumbers, targetTurn, ...clock })
     : null;
   const subscriber = startSubscriber({
     pubsub,
@@ -154,7 +157,16 @@ export async function startDeciderService(deps: {
     }),
     onUnexpectedClose: deps.onFatal,
   });
-  const handleProgress = createProgressHandler({ db, services: config.services, logger, metrics, breakerTurn, onScheduled, ...clock });
+  const handleProgress = createProgressHandler({
+    db,
+    services: config.services,
+    logger,
+    metrics,
+    breakerTurn,
+    targetTurn,
+    onScheduled,
+    ...clock,
+  });
   const progressSubscriber = startSubscriber({
     pubsub,
     subscription: Subscriptions.deciderProgress.name,
@@ -171,7 +183,18 @@ export async function startDeciderService(deps: {
     logger,
     metrics,
     handler: deps.deploy
-      ? createDeployEventHandler({ db, services: config.services, logger, metrics, deploy: deps.deploy, projectNumbers, ...clock })
+      ? createDeployEventHandler({
+          db,
+          services: config.services,
+          logger,
+          metrics,
+          deploy: deps.deploy,
+          projectNumbers,
+          // One history for the notifications, the re-decisions and the start: one set of turns per target document.
+          ...(history ? { history } : {}),
+          targetTurn,
+          ...clock,
+        })
       : async () => undefined,
     onUnexpectedClose: deps.onFatal,
   });

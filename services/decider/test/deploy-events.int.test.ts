@@ -1,9 +1,15 @@
 import type { CloudDeployClient } from '@google-cloud/deploy';
-import { Collections, StoredDeployEvent, TargetRecord, targetDocIdFor } from '@burnback/contracts';
+import { Collections, EventTypes, StoredDeployEvent, TargetRecord, targetDocIdFor, type RollbackProgress } from '@burnback/contracts';
 import { servicesFromConfigFile, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
-import { CloudDeployHistory, createDeployClient, type ServiceConfig } from '@burnback/platform';
+import { CloudDeployHistory, createDeployClient, createMetrics, type ServiceConfig } from '@burnback/platform';
 import { createTestEnvironment, LOCAL_CONFIG_PATH, ManualClock, waitFor, type TestEnvironment } from '@burnback/testkit';
-import { createDeployEventHandler, createTargetHistory, learnProjectNumbers } from '../src/index.js';
+import {
+  createDeployEventHandler,
+  createKeyedSerializer,
+  createProgressHandler,
+  createTargetHistory,
+  learnProjectNumbers,
+} from '../src/index.js';
 
 /**
  * What serves each target, read from Cloud Deploy's history through the real
@@ -79,6 +85,66 @@ describe('the decider reads what serves from Cloud Deploy', () => {
       expect(t.historyReadAt).toBe('2026-11-26T10:00:00.000Z');
     }
   });
+
+  it('a rollback’s progress and a Cloud Deploy notification on one target take turns: neither transaction is given up and retried', async () => {
+    // Both read the target's document and write it back: at once, they deadlock on the emulator's locks until it
+    // gives one up (~2 s) and the client retries it. In turns (the decider shares one history and its turns with the
+    // progress handler, as service.ts wires them), each commits at its first attempt.
+    const metrics = createMetrics('decider');
+    const targetTurn = createKeyedSerializer();
+    const deploy = new CloudDeployHistory(client);
+    const history = createTargetHistory({ db: env.db, services, logger: env.logger, metrics, deploy, clock, targetTurn });
+    const handle = createDeployEventHandler({ db: env.db, services, logger: env.logger, metrics, deploy, clock, history });
+    const handleProgress = createProgressHandler({ db: env.db, services, logger: env.logger, metrics, clock, targetTurn });
+    const s = services.get('api-backend')!;
+    const rollout = seededRel002(s).name;
+    const rounds = 20;
+    for (let i = 0; i < rounds; i++) {
+      const progress: RollbackProgress = {
+        rollbackId: 'rb-turns',
+        decisionId: 'dec-turns',
+        incidentId: '0.turns',
+        service: s.name,
+        target: s.target,
+        stage: 'started',
+        sequence: 2,
+        rolloutName: null,
+        releaseId: 'rel-001',
+        fromReleaseId: 'rel-002',
+        detail: 'rolling back',
+        at: '2026-11-26T10:00:00.000Z',
+      };
+      await Promise.all([
+        handle({
+          id: `m-${i}`,
+          publishTime: new Date('2026-11-26T10:00:00.000Z'),
+          attributes: {
+            Action: 'Succeed',
+            ResourceType: 'Rollout',
+            Resource: rollout,
+            TargetId: 'production',
+            RolloutId: 'rel-002-to-production-0001',
+          },
+        }),
+        handleProgress({
+          id: `p-${i}`,
+          type: EventTypes.rollbackProgress,
+          source: '//test',
+          subject: 's',
+          time: progress.at,
+          data: progress,
+        }),
+      ]);
+    }
+    const attempts = async (transaction: string) =>
+      (await metrics.registry.getSingleMetricAsString('burnback_transaction_attempts_total'))
+        .split('\n')
+        .filter((l) => l.includes(`transaction="${transaction}"`))
+        .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    expect({ target: await attempts('target'), progress: await attempts('progress') }).toEqual({ target: rounds, progress: rounds });
+    expect((await env.db.collection(Collections.deployEvents).get()).size).toBe(rounds);
+    expect((await targetOf(s))!.serving).toMatchObject({ releaseId: 'rel-002' });
+  }, 90_000);
 
   it('a job run starting is read at once, kept with what was read, and applied when read', async () => {
     const handle = createDeployEventHandler({ db: env.db, services, logger: env.logger, deploy: new CloudDeployHistory(client), clock });
