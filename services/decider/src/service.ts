@@ -182,20 +182,20 @@ export async function startDeciderService(deps: {
     deadLetter: publisher,
     logger,
     metrics,
-    handler: deps.deploy
-      ? createDeployEventHandler({
-          db,
-          services: config.services,
-          logger,
-          metrics,
-          deploy: deps.deploy,
-          projectNumbers,
-          // One history for the notifications, the re-decisions and the start: one set of turns per target document.
-          ...(history ? { history } : {}),
-          targetTurn,
-          ...clock,
-        })
-      : async () => undefined,
+    handler:
+      deps.deploy && history
+        ? createDeployEventHandler({
+            db,
+            services: config.services,
+            logger,
+            metrics,
+            deploy: deps.deploy,
+            projectNumbers,
+            // One history for the notifications, the re-decisions and the start: one set of turns per target document.
+            history,
+            ...clock,
+          })
+        : async () => undefined,
     onUnexpectedClose: deps.onFatal,
   });
   const relay = startOutboxRelay({

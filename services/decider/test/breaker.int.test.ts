@@ -3,6 +3,7 @@ import { createMetrics, PubSubPublisher, type Publisher, type ServiceConfig } fr
 import { alertCloudEvent, createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
 import { createDeciderHandler, createProgressHandler, createSerializer } from '../src/index.js';
 import { shipped } from './shipped.js';
+import { transactionAttempts } from './attempts.js';
 
 /**
  * The fleet circuit breaker on the Firestore emulator: many services burning at
@@ -115,11 +116,7 @@ describe('the fleet circuit breaker', () => {
     const rolledBack = (await env.db.collection(Collections.outbox).where('topic', '==', Topics.commands).get()).size;
     expect(rolledBack).toBe(5);
     // 21 decisions in far fewer transactions than decisions: they were grouped.
-    const attempts = (await metrics.registry.getSingleMetricAsString('burnback_transaction_attempts_total'))
-      .split('\n')
-      .filter((l) => l.includes('transaction="decision"'))
-      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-    expect(attempts).toBeLessThan(21);
+    expect(await transactionAttempts(metrics, 'decision')).toBeLessThan(21);
   }, 90_000);
 
   it('a redelivered burn is answered from its record, without a transaction or the breaker turn; what a crash left unsent is published', async () => {
@@ -145,11 +142,7 @@ describe('the fleet circuit breaker', () => {
       clock: { now, at: (t) => t },
       breakerTurn: countedTurn,
     });
-    const attempts = async () =>
-      (await metrics.registry.getSingleMetricAsString('burnback_transaction_attempts_total'))
-        .split('\n')
-        .filter((l) => l.includes('transaction="decision"'))
-        .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    const attempts = () => transactionAttempts(metrics, 'decision');
     const burn = alertCloudEvent('0.svc-0', { service: 'svc-0', resourceLabels: { service_name: 'svc-0' } });
 
     // Committed, then the publish failed (a crash between them): the command and the decision event are unsent.

@@ -10,6 +10,7 @@ import {
   createTargetHistory,
   learnProjectNumbers,
 } from '../src/index.js';
+import { transactionAttempts } from './attempts.js';
 
 /**
  * What serves each target, read from Cloud Deploy's history through the real
@@ -136,12 +137,10 @@ describe('the decider reads what serves from Cloud Deploy', () => {
         }),
       ]);
     }
-    const attempts = async (transaction: string) =>
-      (await metrics.registry.getSingleMetricAsString('burnback_transaction_attempts_total'))
-        .split('\n')
-        .filter((l) => l.includes(`transaction="${transaction}"`))
-        .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-    expect({ target: await attempts('target'), progress: await attempts('progress') }).toEqual({ target: rounds, progress: rounds });
+    expect({ target: await transactionAttempts(metrics, 'target'), progress: await transactionAttempts(metrics, 'progress') }).toEqual({
+      target: rounds,
+      progress: rounds,
+    });
     expect((await env.db.collection(Collections.deployEvents).get()).size).toBe(rounds);
     expect((await targetOf(s))!.serving).toMatchObject({ releaseId: 'rel-002' });
   }, 90_000);
