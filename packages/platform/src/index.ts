@@ -4,6 +4,7 @@ export * from './notify-config.js';
 export * from './logger.js';
 export * from './pubsub.js';
 export * from './subscriber.js';
+export * from './pull-subscriber.js';
 export * from './firestore.js';
 export * from './deploy.js';
 export * from './deploy-history.js';

@@ -1,9 +1,22 @@
 import { EventTypes, Subscriptions, Topics, decodeCloudEvent } from '@burnback/contracts';
 import { alertCloudEvent, createTestEnvironment, waitFor, type TestEnvironment } from '@burnback/testkit';
-import { createMetrics, PubSubPublisher, startSubscriber, type RunningSubscriber } from './index.js';
+import {
+  createMetrics,
+  PubSubPublisher,
+  startPullSubscriber,
+  startSubscriber,
+  type PullSubscriberOptions,
+  type RunningSubscriber,
+} from './index.js';
+
+type Start = (options: Omit<PullSubscriberOptions, 'maxInFlight'>) => RunningSubscriber;
+const subscribers: Array<[string, Start]> = [
+  ['streaming', (options) => startSubscriber({ ...options, ordered: false })],
+  ['pull', (options) => startPullSubscriber({ ...options, maxInFlight: 20 })],
+];
 
 /** burnback_message_wait_seconds: where a message waited, in Pub/Sub or in the worker (on the emulator). */
-describe('the subscriber records where each message waited', () => {
+describe.each(subscribers)('the %s subscriber records where each message waited', (_kind, start) => {
   let env: TestEnvironment;
   let publisher: PubSubPublisher;
   let subscriber: RunningSubscriber | undefined;
@@ -31,12 +44,11 @@ describe('the subscriber records where each message waited', () => {
     const gate = new Promise<void>((done) => (release = done));
     const seen: string[] = [];
     // An unordered subscription whose messages run one at a time: the second waits in the worker behind the first.
-    subscriber = startSubscriber({
+    subscriber = start({
       pubsub: env.pubsub,
       subscription: Subscriptions.deciderBulk.name,
       deadLetter: publisher,
       logger: env.logger,
-      ordered: false,
       later: { isLater: () => true, atOnce: 1 },
       metrics,
       handler: async (m) => {

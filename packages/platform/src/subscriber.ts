@@ -1,8 +1,8 @@
 import { Duration, type Message, type PubSub, type Subscription } from '@google-cloud/pubsub';
-import { errorKind, ErrorKinds } from '@burnback/contracts';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import { publishDeadLetter, type MessageHandler, type Publisher, type ReceivedMessage } from './pubsub.js';
+import { canWait, createSettle, createTurns, observeWait } from './delivery.js';
+import type { MessageHandler, Publisher, ReceivedMessage } from './pubsub.js';
 import { capHeldMessages, paceLeaseExtensions } from './pubsub-flow.js';
 
 /** The longest lease the subscriber asks for (Pub/Sub's minimum ack deadline); see startSubscriber. */
@@ -95,11 +95,7 @@ function receivedOf(message: Message): ReceivedMessage {
  *   one that will be redelivered.
  */
 export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
-  const { pubsub, handler, deadLetter, logger } = options;
-  const onSettled = (outcome: 'ack' | 'nack' | 'dead-letter', message: ReceivedMessage) => {
-    options.metrics?.messages.inc({ subscription: options.subscription, outcome });
-    options.onSettled?.(outcome, message);
-  };
+  const { pubsub, logger } = options;
   const subscription: Subscription = pubsub.subscription(options.subscription, {
     flowControl: { maxMessages: options.maxInFlight ?? 20, allowExcessMessages: false },
     // The client leases each message for the 99th percentile of its ack times (up to 10 min by default) and
@@ -132,64 +128,22 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
   };
   let draining = false;
 
-  const settle = async (message: Message, received: ReceivedMessage = receivedOf(message)): Promise<void> => {
-    const meta = { subscription: options.subscription, messageId: message.id, eventId: received.attributes['ce-id'] };
-    try {
-      await handler(received);
-      message.ack();
-      onSettled('ack', received);
-    } catch (err) {
-      if (errorKind(err) === ErrorKinds.permanent) {
-        const reason = (err as Error).message;
-        try {
-          await publishDeadLetter(deadLetter, received.data, received.attributes, reason, options.subscription, new Date());
-          message.ack();
-          onSettled('dead-letter', received);
-          logger.warn('message dead-lettered', { ...meta, event: 'dead_letter', reason });
-        } catch (dlqErr) {
+  const settleWith = createSettle(options);
+  const settle = async (message: Message, received: ReceivedMessage): Promise<void> => {
+    await settleWith(
+      {
+        ack: () => message.ack(),
+        nack: () => {
           message.nack();
           block(received);
-          onSettled('nack', received);
-          logger.error('dead-letter publish failed; message will be redelivered', { ...meta, reason, error: dlqErr });
-        }
-      } else {
-        message.nack();
-        block(received);
-        onSettled('nack', received);
-        logger.warn('handler failed; message will be redelivered', {
-          ...meta,
-          deliveryAttempt: received.deliveryAttempt,
-          error: err,
-        });
-      }
-    }
+        },
+      },
+      received,
+    );
   };
 
   /** The `later` messages' turns: how many run, and who waits (released in arrival order). */
-  let laterRunning = 0;
-  const laterWaiting: Array<() => void> = [];
-  const laterTurn = (atOnce: number): Promise<void> => {
-    if (laterRunning < atOnce) {
-      laterRunning += 1;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => laterWaiting.push(resolve));
-  };
-  /** Hands the finished message's turn to the next waiting one, if any. */
-  const laterDone = (): void => {
-    const next = laterWaiting.shift();
-    if (next) next();
-    else laterRunning -= 1;
-  };
-
-  /** Whether the message can wait; one the classifier cannot read does not (it is handled, and answered, at once). */
-  const canWait = (later: NonNullable<SubscriberOptions['later']>, received: ReceivedMessage): boolean => {
-    try {
-      return later.isLater(received);
-    } catch {
-      return false;
-    }
-  };
+  const laterTurns = options.later ? createTurns(options.later.atOnce) : null;
 
   const onMessage = (message: Message): void => {
     if (draining) {
@@ -201,16 +155,10 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
     // Where it waited: Pub/Sub until the client received it (for a redelivery, since its first publish), then this
     // worker until its handler starts. A metric never costs the message.
     const receivedAt = typeof message.received === 'number' ? message.received : Date.now();
-    const observeWait = (stage: 'delivery' | 'queue', seconds: number) => {
-      try {
-        options.metrics?.messageWait.observe({ subscription: options.subscription, stage }, Math.max(0, seconds));
-      } catch {
-        /* a metrics failure is not the message's */
-      }
-    };
-    observeWait('delivery', (receivedAt - received.publishTime.getTime()) / 1000);
-    const later = !key && options.later !== undefined && canWait(options.later, received) ? options.later : null;
-    const previous = key ? (keyChains.get(key) ?? Promise.resolve()) : later ? laterTurn(later.atOnce) : Promise.resolve();
+    observeWait(options.metrics, options.subscription, 'delivery', (receivedAt - received.publishTime.getTime()) / 1000);
+    const later =
+      !key && options.later !== undefined && laterTurns !== null && canWait(options.later.isLater, received) ? laterTurns : null;
+    const previous = key ? (keyChains.get(key) ?? Promise.resolve()) : later ? later.take() : Promise.resolve();
     const run = previous
       .then(() => {
         // An earlier message of this key will be redelivered first; and nothing new starts while draining.
@@ -218,11 +166,11 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
           message.nack();
           return;
         }
-        observeWait('queue', (Date.now() - receivedAt) / 1000);
+        observeWait(options.metrics, options.subscription, 'queue', (Date.now() - receivedAt) / 1000);
         return settle(message, received);
       })
       .finally(() => {
-        if (later) laterDone();
+        if (later) later.done();
       })
       .catch((err: unknown) => {
         // settle() handles handler errors itself; this is a bug in the hooks (metrics, logging): never lose the message.
