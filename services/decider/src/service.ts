@@ -7,6 +7,7 @@ import {
   PubSubPublisher,
   startHealthServer,
   startOutboxRelay,
+  startPullSubscriber,
   startSubscriber,
   type Clock,
   type Config,
@@ -36,6 +37,10 @@ export const BULK_IN_FLIGHT = 300;
  * such a storm in one go (its decisions share the breaker's group commits); each message is an alert of a few KB.
  */
 export const FAST_IN_FLIGHT = 400;
+/** Cloud Deploy notifications in flight at once (the streaming subscriber's default window, which they had). */
+export const DEPLOY_EVENTS_IN_FLIGHT = 20;
+/** Rollback progress the client may hold past its window (HELD_PAST_WINDOW's 10,000 is some 20–30 MiB of heap). */
+export const PROGRESS_HELD_PAST_WINDOW = 1_000;
 
 export interface DeciderService {
   /** http://host:port of health and metrics, when a port was given. */
@@ -123,14 +128,14 @@ export async function startDeciderService(deps: {
     ...clock,
     ...(deps.crash ? { crash: deps.crash } : {}),
   });
-  const bulkSubscriber = startSubscriber({
+  // Pulled, never more than its window: a bulk backlog of any size waits with Pub/Sub, not in the decider's heap.
+  const bulkSubscriber = startPullSubscriber({
     pubsub,
     subscription: Subscriptions.deciderBulk.name,
     deadLetter: publisher,
     logger,
     metrics,
     maxInFlight: BULK_IN_FLIGHT,
-    ordered: Subscriptions.deciderBulk.ordered,
     handler: cloudEventHandler([EventTypes.alert], (event) => bulkLane.decide(event.data, event.id)),
     onUnexpectedClose: deps.onFatal,
   });
@@ -173,15 +178,19 @@ export async function startDeciderService(deps: {
     deadLetter: publisher,
     logger,
     metrics,
+    // Ordered, so streamed; a storm's rollbacks send thousands of stages, and what waits past the window waits in heap.
+    heldPastWindow: PROGRESS_HELD_PAST_WINDOW,
     handler: cloudEventHandler([EventTypes.rollbackProgress], handleProgress),
     onUnexpectedClose: deps.onFatal,
   });
-  const deployEvents = startSubscriber({
+  // Unordered: pulled, never more than its window (each rollout sends several notifications; a storm's, thousands).
+  const deployEvents = startPullSubscriber({
     pubsub,
     subscription: Subscriptions.deciderDeployEvents.name,
     deadLetter: publisher,
     logger,
     metrics,
+    maxInFlight: DEPLOY_EVENTS_IN_FLIGHT,
     handler:
       deps.deploy && history
         ? createDeployEventHandler({

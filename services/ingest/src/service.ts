@@ -6,7 +6,7 @@ import {
   closeHttpServer,
   createMetrics,
   PubSubPublisher,
-  startSubscriber,
+  startPullSubscriber,
   systemClock,
   type Clock,
   type CrashHook,
@@ -21,10 +21,10 @@ import { createPushTokenVerifier } from './push-auth.js';
 import { FirestoreNotificationStore } from './store.js';
 
 /**
- * Notifications ingest holds from its subscription (its flow-control window): wide, so the fast lane's
- * notifications among them are handled as soon as Pub/Sub hands them over, not behind the backlog. Leased, not
- * yet read: each is a message object of a few KB, so the window stays well inside the heap bound; a crashed
- * ingest's window comes back after one lease (at most 10 s, the subscriber's LEASE_CEILING).
+ * Notifications ingest holds (it pulls no more than this): wide, so the fast lane's notifications among them are
+ * handled as soon as Pub/Sub hands them over, not behind the backlog. Each is a message of a few KB, so the window
+ * stays well inside the heap bound; a crashed ingest's window comes back after one lease (at most 10 s, the
+ * subscriber's LEASE_CEILING).
  */
 export const INGEST_WINDOW = 1_000;
 /**
@@ -69,14 +69,12 @@ export async function startIngestService(deps: {
     ...(deps.crash ? { crash: deps.crash } : {}),
   };
   const handle = createIngestHandler(ingestDeps);
-  const subscriber = startSubscriber({
+  const subscriber = startPullSubscriber({
     pubsub,
     subscription: Subscriptions.ingest.name,
     deadLetter: publisher,
     logger,
     maxInFlight: INGEST_WINDOW,
-    // One stream: each stream asks for the whole window, and what ingest is handed but cannot start waits leased.
-    streams: 1,
     later: { isLater: (m) => notificationLane(m.data, config.services, m.publishTime) === DecisionLanes.bulk, atOnce: INGEST_BULK_AT_ONCE },
     handler: async (m) => {
       await handle({ raw: m.data, source: 'pubsub', observedAt: clock.at(m.publishTime), receivedAt: clock.now(), messageId: m.id });
