@@ -5,6 +5,7 @@ export * from './logger.js';
 export * from './pubsub.js';
 export * from './subscriber.js';
 export * from './pull-subscriber.js';
+export { createTurns } from './delivery.js';
 export * from './firestore.js';
 export * from './deploy.js';
 export * from './deploy-history.js';

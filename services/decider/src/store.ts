@@ -17,7 +17,7 @@ import {
   targetDocIdFor,
   type RollbackProgress,
 } from '@burnback/contracts';
-import { toFirestoreData } from '@burnback/platform';
+import { createTurns, toFirestoreData } from '@burnback/platform';
 import { initialServiceState, initialTargetRecord } from '@burnback/policy';
 import { releasesBreaker } from './pure/gates.js';
 
@@ -88,7 +88,17 @@ export interface ProgressWrite {
  * `services/{service}`, serialises decisions per service across replicas.
  */
 
+/**
+ * Fleet reads (readFleet) one store runs at once. Each holds the documents of every burning service and every
+ * rollback in flight (up to the whole fleet), and the fast lane has hundreds of decisions in flight: in the
+ * 100,000-notification storm (1,000 services burning) the decider ran out of its 128 MiB heap holding 48,567 of
+ * those documents at once (a heap snapshot at the limit). The rest wait their turn, in order.
+ */
+export const FLEET_READS_AT_ONCE = 4;
+
 export class DecisionStore {
+  private readonly fleetTurns = createTurns(FLEET_READS_AT_ONCE);
+
   constructor(
     private readonly db: Firestore,
     /** Counts each attempt of a transaction (a retry after contention counts again). */
@@ -238,6 +248,15 @@ export class DecisionStore {
    * transaction: inside one they would lock every service's document.
    */
   async readFleet(now: Date, windowMinutes: number): Promise<FleetView> {
+    await this.fleetTurns.take();
+    try {
+      return await this.queryFleet(now, windowMinutes);
+    } finally {
+      this.fleetTurns.done();
+    }
+  }
+
+  private async queryFleet(now: Date, windowMinutes: number): Promise<FleetView> {
     const services = this.db.collection(Collections.services);
     const [burning, inFlight] = await Promise.all([
       services

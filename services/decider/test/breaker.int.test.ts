@@ -1,7 +1,9 @@
 import { Collections, DecisionRecord, PolicySettings, rollbackIdFor, Topics, type RollbackProgress } from '@burnback/contracts';
 import { createMetrics, PubSubPublisher, type Publisher, type ServiceConfig } from '@burnback/platform';
 import { alertCloudEvent, createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
+import { Query } from '@google-cloud/firestore';
 import { createDeciderHandler, createProgressHandler, createSerializer } from '../src/index.js';
+import { DecisionStore, FLEET_READS_AT_ONCE } from '../src/store.js';
 import { shipped } from './shipped.js';
 import { transactionAttempts } from './attempts.js';
 
@@ -162,6 +164,32 @@ describe('the fleet circuit breaker', () => {
     expect(unsent).toBe(0);
     expect((await env.db.collection(Collections.decisions).get()).size).toBe(1);
   }, 60_000);
+
+  it('fleet reads run a few at a time, however many decisions read the fleet at once, and each sees the whole fleet', async () => {
+    const services = await fleet({ breakerInFlightRollbacks: 50 });
+    for (let i = 0; i < 5; i++) expect((await decideFor(services, `svc-${i}`)).decision.action).toBe('rollback');
+    // Every query the store runs, counted while it runs: a fleet read is two queries at once.
+    let running = 0;
+    let most = 0;
+    const get = Query.prototype.get;
+    const spy = jest.spyOn(Query.prototype, 'get').mockImplementation(async function (this: Query) {
+      running += 1;
+      most = Math.max(most, running);
+      try {
+        return await get.call(this);
+      } finally {
+        running -= 1;
+      }
+    });
+    try {
+      const store = new DecisionStore(env.db);
+      const views = await Promise.all(Array.from({ length: 20 }, () => store.readFleet(now(), 10)));
+      expect(most).toBe(2 * FLEET_READS_AT_ONCE);
+      for (const view of views) expect(view.burningServices).toEqual(['svc-0', 'svc-1', 'svc-2', 'svc-3', 'svc-4']);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 
   it('at most M rollbacks in flight fleet-wide; a finished one makes room', async () => {
     const services = await fleet({ breakerInFlightRollbacks: 2, breakerBurningServices: 50 });
