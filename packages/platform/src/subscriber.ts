@@ -85,7 +85,8 @@ function receivedOf(message: Message): ReceivedMessage {
 }
 
 /**
- * Streaming-pull subscriber with Burnback's delivery rules:
+ * Streaming-pull subscriber with Burnback's delivery rules (delivery.ts); the services use it for ordered
+ * subscriptions (the unordered ones pull, pull-subscriber.ts):
  * - ack only after the handler succeeded;
  * - PermanentError (invalid input): publish the message to burnback-dead-letter with the reason, then ack;
  * - anything else: nack, so Pub/Sub redelivers (with the subscription's backoff);
