@@ -84,11 +84,6 @@ export interface ProgressWrite {
 }
 
 /**
- * The decider's Firestore documents. One transaction per event, on
- * `services/{service}`, serialises decisions per service across replicas.
- */
-
-/**
  * Fleet reads (readFleet) one store runs at once. Each holds the documents of every burning service and every
  * rollback in flight (up to the whole fleet), and the fast lane has hundreds of decisions in flight: in the
  * 100,000-notification storm (1,000 services burning) the decider ran out of its 128 MiB heap holding 48,567 of
@@ -96,6 +91,10 @@ export interface ProgressWrite {
  */
 export const FLEET_READS_AT_ONCE = 4;
 
+/**
+ * The decider's Firestore documents. One transaction per event, on
+ * `services/{service}`, serialises decisions per service across replicas.
+ */
 export class DecisionStore {
   private readonly fleetTurns = createTurns(FLEET_READS_AT_ONCE);
 
