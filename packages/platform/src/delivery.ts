@@ -104,3 +104,17 @@ export function observeWait(metrics: Metrics | undefined, subscription: string, 
     /* a metrics failure is not the message's */
   }
 }
+
+/** How a subscriber comes back when its stream closes or its Pulls fail, in a row. */
+export interface ReopenOptions {
+  attempts?: number;
+  minDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+/** The reopen policy with its defaults (5 attempts, 1 s doubling up to 30 s: about a minute in all); `delayMs(n)` for the n-th, from 0. */
+export function reopenPolicy(options: ReopenOptions = {}): { attempts: number; delayMs: (n: number) => number } {
+  const minDelayMs = options.minDelayMs ?? 1_000;
+  const maxDelayMs = options.maxDelayMs ?? 30_000;
+  return { attempts: options.attempts ?? 5, delayMs: (n) => Math.min(minDelayMs * 2 ** n, maxDelayMs) };
+}

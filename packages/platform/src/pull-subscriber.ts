@@ -2,7 +2,7 @@ import { v1, type PubSub } from '@google-cloud/pubsub';
 import type { google } from '@google-cloud/pubsub/build/protos/protos';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import { canWait, createSettle, createTurns, observeWait, type SettleOutcome } from './delivery.js';
+import { canWait, createSettle, createTurns, observeWait, reopenPolicy, type ReopenOptions, type SettleOutcome } from './delivery.js';
 import type { MessageHandler, Publisher, ReceivedMessage } from './pubsub.js';
 import { LEASE_CEILING, type RunningSubscriber } from './subscriber.js';
 
@@ -34,7 +34,7 @@ export interface PullSubscriberOptions {
   metrics?: Metrics;
   onSettled?: (outcome: SettleOutcome, message: ReceivedMessage) => void;
   /** Pulls that fail in a row before the worker is told (default 5, 1 s doubling up to 30 s: about a minute in all). */
-  reopen?: { attempts?: number; minDelayMs?: number; maxDelayMs?: number };
+  reopen?: ReopenOptions;
   /** Called when pulling kept failing: the worker consumes nothing any more and should exit so its platform restarts it. */
   onUnexpectedClose?: (error: Error) => void;
 }
@@ -91,9 +91,7 @@ export function startPullSubscriber(options: PullSubscriberOptions): RunningSubs
   const leaseSeconds = LEASE_CEILING.totalOf('second');
   const settle = createSettle(options);
   const turns = options.later ? createTurns(options.later.atOnce) : null;
-  const attempts = options.reopen?.attempts ?? 5;
-  const minDelayMs = options.reopen?.minDelayMs ?? 1_000;
-  const maxDelayMs = options.reopen?.maxDelayMs ?? 30_000;
+  const { attempts, delayMs: retryDelayMs } = reopenPolicy(options.reopen);
   /** Made once the client's config (the emulator's address, the project) is known; null until then. */
   let client: v1.SubscriberClient | null = null;
   let subscriptionPath = '';
@@ -220,7 +218,7 @@ export function startPullSubscriber(options: PullSubscriberOptions): RunningSubs
           options.onUnexpectedClose?.(err as Error);
           return;
         }
-        const delayMs = Math.min(minDelayMs * 2 ** (failures - 1), maxDelayMs);
+        const delayMs = retryDelayMs(failures - 1);
         logger.warn('pull failed; pulling again', {
           subscription: options.subscription,
           attempt: failures,

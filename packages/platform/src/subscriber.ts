@@ -1,7 +1,7 @@
 import { Duration, type Message, type PubSub, type Subscription } from '@google-cloud/pubsub';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import { canWait, createSettle, createTurns, observeWait } from './delivery.js';
+import { canWait, createSettle, createTurns, observeWait, reopenPolicy, type ReopenOptions } from './delivery.js';
 import type { MessageHandler, Publisher, ReceivedMessage } from './pubsub.js';
 import { capHeldMessages, paceLeaseExtensions } from './pubsub-flow.js';
 
@@ -58,7 +58,7 @@ export interface SubscriberOptions {
    * `attempts` times in a row (a message received resets the count).
    * Defaults: 5 attempts, 1 s doubling up to 30 s (about a minute in all).
    */
-  reopen?: { attempts?: number; minDelayMs?: number; maxDelayMs?: number };
+  reopen?: ReopenOptions;
   /**
    * Called when the stream stayed closed after every reopen: the worker
    * consumes nothing any more and should exit so its platform restarts it.
@@ -187,9 +187,7 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
   };
 
   let lastError: Error | null = null;
-  const reopenAttempts = options.reopen?.attempts ?? 5;
-  const reopenMinMs = options.reopen?.minDelayMs ?? 1_000;
-  const reopenMaxMs = options.reopen?.maxDelayMs ?? 30_000;
+  const { attempts: reopenAttempts, delayMs: reopenDelayMs } = reopenPolicy(options.reopen);
   /** Reopens since the stream last delivered a message. */
   let reopens = 0;
   let reopenTimer: NodeJS.Timeout | null = null;
@@ -217,7 +215,7 @@ export function startSubscriber(options: SubscriberOptions): RunningSubscriber {
     if (draining) return;
     const error = lastError ?? new Error(`the client library closed subscription ${options.subscription}`);
     if (reopens < reopenAttempts) {
-      const delayMs = Math.min(reopenMinMs * 2 ** reopens, reopenMaxMs);
+      const delayMs = reopenDelayMs(reopens);
       reopens += 1;
       logger.warn('subscription stream closed; reopening it', {
         subscription: options.subscription,
