@@ -17,8 +17,9 @@ import {
   targetDocIdFor,
   type RollbackProgress,
 } from '@burnback/contracts';
-import { createTurns, toFirestoreData } from '@burnback/platform';
+import { toFirestoreData } from '@burnback/platform';
 import { initialServiceState, initialTargetRecord } from '@burnback/policy';
+import { createFleetReads } from './fleet-reads.js';
 import { releasesBreaker } from './pure/gates.js';
 
 /** Project, region, pipeline and target: which Cloud Deploy target a service rolls back. */
@@ -84,19 +85,12 @@ export interface ProgressWrite {
 }
 
 /**
- * Fleet reads (readFleet) one store runs at once. Each holds the documents of every burning service and every
- * rollback in flight (up to the whole fleet), and the fast lane has hundreds of decisions in flight: in the
- * 100,000-notification storm (1,000 services burning) the decider ran out of its 128 MiB heap holding 48,567 of
- * those documents at once (a heap snapshot at the limit). The rest wait their turn, in order.
- */
-export const FLEET_READS_AT_ONCE = 4;
-
-/**
  * The decider's Firestore documents. One transaction per event, on
  * `services/{service}`, serialises decisions per service across replicas.
  */
 export class DecisionStore {
-  private readonly fleetTurns = createTurns(FLEET_READS_AT_ONCE);
+  /** Fleet reads, a few at a time and shared by the decisions waiting for them (fleet-reads.ts). */
+  private readonly sharedFleetReads = createFleetReads((now, windowMinutes) => this.queryFleet(now, windowMinutes));
 
   constructor(
     private readonly db: Firestore,
@@ -246,13 +240,8 @@ export class DecisionStore {
    * each (single-field indexes, no composite index), read outside any
    * transaction: inside one they would lock every service's document.
    */
-  async readFleet(now: Date, windowMinutes: number): Promise<FleetView> {
-    await this.fleetTurns.take();
-    try {
-      return await this.queryFleet(now, windowMinutes);
-    } finally {
-      this.fleetTurns.done();
-    }
+  readFleet(now: Date, windowMinutes: number): Promise<FleetView> {
+    return this.sharedFleetReads(now, windowMinutes);
   }
 
   private async queryFleet(now: Date, windowMinutes: number): Promise<FleetView> {

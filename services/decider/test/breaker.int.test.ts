@@ -3,7 +3,8 @@ import { createMetrics, PubSubPublisher, type Publisher, type ServiceConfig } fr
 import { alertCloudEvent, createTestEnvironment, tapTopic, type TestEnvironment, type TopicTap } from '@burnback/testkit';
 import { Query } from '@google-cloud/firestore';
 import { createDeciderHandler, createProgressHandler, createSerializer } from '../src/index.js';
-import { DecisionStore, FLEET_READS_AT_ONCE } from '../src/store.js';
+import { FLEET_READS_AT_ONCE } from '../src/fleet-reads.js';
+import { DecisionStore } from '../src/store.js';
 import { shipped } from './shipped.js';
 import { transactionAttempts } from './attempts.js';
 
@@ -165,27 +166,67 @@ describe('the fleet circuit breaker', () => {
     expect((await env.db.collection(Collections.decisions).get()).size).toBe(1);
   }, 60_000);
 
-  it('fleet reads run a few at a time, however many decisions read the fleet at once, and each sees the whole fleet', async () => {
-    const services = await fleet({ breakerInFlightRollbacks: 50 });
+  it('fleet reads are shared by the decisions waiting for them, never joined once running, and each sees the whole fleet', async () => {
+    const services = await fleet({ breakerInFlightRollbacks: 50, breakerBurningServices: 50 });
     for (let i = 0; i < 5; i++) expect((await decideFor(services, `svc-${i}`)).decision.action).toBe('rollback');
-    // Every query the store runs, counted while it runs: a fleet read is two queries at once.
+    const firstFive = ['svc-0', 'svc-1', 'svc-2', 'svc-3', 'svc-4'];
+    // Every query run, counted while it runs (a fleet read is two queries at once). Once `hold` is set, that many
+    // queries hold their answers until `release`: their reads keep every turn taken.
+    let started = 0;
     let running = 0;
     let most = 0;
+    let hold = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let allHeld!: () => void;
+    const holding = new Promise<void>((resolve) => (allHeld = resolve));
     const get = Query.prototype.get;
     const spy = jest.spyOn(Query.prototype, 'get').mockImplementation(async function (this: Query) {
+      started += 1;
+      const held = hold > 0;
+      if (held) hold -= 1;
       running += 1;
       most = Math.max(most, running);
       try {
-        return await get.call(this);
+        const answer = await get.call(this);
+        if (held) {
+          if (hold === 0) allHeld();
+          await released;
+        }
+        return answer;
       } finally {
         running -= 1;
       }
     });
     try {
       const store = new DecisionStore(env.db);
-      const views = await Promise.all(Array.from({ length: 20 }, () => store.readFleet(now(), 10)));
-      expect(most).toBe(2 * FLEET_READS_AT_ONCE);
-      for (const view of views) expect(view.burningServices).toEqual(['svc-0', 'svc-1', 'svc-2', 'svc-3', 'svc-4']);
+      // Twenty at once: one read (its two queries) serves them all, each stamped with its own time.
+      const views = await Promise.all(Array.from({ length: 20 }, (_, i) => store.readFleet(new Date(now().getTime() + i), 10)));
+      expect(started).toBe(2);
+      for (const [i, view] of views.entries()) {
+        expect(view.burningServices).toEqual(firstFive);
+        expect(view.readAt).toBe(new Date(now().getTime() + i).toISOString());
+      }
+      // Every turn taken by reads asked one after another, before svc-5 burned: each runs on its own.
+      started = 0;
+      most = 0;
+      hold = 2 * FLEET_READS_AT_ONCE;
+      const early: Array<Promise<{ burningServices: string[] }>> = [];
+      for (let i = 0; i < FLEET_READS_AT_ONCE; i++) {
+        early.push(store.readFleet(now(), 10));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(started).toBe(2 * FLEET_READS_AT_ONCE);
+      await holding;
+      expect((await decideFor(services, 'svc-5')).decision.action).toBe('rollback');
+      // Asked after svc-5's burn was written: these two share the next read, which starts when a turn is free.
+      const late = [store.readFleet(now(), 10), store.readFleet(now(), 10)];
+      release();
+      for (const view of await Promise.all(early)) expect(view.burningServices).toEqual(firstFive);
+      for (const view of await Promise.all(late)) expect(view.burningServices).toEqual([...firstFive, 'svc-5']);
+      // The held reads, svc-5's decision's own read (its handler's store), and one shared by the two asked late.
+      expect(started).toBe(2 * FLEET_READS_AT_ONCE + 2 + 2);
+      expect(most).toBeLessThanOrEqual(2 * FLEET_READS_AT_ONCE + 2);
     } finally {
       spy.mockRestore();
     }
