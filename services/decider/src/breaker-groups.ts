@@ -1,15 +1,8 @@
 import type { Logger } from '@burnback/platform';
 import { targetDocIdFor } from '@burnback/contracts';
+import { nextGroup } from './pure/breaker-group.js';
 import type { Serializer } from './serializer.js';
 import type { DecisionRequest, DecisionSnapshot, DecisionStore, DecisionWrite } from './store.js';
-
-/**
- * The most decisions one group transaction holds. Each writes at most seven documents (its record, the service, the
- * incident, the target, two outbox entries, its schedule): 50 of them and the breaker's are 351 of the 500 a
- * transaction takes. In the 10,000 storm, 100 burns at once went in two groups of 50 instead of four of 25 (each
- * group's reads take seconds on a busy emulator): the last burning alert's decision came 2.4-6.4 s after ingest, not 11 s.
- */
-export const BREAKER_GROUP_MAX = 50;
 
 type Outcome = { written: DecisionWrite | null; snapshot: DecisionSnapshot };
 
@@ -29,8 +22,8 @@ export interface BreakerGroups {
 /**
  * Group commit for the decisions that may touch the fleet breaker's document.
  * They take turns (the `turn` the decider's rollback ends share), and each turn
- * decides every decision then waiting, up to BREAKER_GROUP_MAX, in one
- * transaction (DecisionStore.decideGroup): 100 burns at once cost a few
+ * decides the decisions then waiting, up to BREAKER_GROUP_MAX (fewer when they
+ * record a large fleet: pure/breaker-group.ts), in one transaction (DecisionStore.decideGroup): 100 burns at once cost a few
  * transactions, not 100 one after the other. Two decisions on one service,
  * incident or target never share a group (the second reads what the first
  * wrote, in the next turn). A group that fails is decided again one decision at
@@ -39,20 +32,18 @@ export interface BreakerGroups {
 export function createBreakerGroups(store: DecisionStore, turn: Serializer, logger: Logger): BreakerGroups {
   const queue: Queued[] = [];
 
-  /** The next group: queued decisions in order, skipping any whose service, incident or target is already in it. */
+  /** The next group (pure/breaker-group.ts), taken out of the queue; the rest keep their order. */
   const takeGroup = (): Queued[] => {
-    const group: Queued[] = [];
-    const keys = new Set<string>();
-    for (let i = 0; i < queue.length && group.length < BREAKER_GROUP_MAX;) {
-      const r = queue[i]!.request;
-      const its = [`s:${r.service}`, `i:${r.incidentId}`, `t:${targetDocIdFor(r.target)}`];
-      if (its.some((k) => keys.has(k))) {
-        i += 1;
-        continue;
-      }
-      for (const k of its) keys.add(k);
-      group.push(...queue.splice(i, 1));
-    }
+    const indexes = nextGroup(
+      queue.map((q) => ({
+        service: q.request.service,
+        incidentId: q.request.incidentId,
+        targetDocId: targetDocIdFor(q.request.target),
+        fleetNames: q.request.fleetNames ?? 0,
+      })),
+    );
+    const group = indexes.map((i) => queue[i]!);
+    for (const i of [...indexes].reverse()) queue.splice(i, 1);
     return group;
   };
 

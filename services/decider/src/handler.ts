@@ -323,7 +323,14 @@ export function createDecisionCore(deps: DeciderDeps) {
           redecision,
         };
       };
-      const request = { decisionId, service: alert.service, incidentId: alert.incidentId, target, decideFn };
+      const request = {
+        decisionId,
+        service: alert.service,
+        incidentId: alert.incidentId,
+        target,
+        decideFn,
+        fleetNames: fleet ? fleet.burningServices.length + fleet.inFlight.length : 0,
+      };
       // May touch the breaker: under its turn, in a group commit with the others waiting (breaker-groups.ts).
       result =
         touchesBreaker && groups

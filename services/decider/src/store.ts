@@ -71,6 +71,8 @@ export interface DecisionRequest {
   incidentId: string;
   target: TargetIdentity;
   decideFn: (snapshot: DecisionSnapshot) => Promise<DecisionWrite | null>;
+  /** The fleet names (burning services, rollbacks in flight) the decision records: what bounds a group commit's size. */
+  fleetNames?: number;
 }
 
 /** What one progress event changed. */
