@@ -23,8 +23,9 @@ export interface BreakerGroups {
  * Group commit for the decisions that may touch the fleet breaker's document.
  * They take turns (the `turn` the decider's rollback ends share), and each turn
  * decides the decisions then waiting, up to BREAKER_GROUP_MAX (fewer when they
- * record a large fleet: pure/breaker-group.ts), in one transaction (DecisionStore.decideGroup): 100 burns at once cost a few
- * transactions, not 100 one after the other. Two decisions on one service,
+ * record a large fleet: pure/breaker-group.ts), in one transaction
+ * (DecisionStore.decideGroup): 100 burns at once cost a few transactions, not
+ * 100 one after the other. Two decisions on one service,
  * incident or target never share a group (the second reads what the first
  * wrote, in the next turn). A group that fails is decided again one decision at
  * a time, so one bad decision costs only itself.

@@ -26,8 +26,9 @@ interface Pending {
  * least as fresh as a read of its own would have (a read already running is never joined). The shared read is
  * taken as of the earliest `now` among its decisions: the widest of their windows, so a burn any of them would
  * count is counted (a breaker errs towards tripping); each decision's view is stamped with its own `now`, as its
- * own read's would be, so what a decision records does not depend on which others shared its read. In a storm the fast lane's decisions then cost a few reads
- * at a time, not one each: the 10,000 storm's 300 burning alerts had waited for 4-at-a-time reads of their own.
+ * own read's would be, so what a decision records does not depend on which others shared its read. In a storm
+ * the fast lane's decisions then cost a few reads at a time, not one each: the 10,000 storm's 300 burning alerts
+ * had waited for 4-at-a-time reads of their own.
  */
 export function createFleetReads(query: FleetQuery): FleetQuery {
   const turns = createTurns(FLEET_READS_AT_ONCE);
