@@ -33,15 +33,30 @@ describe('createKeyedSerializer (turns per target document)', () => {
   it('runs one key’s tasks one at a time in arrival order, while another key’s overlap them', async () => {
     const turn = createKeyedSerializer();
     const log: string[] = [];
-    const task = (name: string, ms: number) => async () => {
-      log.push(`${name} start`);
-      await sleep(ms);
-      log.push(`${name} end`);
-      return name;
-    };
-    const results = await Promise.all([turn('t1', task('a', 30)), turn('t1', task('b', 1)), turn('t2', task('x', 5))]);
-    expect(results).toEqual(['a', 'b', 'x']);
-    // x (another key) started and ended while a held t1; b waited for a.
+    // a holds t1 until told: no timer decides the order.
+    let releaseA!: () => void;
+    const aHeld = new Promise<void>((resolve) => (releaseA = resolve));
+    const a = turn('t1', async () => {
+      log.push('a start');
+      await aHeld;
+      log.push('a end');
+      return 'a';
+    });
+    const b = turn('t1', async () => {
+      log.push('b start');
+      log.push('b end');
+      return 'b';
+    });
+    const x = turn('t2', async () => {
+      log.push('x start');
+      log.push('x end');
+      return 'x';
+    });
+    // x (another key) started and ended while a held t1; b waits for a.
+    await expect(x).resolves.toBe('x');
+    expect(log).toEqual(['a start', 'x start', 'x end']);
+    releaseA();
+    expect(await Promise.all([a, b])).toEqual(['a', 'b']);
     expect(log).toEqual(['a start', 'x start', 'x end', 'a end', 'b start', 'b end']);
   });
 
