@@ -1,6 +1,6 @@
 import type { Logger } from '@burnback/platform';
 import { targetDocIdFor } from '@burnback/contracts';
-import { nextGroup } from './pure/breaker-group.js';
+import { nextGroup, type Groupable } from './pure/breaker-group.js';
 import type { Serializer } from './serializer.js';
 import type { DecisionRequest, DecisionSnapshot, DecisionStore, DecisionWrite } from './store.js';
 
@@ -8,6 +8,8 @@ type Outcome = { written: DecisionWrite | null; snapshot: DecisionSnapshot };
 
 interface Queued {
   request: DecisionRequest;
+  /** What the group's choice reads of it (pure/breaker-group.ts), made once when it is queued. */
+  candidate: Groupable;
   /** performance.now() when it was queued. */
   queuedAt: number;
   resolve: (outcome: Outcome) => void;
@@ -35,14 +37,7 @@ export function createBreakerGroups(store: DecisionStore, turn: Serializer, logg
 
   /** The next group (pure/breaker-group.ts), taken out of the queue; the rest keep their order. */
   const takeGroup = (): Queued[] => {
-    const indexes = nextGroup(
-      queue.map((q) => ({
-        service: q.request.service,
-        incidentId: q.request.incidentId,
-        targetDocId: targetDocIdFor(q.request.target),
-        fleetNames: q.request.fleetNames ?? 0,
-      })),
-    );
+    const indexes = nextGroup(queue.map((q) => q.candidate));
     const group = indexes.map((i) => queue[i]!);
     for (const i of [...indexes].reverse()) queue.splice(i, 1);
     return group;
@@ -110,7 +105,13 @@ export function createBreakerGroups(store: DecisionStore, turn: Serializer, logg
   return {
     decide(request) {
       return new Promise<Outcome>((resolve, reject) => {
-        queue.push({ request, queuedAt: performance.now(), resolve, reject });
+        const candidate = {
+          service: request.service,
+          incidentId: request.incidentId,
+          targetDocId: targetDocIdFor(request.target),
+          fleetNames: request.fleetNames ?? 0,
+        };
+        queue.push({ request, candidate, queuedAt: performance.now(), resolve, reject });
         // One turn per decision queued: each turn takes at least one, so none is left behind.
         void turn(drainOnce);
       });

@@ -13,10 +13,10 @@ export const FLEET_READS_AT_ONCE = 4;
 export type FleetQuery = (now: Date, windowMinutes: number) => Promise<FleetView>;
 
 interface Pending {
-  /** The earliest `now` of the decisions sharing it. */
-  now: Date;
-  /** Set as soon as the read is queued (in the same turn of the event loop as it was created). */
-  promise: Promise<FleetView> | null;
+  /** The earliest `now` of the decisions sharing it (lowered by each that joins before it starts). */
+  asOf: { now: Date };
+  /** The read, which starts when a turn is free. */
+  promise: Promise<FleetView>;
 }
 
 /**
@@ -35,12 +35,12 @@ export function createFleetReads(query: FleetQuery): FleetQuery {
   /** The read about to start, per breaker window (a decision's service policy names its window). */
   const next = new Map<number, Pending>();
 
-  const start = (entry: Pending, windowMinutes: number): Promise<FleetView> =>
+  const start = (asOf: Pending['asOf'], windowMinutes: number): Promise<FleetView> =>
     turns.take().then(async () => {
       // Started: decisions that ask from now on start (or join) the next read, which begins after they asked.
-      if (next.get(windowMinutes) === entry) next.delete(windowMinutes);
+      if (next.get(windowMinutes)?.asOf === asOf) next.delete(windowMinutes);
       try {
-        return await query(entry.now, windowMinutes);
+        return await query(asOf.now, windowMinutes);
       } finally {
         turns.done();
       }
@@ -49,14 +49,13 @@ export function createFleetReads(query: FleetQuery): FleetQuery {
   return async (now, windowMinutes) => {
     let entry = next.get(windowMinutes);
     if (entry) {
-      if (now < entry.now) entry.now = now;
+      if (now < entry.asOf.now) entry.asOf.now = now;
     } else {
-      const created: Pending = { now, promise: null };
-      created.promise = start(created, windowMinutes);
-      next.set(windowMinutes, created);
-      entry = created;
+      const asOf = { now };
+      entry = { asOf, promise: start(asOf, windowMinutes) };
+      next.set(windowMinutes, entry);
     }
-    const view = await entry.promise!;
+    const view = await entry.promise;
     return { ...view, readAt: now.toISOString() };
   };
 }
