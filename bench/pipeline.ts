@@ -364,23 +364,19 @@ export async function benchStorm(total: number, services: number, burning: numbe
     // emulator (~0.1 s of its CPU at 8,000 decisions), and counting every 200 ms from the start had taken a share of
     // the emulator the storm itself needs.
     let countedAt = 0;
-    let decided = 0;
-    let finished = 0;
+    const countDecided = async () => (await s.db.collection(Collections.decisions).count().get()).data().count;
+    const countFinished = async () =>
+      (await s.db.collection(Collections.rollbacks).where('status', 'in', ['succeeded', 'failed']).count().get()).data().count;
     for (const deadline = t0 + Math.max(15 * 60_000, 2 * settledTargetMs); settled === undefined; await sleep(200)) {
       if (allStarted === undefined && pipelines.every((p) => rollbackTargetAt(s.stack, p, t0, true) !== undefined))
         allStarted = Date.now() - t0;
       if (allStarted !== undefined && Date.now() - countedAt >= 1000) {
         countedAt = Date.now();
-        decided = (await s.db.collection(Collections.decisions).count().get()).data().count;
-        finished =
-          decided >= validIds.size
-            ? (await s.db.collection(Collections.rollbacks).where('status', 'in', ['succeeded', 'failed']).count().get()).data().count
-            : 0;
-        if (decided >= validIds.size && finished >= burning) settled = Date.now() - t0;
+        if ((await countDecided()) >= validIds.size && (await countFinished()) >= burning) settled = Date.now() - t0;
       }
       if (Date.now() > deadline)
         throw new Error(
-          `storm not settled after ${Math.max(15, (2 * settledTargetMs) / 60_000)} min: ${decided} of ${validIds.size} decisions, ${finished} of ${burning} rollbacks finished`,
+          `storm not settled after ${Math.max(15, (2 * settledTargetMs) / 60_000)} min: ${await countDecided()} of ${validIds.size} decisions, ${await countFinished()} of ${burning} rollbacks finished, ${allStarted === undefined ? 'not every' : 'every'} burning rollback started`,
         );
     }
     const real = s.stack.sim.deploy.callsTo('RollbackTarget').filter((c) => !c.request.validateOnly && c.code === 0);
