@@ -14,6 +14,16 @@ export const LEASE_CEILING = Duration.from({ seconds: 10 });
  */
 export const HELD_PAST_WINDOW = 10_000;
 
+/**
+ * The smaller bound, some 2–3 MiB of heap, for subscriptions whose storm backlog can wait with Pub/Sub and whose
+ * messages cost little when handed over again: rollback progress, and the notifier's decisions (every decision, the
+ * bulk lane's too: at 10,000 the notifier's peak RSS in the 100,000 storm was 163–188 MiB against 132 MiB in the
+ * 10,000 storm). Not the default: past it the client pauses its streams, the emulator goes on sending, and leases
+ * lapse; for the decider's fast lane that was 11,499 burning alerts handed over again in the 100,000 storm
+ * (BENCHMARKS.md).
+ */
+export const HELD_PAST_WINDOW_SMALL = 1_000;
+
 export interface SubscriberOptions {
   pubsub: PubSub;
   subscription: string;

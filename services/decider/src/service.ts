@@ -4,6 +4,7 @@ import { EventTypes, Subscriptions } from '@burnback/contracts';
 import {
   cloudEventHandler,
   createMetrics,
+  HELD_PAST_WINDOW_SMALL,
   PubSubPublisher,
   startHealthServer,
   startOutboxRelay,
@@ -39,8 +40,6 @@ export const BULK_IN_FLIGHT = 300;
 export const FAST_IN_FLIGHT = 400;
 /** Cloud Deploy notifications in flight at once (the streaming subscriber's default window, which they had). */
 export const DEPLOY_EVENTS_IN_FLIGHT = 20;
-/** Rollback progress the client may hold past its window (HELD_PAST_WINDOW's 10,000 is some 20–30 MiB of heap). */
-export const PROGRESS_HELD_PAST_WINDOW = 1_000;
 
 export interface DeciderService {
   /** http://host:port of health and metrics, when a port was given. */
@@ -179,7 +178,7 @@ export async function startDeciderService(deps: {
     logger,
     metrics,
     // Ordered, so streamed; a storm's rollbacks send thousands of stages, and what waits past the window waits in heap.
-    heldPastWindow: PROGRESS_HELD_PAST_WINDOW,
+    heldPastWindow: HELD_PAST_WINDOW_SMALL,
     handler: cloudEventHandler([EventTypes.rollbackProgress], handleProgress),
     onUnexpectedClose: deps.onFatal,
   });

@@ -5,6 +5,7 @@ import { EventTypes, Subscriptions } from '@burnback/contracts';
 import {
   cloudEventHandler,
   createMetrics,
+  HELD_PAST_WINDOW_SMALL,
   PubSubPublisher,
   startHealthServer,
   startSubscriber,
@@ -24,13 +25,6 @@ export interface NotifierService {
 
 /** Events handled at once per subscription: each holds its slot for one attempt per destination, never for its retries. */
 const MAX_IN_FLIGHT = 20;
-/**
- * What the client may hold past that window when the server sends more (the streaming subscriber's default is
- * 10,000, some 20–30 MiB of heap). Every decision comes here, the bulk lane's too: in the 100,000 storm (73,750
- * decisions) the notifier's peak RSS was 163–188 MiB against 132 MiB in the 10,000 storm. As rollback progress's
- * in the decider (PROGRESS_HELD_PAST_WINDOW).
- */
-export const NOTIFIER_HELD_PAST_WINDOW = 1_000;
 
 /**
  * Wires the notifier: burnback-decisions and burnback-progress in (each on its own
@@ -96,7 +90,7 @@ export async function startNotifierService(deps: {
       logger,
       metrics,
       maxInFlight: MAX_IN_FLIGHT,
-      heldPastWindow: NOTIFIER_HELD_PAST_WINDOW,
+      heldPastWindow: HELD_PAST_WINDOW_SMALL,
       handler: cloudEventHandler([EventTypes.decision], handle),
       onUnexpectedClose: deps.onFatal,
     }),
@@ -107,7 +101,7 @@ export async function startNotifierService(deps: {
       logger,
       metrics,
       maxInFlight: MAX_IN_FLIGHT,
-      heldPastWindow: NOTIFIER_HELD_PAST_WINDOW,
+      heldPastWindow: HELD_PAST_WINDOW_SMALL,
       handler: cloudEventHandler([EventTypes.rollbackProgress], handle),
       onUnexpectedClose: deps.onFatal,
     }),
