@@ -10,6 +10,8 @@ import {
   type AlertEvent,
   type AlertSource,
   type DecisionLane,
+  type MonitoringIncident,
+  type MonitoringNotification,
 } from '@burnback/contracts';
 import { laneOf } from '@burnback/policy';
 import { CrashPoints, type CrashHook, type Logger, type Metrics, type Publisher, type ServiceConfig } from '@burnback/platform';
@@ -63,22 +65,60 @@ export function unmappedProjectLabeler(): (project: string) => string {
 }
 
 /**
- * The lane a notification's alert takes, read from the notification alone (policy's laneOf): `bulk` too for one
- * Burnback could never act on (unreadable, a test, for no configured service). Ingest's subscriber handles the
- * fast lane's notifications as soon as Pub/Sub hands them over and the rest a bounded number at a time, so a
- * burning alert is not queued behind a storm's noise in ingest either. Never throws.
+ * A notification read once (parsed, its id derived, mapped to an alert): what ingest's subscriber needs to choose
+ * its lane and its handler needs to handle it, so a storm's notification is parsed and hashed once, not once for
+ * each. Reading never throws: what could not be read carries the error the handler throws for it.
  */
-export function notificationLane(raw: Buffer, services: ReadonlyMap<string, ServiceConfig>, observedAt: Date): DecisionLane {
+export type NotificationReading =
+  | { kind: 'test'; notificationId: string }
+  | { kind: 'unmapped'; notificationId: string; incident: MonitoringIncident; error: UnmappedNotification }
+  | { kind: 'alert'; notificationId: string; incident: MonitoringIncident; alert: AlertEvent }
+  | { kind: 'invalid'; error: unknown };
+
+/** Reads a notification's bytes as arrived from `source` at `observedAt` (see NotificationReading). */
+export function readNotification(
+  raw: Buffer,
+  services: ReadonlyMap<string, ServiceConfig>,
+  source: AlertSource,
+  observedAt: Date,
+): NotificationReading {
+  let notification: MonitoringNotification;
   try {
-    const notification = parseNotification(raw);
-    const incident = notification.incident;
-    const notificationId = notificationIdFor(incident.incident_id, incident.state, raw);
-    const event = toAlertEvent(notification, { services, source: 'pubsub', observedAt, notificationId });
-    const policy = services.get(event.service)?.policy;
-    return policy ? laneOf(event, policy) : DecisionLanes.fast;
+    notification = parseNotification(raw);
+  } catch (err) {
+    if (err instanceof TestNotification)
+      return { kind: 'test', notificationId: `ntf-test-${createHash('sha256').update(raw).digest('hex').slice(0, 16)}` };
+    return { kind: 'invalid', error: err };
+  }
+  const incident = notification.incident;
+  const notificationId = notificationIdFor(incident.incident_id, incident.state, raw);
+  try {
+    return { kind: 'alert', notificationId, incident, alert: toAlertEvent(notification, { services, source, observedAt, notificationId }) };
+  } catch (err) {
+    if (err instanceof UnmappedNotification) return { kind: 'unmapped', notificationId, incident, error: err };
+    return { kind: 'invalid', error: err };
+  }
+}
+
+/**
+ * The lane a notification's alert takes, from its reading alone (policy's laneOf): `bulk` too for one Burnback
+ * could never act on (unreadable, a test, for no configured service). Ingest's subscriber handles the fast lane's
+ * notifications as soon as Pub/Sub hands them over and the rest a bounded number at a time, so a burning alert is
+ * not queued behind a storm's noise in ingest either. Never throws.
+ */
+export function laneOfReading(reading: NotificationReading, services: ReadonlyMap<string, ServiceConfig>): DecisionLane {
+  if (reading.kind !== 'alert') return DecisionLanes.bulk;
+  try {
+    const policy = services.get(reading.alert.service)?.policy;
+    return policy ? laneOf(reading.alert, policy) : DecisionLanes.fast;
   } catch {
     return DecisionLanes.bulk;
   }
+}
+
+/** The lane of a notification's raw bytes as ingest's subscriber receives them (readNotification, then laneOfReading). */
+export function notificationLane(raw: Buffer, services: ReadonlyMap<string, ServiceConfig>, observedAt: Date): DecisionLane {
+  return laneOfReading(readNotification(raw, services, 'pubsub', observedAt), services);
 }
 
 /**
@@ -86,53 +126,45 @@ export function notificationLane(raw: Buffer, services: ReadonlyMap<string, Serv
  * reason (the caller dead-letters it or answers 400); a failed store or publish
  * throws TransientError (retry).
  */
-export function createIngestHandler(deps: IngestDeps): (incoming: IncomingNotification) => Promise<IngestOutcome> {
+export function createIngestHandler(
+  deps: IngestDeps,
+): (incoming: IncomingNotification, reading?: NotificationReading) => Promise<IngestOutcome> {
   const { logger } = deps;
   const projectLabel = unmappedProjectLabeler();
-  return async (incoming) => {
-    let notification;
-    try {
-      notification = parseNotification(incoming.raw);
-    } catch (err) {
-      if (err instanceof TestNotification) {
-        const notificationId = `ntf-test-${createHash('sha256').update(incoming.raw).digest('hex').slice(0, 16)}`;
+  return async (incoming, known) => {
+    // Read already by the caller that chose its lane, with the same bytes, source and time; else read here.
+    const reading = known ?? readNotification(incoming.raw, deps.services, incoming.source, incoming.observedAt);
+    switch (reading.kind) {
+      case 'invalid':
+        throw reading.error;
+      case 'test':
         logger.info('Cloud Monitoring test notification received; nothing to decide', {
           event: 'test_notification',
           source: incoming.source,
-          notificationId,
+          notificationId: reading.notificationId,
         });
-        return { kind: 'test-notification', notificationId };
+        return { kind: 'test-notification', notificationId: reading.notificationId };
+      case 'unmapped': {
+        const { error: err, notificationId, incident } = reading;
+        // Read and understood, just not Burnback's: answered, counted and logged, never a dead letter (that topic is
+        // for input Burnback cannot read). One that names Burnback, or matches several services, is a config problem.
+        deps.metrics?.notificationsUnmapped.inc({ project: projectLabel(err.project) });
+        logger.log(err.misconfigured ? 'warn' : 'info', `notification maps to no configured service: ${err.message}`, {
+          event: 'notification_unmapped',
+          notificationId,
+          incidentId: incident.incident_id,
+          project: err.project,
+          source: incoming.source,
+        });
+        return { kind: 'unmapped', notificationId, reason: err.message };
       }
-      throw err;
+      case 'alert': {
+        const { alert, notificationId, incident } = reading;
+        const event = { ...alert, ...(incoming.receivedAt ? { receivedAt: incoming.receivedAt.toISOString() } : {}) };
+        await archiveAndPublish(deps, incoming, event, { id: notificationId, incidentId: incident.incident_id, state: incident.state });
+        return { kind: 'published', event, eventId: notificationId };
+      }
     }
-    const incident = notification.incident;
-    const notificationId = notificationIdFor(incident.incident_id, incident.state, incoming.raw);
-    let alert: AlertEvent;
-    try {
-      alert = toAlertEvent(notification, {
-        services: deps.services,
-        source: incoming.source,
-        observedAt: incoming.observedAt,
-        notificationId,
-      });
-    } catch (err) {
-      if (!(err instanceof UnmappedNotification)) throw err;
-      // Read and understood, just not Burnback's: answered, counted and logged, never a dead letter (that topic is
-      // for input Burnback cannot read). One that names Burnback, or matches several services, is a config problem.
-      deps.metrics?.notificationsUnmapped.inc({ project: projectLabel(err.project) });
-      logger.log(err.misconfigured ? 'warn' : 'info', `notification maps to no configured service: ${err.message}`, {
-        event: 'notification_unmapped',
-        notificationId,
-        incidentId: incident.incident_id,
-        project: err.project,
-        source: incoming.source,
-      });
-      return { kind: 'unmapped', notificationId, reason: err.message };
-    }
-    const event = { ...alert, ...(incoming.receivedAt ? { receivedAt: incoming.receivedAt.toISOString() } : {}) };
-
-    await archiveAndPublish(deps, incoming, event, { id: notificationId, incidentId: incident.incident_id, state: incident.state });
-    return { kind: 'published', event, eventId: notificationId };
   };
 }
 

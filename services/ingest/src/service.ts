@@ -13,10 +13,11 @@ import {
   type Config,
   type Logger,
   type Metrics,
+  type ReceivedMessage,
 } from '@burnback/platform';
 import { createAlertmanagerHandler } from './alertmanager.js';
 import { createIngestApp } from './app.js';
-import { createIngestHandler, notificationLane } from './handler.js';
+import { createIngestHandler, laneOfReading, readNotification, type NotificationReading } from './handler.js';
 import { createPushTokenVerifier } from './push-auth.js';
 import { FirestoreNotificationStore } from './store.js';
 
@@ -69,15 +70,30 @@ export async function startIngestService(deps: {
     ...(deps.crash ? { crash: deps.crash } : {}),
   };
   const handle = createIngestHandler(ingestDeps);
+  // Each pulled notification is read once: for its lane when it arrives, and again by its handler from here.
+  const readings = new WeakMap<ReceivedMessage, NotificationReading>();
+  const readingOf = (m: ReceivedMessage): NotificationReading => {
+    let reading = readings.get(m);
+    if (!reading) {
+      reading = readNotification(m.data, config.services, 'pubsub', clock.at(m.publishTime));
+      readings.set(m, reading);
+    }
+    return reading;
+  };
   const subscriber = startPullSubscriber({
     pubsub,
     subscription: Subscriptions.ingest.name,
     deadLetter: publisher,
     logger,
     maxInFlight: INGEST_WINDOW,
-    later: { isLater: (m) => notificationLane(m.data, config.services, m.publishTime) === DecisionLanes.bulk, atOnce: INGEST_BULK_AT_ONCE },
+    later: { isLater: (m) => laneOfReading(readingOf(m), config.services) === DecisionLanes.bulk, atOnce: INGEST_BULK_AT_ONCE },
     handler: async (m) => {
-      await handle({ raw: m.data, source: 'pubsub', observedAt: clock.at(m.publishTime), receivedAt: clock.now(), messageId: m.id });
+      const reading = readingOf(m);
+      readings.delete(m);
+      await handle(
+        { raw: m.data, source: 'pubsub', observedAt: clock.at(m.publishTime), receivedAt: clock.now(), messageId: m.id },
+        reading,
+      );
     },
     metrics,
     onUnexpectedClose: deps.onFatal,
