@@ -2,23 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
-import {
-  Collections,
-  DecisionRecord,
-  EventTypes,
-  parseRolloutName,
-  RollbackRecord,
-  rolloutOfResource,
-  targetDocIdFor,
-  Topics,
-  type HistoryRollout,
-  type MonitoringCheck,
-  type TargetRecord,
-} from '@burnback/contracts';
+import { Collections, DecisionRecord, EventTypes, RollbackRecord, rolloutOfResource, targetDocIdFor, Topics } from '@burnback/contracts';
 import { startDeciderService } from '@burnback/decider';
 import { cloudDeployReasonOf, startExecutorService } from '@burnback/executor';
 import { EMULATORS, ensureEmulator, ensureTopology, freePort, stopEmulator, type RunningEmulator } from '@burnback/emulators';
-import { startGcpSim, worldFromHistory, type GcpSim, type ServedRelease } from '@burnback/gcp-sim';
+import { startGcpSim, worldFromHistory, type GcpSim } from '@burnback/gcp-sim';
 import { alertmanagerNotificationFor, startIngestService } from '@burnback/ingest';
 import {
   CloudDeployHistory,
@@ -27,16 +15,32 @@ import {
   PubSubPublisher,
   silentLogger,
   toFirestoreData,
-  type Config,
-  type DeployHistoryReader,
   type Logger,
-  type MonitoringPort,
 } from '@burnback/platform';
 import { ReplayClock } from './clock.js';
 import type { ExportHeader, ExportLine } from './format.js';
-import { decisionDifferences } from './compare.js';
+import { compareWithRecording, type ThroughPipelineResult } from './pipeline-report.js';
+import {
+  evaluatedAtOf,
+  RecordedDeploy,
+  RecordedMonitoring,
+  recordedConfig,
+  replayOrder,
+  restoreFirstReads,
+  rolloutKey,
+  ship,
+} from './recorded-world.js';
 
 export { decisionDifferences } from './compare.js';
+export {
+  differingOf,
+  formatThroughPipeline,
+  rollbackDifferences,
+  type PipelineDecisionResult,
+  type PipelineRollbackResult,
+  type ThroughPipelineResult,
+} from './pipeline-report.js';
+export { replayOrder } from './recorded-world.js';
 
 type Decision = DecisionRecord;
 type Line<K extends ExportLine['kind']> = Extract<ExportLine, { kind: K }>;
@@ -52,104 +56,6 @@ export interface ThroughPipelineOptions {
   waitMs?: number;
   /** gcp-sim's rollout step (default 20 ms: a held rollout, once released, ends at once). */
   rolloutStepMs?: number;
-}
-
-export interface PipelineDecisionResult {
-  recorded: Decision;
-  replayed: Decision | null;
-  differences: string[];
-}
-
-export interface PipelineRollbackResult {
-  recorded: RollbackRecord;
-  replayed: RollbackRecord | null;
-  differences: string[];
-}
-
-export interface ThroughPipelineResult {
-  project: string;
-  decisions: PipelineDecisionResult[];
-  rollbacks: PipelineRollbackResult[];
-  /** Decisions and rollbacks the pipeline made that the recording does not have. */
-  extra: { decisions: Decision[]; rollbacks: RollbackRecord[] };
-  /** Recorded effects (progress, Cloud Deploy notifications) the pipeline did not produce in time. */
-  missing: string[];
-  /** What this replay could not restore, said once each (e.g. a policy that changed during the recording). */
-  notes: string[];
-}
-
-/**
- * Cloud Deploy's history as the recording's decider read it: for each Cloud
- * Deploy notification, the target's rollouts it read then (kept with the
- * notification, `read`). The replay sets what the line being replayed read; a
- * line recorded before reads were kept falls back to gcp-sim's restored history.
- */
-class RecordedDeploy implements DeployHistoryReader {
-  current: HistoryRollout[] | null = null;
-  constructor(private readonly fallback: DeployHistoryReader) {}
-  readHistory(pipelineName: string) {
-    return this.fallback.readHistory(pipelineName);
-  }
-  async rolloutsOnTarget(pipelineName: string, targetId: string) {
-    return this.current ?? this.fallback.rolloutsOnTarget(pipelineName, targetId);
-  }
-  async projectNumberOf() {
-    return null;
-  }
-}
-
-/** Cloud Monitoring as the recording read it: each decision's recorded figures (the file holds them, as it holds the notifications). */
-class RecordedMonitoring implements MonitoringPort {
-  current: MonitoringCheck | null = null;
-  async readBurnRate(_slo: string, lookbackSeconds: number) {
-    const check = this.current;
-    if (check === null) throw new Error('the recording holds no Cloud Monitoring reading for this decision');
-    if (check.status === 'unavailable') throw new Error(check.error);
-    const value =
-      lookbackSeconds === check.longWindowSeconds ? check.long : lookbackSeconds === check.shortWindowSeconds ? check.short : null;
-    if (value === null) throw new Error(`the recording holds no reading for a ${lookbackSeconds} s window`);
-    return { value, at: check.readAt };
-  }
-  async close() {}
-}
-
-/** The part of a rollout name Cloud Deploy and gcp-sim agree on (the project may be a number or an id). */
-const rolloutKey = (resource: string | undefined) => (resource ?? '').replace(/^projects\/[^/]+\//, '');
-
-/** When the decider evaluated a decision (its clock): freezes and the breaker are judged then. */
-const evaluatedAtOf = (d: Decision): Date => new Date(d.controls?.evaluatedAt ?? d.decidedAt);
-
-/**
- * The order the decider met the lines in: a notification when it evaluated its
- * decision (notifications received together may be decided in another order
- * than they came, and the decisions read each other's effects), a manual
- * request's decision likewise, a progress event or Cloud Deploy notification
- * when it applied it (it may have come late, after a decision evaluated since
- * it was stamped; a file written before that time was kept: when stamped), and
- * every other line at its recorded time; the file's order breaks ties.
- */
-export function replayOrder(lines: ExportLine[]): ExportLine[] {
-  const firstDecision = new Map<string, Decision>();
-  for (const l of lines)
-    if (l.kind === 'decision' && !firstDecision.has(l.data.alertEventId)) firstDecision.set(l.data.alertEventId, l.data);
-  const keyOf = (line: ExportLine): number => {
-    if (line.kind === 'progress' || line.kind === 'deploy-event') return Date.parse(line.data.appliedAt ?? line.at);
-    const decision = line.kind === 'notification' ? firstDecision.get(line.data.id) : line.kind === 'decision' ? line.data : undefined;
-    return (decision ? evaluatedAtOf(decision) : new Date(line.at)).getTime();
-  };
-  return lines
-    .map((line, index) => ({ line, index, key: keyOf(line) }))
-    .sort((a, b) => a.key - b.key || a.index - b.index)
-    .map((x) => x.line);
-}
-
-/** A rollback is "the same" when it ended the same way, returning the target to the same release. */
-export function rollbackDifferences(recorded: RollbackRecord, replayed: RollbackRecord): string[] {
-  const differences: string[] = [];
-  if (recorded.status !== replayed.status) differences.push('status');
-  if (recorded.releaseId !== replayed.releaseId) differences.push('release');
-  if ((recorded.leaving?.releaseId ?? null) !== (replayed.leaving?.releaseId ?? null)) differences.push('leaving');
-  return differences;
 }
 
 /**
@@ -222,27 +128,7 @@ export async function replayThroughPipeline(
       BURNBACK_MANAGEMENT_TOKEN: randomBytes(16).toString('hex'),
       BURNBACK_PUSH_ALLOW_UNSIGNED: 'true',
     });
-    const services = new Map(loaded.services);
-    const config: Config = { ...loaded, services };
-    for (const [name, first] of firstOf) {
-      const service = config.services.get(name);
-      if (!service) throw new Error(`the recording decides for service ${name}, which ${options.configPath} does not configure`);
-      const recordedTarget = first.target;
-      if (
-        recordedTarget &&
-        (recordedTarget.project !== service.project ||
-          recordedTarget.region !== service.region ||
-          recordedTarget.pipeline !== service.pipeline ||
-          recordedTarget.target !== service.target)
-      )
-        throw new Error(
-          `${options.configPath} rolls ${name} back on ${targetDocIdFor(service)}, the recording on ${targetDocIdFor(recordedTarget)}: give the config the recording was made with (--config)`,
-        );
-      services.set(name, { ...service, policy: first.evidence!.policy });
-      const changed = decisions.find((d) => d.service === name && d.evidence!.policyHash !== first.evidence!.policyHash);
-      if (changed)
-        notes.push(`${name}'s policy changed during the recording (decision ${changed.decisionId}); the pipeline runs with the first one`);
-    }
+    const config = recordedConfig(loaded, firstOf, decisions, options.configPath, notes);
 
     const pubsub = new PubSub({ projectId: project });
     closers.push(() => pubsub.close());
@@ -250,39 +136,7 @@ export async function replayThroughPipeline(
     closers.push(() => db.terminate());
     await ensureTopology(pubsub);
 
-    // Restore what each service's first decision read, and the releases that had served its target.
-    const served: Array<{ name: string; pipeline: string; target: string; project: string; region: string; served: ServedRelease[] }> = [];
-    for (const [name, first] of firstOf) {
-      const evidence = first.evidence!;
-      const service = config.services.get(name)!;
-      // The bulk lane reads no service document: the first decision that read one read what was there from the start.
-      const state = decisions.find((d) => d.service === name && d.evidence!.state !== null)?.evidence!.state ?? null;
-      if (state) await db.collection(Collections.services).doc(name).set(toFirestoreData(state));
-      const target = decisions.find((d) => d.service === name && d.evidence!.target !== null)?.evidence!.target ?? null;
-      if (target)
-        await db
-          .collection(Collections.targets)
-          .doc(targetDocIdFor(target))
-          .set(toFirestoreData(evidence.target ?? target));
-      served.push({
-        name,
-        project: service.project,
-        region: service.region,
-        pipeline: service.pipeline,
-        target: service.target,
-        served: restoredHistory(
-          target,
-          recordedRollbacks.filter((r) => r.command.service === name),
-          new Date(lines[0]!.at),
-        ),
-      });
-    }
-    const seenIncidents = new Set<string>();
-    for (const d of decisions) {
-      if (seenIncidents.has(d.incidentId)) continue;
-      seenIncidents.add(d.incidentId);
-      if (d.evidence!.incident) await db.collection(Collections.incidents).doc(d.incidentId).set(toFirestoreData(d.evidence!.incident));
-    }
+    const served = await restoreFirstReads(db, config, firstOf, decisions, recordedRollbacks, new Date(lines[0]!.at));
 
     const start = new Date(lines[0]!.at);
     // The clock stands at the recorded time of the line being replayed while the pipeline does what that line
@@ -557,27 +411,11 @@ export async function replayThroughPipeline(
       }
     }
 
-    // Compare.
     const replayedDecisions = (await db.collection(Collections.decisions).get()).docs.map((doc) => DecisionRecord.parse(doc.data()));
     const replayedRollbacks = (await db.collection(Collections.rollbacks).get()).docs.map((doc) => RollbackRecord.parse(doc.data()));
-    const decisionById = new Map(replayedDecisions.map((d) => [d.decisionId, d]));
-    const rollbackById = new Map(replayedRollbacks.map((r) => [r.rollbackId, r]));
-    const recordedIds = new Set(decisions.map((d) => d.decisionId));
-    const recordedRollbackIds = new Set(recordedRollbacks.map((r) => r.rollbackId));
     return {
       project,
-      decisions: decisions.map((recorded) => {
-        const replayed = decisionById.get(recorded.decisionId) ?? null;
-        return { recorded, replayed, differences: replayed ? decisionDifferences(recorded, replayed) : ['missing'] };
-      }),
-      rollbacks: recordedRollbacks.map((recorded) => {
-        const replayed = rollbackById.get(recorded.rollbackId) ?? null;
-        return { recorded, replayed, differences: replayed ? rollbackDifferences(recorded, replayed) : ['missing'] };
-      }),
-      extra: {
-        decisions: replayedDecisions.filter((d) => !recordedIds.has(d.decisionId)),
-        rollbacks: replayedRollbacks.filter((r) => !recordedRollbackIds.has(r.rollbackId)),
-      },
+      ...compareWithRecording(decisions, recordedRollbacks, replayedDecisions, replayedRollbacks),
       missing,
       notes: [...new Set(notes)],
     };
@@ -592,127 +430,4 @@ export async function replayThroughPipeline(
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
   }
-}
-
-/**
- * The releases a target had served before the recording: the previous and the
- * serving one, as the decider knew them; and the releases the recorded
- * rollbacks left and returned to, which Cloud Deploy's history held (the one
- * returned to had succeeded earlier, the one left served since).
- */
-function restoredHistory(target: TargetRecord | null, rollbacks: RollbackRecord[], start: Date): ServedRelease[] {
-  const served = servedFrom(target);
-  const earliest = Math.min(start.getTime(), ...served.map((s) => s.at.getTime()));
-  const known = new Set(served.map((s) => s.releaseId));
-  const HOUR = 3_600_000;
-  const add = (releaseId: string | null | undefined, at: number) => {
-    if (!releaseId || known.has(releaseId)) return;
-    known.add(releaseId);
-    served.push({ releaseId, at: new Date(at) });
-  };
-  for (const [i, r] of rollbacks.entries()) add(r.releaseId, earliest - (i + 2) * HOUR);
-  for (const r of rollbacks) add(r.leaving?.releaseId, earliest - HOUR / 2);
-  return served.sort((a, b) => a.at.getTime() - b.at.getTime());
-}
-
-/** The releases a target had served, as its record knows them: the previous one, then the serving one. */
-function servedFrom(target: TargetRecord | null): ServedRelease[] {
-  if (!target) return [];
-  const served: ServedRelease[] = [];
-  if (target.previous) served.push({ releaseId: target.previous.releaseId, at: new Date(target.previous.since) });
-  if (target.serving) {
-    const rollout = target.serving.rollout ? parseRolloutName(target.serving.rollout)?.rolloutId : undefined;
-    served.push({ releaseId: target.serving.releaseId, at: new Date(target.serving.since), ...(rollout ? { rolloutId: rollout } : {}) });
-  }
-  return served;
-}
-
-/**
- * A release someone shipped during the recording, shipped again in gcp-sim:
- * the release (if new) and the recorded rollout to the target, every canary
- * phase advanced, until it succeeds (or fails, as the recording says it did).
- */
-async function ship(
-  sim: GcpSim,
-  deploy: ReturnType<typeof createDeployClient>,
-  project: string,
-  attributes: Record<string, string>,
-  pipelineId: string,
-  releaseId: string,
-  rolloutId: string,
-  fails: boolean,
-): Promise<void> {
-  const location = rolloutOfResource(attributes.Resource)!.location;
-  const pipeline = `projects/${project}/locations/${location}/deliveryPipelines/${pipelineId}`;
-  const release = `${pipeline}/releases/${releaseId}`;
-  const targetId = attributes.TargetId!;
-  if (!sim.deploy.getRelease(release)) {
-    const [op] = await deploy.createRelease({ parent: pipeline, releaseId, release: { description: `replayed ${releaseId}` } });
-    await op.promise();
-  }
-  const name = `${release}/rollouts/${rolloutId}`;
-  if (sim.deploy.getRollout(name)) return;
-  if (fails) sim.deploy.failNextRollouts(targetId, { reason: 'failed in the recording' });
-  const [op] = await deploy.createRollout({ parent: release, rolloutId, rollout: { targetId } });
-  await op.promise();
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(100)) {
-    const [r] = await deploy.getRollout({ name });
-    const state = String(r.state);
-    if (state === 'SUCCEEDED' || state === 'FAILED' || state === 'CANCELLED') return;
-    const phases = r.phases ?? [];
-    const next = phases.findIndex((p, i) => i > 0 && String(p.state) === 'PENDING' && String(phases[i - 1]!.state) === 'SUCCEEDED');
-    if (next > 0) await deploy.advanceRollout({ name, phaseId: phases[next]!.id! });
-  }
-  throw new Error(`rollout ${name} did not finish within 120 s in gcp-sim`);
-}
-
-const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
-
-/** The through-pipeline timeline: each recorded decision and rollback as the pipeline reproduced it, differences marked. */
-export function formatThroughPipeline(result: ThroughPipelineResult): string {
-  const out: string[] = [];
-  for (const { recorded, replayed, differences } of result.decisions) {
-    const shown = replayed ?? recorded;
-    out.push(
-      `${recorded.decidedAt}  ${pad(recorded.service, 14)} ${pad(shown.action.toUpperCase(), 9)} ${recorded.incidentId}  ${shown.reason}`,
-    );
-    if (differences.length > 0)
-      out.push(
-        replayed
-          ? `  ≠ recorded: ${recorded.action.toUpperCase()}  ${recorded.reason}  (differs in ${differences.join(', ')})`
-          : '  ≠ the pipeline made no such decision',
-      );
-  }
-  for (const { recorded, replayed, differences } of result.rollbacks) {
-    const shown = replayed ?? recorded;
-    out.push(
-      `rollback ${recorded.rollbackId} of ${recorded.command.service}: ${shown.status}, ${shown.leaving?.releaseId ?? '?'} → ${shown.releaseId ?? '?'}`,
-    );
-    if (differences.length > 0)
-      out.push(
-        replayed
-          ? `  ≠ recorded: ${recorded.status}, ${recorded.leaving?.releaseId ?? '?'} → ${recorded.releaseId ?? '?'}  (differs in ${differences.join(', ')})`
-          : '  ≠ the pipeline made no such rollback',
-      );
-  }
-  for (const d of result.extra.decisions)
-    out.push(`+ the pipeline also decided ${d.action.toUpperCase()} on ${d.incidentId} (${d.decisionId}): ${d.reason}`);
-  for (const r of result.extra.rollbacks) out.push(`+ the pipeline also rolled back ${r.command.service} (${r.rollbackId}): ${r.status}`);
-  for (const m of result.missing) out.push(`! not seen: ${m}`);
-  for (const n of result.notes) out.push(`note: ${n}`);
-  out.push(
-    `through the pipeline: ${result.decisions.length} decision(s) and ${result.rollbacks.length} rollback(s) replayed, ${differingOf(result)} differ from the recorded ones`,
-  );
-  return out.join('\n') + '\n';
-}
-
-/** How many recorded decisions and rollbacks the pipeline did not reproduce, plus everything it did that was not recorded. */
-export function differingOf(result: ThroughPipelineResult): number {
-  return (
-    result.decisions.filter((d) => d.differences.length > 0).length +
-    result.rollbacks.filter((r) => r.differences.length > 0).length +
-    result.extra.decisions.length +
-    result.extra.rollbacks.length +
-    result.missing.length
-  );
 }
