@@ -116,11 +116,6 @@ export function laneOfReading(reading: NotificationReading, services: ReadonlyMa
   }
 }
 
-/** The lane of a notification's raw bytes as ingest's subscriber receives them (readNotification, then laneOfReading). */
-export function notificationLane(raw: Buffer, services: ReadonlyMap<string, ServiceConfig>, observedAt: Date): DecisionLane {
-  return laneOfReading(readNotification(raw, services, 'pubsub', observedAt), services);
-}
-
 /**
  * Notification in → AlertEvent out. Invalid input throws PermanentError with the
  * reason (the caller dead-letters it or answers 400); a failed store or publish
