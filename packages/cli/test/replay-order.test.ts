@@ -1,4 +1,4 @@
-import { replayOrder } from '../src/replay/pipeline';
+import { replayOrder } from '../src/replay/recorded-world';
 import type { ExportLine } from '../src/replay/format';
 
 /** The order a replay through the pipeline delivers an export's lines in. */

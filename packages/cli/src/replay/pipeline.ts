@@ -32,15 +32,6 @@ import {
 } from './recorded-world.js';
 
 export { decisionDifferences } from './compare.js';
-export {
-  differingOf,
-  formatThroughPipeline,
-  rollbackDifferences,
-  type PipelineDecisionResult,
-  type PipelineRollbackResult,
-  type ThroughPipelineResult,
-} from './pipeline-report.js';
-export { replayOrder } from './recorded-world.js';
 
 type Decision = DecisionRecord;
 type Line<K extends ExportLine['kind']> = Extract<ExportLine, { kind: K }>;
