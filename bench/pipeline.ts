@@ -170,21 +170,26 @@ async function burningStages(s: Stack, pipelines: string[], t0: number) {
   const decisions = commands.map((d) => Date.parse(d.get('createdAt') as string));
   const sentOnce = commands.filter((d) => d.get('attempts') === 1);
   const sent = sentOnce.map((d) => Date.parse(d.get('sentAt') as string));
-  // Ingest's own stamp of when it received the notification (a decision's decidedAt is the notification's publish time).
-  const received = (await s.db.collection(Collections.decisions).where('action', '==', 'rollback').get()).docs.map((d) =>
-    Date.parse((d.get('evidence.alert.receivedAt') as string | undefined) ?? (d.get('decidedAt') as string)),
-  );
+  // Ingest's own stamp of when it received the notification (a decision's decidedAt is the notification's publish time,
+  // so it does not stand in for one without the stamp: those are left out and counted).
+  const rollbackDecisions = (await s.db.collection(Collections.decisions).where('action', '==', 'rollback').get()).docs;
+  const stamps = rollbackDecisions.flatMap((d) => {
+    const at = d.get('evidence.alert.receivedAt') as string | undefined;
+    return at === undefined ? [] : [Date.parse(at)];
+  });
   const accepted = (await s.db.collection(Collections.rollbacks).get()).docs.map((d) => Date.parse(d.get('createdAt') as string));
   const started = pipelines.map((p) => rollbackTargetAt(s.stack, p, t0, true) ?? Number.NaN);
   const span = (times: number[]) => {
     const sorted = times.map((t) => (t - t0) / 1000).sort((a, b) => a - b);
     return sorted.length === 0 ? '-' : `${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} / ${sorted.at(-1)!.toFixed(1)}`;
   };
-  const resent = commands.length - sentOnce.length;
+  /** The span of what could be timed, and how many of `all` could not (and why). */
+  const spanOf = (times: number[], all: number, why: string) =>
+    `${span(times)}${all > times.length ? ` (${all - times.length} ${why}, left out)` : ''}`;
   return {
-    received: span(received),
+    received: spanOf(stamps, rollbackDecisions.length, "without ingest's stamp"),
     decided: span(decisions),
-    sent: `${span(sent)}${resent > 0 ? ` (${resent} sent again, left out)` : ''}`,
+    sent: spanOf(sent, commands.length, 'sent again'),
     accepted: span(accepted),
     started: span(started),
   };
