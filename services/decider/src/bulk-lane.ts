@@ -1,5 +1,13 @@
 import type { DocumentReference, DocumentSnapshot, Firestore, WriteBatch } from '@google-cloud/firestore';
-import { Collections, IncidentRecord, OutboxEntry, Topics, decisionIdFor, type AlertEvent } from '@burnback/contracts';
+import {
+  Collections,
+  DecisionRecord,
+  IncidentRecord,
+  OutboxEntry,
+  decisionIdFor,
+  type AlertEvent,
+  type TopicName,
+} from '@burnback/contracts';
 import {
   CrashPoints,
   eventOfOutboxEntry,
@@ -13,11 +21,11 @@ import {
   type Publisher,
   type ServiceConfig,
 } from '@burnback/platform';
-import { planBulk, type BulkGroup, type BulkItem, type BulkService } from './pure/bulk-plan.js';
+import { bulkDecisionEvent, planBulk, type BulkGroup, type BulkItem, type BulkService } from './pure/bulk-plan.js';
 import { classifyStoreError } from './pure/store-errors.js';
 import type { RedecideOutcome } from './handler.js';
 
-/** The most alerts one batch decides (each writes up to four documents; a Firestore batch takes 500 writes). */
+/** The most alerts one batch decides (each writes up to three documents; a Firestore batch takes 500 writes). */
 export const BULK_BATCH_MAX = 100;
 /** How many times a batch that could not be written is planned again on a fresh read before the fast lane decides it. */
 export const BULK_ATTEMPTS = 3;
@@ -61,12 +69,15 @@ interface Waiting {
 /**
  * The bulk lane (docs/architecture.md, "The storm lane"): alerts that cannot
  * roll back, decided in batches. A batch reads its decisions and incidents in
- * one call, decides with the pure plan, and writes every decision, its outbox
- * entry and its incident in one Firestore batch that applies only if each
- * incident is still as read (a fast-lane decision on it since makes the batch
- * fail, and the fast lane's transaction then decides those alerts one by one).
- * Each alert's message is acked only after its decision is recorded and its
- * event published, as in the fast lane.
+ * one call, decides with the pure plan, and writes every decision and its
+ * incident in one Firestore batch that applies only if each incident is still
+ * as read (a fast-lane decision on it since makes the batch fail, and the fast
+ * lane's transaction then decides those alerts one by one). Each alert's
+ * message is acked only after its decision is recorded and its event
+ * published. No outbox entry: an event that did not go out is sent by the
+ * alert's redelivery, which finds the decision on record and publishes its
+ * event again (bulkDecisionEvent); a storm's noise costs two writes an alert
+ * here, not four.
  */
 export function startBulkLane(deps: BulkLaneDeps): BulkLane {
   const clock = deps.clock ?? systemClock;
@@ -125,28 +136,38 @@ export function startBulkLane(deps: BulkLaneDeps): BulkLane {
   };
 
   /**
-   * A decision already on record: its event is published if it never was (a crash between commit and publish, or
-   * a publish that failed), as the fast lane's path does for its duplicates, without a transaction.
+   * A decision already on record, without a transaction. A bulk-lane decision's event is published again: the lane
+   * keeps no outbox entry, so whether it went out (a crash between commit and publish, or a publish that failed)
+   * is not known, and the redelivery is what sends it (at least once; consumers go by its id). A decision with an
+   * outbox entry (the fast lane's path decided it) is published only if its entry was never sent.
    */
   const republish = async (items: Waiting[]) => {
     if (items.length === 0) return;
-    let entries: Map<string, OutboxEntry>;
+    let owed: Map<string, { entry: OutboxEntry; onRecord: boolean }>;
     try {
-      const refs = [...new Set(items.map((w) => w.item.decisionId))].map((id) => deps.db.collection(Collections.outbox).doc(id));
-      const docs = await deps.db.getAll(...refs);
-      entries = new Map(docs.filter((d) => d.exists).map((d) => [d.id, OutboxEntry.parse(d.data())]));
+      const ids = [...new Set(items.map((w) => w.item.decisionId))];
+      const docs = await deps.db.getAll(
+        ...ids.map((id) => deps.db.collection(Collections.decisions).doc(id)),
+        ...ids.map((id) => deps.db.collection(Collections.outbox).doc(id)),
+      );
+      owed = new Map();
+      for (const d of docs.slice(ids.length)) if (d.exists) owed.set(d.id, { entry: OutboxEntry.parse(d.data()), onRecord: true });
+      for (const d of docs.slice(0, ids.length)) {
+        const event = d.exists && !owed.has(d.id) ? bulkDecisionEvent(DecisionRecord.parse(d.data())) : null;
+        if (event) owed.set(d.id, { entry: event, onRecord: false });
+      }
     } catch (err) {
-      const error = classifyStoreError(err, 'bulk-lane outbox read');
+      const error = classifyStoreError(err, 'bulk-lane duplicate read');
       for (const w of items) w.reject(error);
       return;
     }
     const sent = new Set<string>();
     await settle(items, async (w) => {
-      const entry = entries.get(w.item.decisionId);
-      // No entry: decided by the fast lane's path, whose own redelivery handles its outbox.
-      if (!entry || entry.sentAt !== null || sent.has(entry.id)) return;
-      sent.add(entry.id);
-      await publishOutboxEntry(deps.db, deps.publisher, entry, clock.now());
+      const found = owed.get(w.item.decisionId);
+      if (!found || sent.has(found.entry.id) || (found.onRecord && found.entry.sentAt !== null)) return;
+      sent.add(found.entry.id);
+      if (found.onRecord) await publishOutboxEntry(deps.db, deps.publisher, found.entry, clock.now());
+      else await deps.publisher.publishEvent(found.entry.topic as TopicName, eventOfOutboxEntry(found.entry), found.entry.orderingKey);
     });
     deps.logger.info(`${items.length} bulk-lane alert(s) already decided; nothing new to do`, {
       event: 'decision_duplicate',
@@ -228,28 +249,17 @@ export function startBulkLane(deps: BulkLaneDeps): BulkLane {
       });
     }
     const first = decided[0]!.record;
-    // Committed, nothing published: a crash here leaves the outbox to the alerts' redelivery (or the relay).
+    // Committed, nothing published: a crash here leaves the events to the alerts' redelivery (republish above).
     deps.crash?.(CrashPoints.decidedBeforePublish, { decisionId: first.decisionId, incidentId: first.incidentId, service: first.service });
-    // Published each, then marked sent together: an alert whose event did not go out is nacked, and its redelivery
-    // (a duplicate then) publishes it; the relay sends any entry left unmarked again (consumers dedupe on its id).
-    const sent: typeof decided = [];
+    // Each alert is settled by its own event's publish: one whose event did not go out is nacked, and its
+    // redelivery (a duplicate then) publishes it.
+    const eventOf = new Map(decided.map((d) => [d.item, d.event]));
     await settle(
       decided.map((d) => of.get(d.item)!),
       async (w) => {
-        const d = decided.find((x) => x.item === w.item)!;
-        await deps.publisher.publishEvent(Topics.decisions, eventOfOutboxEntry(d.outbox), d.outbox.orderingKey);
-        sent.push(d);
+        const event = eventOf.get(w.item)!;
+        await deps.publisher.publishEvent(event.topic as TopicName, eventOfOutboxEntry(event), event.orderingKey);
       },
-    );
-    if (sent.length === 0) return;
-    const marks = deps.db.batch();
-    const sentAt = clock.now().toISOString();
-    for (const d of sent) marks.update(deps.db.collection(Collections.outbox).doc(d.outbox.id), { sentAt, attempts: 1 });
-    await marks.commit().catch((err: unknown) =>
-      deps.logger.warn('bulk-lane decision events published but not marked sent; the relay sends them again (the notifier dedupes)', {
-        event: 'bulk_sent_mark_failed',
-        error: (err as Error).message,
-      }),
     );
   };
 
@@ -293,12 +303,10 @@ async function readBatch(db: Firestore, items: BulkItem[]) {
   return { decided, incidents, snapshots };
 }
 
-/** One incident's writes: each decision and its outbox entry created, the incident written only if still as read. */
+/** One incident's writes: each decision created, the incident written only if still as read. */
 function addGroup(db: Firestore, batch: WriteBatch, group: BulkGroup, read: DocumentSnapshot | undefined) {
-  for (const { record, outbox } of group.decisions) {
+  for (const { record } of group.decisions)
     batch.create(db.collection(Collections.decisions).doc(record.decisionId), toFirestoreData(record));
-    batch.create(db.collection(Collections.outbox).doc(outbox.id), toFirestoreData(outbox));
-  }
   const ref: DocumentReference = db.collection(Collections.incidents).doc(group.incidentId);
   if (read?.exists && read.updateTime) {
     batch.update(ref, toFirestoreData(group.after), { lastUpdateTime: read.updateTime });

@@ -20,9 +20,11 @@ import {
   type OutboxEntry,
   type Redecision,
   type RollbackCommand,
+  type TopicName,
 } from '@burnback/contracts';
 import {
   CrashPoints,
+  eventOfOutboxEntry,
   publishOutboxEntry,
   systemClock,
   type Clock,
@@ -50,7 +52,7 @@ import type { Serializer } from './serializer.js';
 import { DecisionStore, type DecisionSnapshot, type DecisionWrite } from './store.js';
 import { createBreakerGroups } from './breaker-groups.js';
 import { classifyStoreError } from './pure/store-errors.js';
-import { decisionOutboxEntry } from './pure/bulk-plan.js';
+import { bulkDecisionEvent, decisionOutboxEntry } from './pure/bulk-plan.js';
 
 export { checkMonitoring, openOverItsBar } from './evidence.js';
 export { createSerializer, type Serializer } from './serializer.js';
@@ -123,18 +125,23 @@ export function createDecisionCore(deps: DeciderDeps) {
   const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
   const groups = deps.breakerTurn ? createBreakerGroups(store, deps.breakerTurn, logger) : null;
 
-  /** A decision already on record: publishes what a crash between its commit and its publish left unsent. */
+  /**
+   * A decision already on record: publishes what a crash between its commit and its publish left unsent. A bulk-lane
+   * decision (the same notification once took that lane) has no outbox entry: its event is published again.
+   */
   const answerDuplicate = async (
     known: { existing: DecisionRecord; existingOutbox: OutboxEntry[] },
     meta: Record<string, string>,
   ): Promise<RedecideOutcome> => {
     const unsent = known.existingOutbox.filter((e) => e.sentAt === null).sort((a, b) => publishOrder(a) - publishOrder(b));
     for (const entry of unsent) await publishOutboxEntry(deps.db, publisher, entry, now());
+    const bulkEvent = known.existingOutbox.length === 0 ? bulkDecisionEvent(known.existing) : null;
+    if (bulkEvent) await publisher.publishEvent(bulkEvent.topic as TopicName, eventOfOutboxEntry(bulkEvent), bulkEvent.orderingKey);
     logger.info('alert already decided; nothing new to do', {
       ...meta,
       event: 'decision_duplicate',
       action: known.existing.action,
-      republished: unsent.length,
+      republished: unsent.length + (bulkEvent ? 1 : 0),
     });
     return { kind: 'duplicate', decision: known.existing, republished: unsent.some((e) => e.eventType !== EventTypes.decision) };
   };

@@ -90,8 +90,10 @@ describe('the bulk lane on the emulators', () => {
       const burn = records.find((r) => r.incidentId === '0.burn')!;
       expect(burn.action).toBe('rollback');
       expect(burn.evidence!.lane).toBeUndefined();
-      const unsent = await env.db.collection(Collections.outbox).where('sentAt', '==', null).get();
-      expect(unsent.size).toBe(0);
+      // The outbox holds the burn's entries (its command, its decision event), all sent; the bulk lane wrote none.
+      const outbox = await env.db.collection(Collections.outbox).get();
+      expect(outbox.docs.map((d) => d.id).sort()).toEqual([burn.decisionId, burn.rollbackId!].sort());
+      expect(outbox.docs.every((d) => d.get('sentAt') !== null)).toBe(true);
       // A close ends its incident; an open below its bar leaves it open.
       expect(await incidentOf(env, '0.calm-1')).toMatchObject({ state: 'closed', endedAt: CLOSED_AT });
       expect(await incidentOf(env, '0.calm-0')).toMatchObject({ state: 'open' });
@@ -225,5 +227,45 @@ describe('the bulk lane on the emulators', () => {
     expect(decision).toMatchObject({ action: 'hold', reason: 'no rollback: error ratio 0.4 % does not exceed the threshold of 1 %' });
     expect(decision!.evidence!.lane).toBeUndefined();
     await decisions.waitFor(1, (m) => m.attributes['ce-id'] === decision!.decisionId);
+  }, 60_000);
+
+  it('a decision event that did not go out after its batch was written goes out when the alert is delivered again', async () => {
+    const core = createDecisionCore({ db: env.db, services: env.config().services, publisher, logger: env.logger, clock });
+    let refusals = 1;
+    // Pub/Sub refuses the first decision event the lane publishes, as when the decider dies between commit and publish.
+    const flaky = {
+      publishEvent: (...args: Parameters<PubSubPublisher['publishEvent']>) =>
+        refusals-- > 0 ? Promise.reject(new Error('Pub/Sub unavailable')) : publisher.publishEvent(...args),
+    } as unknown as PubSubPublisher;
+    const lane = startBulkLane({
+      db: env.db,
+      services: env.config().services,
+      publisher: flaky,
+      logger: env.logger,
+      clock,
+      decideAlert: core.decideAlert,
+    });
+    const below = alert('0.lost', { observedValue: 0.004 });
+    await expect(lane.decide(below.data, below.id)).rejects.toThrow('Pub/Sub unavailable');
+    const [decision] = await decisionsOf(env, '0.lost');
+    expect(decision).toMatchObject({ action: 'hold', incidentState: 'open' });
+    expect(decision!.evidence!.lane).toBe('bulk');
+    expect((await env.db.collection(Collections.outbox).doc(decision!.decisionId).get()).exists).toBe(false);
+
+    // The redelivery: the decision is on record, so nothing is decided again and its event goes out, as the lane builds it.
+    await lane.decide(below.data, below.id);
+    await lane.close();
+    expect(await decisionsOf(env, '0.lost')).toHaveLength(1);
+    const [event] = await decisions.waitFor(1, (m) => m.attributes['ce-id'] === decision!.decisionId);
+    expect(event!.json()).toMatchObject({
+      decisionId: decision!.decisionId,
+      action: 'hold',
+      incidentState: 'open',
+      reason: decision!.reason,
+    });
+    // And through the fast lane's path, should the same notification take that lane when delivered once more.
+    const outcome = await core.decideAlert(below.data, below.id);
+    expect(outcome.kind).toBe('duplicate');
+    await decisions.waitFor(2, (m) => m.attributes['ce-id'] === decision!.decisionId);
   }, 60_000);
 });

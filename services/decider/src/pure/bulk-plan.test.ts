@@ -1,6 +1,6 @@
 import { DEFAULT_POLICY, RuleNames, type AlertEvent, type IncidentRecord } from '@burnback/contracts';
 import { alertEvent } from '@burnback/testkit/fixtures';
-import { planBulk, type BulkItem, type BulkService } from './bulk-plan.js';
+import { bulkDecisionEvent, planBulk, type BulkItem, type BulkService } from './bulk-plan.js';
 
 const T0 = '2026-11-26T10:05:00.000Z';
 const AT = { evaluatedAt: '2026-11-26T10:05:01.000Z', createdAt: '2026-11-26T10:05:01.500Z' };
@@ -45,7 +45,7 @@ describe('planBulk', () => {
       lastDecisionId: below.decisionId,
       decisionIds: [below.decisionId],
     });
-    const { record, outbox } = group!.decisions[0]!;
+    const { record, event } = group!.decisions[0]!;
     expect(record).toMatchObject({
       decisionId: below.decisionId,
       incidentId: '0.a',
@@ -77,7 +77,7 @@ describe('planBulk', () => {
       target: null,
       lane: 'bulk',
     });
-    expect(outbox).toMatchObject({
+    expect(event).toMatchObject({
       id: below.decisionId,
       topic: 'burnback-decisions',
       orderingKey: 'api-backend',
@@ -184,5 +184,26 @@ describe('planBulk', () => {
     const close = item('0.i', { state: 'closed', endedAt: T0 });
     const plan = planBulk([close], new Set(), new Map([['0.i', openIncident('0.i', { rollback })]]), serviceOf, AT);
     expect(plan.groups[0]!.after).toMatchObject({ startedAt: '2026-11-26T10:00:00.000Z', rollback, state: 'closed' });
+  });
+});
+
+describe('bulkDecisionEvent', () => {
+  const decided = (overrides: Partial<AlertEvent> = {}) => {
+    const plan = planBulk([item('0.e', overrides)], new Set(), new Map([['0.e', null]]), serviceOf, AT);
+    return plan.groups[0]!.decisions[0]!;
+  };
+
+  it('rebuilds, from a bulk decision on record, the event the lane published for it (its outbox-entry time aside)', () => {
+    for (const state of ['open', 'closed'] as const) {
+      const { record, event } = decided(state === 'closed' ? { state, endedAt: T0 } : {});
+      expect(bulkDecisionEvent(record)).toEqual({ ...event, createdAt: record.decidedAt });
+    }
+  });
+
+  it('is null for a fast-lane decision (its outbox entry is on record) and a record without the incident state', () => {
+    const { record } = decided();
+    expect(bulkDecisionEvent({ ...record, evidence: { ...record.evidence!, lane: undefined } })).toBeNull();
+    expect(bulkDecisionEvent({ ...record, evidence: null })).toBeNull();
+    expect(bulkDecisionEvent({ ...record, incidentState: 'unknown' })).toBeNull();
   });
 });

@@ -39,7 +39,11 @@ export interface BulkGroup {
   /** The incident as read (null: none on record); the batch writes only if it is still so. */
   before: IncidentRecord | null;
   after: IncidentRecord;
-  decisions: Array<{ item: BulkItem; record: DecisionRecord; outbox: OutboxEntry }>;
+  /**
+   * Each decision and its decision event, in the shape of an outbox entry (eventOfOutboxEntry publishes it): the
+   * bulk lane writes no outbox entry, it publishes the event after the batch commits and acks the alert only then.
+   */
+  decisions: Array<{ item: BulkItem; record: DecisionRecord; event: OutboxEntry }>;
 }
 
 export interface BulkPlan {
@@ -98,7 +102,7 @@ function planIncident(
     const decision = service ? decideBulk(item.alert, service.policy, incident, at.evaluatedAt) : null;
     if (service === undefined || decision === null) return null;
     const record = bulkRecord(item, decision, service, incident, at.evaluatedAt);
-    decisions.push({ item, record, outbox: decisionOutboxEntry(item.alert.state, record, at.createdAt) });
+    decisions.push({ item, record, event: decisionOutboxEntry(item.alert.state, record, at.createdAt) });
     incident = applyIncident(incident, item.alert, decision, item.decisionId, null, null);
   }
   return { incidentId, before: read, after: incident!, decisions };
@@ -144,6 +148,16 @@ function bulkRecord(
     redecideAt: null,
     approvableUntil: null,
   };
+}
+
+/**
+ * The decision event a bulk-lane decision on record goes out as, or null for any other decision. The bulk lane
+ * keeps no outbox entry (its alert's redelivery is what sends an event that did not go out), so a redelivery found
+ * already decided publishes this again: at least once, and consumers go by the event's id.
+ */
+export function bulkDecisionEvent(record: DecisionRecord): OutboxEntry | null {
+  if (record.evidence?.lane !== 'bulk' || (record.incidentState !== 'open' && record.incidentState !== 'closed')) return null;
+  return decisionOutboxEntry(record.incidentState, record, record.decidedAt);
 }
 
 /** The decision event of a decision, as the outbox keeps it until it is published (both lanes build it here). */
