@@ -6,6 +6,13 @@ import { serviceOfNotification } from './pure/deploy-notifications.js';
 import { DecisionStore, type TargetIdentity } from './store.js';
 import { createKeyedSerializer, type KeyedSerializer } from './serializer.js';
 
+/** A Cloud Deploy notification that asks for its target to be read again, as `deployEvents/` keeps it. */
+export interface AskingNotification {
+  messageId: string;
+  publishTime: string;
+  attributes: Record<string, string>;
+}
+
 /** Where a service's target is, in Cloud Deploy's names. */
 export const pipelineNameOf = (s: TargetIdentity): string => `projects/${s.project}/locations/${s.region}/deliveryPipelines/${s.pipeline}`;
 const identityOf = (s: ServiceConfig): TargetIdentity => ({ project: s.project, region: s.region, pipeline: s.pipeline, target: s.target });
@@ -27,26 +34,40 @@ export interface TargetHistoryDeps extends Pick<DeciderDeps, 'db' | 'services' |
  * What serves each configured target, from Cloud Deploy's own record: the
  * target's rollouts are read (ListRollouts, every page) and folded by the pure
  * `rebuildTarget` into `targets/{id}`. One read at a time per target in this
- * process (notifications of one rollout come in bursts), in the target's turn
- * (shared with the rollback progress recorded on it); across replicas a read
- * older than the one recorded changes nothing.
+ * process, in the target's turn (shared with the rollback progress recorded on
+ * it); across replicas a read older than the one recorded changes nothing.
+ *
+ * Notifications of one rollout come in bursts (five or six for a rollback, a
+ * few milliseconds apart), and each asks for the same thing: read the target
+ * now. So a rebuild that is queued for its turn and has not read yet serves
+ * every notification and re-decision that asks for the same target meanwhile:
+ * its read starts after each of them arrived, and each notification is kept in
+ * `deployEvents/` with that read, in its one transaction.
  */
 export function createTargetHistory(deps: TargetHistoryDeps) {
   const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
   const clock = deps.clock ?? systemClock;
   const targetTurn = deps.targetTurn ?? createKeyedSerializer();
+  /** Per target document: the rebuild queued for its turn that has not read yet, and the notifications it serves. */
+  const queued = new Map<string, { events: AskingNotification[]; done: Promise<TargetRecord> }>();
 
   /**
-   * Reads the service's target history now and records what serves it. `event`:
-   * the notification that asked, kept in `deployEvents/` with what was read
-   * (export and replay); none for a rebuild at start or before a re-decision.
+   * Reads the service's target history now (or joins a read queued for it that has not started) and records what
+   * serves it. `event`: the notification that asked, kept in `deployEvents/` with what was read (export and
+   * replay); none for a rebuild at start or before a re-decision.
    */
-  const rebuild = (
-    service: ServiceConfig,
-    event?: { messageId: string; publishTime: string; attributes: Record<string, string> },
-  ): Promise<TargetRecord> => {
+  const rebuild = (service: ServiceConfig, event?: AskingNotification): Promise<TargetRecord> => {
     const target = identityOf(service);
-    return targetTurn(targetDocIdFor(target), async () => {
+    const key = targetDocIdFor(target);
+    const waiting = queued.get(key);
+    if (waiting) {
+      if (event) waiting.events.push(event);
+      return waiting.done;
+    }
+    const events = event ? [event] : [];
+    const done = targetTurn(key, async () => {
+      // From here on, a notification that arrives waits for a read of its own: this one may have begun before it.
+      queued.delete(key);
       const readAt = clock.now().toISOString();
       const rollouts = newestRolloutsOn(await deps.deploy.rolloutsOnTarget(pipelineNameOf(target), target.target), target.target);
       try {
@@ -55,12 +76,16 @@ export function createTargetHistory(deps: TargetHistoryDeps) {
           readAt,
           (current) => rebuildTarget(current, rollouts, readAt),
           // Applied when read: one time, so a replay that sets the clock to when the notification was applied reads then.
-          event ? { event: { ...event, service: service.name, read: rollouts }, now: () => new Date(readAt) } : undefined,
+          events.length > 0
+            ? { events: events.map((e) => ({ ...e, service: service.name, read: rollouts })), now: () => new Date(readAt) }
+            : undefined,
         );
       } catch (err) {
         throw classifyStoreError(err, 'target transaction');
       }
     });
+    queued.set(key, { events, done });
+    return done;
   };
 
   /** Every configured target, at start: a fresh install protects production at once. Failures are logged, not fatal. */

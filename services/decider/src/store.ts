@@ -262,22 +262,22 @@ export class DecisionStore {
     return { burningServices: names(burning.docs), inFlight: names(inFlight.docs), readAt: now.toISOString() };
   }
 
-  /**
-   * Updates `targets/{id}` in a transaction (what serves it, from Cloud Deploy's
-   * own notifications), and keeps the notification in `deployEvents/` for export
-   * and replay, in the same transaction.
-   */
   /** `targets/{id}` as it stands, or null when nothing was recorded for the target yet. */
   async readTarget(target: TargetIdentity): Promise<TargetRecord | null> {
     const doc = await this.targetRef(target).get();
     return doc.exists ? TargetRecord.parse(doc.data()) : null;
   }
 
+  /**
+   * Updates `targets/{id}` in a transaction (what serves it, from Cloud Deploy's
+   * own notifications), and keeps the notifications that asked for the read in
+   * `deployEvents/` for export and replay, in the same transaction.
+   */
   async updateTarget(
     target: TargetIdentity,
     at: string,
     applyFn: (current: TargetRecord) => TargetRecord,
-    received?: { event: Omit<StoredDeployEvent, 'appliedAt'>; now: () => Date },
+    received?: { events: ReadonlyArray<Omit<StoredDeployEvent, 'appliedAt'>>; now: () => Date },
   ): Promise<TargetRecord> {
     return this.db.runTransaction(async (tx: Transaction) => {
       this.onAttempt('target');
@@ -286,8 +286,9 @@ export class DecisionStore {
       const current = doc.exists ? TargetRecord.parse(doc.data()) : initialTargetRecord(target, at);
       const next = applyFn(current);
       if (next !== current) tx.set(ref, toFirestoreData(next));
-      if (received) {
-        const stored: StoredDeployEvent = { ...received.event, appliedAt: received.now().toISOString() };
+      const appliedAt = received?.now().toISOString();
+      for (const event of received?.events ?? []) {
+        const stored: StoredDeployEvent = { ...event, appliedAt };
         tx.set(this.db.collection(Collections.deployEvents).doc(stored.messageId), toFirestoreData(stored));
       }
       return next;

@@ -1,7 +1,7 @@
 import type { CloudDeployClient } from '@google-cloud/deploy';
 import { Collections, EventTypes, StoredDeployEvent, TargetRecord, targetDocIdFor, type RollbackProgress } from '@burnback/contracts';
 import { servicesFromConfigFile, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
-import { CloudDeployHistory, createDeployClient, createMetrics, type ServiceConfig } from '@burnback/platform';
+import { CloudDeployHistory, createDeployClient, createMetrics, type DeployHistoryReader, type ServiceConfig } from '@burnback/platform';
 import { createTestEnvironment, LOCAL_CONFIG_PATH, ManualClock, waitFor, type TestEnvironment } from '@burnback/testkit';
 import {
   createDeployEventHandler,
@@ -180,6 +180,54 @@ describe('the decider reads what serves from Cloud Deploy', () => {
     expect(stored.read!.map((r) => r.name)).toEqual(expect.arrayContaining([again, seededRel002(s).name]));
     expect(stored.read!.every((r) => r.targetId === 'production' && r.name.startsWith(pipelineOf(s)))).toBe(true);
     expect(t.historyReadAt).toBe(stored.appliedAt);
+  });
+
+  it('notifications that arrive while their target’s read waits for its turn share one read, made after the last of them', async () => {
+    const real = new CloudDeployHistory(client);
+    let reads = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // The first read returns only once released: the notifications below arrive while it is in progress.
+    const deploy: DeployHistoryReader = {
+      readHistory: (p) => real.readHistory(p),
+      projectNumberOf: (p) => real.projectNumberOf(p),
+      rolloutsOnTarget: async (p, t) => {
+        reads += 1;
+        const rollouts = await real.rolloutsOnTarget(p, t);
+        if (reads === 1) await held;
+        return rollouts;
+      },
+    };
+    const handle = createDeployEventHandler({ db: env.db, services, logger: env.logger, deploy, clock });
+    const s = services.get('api-backend')!;
+    const notify = (id: string) =>
+      handle({
+        id,
+        publishTime: new Date('2026-11-26T10:00:59.000Z'),
+        attributes: { Action: 'Succeed', ResourceType: 'Rollout', Resource: seededRel002(s).name, TargetId: 'production' },
+      });
+    const first = notify('m-1');
+    await waitFor(() => reads === 1 || undefined, { what: 'the first read' });
+    // A rollout the first read did not see, then three notifications while that read is still in progress.
+    const [op] = await client.createRollout({
+      parent: `${pipelineOf(s)}/releases/rel-002`,
+      rolloutId: 'again',
+      rollout: { targetId: 'production' },
+    });
+    await op.promise();
+    const again = `${pipelineOf(s)}/releases/rel-002/rollouts/again`;
+    const rest = ['m-2', 'm-3', 'm-4'].map(notify);
+    release();
+    await Promise.all([first, ...rest]);
+    expect(reads).toBe(2);
+    const stored = async (id: string) => StoredDeployEvent.parse((await env.db.collection(Collections.deployEvents).doc(id).get()).data());
+    expect((await stored('m-1')).read!.map((r) => r.name)).not.toContain(again);
+    const shared = await Promise.all(['m-2', 'm-3', 'm-4'].map(stored));
+    for (const e of shared) {
+      expect(e.read!.map((r) => r.name)).toContain(again);
+      expect(e).toMatchObject({ service: 'api-backend', appliedAt: shared[0]!.appliedAt, read: shared[0]!.read });
+    }
+    expect((await targetOf(s))!.latestRollout).toMatchObject({ name: again });
   });
 
   it('a notification naming the project by number is matched by the number, and another project’s is ignored', async () => {
