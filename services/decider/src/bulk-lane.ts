@@ -11,7 +11,6 @@ import {
 import {
   CrashPoints,
   eventOfOutboxEntry,
-  publishOutboxEntry,
   systemClock,
   toFirestoreData,
   type Clock,
@@ -21,7 +20,8 @@ import {
   type Publisher,
   type ServiceConfig,
 } from '@burnback/platform';
-import { bulkDecisionEvent, planBulk, type BulkGroup, type BulkItem, type BulkService } from './pure/bulk-plan.js';
+import { planBulk, type BulkGroup, type BulkItem, type BulkService } from './pure/bulk-plan.js';
+import { publishOwedEvents } from './owed-events.js';
 import { classifyStoreError } from './pure/store-errors.js';
 import type { RedecideOutcome } from './handler.js';
 
@@ -136,26 +136,23 @@ export function startBulkLane(deps: BulkLaneDeps): BulkLane {
   };
 
   /**
-   * A decision already on record, without a transaction. A bulk-lane decision's event is published again: the lane
-   * keeps no outbox entry, so whether it went out (a crash between commit and publish, or a publish that failed)
-   * is not known, and the redelivery is what sends it (at least once; consumers go by its id). A decision with an
-   * outbox entry (the fast lane's path decided it) is published only if its entry was never sent.
+   * Decisions already on record, without a transaction: each publishes what it still owes (owed-events.ts) once,
+   * however many of its alerts wait here. A bulk-lane decision's event goes out again (the lane keeps no outbox,
+   * so whether it went out is not known); one the fast lane's path made, its entry if it was never sent.
    */
   const republish = async (items: Waiting[]) => {
     if (items.length === 0) return;
-    let owed: Map<string, { entry: OutboxEntry; onRecord: boolean }>;
+    const ids = [...new Set(items.map((w) => w.item.decisionId))];
+    let owed: Map<string, Promise<OutboxEntry[]>>;
     try {
-      const ids = [...new Set(items.map((w) => w.item.decisionId))];
       const docs = await deps.db.getAll(
         ...ids.map((id) => deps.db.collection(Collections.decisions).doc(id)),
         ...ids.map((id) => deps.db.collection(Collections.outbox).doc(id)),
       );
-      owed = new Map();
-      for (const d of docs.slice(ids.length)) if (d.exists) owed.set(d.id, { entry: OutboxEntry.parse(d.data()), onRecord: true });
-      for (const d of docs.slice(0, ids.length)) {
-        const event = d.exists && !owed.has(d.id) ? bulkDecisionEvent(DecisionRecord.parse(d.data())) : null;
-        if (event) owed.set(d.id, { entry: event, onRecord: false });
-      }
+      const records = docs.slice(0, ids.length).map((d) => (d.exists ? DecisionRecord.parse(d.data()) : null));
+      const entries = docs.slice(ids.length).map((d) => (d.exists ? [OutboxEntry.parse(d.data())] : []));
+      const publishing = { db: deps.db, publisher: deps.publisher, now: () => clock.now() };
+      owed = new Map(ids.map((id, i) => [id, records[i] ? publishOwedEvents(publishing, records[i], entries[i]!) : Promise.resolve([])]));
     } catch (err) {
       const error = classifyStoreError(err, 'bulk-lane duplicate read');
       for (const w of items) w.reject(error);
@@ -163,11 +160,7 @@ export function startBulkLane(deps: BulkLaneDeps): BulkLane {
     }
     const sent = new Set<string>();
     await settle(items, async (w) => {
-      const found = owed.get(w.item.decisionId);
-      if (!found || sent.has(found.entry.id) || (found.onRecord && found.entry.sentAt !== null)) return;
-      sent.add(found.entry.id);
-      if (found.onRecord) await publishOutboxEntry(deps.db, deps.publisher, found.entry, clock.now());
-      else await deps.publisher.publishEvent(found.entry.topic as TopicName, eventOfOutboxEntry(found.entry), found.entry.orderingKey);
+      for (const entry of await owed.get(w.item.decisionId)!) sent.add(entry.id);
     });
     deps.logger.info(`${items.length} bulk-lane alert(s) already decided; nothing new to do`, {
       event: 'decision_duplicate',

@@ -20,11 +20,9 @@ import {
   type OutboxEntry,
   type Redecision,
   type RollbackCommand,
-  type TopicName,
 } from '@burnback/contracts';
 import {
   CrashPoints,
-  eventOfOutboxEntry,
   publishOutboxEntry,
   systemClock,
   type Clock,
@@ -52,7 +50,8 @@ import type { Serializer } from './serializer.js';
 import { DecisionStore, type DecisionSnapshot, type DecisionWrite } from './store.js';
 import { createBreakerGroups } from './breaker-groups.js';
 import { classifyStoreError } from './pure/store-errors.js';
-import { bulkDecisionEvent, decisionOutboxEntry } from './pure/bulk-plan.js';
+import { decisionOutboxEntry } from './pure/bulk-plan.js';
+import { publishOwedEvents } from './owed-events.js';
 
 export { checkMonitoring, openOverItsBar } from './evidence.js';
 export { createSerializer, type Serializer } from './serializer.js';
@@ -98,9 +97,6 @@ export interface RedecisionOf {
 /** A re-decision whose incident has a newer decision (or none any more) since it was scheduled: nothing to do. */
 export type RedecideOutcome = DeciderOutcome | { kind: 'stale'; reason: string };
 
-/** Command first: the rollback is what is waiting; the decision event is for people. */
-const publishOrder = (entry: OutboxEntry): number => (entry.eventType === EventTypes.decision ? 1 : 0);
-
 /**
  * AlertEvent in → decision recorded (with its explanation) and, in the same
  * transaction, written to the outbox: the decision event (every decision) and,
@@ -125,25 +121,19 @@ export function createDecisionCore(deps: DeciderDeps) {
   const store = new DecisionStore(deps.db, (t) => deps.metrics?.transactionAttempts.inc({ transaction: t }));
   const groups = deps.breakerTurn ? createBreakerGroups(store, deps.breakerTurn, logger) : null;
 
-  /**
-   * A decision already on record: publishes what a crash between its commit and its publish left unsent. A bulk-lane
-   * decision (the same notification once took that lane) has no outbox entry: its event is published again.
-   */
+  /** A decision already on record: publishes what it still owes (owed-events.ts), nothing else. */
   const answerDuplicate = async (
     known: { existing: DecisionRecord; existingOutbox: OutboxEntry[] },
     meta: Record<string, string>,
   ): Promise<RedecideOutcome> => {
-    const unsent = known.existingOutbox.filter((e) => e.sentAt === null).sort((a, b) => publishOrder(a) - publishOrder(b));
-    for (const entry of unsent) await publishOutboxEntry(deps.db, publisher, entry, now());
-    const bulkEvent = known.existingOutbox.length === 0 ? bulkDecisionEvent(known.existing) : null;
-    if (bulkEvent) await publisher.publishEvent(bulkEvent.topic as TopicName, eventOfOutboxEntry(bulkEvent), bulkEvent.orderingKey);
+    const owed = await publishOwedEvents({ db: deps.db, publisher, now }, known.existing, known.existingOutbox);
     logger.info('alert already decided; nothing new to do', {
       ...meta,
       event: 'decision_duplicate',
       action: known.existing.action,
-      republished: unsent.length + (bulkEvent ? 1 : 0),
+      republished: owed.length,
     });
-    return { kind: 'duplicate', decision: known.existing, republished: unsent.some((e) => e.eventType !== EventTypes.decision) };
+    return { kind: 'duplicate', decision: known.existing, republished: owed.some((e) => e.eventType !== EventTypes.decision) };
   };
 
   const decideAlert = async (alert: AlertEvent, alertEventId: string, again?: RedecisionOf): Promise<RedecideOutcome> => {
