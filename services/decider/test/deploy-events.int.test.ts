@@ -46,6 +46,16 @@ describe('the decider reads what serves from Cloud Deploy', () => {
       .rolloutsOnTarget('production')
       .find((r) => r.name === `${pipelineOf(s)}/releases/rel-002/rollouts/rel-002-to-production-0001`)!;
   const seconds = (t: { seconds?: string | number | null } | null | undefined) => new Date(Number(t?.seconds ?? 0) * 1000).toISOString();
+  /** rel-002, already serving, deployed again (rollout `again`): its name. */
+  const redeployRel002 = async (s: ServiceConfig) => {
+    const [op] = await client.createRollout({
+      parent: `${pipelineOf(s)}/releases/rel-002`,
+      rolloutId: 'again',
+      rollout: { targetId: 'production' },
+    });
+    await op.promise();
+    return `${pipelineOf(s)}/releases/rel-002/rollouts/again`;
+  };
 
   // First in this file: google-gax prints each kind of warning once per process.
   it('reads the history page by page as the client’s paging guide says, with no AutopaginateTrueWarning', async () => {
@@ -148,13 +158,7 @@ describe('the decider reads what serves from Cloud Deploy', () => {
   it('a job run starting is read at once, kept with what was read, and applied when read', async () => {
     const handle = createDeployEventHandler({ db: env.db, services, logger: env.logger, deploy: new CloudDeployHistory(client), clock });
     const s = services.get('api-backend')!;
-    const [op] = await client.createRollout({
-      parent: `${pipelineOf(s)}/releases/rel-002`,
-      rolloutId: 'again',
-      rollout: { targetId: 'production' },
-    });
-    await op.promise();
-    const again = `${pipelineOf(s)}/releases/rel-002/rollouts/again`;
+    const again = await redeployRel002(s);
     await sim.deploy.waitForRollout(again, ['IN_PROGRESS']);
     const jobRun = sim.deploy.getRollout(again)!.phases![0]!.deploymentJobs!.deployJob!.jobRun!;
     clock.set('2026-11-26T10:01:00.000Z');
@@ -209,13 +213,7 @@ describe('the decider reads what serves from Cloud Deploy', () => {
     const first = notify('m-1');
     await waitFor(() => reads === 1 || undefined, { what: 'the first read' });
     // A rollout the first read did not see, then three notifications while that read is still in progress.
-    const [op] = await client.createRollout({
-      parent: `${pipelineOf(s)}/releases/rel-002`,
-      rolloutId: 'again',
-      rollout: { targetId: 'production' },
-    });
-    await op.promise();
-    const again = `${pipelineOf(s)}/releases/rel-002/rollouts/again`;
+    const again = await redeployRel002(s);
     const rest = ['m-2', 'm-3', 'm-4'].map(notify);
     release();
     await Promise.all([first, ...rest]);
