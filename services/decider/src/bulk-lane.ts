@@ -76,8 +76,8 @@ interface Waiting {
  * message is acked only after its decision is recorded and its event
  * published. No outbox entry: an event that did not go out is sent by the
  * alert's redelivery, which finds the decision on record and publishes its
- * event again (bulkDecisionEvent); a storm's noise costs two writes an alert
- * here, not four.
+ * event again (bulkDecisionEvent). An alert costs two writes here (three on
+ * an incident already on record, whose re-decision is removed), not four or five.
  */
 export function startBulkLane(deps: BulkLaneDeps): BulkLane {
   const clock = deps.clock ?? systemClock;
