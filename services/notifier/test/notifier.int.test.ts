@@ -178,7 +178,10 @@ describe('the notifier delivers decisions and rollbacks', () => {
     });
     expect(slack.requests).toHaveLength(1);
     expect(chat.requests).toHaveLength(1);
+    // The notifier counts a delivery once its record says so, a moment after PagerDuty answered: wait for the count.
+    await waitFor(async () => (await sentCount('oncall', 'delivered')) >= 2 || undefined, { what: 'both pages counted delivered' });
     expect(await sentCount('oncall', 'delivered')).toBe(2);
+    expect(pd.to('/v2/enqueue')).toHaveLength(2);
   });
 
   it("sends a rollback's start and end as PagerDuty change events, and its outcome to chat", async () => {
