@@ -20,13 +20,18 @@ export function eventOfOutboxEntry(entry: OutboxEntry): CloudEvent {
   }
 }
 
+/** Publishes the event an outbox entry stands for, on its topic and ordering key; marks nothing (publishOutboxEntry does). */
+export function publishOutboxEvent(publisher: Publisher, entry: OutboxEntry): Promise<unknown> {
+  return publisher.publishEvent(entry.topic as TopicName, eventOfOutboxEntry(entry), entry.orderingKey);
+}
+
 /**
  * Publishes one outbox entry and marks it sent. Publishing twice is harmless:
  * the event id is the rollback id (the executor is idempotent on it) or the
  * decision id (consumers dedupe on it).
  */
 export async function publishOutboxEntry(db: Firestore, publisher: Publisher, entry: OutboxEntry, sentAt: Date): Promise<void> {
-  await publisher.publishEvent(entry.topic as TopicName, eventOfOutboxEntry(entry), entry.orderingKey);
+  await publishOutboxEvent(publisher, entry);
   await db
     .collection(Collections.outbox)
     .doc(entry.id)

@@ -1,16 +1,8 @@
 import type { DocumentReference, DocumentSnapshot, Firestore, WriteBatch } from '@google-cloud/firestore';
-import {
-  Collections,
-  DecisionRecord,
-  IncidentRecord,
-  OutboxEntry,
-  decisionIdFor,
-  type AlertEvent,
-  type TopicName,
-} from '@burnback/contracts';
+import { Collections, DecisionRecord, IncidentRecord, OutboxEntry, decisionIdFor, type AlertEvent } from '@burnback/contracts';
 import {
   CrashPoints,
-  eventOfOutboxEntry,
+  publishOutboxEvent,
   systemClock,
   toFirestoreData,
   type Clock,
@@ -136,21 +128,22 @@ export function startBulkLane(deps: BulkLaneDeps): BulkLane {
   };
 
   /**
-   * Decisions already on record, without a transaction: each publishes what it still owes (owed-events.ts) once,
-   * however many of its alerts wait here. A bulk-lane decision's event goes out again (the lane keeps no outbox,
-   * so whether it went out is not known); one the fast lane's path made, its entry if it was never sent.
+   * Decisions already on record (`decided`: as the batch read them), without a transaction: each publishes what it
+   * still owes (owed-events.ts) once, however many of its alerts wait here. A bulk-lane decision's event goes out
+   * again (the lane keeps no outbox, so whether it went out is not known); one the fast lane's path made, its entry
+   * if it was never sent. A duplicate of an alert earlier in the same batch is not on record yet: that one sends it.
    */
-  const republish = async (items: Waiting[]) => {
+  const republish = async (items: Waiting[], decided: ReadonlyMap<string, DocumentSnapshot>) => {
     if (items.length === 0) return;
     const ids = [...new Set(items.map((w) => w.item.decisionId))];
     let owed: Map<string, Promise<OutboxEntry[]>>;
     try {
-      const docs = await deps.db.getAll(
-        ...ids.map((id) => deps.db.collection(Collections.decisions).doc(id)),
-        ...ids.map((id) => deps.db.collection(Collections.outbox).doc(id)),
-      );
-      const records = docs.slice(0, ids.length).map((d) => (d.exists ? DecisionRecord.parse(d.data()) : null));
-      const entries = docs.slice(ids.length).map((d) => (d.exists ? [OutboxEntry.parse(d.data())] : []));
+      const docs = await deps.db.getAll(...ids.map((id) => deps.db.collection(Collections.outbox).doc(id)));
+      const records = ids.map((id) => {
+        const doc = decided.get(id);
+        return doc ? DecisionRecord.parse(doc.data()) : null;
+      });
+      const entries = docs.map((d) => (d.exists ? [OutboxEntry.parse(d.data())] : []));
       const publishing = { db: deps.db, publisher: deps.publisher, now: () => clock.now() };
       owed = new Map(ids.map((id, i) => [id, records[i] ? publishOwedEvents(publishing, records[i], entries[i]!) : Promise.resolve([])]));
     } catch (err) {
@@ -172,7 +165,11 @@ export function startBulkLane(deps: BulkLaneDeps): BulkLane {
 
   const decideBatch = async (batch: Waiting[], attempt = 1): Promise<void> => {
     const of = new Map(batch.map((w) => [w.item, w]));
-    let read: { decided: Set<string>; incidents: Map<string, IncidentRecord | null>; snapshots: Map<string, DocumentSnapshot> };
+    let read: {
+      decided: Map<string, DocumentSnapshot>;
+      incidents: Map<string, IncidentRecord | null>;
+      snapshots: Map<string, DocumentSnapshot>;
+    };
     try {
       read = await readBatch(
         deps.db,
@@ -186,7 +183,7 @@ export function startBulkLane(deps: BulkLaneDeps): BulkLane {
     const now = clock.now().toISOString();
     const plan = planBulk(
       batch.map((w) => w.item),
-      read.decided,
+      new Set(read.decided.keys()),
       read.incidents,
       serviceOf,
       { evaluatedAt: now, createdAt: now },
@@ -194,7 +191,7 @@ export function startBulkLane(deps: BulkLaneDeps): BulkLane {
     const pick = (items: BulkItem[]) => items.map((i) => of.get(i)!);
     await deps.beforeWrite?.();
     await Promise.all([
-      republish(pick(plan.duplicates)),
+      republish(pick(plan.duplicates), read.decided),
       decideInFull(pick(plan.full)),
       ...chunks(plan.groups).map((groups) => writeGroups(groups, read.snapshots, of, attempt)),
     ]);
@@ -250,8 +247,7 @@ export function startBulkLane(deps: BulkLaneDeps): BulkLane {
     await settle(
       decided.map((d) => of.get(d.item)!),
       async (w) => {
-        const event = eventOf.get(w.item)!;
-        await deps.publisher.publishEvent(event.topic as TopicName, eventOfOutboxEntry(event), event.orderingKey);
+        await publishOutboxEvent(deps.publisher, eventOf.get(w.item)!);
       },
     );
   };
@@ -277,17 +273,17 @@ export function startBulkLane(deps: BulkLaneDeps): BulkLane {
   };
 }
 
-/** The decisions on record and the incidents as they stand, for a batch, in one read. */
+/** The decisions on record (by id) and the incidents as they stand, for a batch, in one read. */
 async function readBatch(db: Firestore, items: BulkItem[]) {
   const decisionRefs = [...new Set(items.map((i) => i.decisionId))].map((id) => db.collection(Collections.decisions).doc(id));
   const incidentRefs = [...new Set(items.map((i) => i.alert.incidentId))].map((id) => db.collection(Collections.incidents).doc(id));
   const docs = await db.getAll(...decisionRefs, ...incidentRefs);
-  const decided = new Set<string>();
+  const decided = new Map<string, DocumentSnapshot>();
   const incidents = new Map<string, IncidentRecord | null>();
   const snapshots = new Map<string, DocumentSnapshot>();
   for (const doc of docs) {
     if (doc.ref.parent.id === Collections.decisions) {
-      if (doc.exists) decided.add(doc.id);
+      if (doc.exists) decided.set(doc.id, doc);
     } else {
       incidents.set(doc.id, doc.exists ? IncidentRecord.parse(doc.data()) : null);
       snapshots.set(doc.id, doc);

@@ -1,6 +1,6 @@
 import type { Firestore } from '@google-cloud/firestore';
-import { EventTypes, type DecisionRecord, type OutboxEntry, type TopicName } from '@burnback/contracts';
-import { eventOfOutboxEntry, publishOutboxEntry, type Publisher } from '@burnback/platform';
+import { EventTypes, type DecisionRecord, type OutboxEntry } from '@burnback/contracts';
+import { publishOutboxEntry, publishOutboxEvent, type Publisher } from '@burnback/platform';
 import { bulkDecisionEvent } from './pure/bulk-plan.js';
 
 /** Command first: the rollback is what is waiting; the decision event is for people. */
@@ -24,7 +24,7 @@ export async function publishOwedEvents(
   if (entries.length === 0) {
     const event = bulkDecisionEvent(decision);
     if (!event) return [];
-    await deps.publisher.publishEvent(event.topic as TopicName, eventOfOutboxEntry(event), event.orderingKey);
+    await publishOutboxEvent(deps.publisher, event);
     return [event];
   }
   const unsent = entries.filter((e) => e.sentAt === null).sort((a, b) => publishOrder(a) - publishOrder(b));
