@@ -11,8 +11,9 @@ import {
 import { MARKER_ATTRIBUTE, startPipeline, WEBHOOK_TOKEN, type Pipeline } from './pipeline-harness';
 
 const stages = (progress: RollbackProgress[]) => progress.map((p) => p.stage);
-/** RollbackTarget calls that create a rollout (not the validate_only preflight). */
-const rollbacksCreated = (p: Pipeline) => p.sim.deploy.callsTo('RollbackTarget').filter((c) => !c.request.validateOnly);
+/** RollbackTarget calls that created a rollout (not the validate_only preflight, not one Cloud Deploy refused). */
+const rollbacksCreated = (p: Pipeline) =>
+  p.sim.deploy.callsTo('RollbackTarget').filter((c) => !c.request.validateOnly && c.status === 'OK');
 
 describe('Burnback end to end on the emulators and gcp-sim', () => {
   let p: Pipeline;
@@ -38,9 +39,10 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     expect(p.progressOf(terminal.rollbackId).map((e) => e.sequence)).toEqual([1, 2, 3]);
 
     const calls = p.sim.deploy.callsTo('RollbackTarget');
-    // A validate_only preflight, then the call itself, both naming the rollout being rolled back.
-    expect(calls.map((c) => c.request.validateOnly)).toEqual([true, false]);
-    expect(calls[1]!.request).toMatchObject({
+    // One call, naming the rollout being rolled back: that rollout had finished, so nothing was to be cancelled and
+    // no validate_only preflight went before it.
+    expect(calls.map((c) => c.request.validateOnly)).toEqual([false]);
+    expect(calls[0]!.request).toMatchObject({
       rolloutToRollBack: expect.stringMatching(/\/releases\/rel-002\/rollouts\/rel-002-to-production-0001$/),
       name: `projects/${p.env.projectId}/locations/us-central1/deliveryPipelines/api-backend-pipeline`,
       targetId: 'production',
@@ -336,8 +338,8 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     await p.notify(openIncident({ ...p.fixture }));
     expect((await waitForTerminal()).stage).toBe('succeeded');
     await p.drain();
-    // The preflight meets the outage and is retried; the call itself goes through once.
-    expect(p.sim.deploy.callsTo('RollbackTarget').map((c) => c.status)).toEqual(['UNAVAILABLE', 'UNAVAILABLE', 'OK', 'OK']);
+    // The call meets the outage and is retried; it goes through once.
+    expect(p.sim.deploy.callsTo('RollbackTarget').map((c) => c.status)).toEqual(['UNAVAILABLE', 'UNAVAILABLE', 'OK']);
     expect(p.sim.deploy.rolloutsOnTarget('production').filter((r) => r.rollbackOfRollout)).toHaveLength(1);
   });
 
@@ -347,7 +349,7 @@ describe('Burnback end to end on the emulators and gcp-sim', () => {
     const terminal = await waitForTerminal();
     await p.drain();
     expect(terminal.stage).toBe('succeeded');
-    expect(p.sim.deploy.callsTo('RollbackTarget').map((c) => c.status)).toEqual(['OK', 'UNAVAILABLE', 'ALREADY_EXISTS']);
+    expect(p.sim.deploy.callsTo('RollbackTarget').map((c) => c.status)).toEqual(['UNAVAILABLE', 'ALREADY_EXISTS']);
     expect(p.sim.deploy.rolloutsOnTarget('production').filter((r) => r.rollbackOfRollout)).toHaveLength(1);
     const [record] = await p.rollbacks();
     expect(record!.audit.find((a) => a.stage === 'started')!.detail).toMatch(/already exists/);

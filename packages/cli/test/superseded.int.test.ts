@@ -41,8 +41,8 @@ describe('a command decided on one world and carried out on another', () => {
     waitFor(async () => (await p.decisions()).find((d) => d.redecisionOf === previous), {
       what: `the incident to be decided again after ${previous}`,
     });
-  /** RollbackTarget calls that create a rollout (not the validate_only preflight). */
-  const rollbacksCreated = () => p.sim.deploy.callsTo('RollbackTarget').filter((c) => !c.request.validateOnly);
+  /** RollbackTarget calls that created a rollout (not the validate_only preflight, not one Cloud Deploy refused). */
+  const rollbacksCreated = () => p.sim.deploy.callsTo('RollbackTarget').filter((c) => !c.request.validateOnly && c.status === 'OK');
 
   it('a hotfix shipped between decision and command: superseded, nothing rolled back, and decided again on the hotfix', async () => {
     const decision = await decidedToRollBack();

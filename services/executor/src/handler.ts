@@ -51,8 +51,12 @@ export function createExecutorHandler(
       });
       return { kind: 'duplicate', record };
     }
+    /** The `accepted` progress, published while the rollback starts (nothing in the start waits for it); awaited before the command is done. */
+    let accepted: Promise<void> = Promise.resolve();
     if (begun.created) {
-      await steps.publishProgress(cmd, record, 'accepted', `rollback of ${cmd.target} ordered: ${cmd.reason}`);
+      accepted = steps.publishProgress(cmd, record, 'accepted', `rollback of ${cmd.target} ordered: ${cmd.reason}`);
+      // Never left unobserved while the start runs: its failure is thrown below, once the start has settled.
+      accepted.catch(() => undefined);
     } else {
       record = await store.update(
         cmd.rollbackId,
@@ -77,7 +81,12 @@ export function createExecutorHandler(
       return tracked(await store.update(cmd.rollbackId, { tracking: trackingDueIn(now(), 0) }, null, now()));
     }
 
-    record = await steps.start(COMMAND_DELIVERY, record);
+    // Progress of one rollback shares an ordering key, so `accepted` still goes out before what the start publishes.
+    // Either failing fails the delivery (nacked, redelivered: its progress is published again from the record).
+    const starting = steps.start(COMMAND_DELIVERY, record);
+    await Promise.allSettled([starting, accepted]);
+    await accepted;
+    record = await starting;
     return isFinalStage(record.status) ? { kind: 'finished', record } : tracked(record);
   };
 }

@@ -118,7 +118,7 @@ export function createStartStep(deps: RollbackStepsDeps, timings: StepTimings, r
 
   /**
    * Status accepted: choose both releases from Cloud Deploy's history, check the
-   * rollback (validate_only), cancel the serving rollout if it still runs, and
+   * rollback (validate_only) when the serving rollout may still run, cancel it if it does, and
    * create the rollback rollout with rollout_to_roll_back = the target's latest
    * rollout at decision time. Any refusal first asks GetRollout for the derived
    * rollout (an earlier attempt may have created it: it is tracked); else a newer
@@ -130,13 +130,16 @@ export function createStartStep(deps: RollbackStepsDeps, timings: StepTimings, r
    */
   const attemptStart = async (ctx: StepContext, cmd: RollbackCommand, record: RollbackRecord): Promise<RollbackRecord> => {
     const pipelineName = pipelineNameOf(cmd);
+    /** Whether this attempt read the controls since it chose the releases: then only a cancellation's wait needs another look. */
+    let controlsRead = false;
     if (!record.leaving) {
-      const history = await askDeploy('readHistory', () => deploy.readHistory(pipelineName));
+      // Read side by side: neither depends on the other, and the rollback waits for both.
+      const [history, control] = await Promise.all([askDeploy('readHistory', () => deploy.readHistory(pipelineName)), controlChange(cmd)]);
       // The command acts on the world it was decided on, or not at all.
       const changed = worldChange(cmd, history);
       if (changed) return end(ctx, cmd, 'superseded', changed, 'accepted', null, 'rollout');
-      const control = await controlChange(cmd);
       if (control) return end(ctx, cmd, 'superseded', control, 'accepted', null, 'control');
+      controlsRead = true;
       const decision = chooseReleases(history, cmd.target, record.releaseId, {
         allowLeavingOwnRollback: Boolean(cmd.manual),
         blamedReleaseId: cmd.blamedReleaseId ?? null,
@@ -167,9 +170,12 @@ export function createStartStep(deps: RollbackStepsDeps, timings: StepTimings, r
     const derivedName = `${pipelineName}/releases/${request.releaseId}/rollouts/${cmd.rolloutId}`;
     let detail: string;
     if (cmd.validateOnly) return validateOnly(ctx, cmd, request, record);
+    // Whether the rollout being left may still be running, so that it may have to be cancelled first.
+    const mayCancel = !TerminalRolloutStates.has(record.leaving.state);
     try {
-      // Checked before anything is cancelled; once a cancellation is under way it was.
-      if (!hasAudit(record, 'cancelling'))
+      // Checked before anything is cancelled (once a cancellation is under way it was). With nothing to cancel the
+      // rollback itself is the check: Cloud Deploy refuses it for the same reasons, before it changes anything.
+      if (mayCancel && !hasAudit(record, 'cancelling'))
         await askDeploy('rollbackTarget', () => deploy.rollbackTarget({ ...request, validateOnly: true }));
       const stopped = await stopServingRollout(ctx, cmd, record);
       if (!stopped) {
@@ -186,9 +192,13 @@ export function createStartStep(deps: RollbackStepsDeps, timings: StepTimings, r
         return ctx.lease ? record : write(ctx, cmd.rollbackId, { tracking: trackingDueIn(now(), pollIntervalMs) }, null);
       }
       record = stopped;
-      // Right before the rollback: a control set while the serving rollout was being cancelled still stops it.
-      const control = await controlChange(cmd);
-      if (control) return end(ctx, cmd, 'superseded', control, 'accepted', null, 'control');
+      // Right before the rollback: a control set while the serving rollout was being cancelled (or since an earlier
+      // attempt chose the releases) still stops it. Read once already by this attempt, with nothing cancelled since,
+      // it is not read again milliseconds later.
+      if (mayCancel || !controlsRead) {
+        const control = await controlChange(cmd);
+        if (control) return end(ctx, cmd, 'superseded', control, 'accepted', null, 'control');
+      }
       await askDeploy('rollbackTarget', () => deploy.rollbackTarget(request));
       // The rollout exists, the record does not say so: a crash here is resumed by GetRollout of the derived name.
       deps.crash?.(CrashPoints.rollbackTargetBeforeRecord, { rollbackId: cmd.rollbackId, service: cmd.service });

@@ -56,8 +56,8 @@ describe('the executor on the emulators and gcp-sim', () => {
   let store: RollbackStore;
   let trackers: RolloutTracker[];
 
-  /** RollbackTarget calls that create a rollout (not the validate_only preflight). */
-  const rollbacksCreated = () => sim.deploy.callsTo('RollbackTarget').filter((c) => !c.request.validateOnly);
+  /** RollbackTarget calls that created a rollout (not the validate_only preflight, not one Cloud Deploy refused). */
+  const rollbacksCreated = () => sim.deploy.callsTo('RollbackTarget').filter((c) => !c.request.validateOnly && c.status === 'OK');
 
   const start = async (seed?: Parameters<typeof startGcpSim>[0]) => {
     sim = await startGcpSim({ projectId: env.projectId, rolloutStepMs: 30, ...seed });
@@ -130,6 +130,8 @@ describe('the executor on the emulators and gcp-sim', () => {
     const events = await progress.waitFor(3);
     expect(events.map((m) => m.json<RollbackProgress>().stage)).toEqual(['accepted', 'started', 'succeeded']);
     expect(rollbacksCreated()).toHaveLength(1);
+    // The rollout left had finished, so nothing was to be cancelled: no validate_only preflight before the rollback.
+    expect(sim.deploy.callsTo('RollbackTarget').map((c) => c.request.validateOnly)).toEqual([false]);
   });
 
   it('a command redelivered after the rollback finished does nothing but publish its outcome again, under the same id', async () => {
@@ -342,7 +344,8 @@ describe('the executor on the emulators and gcp-sim', () => {
     sim.deploy.failNextCalls('RollbackTarget', 9 /* FAILED_PRECONDITION */, 1, { message: 'target is suspended' });
     const outcome = await handle(command(env.projectId));
     expect(outcome.record).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/gRPC 9.*target is suspended/) });
-    // The validate_only preflight was refused: nothing was created, and nothing newer made the command stale.
+    // Nothing to cancel (the rollout left had finished), so no preflight: the rollback itself was refused, nothing was
+    // created, and nothing newer made the command stale.
     expect(sim.deploy.callsTo('RollbackTarget')).toHaveLength(1);
     expect(rollbacksCreated()).toHaveLength(0);
   });

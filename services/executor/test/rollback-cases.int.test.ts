@@ -155,8 +155,8 @@ describe('the executor chooses both releases right, through the real client agai
     pipelineName = `projects/${env.projectId}/locations/${REGION}/deliveryPipelines/api-backend-pipeline`;
   };
   const rolloutName = (release: string, id: string) => `${pipelineName}/releases/${release}/rollouts/${id}`;
-  /** RollbackTarget calls that create a rollout (not the validate_only preflight). */
-  const rollbacksCreated = () => sim.deploy.callsTo('RollbackTarget').filter((c) => !c.request.validateOnly);
+  /** RollbackTarget calls that created a rollout (not the validate_only preflight, not one Cloud Deploy refused). */
+  const rollbacksCreated = () => sim.deploy.callsTo('RollbackTarget').filter((c) => !c.request.validateOnly && c.status === 'OK');
   const burnbackRollouts = () => sim.deploy.rolloutsOnTarget('production').filter((r) => r.name.includes('/rollouts/burnback-rb-'));
 
   /** Ships a release to a target with the real client: CreateRelease, then CreateRollout (both LROs). */
@@ -368,7 +368,8 @@ describe('the executor chooses both releases right, through the real client agai
     const record = await rollBack(command(env.projectId), { deploy: racing });
     expect(record).toMatchObject({ status: 'superseded', releaseId: 'rel-002', leaving: { releaseId: 'rel-003' } });
     expect(record.failureReason).toContain(`rollout ${shipped}`);
-    expect(sim.deploy.callsTo('RollbackTarget').map((c) => [c.request.validateOnly, c.status])).toEqual([[true, 'FAILED_PRECONDITION']]);
+    // The rollout left had finished (nothing to cancel, so no validate_only preflight): the stale rollback itself was refused.
+    expect(sim.deploy.callsTo('RollbackTarget').map((c) => [c.request.validateOnly, c.status])).toEqual([[false, 'FAILED_PRECONDITION']]);
     expect(burnbackRollouts()).toHaveLength(0);
     const events = await progress.waitFor(2);
     expect(events.map((m) => m.json<RollbackProgress>().stage)).toEqual(['accepted', 'superseded']);
@@ -382,7 +383,7 @@ describe('the executor chooses both releases right, through the real client agai
     expect((await store.get('rb-case-1'))!.status).toBe('accepted');
     expect(burnbackRollouts()).toHaveLength(1);
 
-    // The redelivery's preflight is refused: the rollout to roll back is no longer the latest (ours is).
+    // The redelivery's RollbackTarget is refused: the rollout to roll back is no longer the latest (ours is).
     sim.deploy.failNextCalls('RollbackTarget', 'FAILED_PRECONDITION', 1, { message: 'rollout_to_roll_back is not the latest rollout' });
     const record = await rollBack(command(env.projectId));
     expect(record).toMatchObject({ status: 'succeeded', releaseId: 'rel-001' });

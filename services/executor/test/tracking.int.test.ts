@@ -96,8 +96,8 @@ describe('the executor tracks rollouts from Firestore, not from the command subs
     const asked = new Set(sim.deploy.callsTo('GetRollout').map((c) => c.request.name));
     return names.every((n) => asked.has(n));
   };
-  /** Burnback rollouts created (not the validate_only preflights). */
-  const rollbacksCreated = () => sim.deploy.callsTo('RollbackTarget').filter((c) => !c.request.validateOnly);
+  /** Burnback rollouts created (not the validate_only preflights, not calls Cloud Deploy refused). */
+  const rollbacksCreated = () => sim.deploy.callsTo('RollbackTarget').filter((c) => !c.request.validateOnly && c.status === 'OK');
   const progressOf = (stage: string) =>
     progress.messages
       .filter((m) => m.attributes['ce-type'] === EventTypes.rollbackProgress)
