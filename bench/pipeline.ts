@@ -278,10 +278,27 @@ async function publishNotification(s: Stack, notification: unknown) {
     .publishMessage({ data: notificationBytes(notification) });
 }
 
+/**
+ * Until the decider has recorded how the rollback of `service` ended (its state no longer has a rollback in
+ * flight): the next incident then starts on a quiet stack, as each of the floor's samples does. Called once the
+ * real RollbackTarget was seen, so the decision had already marked the rollback in flight.
+ */
+async function rollbackRecorded(s: Stack, service: string): Promise<void> {
+  for (const deadline = Date.now() + 60_000; ; await sleep(20)) {
+    const state = await s.db.collection(Collections.services).doc(service).get();
+    if (state.exists && state.get('inFlightSince') === null) return;
+    if (Date.now() > deadline) throw new Error(`the rollback of ${service} was not recorded as ended within 60 s`);
+  }
+}
+
 /** Incidents run before the measured ones and not counted, as the floor drops its first 10 samples. */
 const LATENCY_WARMUP = 10;
 
-/** Latency: alert published → RollbackTarget at gcp-sim, one incident at a time, each on its own service. */
+/**
+ * Latency: alert published → RollbackTarget at gcp-sim, one incident at a time, each on its own service, each
+ * after the one before had ended (its rollout finished and recorded): one alert's own path, on a stack as quiet as
+ * the floor's. Alerts arriving behind work in flight are the slow-rollouts bench's and the storm's.
+ */
 export async function benchLatency(incidents: number): Promise<{ lines: string[]; floorPathMs: number }> {
   const s = await startStack('latency', incidents + LATENCY_WARMUP);
   try {
@@ -300,6 +317,7 @@ export async function benchLatency(incidents: number): Promise<{ lines: string[]
       for (const deadline = sent + 60_000; (at = rollbackTargetAt(s.stack, `${name}-pipeline`, sent, true)) === undefined; await sleep(2))
         if (Date.now() > deadline) throw new Error(`no RollbackTarget for ${name} within 60 s`);
       if (i >= LATENCY_WARMUP) samples.push(at - sent);
+      await rollbackRecorded(s, name);
     }
     const latency = percentiles(samples);
     const floorPath = 3 * floor.hop.p50 + floor.tx.p50;
@@ -307,7 +325,7 @@ export async function benchLatency(incidents: number): Promise<{ lines: string[]
     const ratio = latency.p50 / floorPath;
     const ratio99 = latency.p99 / floorPathP99;
     const lines = [
-      `latency: alert published → the real RollbackTarget received by gcp-sim, ${incidents} incidents after ${LATENCY_WARMUP} not counted (services as processes, as npm start runs them)`,
+      `latency: alert published → the real RollbackTarget received by gcp-sim, ${incidents} incidents one at a time (each after the one before had ended) after ${LATENCY_WARMUP} not counted (services as processes, as npm start runs them)`,
       `  ${fmt(latency)}`,
       `  floor: a bare publish → receive hop ${fmt(floor.hop)}; a bare Firestore transaction (a read, two writes) ${fmt(floor.tx)}`,
       `  floor path (3 hops + 1 transaction): p50 ${ms(floorPath)}, p99 ${ms(floorPathP99)}`,
