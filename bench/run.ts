@@ -8,6 +8,14 @@ import { benchLatency, benchSlowRollouts, benchStorm } from './pipeline.js';
 
 // Everything runs locally (emulators, gcp-sim): no client has credentials to look for on a metadata server.
 process.env.METADATA_SERVER_DETECTION ??= 'none';
+// Interrupted (Ctrl-C, a closed terminal, a kill): exit, so the stack's exit handler kills the services and the
+// emulators the bench started. A signal's default action ends the process without it, and they ran on, detached.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const)
+  process.once(signal, () => process.exit(code));
 
 /**
  * `npm run bench`: Burnback's benchmarks, each printed with where it ran and a

@@ -3,7 +3,15 @@ import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { PubSub } from '@google-cloud/pubsub';
-import { EMULATORS, ensureEmulator, ensureTopology, stopEmulator, waitFor, type RunningEmulator } from '@burnback/emulators';
+import {
+  EMULATORS,
+  ensureEmulator,
+  ensureTopology,
+  killEmulatorNow,
+  stopEmulator,
+  waitFor,
+  type RunningEmulator,
+} from '@burnback/emulators';
 import { servicesFromConfigFile, startGcpSim, type GcpSim } from '@burnback/gcp-sim';
 import { createLogger, serviceNodeOptions } from '@burnback/platform';
 import { assertPortsFree } from './processes.js';
@@ -181,9 +189,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     });
   };
   let sim: GcpSim | undefined;
-  // The services run in their own process groups; never leave them behind if this process exits abruptly.
+  // The services and the emulators we started run in their own process groups; never leave them behind if this
+  // process exits abruptly (an uncaught error, a closed pipe on its output): an emulator left running is reused by
+  // the next start with all its state, and measured slower for it.
   const killChildren = () => {
     for (const child of children.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const emulator of emulators) killEmulatorNow(emulator);
   };
   process.once('exit', killChildren);
 

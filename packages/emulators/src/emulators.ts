@@ -142,6 +142,15 @@ export async function stopEmulator(emulator: RunningEmulator, graceMs = 10_000):
   await waitUntilDown(emulator.host, 5_000);
 }
 
+/**
+ * Kills an emulator we started at once (SIGKILL to its whole process group), for a process exiting abruptly that
+ * cannot wait for stopEmulator: without it the emulator's Java process outlives its starter, holding the port and
+ * its state, and the next start reuses it. Never touches an emulator we did not start.
+ */
+export function killEmulatorNow(emulator: RunningEmulator): void {
+  if (emulator.startedByUs && emulator.pgid !== null) signalGroup(emulator.pgid, 'SIGKILL');
+}
+
 /** Waits until nothing answers on the emulator's port any more. */
 export async function waitUntilDown(host: string, timeoutMs = 15_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
