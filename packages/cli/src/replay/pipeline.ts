@@ -31,8 +31,6 @@ import {
   ship,
 } from './recorded-world.js';
 
-export { decisionDifferences } from './compare.js';
-
 type Decision = DecisionRecord;
 type Line<K extends ExportLine['kind']> = Extract<ExportLine, { kind: K }>;
 
