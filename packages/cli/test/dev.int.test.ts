@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LOCAL_MANAGEMENT_TOKEN, REPO_ROOT } from '@burnback/cli';
 import { ServiceRuntime } from '@burnback/platform';
-import { freePort, freePortRange, uniqueProjectId, waitFor, waitForOutput } from '@burnback/testkit';
+import { freePort, freePortRange, portAnswers, uniqueProjectId, waitFor, waitForOutput } from '@burnback/testkit';
 import { DEV_READY_LINE } from '../src/commands/dev';
 import { holderOf } from '../src/processes';
 import type { ServiceStatus } from '../src/commands/status';
@@ -26,15 +26,6 @@ function walkThrough(): string[] {
     .map((line) => line.replace(/#.*$/, '').trim())
     .filter(Boolean);
 }
-
-const portAnswers = async (port: number) => {
-  try {
-    await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(500) });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('npm start (burnback dev)', () => {
   let dev: ChildProcess;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { REPO_ROOT } from '@burnback/cli';
 import { isEmulatorUp, waitUntilDown } from '@burnback/emulators';
-import { freePort, freePortRange, uniqueProjectId, waitForOutput } from '@burnback/testkit';
+import { freePort, freePortRange, portAnswers, uniqueProjectId, waitForOutput } from '@burnback/testkit';
 
 /**
  * A process that started the local stack and then ends abruptly (an uncaught error, or a closed pipe on its output,
@@ -16,15 +16,6 @@ const stack = await startLocalStack({ projectId: process.env.GOOGLE_CLOUD_PROJEC
 console.log('UP ' + JSON.stringify(stack.emulators.map((e) => ({ host: e.host, startedByUs: e.startedByUs }))));
 process.stdin.once('data', () => setTimeout(() => { throw new Error('an abrupt end'); }, 0));
 `;
-
-const portAnswers = async (port: number) => {
-  try {
-    await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(500) });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('the local stack, when the process that started it ends abruptly', () => {
   it('takes down the emulators it started and the services with it', async () => {

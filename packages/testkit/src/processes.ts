@@ -42,3 +42,13 @@ export function waitForOutput(
     if (read().includes(text)) done();
   });
 }
+
+/** Whether something answers HTTP on 127.0.0.1:`port` (a service's /healthz) within half a second. */
+export async function portAnswers(port: number): Promise<boolean> {
+  try {
+    await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(500) });
+    return true;
+  } catch {
+    return false;
+  }
+}
