@@ -130,8 +130,8 @@ export function createStartStep(deps: RollbackStepsDeps, timings: StepTimings, r
    */
   const attemptStart = async (ctx: StepContext, cmd: RollbackCommand, record: RollbackRecord): Promise<RollbackRecord> => {
     const pipelineName = pipelineNameOf(cmd);
-    /** Whether this attempt read the controls since it chose the releases: then only a cancellation's wait needs another look. */
-    let controlsRead = false;
+    /** Whether this attempt chooses the releases, reading the controls as it does: then only a cancellation's wait needs another look. */
+    const choosing = !record.leaving;
     if (!record.leaving) {
       // Read side by side: neither depends on the other, and the rollback waits for both.
       const [history, control] = await Promise.all([askDeploy('readHistory', () => deploy.readHistory(pipelineName)), controlChange(cmd)]);
@@ -139,7 +139,6 @@ export function createStartStep(deps: RollbackStepsDeps, timings: StepTimings, r
       const changed = worldChange(cmd, history);
       if (changed) return end(ctx, cmd, 'superseded', changed, 'accepted', null, 'rollout');
       if (control) return end(ctx, cmd, 'superseded', control, 'accepted', null, 'control');
-      controlsRead = true;
       const decision = chooseReleases(history, cmd.target, record.releaseId, {
         allowLeavingOwnRollback: Boolean(cmd.manual),
         blamedReleaseId: cmd.blamedReleaseId ?? null,
@@ -195,7 +194,7 @@ export function createStartStep(deps: RollbackStepsDeps, timings: StepTimings, r
       // Right before the rollback: a control set while the serving rollout was being cancelled (or since an earlier
       // attempt chose the releases) still stops it. Read once already by this attempt, with nothing cancelled since,
       // it is not read again milliseconds later.
-      if (mayCancel || !controlsRead) {
+      if (mayCancel || !choosing) {
         const control = await controlChange(cmd);
         if (control) return end(ctx, cmd, 'superseded', control, 'accepted', null, 'control');
       }
